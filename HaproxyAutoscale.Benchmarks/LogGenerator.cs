@@ -1,0 +1,47 @@
+using System.Globalization;
+using System.Text;
+
+namespace HaproxyAutoscale.Benchmarks;
+
+/// <summary>
+/// Writes a synthetic but realistic HAProxy httplog file in rsyslog's file format (what <c>halog</c> reads):
+/// several backends and servers, mostly 2xx with some 3xx/4xx/5xx, <c>&lt;NOSRV&gt;</c> 503s, aborted requests with -1
+/// timers, captured headers with spaces. Deterministic for a given seed.
+/// </summary>
+public static class LogGenerator
+{
+    public static void Write(TextWriter output, int lines, int seed = 42, DateTime? start = null)
+    {
+        var random = new Random(seed);
+        DateTime time = start ?? new DateTime(2026, 11, 26, 15, 0, 0);
+        string[] backends = ["app1backend", "app2backend", "static.be"];
+        string[] paths = ["/", "/index.html?q=1", "/api/v1/items/42", "/static/app.js", "/login"];
+        var line = new StringBuilder(320);
+        for (int i = 0; i < lines; i++)
+        {
+            time = time.AddMilliseconds(random.Next(0, 4));
+            string backend = backends[random.Next(backends.Length)];
+            int roll = random.Next(1000);
+            line.Clear();
+            line.Append(CultureInfo.InvariantCulture, $"{time:MMM dd HH:mm:ss} lb1 haproxy[12853]: 10.0.{random.Next(256)}.{random.Next(1, 255)}:{random.Next(1024, 65535)} [{time:dd/MMM/yyyy:HH:mm:ss.fff}] fe_http ");
+            if (roll < 5)
+            {
+                line.Append(CultureInfo.InvariantCulture, $"{backend}/<NOSRV> 0/-1/-1/-1/0 503 217 - - SC-- 3/3/0/0/0 0/0 \"GET / HTTP/1.1\"");
+            }
+            else
+            {
+                int tr = roll < 10 ? -1 : (int)Math.Min(60_000, 5 + (random.NextDouble() * random.NextDouble() * 400));
+                int tw = random.Next(100) < 3 ? random.Next(1, 50) : 0;
+                int tc = random.Next(0, 3);
+                int ta = Math.Max(0, tr) + tw + tc + random.Next(0, 3);
+                int status = roll < 10 ? 502 : roll < 40 ? 404 : roll < 60 ? 302 : roll < 65 ? 500 : 200;
+                string termination = roll < 10 ? "SH--" : "----";
+                line.Append(CultureInfo.InvariantCulture,
+                    $"{backend}/server{random.Next(1, 5)} 0/{tw}/{tc}/{tr}/{ta} {status} {random.Next(100, 20000)} - - {termination} 12/12/{random.Next(8)}/{random.Next(4)}/0 0/0 {{10.0.0.1|Mozilla/5.0 (X11; Linux x86_64) spaced agent}} \"GET {paths[random.Next(paths.Length)]} HTTP/1.1\"");
+            }
+
+            output.Write(line);
+            output.Write('\n');
+        }
+    }
+}

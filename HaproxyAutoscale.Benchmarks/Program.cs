@@ -1,0 +1,13 @@
+using BenchmarkDotNet.Running;
+using HaproxyAutoscale.Benchmarks;
+
+// `generate-log FILE LINES` writes a sample log (README, compare-with-halog.sh); anything else runs benchmarks.
+if (args.Length == 3 && args[0] == "generate-log")
+{
+    using var output = new StreamWriter(args[1], append: false, new System.Text.UTF8Encoding(false), bufferSize: 1 << 20);
+    LogGenerator.Write(output, int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture));
+    return;
+}
+
+if (args.Length == 2 && args[0] == "exp") { Experiment.Run(args[1]); return; }
+BenchmarkSwitcher.FromAssembly(typeof(LogGenerator).Assembly).Run(args);

@@ -1,0 +1,61 @@
+using System.CommandLine;
+using HaproxyAutoscale.Cli.Commands;
+
+namespace HaproxyAutoscale.Cli;
+
+/// <summary>Entry point of the <c>haproxy-autoscale</c> command.</summary>
+public static class Program
+{
+    /// <summary>Runs the command line; returns the process exit code (see <see cref="ExitCodes"/>).</summary>
+    public static Task<int> Main(string[] args) => RunAsync(args, Console.Out, Console.Error);
+
+    /// <summary>Runs the command line with the given output writers (tests call this in-process).</summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
+    {
+        var console = new CliConsole(output, error);
+        RootCommand root = new("Autoscales HAProxy backends from HAProxy's own request logs.")
+        {
+            AnalyzeCommand.Create(console),
+        };
+        root.Options.Add(CliConsole.VerboseOption);
+
+        ParseResult parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            foreach (var parseError in parsed.Errors)
+            {
+                await error.WriteLineAsync($"error: {parseError.Message}").ConfigureAwait(false);
+            }
+
+            await error.WriteLineAsync("Run 'haproxy-autoscale --help' for usage.").ConfigureAwait(false);
+            return ExitCodes.Usage;
+        }
+
+        var configuration = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };
+        try
+        {
+            return await parsed.InvokeAsync(configuration, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return ExitCodes.Success;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return console.Fail(e, parsed.GetValue(CliConsole.VerboseOption));
+        }
+    }
+}
+
+/// <summary>Process exit codes, the same for every command.</summary>
+public static class ExitCodes
+{
+    /// <summary>Success.</summary>
+    public const int Success = 0;
+
+    /// <summary>A runtime failure; the message says what and where.</summary>
+    public const int Failure = 1;
+
+    /// <summary>A usage or configuration error.</summary>
+    public const int Usage = 2;
+}
