@@ -34,6 +34,9 @@ internal sealed class DatagramLogSource : ILogSource
 
     public LogSourceCounters Counters { get; } = new();
 
+    /// <summary>The most bytes ever waiting in the queue (written by the receive loop only).</summary>
+    public long PeakQueuedBytes { get; private set; }
+
     /// <summary>The bound endpoint (with the actual port when port 0 was asked for).</summary>
     public EndPoint LocalEndPoint => _socket.LocalEndPoint!;
 
@@ -130,7 +133,8 @@ internal sealed class DatagramLogSource : ILogSource
 
         byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Max(datagram.Length, 1));
         datagram.CopyTo(buffer);
-        Interlocked.Add(ref _queuedBytes, datagram.Length);
+        long queued = Interlocked.Add(ref _queuedBytes, datagram.Length);
+        PeakQueuedBytes = Math.Max(PeakQueuedBytes, queued);
         _queue.Writer.TryWrite(new Datagram(buffer, datagram.Length));
     }
 

@@ -36,6 +36,9 @@ internal sealed class FileTailLogSource : ILogSource
 
     public LogSourceCounters Counters { get; } = new();
 
+    /// <summary>Whether a file is open and being followed.</summary>
+    public bool IsFollowing => Volatile.Read(ref _current) is not null;
+
     /// <summary>Number of rotations followed (rename+create or truncation).</summary>
     public int Rotations { get; private set; }
 
