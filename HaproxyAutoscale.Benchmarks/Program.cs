@@ -9,5 +9,4 @@ if (args.Length == 3 && args[0] == "generate-log")
     return;
 }
 
-if (args.Length == 2 && args[0] == "exp") { Experiment.Run(args[1]); return; }
 BenchmarkSwitcher.FromAssembly(typeof(LogGenerator).Assembly).Run(args);
