@@ -1,0 +1,86 @@
+using System.Buffers;
+using System.Globalization;
+
+namespace HaproxyAutoscale.Control;
+
+/// <summary>Creates the built-in controls.</summary>
+public static class HaproxyControl
+{
+    /// <summary>A control over one stats socket (UNIX or TCP, see <see cref="HaproxyEndpoint"/>).</summary>
+    public static IHaproxyControl Create(HaproxyEndpoint endpoint, HaproxyControlOptions? options = null) =>
+        new SocketHaproxyControl(endpoint, options ?? new HaproxyControlOptions());
+
+    /// <summary>A control over one stats socket given by its address.</summary>
+    /// <exception cref="FormatException">The address is not valid.</exception>
+    public static IHaproxyControl Create(string address, HaproxyControlOptions? options = null) => Create(HaproxyEndpoint.Parse(address), options);
+}
+
+/// <summary>Typed Runtime API commands. Names are checked before any command is built.</summary>
+public static class HaproxyControlExtensions
+{
+    private static readonly SearchValues<char> NameChars =
+        SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_:.-");
+
+    /// <summary><c>enable server b/s</c>: leaves maintenance (state <c>ready</c>).</summary>
+    public static Task EnableServerAsync(this IHaproxyControl control, string backend, string server, CancellationToken cancellationToken = default) =>
+        control.ExecuteAsync($"enable server {ServerName(control, backend, server)}", cancellationToken);
+
+    /// <summary><c>disable server b/s</c>: puts the server into maintenance.</summary>
+    public static Task DisableServerAsync(this IHaproxyControl control, string backend, string server, CancellationToken cancellationToken = default) =>
+        control.ExecuteAsync($"disable server {ServerName(control, backend, server)}", cancellationToken);
+
+    /// <summary><c>set server b/s state ready|drain|maint</c>.</summary>
+    public static Task SetServerStateAsync(this IHaproxyControl control, string backend, string server, ServerAdminState state, CancellationToken cancellationToken = default) =>
+        control.ExecuteAsync($"set server {ServerName(control, backend, server)} state {state.ToString().ToLowerInvariant()}", cancellationToken);
+
+    /// <summary><c>set weight b/s N</c> with an absolute weight (0 to 256).</summary>
+    public static Task SetWeightAsync(this IHaproxyControl control, string backend, string server, int weight, CancellationToken cancellationToken = default)
+    {
+        string name = ServerName(control, backend, server);
+        return weight is < 0 or > 256
+            ? throw new HaproxyControlException(HaproxyErrorKind.InvalidArgument, control.Endpoint, $"set weight {name} {weight}", "a weight is between 0 and 256 (nothing was sent)")
+            : control.ExecuteAsync(string.Create(CultureInfo.InvariantCulture, $"set weight {name} {weight}"), cancellationToken);
+    }
+
+    /// <summary><c>set weight b/s N%</c>: a percentage of the server's initial weight (0 to 100).</summary>
+    public static Task SetWeightPercentAsync(this IHaproxyControl control, string backend, string server, int percent, CancellationToken cancellationToken = default)
+    {
+        string name = ServerName(control, backend, server);
+        return percent is < 0 or > 100
+            ? throw new HaproxyControlException(HaproxyErrorKind.InvalidArgument, control.Endpoint, $"set weight {name} {percent}%", "a percentage is between 0 and 100 (nothing was sent)")
+            : control.ExecuteAsync(string.Create(CultureInfo.InvariantCulture, $"set weight {name} {percent}%"), cancellationToken);
+    }
+
+    /// <summary><c>show stat -1 4 -1</c>: one row per server.</summary>
+    public static async Task<IReadOnlyList<ServerStat>> ShowStatAsync(this IHaproxyControl control, CancellationToken cancellationToken = default) =>
+        RuntimeApiParsers.ParseShowStat(await control.ExecuteAsync("show stat -1 4 -1", cancellationToken).ConfigureAwait(false), control.Endpoint);
+
+    /// <summary><c>show servers state [backend]</c>: admin and operational state of every server.</summary>
+    public static async Task<IReadOnlyList<ServerState>> ShowServersStateAsync(this IHaproxyControl control, string? backend = null, CancellationToken cancellationToken = default)
+    {
+        string command = backend is null ? "show servers state" : $"show servers state {ProxyName(control, backend)}";
+        return RuntimeApiParsers.ParseServersState(await control.ExecuteAsync(command, cancellationToken).ConfigureAwait(false), control.Endpoint, command);
+    }
+
+    /// <summary><c>show info</c>: version, PID, uptime.</summary>
+    public static async Task<HaproxyInfo> ShowInfoAsync(this IHaproxyControl control, CancellationToken cancellationToken = default) =>
+        RuntimeApiParsers.ParseInfo(await control.ExecuteAsync("show info", cancellationToken).ConfigureAwait(false));
+
+    /// <summary>Whether a backend or server name can be sent: HAProxy's name characters, or <c>#id</c>.</summary>
+    public static bool IsValidName(string name) =>
+        !string.IsNullOrEmpty(name) && name.Length <= 256
+        && (!name.AsSpan().ContainsAnyExcept(NameChars) || (name[0] == '#' && name.Length > 1 && name.AsSpan(1).ContainsAnyExceptInRange('0', '9') == false));
+
+    // A ';', newline or space in a name would let HAProxy run a second command: refuse before building anything.
+    private static string ServerName(IHaproxyControl control, string backend, string server) =>
+        $"{ProxyName(control, backend)}/{CheckName(control, server, "server")}";
+
+    private static string ProxyName(IHaproxyControl control, string backend) => CheckName(control, backend, "backend");
+
+    private static string CheckName(IHaproxyControl control, string name, string what) =>
+        IsValidName(name)
+            ? name
+            : throw new HaproxyControlException(HaproxyErrorKind.InvalidArgument, control.Endpoint, $"(a command on {what} '{Printable(name)}')", $"invalid {what} name: only letters, digits, '_', ':', '.', '-' or #id are allowed (nothing was sent)");
+
+    private static string Printable(string name) => name.Replace("\n", "\\n", StringComparison.Ordinal).Replace("\r", "\\r", StringComparison.Ordinal);
+}

@@ -1,0 +1,206 @@
+using System.Globalization;
+
+namespace HaproxyAutoscale.Control;
+
+/// <summary>One server row of <c>show stat</c>; columns are found by their header name.</summary>
+/// <param name="Backend">pxname.</param>
+/// <param name="Server">svname.</param>
+/// <param name="Status">status as HAProxy prints it: <c>UP</c>, <c>DOWN</c>, <c>MAINT</c>, <c>DRAIN</c>, <c>no check</c>, <c>UP 1/3</c>…</param>
+/// <param name="Weight">Effective weight (ramps during slowstart).</param>
+/// <param name="CurrentSessions">scur.</param>
+/// <param name="CurrentQueue">qcur.</param>
+/// <param name="ResponseTimeMs">rtime: average response time over the last 1024 requests.</param>
+/// <param name="IsActive">act: an active (not backup) server.</param>
+/// <param name="IsBackup">bck.</param>
+/// <param name="CheckStatus">check_status, empty without health checks.</param>
+public sealed record ServerStat(string Backend, string Server, string Status, int Weight, int CurrentSessions, int CurrentQueue, int ResponseTimeMs, bool IsActive, bool IsBackup, string CheckStatus);
+
+/// <summary>Operational state of a server (<c>srv_op_state</c>).</summary>
+public enum ServerOperationalState
+{
+    /// <summary>0: stopped.</summary>
+    Down = 0,
+
+    /// <summary>1: starting.</summary>
+    Starting = 1,
+
+    /// <summary>2: running.</summary>
+    Up = 2,
+
+    /// <summary>3: stopping.</summary>
+    Stopping = 3,
+}
+
+/// <summary>The <c>srv_admin_state</c> bit field of <c>show servers state</c>.</summary>
+[Flags]
+public enum ServerAdminFlags
+{
+    /// <summary>No flag.</summary>
+    None = 0,
+
+    /// <summary>0x01: forced maintenance (CLI or API).</summary>
+    ForcedMaintenance = 0x01,
+
+    /// <summary>0x02: maintenance inherited from a tracked server.</summary>
+    InheritedMaintenance = 0x02,
+
+    /// <summary>0x04: declared <c>disabled</c> in the configuration. Stays set after <c>enable server</c>: not maintenance by itself.</summary>
+    ConfiguredDisabled = 0x04,
+
+    /// <summary>0x08: forced drain.</summary>
+    ForcedDrain = 0x08,
+
+    /// <summary>0x10: drain inherited from a tracked server.</summary>
+    InheritedDrain = 0x10,
+
+    /// <summary>0x20: maintenance because DNS resolution failed.</summary>
+    ResolutionMaintenance = 0x20,
+}
+
+/// <summary>One row of <c>show servers state</c>.</summary>
+/// <param name="Backend">be_name.</param>
+/// <param name="Server">srv_name.</param>
+/// <param name="Address">srv_addr.</param>
+/// <param name="OperationalState">srv_op_state.</param>
+/// <param name="AdminFlags">srv_admin_state.</param>
+/// <param name="UserWeight">srv_uweight.</param>
+/// <param name="InitialWeight">srv_iweight.</param>
+public sealed record ServerState(string Backend, string Server, string Address, ServerOperationalState OperationalState, ServerAdminFlags AdminFlags, int UserWeight, int InitialWeight)
+{
+    /// <summary>The administrative state the flags amount to: maintenance wins over drain; 0x04 alone is ready.</summary>
+    public ServerAdminState AdminState =>
+        (AdminFlags & (ServerAdminFlags.ForcedMaintenance | ServerAdminFlags.InheritedMaintenance | ServerAdminFlags.ResolutionMaintenance)) != 0 ? ServerAdminState.Maint
+        : (AdminFlags & (ServerAdminFlags.ForcedDrain | ServerAdminFlags.InheritedDrain)) != 0 ? ServerAdminState.Drain
+        : ServerAdminState.Ready;
+}
+
+/// <summary>What <c>show info</c> says about the process.</summary>
+/// <param name="Name">Name (HAProxy).</param>
+/// <param name="Version">Version.</param>
+/// <param name="Pid">Pid.</param>
+/// <param name="Uptime">Uptime_sec.</param>
+/// <param name="Fields">Every <c>Key: value</c> line.</param>
+public sealed record HaproxyInfo(string Name, string Version, int Pid, TimeSpan Uptime, IReadOnlyDictionary<string, string> Fields);
+
+/// <summary>Parsers of Runtime API answers.</summary>
+internal static class RuntimeApiParsers
+{
+    public static IReadOnlyList<ServerStat> ParseShowStat(string answer, string endpoint)
+    {
+        string[] lines = answer.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        if (lines.Length == 0 || !lines[0].StartsWith("# ", StringComparison.Ordinal))
+        {
+            throw new HaproxyControlException(HaproxyErrorKind.UnexpectedAnswer, endpoint, "show stat", "no CSV header line");
+        }
+
+        List<string> header = ParseCsvLine(lines[0][2..]);
+        int Column(string name) => header.IndexOf(name) is int i and >= 0 ? i
+            : throw new HaproxyControlException(HaproxyErrorKind.UnexpectedAnswer, endpoint, "show stat", $"no '{name}' column");
+        int px = Column("pxname"), sv = Column("svname"), status = Column("status"), weight = Column("weight"), scur = Column("scur"),
+            qcur = Column("qcur"), rtime = Column("rtime"), act = Column("act"), bck = Column("bck"), check = Column("check_status");
+
+        var rows = new List<ServerStat>();
+        foreach (string line in lines.Skip(1))
+        {
+            List<string> f = ParseCsvLine(line);
+            if (f.Count <= check || f[sv] is "FRONTEND" or "BACKEND")
+            {
+                continue;
+            }
+
+            rows.Add(new ServerStat(f[px], f[sv], f[status], Int(f[weight]), Int(f[scur]), Int(f[qcur]), Int(f[rtime]), Int(f[act]) > 0, Int(f[bck]) > 0, f[check]));
+        }
+
+        return rows;
+    }
+
+    public static IReadOnlyList<ServerState> ParseServersState(string answer, string endpoint, string command)
+    {
+        string[] lines = answer.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        if (lines.Length == 0 || lines[0].Trim() != "1")
+        {
+            throw new HaproxyControlException(HaproxyErrorKind.UnexpectedAnswer, endpoint, command, $"expected format version 1, got '{(lines.Length > 0 ? lines[0] : "")}'");
+        }
+
+        var rows = new List<ServerState>();
+        foreach (string line in lines.Skip(1).Where(l => !l.StartsWith('#')))
+        {
+            // be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight …
+            string[] f = line.Split(' ');
+            if (f.Length < 9)
+            {
+                throw new HaproxyControlException(HaproxyErrorKind.UnexpectedAnswer, endpoint, command, $"short row '{line}'");
+            }
+
+            rows.Add(new ServerState(f[1], f[3], f[4], (ServerOperationalState)Int(f[5]), (ServerAdminFlags)Int(f[6]), Int(f[7]), Int(f[8])));
+        }
+
+        return rows;
+    }
+
+    public static HaproxyInfo ParseInfo(string answer)
+    {
+        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (string line in answer.Split('\n'))
+        {
+            int colon = line.IndexOf(": ", StringComparison.Ordinal);
+            if (colon > 0)
+            {
+                fields[line[..colon]] = line[(colon + 2)..];
+            }
+        }
+
+        return new HaproxyInfo(
+            fields.GetValueOrDefault("Name", ""),
+            fields.GetValueOrDefault("Version", ""),
+            Int(fields.GetValueOrDefault("Pid", "0")),
+            TimeSpan.FromSeconds(Int(fields.GetValueOrDefault("Uptime_sec", "0"))),
+            fields);
+    }
+
+    // RFC 4180 fields: quoted fields may hold commas and doubled quotes ("Down, ""maint"" mode").
+    internal static List<string> ParseCsvLine(string line)
+    {
+        var fields = new List<string>();
+        var field = new System.Text.StringBuilder();
+        bool quoted = false;
+        for (int i = 0; i < line.Length; i++)
+        {
+            char c = line[i];
+            if (quoted)
+            {
+                if (c == '"' && i + 1 < line.Length && line[i + 1] == '"')
+                {
+                    field.Append('"');
+                    i++;
+                }
+                else if (c == '"')
+                {
+                    quoted = false;
+                }
+                else
+                {
+                    field.Append(c);
+                }
+            }
+            else if (c == '"')
+            {
+                quoted = true;
+            }
+            else if (c == ',')
+            {
+                fields.Add(field.ToString());
+                field.Clear();
+            }
+            else
+            {
+                field.Append(c);
+            }
+        }
+
+        fields.Add(field.ToString());
+        return fields;
+    }
+
+    private static int Int(string text) => int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) ? value : 0;
+}
