@@ -16,6 +16,7 @@ public static class Program
         RootCommand root = new("Autoscales HAProxy backends from HAProxy's own request logs.")
         {
             AnalyzeCommand.Create(console),
+            StatusCommand.Create(console),
         };
         root.Options.Add(CliConsole.VerboseOption);
 

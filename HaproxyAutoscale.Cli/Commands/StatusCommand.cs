@@ -1,0 +1,124 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using HaproxyAutoscale.Control;
+
+namespace HaproxyAutoscale.Cli.Commands;
+
+/// <summary><c>status --endpoint ADDR…</c>: one row per server with its admin and operational state, weight, load.</summary>
+internal static class StatusCommand
+{
+    public static Command Create(CliConsole console)
+    {
+        var endpoints = new Option<string[]>("--endpoint") { Description = "A stats socket: a path, unix@PATH, ipv4@HOST:PORT or ipv6@[ADDR]:PORT. Repeat for several HAProxy instances.", AllowMultipleArgumentsPerToken = false, Required = true };
+        var backend = new Option<string?>("--backend") { Description = "Only show this backend." };
+        var json = new Option<bool>("--json") { Description = "Print a JSON array of rows." };
+        var command = new Command("status", "Show every server's admin state, operational state, weight, sessions, queue and response time.")
+        {
+            endpoints, backend, json,
+        };
+        command.SetAction((parseResult, cancellationToken) => RunAsync(
+            console, parseResult.GetRequiredValue(endpoints), parseResult.GetValue(backend), parseResult.GetValue(json), parseResult.GetValue(CliConsole.VerboseOption), cancellationToken));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(CliConsole console, string[] addresses, string? backend, bool json, bool verbose, CancellationToken cancellationToken)
+    {
+        var controls = new List<IHaproxyControl>();
+        foreach (string address in addresses)
+        {
+            if (!HaproxyEndpoint.TryParse(address, out HaproxyEndpoint? endpoint, out string? error))
+            {
+                return console.Fail(error!, ExitCodes.Usage);
+            }
+
+            controls.Add(HaproxyControl.Create(endpoint!));
+        }
+
+        var rows = new List<StatusRow>();
+        try
+        {
+            foreach (IHaproxyControl control in controls)
+            {
+                IReadOnlyList<ServerStat> stats = await control.ShowStatAsync(cancellationToken).ConfigureAwait(false);
+                var states = (await control.ShowServersStateAsync(backend, cancellationToken).ConfigureAwait(false))
+                    .ToDictionary(s => (s.Backend, s.Server));
+                foreach (ServerStat stat in stats.Where(s => backend is null || s.Backend == backend))
+                {
+                    ServerState? state = states.GetValueOrDefault((stat.Backend, stat.Server));
+                    rows.Add(new StatusRow(control.Endpoint, stat, state));
+                }
+            }
+        }
+        catch (HaproxyControlException e)
+        {
+            return console.Fail(e, verbose);
+        }
+
+        bool withEndpoint = controls.Count > 1;
+        if (json)
+        {
+            WriteJson(console.Out, rows, withEndpoint);
+        }
+        else
+        {
+            string[] header = ["BACKEND", "SERVER", "ADMIN", "OPER", "WEIGHT", "SESSIONS", "QUEUE", "RTIME_MS"];
+            List<string[]> table = [withEndpoint ? ["ENDPOINT", .. header] : header];
+            foreach (StatusRow r in rows)
+            {
+                string[] cells = [r.Stat.Backend, r.Stat.Server, r.AdminState, r.OperState, Text(r.Stat.Weight), Text(r.Stat.CurrentSessions), Text(r.Stat.CurrentQueue), Text(r.Stat.ResponseTimeMs)];
+                table.Add(withEndpoint ? [r.Endpoint, .. cells] : cells);
+            }
+
+            TableWriter.Write(console.Out, table);
+        }
+
+        return ExitCodes.Success;
+
+        static string Text(int value) => value.ToString(CultureInfo.InvariantCulture);
+    }
+
+    private static void WriteJson(TextWriter output, List<StatusRow> rows, bool withEndpoint)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer, JsonOutput.Options))
+        {
+            writer.WriteStartArray();
+            foreach (StatusRow r in rows)
+            {
+                writer.WriteStartObject();
+                if (withEndpoint)
+                {
+                    writer.WriteString("endpoint", r.Endpoint);
+                }
+
+                writer.WriteString("backend", r.Stat.Backend);
+                writer.WriteString("server", r.Stat.Server);
+                writer.WriteString("adminState", r.AdminState);
+                writer.WriteString("operState", r.OperState);
+                writer.WriteNumber("weight", r.Stat.Weight);
+                writer.WriteNumber("sessions", r.Stat.CurrentSessions);
+                writer.WriteNumber("queue", r.Stat.CurrentQueue);
+                writer.WriteNumber("rtimeMs", r.Stat.ResponseTimeMs);
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+        }
+
+        output.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
+    }
+
+    private sealed record StatusRow(string Endpoint, ServerStat Stat, ServerState? State)
+    {
+        public string AdminState => (State?.AdminState ?? ServerAdminState.Ready).ToString().ToLowerInvariant();
+
+        public string OperState => State?.OperationalState switch
+        {
+            ServerOperationalState.Up => "up",
+            ServerOperationalState.Starting => "starting",
+            ServerOperationalState.Stopping => "stopping",
+            _ => "down",
+        };
+    }
+}
