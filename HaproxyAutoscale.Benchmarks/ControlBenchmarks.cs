@@ -9,7 +9,7 @@ namespace HaproxyAutoscale.Benchmarks;
 
 /// <summary>
 /// Round trips to a real local HAProxy (started in setup, stopped by PID in cleanup) over its UNIX and TCP admin
-/// sockets, one connection per command, and the parse cost of a 200-server <c>show stat</c>.
+/// sockets, one connection per command or one persistent interactive session, and the parse cost of a 200-server <c>show stat</c>.
 /// </summary>
 [MemoryDiagnoser]
 [Config(typeof(LatencyColumns))]
@@ -19,6 +19,8 @@ public class ControlBenchmarks
     private Process? _haproxy;
     private IHaproxyControl _unix = null!;
     private IHaproxyControl _tcp = null!;
+    private IHaproxyControl _unixOneShot = null!;
+    private IHaproxyControl _tcpOneShot = null!;
     private string _showStat = "";
 
     [GlobalSetup]
@@ -35,8 +37,11 @@ public class ControlBenchmarks
 
         File.WriteAllText(Path.Combine(_dir, "haproxy.cfg"), config.ToString());
         _haproxy = Process.Start(new ProcessStartInfo("haproxy") { ArgumentList = { "-db", "-f", Path.Combine(_dir, "haproxy.cfg") }, RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var oneShot = new HaproxyControlOptions { Persistent = false };
         _unix = HaproxyControl.Create("unix@" + Path.Combine(_dir, "admin.sock"));
         _tcp = HaproxyControl.Create($"ipv4@127.0.0.1:{port}");
+        _unixOneShot = HaproxyControl.Create("unix@" + Path.Combine(_dir, "admin.sock"), oneShot);
+        _tcpOneShot = HaproxyControl.Create($"ipv4@127.0.0.1:{port}", oneShot);
         for (int attempt = 0; ; attempt++)
         {
             try
@@ -61,16 +66,28 @@ public class ControlBenchmarks
     }
 
     [Benchmark(Baseline = true)]
-    public Task<HaproxyInfo> ShowInfoUnix() => _unix.ShowInfoAsync();
+    public Task<HaproxyInfo> ShowInfoUnixOneShot() => _unixOneShot.ShowInfoAsync();
 
     [Benchmark]
-    public Task<HaproxyInfo> ShowInfoTcp() => _tcp.ShowInfoAsync();
+    public Task<HaproxyInfo> ShowInfoUnixPersistent() => _unix.ShowInfoAsync();
 
     [Benchmark]
-    public Task SetWeightUnix() => _unix.SetWeightAsync("app", "s1", 10);
+    public Task<HaproxyInfo> ShowInfoTcpOneShot() => _tcpOneShot.ShowInfoAsync();
 
     [Benchmark]
-    public Task SetWeightTcp() => _tcp.SetWeightAsync("app", "s1", 10);
+    public Task<HaproxyInfo> ShowInfoTcpPersistent() => _tcp.ShowInfoAsync();
+
+    [Benchmark]
+    public Task SetWeightUnixOneShot() => _unixOneShot.SetWeightAsync("app", "s1", 10);
+
+    [Benchmark]
+    public Task SetWeightUnixPersistent() => _unix.SetWeightAsync("app", "s1", 10);
+
+    [Benchmark]
+    public Task SetWeightTcpOneShot() => _tcpOneShot.SetWeightAsync("app", "s1", 10);
+
+    [Benchmark]
+    public Task SetWeightTcpPersistent() => _tcp.SetWeightAsync("app", "s1", 10);
 
     [Benchmark]
     public int ParseShowStat200Servers() => RuntimeApiParsers.ParseShowStat(_showStat, "bench").Count;

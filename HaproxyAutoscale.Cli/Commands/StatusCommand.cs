@@ -38,6 +38,7 @@ internal static class StatusCommand
         var rows = new List<StatusRow>();
         try
         {
+            await using var disposer = new AsyncDisposables(controls);
             foreach (IHaproxyControl control in controls)
             {
                 IReadOnlyList<ServerStat> stats = await control.ShowStatAsync(cancellationToken).ConfigureAwait(false);
@@ -107,6 +108,17 @@ internal static class StatusCommand
         }
 
         output.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
+    }
+
+    private sealed class AsyncDisposables(IEnumerable<IAsyncDisposable> items) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            foreach (IAsyncDisposable item in items)
+            {
+                await item.DisposeAsync().ConfigureAwait(false);
+            }
+        }
     }
 
     private sealed record StatusRow(string Endpoint, ServerStat Stat, ServerState? State)

@@ -4,19 +4,25 @@ using System.Text;
 namespace HaproxyAutoscale.Control;
 
 /// <summary>
-/// The Runtime API over one stats socket, UNIX or TCP alike: one connection per exchange in non-interactive mode,
-/// every exchange prefixed with <c>set severity-output number</c> so that errors (<c>[3]: …</c>) are told apart from
-/// data reliably, the answer read to the end of the stream under a deadline.
+/// The Runtime API over one stats socket, UNIX or TCP alike. Errors are told apart from data by
+/// <c>set severity-output number</c> (<c>[3]: …</c>). Two ways to talk, chosen by <see cref="HaproxyControlOptions.Persistent"/>:
+/// one connection per exchange in non-interactive mode (HAProxy closes it after answering), or one interactive
+/// <c>prompt</c> session kept open and used by one exchange at a time, reopened when HAProxy closed it.
 /// </summary>
 internal sealed class SocketHaproxyControl : IHaproxyControl
 {
     // HAProxy 2.6 never answers a line longer than bufsize - maxrewrite (15,360 bytes) and keeps the CLI session
     // open forever; stay well below.
     private const int MaxLineLength = 8 * 1024;
-    private const string SeverityPrefix = "set severity-output number";
+    private const string SeverityCommand = "set severity-output number";
+    private const string Prompt = "\n> ";
+
+    private static ReadOnlySpan<byte> PromptBytes => "\n> "u8;
 
     private readonly HaproxyEndpoint _endpoint;
     private readonly HaproxyControlOptions _options;
+    private readonly SemaphoreSlim _sessionLock = new(1, 1);
+    private Socket? _session;
 
     public SocketHaproxyControl(HaproxyEndpoint endpoint, HaproxyControlOptions options)
     {
@@ -38,83 +44,209 @@ internal sealed class SocketHaproxyControl : IHaproxyControl
         string joined = string.Join(';', commands);
         foreach (string command in commands)
         {
-            if (command.AsSpan().IndexOfAny(";\r\n") >= 0 || command.Length == 0)
+            // Every ';' or line would be run by HAProxy as one more command; a trailing "<<" starts a payload.
+            if (command.Length == 0 || command.AsSpan().IndexOfAny(";\r\n") >= 0 || command.TrimEnd().EndsWith("<<", StringComparison.Ordinal))
             {
-                throw new HaproxyControlException(HaproxyErrorKind.InvalidArgument, Endpoint, command, "a command must be one non-empty line without ';' (nothing was sent)");
+                throw new HaproxyControlException(HaproxyErrorKind.InvalidArgument, Endpoint, command, "a command must be one non-empty line without ';' or a trailing '<<' (nothing was sent)");
             }
         }
 
-        string line = $"{SeverityPrefix};{joined}\n";
-        if (line.Length > MaxLineLength)
+        if (joined.Length + SeverityCommand.Length + 2 > MaxLineLength)
         {
             throw new HaproxyControlException(HaproxyErrorKind.InvalidArgument, Endpoint, joined, $"the command line is longer than {MaxLineLength} bytes (nothing was sent)");
         }
 
-        string response = await ExchangeAsync(line, joined, cancellationToken).ConfigureAwait(false);
-        List<string> answers = SplitAnswers(response);
+        List<string> answers = _options.Persistent
+            ? await ExchangeInSessionAsync(joined, commands.Count, cancellationToken).ConfigureAwait(false)
+            : await ExchangeOnceAsync(joined, cancellationToken).ConfigureAwait(false);
 
-        // The first answer belongs to "set severity-output"; HAProxy may omit the last terminator on some errors.
-        if (answers.Count < commands.Count + 1)
+        // HAProxy may omit the last terminator on some errors, never a whole answer.
+        if (answers.Count < commands.Count)
         {
-            throw new HaproxyControlException(HaproxyErrorKind.UnexpectedAnswer, Endpoint, joined, $"expected {commands.Count + 1} answers, got: {response.Trim()}");
+            throw new HaproxyControlException(HaproxyErrorKind.UnexpectedAnswer, Endpoint, joined, $"expected {commands.Count} answers, got: {string.Join(" | ", answers)}");
         }
 
         var results = new CommandResult[commands.Count];
         for (int i = 0; i < commands.Count; i++)
         {
-            string answer = answers[i + 1];
-            results[i] = new CommandResult(commands[i], answer, ClassifyError(commands[i], answer));
+            results[i] = new CommandResult(commands[i], answers[i], ClassifyError(commands[i], answers[i]));
         }
 
         return results;
     }
 
-    private async Task<string> ExchangeAsync(string line, string command, CancellationToken cancellationToken)
+    public async ValueTask DisposeAsync()
+    {
+        await _sessionLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            _session?.Dispose();
+            _session = null;
+        }
+        finally
+        {
+            _sessionLock.Release();
+        }
+    }
+
+    // Non-interactive: "set severity-output number;cmd1;cmd2\n", then HAProxy answers and closes.
+    private async Task<List<string>> ExchangeOnceAsync(string joined, CancellationToken cancellationToken)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(_options.Timeout);
-        using var socket = _endpoint.IsUnix
-            ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
-            : new Socket(_endpoint.EndPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        string phase = "connect";
+        var phase = new Phase();
         try
         {
-            using (var connectDeadline = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token))
-            {
-                connectDeadline.CancelAfter(_options.ConnectTimeout);
-                await socket.ConnectAsync(_endpoint.EndPoint, connectDeadline.Token).ConfigureAwait(false);
-            }
+            using Socket socket = await ConnectAsync(phase, deadline.Token).ConfigureAwait(false);
+            phase.Name = "send";
+            await socket.SendAsync(Encoding.ASCII.GetBytes($"{SeverityCommand};{joined}\n"), SocketFlags.None, deadline.Token).ConfigureAwait(false);
+            phase.Name = "read the answer";
+            string response = await ReadAsync(socket, prompts: 0, deadline.Token).ConfigureAwait(false);
+            List<string> answers = SplitAnswers(response);
+            return answers.Count > 0 ? answers.GetRange(1, answers.Count - 1) : answers; // the first is severity-output's
+        }
+        catch (Exception e) when (Translate(e, phase, joined, cancellationToken) is { } error)
+        {
+            throw error;
+        }
+    }
 
-            phase = "send";
-            byte[] request = Encoding.ASCII.GetBytes(line);
-            await socket.SendAsync(request, SocketFlags.None, deadline.Token).ConfigureAwait(false);
-
-            // Non-interactive mode: HAProxy closes the connection after the last answer.
-            phase = "read the answer";
-            using var answer = new MemoryStream();
-            byte[] buffer = new byte[16 * 1024];
-            while (true)
+    // Interactive: one session, one exchange at a time. A session HAProxy closed meanwhile (idle timeout, reload) is
+    // reopened and the command sent once more: every command we send is idempotent.
+    private async Task<List<string>> ExchangeInSessionAsync(string joined, int count, CancellationToken cancellationToken)
+    {
+        await _sessionLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            for (int attempt = 0; ; attempt++)
             {
-                int read = await socket.ReceiveAsync(buffer, SocketFlags.None, deadline.Token).ConfigureAwait(false);
-                if (read == 0)
+                bool reused = _session is not null;
+                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                deadline.CancelAfter(_options.Timeout);
+                var phase = new Phase();
+                try
                 {
-                    break;
+                    _session ??= await OpenSessionAsync(phase, deadline.Token).ConfigureAwait(false);
+                    phase.Name = "send";
+                    await _session.SendAsync(Encoding.ASCII.GetBytes(joined + "\n"), SocketFlags.None, deadline.Token).ConfigureAwait(false);
+                    phase.Name = "read the answer";
+                    // In interactive mode every command's answer is followed by its own prompt.
+                    string response = await ReadAsync(_session, prompts: count, deadline.Token).ConfigureAwait(false);
+                    return [.. response.Split(Prompt).Take(count).Select(answer => SplitAnswers(answer) is [var first, ..] ? first : "")];
                 }
+                catch (Exception e) when (e is SocketException or IOException && reused && attempt == 0)
+                {
+                    DropSession();
+                }
+                catch (Exception e) when (Translate(e, phase, joined, cancellationToken) is { } error)
+                {
+                    DropSession(); // its state is unknown after a timeout or a broken exchange
+                    throw error;
+                }
+            }
+        }
+        finally
+        {
+            _sessionLock.Release();
+        }
+    }
 
-                answer.Write(buffer, 0, read);
+    private async Task<Socket> OpenSessionAsync(Phase phase, CancellationToken cancellationToken)
+    {
+        Socket socket = await ConnectAsync(phase, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            phase.Name = "start an interactive session";
+            foreach (string command in new[] { "prompt", SeverityCommand })
+            {
+                await socket.SendAsync(Encoding.ASCII.GetBytes(command + "\n"), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+                await ReadAsync(socket, prompts: 1, cancellationToken).ConfigureAwait(false);
             }
 
-            return Encoding.UTF8.GetString(answer.GetBuffer(), 0, (int)answer.Length);
+            return socket;
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch
         {
-            TimeSpan limit = phase == "connect" ? _options.ConnectTimeout : _options.Timeout;
-            throw new HaproxyControlException(HaproxyErrorKind.Timeout, Endpoint, command, $"no answer within {limit.TotalSeconds:0.###} s (while trying to {phase})");
+            socket.Dispose();
+            throw;
         }
-        catch (SocketException e)
+    }
+
+    private async Task<Socket> ConnectAsync(Phase phase, CancellationToken cancellationToken)
+    {
+        var socket = _endpoint.IsUnix
+            ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
+            : new Socket(_endpoint.EndPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
         {
-            throw new HaproxyControlException(HaproxyErrorKind.ConnectionFailed, Endpoint, command, $"cannot {phase}: {e.Message}", e);
+            phase.Name = "connect";
+            using var connectDeadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            connectDeadline.CancelAfter(_options.ConnectTimeout);
+            phase.IsConnecting = true;
+            await socket.ConnectAsync(_endpoint.EndPoint, connectDeadline.Token).ConfigureAwait(false);
+            phase.IsConnecting = false;
+            return socket;
         }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    // Reads to the end of the stream (prompts: 0, non-interactive) or until that many "\n> " prompts were seen.
+    private static async Task<string> ReadAsync(Socket socket, int prompts, CancellationToken cancellationToken)
+    {
+        using var answer = new MemoryStream();
+        byte[] buffer = new byte[16 * 1024];
+        int seen = 0;
+        while (true)
+        {
+            int read = await socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            if (read == 0)
+            {
+                return prompts > 0
+                    ? throw new IOException("HAProxy closed the session")
+                    : Encoding.UTF8.GetString(answer.GetBuffer(), 0, (int)answer.Length);
+            }
+
+            // Count prompts in the new bytes, including one that straddles the previous read.
+            int from = (int)Math.Max(0, answer.Length - 2);
+            answer.Write(buffer, 0, read);
+            ReadOnlySpan<byte> data = answer.GetBuffer().AsSpan(0, (int)answer.Length);
+            for (int i = data[from..].IndexOf(PromptBytes); i >= 0 && prompts > 0; i = data[from..].IndexOf(PromptBytes))
+            {
+                seen++;
+                from += i + PromptBytes.Length;
+            }
+
+            if (prompts > 0 && seen >= prompts)
+            {
+                return Encoding.UTF8.GetString(data);
+            }
+        }
+    }
+
+    private HaproxyControlException? Translate(Exception e, Phase phase, string command, CancellationToken cancellationToken) => e switch
+    {
+        OperationCanceledException when !cancellationToken.IsCancellationRequested => new HaproxyControlException(
+            HaproxyErrorKind.Timeout, Endpoint, command,
+            $"no answer within {(phase.IsConnecting ? _options.ConnectTimeout : _options.Timeout).TotalSeconds:0.###} s (while trying to {phase.Name})"),
+        SocketException or IOException => new HaproxyControlException(HaproxyErrorKind.ConnectionFailed, Endpoint, command, $"cannot {phase.Name}: {e.Message}", e),
+        _ => null,
+    };
+
+    private void DropSession()
+    {
+        _session?.Dispose();
+        _session = null;
+    }
+
+    private sealed class Phase
+    {
+        public string Name { get; set; } = "connect";
+
+        public bool IsConnecting { get; set; }
     }
 
     // Each command's answer ends with an empty line.

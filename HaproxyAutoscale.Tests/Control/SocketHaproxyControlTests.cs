@@ -14,7 +14,7 @@ public sealed class SocketHaproxyControlTests : IAsyncLifetime
 
     public string UnixSocket => _dir.File("admin.sock");
 
-    public static TheoryData<string> Transports => new() { "unix", "tcp" };
+    public static TheoryData<string> Transports => new() { "unix", "tcp", "unix-oneshot", "tcp-oneshot" };
 
     public async ValueTask InitializeAsync()
     {
@@ -42,8 +42,10 @@ public sealed class SocketHaproxyControlTests : IAsyncLifetime
         _dir.Dispose();
     }
 
-    private IHaproxyControl Control(string transport) =>
-        HaproxyControl.Create(transport == "unix" ? "unix@" + UnixSocket : $"ipv4@127.0.0.1:{_tcpPort}", new HaproxyControlOptions { Timeout = TimeSpan.FromSeconds(3) });
+    // "unix"/"tcp" use the default persistent interactive session; "-oneshot" one connection per exchange.
+    private IHaproxyControl Control(string transport) => HaproxyControl.Create(
+        transport.StartsWith("unix", StringComparison.Ordinal) ? "unix@" + UnixSocket : $"ipv4@127.0.0.1:{_tcpPort}",
+        new HaproxyControlOptions { Timeout = TimeSpan.FromSeconds(3), Persistent = !transport.EndsWith("-oneshot", StringComparison.Ordinal) });
 
     private static async Task<ServerState> StateOf(IHaproxyControl control, string server) =>
         (await control.ShowServersStateAsync("app")).Single(s => s.Server == server);
@@ -112,6 +114,16 @@ public sealed class SocketHaproxyControlTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task PersistentSession_ClosedByHaproxyWhenIdle_IsReopenedTransparently()
+    {
+        await using IHaproxyControl control = Control("unix");
+        await control.ShowInfoAsync();
+        (await control.ExecuteAsync("set timeout cli 1")).Should().BeEmpty(); // this session now idles out after 1 s
+        await Task.Delay(1500);
+        (await control.ShowInfoAsync()).Pid.Should().Be(_haproxy.Pid);
+    }
+
+    [Fact]
     public async Task UserLevelSocket_AdminCommand_IsPermissionDenied()
     {
         IHaproxyControl user = HaproxyControl.Create(_dir.File("user.sock"));
@@ -139,19 +151,22 @@ public sealed class SocketHaproxyControlTests : IAsyncLifetime
         (await control.ShowServersStateAsync("app")).Should().BeEquivalentTo(before);
     }
 
-    [Fact]
-    public async Task Batch_OneRoundTrip_AttributesEachAnswerToItsCommand()
+    [Theory]
+    [MemberData(nameof(Transports))]
+    public async Task Batch_OneRoundTrip_AttributesEachAnswerToItsCommand(string transport)
     {
-        IReadOnlyList<CommandResult> results = await Control("tcp").ExecuteBatchAsync(["set weight app/s1 3", "disable server app/nope", "get weight app/s1"]);
+        IReadOnlyList<CommandResult> results = await Control(transport).ExecuteBatchAsync(["set weight app/s1 3", "disable server app/nope", "get weight app/s1"]);
         results.Select(r => r.Succeeded).Should().Equal(true, false, true);
         results[1].Error!.Kind.Should().Be(HaproxyErrorKind.UnknownServer);
         results[2].Answer.Should().Be("3 (initial 10)");
     }
 
-    [Fact]
-    public async Task StoppedThenRestarted_FailsClearlyThenWorksAgainWithTheSameClient()
+    [Theory]
+    [MemberData(nameof(Transports))]
+    public async Task StoppedThenRestarted_FailsClearlyThenWorksAgainWithTheSameClient(string transport)
     {
-        IHaproxyControl control = Control("unix");
+        IHaproxyControl control = Control(transport);
+        (await control.ShowInfoAsync()).Pid.Should().Be(_haproxy.Pid); // a persistent session is open now
         await _haproxy.StopAsync();
 
         var started = DateTime.UtcNow;
@@ -164,17 +179,20 @@ public sealed class SocketHaproxyControlTests : IAsyncLifetime
         (await control.ShowInfoAsync()).Pid.Should().Be(_haproxy.Pid);
     }
 
-    [Fact]
-    public async Task ListenerThatNeverAnswers_TimesOut()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task ListenerThatNeverAnswers_TimesOut(bool persistent)
     {
         using var silent = new TcpListener(IPAddress.Loopback, 0);
         silent.Start(); // the kernel accepts connections; nobody ever reads or answers
-        var control = HaproxyControl.Create($"127.0.0.1:{((IPEndPoint)silent.LocalEndpoint).Port}", new HaproxyControlOptions { Timeout = TimeSpan.FromMilliseconds(500) });
+        var control = HaproxyControl.Create($"127.0.0.1:{((IPEndPoint)silent.LocalEndpoint).Port}", new HaproxyControlOptions { Timeout = TimeSpan.FromMilliseconds(500), Persistent = persistent });
 
         var started = DateTime.UtcNow;
         var error = await FluentActions.Awaiting(() => control.ShowInfoAsync()).Should().ThrowAsync<HaproxyControlException>();
         error.Which.Kind.Should().Be(HaproxyErrorKind.Timeout);
         error.Which.Message.Should().Contain("show info").And.Contain("no answer within 0.5 s");
+        error.Which.Message.Should().Contain(persistent ? "start an interactive session" : "read the answer");
         (DateTime.UtcNow - started).Should().BeLessThan(TimeSpan.FromSeconds(3));
     }
 
