@@ -10,6 +10,9 @@ public static class HaproxyControl
     public static IHaproxyControl Create(HaproxyEndpoint endpoint, HaproxyControlOptions? options = null) =>
         new SocketHaproxyControl(endpoint, options ?? new HaproxyControlOptions());
 
+    /// <summary>Several instances commanded as one (see <see cref="IHaproxyFanOut"/>); disposing it disposes them.</summary>
+    public static IHaproxyFanOut FanOut(IReadOnlyList<IHaproxyControl> instances) => new FanOutHaproxyControl(instances);
+
     /// <summary>A control over one stats socket given by its address.</summary>
     /// <exception cref="FormatException">The address is not valid.</exception>
     public static IHaproxyControl Create(string address, HaproxyControlOptions? options = null) => Create(HaproxyEndpoint.Parse(address), options);
