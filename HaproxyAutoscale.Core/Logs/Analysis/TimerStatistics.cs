@@ -1,19 +1,12 @@
-using System.Numerics;
-
 namespace HaproxyAutoscale.Logs.Analysis;
 
 /// <summary>
-/// Count, exact mean and max, and percentiles of one timer, in bounded memory whatever the number of samples:
-/// a log-linear histogram, exact below 2,048 ms and within 1/128 (0.8 %) above.
+/// Count, exact mean and max, and percentiles of one timer, in bounded memory whatever the number of samples
+/// (see <see cref="LatencyHistogram"/>).
 /// </summary>
 internal sealed class TimerStatistics
 {
-    private const int ExactLimit = 2048;               // values below are counted exactly
-    private const int ExactLimitLog2 = 11;
-    private const int SubBucketBits = 7;                // 128 buckets per power of two above
-    private const int BucketCount = ExactLimit + ((32 - ExactLimitLog2) << SubBucketBits);
-
-    private int[]? _buckets;
+    private LatencyHistogram? _histogram;
 
     public long Count { get; private set; }
 
@@ -31,8 +24,7 @@ internal sealed class TimerStatistics
             return;
         }
 
-        _buckets ??= new int[BucketCount];
-        _buckets[BucketOf(value)]++;
+        (_histogram ??= new LatencyHistogram()).Add(value);
         Count++;
         Sum += value;
         if (value > Max)
@@ -43,66 +35,17 @@ internal sealed class TimerStatistics
 
     public void Merge(TimerStatistics other)
     {
-        if (other._buckets is null)
+        if (other._histogram is null)
         {
             return;
         }
 
-        _buckets ??= new int[BucketCount];
-        for (int i = 0; i < BucketCount; i++)
-        {
-            _buckets[i] += other._buckets[i];
-        }
-
+        (_histogram ??= new LatencyHistogram()).Add(other._histogram);
         Count += other.Count;
         Sum += other.Sum;
         Max = Math.Max(Max, other.Max);
     }
 
     /// <summary>Nearest-rank percentile: the smallest value with at least <paramref name="percent"/> % of samples at or below it.</summary>
-    public int Percentile(double percent)
-    {
-        if (_buckets is null || Count == 0)
-        {
-            return 0;
-        }
-
-        long rank = Math.Max(1, (long)Math.Ceiling(percent / 100 * Count));
-        long seen = 0;
-        for (int i = 0; i < BucketCount; i++)
-        {
-            seen += _buckets[i];
-            if (seen >= rank)
-            {
-                return Math.Min(LowerBoundOf(i), Max);
-            }
-        }
-
-        return Max;
-    }
-
-    internal static int BucketOf(int value)
-    {
-        if (value < ExactLimit)
-        {
-            return value;
-        }
-
-        int log2 = BitOperations.Log2((uint)value);
-        int mantissa = (value >> (log2 - SubBucketBits)) - (1 << SubBucketBits);
-        return ExactLimit + ((log2 - ExactLimitLog2) << SubBucketBits) + mantissa;
-    }
-
-    internal static int LowerBoundOf(int bucket)
-    {
-        if (bucket < ExactLimit)
-        {
-            return bucket;
-        }
-
-        int k = bucket - ExactLimit;
-        int log2 = (k >> SubBucketBits) + ExactLimitLog2;
-        int mantissa = (k & ((1 << SubBucketBits) - 1)) + (1 << SubBucketBits);
-        return mantissa << (log2 - SubBucketBits);
-    }
+    public int Percentile(double percent) => _histogram is null || Count == 0 ? 0 : _histogram.Percentile(percent, Count, Max);
 }

@@ -1,0 +1,121 @@
+using HaproxyAutoscale.Windows;
+
+namespace HaproxyAutoscale.Configuration;
+
+/// <summary>Everything the autoscaler is configured with (the JSON file of DESIGN §4, or code).</summary>
+public sealed class AutoscaleOptions
+{
+    /// <summary>Stats socket endpoints (several = several HAProxy instances, all commanded).</summary>
+    public IList<string> Endpoints { get; } = [];
+
+    /// <summary>Deadline of one Runtime API exchange.</summary>
+    /// <value>The default is 2 seconds.</value>
+    public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Where log lines come from: <c>udp@HOST:PORT</c>, <c>unix@/path</c>, a file path or <c>-</c>.</summary>
+    /// <value>The default is <c>udp@127.0.0.1:5140</c>.</value>
+    public string LogSource { get; set; } = "udp@127.0.0.1:5140";
+
+    /// <summary>How often every backend's policy is evaluated.</summary>
+    /// <value>The default is 1 second.</value>
+    public TimeSpan EvaluationInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often the real state is read from HAProxy and reconciled.</summary>
+    /// <value>The default is 10 seconds.</value>
+    public TimeSpan ReconcileInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The autoscaled backends, in configuration order.</summary>
+    public IList<BackendOptions> Backends { get; } = [];
+}
+
+/// <summary>One autoscaled backend.</summary>
+public sealed class BackendOptions
+{
+    /// <summary>The backend's name in HAProxy.</summary>
+    public string Name { get; set; } = "";
+
+    /// <summary>The response-time window.</summary>
+    public WindowOptions Window { get; set; } = new();
+
+    /// <summary>The policy's name.</summary>
+    /// <value>The default is <c>threshold</c>.</value>
+    public string PolicyKind { get; set; } = "threshold";
+
+    /// <summary>The policy's settings as configured (values as text, read by the policy's factory).</summary>
+    public IDictionary<string, string> PolicySettings { get; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>How servers leave.</summary>
+    public ScaleDownOptions ScaleDown { get; set; } = new();
+
+    /// <summary>Which parked server goes up, which enabled one goes down.</summary>
+    /// <value>The default is <see cref="ServerSelection.Ordered"/>.</value>
+    public ServerSelection Selection { get; set; } = ServerSelection.Ordered;
+
+    /// <summary>The servers the autoscaler may act on, in configuration order; any other server is left alone.</summary>
+    public IList<ServerOptions> Servers { get; } = [];
+
+    /// <summary>Never fewer active servers than this (at least the <c>alwaysUp</c> ones).</summary>
+    public int? MinActive { get; set; }
+
+    /// <summary>Never more active servers than this (at most the configured ones).</summary>
+    public int? MaxActive { get; set; }
+
+    /// <summary>A newly enabled server's samples are left out of the window for this long.</summary>
+    /// <value>The default is 10 seconds.</value>
+    public TimeSpan SettleTime { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The effective minimum: the larger of <see cref="MinActive"/> and the number of <c>alwaysUp</c> servers.</summary>
+    public int EffectiveMinActive => Math.Max(MinActive ?? 0, Servers.Count(s => s.AlwaysUp));
+
+    /// <summary>The effective maximum: <see cref="MaxActive"/> capped by the number of configured servers.</summary>
+    public int EffectiveMaxActive => Math.Min(MaxActive ?? int.MaxValue, Servers.Count);
+}
+
+/// <summary>One server the autoscaler may act on.</summary>
+public sealed class ServerOptions
+{
+    /// <summary>The server's name in HAProxy.</summary>
+    public string Name { get; set; } = "";
+
+    /// <summary>Never scaled down (and brought up at start if parked).</summary>
+    public bool AlwaysUp { get; set; }
+
+    /// <summary>An HTTP(S) URL requested before the server is enabled; none = enabled without warm-up.</summary>
+    public Uri? WarmupUrl { get; set; }
+
+    /// <summary>The weight set when the server is enabled.</summary>
+    /// <value>The default is 10, as the original script.</value>
+    public int Weight { get; set; } = 10;
+}
+
+/// <summary>How servers leave.</summary>
+public sealed class ScaleDownOptions
+{
+    /// <summary>Drain first, or the original weight 0 + disable.</summary>
+    /// <value>The default is <see cref="ScaleDownMode.Drain"/>.</value>
+    public ScaleDownMode Mode { get; set; } = ScaleDownMode.Drain;
+
+    /// <summary>The longest wait for a draining server's sessions to reach 0 before maintenance.</summary>
+    /// <value>The default is 30 seconds.</value>
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
+}
+
+/// <summary>How servers leave.</summary>
+public enum ScaleDownMode
+{
+    /// <summary><c>set server state drain</c>, wait for 0 sessions (or the timeout), then <c>maint</c>.</summary>
+    Drain,
+
+    /// <summary>The original script: <c>set weight 0</c> then <c>disable server</c>.</summary>
+    Immediate,
+}
+
+/// <summary>Which server moves.</summary>
+public enum ServerSelection
+{
+    /// <summary>The first parked server in configuration order goes up, the last enabled one goes down.</summary>
+    Ordered,
+
+    /// <summary>A random one, as the original script.</summary>
+    Random,
+}

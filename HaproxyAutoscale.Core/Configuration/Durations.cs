@@ -1,0 +1,49 @@
+using System.Globalization;
+
+namespace HaproxyAutoscale.Configuration;
+
+/// <summary>Durations as configuration writes them: <c>"00:05:00"</c>, or a number with a unit: <c>"250ms"</c>, <c>"30s"</c>, <c>"5m"</c>, <c>"1h"</c>.</summary>
+public static class Durations
+{
+    /// <summary>Parses a duration; false for anything else, negative values included.</summary>
+    public static bool TryParse(string? text, out TimeSpan duration)
+    {
+        duration = default;
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return false;
+        }
+
+        text = text.Trim();
+        if (text.Contains(':', StringComparison.Ordinal))
+        {
+            return TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out duration) && duration >= TimeSpan.Zero;
+        }
+
+        (string number, double unitMs) = text switch
+        {
+            _ when text.EndsWith("ms", StringComparison.OrdinalIgnoreCase) => (text[..^2], 1d),
+            _ when text.EndsWith('s') || text.EndsWith('S') => (text[..^1], 1000d),
+            _ when text.EndsWith('m') || text.EndsWith('M') => (text[..^1], 60_000d),
+            _ when text.EndsWith('h') || text.EndsWith('H') => (text[..^1], 3_600_000d),
+            _ => ("", 0d),
+        };
+        if (unitMs == 0 || !double.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double value) || value < 0)
+        {
+            return false;
+        }
+
+        duration = TimeSpan.FromMilliseconds(value * unitMs);
+        return true;
+    }
+
+    /// <summary>Formats a duration the short way (<c>5m</c>, <c>30s</c>, <c>250ms</c>).</summary>
+    public static string Format(TimeSpan duration) => duration switch
+    {
+        { TotalMilliseconds: < 1000 } => $"{duration.TotalMilliseconds:0.###}ms",
+        { TotalSeconds: < 60 } => $"{duration.TotalSeconds:0.###}s",
+        { TotalMinutes: < 60 } when duration.Seconds == 0 && duration.Milliseconds == 0 => $"{duration.TotalMinutes:0}m",
+        { TotalMinutes: < 60 } => $"{duration.TotalSeconds:0.###}s",
+        _ => $"{duration.TotalHours:0.###}h",
+    };
+}

@@ -1,0 +1,142 @@
+using HaproxyAutoscale.Configuration;
+using static HaproxyAutoscale.Policies.ThresholdPolicy;
+
+namespace HaproxyAutoscale.Policies;
+
+/// <summary>Options of the <c>band</c> policy.</summary>
+public sealed class BandPolicyOptions
+{
+    /// <summary>Above this, an evaluation is a breach. Required.</summary>
+    public double UpperMs { get; set; }
+
+    /// <summary>Below this, an evaluation votes for scaling down. Required, below <see cref="UpperMs"/>.</summary>
+    public double LowerMs { get; set; }
+
+    /// <summary>Consecutive breaches before scaling up.</summary>
+    /// <value>The default is 3.</value>
+    public int Breaches { get; set; } = 3;
+
+    /// <summary>Least time between two scale-ups.</summary>
+    /// <value>The default is 30 seconds.</value>
+    public TimeSpan ScaleUpCooldown { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Least time after any scaling before a scale-down.</summary>
+    /// <value>The default is 2 minutes.</value>
+    public TimeSpan ScaleDownCooldown { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Every evaluation of this period must be below <see cref="LowerMs"/> before a scale-down.</summary>
+    /// <value>The default is 5 minutes.</value>
+    public TimeSpan Stabilization { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Most servers added at once.</summary>
+    /// <value>The default is 1.</value>
+    public int MaxStepUp { get; set; } = 1;
+
+    /// <summary>Most servers removed at once.</summary>
+    /// <value>The default is 1.</value>
+    public int MaxStepDown { get; set; } = 1;
+}
+
+/// <summary>
+/// Upper and lower thresholds with hysteresis: up after <see cref="BandPolicyOptions.Breaches"/> evaluations above
+/// the upper bound (saturation counts), down only when every evaluation of the stabilization period was below the
+/// lower bound, each direction with its cooldown. Between the bounds nothing happens, which keeps it from flapping.
+/// </summary>
+internal sealed class BandPolicy : IScalingPolicy
+{
+    private readonly BandPolicyOptions _options;
+    private int _consecutiveBreaches;
+    private DateTimeOffset? _belowSince;
+    private DateTimeOffset _lastScaleUp = DateTimeOffset.MinValue;
+    private DateTimeOffset _lastScaling = DateTimeOffset.MinValue;
+
+    public BandPolicy(BandPolicyOptions options) => _options = options;
+
+    public static IScalingPolicy Create(PolicySettings settings)
+    {
+        var options = new BandPolicyOptions
+        {
+            UpperMs = settings.GetRequiredPositive("upperMs"),
+            LowerMs = settings.GetRequiredPositive("lowerMs"),
+            Breaches = settings.GetInt32("breaches", 3, minimum: 1),
+            ScaleUpCooldown = settings.GetDuration("scaleUpCooldown", TimeSpan.FromSeconds(30)),
+            ScaleDownCooldown = settings.GetDuration("scaleDownCooldown", TimeSpan.FromMinutes(2)),
+            Stabilization = settings.GetDuration("stabilization", TimeSpan.FromMinutes(5)),
+            MaxStepUp = settings.GetInt32("maxStepUp", 1, minimum: 1),
+            MaxStepDown = settings.GetInt32("maxStepDown", 1, minimum: 1),
+        };
+        if (options.LowerMs >= options.UpperMs)
+        {
+            settings.AddError("lowerMs", $"must be below upperMs ({options.UpperMs})");
+        }
+
+        return new BandPolicy(options);
+    }
+
+    public ScalingDecision Decide(ScalingContext context)
+    {
+        WindowValueOrSaturation(context, out bool breach, out bool below, out string what);
+        _consecutiveBreaches = breach ? _consecutiveBreaches + 1 : 0;
+        _belowSince = below ? _belowSince ?? context.Now : null;
+
+        if (breach)
+        {
+            if (_consecutiveBreaches < _options.Breaches)
+            {
+                return ScalingDecision.Hold($"{what}, breach {_consecutiveBreaches} of {_options.Breaches}");
+            }
+
+            if (context.Now - _lastScaleUp < _options.ScaleUpCooldown)
+            {
+                return ScalingDecision.Hold($"{what}, but in scale-up cooldown until {_lastScaleUp + _options.ScaleUpCooldown:HH:mm:ss}");
+            }
+
+            ScalingDecision up = ScalingDecision.Up(_options.MaxStepUp, $"{what} on {_consecutiveBreaches} consecutive evaluations").WithinBounds(context);
+            if (up.Action == ScalingAction.Up)
+            {
+                _lastScaleUp = _lastScaling = context.Now;
+                _consecutiveBreaches = 0;
+            }
+
+            return up;
+        }
+
+        if (_belowSince is { } belowSince && context.Now - belowSince >= _options.Stabilization)
+        {
+            if (context.Now - _lastScaling < _options.ScaleDownCooldown)
+            {
+                return ScalingDecision.Hold($"{what}, but in scale-down cooldown until {_lastScaling + _options.ScaleDownCooldown:HH:mm:ss}");
+            }
+
+            ScalingDecision down = ScalingDecision.Down(_options.MaxStepDown, $"{what} for {Durations.Format(context.Now - belowSince)}").WithinBounds(context);
+            if (down.Action == ScalingAction.Down)
+            {
+                _lastScaling = context.Now;
+                _belowSince = context.Now; // the next step needs a new stabilization period
+            }
+
+            return down;
+        }
+
+        return ScalingDecision.Hold(what);
+    }
+
+    private void WindowValueOrSaturation(in ScalingContext context, out bool breach, out bool below, out string what)
+    {
+        if (context.Saturated)
+        {
+            (breach, below, what) = (true, false, "saturated (<NOSRV> or queueing)");
+        }
+        else if (!context.Window.HasValue)
+        {
+            (breach, below, what) = (false, false, "no samples");
+        }
+        else
+        {
+            double value = context.Window.Value;
+            breach = value > _options.UpperMs;
+            below = value < _options.LowerMs;
+            what = breach ? $"{Ms(value)} > {Ms(_options.UpperMs)}" : below ? $"{Ms(value)} < {Ms(_options.LowerMs)}" : $"{Ms(value)} within [{Ms(_options.LowerMs)}, {Ms(_options.UpperMs)}]";
+        }
+    }
+}

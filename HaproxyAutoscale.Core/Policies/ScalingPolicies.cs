@@ -1,0 +1,78 @@
+namespace HaproxyAutoscale.Policies;
+
+/// <summary>Names of the built-in policies, as configured in <c>"policy": {"kind": …}</c>.</summary>
+public static class ScalingPolicyNames
+{
+    /// <summary>The original algorithm: N breaches of a threshold up, idle period down.</summary>
+    public const string Threshold = "threshold";
+
+    /// <summary>Upper and lower thresholds with hysteresis, cooldowns and stabilization.</summary>
+    public const string Band = "band";
+
+    /// <summary>Target tracking as in the Kubernetes HPA.</summary>
+    public const string Target = "target";
+}
+
+/// <summary>Creates a backend's policy from its settings; reads them through <see cref="PolicySettings"/>' getters.</summary>
+public delegate IScalingPolicy ScalingPolicyFactory(PolicySettings settings);
+
+/// <summary>
+/// The policies available by name: the built-in ones plus any registered. Names are case-insensitive; registering a
+/// name twice is an error, and so is configuring a name nobody registered.
+/// </summary>
+public sealed class ScalingPolicyRegistry
+{
+    private readonly Dictionary<string, ScalingPolicyFactory> _factories = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>A registry with <c>threshold</c>, <c>band</c> and <c>target</c>.</summary>
+    public ScalingPolicyRegistry()
+    {
+        Add(ScalingPolicyNames.Threshold, ThresholdPolicy.Create);
+        Add(ScalingPolicyNames.Band, BandPolicy.Create);
+        Add(ScalingPolicyNames.Target, TargetPolicy.Create);
+    }
+
+    /// <summary>The registered names.</summary>
+    public IEnumerable<string> Names => _factories.Keys;
+
+    /// <summary>Registers a policy under <paramref name="name"/>.</summary>
+    /// <exception cref="ArgumentException">The name is already registered.</exception>
+    public ScalingPolicyRegistry Add(string name, ScalingPolicyFactory factory)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(factory);
+        if (!_factories.TryAdd(name, factory))
+        {
+            throw new ArgumentException($"a scaling policy named '{name}' is already registered", nameof(name));
+        }
+
+        return this;
+    }
+
+    /// <summary>Whether a policy of that name exists.</summary>
+    public bool Contains(string name) => _factories.ContainsKey(name);
+
+    /// <summary>
+    /// Creates the policy <paramref name="settings"/> name; returns <see langword="null"/> and adds to
+    /// <paramref name="errors"/> when the name is unknown or a setting is wrong.
+    /// </summary>
+    public IScalingPolicy? TryCreate(PolicySettings settings, ICollection<string> errors)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(errors);
+        if (!_factories.TryGetValue(settings.Kind, out ScalingPolicyFactory? factory))
+        {
+            errors.Add($"{settings.Path}.kind: unknown policy '{settings.Kind}' (known: {string.Join(", ", _factories.Keys.Order(StringComparer.Ordinal))})");
+            return null;
+        }
+
+        IScalingPolicy policy = factory(settings);
+        settings.ReportUnknownKeys();
+        foreach (string error in settings.Errors)
+        {
+            errors.Add(error);
+        }
+
+        return settings.Errors.Count == 0 ? policy : null;
+    }
+}

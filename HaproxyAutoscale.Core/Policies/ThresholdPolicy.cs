@@ -1,0 +1,85 @@
+using System.Globalization;
+using HaproxyAutoscale.Configuration;
+
+namespace HaproxyAutoscale.Policies;
+
+/// <summary>Options of the <c>threshold</c> policy: the original script's algorithm and defaults.</summary>
+public sealed class ThresholdPolicyOptions
+{
+    /// <summary>The window value above which an evaluation is a breach.</summary>
+    /// <value>The default is 800 ms.</value>
+    public double ThresholdMs { get; set; } = 800;
+
+    /// <summary>Consecutive breaches that add one server.</summary>
+    /// <value>The default is 3.</value>
+    public int Breaches { get; set; } = 3;
+
+    /// <summary>Without any request for this long, one server goes; the next idle period takes the next one.</summary>
+    /// <value>The default is 5 minutes.</value>
+    public TimeSpan IdleScaleDown { get; set; } = TimeSpan.FromMinutes(5);
+}
+
+/// <summary>
+/// The original algorithm: the window above <see cref="ThresholdPolicyOptions.ThresholdMs"/> on
+/// <see cref="ThresholdPolicyOptions.Breaches"/> consecutive evaluations adds one server; no request for
+/// <see cref="ThresholdPolicyOptions.IdleScaleDown"/> removes one, and re-arms for the next. Saturation
+/// (<c>&lt;NOSRV&gt;</c>, queueing) is a breach; an evaluation without samples and without saturation changes nothing.
+/// </summary>
+internal sealed class ThresholdPolicy : IScalingPolicy
+{
+    private readonly ThresholdPolicyOptions _options;
+    private int _consecutiveBreaches;
+    private DateTimeOffset? _lastIdleScaleDown;
+
+    public ThresholdPolicy(ThresholdPolicyOptions options) => _options = options;
+
+    public static IScalingPolicy Create(PolicySettings settings) => new ThresholdPolicy(new ThresholdPolicyOptions
+    {
+        ThresholdMs = settings.GetDouble("thresholdMs", 800),
+        Breaches = settings.GetInt32("breaches", 3, minimum: 1),
+        IdleScaleDown = settings.GetDuration("idleScaleDown", TimeSpan.FromMinutes(5)),
+    });
+
+    public ScalingDecision Decide(ScalingContext context)
+    {
+        // Idle: measured from the last request, or from the last idle scale-down (re-armed), or from the start.
+        DateTimeOffset idleSince = Max(context.LastRequest ?? context.Started, _lastIdleScaleDown);
+        if (context.Now - idleSince >= _options.IdleScaleDown && !context.Saturated)
+        {
+            _consecutiveBreaches = 0;
+            ScalingDecision down = ScalingDecision.Down(1, $"no request for {Durations.Format(context.Now - (context.LastRequest ?? context.Started))}").WithinBounds(context);
+            if (down.Action == ScalingAction.Down)
+            {
+                _lastIdleScaleDown = context.Now;
+            }
+
+            return down;
+        }
+
+        bool breach = context.Saturated || (context.Window.HasValue && context.Window.Value > _options.ThresholdMs);
+        if (!breach)
+        {
+            if (context.Window.HasValue)
+            {
+                _consecutiveBreaches = 0;
+                return ScalingDecision.Hold($"{Ms(context.Window.Value)} ≤ {Ms(_options.ThresholdMs)}");
+            }
+
+            return ScalingDecision.Hold("no samples");
+        }
+
+        _consecutiveBreaches++;
+        string what = context.Saturated ? "saturated (<NOSRV> or queueing)" : $"{Ms(context.Window.Value)} > {Ms(_options.ThresholdMs)}";
+        if (_consecutiveBreaches < _options.Breaches)
+        {
+            return ScalingDecision.Hold($"{what}, breach {_consecutiveBreaches} of {_options.Breaches}");
+        }
+
+        _consecutiveBreaches = 0;
+        return ScalingDecision.Up(1, $"{what} on {_options.Breaches} consecutive evaluations").WithinBounds(context);
+    }
+
+    internal static string Ms(double value) => string.Create(CultureInfo.InvariantCulture, $"{value:0.#} ms");
+
+    private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset? b) => b is { } value && value > a ? value : a;
+}
