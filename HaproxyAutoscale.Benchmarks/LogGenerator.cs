@@ -44,4 +44,28 @@ public static class LogGenerator
             output.Write('\n');
         }
     }
+
+    /// <summary>
+    /// Writes a scenario for one backend: phases of steady traffic to <paramref name="server"/> at a rate with a
+    /// fixed server response time; a phase with rate 0 is silence (no line at all).
+    /// </summary>
+    public static void WritePhases(TextWriter output, DateTime start, string backend, string server, params (TimeSpan Duration, int PerSecond, int ResponseMs)[] phases)
+    {
+        DateTime time = start;
+        foreach ((TimeSpan duration, int perSecond, int responseMs) in phases)
+        {
+            DateTime end = time + duration;
+            if (perSecond > 0)
+            {
+                TimeSpan step = TimeSpan.FromTicks(TimeSpan.TicksPerSecond / perSecond);
+                for (DateTime t = time; t < end; t += step)
+                {
+                    output.Write(string.Create(CultureInfo.InvariantCulture,
+                        $"{t:MMM dd HH:mm:ss} lb1 haproxy[1]: 127.0.0.1:40000 [{t:dd/MMM/yyyy:HH:mm:ss.fff}] fe_http {backend}/{server} 0/0/0/{responseMs}/{responseMs + 1} 200 512 - - ---- 1/1/0/0/0 0/0 \"GET / HTTP/1.1\"\n"));
+                }
+            }
+
+            time = end;
+        }
+    }
 }

@@ -17,6 +17,7 @@ public static class Program
         {
             AnalyzeCommand.Create(console),
             StatusCommand.Create(console),
+            ReplayCommand.Create(console),
         };
         root.Options.Add(CliConsole.VerboseOption);
 

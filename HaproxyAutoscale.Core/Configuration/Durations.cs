@@ -37,13 +37,31 @@ public static class Durations
         return true;
     }
 
-    /// <summary>Formats a duration the short way (<c>5m</c>, <c>30s</c>, <c>250ms</c>).</summary>
-    public static string Format(TimeSpan duration) => duration switch
+    /// <summary>Formats a duration the short way: <c>250ms</c>, <c>30s</c>, <c>5m</c>, <c>5m 0.2s</c>, <c>1h 2m</c>.</summary>
+    public static string Format(TimeSpan duration)
     {
-        { TotalMilliseconds: < 1000 } => $"{duration.TotalMilliseconds:0.###}ms",
-        { TotalSeconds: < 60 } => $"{duration.TotalSeconds:0.###}s",
-        { TotalMinutes: < 60 } when duration.Seconds == 0 && duration.Milliseconds == 0 => $"{duration.TotalMinutes:0}m",
-        { TotalMinutes: < 60 } => $"{duration.TotalSeconds:0.###}s",
-        _ => $"{duration.TotalHours:0.###}h",
-    };
+        if (duration < TimeSpan.FromSeconds(1))
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"{duration.TotalMilliseconds:0.###}ms");
+        }
+
+        var parts = new List<string>(3);
+        if (duration.TotalHours >= 1)
+        {
+            parts.Add(string.Create(CultureInfo.InvariantCulture, $"{(long)duration.TotalHours}h"));
+        }
+
+        if (duration.Minutes > 0)
+        {
+            parts.Add(string.Create(CultureInfo.InvariantCulture, $"{duration.Minutes}m"));
+        }
+
+        double seconds = duration.Seconds + (duration.Milliseconds / 1000d);
+        if (seconds > 0)
+        {
+            parts.Add(string.Create(CultureInfo.InvariantCulture, $"{seconds:0.###}s"));
+        }
+
+        return string.Join(' ', parts);
+    }
 }

@@ -127,9 +127,9 @@ internal sealed class BandPolicy : IScalingPolicy
         {
             (breach, below, what) = (true, false, "saturated (<NOSRV> or queueing)");
         }
-        else if (!context.Window.HasValue)
+        else if (!context.HasFreshData)
         {
-            (breach, below, what) = (false, false, "no samples");
+            (breach, below, what) = (false, false, "no new samples");
         }
         else
         {

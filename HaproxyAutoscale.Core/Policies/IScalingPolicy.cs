@@ -23,6 +23,7 @@ public interface IScalingPolicy
 /// <param name="Saturated">Since the last evaluation HAProxy answered <c>&lt;NOSRV&gt;</c> 503s or queued requests (Tw &gt; 0).</param>
 /// <param name="LastRequest">When the backend last logged a request, or <see langword="null"/> if never since start.</param>
 /// <param name="Started">When the engine started watching the backend.</param>
+/// <param name="NewSamples">Samples added to the window since the previous evaluation.</param>
 public readonly record struct ScalingContext(
     string Backend,
     DateTimeOffset Now,
@@ -32,7 +33,15 @@ public readonly record struct ScalingContext(
     int MaxActive,
     bool Saturated,
     DateTimeOffset? LastRequest,
-    DateTimeOffset Started);
+    DateTimeOffset Started,
+    int NewSamples)
+{
+    /// <summary>
+    /// Whether there is fresh data to judge by: a window value and new samples since the last evaluation. A window
+    /// that keeps old samples (a count window during silence) must not keep voting: no new data means hold.
+    /// </summary>
+    public bool HasFreshData => Window.HasValue && NewSamples > 0;
+}
 
 /// <summary>What to do about a backend's capacity.</summary>
 public enum ScalingAction

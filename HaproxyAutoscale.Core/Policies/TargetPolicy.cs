@@ -53,9 +53,9 @@ internal sealed class TargetPolicy : IScalingPolicy
             desired = active + 1;
             what = "saturated (<NOSRV> or queueing)";
         }
-        else if (!context.Window.HasValue)
+        else if (!context.HasFreshData)
         {
-            return ScalingDecision.Hold("no samples");
+            return ScalingDecision.Hold("no new samples");
         }
         else
         {

@@ -56,16 +56,16 @@ internal sealed class ThresholdPolicy : IScalingPolicy
             return down;
         }
 
-        bool breach = context.Saturated || (context.Window.HasValue && context.Window.Value > _options.ThresholdMs);
+        bool breach = context.Saturated || (context.HasFreshData && context.Window.Value > _options.ThresholdMs);
         if (!breach)
         {
-            if (context.Window.HasValue)
+            if (context.HasFreshData)
             {
                 _consecutiveBreaches = 0;
                 return ScalingDecision.Hold($"{Ms(context.Window.Value)} ≤ {Ms(_options.ThresholdMs)}");
             }
 
-            return ScalingDecision.Hold("no samples");
+            return ScalingDecision.Hold("no new samples");
         }
 
         _consecutiveBreaches++;

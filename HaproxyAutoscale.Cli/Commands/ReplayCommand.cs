@@ -1,0 +1,157 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using HaproxyAutoscale.Configuration;
+using HaproxyAutoscale.Logs;
+using HaproxyAutoscale.Policies;
+using HaproxyAutoscale.Scaling;
+
+namespace HaproxyAutoscale.Cli.Commands;
+
+/// <summary><c>replay FILE --config FILE</c>: what the configured policies would have done over a log.</summary>
+internal static class ReplayCommand
+{
+    public static Command Create(CliConsole console)
+    {
+        var file = new Argument<string>("FILE") { Description = "The log file to replay, or - for standard input." };
+        var config = new Option<string>("--config") { Description = "The autoscaler configuration (JSON).", Required = true };
+        var json = new Option<bool>("--json") { Description = "One JSON object per decision per line, then a {\"summary\": …} line." };
+        var command = new Command("replay", "Run the configured windows and policies over a log, the clock driven by the log's own timestamps; nothing is sent to HAProxy.")
+        {
+            file, config, json,
+        };
+        command.SetAction((parseResult, cancellationToken) => RunAsync(
+            console, parseResult.GetRequiredValue(file), parseResult.GetRequiredValue(config), parseResult.GetValue(json), cancellationToken));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(CliConsole console, string path, string configPath, bool json, CancellationToken cancellationToken)
+    {
+        (AutoscaleOptions? options, int exitCode) = await ConfigFile.LoadAsync(console, configPath, cancellationToken).ConfigureAwait(false);
+        if (options is null)
+        {
+            return exitCode;
+        }
+
+        if (path != "-" && !File.Exists(path))
+        {
+            return console.Fail($"cannot read '{path}': no such file.");
+        }
+
+        TextWriter output = console.Out;
+        var runner = new ReplayRunner(options, new ScalingPolicyRegistry(), decision =>
+        {
+            output.WriteLine(json ? DecisionJson(decision) : DecisionText(decision));
+        });
+
+        Stream input = path == "-" ? Console.OpenStandardInput() : new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 0, FileOptions.SequentialScan);
+        await using (input.ConfigureAwait(false))
+        {
+            ILogSource source = LogSources.FromStream(input, path);
+            await source.RunAsync(runner.OnLine, cancellationToken).ConfigureAwait(false);
+        }
+
+        runner.Finish();
+        await output.WriteLineAsync(json ? SummaryJson(runner) : SummaryText(runner)).ConfigureAwait(false);
+        return ExitCodes.Success;
+    }
+
+    private static string Time(DateTime time) => time.ToString("yyyy-MM-dd'T'HH:mm:ss.fff", CultureInfo.InvariantCulture);
+
+    private static string Action(ScalingAction action) => action == ScalingAction.Up ? "up" : "down";
+
+    private static string DecisionText(ReplayDecision d) => string.Create(
+        CultureInfo.InvariantCulture,
+        $"{Time(d.Time)}  {d.Backend}  {Action(d.Action),-4}  {d.Server}  {d.Reason}{(d.Value is { } v ? $" (window {v:0.#} ms)" : "")}");
+
+    private static string DecisionJson(ReplayDecision d) => Json(writer =>
+    {
+        writer.WriteStartObject();
+        writer.WriteString("time", Time(d.Time));
+        writer.WriteString("backend", d.Backend);
+        writer.WriteString("action", Action(d.Action));
+        writer.WriteString("server", d.Server);
+        writer.WriteString("reason", d.Reason);
+        if (d.Value is { } value)
+        {
+            writer.WriteNumber("value", Math.Round(value, 3));
+        }
+        else
+        {
+            writer.WriteNull("value");
+        }
+
+        writer.WriteEndObject();
+    });
+
+    private static string SummaryText(ReplayRunner runner)
+    {
+        var text = new StringWriter(CultureInfo.InvariantCulture);
+        text.Write($"summary: {runner.Lines} lines, {runner.Parsed} parsed");
+        if (runner.Start is { } start && runner.End is { } end)
+        {
+            text.Write($", log time {Time(start.UtcDateTime)} to {Time(end.UtcDateTime)} ({Durations.Format(end - start)})");
+        }
+
+        foreach (ReplayBackendSummary b in runner.Summaries)
+        {
+            text.WriteLine();
+            text.Write($"  {b.Backend}: {b.Ups} up, {b.Downs} down");
+            if (b.ThresholdMs is { } threshold)
+            {
+                text.Write($"; window above {threshold:0.#} ms for {Durations.Format(b.AboveThreshold)}");
+            }
+
+            text.Write("; enabled: " + string.Join(", ", b.EnabledTime.Select(e => $"{e.Key} {Durations.Format(e.Value)}")));
+        }
+
+        return text.ToString();
+    }
+
+    private static string SummaryJson(ReplayRunner runner) => Json(writer =>
+    {
+        writer.WriteStartObject();
+        writer.WriteStartObject("summary");
+        writer.WriteNumber("lines", runner.Lines);
+        writer.WriteNumber("parsed", runner.Parsed);
+        writer.WriteString("start", runner.Start is { } start ? Time(start.UtcDateTime) : null);
+        writer.WriteString("end", runner.End is { } end ? Time(end.UtcDateTime) : null);
+        writer.WriteStartArray("backends");
+        foreach (ReplayBackendSummary b in runner.Summaries)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("backend", b.Backend);
+            writer.WriteNumber("ups", b.Ups);
+            writer.WriteNumber("downs", b.Downs);
+            if (b.ThresholdMs is { } threshold)
+            {
+                writer.WriteNumber("thresholdMs", threshold);
+                writer.WriteNumber("aboveThresholdSeconds", b.AboveThreshold.TotalSeconds);
+            }
+
+            writer.WriteStartObject("enabledSeconds");
+            foreach ((string server, TimeSpan time) in b.EnabledTime)
+            {
+                writer.WriteNumber(server, Math.Round(time.TotalSeconds, 3));
+            }
+
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+    });
+
+    private static string Json(Action<Utf8JsonWriter> write)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer, JsonOutput.Options))
+        {
+            write(writer);
+        }
+
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+    }
+}
