@@ -10,7 +10,7 @@ namespace HaproxyAutoscale.Policies;
 /// </summary>
 public sealed class PolicySettings
 {
-    private readonly Dictionary<string, string> _values;
+    private readonly Dictionary<string, KeyValuePair<string, string>> _values;
     private readonly HashSet<string> _read = new(StringComparer.OrdinalIgnoreCase);
     private readonly List<string> _errors = [];
 
@@ -19,7 +19,12 @@ public sealed class PolicySettings
     {
         Kind = kind;
         Path = path;
-        _values = new Dictionary<string, string>(values, StringComparer.OrdinalIgnoreCase);
+        // Keys match case-insensitively; messages use the key as written.
+        _values = new Dictionary<string, KeyValuePair<string, string>>(StringComparer.OrdinalIgnoreCase);
+        foreach (KeyValuePair<string, string> pair in values)
+        {
+            _values[pair.Key] = pair;
+        }
     }
 
     /// <summary>The policy's name.</summary>
@@ -63,7 +68,7 @@ public sealed class PolicySettings
     /// <summary>Reports every key that no getter asked for (a typo would otherwise be silently ignored).</summary>
     internal void ReportUnknownKeys()
     {
-        foreach (string key in _values.Keys.Where(k => !_read.Contains(k)).Order(StringComparer.Ordinal))
+        foreach (string key in _values.Values.Select(v => v.Key).Where(k => !_read.Contains(k)).Order(StringComparer.Ordinal))
         {
             _errors.Add($"{Path}.{key}: unknown setting for the '{Kind}' policy");
         }
@@ -73,17 +78,17 @@ public sealed class PolicySettings
         where T : struct
     {
         _read.Add(key);
-        if (!_values.TryGetValue(key, out string? text))
+        if (!_values.TryGetValue(key, out KeyValuePair<string, string> written))
         {
             return defaultValue;
         }
 
-        if (parse(text) is T value)
+        if (parse(written.Value) is T value)
         {
             return value;
         }
 
-        _errors.Add($"{Path}.{key}: '{text}' is not {expected}");
+        _errors.Add($"{Path}.{written.Key}: '{written.Value}' is not {expected}");
         return defaultValue;
     }
 }
