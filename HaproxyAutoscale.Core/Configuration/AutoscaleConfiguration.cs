@@ -40,6 +40,11 @@ public static class AutoscaleConfiguration
 
         using (document)
         {
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                return new ConfigurationResult(null, ["(root): expected a JSON object"]);
+            }
+
             var reader = new Reader(errors);
             reader.Object(document.RootElement, "", (key, value, path) =>
             {
