@@ -47,6 +47,8 @@ internal sealed class ReplayRunner
     private DateTimeOffset _first;
     private DateTimeOffset _lastAccounted;
     private bool _started;
+    private string? _lastBackend;
+    private BackendScaler? _lastScaler;
 
     public ReplayRunner(AutoscaleOptions options, ScalingPolicyRegistry policies, Action<ReplayDecision> onDecision)
     {
@@ -81,10 +83,22 @@ internal sealed class ReplayRunner
         }
 
         AdvanceTo(time);
-        if (_scalers.TryGetValue(record.Backend, out BackendScaler? scaler))
+        if (ScalerOf(record.Backend) is { } scaler)
         {
             scaler.OnRecord(record);
         }
+    }
+
+    // The parser interns names: consecutive lines of a backend share one string instance, so compare references first.
+    private BackendScaler? ScalerOf(string backend)
+    {
+        if (!ReferenceEquals(backend, _lastBackend))
+        {
+            _lastBackend = backend;
+            _lastScaler = _scalers.GetValueOrDefault(backend);
+        }
+
+        return _lastScaler;
     }
 
     /// <summary>Accounts the enabled time up to the last line.</summary>
@@ -131,7 +145,8 @@ internal sealed class ReplayRunner
 
         if (time > _clock.GetUtcNow())
         {
-            Account(time);
+            // Enabled time is accounted at evaluations (and at the end), where roles change; a server adopted
+            // from traffic between two evaluations is counted from the next one.
             _clock.Set(time);
         }
     }
@@ -173,11 +188,11 @@ internal sealed class ReplayRunner
         foreach (BackendScaler scaler in _scalers.Values)
         {
             ReplayBackendSummary summary = _summaries[scaler.Options.Name];
-            foreach ((string server, ServerRole role) in scaler.Roles)
+            foreach (ServerOptions server in scaler.Options.Servers)
             {
-                if (role == ServerRole.Active)
+                if (scaler.RoleOf(server.Name) == ServerRole.Active)
                 {
-                    summary.EnabledTime[server] = summary.EnabledTime.GetValueOrDefault(server) + elapsed;
+                    summary.EnabledTime[server.Name] = summary.EnabledTime.GetValueOrDefault(server.Name) + elapsed;
                 }
             }
         }
