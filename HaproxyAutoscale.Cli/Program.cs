@@ -18,6 +18,8 @@ public static class Program
             AnalyzeCommand.Create(console),
             StatusCommand.Create(console),
             ReplayCommand.Create(console),
+            RunCommand.Create(console),
+            CheckCommand.Create(console),
         };
         root.Options.Add(CliConsole.VerboseOption);
 

@@ -103,6 +103,35 @@ public static class AutoscaleConfiguration
                             return true;
                         });
                         return true;
+                    case "warmup":
+                        WarmupOptions warmup = options.Warmup;
+                        reader.Object(value, path, (k, v, p) =>
+                        {
+                            switch (k)
+                            {
+                                case "timeout":
+                                    warmup.Timeout = reader.PositiveDuration(v, p) ?? warmup.Timeout;
+                                    return true;
+                                case "attempts":
+                                    warmup.Attempts = reader.Int(v, p, 1, 100) ?? warmup.Attempts;
+                                    return true;
+                                case "retrydelay":
+                                    warmup.RetryDelay = reader.Duration(v, p) ?? warmup.RetryDelay;
+                                    return true;
+                                case "failurebackoff":
+                                    warmup.FailureBackoff = reader.Duration(v, p) ?? warmup.FailureBackoff;
+                                    return true;
+                                case "minstatus":
+                                    warmup.MinStatus = reader.Int(v, p, 100, 599) ?? warmup.MinStatus;
+                                    return true;
+                                case "maxstatus":
+                                    warmup.MaxStatus = reader.Int(v, p, 100, 599) ?? warmup.MaxStatus;
+                                    return true;
+                                default:
+                                    return false;
+                            }
+                        });
+                        return true;
                     case "evaluationinterval":
                         options.EvaluationInterval = reader.PositiveDuration(value, path) ?? options.EvaluationInterval;
                         return true;

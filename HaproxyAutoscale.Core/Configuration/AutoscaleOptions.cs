@@ -24,8 +24,39 @@ public sealed class AutoscaleOptions
     /// <value>The default is 10 seconds.</value>
     public TimeSpan ReconcileInterval { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>How parked servers are warmed up before they are enabled.</summary>
+    public WarmupOptions Warmup { get; } = new();
+
     /// <summary>The autoscaled backends, in configuration order.</summary>
     public IList<BackendOptions> Backends { get; } = [];
+}
+
+/// <summary>How a server is warmed up: an HTTP GET to its <c>warmupUrl</c> before HAProxy sends it traffic.</summary>
+public sealed class WarmupOptions
+{
+    /// <summary>Deadline of one attempt (a cold app may take seconds to answer its first request).</summary>
+    /// <value>The default is 10 seconds.</value>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Attempts before the warm-up counts as failed.</summary>
+    /// <value>The default is 3.</value>
+    public int Attempts { get; set; } = 3;
+
+    /// <summary>Wait before the second attempt; doubled before each further one.</summary>
+    /// <value>The default is 1 second.</value>
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>A server whose warm-up failed is not picked again for this long (doubled on each further failure, up to 10 minutes).</summary>
+    /// <value>The default is 30 seconds.</value>
+    public TimeSpan FailureBackoff { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Accepted answers: statuses from <see cref="MinStatus"/> to <see cref="MaxStatus"/>.</summary>
+    /// <value>The default is 200.</value>
+    public int MinStatus { get; set; } = 200;
+
+    /// <summary>See <see cref="MinStatus"/>.</summary>
+    /// <value>The default is 399 (2xx and 3xx).</value>
+    public int MaxStatus { get; set; } = 399;
 }
 
 /// <summary>One autoscaled backend.</summary>

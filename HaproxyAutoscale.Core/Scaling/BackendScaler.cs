@@ -78,6 +78,9 @@ internal sealed class BackendScaler
 
     public bool IsConfigured(string server) => _servers.ContainsKey(server);
 
+    /// <summary>Keeps a server out of scale-ups until <paramref name="notBefore"/> (after a failed warm-up or enable).</summary>
+    public void BackOff(string server, DateTimeOffset notBefore) => _servers[server].NotBefore = notBefore;
+
     public void SetRole(string server, ServerRole role)
     {
         ServerRuntime runtime = _servers[server];
@@ -135,8 +138,8 @@ internal sealed class BackendScaler
         ScalingDecision decision = Policy.Decide(context).WithinBounds(context);
         IReadOnlyList<string> servers = decision.Action switch
         {
-            ScalingAction.Up => Pick(ServerRole.Parked, decision.Servers, first: true),
-            ScalingAction.Down => Pick(ServerRole.Active, decision.Servers, first: false, exceptAlwaysUp: true),
+            ScalingAction.Up => Pick(ServerRole.Parked, decision.Servers, first: true, now),
+            ScalingAction.Down => Pick(ServerRole.Active, decision.Servers, first: false, now, exceptAlwaysUp: true),
             _ => [],
         };
 
@@ -149,9 +152,11 @@ internal sealed class BackendScaler
     }
 
     // Ordered: the first parked server in configuration order goes up, the last active one goes down.
-    private List<string> Pick(ServerRole role, int count, bool first, bool exceptAlwaysUp = false)
+    private List<string> Pick(ServerRole role, int count, bool first, DateTimeOffset now, bool exceptAlwaysUp = false)
     {
-        List<string> candidates = [.. Options.Servers.Where(s => _servers[s.Name].Role == role && !(exceptAlwaysUp && s.AlwaysUp)).Select(s => s.Name)];
+        List<string> candidates = [.. Options.Servers
+            .Where(s => _servers[s.Name] is var runtime && runtime.Role == role && runtime.NotBefore <= now && !(exceptAlwaysUp && s.AlwaysUp))
+            .Select(s => s.Name)];
         if (Options.Selection == ServerSelection.Random)
         {
             _random.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(candidates));
@@ -169,5 +174,7 @@ internal sealed class BackendScaler
         public ServerRole Role { get; set; } = options.AlwaysUp ? ServerRole.Active : ServerRole.Parked;
 
         public DateTimeOffset ActiveSince { get; set; } = DateTimeOffset.MinValue;
+
+        public DateTimeOffset NotBefore { get; set; } = DateTimeOffset.MinValue;
     }
 }

@@ -15,10 +15,10 @@ public sealed class AnalyzeAgainstHalogTests
     public async Task Analyze_LogWrittenByRealHaproxy_AgreesWithHalogSrv()
     {
         using var dir = new TempDirectory();
-        await using var fast = new HttpBackend();
-        await using var slow = new HttpBackend(delay: TimeSpan.FromMilliseconds(15));
-        await using var missing = new HttpBackend(status: 404);
-        await using var broken = new HttpBackend(status: 500, delay: TimeSpan.FromMilliseconds(3));
+        await using var fast = AppServers.Plain();
+        await using var slow = AppServers.Plain(delay: TimeSpan.FromMilliseconds(15));
+        await using var missing = AppServers.Plain(status: 404);
+        await using var broken = AppServers.Plain(status: 500, delay: TimeSpan.FromMilliseconds(3));
         await using var logs = LogCollector.Udp();
         int port = Ports.FreeTcp();
         await using var haproxy = await Haproxy.StartAsync($$"""

@@ -17,9 +17,9 @@ public sealed class HaproxyLogIntegrationTests
     public async Task HaproxyLogs_AllTargetsAndFormats_ParseFieldByField()
     {
         using var dir = new TempDirectory();
-        await using var app = new HttpBackend();
+        await using var app = AppServers.Plain();
         int deadPort;
-        await using (var doomed = new HttpBackend())
+        await using (var doomed = AppServers.Plain())
         {
             deadPort = doomed.Port; // Killed before any request: connection refused.
         }

@@ -1,0 +1,81 @@
+using System.CommandLine;
+using System.Net.Sockets;
+using HaproxyAutoscale.Configuration;
+using HaproxyAutoscale.Hosting;
+using HaproxyAutoscale.Scaling;
+using Microsoft.Extensions.Logging;
+
+namespace HaproxyAutoscale.Cli.Commands;
+
+/// <summary><c>run --config FILE</c>: the daemon. Ctrl-C or SIGTERM stop it cleanly (exit 0).</summary>
+internal static class RunCommand
+{
+    public static Command Create(CliConsole console)
+    {
+        var config = new Option<string>("--config") { Description = "The autoscaler configuration (JSON).", Required = true };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Decide and log, but send no command that changes HAProxy." };
+        var logFormat = new Option<string>("--log-format") { Description = "Log output: text or json.", DefaultValueFactory = _ => "text" };
+        logFormat.AcceptOnlyFromAmong("text", "json");
+        var command = new Command("run", "Run the autoscaler daemon.") { config, dryRun, logFormat };
+        command.SetAction((parseResult, cancellationToken) => RunAsync(
+            console, parseResult.GetRequiredValue(config), parseResult.GetValue(dryRun), parseResult.GetValue(logFormat) ?? "text",
+            parseResult.GetValue(CliConsole.VerboseOption), cancellationToken));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(CliConsole console, string configPath, bool dryRun, string logFormat, bool verbose, CancellationToken cancellationToken)
+    {
+        (AutoscaleOptions? options, int exitCode) = await ConfigFile.LoadAsync(console, configPath, cancellationToken).ConfigureAwait(false);
+        if (options is null)
+        {
+            return exitCode;
+        }
+
+        if (options.Endpoints.Count == 0)
+        {
+            return console.Fail($"{configPath}: haproxy.endpoints: at least one stats socket is needed to run", ExitCodes.Usage);
+        }
+
+        using ILoggerFactory loggers = CreateLoggers(logFormat, verbose);
+        Autoscaler autoscaler;
+        try
+        {
+            autoscaler = new AutoscalerBuilder(options).UseLoggerFactory(loggers).DryRun(dryRun).Build();
+        }
+        catch (SocketException e)
+        {
+            return console.Fail($"cannot listen for logs on {options.LogSource}: {e.Message}");
+        }
+
+        await using (autoscaler.ConfigureAwait(false))
+        {
+            try
+            {
+                await autoscaler.RunAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or SocketException or UnauthorizedAccessException)
+            {
+                return console.Fail($"reading logs from {options.LogSource} failed: {e.Message}");
+            }
+        }
+
+        return ExitCodes.Success;
+    }
+
+    internal static ILoggerFactory CreateLoggers(string format, bool verbose) => LoggerFactory.Create(logging =>
+    {
+        logging.SetMinimumLevel(verbose ? LogLevel.Debug : LogLevel.Information);
+        if (format == "json")
+        {
+            logging.AddJsonConsole(o => o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ");
+        }
+        else
+        {
+            logging.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fff ";
+            });
+        }
+    });
+}

@@ -1,0 +1,112 @@
+using System.Diagnostics.Metrics;
+using System.IO.Abstractions;
+using HaproxyAutoscale.Configuration;
+using HaproxyAutoscale.Control;
+using HaproxyAutoscale.Logs;
+using HaproxyAutoscale.Policies;
+using HaproxyAutoscale.Scaling;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace HaproxyAutoscale.Hosting;
+
+/// <summary>
+/// Builds an <see cref="Autoscaler"/> without dependency injection. Everything has a default taken from the
+/// options (log source address, stats socket endpoints, HTTP warm-up); any part can be replaced.
+/// </summary>
+public sealed class AutoscalerBuilder
+{
+    private readonly AutoscaleOptions _options;
+    private ILogSource? _source;
+    private IHaproxyControl? _control;
+    private IWarmup? _warmup;
+    private TimeProvider _time = TimeProvider.System;
+    private ILoggerFactory _loggers = NullLoggerFactory.Instance;
+    private IMeterFactory? _meters;
+    private bool _dryRun;
+
+    /// <summary>Starts from validated options (see <see cref="AutoscaleConfiguration.Parse"/>).</summary>
+    public AutoscalerBuilder(AutoscaleOptions options) => _options = options ?? throw new ArgumentNullException(nameof(options));
+
+    /// <summary>The policies available by name; add custom ones here.</summary>
+    public ScalingPolicyRegistry Policies { get; } = new();
+
+    /// <summary>Reads logs from <paramref name="source"/> instead of <see cref="AutoscaleOptions.LogSource"/>.</summary>
+    public AutoscalerBuilder UseLogSource(ILogSource source)
+    {
+        _source = source;
+        return this;
+    }
+
+    /// <summary>Sends commands through <paramref name="control"/> instead of <see cref="AutoscaleOptions.Endpoints"/>.</summary>
+    public AutoscalerBuilder UseControl(IHaproxyControl control)
+    {
+        _control = control;
+        return this;
+    }
+
+    /// <summary>Warms servers up with <paramref name="warmup"/> instead of HTTP GETs.</summary>
+    public AutoscalerBuilder UseWarmup(IWarmup warmup)
+    {
+        _warmup = warmup;
+        return this;
+    }
+
+    /// <summary>Takes time from <paramref name="time"/> (tests pass a fake).</summary>
+    public AutoscalerBuilder UseTimeProvider(TimeProvider time)
+    {
+        _time = time;
+        return this;
+    }
+
+    /// <summary>Logs through <paramref name="loggers"/>.</summary>
+    public AutoscalerBuilder UseLoggerFactory(ILoggerFactory loggers)
+    {
+        _loggers = loggers;
+        return this;
+    }
+
+    /// <summary>Creates the <c>HaproxyAutoscale</c> meter through <paramref name="meters"/>.</summary>
+    public AutoscalerBuilder UseMeterFactory(IMeterFactory meters)
+    {
+        _meters = meters;
+        return this;
+    }
+
+    /// <summary>Decides and logs, but sends no command that changes HAProxy.</summary>
+    public AutoscalerBuilder DryRun(bool dryRun = true)
+    {
+        _dryRun = dryRun;
+        return this;
+    }
+
+    /// <summary>Creates the autoscaler; sockets are bound now.</summary>
+    /// <exception cref="InvalidOperationException">No endpoint and no control, or the policies reject the options.</exception>
+    public Autoscaler Build()
+    {
+        var owned = new List<IDisposable>();
+        IHaproxyControl control = _control ?? CreateControl();
+        IWarmup warmup = _warmup ?? Own(new HttpWarmup(_options.Warmup, _time), owned);
+        ILogSource source = _source ?? LogSources.Create(_options.LogSource, new FileSystem(), _time);
+        return new Autoscaler(_options, source, control, Policies, warmup, _time, _loggers, _dryRun, _meters, owned);
+    }
+
+    private IHaproxyControl CreateControl()
+    {
+        if (_options.Endpoints.Count == 0)
+        {
+            throw new InvalidOperationException("no HAProxy endpoint configured (haproxy.endpoints)");
+        }
+
+        var controlOptions = new HaproxyControlOptions { Timeout = _options.CommandTimeout, ConnectTimeout = _options.CommandTimeout };
+        List<IHaproxyControl> instances = [.. _options.Endpoints.Select(e => HaproxyControl.Create(e, controlOptions))];
+        return instances.Count == 1 ? instances[0] : HaproxyControl.FanOut(instances);
+    }
+
+    private static T Own<T>(T disposable, List<IDisposable> owned)
+        where T : IDisposable
+    {
+        owned.Add(disposable);
+        return disposable;
+    }
+}
