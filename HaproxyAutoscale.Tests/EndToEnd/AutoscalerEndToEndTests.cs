@@ -1,0 +1,133 @@
+using HaproxyAutoscale.Cli.Demo;
+using HaproxyAutoscale.Control;
+using HaproxyAutoscale.Scaling;
+using HaproxyAutoscale.Tests.Infrastructure;
+using Microsoft.Extensions.Logging;
+
+namespace HaproxyAutoscale.Tests.EndToEnd;
+
+/// <summary>
+/// The whole autoscaler against a real HAProxy, real demo apps (cold start 1 s, slower under concurrency) and logs
+/// over UDP, with bounded load from the test.
+/// </summary>
+public sealed class AutoscalerEndToEndTests
+{
+    [Fact]
+    public async Task LoadRises_ParkedServerWarmedThenEnabled_LoadStops_DrainedBackToMaintenance()
+    {
+        await using AutoscaleRig rig = await AutoscaleRig.StartAsync();
+        (await rig.StatusOfAsync("s2")).Should().Be("MAINT");
+
+        using var load = new CancellationTokenSource();
+        Task loading = rig.LoadAsync(clients: 8, TimeSpan.FromSeconds(30), load.Token);
+        await rig.WaitForStatusAsync("s2", s => s != "MAINT", "enabled under load");
+
+        // a. The warm-up was s2's first request, and a cold one; HAProxy routed nothing to it before.
+        await Poll.UntilAsync(() => rig.Apps[1].Served.Count > 1, TimeSpan.FromSeconds(10), "traffic on s2");
+        ServedRequest[] served = [.. rig.Apps[1].Served.OrderBy(r => r.Arrived)];
+        served[0].Path.Should().Be("/warmup");
+        served[0].Cold.Should().BeTrue();
+        served.Skip(1).Should().OnlyContain(r => r.Path == "/page" && !r.Cold);
+        rig.Logs.Should().Contain(l => l.EventId == 4 && l.Message.StartsWith("app/s2: up done in", StringComparison.Ordinal));
+
+        // b. Load stops: after 2 s without requests, servers drain back to maintenance one by one; s1 stays.
+        await load.CancelAsync();
+        await loading;
+        await rig.WaitForStatusAsync("s2", s => s == "MAINT", "back in maintenance");
+        await rig.WaitForStatusAsync("s3", s => s == "MAINT", "in maintenance");
+        (await rig.StatusOfAsync("s1")).Should().NotStartWith("MAINT");
+        rig.Logs.Should().Contain(l => l.EventId == 2 && l.Message.Contains("decided down s2: no request for", StringComparison.Ordinal));
+        rig.Autoscaler.Snapshot().Single().Servers.Should().Contain(("s1", ServerRole.Active));
+        rig.Failed.Should().Be(0);
+    }
+
+    [Fact]
+    public async Task FullCycleUnderSteadyLoad_NoFailedRequest()
+    {
+        await using AutoscaleRig rig = await AutoscaleRig.StartAsync(backend =>
+        {
+            backend.PolicyKind = "band";
+            backend.PolicySettings.Clear();
+            backend.PolicySettings["upperMs"] = "150";
+            backend.PolicySettings["lowerMs"] = "60";
+            backend.PolicySettings["breaches"] = "2";
+            backend.PolicySettings["stabilization"] = "2s";
+            backend.PolicySettings["scaleUpCooldown"] = "1s";
+            backend.PolicySettings["scaleDownCooldown"] = "2s";
+        });
+
+        // Heavy load until a server is up, then light load (one client) that never stops until it is drained again.
+        using (var heavy = new CancellationTokenSource())
+        {
+            Task heavyLoad = rig.LoadAsync(clients: 8, TimeSpan.FromSeconds(30), heavy.Token);
+            await rig.WaitForStatusAsync("s2", s => s != "MAINT", "enabled under load");
+            using var light = new CancellationTokenSource();
+            Task lightLoad = rig.LoadAsync(clients: 1, TimeSpan.FromSeconds(60), light.Token);
+            await heavy.CancelAsync();
+            await heavyLoad;
+            await rig.WaitForStatusAsync("s2", s => s == "MAINT", "drained back under light load", seconds: 40);
+            await rig.WaitForStatusAsync("s3", s => s == "MAINT", "in maintenance", seconds: 40);
+            await light.CancelAsync();
+            await lightLoad;
+        }
+
+        rig.Succeeded.Should().BeGreaterThan(100);
+        rig.Failed.Should().Be(0, "drain lets every request in flight finish");
+        rig.Logs.Should().Contain(l => l.EventId == 4 && l.Message.StartsWith("app/s2: down done", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task WarmupFails_ServerStaysParkedAndTheReasonIsLogged()
+    {
+        int closedPort = Ports.FreeTcp();
+        await using AutoscaleRig rig = await AutoscaleRig.StartAsync(s2WarmupUrl: $"http://127.0.0.1:{closedPort}/warmup");
+        using var load = new CancellationTokenSource();
+        Task loading = rig.LoadAsync(clients: 8, TimeSpan.FromSeconds(30), load.Token);
+
+        await Poll.UntilAsync(() => rig.Logs.Any(l => l.EventId == 6), TimeSpan.FromSeconds(20), "a failed warm-up");
+        (LogLevel level, _, string message) = rig.Logs.First(l => l.EventId == 6);
+        level.Should().Be(LogLevel.Warning);
+        message.Should().StartWith($"app/s2: warm-up of http://127.0.0.1:{closedPort}/warmup failed: ").And.EndWith("the server stays parked");
+        (await rig.StatusOfAsync("s2")).Should().Be("MAINT");
+        rig.Apps[1].Served.Should().BeEmpty();
+
+        // Meanwhile the next parked server is used, and s2 is not retried during its back-off.
+        await rig.WaitForStatusAsync("s3", s => s != "MAINT", "enabled instead");
+        (await rig.StatusOfAsync("s2")).Should().Be("MAINT");
+        await load.CancelAsync();
+        await loading;
+    }
+
+    [Fact]
+    public async Task OperatorMaintenance_IsLeftAlone_AndHaproxyRestart_IsReapplied()
+    {
+        await using AutoscaleRig rig = await AutoscaleRig.StartAsync();
+        using var load = new CancellationTokenSource();
+        Task loading = rig.LoadAsync(clients: 8, TimeSpan.FromSeconds(40), load.Token);
+        await rig.WaitForStatusAsync("s2", s => s != "MAINT", "enabled under load");
+
+        // d. HAProxy restarts: its runtime state is lost (s2 is "disabled" in its configuration again).
+        int oldPid = rig.Haproxy.Pid;
+        await rig.Haproxy.StopAsync();
+        await rig.Haproxy.StartAsync(waitForSocket: null);
+        await rig.Haproxy.WaitForPortAsync(rig.FrontendPort);
+        await Poll.UntilAsync(() => rig.Logs.Any(l => l.EventId == 8), TimeSpan.FromSeconds(10), "the restart to be noticed");
+        rig.Logs.First(l => l.EventId == 8).Message.Should().Contain($"pid {oldPid} -> {rig.Haproxy.Pid}");
+        await rig.WaitForStatusAsync("s2", s => s != "MAINT", "re-enabled after the restart");
+
+        // f. An operator puts s2 into maintenance by hand: it stays there, and is reported.
+        await load.CancelAsync();
+        await loading;
+        await rig.Control.DisableServerAsync("app", "s2");
+        await Poll.UntilAsync(() => rig.Logs.Any(l => l.EventId == 7), TimeSpan.FromSeconds(10), "the operator's change to be noticed");
+        rig.Logs.First(l => l.EventId == 7).Message.Should().StartWith("app/s2: put in maintenance by someone else");
+        rig.Autoscaler.Snapshot().Single().Servers.Should().Contain(("s2", ServerRole.HeldByOperator));
+
+        using var again = new CancellationTokenSource();
+        Task loadingAgain = rig.LoadAsync(clients: 8, TimeSpan.FromSeconds(20), again.Token);
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        (await rig.StatusOfAsync("s2")).Should().Be("MAINT", "the autoscaler never re-enables what an operator disabled");
+        await again.CancelAsync();
+        await loadingAgain;
+    }
+}
