@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using HaproxyAutoscale.Cli.Commands;
 
 namespace HaproxyAutoscale.Cli;
@@ -7,7 +8,20 @@ namespace HaproxyAutoscale.Cli;
 public static class Program
 {
     /// <summary>Runs the command line; returns the process exit code (see <see cref="ExitCodes"/>).</summary>
-    public static Task<int> Main(string[] args) => RunAsync(args, Console.Out, Console.Error);
+    public static async Task<int> Main(string[] args)
+    {
+        // Ctrl-C and SIGTERM (systemd's stop) end the daemon cleanly: cancel, let it finish, exit 0.
+        using var stop = new CancellationTokenSource();
+        void Stop(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            stop.Cancel();
+        }
+
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        return await RunAsync(args, Console.Out, Console.Error, stop.Token).ConfigureAwait(false);
+    }
 
     /// <summary>Runs the command line with the given output writers (tests call this in-process).</summary>
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
@@ -35,7 +49,13 @@ public static class Program
             return ExitCodes.Usage;
         }
 
-        var configuration = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };
+        var configuration = new InvocationConfiguration
+        {
+            Output = output,
+            Error = error,
+            EnableDefaultExceptionHandler = false,
+            ProcessTerminationTimeout = null, // signals are handled in Main
+        };
         try
         {
             return await parsed.InvokeAsync(configuration, cancellationToken).ConfigureAwait(false);

@@ -74,16 +74,14 @@ internal static class CheckCommand
         {
             states = await control.ShowServersStateAsync(backend.Name, cancellationToken).ConfigureAwait(false);
         }
+        catch (HaproxyControlException e) when (e.Kind == HaproxyErrorKind.UnknownBackend)
+        {
+            report(false, $"backends.{backend.Name}: {control.Endpoint} has no backend '{backend.Name}'");
+            return;
+        }
         catch (HaproxyControlException e)
         {
             report(false, $"backends.{backend.Name}: {e.Message}");
-            return;
-        }
-
-        // "show servers state <unknown>" answers with no row rather than an error on 2.6.
-        if (states.Count == 0)
-        {
-            report(false, $"backends.{backend.Name}: {control.Endpoint} has no backend '{backend.Name}' (or it has no server)");
             return;
         }
 

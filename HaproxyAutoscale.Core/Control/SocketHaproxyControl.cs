@@ -289,7 +289,7 @@ internal sealed class SocketHaproxyControl : IHaproxyControl
         {
             _ when text.StartsWith("Unknown command", StringComparison.Ordinal) => HaproxyErrorKind.UnknownCommand,
             _ when severity > '3' => null, // warnings and notices
-            "No such backend." => HaproxyErrorKind.UnknownBackend,
+            "No such backend." or "Can't find backend." => HaproxyErrorKind.UnknownBackend,
             "No such server." => HaproxyErrorKind.UnknownServer,
             _ when text.StartsWith("Permission denied", StringComparison.Ordinal) => HaproxyErrorKind.PermissionDenied,
             _ => HaproxyErrorKind.InvalidArgument,
