@@ -34,6 +34,7 @@ public static class Program
             ReplayCommand.Create(console),
             RunCommand.Create(console),
             CheckCommand.Create(console),
+            Demo.DemoCommand.Create(console),
         };
         root.Options.Add(CliConsole.VerboseOption);
 

@@ -436,7 +436,7 @@ public sealed class Autoscaler : IAsyncDisposable
                 if (!_adopted)
                 {
                     ServerRole adopted = real == ServerAdminState.Ready ? ServerRole.Active : ServerRole.Parked;
-                    scaler.SetRole(server.Name, adopted);
+                    scaler.SetRole(server.Name, adopted, justEnabled: false);
                     Log.Adopted(_logger, backend, server.Name, adopted.ToString().ToLowerInvariant(), endpoint);
                 }
                 else if (restarted)
@@ -459,7 +459,7 @@ public sealed class Autoscaler : IAsyncDisposable
                 }
                 else if (role is ServerRole.HeldByOperator or ServerRole.Parked && real == ServerAdminState.Ready)
                 {
-                    scaler.SetRole(server.Name, ServerRole.Active);
+                    scaler.SetRole(server.Name, ServerRole.Active, justEnabled: false);
                     Log.Adopted(_logger, backend, server.Name, "active", endpoint);
                 }
             }

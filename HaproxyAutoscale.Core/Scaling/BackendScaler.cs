@@ -81,12 +81,13 @@ internal sealed class BackendScaler
     /// <summary>Keeps a server out of scale-ups until <paramref name="notBefore"/> (after a failed warm-up or enable).</summary>
     public void BackOff(string server, DateTimeOffset notBefore) => _servers[server].NotBefore = notBefore;
 
-    public void SetRole(string server, ServerRole role)
+    /// <summary>Sets what a server is. <paramref name="justEnabled"/>: it starts serving now (settle time applies), as opposed to adopted as already serving.</summary>
+    public void SetRole(string server, ServerRole role, bool justEnabled = true)
     {
         ServerRuntime runtime = _servers[server];
         if (role == ServerRole.Active && runtime.Role != ServerRole.Active)
         {
-            runtime.ActiveSince = _time.GetUtcNow();
+            runtime.ActiveSince = justEnabled ? _time.GetUtcNow() : DateTimeOffset.MinValue;
         }
 
         runtime.Role = role;
@@ -110,7 +111,7 @@ internal sealed class BackendScaler
         {
             if (server.Role == ServerRole.Parked && AdoptServersSeenInLogs)
             {
-                SetRole(record.Server, ServerRole.Active);
+                SetRole(record.Server, ServerRole.Active, justEnabled: false);
             }
 
             // A server that just came up answers slowly at first: its samples would trigger another scale-up.
@@ -136,6 +137,13 @@ internal sealed class BackendScaler
         _saturated = false;
         _newSamples = 0;
         ScalingDecision decision = Policy.Decide(context).WithinBounds(context);
+        if (decision.Action == ScalingAction.Up && Settling(now) is { } settling)
+        {
+            // The capacity just added is not serving yet (or its effect is not in the window yet): the breach that
+            // called for it must not call for another server.
+            decision = ScalingDecision.Hold($"{decision.Reason}, but waiting for {settling}");
+        }
+
         IReadOnlyList<string> servers = decision.Action switch
         {
             ScalingAction.Up => Pick(ServerRole.Parked, decision.Servers, first: true, now),
@@ -149,6 +157,25 @@ internal sealed class BackendScaler
         }
 
         return new ScalingPlan(Options.Name, now, decision, servers, window, context.HasFreshData);
+    }
+
+    private string? Settling(DateTimeOffset now)
+    {
+        foreach (ServerOptions server in Options.Servers)
+        {
+            ServerRuntime runtime = _servers[server.Name];
+            if (runtime.Role == ServerRole.Warming)
+            {
+                return $"{server.Name} to warm up";
+            }
+
+            if (runtime.Role == ServerRole.Active && now - runtime.ActiveSince < Options.SettleTime)
+            {
+                return $"{server.Name} to settle";
+            }
+        }
+
+        return null;
     }
 
     // Ordered: the first parked server in configuration order goes up, the last active one goes down.

@@ -79,6 +79,21 @@ public sealed class BackendScalerTests
     }
 
     [Fact]
+    public void Evaluate_WhileAServerWarmsUpOrSettles_NoSecondScaleUpForTheSameBreach()
+    {
+        var scaler = new BackendScaler(Backend(), new Fixed(ScalingDecision.Up(1, "slow")), _time);
+        scaler.Evaluate().Servers.Should().Equal("s2");
+        scaler.SetRole("s2", ServerRole.Warming);
+        scaler.Evaluate().Decision.Reason.Should().Be("slow, but waiting for s2 to warm up");
+
+        scaler.SetRole("s2", ServerRole.Active);
+        scaler.Evaluate().Decision.Reason.Should().Be("slow, but waiting for s2 to settle");
+
+        _time.Advance(TimeSpan.FromSeconds(10));
+        scaler.Evaluate().Servers.Should().Equal("s3");
+    }
+
+    [Fact]
     public void OnRecord_NewlyEnabledServer_SamplesIgnoredDuringSettleTime()
     {
         var policy = new Recording();

@@ -1,0 +1,266 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using HaproxyAutoscale.Configuration;
+using HaproxyAutoscale.Hosting;
+using HaproxyAutoscale.Logs;
+using HaproxyAutoscale.Scaling;
+using Microsoft.Extensions.Logging;
+
+namespace HaproxyAutoscale.Cli.Demo;
+
+/// <summary>
+/// The zero-set-up demo: a real HAProxy (from PATH) on loopback, four lazily started apps behind it (s1 always up,
+/// s2-s4 parked), a load ramp up and down from in-process clients, and the autoscaler reading HAProxy's logs over
+/// UDP. Prints a live line per second and a summary of what was scaled and when. Everything runs on 127.0.0.1 and
+/// every process it starts is stopped by its PID.
+/// </summary>
+internal sealed class DemoRunner(TextWriter output, TimeSpan duration)
+{
+    private const int MaxClients = 16;
+    private readonly ConcurrentQueue<(TimeSpan At, string What)> _timeline = new();
+    private readonly ConcurrentBag<double> _latencies = [];
+    private readonly Stopwatch _clock = new();
+    private long _ok;
+    private long _failed;
+    private int _clients;
+    private DemoAppServer[] _apps = [];
+
+    public async Task<int> RunAsync(CancellationToken cancellationToken)
+    {
+        string? haproxyPath = FindHaproxy();
+        if (haproxyPath is null)
+        {
+            output.WriteLine("error: haproxy is not installed (looked on PATH and in /usr/sbin): apt-get install -y haproxy");
+            return ExitCodes.Failure;
+        }
+
+        string dir = Path.Combine(Path.GetTempPath(), "haproxy-autoscale-demo-" + Environment.ProcessId);
+        Directory.CreateDirectory(dir);
+        DemoAppServer[] apps = _apps = [new("s1") { ColdStart = TimeSpan.Zero }, new("s2"), new("s3"), new("s4")];
+        Process? haproxy = null;
+        try
+        {
+            ILogSource logs = LogSources.FromDatagrams(new IPEndPoint(IPAddress.Loopback, 0));
+            int logPort = ((IPEndPoint)((DatagramLogSource)logs).LocalEndPoint).Port;
+            int frontendPort = FreePort();
+            string socket = Path.Combine(dir, "admin.sock");
+            string config = Path.Combine(dir, "haproxy.cfg");
+            await File.WriteAllTextAsync(config, HaproxyConfig(socket, logPort, frontendPort, apps), cancellationToken).ConfigureAwait(false);
+            haproxy = Process.Start(new ProcessStartInfo(haproxyPath) { ArgumentList = { "-db", "-f", config }, RedirectStandardOutput = true, RedirectStandardError = true })!;
+            if (!await WaitForAsync(() => File.Exists(socket) || haproxy.HasExited, TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false) || haproxy.HasExited)
+            {
+                output.WriteLine($"error: haproxy did not start: {await haproxy.StandardError.ReadToEndAsync(cancellationToken).ConfigureAwait(false)}");
+                return ExitCodes.Failure;
+            }
+
+            output.WriteLine($"HAProxy {haproxy.Id} on http://127.0.0.1:{frontendPort}/ with apps s1 (always up) and s2-s4 (parked, 1 s cold start); logs over UDP to 127.0.0.1:{logPort}");
+            output.WriteLine($"Load ramps up to {MaxClients} clients and back to none over {Durations.Format(duration)}.");
+            output.WriteLine();
+
+            using var loggers = LoggerFactory.Create(b => b.AddProvider(new TimelineLogger(this)).SetMinimumLevel(LogLevel.Information));
+            await using Autoscaler autoscaler = new AutoscalerBuilder(Options(socket)).UseLogSource(logs).UseLoggerFactory(loggers).Build();
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            _clock.Start();
+            Task scaling = autoscaler.RunAsync(stop.Token);
+            Task load = LoadAsync(frontendPort, stop.Token);
+            while (_clock.Elapsed < duration && !cancellationToken.IsCancellationRequested)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None).ConfigureAwait(false);
+                output.WriteLine(LiveLine(autoscaler));
+            }
+
+            await stop.CancelAsync().ConfigureAwait(false);
+            await Task.WhenAll(scaling, load).ConfigureAwait(false);
+            WriteSummary(apps);
+            return ExitCodes.Success;
+        }
+        finally
+        {
+            if (haproxy is { HasExited: false })
+            {
+                haproxy.Kill();
+                await haproxy.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+
+            haproxy?.Dispose();
+            foreach (DemoAppServer app in apps)
+            {
+                await app.DisposeAsync().ConfigureAwait(false);
+            }
+
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    // The ramp: 1 client for the first 10 %, up to MaxClients at 35 %, held to 65 %, down to none at 72 %, then idle.
+    private int ClientsAt(double progress) => progress switch
+    {
+        < 0.10 => 1,
+        < 0.35 => 1 + (int)((MaxClients - 1) * (progress - 0.10) / 0.25),
+        < 0.65 => MaxClients,
+        < 0.72 => (int)(MaxClients * (0.72 - progress) / 0.07),
+        _ => 0,
+    };
+
+    private async Task LoadAsync(int port, CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        var workers = new List<Task>();
+        for (int id = 0; id < MaxClients; id++)
+        {
+            int client = id;
+            workers.Add(Task.Run(async () =>
+            {
+                while (!cancellationToken.IsCancellationRequested)
+                {
+                    if (client >= ClientsAt(_clock.Elapsed / duration))
+                    {
+                        await Task.Delay(100, CancellationToken.None).ConfigureAwait(false);
+                        continue;
+                    }
+
+                    long started = Stopwatch.GetTimestamp();
+                    try
+                    {
+                        using HttpResponseMessage response = await http.GetAsync(new Uri($"http://127.0.0.1:{port}/page"), CancellationToken.None).ConfigureAwait(false);
+                        Interlocked.Increment(ref response.IsSuccessStatusCode ? ref _ok : ref _failed);
+                        _latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                    }
+                    catch (HttpRequestException)
+                    {
+                        Interlocked.Increment(ref _failed);
+                    }
+                }
+            }, CancellationToken.None));
+        }
+
+        await Task.WhenAll(workers).ConfigureAwait(false);
+    }
+
+    private string LiveLine(Autoscaler autoscaler)
+    {
+        _clients = ClientsAt(_clock.Elapsed / duration);
+        BackendSnapshot app = autoscaler.Snapshot()[0];
+        string window = app.Window.HasValue ? $"{app.Window.Value,5:0} ms" : "    - ms";
+        string servers = string.Join("  ", app.Servers.Select(s => $"{s.Server}:{Role(s.Role),-8}"));
+        return string.Create(CultureInfo.InvariantCulture, $"{_clock.Elapsed.TotalSeconds,5:0}s  clients {_clients,2}  window {window}  {servers}  ok {Interlocked.Read(ref _ok)}  failed {Interlocked.Read(ref _failed)}");
+    }
+
+    private void WriteSummary(DemoAppServer[] apps)
+    {
+        output.WriteLine();
+        output.WriteLine("What the autoscaler did:");
+        foreach ((TimeSpan at, string what) in _timeline)
+        {
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  +{at.TotalSeconds,5:0.0}s  {what}"));
+        }
+
+        double[] latencies = [.. _latencies.Order()];
+        string percentiles = latencies.Length == 0 ? "" : string.Create(CultureInfo.InvariantCulture,
+            $", client latency p50 {latencies[latencies.Length / 2]:0} ms, p95 {latencies[(int)(latencies.Length * 0.95)]:0} ms");
+        output.WriteLine($"Requests: {Interlocked.Read(ref _ok)} ok, {Interlocked.Read(ref _failed)} failed{percentiles}.");
+        output.WriteLine("Requests served per app: " + string.Join(", ", apps.Select(a => $"{a.Name} {a.Served.Count(r => r.Path != "/warmup")}")));
+        output.WriteLine("Cold starts paid by users: " + apps.Sum(a => a.Served.Count(r => r.Cold && r.Path != "/warmup")) + " (warm-ups absorbed " + apps.Sum(a => a.Served.Count(r => r.Cold && r.Path == "/warmup")) + ").");
+    }
+
+    private AutoscaleOptions Options(string socket)
+    {
+        var options = new AutoscaleOptions
+        {
+            EvaluationInterval = TimeSpan.FromMilliseconds(250),
+            ReconcileInterval = TimeSpan.FromSeconds(2),
+        };
+        options.Endpoints.Add(socket);
+        var backend = new BackendOptions { Name = "app", SettleTime = TimeSpan.FromSeconds(2) };
+        backend.Window.Size = 20;
+        backend.PolicySettings["thresholdMs"] = "150";
+        backend.PolicySettings["breaches"] = "3";
+        backend.PolicySettings["idleScaleDown"] = Durations.Format(TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerSecond * 2, duration.Ticks / 15)));
+        backend.ScaleDown.DrainTimeout = TimeSpan.FromSeconds(3);
+        backend.Servers.Add(new ServerOptions { Name = "s1", AlwaysUp = true });
+        foreach (DemoAppServer app in _apps.Skip(1))
+        {
+            backend.Servers.Add(new ServerOptions { Name = app.Name, WarmupUrl = new Uri($"http://127.0.0.1:{app.Port}/warmup") });
+        }
+
+        options.Backends.Add(backend);
+        return options;
+    }
+
+    private static string HaproxyConfig(string socket, int logPort, int frontendPort, DemoAppServer[] apps) => $"""
+        global
+            stats socket {socket} mode 600 level admin
+            log 127.0.0.1:{logPort} local0
+        defaults
+            mode http
+            log global
+            option httplog
+            timeout connect 1s
+            timeout client 10s
+            timeout server 10s
+        frontend demo
+            bind 127.0.0.1:{frontendPort}
+            default_backend app
+        backend app
+            balance roundrobin
+        {string.Join("\n", apps.Select((a, i) => $"    server {a.Name} 127.0.0.1:{a.Port} weight 10{(i == 0 ? "" : " disabled")}"))}
+
+        """;
+
+    private static string Role(ServerRole role) => role switch
+    {
+        ServerRole.HeldByOperator => "held",
+        _ => role.ToString().ToLowerInvariant(),
+    };
+
+    private static string? FindHaproxy() =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Append("/usr/sbin").Select(d => Path.Combine(d, "haproxy")).FirstOrDefault(File.Exists);
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static async Task<bool> WaitForAsync(Func<bool> condition, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (deadline.Elapsed > timeout)
+            {
+                return false;
+            }
+
+            await Task.Delay(20, cancellationToken).ConfigureAwait(false);
+        }
+
+        return true;
+    }
+
+    // Turns the engine's decision and action events into the demo's timeline.
+    private sealed class TimelineLogger(DemoRunner demo) : ILoggerProvider, ILogger
+    {
+        public ILogger CreateLogger(string categoryName) => this;
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (eventId.Id is 2 or 4 or 5 or 6 or 7 or 8)
+            {
+                demo._timeline.Enqueue((demo._clock.Elapsed, formatter(state, exception)));
+            }
+        }
+
+        public void Dispose()
+        {
+        }
+    }
+}
