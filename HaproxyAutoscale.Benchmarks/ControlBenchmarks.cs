@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Columns;
@@ -15,8 +14,7 @@ namespace HaproxyAutoscale.Benchmarks;
 [Config(typeof(LatencyColumns))]
 public class ControlBenchmarks
 {
-    private readonly string _dir = Path.Combine("/tmp", "hpa-bench-" + Environment.ProcessId);
-    private Process? _haproxy;
+    private LocalHaproxy? _haproxy;
     private IHaproxyControl _unix = null!;
     private IHaproxyControl _tcp = null!;
     private IHaproxyControl _unixOneShot = null!;
@@ -26,44 +24,24 @@ public class ControlBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        Directory.CreateDirectory(_dir);
         int port = 20000 + (Environment.ProcessId % 20000);
-        var config = new StringBuilder($"global\n    stats socket {_dir}/admin.sock mode 600 level admin\n    stats socket ipv4@127.0.0.1:{port} level admin\n")
-            .Append("defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\nbackend app\n");
+        var backend = new StringBuilder("backend app\n");
         for (int i = 1; i <= 200; i++)
         {
-            config.Append($"    server s{i} 127.0.0.{1 + (i % 200)}:{8000 + i} weight 10\n");
+            backend.Append($"    server s{i} 127.0.0.{1 + (i % 200)}:{8000 + i} weight 10\n");
         }
 
-        File.WriteAllText(Path.Combine(_dir, "haproxy.cfg"), config.ToString());
-        _haproxy = Process.Start(new ProcessStartInfo("haproxy") { ArgumentList = { "-db", "-f", Path.Combine(_dir, "haproxy.cfg") }, RedirectStandardOutput = true, RedirectStandardError = true })!;
+        _haproxy = new LocalHaproxy(backend.ToString(), $"    stats socket ipv4@127.0.0.1:{port} level admin\n");
         var oneShot = new HaproxyControlOptions { Persistent = false };
-        _unix = HaproxyControl.Create("unix@" + Path.Combine(_dir, "admin.sock"));
+        _unix = HaproxyControl.Create("unix@" + _haproxy.Socket);
         _tcp = HaproxyControl.Create($"ipv4@127.0.0.1:{port}");
-        _unixOneShot = HaproxyControl.Create("unix@" + Path.Combine(_dir, "admin.sock"), oneShot);
+        _unixOneShot = HaproxyControl.Create("unix@" + _haproxy.Socket, oneShot);
         _tcpOneShot = HaproxyControl.Create($"ipv4@127.0.0.1:{port}", oneShot);
-        for (int attempt = 0; ; attempt++)
-        {
-            try
-            {
-                _showStat = _unix.ExecuteAsync("show stat -1 4 -1").GetAwaiter().GetResult();
-                _tcp.ShowInfoAsync().GetAwaiter().GetResult();
-                break;
-            }
-            catch (HaproxyControlException) when (attempt < 100)
-            {
-                Thread.Sleep(50);
-            }
-        }
+        _showStat = _unix.ExecuteAsync("show stat -1 4 -1").GetAwaiter().GetResult();
     }
 
     [GlobalCleanup]
-    public void Cleanup()
-    {
-        _haproxy?.Kill();
-        _haproxy?.WaitForExit();
-        Directory.Delete(_dir, recursive: true);
-    }
+    public void Cleanup() => _haproxy?.Dispose();
 
     [Benchmark(Baseline = true)]
     public Task<HaproxyInfo> ShowInfoUnixOneShot() => _unixOneShot.ShowInfoAsync();

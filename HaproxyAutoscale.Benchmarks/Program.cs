@@ -1,11 +1,24 @@
 using BenchmarkDotNet.Running;
 using HaproxyAutoscale.Benchmarks;
 
-// `generate-log FILE LINES` writes a sample log (README, compare-with-halog.sh); anything else runs benchmarks.
+// `generate-log FILE LINES` writes a sample log (compare-with-halog.sh, replay-vs-analyze.sh); no special verb runs benchmarks.
 if (args.Length == 3 && args[0] == "generate-log")
 {
     using var output = new StreamWriter(args[1], append: false, new System.Text.UTF8Encoding(false), bufferSize: 1 << 20);
     LogGenerator.Write(output, int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture));
+    return;
+}
+
+// `reaction [TRIALS]` and `daemon-load CLI_DLL RATE SECONDS`: whole-daemon measurements (see daemon-measurements.sh).
+if (args.Length >= 1 && args[0] == "reaction")
+{
+    await DaemonMeasurements.ReactionAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 30);
+    return;
+}
+
+if (args.Length == 4 && args[0] == "daemon-load")
+{
+    await DaemonMeasurements.LoadAsync(args[1], int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture), int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture));
     return;
 }
 

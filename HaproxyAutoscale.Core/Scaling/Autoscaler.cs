@@ -104,8 +104,16 @@ public sealed class Autoscaler : IAsyncDisposable
         Task reconciling = ReconcileLoopAsync(stop.Token);
         await Task.WhenAny(reading, evaluating, reconciling).ConfigureAwait(false);
         await stop.CancelAsync().ConfigureAwait(false);
-        await Task.WhenAll(reading, evaluating, reconciling).ConfigureAwait(false);
-        await Task.WhenAll(_actions.Keys).ConfigureAwait(false);
+        try
+        {
+            await Task.WhenAll(reading, evaluating, reconciling).ConfigureAwait(false);
+            await Task.WhenAll(_actions.Keys).ConfigureAwait(false);
+        }
+        finally
+        {
+            LogSourceCounters counters = _source.Counters;
+            Log.Stopped(_logger, counters.Lines, UnparsedLines, counters.Dropped, counters.Oversized);
+        }
     }
 
     /// <summary>Disposes what the builder created (sockets, HTTP client, meter).</summary>

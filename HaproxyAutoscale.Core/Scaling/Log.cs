@@ -41,6 +41,9 @@ internal static partial class Log
     [LoggerMessage(12, LogLevel.Warning, "{Backend}/{Server}: the configuration names a server HAProxy does not have on {Endpoint}; it is never acted on")]
     public static partial void UnknownServer(ILogger logger, string backend, string server, string endpoint);
 
+    [LoggerMessage(14, LogLevel.Information, "Stopped after reading {Lines} log lines ({Unparsed} not request logs, {Dropped} dropped because processing fell behind, {Oversized} too long)")]
+    public static partial void Stopped(ILogger logger, long lines, long unparsed, long dropped, long oversized);
+
     [LoggerMessage(13, LogLevel.Error, "The log source {LogSource} failed: {Error}")]
     public static partial void SourceFailed(ILogger logger, string logSource, string error);
 }

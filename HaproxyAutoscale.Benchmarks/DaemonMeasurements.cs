@@ -1,0 +1,188 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using HaproxyAutoscale.Configuration;
+using HaproxyAutoscale.Control;
+using HaproxyAutoscale.Hosting;
+using HaproxyAutoscale.Logs;
+using HaproxyAutoscale.Scaling;
+
+namespace HaproxyAutoscale.Benchmarks;
+
+/// <summary>
+/// Whole-daemon measurements against a real HAProxy (not timed tests): the reaction time from the breaching log
+/// datagram to the enable command, and the daemon's CPU, RSS and drops under a bounded UDP log flood.
+/// </summary>
+public static class DaemonMeasurements
+{
+    private const string Backend = "backend app\n    server s1 127.0.0.1:1 weight 10\n    server s2 127.0.0.1:2 weight 10 disabled\n";
+
+    /// <summary>Median, p90 and max over <paramref name="trials"/> of: slow datagram sent → first command for s2 sent.</summary>
+    public static async Task ReactionAsync(int trials)
+    {
+        using var haproxy = new LocalHaproxy(Backend);
+        var samples = new List<double>();
+        for (int trial = 0; trial < trials; trial++)
+        {
+            await using IHaproxyControl real = HaproxyControl.Create(haproxy.Socket);
+            await real.DisableServerAsync("app", "s2");
+            var recording = new RecordingControl(HaproxyControl.Create(haproxy.Socket));
+            var options = new AutoscaleOptions { EvaluationInterval = TimeSpan.FromMilliseconds(1), ReconcileInterval = TimeSpan.FromHours(1) };
+            options.Endpoints.Add(haproxy.Socket);
+            var backend = new BackendOptions { Name = "app", SettleTime = TimeSpan.Zero };
+            backend.Window.Size = 1;
+            backend.PolicySettings["thresholdMs"] = "100";
+            backend.PolicySettings["breaches"] = "1";
+            backend.PolicySettings["idleScaleDown"] = "1h";
+            backend.Servers.Add(new ServerOptions { Name = "s1", AlwaysUp = true });
+            backend.Servers.Add(new ServerOptions { Name = "s2" });
+            options.Backends.Add(backend);
+            ILogSource source = LogSources.FromDatagrams(new IPEndPoint(IPAddress.Loopback, 0));
+            var endPoint = (IPEndPoint)((DatagramLogSource)source).LocalEndPoint;
+            await using Autoscaler autoscaler = new AutoscalerBuilder(options).UseLogSource(source).UseControl(recording).Build();
+            using var stop = new CancellationTokenSource();
+            Task running = autoscaler.RunAsync(stop.Token);
+            while (autoscaler.Snapshot()[0].Servers.Any(s => s.Server == "s2" && s.Role != ServerRole.Parked))
+            {
+                await Task.Delay(5);
+            }
+
+            await Task.Delay(50); // the read loop is running
+            using var sender = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            byte[] slow = Encoding.ASCII.GetBytes($"<134>Nov 26 15:00:00 haproxy[1]: 127.0.0.1:1 [{DateTime.Now:dd/MMM/yyyy:HH:mm:ss.fff}] fe app/s1 0/0/0/900/900 200 1 - - ---- 1/1/0/0/0 0/0 \"GET / HTTP/1.1\"");
+            long sent = Stopwatch.GetTimestamp();
+            sender.SendTo(slow, endPoint);
+            while (recording.FirstCommandAt == 0)
+            {
+                await Task.Delay(1);
+            }
+
+            samples.Add(Stopwatch.GetElapsedTime(sent, recording.FirstCommandAt).TotalMilliseconds);
+            await stop.CancelAsync();
+            await running;
+        }
+
+        samples.Sort();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"reaction (slow datagram sent -> enable command sent, evaluation every 1 ms, {trials} trials): median {samples[samples.Count / 2]:0.00} ms, p90 {samples[(int)(samples.Count * 0.9)]:0.00} ms, max {samples[^1]:0.00} ms"));
+    }
+
+    /// <summary>Runs <c>haproxy-autoscale run</c> and floods it with <paramref name="rate"/> log datagrams/s for <paramref name="seconds"/> s.</summary>
+    public static async Task LoadAsync(string cliDll, int rate, int seconds)
+    {
+        using var haproxy = new LocalHaproxy(Backend);
+        int port = FreeUdpPort();
+        string config = Path.Combine(haproxy.Directory, "config.json");
+        await File.WriteAllTextAsync(config, $$"""
+            { "haproxy": { "endpoints": ["{{haproxy.Socket}}"] }, "logs": { "source": "udp@127.0.0.1:{{port}}" },
+              "backends": { "app": { "policy": { "kind": "threshold", "thresholdMs": 100000 },
+                                     "servers": { "s1": { "alwaysUp": true }, "s2": {} } } } }
+            """);
+        using var daemon = Process.Start(new ProcessStartInfo("dotnet") { ArgumentList = { cliDll, "run", "--config", config }, RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var log = new StringBuilder();
+        daemon.OutputDataReceived += (_, e) => { lock (log) { log.AppendLine(e.Data); } };
+        daemon.BeginOutputReadLine();
+        while (!Contains(log, "adopted as parked"))
+        {
+            await Task.Delay(20);
+        }
+
+        await Task.Delay(1000); // past start-up and JIT
+        using var sender = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        var target = new IPEndPoint(IPAddress.Loopback, port);
+        byte[] line = Encoding.ASCII.GetBytes("<134>Nov 26 15:00:00 haproxy[1]: 127.0.0.1:40000 [26/Nov/2026:15:00:00.000] fe_http app/s1 0/0/0/12/13 200 512 - - ---- 1/1/0/0/0 0/0 {Mozilla/5.0 (X11; Linux x86_64)} \"GET /index.html HTTP/1.1\"");
+        (double cpuBefore, _) = CpuAndRss(daemon.Id);
+        var clock = Stopwatch.StartNew();
+        long total = (long)rate * seconds;
+        for (long i = 0; i < total; i++)
+        {
+            // Paced in 1 ms steps so the rate is even, bounded by count and by time.
+            while (clock.Elapsed.TotalSeconds * rate < i)
+            {
+                Thread.SpinWait(50);
+            }
+
+            sender.SendTo(line, target);
+            if (clock.Elapsed.TotalSeconds > seconds * 2)
+            {
+                break;
+            }
+        }
+
+        double elapsed = clock.Elapsed.TotalSeconds;
+        await Task.Delay(500);
+        (double cpuAfter, long rssKb) = CpuAndRss(daemon.Id);
+        long kernelDrops = KernelUdpDrops(port);
+        Process.Start("kill", ["-TERM", daemon.Id.ToString(CultureInfo.InvariantCulture)])!.WaitForExit();
+        await daemon.WaitForExitAsync();
+        string stopped = log.ToString().Split('\n').LastOrDefault(l => l.Contains("Stopped after reading", StringComparison.Ordinal)) ?? "(no stop line)";
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{rate} lines/s for {elapsed:0.0} s: CPU {(cpuAfter - cpuBefore) / (elapsed + 0.5) * 100:0.0} % of one core, RSS {rssKb / 1024.0:0.0} MB, kernel drops {kernelDrops}, daemon: {stopped.Trim()[(stopped.IndexOf("Stopped", StringComparison.Ordinal))..]}"));
+    }
+
+    private static bool Contains(StringBuilder log, string text)
+    {
+        lock (log)
+        {
+            return log.ToString().Contains(text, StringComparison.Ordinal);
+        }
+    }
+
+    // utime + stime (clock ticks, 100/s on Linux) and VmRSS of a process.
+    private static (double CpuSeconds, long RssKb) CpuAndRss(int pid)
+    {
+        string stat = File.ReadAllText($"/proc/{pid}/stat");
+        string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        double cpu = (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+        string rss = File.ReadAllLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        return (cpu, long.Parse(rss.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture));
+    }
+
+    // The "drops" column of /proc/net/udp for the local port.
+    private static long KernelUdpDrops(int port)
+    {
+        string hexPort = port.ToString("X4", CultureInfo.InvariantCulture);
+        foreach (string line in File.ReadAllLines("/proc/net/udp").Skip(1))
+        {
+            string[] f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (f[1].EndsWith(":" + hexPort, StringComparison.Ordinal))
+            {
+                return long.Parse(f[^1], CultureInfo.InvariantCulture);
+            }
+        }
+
+        return -1;
+    }
+
+    private static int FreeUdpPort()
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)socket.LocalEndPoint!).Port;
+    }
+
+    // Passes commands through to HAProxy and notes when the first one naming s2 was sent.
+    private sealed class RecordingControl(IHaproxyControl inner) : IHaproxyControl
+    {
+        public long FirstCommandAt { get; private set; }
+
+        public string Endpoint => inner.Endpoint;
+
+        public Task<string> ExecuteAsync(string command, CancellationToken cancellationToken = default)
+        {
+            if (FirstCommandAt == 0 && command.Contains("app/s2", StringComparison.Ordinal) && !command.StartsWith("show", StringComparison.Ordinal))
+            {
+                FirstCommandAt = Stopwatch.GetTimestamp();
+            }
+
+            return inner.ExecuteAsync(command, cancellationToken);
+        }
+
+        public Task<IReadOnlyList<CommandResult>> ExecuteBatchAsync(IReadOnlyList<string> commands, CancellationToken cancellationToken = default) =>
+            inner.ExecuteBatchAsync(commands, cancellationToken);
+
+        public ValueTask DisposeAsync() => inner.DisposeAsync();
+    }
+}
