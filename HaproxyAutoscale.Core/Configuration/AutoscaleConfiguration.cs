@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Microsoft.Extensions.Configuration;
 using HaproxyAutoscale.Control;
 using HaproxyAutoscale.Logs;
 using HaproxyAutoscale.Policies;
@@ -23,6 +24,63 @@ public sealed record ConfigurationResult(AutoscaleOptions? Options, IReadOnlyLis
 /// </summary>
 public static class AutoscaleConfiguration
 {
+    /// <summary>
+    /// Reads a <c>Microsoft.Extensions.Configuration</c> section (appsettings.json, environment variables…) with the
+    /// same keys, defaults and validation as the JSON file. Values there are text; numbers and booleans are parsed.
+    /// </summary>
+    public static ConfigurationResult Parse(IConfiguration configuration, ScalingPolicyRegistry? policies = null)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var buffer = new System.IO.MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            WriteSection(writer, configuration.GetChildren());
+        }
+
+        return Parse(System.Text.Encoding.UTF8.GetString(buffer.ToArray()), policies);
+    }
+
+    // Sections whose keys are 0..n-1 are arrays (that is how configuration providers store them).
+    private static void WriteSection(Utf8JsonWriter writer, IEnumerable<IConfigurationSection> children)
+    {
+        List<IConfigurationSection> items = [.. children];
+        bool isArray = items.Count > 0 && items.Select((c, i) => c.Key == i.ToString(CultureInfo.InvariantCulture)).All(b => b);
+        if (isArray)
+        {
+            writer.WriteStartArray();
+        }
+        else
+        {
+            writer.WriteStartObject();
+        }
+
+        foreach (IConfigurationSection child in items)
+        {
+            if (!isArray)
+            {
+                writer.WritePropertyName(child.Key);
+            }
+
+            if (child.Value is { } value && !child.GetChildren().Any())
+            {
+                writer.WriteStringValue(value);
+            }
+            else
+            {
+                WriteSection(writer, child.GetChildren());
+            }
+        }
+
+        if (isArray)
+        {
+            writer.WriteEndArray();
+        }
+        else
+        {
+            writer.WriteEndObject();
+        }
+    }
+
     /// <summary>Parses and validates <paramref name="json"/>; policies are checked against <paramref name="policies"/>.</summary>
     public static ConfigurationResult Parse(string json, ScalingPolicyRegistry? policies = null)
     {
@@ -404,13 +462,22 @@ public static class AutoscaleConfiguration
                 return element.GetBoolean();
             }
 
+            // Microsoft.Extensions.Configuration holds every value as text.
+            if (element.ValueKind == JsonValueKind.String && bool.TryParse(element.GetString(), out bool parsed))
+            {
+                return parsed;
+            }
+
             Errors.Add($"{path}: expected true or false");
             return null;
         }
 
         public int? Int(JsonElement element, string path, int minimum, int maximum)
         {
-            if (element.ValueKind == JsonValueKind.Number && element.TryGetInt32(out int value) && value >= minimum && value <= maximum)
+            int value = 0;
+            bool isInt = element.ValueKind == JsonValueKind.Number ? element.TryGetInt32(out value)
+                : element.ValueKind == JsonValueKind.String && int.TryParse(element.GetString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out value);
+            if (isInt && value >= minimum && value <= maximum)
             {
                 return value;
             }

@@ -25,11 +25,18 @@ public sealed class AutoscalerBuilder
     private IMeterFactory? _meters;
     private bool _dryRun;
 
-    /// <summary>Starts from validated options (see <see cref="AutoscaleConfiguration.Parse"/>).</summary>
+    /// <summary>Starts from validated options (see <see cref="AutoscaleConfiguration.Parse(string, ScalingPolicyRegistry?)"/>).</summary>
     public AutoscalerBuilder(AutoscaleOptions options) => _options = options ?? throw new ArgumentNullException(nameof(options));
 
     /// <summary>The policies available by name; add custom ones here.</summary>
-    public ScalingPolicyRegistry Policies { get; } = new();
+    public ScalingPolicyRegistry Policies { get; private set; } = new();
+
+    /// <summary>Uses <paramref name="policies"/> (for example the registry the options were validated against).</summary>
+    public AutoscalerBuilder UsePolicies(ScalingPolicyRegistry policies)
+    {
+        Policies = policies ?? throw new ArgumentNullException(nameof(policies));
+        return this;
+    }
 
     /// <summary>Reads logs from <paramref name="source"/> instead of <see cref="AutoscaleOptions.LogSource"/>.</summary>
     public AutoscalerBuilder UseLogSource(ILogSource source)

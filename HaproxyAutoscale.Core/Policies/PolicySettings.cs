@@ -36,6 +36,13 @@ public sealed class PolicySettings
     /// <summary>Problems found so far, each starting with its JSON path.</summary>
     public IReadOnlyList<string> Errors => _errors;
 
+    /// <summary>A text setting, or <paramref name="defaultValue"/> when absent.</summary>
+    public string GetString(string key, string defaultValue)
+    {
+        _read.Add(key);
+        return _values.TryGetValue(key, out KeyValuePair<string, string> written) ? written.Value : defaultValue;
+    }
+
     /// <summary>A duration setting (<c>"5m"</c>, <c>"00:05:00"</c>), or <paramref name="defaultValue"/> when absent.</summary>
     public TimeSpan GetDuration(string key, TimeSpan defaultValue) =>
         Read(key, defaultValue, text => Durations.TryParse(text, out TimeSpan value) ? value : null, "a duration such as \"30s\", \"5m\" or \"00:05:00\"");

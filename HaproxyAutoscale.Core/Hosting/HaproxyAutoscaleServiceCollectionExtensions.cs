@@ -1,0 +1,164 @@
+using System.Diagnostics.Metrics;
+using HaproxyAutoscale.Configuration;
+using HaproxyAutoscale.Control;
+using HaproxyAutoscale.Logs;
+using HaproxyAutoscale.Policies;
+using HaproxyAutoscale.Scaling;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace HaproxyAutoscale.Hosting;
+
+/// <summary>Registers the autoscaler in a .NET host.</summary>
+public static class HaproxyAutoscaleServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds the autoscaler as a hosted service, configured from <paramref name="configuration"/> (the same keys as the
+    /// JSON file, e.g. the <c>HaproxyAutoscale</c> section of appsettings.json). The configuration is validated when
+    /// the host starts, and every problem is reported at once.
+    /// </summary>
+    public static IHaproxyAutoscaleBuilder AddHaproxyAutoscale(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        return services.AddHaproxyAutoscale(policies => AutoscaleConfiguration.Parse(configuration, policies));
+    }
+
+    /// <summary>Adds the autoscaler as a hosted service with options built in code.</summary>
+    public static IHaproxyAutoscaleBuilder AddHaproxyAutoscale(this IServiceCollection services, AutoscaleOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return services.AddHaproxyAutoscale(_ => new ConfigurationResult(options, []));
+    }
+
+    private static IHaproxyAutoscaleBuilder AddHaproxyAutoscale(this IServiceCollection services, Func<ScalingPolicyRegistry, ConfigurationResult> read)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(new AutoscaleOptionsReader(read));
+        services.TryAddSingleton(provider =>
+        {
+            var registry = new ScalingPolicyRegistry();
+            foreach (PolicyRegistration registration in provider.GetServices<PolicyRegistration>())
+            {
+                registry.Add(registration.Name, registration.Factory);
+            }
+
+            return registry;
+        });
+        services.TryAddSingleton(CreateAutoscaler);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, HaproxyAutoscaleService>());
+        return new HaproxyAutoscaleBuilder(services);
+    }
+
+    private static Autoscaler CreateAutoscaler(IServiceProvider provider)
+    {
+        ScalingPolicyRegistry policies = provider.GetRequiredService<ScalingPolicyRegistry>();
+        ConfigurationResult result = provider.GetRequiredService<AutoscaleOptionsReader>().Read(policies);
+        if (!result.IsValid)
+        {
+            throw new InvalidOperationException(
+                $"The HaproxyAutoscale configuration has {result.Errors.Count} problem(s):{Environment.NewLine}  " + string.Join(Environment.NewLine + "  ", result.Errors));
+        }
+
+        var builder = new AutoscalerBuilder(result.Options!)
+            .UsePolicies(policies)
+            .UseTimeProvider(provider.GetRequiredService<TimeProvider>())
+            .UseLoggerFactory(provider.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance);
+
+        if (provider.GetService<IMeterFactory>() is { } meters)
+        {
+            builder.UseMeterFactory(meters);
+        }
+
+        if (provider.GetService<ILogSource>() is { } source)
+        {
+            builder.UseLogSource(source);
+        }
+
+        if (provider.GetService<IHaproxyControl>() is { } control)
+        {
+            builder.UseControl(control);
+        }
+
+        if (provider.GetService<IWarmup>() is { } warmup)
+        {
+            builder.UseWarmup(warmup);
+        }
+
+        return builder.Build();
+    }
+}
+
+/// <summary>Customises the autoscaler registered by <c>AddHaproxyAutoscale</c>.</summary>
+public interface IHaproxyAutoscaleBuilder
+{
+    /// <summary>The service collection.</summary>
+    IServiceCollection Services { get; }
+
+    /// <summary>Makes a custom policy available under <paramref name="name"/> (case-insensitive; built-in names are taken).</summary>
+    IHaproxyAutoscaleBuilder AddPolicy(string name, ScalingPolicyFactory factory);
+
+    /// <summary>Reads logs from a source created by <paramref name="factory"/> instead of <c>logs.source</c>.</summary>
+    IHaproxyAutoscaleBuilder UseLogSource(Func<IServiceProvider, ILogSource> factory);
+
+    /// <summary>Sends commands through a control created by <paramref name="factory"/> instead of <c>haproxy.endpoints</c>.</summary>
+    IHaproxyAutoscaleBuilder UseControl(Func<IServiceProvider, IHaproxyControl> factory);
+
+    /// <summary>Warms servers up with <paramref name="factory"/>'s warm-up instead of HTTP GETs.</summary>
+    IHaproxyAutoscaleBuilder UseWarmup(Func<IServiceProvider, IWarmup> factory);
+}
+
+internal sealed record PolicyRegistration(string Name, ScalingPolicyFactory Factory);
+
+internal sealed class AutoscaleOptionsReader(Func<ScalingPolicyRegistry, ConfigurationResult> read)
+{
+    public ConfigurationResult Read(ScalingPolicyRegistry policies) => read(policies);
+}
+
+internal sealed class HaproxyAutoscaleBuilder(IServiceCollection services) : IHaproxyAutoscaleBuilder
+{
+    public IServiceCollection Services { get; } = services;
+
+    public IHaproxyAutoscaleBuilder AddPolicy(string name, ScalingPolicyFactory factory)
+    {
+        Services.AddSingleton(new PolicyRegistration(name, factory));
+        return this;
+    }
+
+    public IHaproxyAutoscaleBuilder UseLogSource(Func<IServiceProvider, ILogSource> factory)
+    {
+        Services.Replace(ServiceDescriptor.Singleton(factory));
+        return this;
+    }
+
+    public IHaproxyAutoscaleBuilder UseControl(Func<IServiceProvider, IHaproxyControl> factory)
+    {
+        Services.Replace(ServiceDescriptor.Singleton(factory));
+        return this;
+    }
+
+    public IHaproxyAutoscaleBuilder UseWarmup(Func<IServiceProvider, IWarmup> factory)
+    {
+        Services.Replace(ServiceDescriptor.Singleton(factory));
+        return this;
+    }
+}
+
+/// <summary>Runs the <see cref="Autoscaler"/> for the host's lifetime; creating it validates the configuration.</summary>
+internal sealed class HaproxyAutoscaleService(IServiceProvider provider) : BackgroundService
+{
+    private Autoscaler? _autoscaler;
+
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        // Fail the host's start, not a background task, when the configuration is wrong.
+        _autoscaler = provider.GetRequiredService<Autoscaler>();
+        return base.StartAsync(cancellationToken);
+    }
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => _autoscaler!.RunAsync(stoppingToken);
+}

@@ -1,0 +1,106 @@
+using HaproxyAutoscale.Control;
+using HaproxyAutoscale.Hosting;
+using HaproxyAutoscale.Policies;
+using HaproxyAutoscale.Tests.Infrastructure;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace HaproxyAutoscale.Tests.Hosting;
+
+public sealed class HaproxyAutoscaleServiceCollectionTests
+{
+    [Fact]
+    public async Task AddHaproxyAutoscale_FromConfigurationWithACustomPolicy_RunsAsAHostedServiceAgainstHaproxy()
+    {
+        using var dir = new TempDirectory();
+        await using var haproxy = await Haproxy.StartAsync("""
+            global
+                stats socket {dir}/admin.sock mode 600 level admin
+            defaults
+                mode http
+                timeout connect 1s
+                timeout client 5s
+                timeout server 5s
+            backend app
+                server s1 127.0.0.1:1
+                server s2 127.0.0.1:2 disabled
+            """, dir, dir.File("admin.sock"));
+        await File.WriteAllTextAsync(dir.File("appsettings.json"), $$"""
+            { "HaproxyAutoscale": {
+                "haproxy": { "endpoints": [ "{{dir.File("admin.sock")}}" ] },
+                "logs": { "source": "udp@127.0.0.1:0" },
+                "evaluationInterval": "100ms",
+                "backends": { "app": {
+                  "policy": { "kind": "one-up", "reason": "because the test says so" },
+                  "minActive": 1,
+                  "servers": { "s1": { "alwaysUp": true }, "s2": { "weight": 7 } } } } } }
+            """);
+        IConfiguration configuration = new ConfigurationBuilder().AddJsonFile(dir.File("appsettings.json")).Build();
+
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddHaproxyAutoscale(configuration.GetSection("HaproxyAutoscale"))
+            .AddPolicy("one-up", settings => new OneUp(settings.GetDuration("delay", TimeSpan.Zero), settings.GetString("reason", "one up")));
+        await using ServiceProvider provider = services.BuildServiceProvider();
+        IHostedService service = provider.GetServices<IHostedService>().Single();
+
+        await service.StartAsync(CancellationToken.None);
+        await using IHaproxyControl control = HaproxyControl.Create(dir.File("admin.sock"));
+        await Poll.UntilAsync(
+            () => control.ShowServersStateAsync("app").GetAwaiter().GetResult().Single(s => s.Server == "s2").AdminState == ServerAdminState.Ready,
+            TimeSpan.FromSeconds(10), "the custom policy to enable s2");
+        (await control.ShowServersStateAsync("app")).Single(s => s.Server == "s2").UserWeight.Should().Be(7);
+        await service.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task AddHaproxyAutoscale_InvalidConfiguration_HostStartFailsListingEveryProblem()
+    {
+        IConfiguration configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["backends:app:servers:s1:weight"] = "many",
+            ["backends:app:policy:kind"] = "nope",
+            ["haproxy:endpoints:0"] = "udp@1.2.3.4:5",
+        }).Build();
+        var services = new ServiceCollection();
+        services.AddHaproxyAutoscale(configuration);
+        await using ServiceProvider provider = services.BuildServiceProvider();
+
+        var start = () => provider.GetServices<IHostedService>().Single().StartAsync(CancellationToken.None);
+        (await start.Should().ThrowAsync<InvalidOperationException>()).Which.Message.Should()
+            .Contain("3 problem(s)")
+            .And.Contain("haproxy.endpoints[0]: 'udp@1.2.3.4:5': unknown scheme")
+            .And.Contain("backends.app.servers.s1.weight: expected an integer from 1 to 256")
+            .And.Contain("backends.app.policy.kind: unknown policy 'nope'");
+    }
+
+    [Fact]
+    public void AddHaproxyAutoscale_TryAddSemantics_KeepsWhatTheHostRegisteredAndAddsTheServiceOnce()
+    {
+        var services = new ServiceCollection();
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        services.AddSingleton<TimeProvider>(time);
+        services.AddHaproxyAutoscale(new HaproxyAutoscale.Configuration.AutoscaleOptions());
+        services.AddHaproxyAutoscale(new HaproxyAutoscale.Configuration.AutoscaleOptions());
+        using ServiceProvider provider = services.BuildServiceProvider();
+        provider.GetRequiredService<TimeProvider>().Should().BeSameAs(time);
+        provider.GetServices<IHostedService>().Should().ContainSingle();
+    }
+
+    private sealed class OneUp(TimeSpan delay, string reason) : IScalingPolicy
+    {
+        private bool _done;
+
+        public ScalingDecision Decide(ScalingContext context)
+        {
+            if (_done || context.Now - context.Started < delay)
+            {
+                return ScalingDecision.Hold(reason);
+            }
+
+            _done = true;
+            return ScalingDecision.Up(1, reason);
+        }
+    }
+}
