@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Adds every public symbol the build reports as undeclared (RS0016) to PublicAPI.Unshipped.txt, for both target
+# frameworks. Review the diff: each new line is a public API promise. At a release, move Unshipped into Shipped.
+set -euo pipefail
+cd "$(dirname "$0")"
+for tfm in net8.0 net10.0; do
+  rm -f "/tmp/hpa-api-$tfm.sarif"
+  dotnet build -c Release -f "$tfm" "-p:ErrorLog=/tmp/hpa-api-$tfm.sarif%2Cversion%3D2.1" -p:TreatWarningsAsErrors=false >/dev/null || true
+done
+python3 - <<'PY'
+import json, glob
+names = set()
+for path in glob.glob('/tmp/hpa-api-*.sarif'):
+    for result in json.load(open(path))['runs'][0]['results']:
+        if result.get('ruleId') == 'RS0016':
+            names.add(result['properties']['customProperties']['APIName'])
+lines = [l for l in open('PublicAPI.Unshipped.txt').read().splitlines() if l and not l.startswith('#')]
+merged = sorted(set(lines) | names, key=lambda s: s.lstrip('~').replace('static ', '').replace('override ', '').replace('virtual ', '').replace('abstract ', '').replace('const ', ''))
+open('PublicAPI.Unshipped.txt', 'w').write('#nullable enable\n' + ''.join(l + '\n' for l in merged))
+print(f'{len(names)} new, {len(merged)} in PublicAPI.Unshipped.txt')
+PY
