@@ -28,7 +28,10 @@ public static class AutoscaleConfiguration
     /// Reads a <c>Microsoft.Extensions.Configuration</c> section (appsettings.json, environment variables…) with the
     /// same keys, defaults and validation as the JSON file. Values there are text; numbers and booleans are parsed.
     /// </summary>
-    public static ConfigurationResult Parse(IConfiguration configuration, ScalingPolicyRegistry? policies = null)
+    public static ConfigurationResult Parse(IConfiguration configuration) => Parse(configuration, new ScalingPolicyRegistry());
+
+    /// <summary>Reads a configuration section; policies are checked against <paramref name="policies"/>.</summary>
+    public static ConfigurationResult Parse(IConfiguration configuration, ScalingPolicyRegistry policies)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         var buffer = new System.IO.MemoryStream();
@@ -81,9 +84,13 @@ public static class AutoscaleConfiguration
         }
     }
 
+    /// <summary>Parses and validates <paramref name="json"/> with the built-in policies.</summary>
+    public static ConfigurationResult Parse(string json) => Parse(json, new ScalingPolicyRegistry());
+
     /// <summary>Parses and validates <paramref name="json"/>; policies are checked against <paramref name="policies"/>.</summary>
-    public static ConfigurationResult Parse(string json, ScalingPolicyRegistry? policies = null)
+    public static ConfigurationResult Parse(string json, ScalingPolicyRegistry policies)
     {
+        ArgumentNullException.ThrowIfNull(policies);
         var errors = new List<string>();
         var options = new AutoscaleOptions();
         JsonDocument document;
@@ -199,7 +206,7 @@ public static class AutoscaleConfiguration
                     case "backends":
                         reader.Object(value, path, (name, v, p) =>
                         {
-                            options.Backends.Add(ReadBackend(reader, name, v, p, policies ?? new ScalingPolicyRegistry()));
+                            options.Backends.Add(ReadBackend(reader, name, v, p, policies));
                             return true;
                         }, keysAreNames: true);
                         return true;

@@ -6,16 +6,22 @@ namespace HaproxyAutoscale.Control;
 /// <summary>Creates the built-in controls.</summary>
 public static class HaproxyControl
 {
+    /// <summary>A control over one stats socket (UNIX or TCP, see <see cref="HaproxyEndpoint"/>) with default options.</summary>
+    public static IHaproxyControl Create(HaproxyEndpoint endpoint) => Create(endpoint, new HaproxyControlOptions());
+
     /// <summary>A control over one stats socket (UNIX or TCP, see <see cref="HaproxyEndpoint"/>).</summary>
-    public static IHaproxyControl Create(HaproxyEndpoint endpoint, HaproxyControlOptions? options = null) =>
-        new SocketHaproxyControl(endpoint, options ?? new HaproxyControlOptions());
+    public static IHaproxyControl Create(HaproxyEndpoint endpoint, HaproxyControlOptions options) => new SocketHaproxyControl(endpoint, options);
 
     /// <summary>Several instances commanded as one (see <see cref="IHaproxyFanOut"/>); disposing it disposes them.</summary>
     public static IHaproxyFanOut FanOut(IReadOnlyList<IHaproxyControl> instances) => new FanOutHaproxyControl(instances);
 
+    /// <summary>A control over one stats socket given by its address, with default options.</summary>
+    /// <exception cref="FormatException">The address is not valid.</exception>
+    public static IHaproxyControl Create(string address) => Create(HaproxyEndpoint.Parse(address));
+
     /// <summary>A control over one stats socket given by its address.</summary>
     /// <exception cref="FormatException">The address is not valid.</exception>
-    public static IHaproxyControl Create(string address, HaproxyControlOptions? options = null) => Create(HaproxyEndpoint.Parse(address), options);
+    public static IHaproxyControl Create(string address, HaproxyControlOptions options) => Create(HaproxyEndpoint.Parse(address), options);
 }
 
 /// <summary>Typed Runtime API commands. Names are checked before any command is built.</summary>
