@@ -16,14 +16,15 @@ internal static class RunCommand
         var dryRun = new Option<bool>("--dry-run") { Description = "Decide and log, but send no command that changes HAProxy." };
         var logFormat = new Option<string>("--log-format") { Description = "Log output: text or json.", DefaultValueFactory = _ => "text" };
         logFormat.AcceptOnlyFromAmong("text", "json");
-        var command = new Command("run", "Run the autoscaler daemon.") { config, dryRun, logFormat };
+        var metrics = new Option<string?>("--metrics") { Description = "Serve metrics in Prometheus text format at http://HOST:PORT/metrics (loopback only), e.g. 127.0.0.1:9464." };
+        var command = new Command("run", "Run the autoscaler daemon.") { config, dryRun, logFormat, metrics };
         command.SetAction((parseResult, cancellationToken) => RunAsync(
             console, parseResult.GetRequiredValue(config), parseResult.GetValue(dryRun), parseResult.GetValue(logFormat) ?? "text",
-            parseResult.GetValue(CliConsole.VerboseOption), cancellationToken));
+            parseResult.GetValue(metrics), parseResult.GetValue(CliConsole.VerboseOption), cancellationToken));
         return command;
     }
 
-    private static async Task<int> RunAsync(CliConsole console, string configPath, bool dryRun, string logFormat, bool verbose, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(CliConsole console, string configPath, bool dryRun, string logFormat, string? metricsAddress, bool verbose, CancellationToken cancellationToken)
     {
         (AutoscaleOptions? options, int exitCode) = await ConfigFile.LoadAsync(console, configPath, cancellationToken).ConfigureAwait(false);
         if (options is null)
@@ -36,6 +37,13 @@ internal static class RunCommand
             return console.Fail($"{configPath}: haproxy.endpoints: at least one stats socket is needed to run", ExitCodes.Usage);
         }
 
+        MetricsEndpoint? metrics = null;
+        if (metricsAddress is not null && (metrics = MetricsEndpoint.TryStart(metricsAddress, out string? metricsError)) is null)
+        {
+            return console.Fail(metricsError!, ExitCodes.Usage);
+        }
+
+        using MetricsEndpoint? serving = metrics;
         using ILoggerFactory loggers = CreateLoggers(logFormat, verbose);
         Autoscaler autoscaler;
         try

@@ -492,5 +492,6 @@ public sealed class Autoscaler : IAsyncDisposable
 
     private static KeyValuePair<string, object?>[] Tags(string backend, string action) => [new("backend", backend), new("action", action)];
 
-    private static double? Value(WindowValue window) => window.HasValue ? Math.Round(window.Value, 1) : null;
+    private static string Value(WindowValue window) =>
+        window.HasValue ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{window.Value:0.#} ms") : "no samples";
 }

@@ -8,14 +8,14 @@ internal static partial class Log
     [LoggerMessage(1, LogLevel.Information, "Autoscaling {BackendCount} backend(s) from {LogSource} through {Endpoints}{DryRun}")]
     public static partial void Started(ILogger logger, int backendCount, string logSource, string endpoints, string dryRun);
 
-    [LoggerMessage(2, LogLevel.Information, "{Backend}: decided {Action} {Server}: {Reason} (window {WindowValue} ms)")]
-    public static partial void Decision(ILogger logger, string backend, string action, string server, string reason, double? windowValue);
+    [LoggerMessage(2, LogLevel.Information, "{Backend}: decided {Action} {Server}: {Reason} (window {Window})")]
+    public static partial void Decision(ILogger logger, string backend, string action, string server, string reason, string window);
 
     [LoggerMessage(3, LogLevel.Debug, "{Backend}: hold: {Reason}")]
     public static partial void Hold(ILogger logger, string backend, string reason);
 
-    [LoggerMessage(4, LogLevel.Information, "{Backend}/{Server}: {Action} done in {DurationMs} ms: {Reason} (window {WindowValue} ms)")]
-    public static partial void ActionCompleted(ILogger logger, string backend, string server, string action, long durationMs, string reason, double? windowValue);
+    [LoggerMessage(4, LogLevel.Information, "{Backend}/{Server}: {Action} done in {DurationMs} ms: {Reason} (window {Window})")]
+    public static partial void ActionCompleted(ILogger logger, string backend, string server, string action, long durationMs, string reason, string window);
 
     [LoggerMessage(5, LogLevel.Warning, "{Backend}/{Server}: {Action} failed after {DurationMs} ms: {Error}; retried after {RetryAfter}")]
     public static partial void ActionFailed(ILogger logger, string backend, string server, string action, long durationMs, string error, string retryAfter);

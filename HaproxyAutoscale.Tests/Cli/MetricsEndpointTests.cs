@@ -1,0 +1,75 @@
+using HaproxyAutoscale.Tests.Infrastructure;
+
+namespace HaproxyAutoscale.Tests.Cli;
+
+public sealed class MetricsEndpointTests
+{
+    [Fact]
+    public async Task Run_WithMetrics_ServesPrometheusTextWithTheActionCounter()
+    {
+        using var dir = new TempDirectory();
+        await using var haproxy = await Haproxy.StartAsync("""
+            global
+                stats socket {dir}/admin.sock mode 600 level admin
+            defaults
+                mode http
+                timeout connect 1s
+                timeout client 5s
+                timeout server 5s
+            backend app
+                server s1 127.0.0.1:1
+                server s2 127.0.0.1:2
+            """, dir, dir.File("admin.sock"));
+        string config = dir.File("config.json");
+        // s2 is up and nothing is logged: after 1 s of idleness it is drained, one action.
+        await File.WriteAllTextAsync(config, $$"""
+            { "haproxy": { "endpoints": ["{{dir.File("admin.sock")}}"] }, "logs": { "source": "udp@127.0.0.1:0" },
+              "evaluationInterval": "100ms",
+              "backends": { "app": { "policy": { "kind": "threshold", "idleScaleDown": "1s" },
+                                     "scaleDown": { "drainTimeout": "1s" },
+                                     "servers": { "s1": { "alwaysUp": true }, "s2": {} } } } }
+            """);
+        int port = Ports.FreeTcp();
+        using var stop = new CancellationTokenSource();
+        var output = new StringWriter();
+        Task<int> run = HaproxyAutoscale.Cli.Program.RunAsync(["run", "--config", config, "--metrics", $"127.0.0.1:{port}"], output, new StringWriter(), stop.Token);
+
+        using var http = new HttpClient();
+        string scraped = "";
+        await Poll.UntilAsync(
+            () =>
+            {
+                try
+                {
+                    scraped = http.GetStringAsync($"http://127.0.0.1:{port}/metrics").GetAwaiter().GetResult();
+                }
+                catch (HttpRequestException)
+                {
+                    return false;
+                }
+
+                // Other tests in this process run autoscalers too (their meters share the name): at least ours.
+                return scraped.Split('\n').Any(l => l.StartsWith("haproxyautoscale_actions{", StringComparison.Ordinal) && l.Contains("action=\"down\"", StringComparison.Ordinal)
+                    && double.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture) >= 1);
+            },
+            TimeSpan.FromSeconds(15), "the action counter on the metrics endpoint");
+
+        scraped.Should().Contain("backend=\"app\"");
+        scraped.Should().Contain("haproxyautoscale_servers_active{backend=\"app\"}");
+        await stop.CancelAsync();
+        (await run).Should().Be(0);
+    }
+
+    [Theory]
+    [InlineData("0.0.0.0:9464", "not a loopback address")]
+    [InlineData("localhost:9464", "not HOST:PORT with a numeric address")]
+    public async Task Run_MetricsOnANonLoopbackOrNamedAddress_IsAUsageError(string address, string error)
+    {
+        using var dir = new TempDirectory();
+        string config = dir.File("config.json");
+        await File.WriteAllTextAsync(config, """{ "haproxy": { "endpoints": ["/tmp/x.sock"] }, "backends": { "app": { "servers": { "s1": {} } } } }""");
+        var (exitCode, _, stderr) = await CliRunner.RunAsync("run", "--config", config, "--metrics", address);
+        exitCode.Should().Be(2);
+        stderr.Should().Contain(error);
+    }
+}
