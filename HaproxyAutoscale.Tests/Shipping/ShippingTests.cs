@@ -1,0 +1,125 @@
+using System.Diagnostics;
+using HaproxyAutoscale.Tests.Infrastructure;
+
+namespace HaproxyAutoscale.Tests.Shipping;
+
+/// <summary>
+/// What users install: the dotnet tool and the Core package from the local package folder, and the Native AOT
+/// binary. <c>.ci/test</c> builds them into <c>artifacts/</c> (HPA_ARTIFACTS) before the tests run.
+/// </summary>
+public sealed class ShippingTests
+{
+    private static string Artifacts =>
+        Environment.GetEnvironmentVariable("HPA_ARTIFACTS") is { Length: > 0 } path && Directory.Exists(Path.Combine(path, "packages"))
+            ? path
+            : throw new InvalidOperationException("HPA_ARTIFACTS is not set or has no packages: run the tests with 'bash .ci/test', which packs and publishes first.");
+
+    [Fact]
+    public async Task Tool_InstalledFromTheLocalPackage_RunsHelpAndAnalyze()
+    {
+        using var dir = new TempDirectory();
+        string toolPath = dir.File("tools");
+        (await RunAsync("dotnet", dir.Path, "tool", "install", "--tool-path", toolPath, "--add-source", Path.Combine(Artifacts, "packages"), "haproxy-autoscale", "--version", "0.1.0"))
+            .Should().Contain("was successfully installed");
+        string tool = Path.Combine(toolPath, "haproxy-autoscale");
+
+        (await RunAsync(tool, dir.Path, "--help")).Should().Contain("analyze").And.Contain("replay").And.Contain("run").And.Contain("demo");
+
+        await File.WriteAllTextAsync(dir.File("haproxy.log"),
+            "Nov 26 15:01:04 lb1 haproxy[1]: 127.0.0.1:5 [26/Nov/2026:15:01:04.676] fe app/s1 0/0/0/40/41 200 1 - - ---- 1/1/0/0/0 0/0 \"GET / HTTP/1.1\"\n" +
+            "Nov 26 15:01:05 lb1 haproxy[1]: 127.0.0.1:6 [26/Nov/2026:15:01:05.676] fe app/s1 0/0/0/60/61 200 1 - - ---- 1/1/0/0/0 0/0 \"GET / HTTP/1.1\"\n");
+        (await RunAsync(tool, dir.Path, "analyze", dir.File("haproxy.log"), "--json"))
+            .Should().Contain("\"backend\":\"app\",\"server\":\"s1\",\"requests\":2").And.Contain("\"tr\":{\"count\":2,\"mean\":50");
+    }
+
+    [Fact]
+    public async Task CorePackage_FreshProject_BuildsAndRunsACustomPolicy()
+    {
+        using var dir = new TempDirectory();
+        await File.WriteAllTextAsync(dir.File("Consumer.csproj"), """
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <OutputType>Exe</OutputType>
+                <TargetFramework>net10.0</TargetFramework>
+                <Nullable>enable</Nullable>
+                <ImplicitUsings>enable</ImplicitUsings>
+                <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="HaproxyAutoscale.Core" Version="0.1.0" />
+              </ItemGroup>
+            </Project>
+            """);
+        await File.WriteAllTextAsync(dir.File("Program.cs"), """"
+            using HaproxyAutoscale.Configuration;
+            using HaproxyAutoscale.Policies;
+
+            var policies = new ScalingPolicyRegistry().Add("queue-only", settings => new QueueOnlyPolicy(settings.GetInt32("step", 1, minimum: 1)));
+            ConfigurationResult config = AutoscaleConfiguration.Parse("""
+                { "backends": { "app": { "policy": { "kind": "queue-only", "step": 2 }, "servers": { "s1": {}, "s2": {}, "s3": {} } } } }
+                """, policies);
+            var errors = new List<string>();
+            IScalingPolicy policy = policies.TryCreate(new PolicySettings("queue-only", config.Options!.Backends[0].PolicySettings.ToDictionary()), errors)!;
+            var context = new ScalingContext("app", DateTimeOffset.UtcNow, default, 1, 1, 3, Saturated: true, null, DateTimeOffset.UtcNow, 0);
+            Console.WriteLine($"{config.IsValid} {policy.Decide(context)}");
+
+            sealed class QueueOnlyPolicy(int step) : IScalingPolicy
+            {
+                public ScalingDecision Decide(ScalingContext context) => context.Saturated
+                    ? ScalingDecision.Up(step, "requests are queueing")
+                    : ScalingDecision.Hold("no queueing");
+            }
+            """");
+        // A local source added to the machine's own; an empty package cache so no earlier 0.1.0 is picked up.
+        await File.WriteAllTextAsync(dir.File("nuget.config"), $"""
+            <configuration>
+              <config><add key="globalPackagesFolder" value="{dir.File("packages")}" /></config>
+              <packageSources><add key="local" value="{Path.Combine(Artifacts, "packages")}" /></packageSources>
+            </configuration>
+            """);
+
+        string output = await RunAsync("dotnet", dir.Path, "run", "--configuration", "Release");
+        output.Trim().Should().EndWith("True ScalingDecision { Action = Up, Servers = 2, Reason = requests are queueing }");
+    }
+
+    [Fact]
+    public async Task PublishedNativeBinary_RunsTheDemo()
+    {
+        _ = Haproxy.ExecutablePath;
+        string binary = Path.Combine(Artifacts, "publish", "haproxy-autoscale");
+        File.Exists(binary).Should().BeTrue("the Native AOT binary is published by .ci/test");
+        using var dir = new TempDirectory();
+        string output = await RunAsync(binary, dir.Path, "demo", "--duration", "20s");
+        output.Should().Contain("What the autoscaler did:").And.MatchRegex(@"Requests: \d+ ok, 0 failed");
+    }
+
+    // Runs a process to its end (bounded to 5 minutes) and returns stdout; fails with stderr on a non-zero exit.
+    private static async Task<string> RunAsync(string file, string workingDirectory, params string[] args)
+    {
+        var start = new ProcessStartInfo(file) { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        start.Environment["DOTNET_NOLOGO"] = "1";
+        using Process process = Process.Start(start)!;
+        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish within 5 minutes");
+        }
+
+        string output = await stdout;
+        process.ExitCode.Should().Be(0, $"{file} {string.Join(' ', args)} failed: {output}{await stderr}");
+        return output;
+    }
+}
