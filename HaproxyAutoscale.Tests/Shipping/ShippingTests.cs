@@ -93,6 +93,31 @@ public sealed class ShippingTests
         output.Should().Contain("What the autoscaler did:").And.MatchRegex(@"Requests: \d+ ok, 0 failed");
     }
 
+    [Fact]
+    public async Task DeploymentFiles_ExampleConfigIsValid_AndTheHaproxySnippetPassesHaproxyCheck()
+    {
+        string deploy = Path.Combine(RepositoryRoot(), "HaproxyAutoscale.Cli", "deploy");
+        HaproxyAutoscale.Configuration.AutoscaleConfiguration.Parse(await File.ReadAllTextAsync(Path.Combine(deploy, "config.example.json")))
+            .Errors.Should().BeEmpty();
+        using var dir = new TempDirectory();
+        (await RunAsync(Haproxy.ExecutablePath, dir.Path, "-c", "-f", Path.Combine(deploy, "haproxy.cfg.snippet"))).Should().Contain("Configuration file is valid");
+        string unit = await File.ReadAllTextAsync(Path.Combine(deploy, "haproxy-autoscale.service"));
+        unit.Should().Contain("ProtectSystem=strict").And.Contain("NoNewPrivileges=yes").And.Contain("SupplementaryGroups=haproxy").And.Contain("DynamicUser=yes");
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "HaproxyAutoscale.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("the repository root (HaproxyAutoscale.sln) is not above the test binaries");
+    }
+
     // Runs a process to its end (bounded to 5 minutes) and returns stdout; fails with stderr on a non-zero exit.
     private static async Task<string> RunAsync(string file, string workingDirectory, params string[] args)
     {
