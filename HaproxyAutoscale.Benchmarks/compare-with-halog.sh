@@ -15,17 +15,7 @@ trap 'rm -f "$log"' EXIT
 dotnet HaproxyAutoscale.Benchmarks/bin/Release/net10.0/HaproxyAutoscale.Benchmarks.dll generate-log "$log" "$lines"
 cat "$log" > /dev/null # both tools read from the page cache
 
-median_ms() {
-  local times=()
-  for _ in $(seq "$runs"); do
-    local start end
-    start=$(date +%s%N)
-    "$@" > /dev/null 2>&1
-    end=$(date +%s%N)
-    times+=($(( (end - start) / 1000000 )))
-  done
-  printf '%s\n' "${times[@]}" | sort -n | sed -n "$(( (runs + 1) / 2 ))p"
-}
+source HaproxyAutoscale.Benchmarks/timing.sh
 
 ours=$(median_ms dotnet HaproxyAutoscale.Cli/bin/Release/net10.0/haproxy-autoscale.dll analyze "$log")
 theirs=$(median_ms sh -c "halog -srv < '$log'")

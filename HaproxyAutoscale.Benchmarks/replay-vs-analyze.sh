@@ -26,17 +26,7 @@ cat > "$config" <<'JSON'
 JSON
 cat "$log" > /dev/null
 
-median_ms() {
-  local times=()
-  for _ in $(seq "$runs"); do
-    local start end
-    start=$(date +%s%N)
-    "$@" > /dev/null 2>&1
-    end=$(date +%s%N)
-    times+=($(( (end - start) / 1000000 )))
-  done
-  printf '%s\n' "${times[@]}" | sort -n | sed -n "$(( (runs + 1) / 2 ))p"
-}
+source HaproxyAutoscale.Benchmarks/timing.sh
 
 cli=HaproxyAutoscale.Cli/bin/Release/net10.0/haproxy-autoscale.dll
 replay=$(median_ms dotnet "$cli" replay "$log" --config "$config" --json)

@@ -8,18 +8,11 @@ public sealed class MetricsEndpointTests
     public async Task Run_WithMetrics_ServesPrometheusTextWithTheActionCounter()
     {
         using var dir = new TempDirectory();
-        await using var haproxy = await Haproxy.StartAsync("""
-            global
-                stats socket {dir}/admin.sock mode 600 level admin
-            defaults
-                mode http
-                timeout connect 1s
-                timeout client 5s
-                timeout server 5s
+        await using var haproxy = await Haproxy.StartWithAdminSocketAsync("""
             backend app
                 server s1 127.0.0.1:1
                 server s2 127.0.0.1:2
-            """, dir, dir.File("admin.sock"));
+            """, dir);
         string config = dir.File("config.json");
         // s2 is up and nothing is logged: after 1 s of idleness it is drained, one action.
         await File.WriteAllTextAsync(config, $$"""

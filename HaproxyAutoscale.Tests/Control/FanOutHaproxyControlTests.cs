@@ -7,11 +7,6 @@ namespace HaproxyAutoscale.Tests.Control;
 public sealed class FanOutHaproxyControlTests
 {
     private const string Backends = """
-        defaults
-            mode http
-            timeout connect 1s
-            timeout client 5s
-            timeout server 5s
         backend app
             server s1 127.0.0.1:1
             server s2 127.0.0.1:2
@@ -22,8 +17,8 @@ public sealed class FanOutHaproxyControlTests
     {
         using var dirA = new TempDirectory();
         using var dirB = new TempDirectory();
-        await using var a = await Haproxy.StartAsync("global\n    stats socket {dir}/admin.sock level admin\n" + Backends, dirA, dirA.File("admin.sock"));
-        await using var b = await Haproxy.StartAsync("global\n    stats socket {dir}/admin.sock level admin\n" + Backends, dirB, dirB.File("admin.sock"));
+        await using var a = await Haproxy.StartWithAdminSocketAsync(Backends, dirA);
+        await using var b = await Haproxy.StartWithAdminSocketAsync(Backends, dirB);
         var options = new HaproxyControlOptions { Timeout = TimeSpan.FromSeconds(2) };
         await using IHaproxyFanOut fleet = HaproxyControl.FanOut([
             HaproxyControl.Create(dirA.File("admin.sock"), options),

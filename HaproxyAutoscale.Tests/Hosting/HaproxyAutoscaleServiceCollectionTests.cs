@@ -14,18 +14,11 @@ public sealed class HaproxyAutoscaleServiceCollectionTests
     public async Task AddHaproxyAutoscale_FromConfigurationWithACustomPolicy_RunsAsAHostedServiceAgainstHaproxy()
     {
         using var dir = new TempDirectory();
-        await using var haproxy = await Haproxy.StartAsync("""
-            global
-                stats socket {dir}/admin.sock mode 600 level admin
-            defaults
-                mode http
-                timeout connect 1s
-                timeout client 5s
-                timeout server 5s
+        await using var haproxy = await Haproxy.StartWithAdminSocketAsync("""
             backend app
                 server s1 127.0.0.1:1
                 server s2 127.0.0.1:2 disabled
-            """, dir, dir.File("admin.sock"));
+            """, dir);
         await File.WriteAllTextAsync(dir.File("appsettings.json"), $$"""
             { "HaproxyAutoscale": {
                 "haproxy": { "endpoints": [ "{{dir.File("admin.sock")}}" ] },

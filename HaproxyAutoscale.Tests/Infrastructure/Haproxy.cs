@@ -50,6 +50,20 @@ internal sealed class Haproxy : IAsyncDisposable
 
     public static string ExecutablePath { get; } = FindExecutable();
 
+    /// <summary>HTTP defaults with short timeouts, for generated configs.</summary>
+    public const string HttpDefaults = """
+        defaults
+            mode http
+            timeout connect 1s
+            timeout client 5s
+            timeout server 5s
+
+        """;
+
+    /// <summary>Starts HAProxy with an admin socket at <c>{dir}/admin.sock</c>, <see cref="HttpDefaults"/> and <paramref name="backends"/>.</summary>
+    public static Task<Haproxy> StartWithAdminSocketAsync(string backends, TempDirectory directory) =>
+        StartAsync("global\n    stats socket {dir}/admin.sock mode 600 level admin\n" + HttpDefaults + backends, directory, directory.File("admin.sock"));
+
     public async Task StartAsync(string? waitForSocket = null)
     {
         await File.WriteAllTextAsync(ConfigPath, Config.EndsWith('\n') ? Config : Config + "\n");
