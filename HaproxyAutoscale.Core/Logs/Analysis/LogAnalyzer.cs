@@ -8,10 +8,25 @@ namespace HaproxyAutoscale.Logs.Analysis;
 /// </summary>
 internal sealed class LogAnalyzer
 {
-    private readonly HaproxyLogParser _parser = new();
+    private readonly NameTable _names;
+    private readonly HaproxyLogParser _parser;
+    // Names the table could not keep (more distinct names than its capacity) arrive as fresh strings: they are
+    // matched by value here, so every backend/server pair still has exactly one row.
+    private readonly Dictionary<(string Backend, string Server), ServerStatistics> _byValue = [];
     // The parser interns names, so within one analyzer a pair is identified by reference: no string hashing per line.
     private readonly Dictionary<(string Backend, string Server), ServerStatistics> _servers = new(IdentityComparer.Instance);
     private ServerStatistics? _last;
+
+    public LogAnalyzer()
+        : this(new NameTable())
+    {
+    }
+
+    internal LogAnalyzer(NameTable names)
+    {
+        _names = names;
+        _parser = new HaproxyLogParser(names);
+    }
 
     public long Lines { get; private set; }
 
@@ -19,7 +34,7 @@ internal sealed class LogAnalyzer
 
     public long Unparsed => Lines - Parsed;
 
-    public IReadOnlyCollection<ServerStatistics> Servers => _servers.Values;
+    public IReadOnlyCollection<ServerStatistics> Servers => _byValue.Values;
 
     /// <summary>Counts lines that never reached <see cref="Add"/> (skipped as oversized by the reader) as unparsed.</summary>
     public void AddUnreadLines(long count) => Lines += count;
@@ -46,25 +61,35 @@ internal sealed class LogAnalyzer
         Parsed += other.Parsed;
 
         // Another analyzer's names are other instances: match them by value.
-        var byValue = _servers.Values.ToDictionary(s => (s.Backend, s.Server));
-        foreach (ServerStatistics theirs in other._servers.Values)
+        foreach (ServerStatistics theirs in other._byValue.Values)
         {
-            if (byValue.TryGetValue((theirs.Backend, theirs.Server), out ServerStatistics? ours))
+            if (_byValue.TryGetValue((theirs.Backend, theirs.Server), out ServerStatistics? ours))
             {
                 ours.Merge(theirs);
             }
             else
             {
-                _servers.Add((theirs.Backend, theirs.Server), theirs);
+                _byValue.Add((theirs.Backend, theirs.Server), theirs);
             }
         }
     }
 
     private ServerStatistics Lookup(string backend, string server)
     {
-        if (!_servers.TryGetValue((backend, server), out ServerStatistics? stats))
+        if (_servers.TryGetValue((backend, server), out ServerStatistics? stats))
+        {
+            return stats;
+        }
+
+        if (!_byValue.TryGetValue((backend, server), out stats))
         {
             stats = new ServerStatistics(backend, server);
+            _byValue.Add((backend, server), stats);
+        }
+
+        // Only interned names may key the by-reference table: fresh strings would make it grow with every line.
+        if (_names.Overflowed == 0)
+        {
             _servers.Add((backend, server), stats);
         }
 
