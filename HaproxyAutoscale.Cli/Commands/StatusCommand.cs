@@ -1,24 +1,51 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using HaproxyAutoscale.Configuration;
 using HaproxyAutoscale.Control;
 
 namespace HaproxyAutoscale.Cli.Commands;
 
-/// <summary><c>status --endpoint ADDR…</c>: one row per server with its admin and operational state, weight, load.</summary>
+/// <summary><c>status (--config FILE | --endpoint ADDR…)</c>: one row per server with its admin and operational state, weight, load.</summary>
 internal static class StatusCommand
 {
     public static Command Create(CliConsole console)
     {
-        var endpoints = new Option<string[]>("--endpoint") { Description = "A stats socket: a path, unix@PATH, ipv4@HOST:PORT or ipv6@[ADDR]:PORT. Repeat for several HAProxy instances.", AllowMultipleArgumentsPerToken = false, Required = true };
+        var endpoints = new Option<string[]>("--endpoint") { Description = "A stats socket: a path, unix@PATH, ipv4@HOST:PORT or ipv6@[ADDR]:PORT. Repeat for several HAProxy instances." };
+        var config = new Option<string?>("--config") { Description = "Take the endpoints from this configuration file (haproxy.endpoints)." };
         var backend = new Option<string?>("--backend") { Description = "Only show this backend." };
         var json = new Option<bool>("--json") { Description = "Print a JSON array of rows." };
         var command = new Command("status", "Show every server's admin state, operational state, weight, sessions, queue and response time.")
         {
-            endpoints, backend, json,
+            endpoints, config, backend, json,
         };
-        command.SetAction((parseResult, cancellationToken) => RunAsync(
-            console, parseResult.GetRequiredValue(endpoints), parseResult.GetValue(backend), parseResult.GetValue(json), parseResult.GetValue(CliConsole.VerboseOption), cancellationToken));
+        command.Validators.Add(result =>
+        {
+            if ((result.GetValue(endpoints) is { Length: > 0 }) == (result.GetValue(config) is not null))
+            {
+                result.AddError("status needs either --config FILE or one or more --endpoint ADDR");
+            }
+        });
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            string[] addresses = parseResult.GetValue(endpoints) ?? [];
+            if (parseResult.GetValue(config) is { } configPath)
+            {
+                (AutoscaleOptions? options, int exitCode) = await ConfigFile.LoadAsync(console, configPath, cancellationToken).ConfigureAwait(false);
+                if (options is null)
+                {
+                    return exitCode;
+                }
+
+                addresses = [.. options.Endpoints];
+                if (addresses.Length == 0)
+                {
+                    return console.Fail($"{configPath}: haproxy.endpoints is empty", ExitCodes.Usage);
+                }
+            }
+
+            return await RunAsync(console, addresses, parseResult.GetValue(backend), parseResult.GetValue(json), parseResult.GetValue(CliConsole.VerboseOption), cancellationToken).ConfigureAwait(false);
+        });
         return command;
     }
 

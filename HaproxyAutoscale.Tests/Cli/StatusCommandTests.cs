@@ -49,6 +49,13 @@ public sealed class StatusCommandTests
         (exitCode, output, _) = await CliRunner.RunAsync("status", "--endpoint", dir.File("admin.sock"));
         exitCode.Should().Be(0);
         output.Split('\n')[0].Should().StartWith("BACKEND").And.Contain("ADMIN").And.Contain("RTIME_MS");
+
+        // The same from a configuration file's endpoints.
+        string config = dir.File("config.json");
+        await File.WriteAllTextAsync(config, $$"""{ "haproxy": { "endpoints": ["{{dir.File("admin.sock")}}"] }, "backends": { "app": { "servers": { "s1": {} } } } }""");
+        (exitCode, output, error) = await CliRunner.RunAsync("status", "--config", config, "--backend", "other", "--json");
+        exitCode.Should().Be(0, error);
+        JsonDocument.Parse(output).RootElement.EnumerateArray().Select(r => r.GetProperty("server").GetString()).Should().Equal("o1");
     }
 
     [Fact]
@@ -66,5 +73,6 @@ public sealed class StatusCommandTests
         (await CliRunner.RunAsync("analyze", "/tmp/hpa-no-such.log")).ExitCode.Should().Be(1);
         (await CliRunner.RunAsync("analyze")).ExitCode.Should().Be(2);
         (await CliRunner.RunAsync("status", "--endpoint", "udp@1.2.3.4:5")).ExitCode.Should().Be(2);
+        (await CliRunner.RunAsync("status")).ExitCode.Should().Be(2, "status needs --config or --endpoint");
     }
 }

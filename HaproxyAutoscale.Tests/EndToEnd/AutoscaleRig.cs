@@ -51,7 +51,7 @@ internal sealed class AutoscaleRig : IAsyncDisposable
 
     public long Failed => Interlocked.Read(ref _failed);
 
-    public static async Task<AutoscaleRig> StartAsync(Action<BackendOptions>? configure = null, string? s2WarmupUrl = null)
+    public static async Task<AutoscaleRig> StartAsync(Action<BackendOptions>? configure = null, string? s2WarmupUrl = null, bool dryRun = false)
     {
         var rig = new AutoscaleRig();
         var options = new AutoscaleOptions
@@ -100,7 +100,7 @@ internal sealed class AutoscaleRig : IAsyncDisposable
         await rig.Haproxy.WaitForPortAsync(rig.FrontendPort);
         options.Endpoints.Add(rig._dir.File("admin.sock"));
         rig.Control = HaproxyControl.Create(rig._dir.File("admin.sock"));
-        rig.Autoscaler = new AutoscalerBuilder(options).UseLogSource(logs).UseLoggerFactory(rig._loggerFactory).Build();
+        rig.Autoscaler = new AutoscalerBuilder(options).UseLogSource(logs).UseLoggerFactory(rig._loggerFactory).DryRun(dryRun).Build();
         rig._running = rig.Autoscaler.RunAsync(rig._stop.Token);
         return rig;
     }
