@@ -58,8 +58,7 @@ internal static class AnalyzeCommand
 
     private static void WriteJson(TextWriter output, LogAnalyzer analyzer, List<ServerStatistics> servers)
     {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer, JsonOutput.Options))
+        output.WriteLine(JsonOutput.Write(writer =>
         {
             writer.WriteStartObject();
             writer.WriteNumber("lines", analyzer.Lines);
@@ -89,9 +88,7 @@ internal static class AnalyzeCommand
 
             writer.WriteEndArray();
             writer.WriteEndObject();
-        }
-
-        output.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
+        }));
     }
 
     private static void WriteTimer(Utf8JsonWriter writer, string name, TimerStatistics timer)

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using HaproxyAutoscale.Configuration;
 using HaproxyAutoscale.Logs;
 using HaproxyAutoscale.Policies;
@@ -64,7 +63,7 @@ internal static class ReplayCommand
         CultureInfo.InvariantCulture,
         $"{Time(d.Time)}  {d.Backend}  {Action(d.Action),-4}  {d.Server}  {d.Reason}{(d.Value is { } v ? $" (window {v:0.#} ms)" : "")}");
 
-    private static string DecisionJson(ReplayDecision d) => Json(writer =>
+    private static string DecisionJson(ReplayDecision d) => JsonOutput.Write(writer =>
     {
         writer.WriteStartObject();
         writer.WriteString("time", Time(d.Time));
@@ -108,7 +107,7 @@ internal static class ReplayCommand
         return text.ToString();
     }
 
-    private static string SummaryJson(ReplayRunner runner) => Json(writer =>
+    private static string SummaryJson(ReplayRunner runner) => JsonOutput.Write(writer =>
     {
         writer.WriteStartObject();
         writer.WriteStartObject("summary");
@@ -143,15 +142,4 @@ internal static class ReplayCommand
         writer.WriteEndObject();
         writer.WriteEndObject();
     });
-
-    private static string Json(Action<Utf8JsonWriter> write)
-    {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer, JsonOutput.Options))
-        {
-            write(writer);
-        }
-
-        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
-    }
 }

@@ -37,13 +37,13 @@ internal static class RunCommand
             return console.Fail($"{configPath}: haproxy.endpoints: at least one stats socket is needed to run", ExitCodes.Usage);
         }
 
-        MetricsEndpoint? metrics = null;
-        if (metricsAddress is not null && (metrics = MetricsEndpoint.TryStart(metricsAddress, out string? metricsError)) is null)
+        string? metricsError = null;
+        using MetricsEndpoint? metrics = metricsAddress is null ? null : MetricsEndpoint.TryStart(metricsAddress, out metricsError);
+        if (metricsError is not null)
         {
-            return console.Fail(metricsError!, ExitCodes.Usage);
+            return console.Fail(metricsError, ExitCodes.Usage);
         }
 
-        using MetricsEndpoint? serving = metrics;
         using ILoggerFactory loggers = CreateLoggers(logFormat, verbose);
         Autoscaler autoscaler;
         try

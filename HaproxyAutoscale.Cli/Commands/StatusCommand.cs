@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using HaproxyAutoscale.Configuration;
 using HaproxyAutoscale.Control;
 
@@ -108,8 +107,7 @@ internal static class StatusCommand
 
     private static void WriteJson(TextWriter output, List<StatusRow> rows, bool withEndpoint)
     {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer, JsonOutput.Options))
+        output.WriteLine(JsonOutput.Write(writer =>
         {
             writer.WriteStartArray();
             foreach (StatusRow r in rows)
@@ -132,9 +130,7 @@ internal static class StatusCommand
             }
 
             writer.WriteEndArray();
-        }
-
-        output.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
+        }));
     }
 
     private sealed class AsyncDisposables(IEnumerable<IAsyncDisposable> items) : IAsyncDisposable

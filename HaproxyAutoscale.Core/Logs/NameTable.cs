@@ -6,7 +6,7 @@ namespace HaproxyAutoscale.Logs;
 
 /// <summary>
 /// Interns proxy and server names read from log lines, so that a parsed record carries a shared string and no
-/// fresh allocation per line. Bounded: past <see cref="Capacity"/> distinct names (junk input), names are still
+/// fresh allocation per line. Bounded: past its capacity in distinct names (junk input), names are still
 /// returned but no longer kept.
 /// </summary>
 internal sealed class NameTable
@@ -18,10 +18,6 @@ internal sealed class NameTable
     private int _count;
 
     public NameTable(int capacity = DefaultCapacity) => _capacity = capacity;
-
-    public int Count => _count;
-
-    public int Capacity => _capacity;
 
     /// <summary>Names that did not fit into the table and were allocated per lookup.</summary>
     public long Overflowed { get; private set; }
@@ -67,9 +63,6 @@ internal sealed class NameTable
             }
         }
     }
-
-    /// <summary>Pre-registers a name (for example a configured server), returning the interned instance.</summary>
-    public string Add(string name) => GetOrAdd(Encoding.UTF8.GetBytes(name));
 
     private void Add(Entry entry)
     {

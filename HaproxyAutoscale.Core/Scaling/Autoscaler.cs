@@ -204,86 +204,83 @@ public sealed class Autoscaler : IAsyncDisposable
         {
             Log.Decision(_logger, plan.Backend, action, server, plan.Decision.Reason, Value(plan.Window));
             _metrics.Decisions.Add(1, Tags(plan.Backend, action));
-            Task task = plan.Decision.Action == ScalingAction.Up
-                ? ScaleUpAsync(scaler, server, plan, cancellationToken)
-                : ScaleDownAsync(scaler, server, plan, cancellationToken);
+            Task task = ActAsync(scaler, server, plan, cancellationToken);
             _actions.TryAdd(task, 0);
             _ = task.ContinueWith(t => _actions.TryRemove(t, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
     }
 
-    private async Task ScaleUpAsync(BackendScaler scaler, string server, ScalingPlan plan, CancellationToken cancellationToken)
+    // One action on one server: its steps, then its role (enabled or parked on success; back where it was, with a
+    // back-off, on failure) and one log event either way.
+    private async Task ActAsync(BackendScaler scaler, string server, ScalingPlan plan, CancellationToken cancellationToken)
     {
         await Task.Yield();
+        bool up = plan.Decision.Action == ScalingAction.Up;
         long started = _time.GetTimestamp();
-        string backend = plan.Backend;
-        ServerOptions options = scaler.Options.Servers.First(s => s.Name == server);
+        string? failure;
         try
         {
-            if (options.WarmupUrl is { } url)
-            {
-                WarmupResult warmup = await _warmup.WarmUpAsync(url, cancellationToken).ConfigureAwait(false);
-                if (!warmup.Succeeded)
-                {
-                    Log.WarmupFailed(_logger, backend, server, url, warmup.Reason);
-                    Failed(scaler, server, "up", ServerRole.Parked, $"warm-up: {warmup.Reason}", started);
-                    return;
-                }
-            }
-
-            // Weight first, so the server starts taking traffic at the weight it is meant to have.
-            await SendAsync(backend, server,
-                [$"set weight {backend}/{server} {options.Weight}", $"set server {backend}/{server} state ready"], cancellationToken).ConfigureAwait(false);
-            lock (scaler)
-            {
-                scaler.SetRole(server, ServerRole.Active);
-            }
-
-            Completed(backend, server, "up", plan, started);
+            failure = up
+                ? await EnableAsync(scaler.Options, server, cancellationToken).ConfigureAwait(false)
+                : await DisableAsync(scaler.Options, server, cancellationToken).ConfigureAwait(false);
         }
         catch (HaproxyControlException e)
         {
-            Failed(scaler, server, "up", ServerRole.Parked, e.Message, started);
+            failure = e.Message;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            Failed(scaler, server, "up", ServerRole.Parked, "stopped before it completed", started);
+            failure = "stopped before it completed";
         }
+
+        if (failure is not null)
+        {
+            Failed(scaler, server, up ? "up" : "down", up ? ServerRole.Parked : ServerRole.Active, failure, started);
+            return;
+        }
+
+        lock (scaler)
+        {
+            scaler.SetRole(server, up ? ServerRole.Active : ServerRole.Parked);
+        }
+
+        Completed(plan.Backend, server, up ? "up" : "down", plan, started);
     }
 
-    private async Task ScaleDownAsync(BackendScaler scaler, string server, ScalingPlan plan, CancellationToken cancellationToken)
+    // Warm-up, then weight and ready; returns why it failed, or null.
+    private async Task<string?> EnableAsync(BackendOptions backend, string server, CancellationToken cancellationToken)
     {
-        await Task.Yield();
-        long started = _time.GetTimestamp();
-        string backend = plan.Backend;
-        try
+        ServerOptions options = backend.Servers.First(s => s.Name == server);
+        if (options.WarmupUrl is { } url)
         {
-            if (scaler.Options.ScaleDown.Mode == ScaleDownMode.Immediate)
+            WarmupResult warmup = await _warmup.WarmUpAsync(url, cancellationToken).ConfigureAwait(false);
+            if (!warmup.Succeeded)
             {
-                await SendAsync(backend, server, [$"set weight {backend}/{server} 0", $"disable server {backend}/{server}"], cancellationToken).ConfigureAwait(false);
+                Log.WarmupFailed(_logger, backend.Name, server, url, warmup.Reason);
+                return $"warm-up: {warmup.Reason}";
             }
-            else
-            {
-                await SendAsync(backend, server, [$"set server {backend}/{server} state drain"], cancellationToken).ConfigureAwait(false);
-                await WaitForNoSessionsAsync(backend, server, scaler.Options.ScaleDown.DrainTimeout, cancellationToken).ConfigureAwait(false);
-                await SendAsync(backend, server, [$"set server {backend}/{server} state maint"], cancellationToken).ConfigureAwait(false);
-            }
+        }
 
-            lock (scaler)
-            {
-                scaler.SetRole(server, ServerRole.Parked);
-            }
+        // Weight first, so the server starts taking traffic at the weight it is meant to have.
+        await SendAsync(backend.Name, server,
+            [$"set weight {backend.Name}/{server} {options.Weight}", $"set server {backend.Name}/{server} state ready"], cancellationToken).ConfigureAwait(false);
+        return null;
+    }
 
-            Completed(backend, server, "down", plan, started);
-        }
-        catch (HaproxyControlException e)
+    // Drain, wait for no session, maintenance (or the original weight 0 + disable); returns null: failures throw.
+    private async Task<string?> DisableAsync(BackendOptions backend, string server, CancellationToken cancellationToken)
+    {
+        string name = $"{backend.Name}/{server}";
+        if (backend.ScaleDown.Mode == ScaleDownMode.Immediate)
         {
-            Failed(scaler, server, "down", ServerRole.Active, e.Message, started);
+            await SendAsync(backend.Name, server, [$"set weight {name} 0", $"disable server {name}"], cancellationToken).ConfigureAwait(false);
+            return null;
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            Failed(scaler, server, "down", ServerRole.Active, "stopped before it completed", started);
-        }
+
+        await SendAsync(backend.Name, server, [$"set server {name} state drain"], cancellationToken).ConfigureAwait(false);
+        await WaitForNoSessionsAsync(backend.Name, server, backend.ScaleDown.DrainTimeout, cancellationToken).ConfigureAwait(false);
+        await SendAsync(backend.Name, server, [$"set server {name} state maint"], cancellationToken).ConfigureAwait(false);
+        return null;
     }
 
     // Polls HAProxy's current sessions on the server (on every instance) until none is left or the timeout.

@@ -76,8 +76,6 @@ internal sealed class BackendScaler
 
     public ServerRole RoleOf(string server) => _servers[server].Role;
 
-    public bool IsConfigured(string server) => _servers.ContainsKey(server);
-
     /// <summary>Keeps a server out of scale-ups until <paramref name="notBefore"/> (after a failed warm-up or enable).</summary>
     public void BackOff(string server, DateTimeOffset notBefore) => _servers[server].NotBefore = notBefore;
 

@@ -5,19 +5,14 @@ namespace HaproxyAutoscale.Tests.Cli;
 
 public sealed class CheckAndRunCommandTests
 {
-    private const string HaproxyConfig = """
-        global
-            stats socket {dir}/admin.sock mode 600 level admin
-            stats socket {dir}/user.sock mode 600 level user
-        defaults
-            mode http
-            timeout connect 1s
-            timeout client 5s
-            timeout server 5s
+    private const string Backends = """
         backend app
             server s1 127.0.0.1:1
             server s2 127.0.0.1:2 disabled
         """;
+
+    private static Task<Haproxy> StartHaproxyAsync(TempDirectory dir) =>
+        Haproxy.StartWithAdminSocketAsync(Backends, dir, "    stats socket {dir}/user.sock mode 600 level user", dir.File("user.sock"));
 
     private static string Config(string endpoints, string servers = """ "s1": { "alwaysUp": true }, "s2": {} """) => $$"""
         {
@@ -31,7 +26,7 @@ public sealed class CheckAndRunCommandTests
     public async Task Check_GoodConfigAgainstLiveHaproxy_Exit0()
     {
         using var dir = new TempDirectory();
-        await using var haproxy = await Haproxy.StartAsync(HaproxyConfig, dir, dir.File("user.sock"));
+        await using var haproxy = await StartHaproxyAsync(dir);
         string config = dir.File("config.json");
         await File.WriteAllTextAsync(config, Config($"\"{dir.File("admin.sock")}\""));
 
@@ -45,7 +40,7 @@ public sealed class CheckAndRunCommandTests
     public async Task Check_WrongServerUnreachableEndpointAndUserSocket_Exit1NamingEach()
     {
         using var dir = new TempDirectory();
-        await using var haproxy = await Haproxy.StartAsync(HaproxyConfig, dir, dir.File("user.sock"));
+        await using var haproxy = await StartHaproxyAsync(dir);
         string config = dir.File("config.json");
         await File.WriteAllTextAsync(config, Config(
             $"\"{dir.File("admin.sock")}\", \"{dir.File("missing.sock")}\", \"{dir.File("user.sock")}\"",
@@ -86,7 +81,7 @@ public sealed class CheckAndRunCommandTests
     public async Task Run_Sigterm_StopsCleanlyWithExit0()
     {
         using var dir = new TempDirectory();
-        await using var haproxy = await Haproxy.StartAsync(HaproxyConfig, dir, dir.File("user.sock"));
+        await using var haproxy = await StartHaproxyAsync(dir);
         string config = dir.File("config.json");
         await File.WriteAllTextAsync(config, Config($"\"{dir.File("admin.sock")}\""));
 

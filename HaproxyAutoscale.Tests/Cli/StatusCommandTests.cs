@@ -10,21 +10,16 @@ public sealed class StatusCommandTests
     {
         using var dir = new TempDirectory();
         int tcpPort = Ports.FreeTcp();
-        await using var haproxy = await Haproxy.StartAsync($$"""
-            global
-                stats socket {dir}/admin.sock mode 600 level admin
-                stats socket ipv4@127.0.0.1:{{tcpPort}} level admin
-            defaults
-                mode http
-                timeout connect 1s
-                timeout client 5s
-                timeout server 5s
+        await using var haproxy = await Haproxy.StartWithAdminSocketAsync(
+            """
             backend app
                 server s1 127.0.0.1:1 weight 10
                 server s2 127.0.0.1:2 disabled
             backend other
                 server o1 127.0.0.1:3
-            """, dir, waitForSocket: dir.File("admin.sock"));
+            """,
+            dir,
+            $"    stats socket ipv4@127.0.0.1:{tcpPort} level admin");
         await haproxy.WaitForPortAsync(tcpPort);
 
         var (exitCode, output, error) = await CliRunner.RunAsync("status", "--endpoint", dir.File("admin.sock"), "--backend", "app", "--json");

@@ -18,21 +18,16 @@ public sealed class SocketHaproxyControlTests : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        _haproxy = await Haproxy.StartAsync($$"""
-            global
-                stats socket {dir}/admin.sock mode 600 level admin
-                stats socket ipv4@127.0.0.1:{{_tcpPort}} level admin
-                stats socket {dir}/user.sock mode 600 level user
-            defaults
-                mode http
-                timeout connect 1s
-                timeout client 5s
-                timeout server 5s
+        _haproxy = await Haproxy.StartWithAdminSocketAsync(
+            """
             backend app
                 server s1 127.0.0.1:1 weight 10
                 server s2 127.0.0.1:2 disabled
                 server s3 127.0.0.1:3
-            """, _dir, waitForSocket: _dir.File("user.sock"));
+            """,
+            _dir,
+            $"    stats socket ipv4@127.0.0.1:{_tcpPort} level admin\n    stats socket {{dir}}/user.sock mode 600 level user",
+            _dir.File("user.sock"));
         await _haproxy.WaitForPortAsync(_tcpPort);
     }
 

@@ -60,9 +60,12 @@ internal sealed class Haproxy : IAsyncDisposable
 
         """;
 
-    /// <summary>Starts HAProxy with an admin socket at <c>{dir}/admin.sock</c>, <see cref="HttpDefaults"/> and <paramref name="backends"/>.</summary>
-    public static Task<Haproxy> StartWithAdminSocketAsync(string backends, TempDirectory directory) =>
-        StartAsync("global\n    stats socket {dir}/admin.sock mode 600 level admin\n" + HttpDefaults + backends, directory, directory.File("admin.sock"));
+    /// <summary>
+    /// Starts HAProxy with an admin socket at <c>{dir}/admin.sock</c> (plus <paramref name="moreGlobal"/> lines),
+    /// <see cref="HttpDefaults"/> and <paramref name="backends"/>; waits for <paramref name="lastSocket"/> (default: the admin socket).
+    /// </summary>
+    public static Task<Haproxy> StartWithAdminSocketAsync(string backends, TempDirectory directory, string moreGlobal = "", string? lastSocket = null) =>
+        StartAsync("global\n    stats socket {dir}/admin.sock mode 600 level admin\n" + moreGlobal + "\n" + HttpDefaults + backends, directory, lastSocket ?? directory.File("admin.sock"));
 
     public async Task StartAsync(string? waitForSocket = null)
     {

@@ -21,9 +21,6 @@ internal sealed class LineSplitter
         _counters = counters;
     }
 
-    /// <summary>Bytes of an incomplete last line held in the buffer.</summary>
-    public int PendingLength => _end - _start;
-
     /// <summary>Returns free space to read into; call <see cref="Commit"/> with the number of bytes read.</summary>
     public Memory<byte> GetFreeSpace()
     {
