@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Diagnostics.CodeAnalysis;
 using System.Net;
+using System.Runtime.CompilerServices;
 
 namespace HaproxyAutoscale.Logs;
 
@@ -41,10 +42,14 @@ public sealed class HaproxyLogParser
     private bool TryParseBody(ReadOnlySpan<byte> s, ref RequestRecord r)
     {
         // client_ip:port
-        int space = s.IndexOf((byte)' ');
-        if (space <= 0 || !TryParseClient(s[..space], ref r))
+        int space = TryParseIPv4Client(s, ref r);
+        if (space < 0)
         {
-            return false;
+            space = s.IndexOf((byte)' ');
+            if (space <= 0 || !TryParseOtherClient(s[..space], ref r))
+            {
+                return false;
+            }
         }
 
         // [26/Nov/2026:15:01:04.676] (milliseconds are absent in old formats)
@@ -92,20 +97,20 @@ public sealed class HaproxyLogParser
 
         // Timers: five for HTTP (TR/Tw/Tc/Tr/Ta), three for TCP (Tw/Tc/Tt).
         pos = space + 1;
-        Span<long> t = stackalloc long[5];
+        FiveNumbers t = default;
         int timerCount = ReadNumbers(s, ref pos, t, out bool totalPartial);
         r.IsTotalTimePartial = totalPartial;
-        if (timerCount == 5 && AllInt(t))
+        if (timerCount == 5)
         {
             r.Kind = RequestKind.Http;
-            (r.RequestTime, r.QueueTime, r.ConnectTime, r.ResponseTime, r.TotalTime) = ((int)t[0], (int)t[1], (int)t[2], (int)t[3], (int)t[4]);
+            (r.RequestTime, r.QueueTime, r.ConnectTime, r.ResponseTime, r.TotalTime) = (t[0], t[1], t[2], t[3], t[4]);
             return TryParseHttpTail(s, pos, ref r);
         }
 
-        if (timerCount == 3 && AllInt(t[..3]))
+        if (timerCount == 3)
         {
             r.Kind = RequestKind.Tcp;
-            (r.QueueTime, r.ConnectTime, r.TotalTime) = ((int)t[0], (int)t[1], (int)t[2]);
+            (r.QueueTime, r.ConnectTime, r.TotalTime) = (t[0], t[1], t[2]);
             r.RequestTime = r.ResponseTime = r.StatusCode = RequestRecord.NotLogged;
             return TryParseTcpTail(s, pos, ref r);
         }
@@ -116,13 +121,12 @@ public sealed class HaproxyLogParser
     // status bytes req_cookie res_cookie termination conns queues [{captures}] "request line" [httpslog fields]
     private static bool TryParseHttpTail(ReadOnlySpan<byte> s, int pos, ref RequestRecord r)
     {
-        Span<long> n = stackalloc long[5];
-        if (ReadNumbers(s, ref pos, n[..1], out bool statusPlus) != 1 || statusPlus || n[0] is < -1 or > 999)
+        if (!TryReadNumberAndSpace(s, ref pos, out long status, out bool statusPlus) || statusPlus || status is < -1 or > 999)
         {
             return false;
         }
 
-        r.StatusCode = (int)n[0];
+        r.StatusCode = (int)status;
         if (!TryReadBytes(s, ref pos, ref r) || !SkipToken(s, ref pos) || !SkipToken(s, ref pos)
             || !TryReadTermination(s, ref pos, 4, ref r) || !TryReadCounters(s, ref pos, ref r) || pos >= s.Length)
         {
@@ -140,13 +144,12 @@ public sealed class HaproxyLogParser
 
     private static bool TryReadBytes(ReadOnlySpan<byte> s, ref int pos, ref RequestRecord r)
     {
-        Span<long> bytes = stackalloc long[1];
-        if (ReadNumbers(s, ref pos, bytes, out bool partial) != 1 || bytes[0] < 0)
+        if (!TryReadNumberAndSpace(s, ref pos, out long bytes, out bool partial) || bytes < 0)
         {
             return false;
         }
 
-        r.BytesRead = bytes[0];
+        r.BytesRead = bytes;
         r.IsBytesReadPartial = partial;
         return true;
     }
@@ -166,90 +169,108 @@ public sealed class HaproxyLogParser
     // actconn/feconn/beconn/srv_conn/retries srv_queue/backend_queue; the queues may end the line (tcplog).
     private static bool TryReadCounters(ReadOnlySpan<byte> s, ref int pos, ref RequestRecord r)
     {
-        Span<long> c = stackalloc long[5];
-        if (ReadNumbers(s, ref pos, c, out _) != 5 || !AllInt(c))
+        FiveNumbers c = default;
+        if (ReadNumbers(s, ref pos, c, out _) != 5)
         {
             return false;
         }
 
-        (r.ActiveConnections, r.FrontendConnections, r.BackendConnections, r.ServerConnections, r.Retries) = ((int)c[0], (int)c[1], (int)c[2], (int)c[3], (int)c[4]);
-        if (ReadNumbers(s, ref pos, c[..2], out _, endOfLineAllowed: true) != 2 || !AllInt(c[..2]))
+        (r.ActiveConnections, r.FrontendConnections, r.BackendConnections, r.ServerConnections, r.Retries) = (c[0], c[1], c[2], c[3], c[4]);
+        if (ReadNumbers(s, ref pos, ((Span<int>)c)[..2], out _, endOfLineAllowed: true) != 2)
         {
             return false;
         }
 
-        (r.ServerQueue, r.BackendQueue) = ((int)c[0], (int)c[1]);
+        (r.ServerQueue, r.BackendQueue) = (c[0], c[1]);
         return true;
     }
 
-    // Reads "n/n/.../n " (each n: digits, optionally after '+' or '-') starting at pos, leaving pos after the space.
+    // Reads "n/n/.../n " (each n an int, see TryReadNumber) starting at pos, leaving pos after the space.
     // Returns how many numbers were read, or -1 when malformed or more than values can hold.
-    private static int ReadNumbers(ReadOnlySpan<byte> s, ref int pos, Span<long> values, out bool lastPlus, bool endOfLineAllowed = false)
+    private static int ReadNumbers(ReadOnlySpan<byte> s, ref int pos, Span<int> values, out bool lastPlus, bool endOfLineAllowed = false)
     {
         lastPlus = false;
-        int count = 0;
         int i = pos;
-        while (true)
+        for (int count = 0; count < values.Length;)
         {
-            if (count == values.Length || i >= s.Length)
+            if (!TryReadNumber(s, ref i, out long value, out lastPlus) || value is < int.MinValue or > int.MaxValue)
             {
                 return -1;
             }
 
-            bool negative = false;
-            lastPlus = false;
-            if (s[i] == (byte)'+' || s[i] == (byte)'-')
-            {
-                lastPlus = s[i] == (byte)'+';
-                negative = !lastPlus;
-                i++;
-            }
-
-            int digitsStart = i;
-            long value = 0;
-            while (i < s.Length && (uint)(s[i] - '0') <= 9)
-            {
-                value = (value * 10) + (s[i] - '0');
-                i++;
-            }
-
-            if (i == digitsStart || i - digitsStart > 18)
-            {
-                return -1;
-            }
-
-            values[count++] = negative ? -value : value;
+            values[count++] = (int)value;
             if (i == s.Length)
             {
                 pos = i;
                 return endOfLineAllowed ? count : -1;
             }
 
-            if (s[i] == (byte)' ')
+            byte next = s[i++];
+            if (next == (byte)' ')
             {
-                pos = i + 1;
+                pos = i;
                 return count;
             }
 
-            if (s[i] != (byte)'/')
+            if (next != (byte)'/')
             {
                 return -1;
             }
-
-            i++;
         }
+
+        return -1;
     }
 
-    private static bool AllInt(ReadOnlySpan<long> values)
+    // A number followed by a space; pos is left after the space.
+    private static bool TryReadNumberAndSpace(ReadOnlySpan<byte> s, ref int pos, out long value, out bool plus)
     {
-        foreach (long v in values)
+        int i = pos;
+        if (!TryReadNumber(s, ref i, out value, out plus) || i == s.Length || s[i] != (byte)' ')
         {
-            if (v is < int.MinValue or > int.MaxValue)
-            {
-                return false;
-            }
+            return false;
         }
 
+        pos = i + 1;
+        return true;
+    }
+
+    // One number: an optional '+' (logasap, a partial count) or '-' (-1: the phase never happened), then 1 to 18
+    // digits; pos is left on the byte after the digits.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool TryReadNumber(ReadOnlySpan<byte> s, ref int pos, out long value, out bool plus)
+    {
+        value = 0;
+        plus = false;
+        int i = pos;
+        if ((uint)i >= (uint)s.Length)
+        {
+            return false;
+        }
+
+        bool negative = s[i] == (byte)'-';
+        if (negative || s[i] == (byte)'+')
+        {
+            plus = !negative;
+            i++;
+        }
+
+        // Accumulate in a local: through the out parameter every digit would be a store and a load.
+        int digitsStart = i;
+        long number = 0;
+        uint digit;
+        while ((uint)i < (uint)s.Length && (digit = (uint)(s[i] - '0')) <= 9)
+        {
+            number = (number * 10) + digit;
+            i++;
+        }
+
+        if (i == digitsStart || i - digitsStart > 18)
+        {
+            return false;
+        }
+
+        value = negative ? -number : number;
+        pos = i;
         return true;
     }
 
@@ -282,42 +303,79 @@ public sealed class HaproxyLogParser
         return true;
     }
 
-    // "127.0.0.1:55336", "::1:54321" (IPv6 is logged without brackets), "unix:1".
-    private static bool TryParseClient(ReadOnlySpan<byte> client, ref RequestRecord r)
+    // Nearly every client is "a.b.c.d:port ": parsed in one pass. Returns the index of the space after it, or -1 when
+    // the client is something else ("::1:54321", as IPv6 is logged without brackets, or "unix:1").
+    private static int TryParseIPv4Client(ReadOnlySpan<byte> s, ref RequestRecord r)
     {
-        int colon = client.LastIndexOf((byte)':');
-        ReadOnlySpan<byte> portText = client[(colon + 1)..];
-        if (colon <= 0 || portText.IsEmpty || portText.Length > 5 || portText.ContainsAnyExceptInRange((byte)'0', (byte)'9'))
+        uint address = 0;
+        int i = 0;
+        for (int octet = 0; octet < 4; octet++)
         {
-            return false;
+            if (!TryReadDecimal(s, ref i, maxDigits: 3, out int value) || value > 255 || i == s.Length
+                || s[i] != (octet < 3 ? (byte)'.' : (byte)':'))
+            {
+                return -1;
+            }
+
+            address = (address << 8) | (uint)value;
+            i++;
         }
 
-        int port = 0;
-        foreach (byte digit in portText)
+        if (!TryReadDecimal(s, ref i, maxDigits: 5, out int port) || port > 65535 || i == s.Length || s[i] != (byte)' ')
         {
-            port = (port * 10) + (digit - '0');
-        }
-
-        if (port > 65535)
-        {
-            return false;
+            return -1;
         }
 
         r.ClientPort = port;
-        ReadOnlySpan<byte> address = client[..colon];
-        if (TryParseIPv4(address, out uint v4))
+        // IPAddress(long) expects network order in memory, i.e. the first octet in the low byte.
+        r.SetClient(4, BinaryPrimitives.ReverseEndianness(address));
+        return i;
+    }
+
+    // "::1:54321" or "unix:1".
+    private static bool TryParseOtherClient(ReadOnlySpan<byte> client, ref RequestRecord r)
+    {
+        int colon = client.LastIndexOf((byte)':');
+        int end = colon + 1;
+        if (colon <= 0 || !TryReadDecimal(client, ref end, maxDigits: 5, out int port) || end != client.Length || port > 65535)
         {
-            r.SetClient(4, v4);
-            return true;
+            return false;
         }
 
+        ReadOnlySpan<byte> address = client[..colon];
         if (address.SequenceEqual("unix"u8))
         {
             r.ClientPort = 0;
             return true;
         }
 
+        r.ClientPort = port;
         return address.Contains((byte)':') && TryParseIPv6(address, ref r);
+    }
+
+    // 1 to maxDigits decimal digits at pos; pos is left on the byte after them.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool TryReadDecimal(ReadOnlySpan<byte> s, ref int pos, int maxDigits, out int value)
+    {
+        value = 0;
+        int i = pos;
+        int end = Math.Min(s.Length, pos + maxDigits);
+        int number = 0;
+        uint digit;
+        while (i < end && (digit = (uint)(s[i] - '0')) <= 9)
+        {
+            number = (number * 10) + (int)digit;
+            i++;
+        }
+
+        if (i == pos || (i < s.Length && (uint)(s[i] - '0') <= 9))
+        {
+            return false;
+        }
+
+        value = number;
+        pos = i;
+        return true;
     }
 
     private static bool TryParseIPv6(ReadOnlySpan<byte> address, ref RequestRecord r)
@@ -342,49 +400,6 @@ public sealed class HaproxyLogParser
         Span<byte> bytes = stackalloc byte[16];
         ip.TryWriteBytes(bytes, out _);
         r.SetClient(6, BinaryPrimitives.ReadUInt128BigEndian(bytes));
-        return true;
-    }
-
-    private static bool TryParseIPv4(ReadOnlySpan<byte> s, out uint address)
-    {
-        address = 0;
-        int octets = 0;
-        int value = -1;
-        foreach (byte b in s)
-        {
-            if (b == (byte)'.')
-            {
-                if (value < 0 || octets == 3)
-                {
-                    return false;
-                }
-
-                address = (address << 8) | (uint)value;
-                octets++;
-                value = -1;
-            }
-            else if ((uint)(b - '0') <= 9)
-            {
-                value = value < 0 ? b - '0' : (value * 10) + (b - '0');
-                if (value > 255)
-                {
-                    return false;
-                }
-            }
-            else
-            {
-                return false;
-            }
-        }
-
-        if (value < 0 || octets != 3)
-        {
-            return false;
-        }
-
-        address = (address << 8) | (uint)value;
-        // IPAddress(long) expects network order in memory, i.e. the first octet in the low byte.
-        address = BinaryPrimitives.ReverseEndianness(address);
         return true;
     }
 
@@ -460,6 +475,7 @@ public sealed class HaproxyLogParser
         return true;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool TwoDigits(ReadOnlySpan<byte> s, int at, out int value)
     {
         uint hi = (uint)(s[at] - '0');
@@ -484,6 +500,12 @@ public sealed class HaproxyLogParser
         ((byte)'D', (byte)'e', (byte)'c') => 12,
         _ => 0,
     };
+
+    [InlineArray(5)]
+    private struct FiveNumbers
+    {
+        private int _element;
+    }
 
     private static bool IsName(ReadOnlySpan<byte> name) => !name.IsEmpty && !name.ContainsAnyExcept(NameBytes);
 
