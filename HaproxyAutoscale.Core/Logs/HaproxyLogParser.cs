@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Diagnostics.CodeAnalysis;
 using System.Net;
 using System.Runtime.CompilerServices;
+using System.Text;
 
 namespace HaproxyAutoscale.Logs;
 
@@ -17,17 +18,26 @@ public sealed class HaproxyLogParser
     private static readonly SearchValues<byte> NameBytes =
         SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_:.-"u8);
 
-    private readonly NameTable _names;
+    private readonly NameTable<string> _names;
+    // Backend/server tokens as whole ("app/srv1"): one lookup per line for both names and the pair's id.
+    private readonly NameTable<ServerPair> _pairs;
     private readonly byte[] _lastDay = new byte[11];
     private DateTime _lastDayStart;
 
     /// <summary>Creates a parser with its own name table.</summary>
     public HaproxyLogParser()
-        : this(new NameTable())
+        : this(NameTable<string>.DefaultCapacity)
     {
     }
 
-    internal HaproxyLogParser(NameTable names) => _names = names;
+    /// <summary>Creates a parser that keeps at most <paramref name="nameCapacity"/> names and backend/server pairs.</summary>
+    internal HaproxyLogParser(int nameCapacity) => (_names, _pairs) = (new(nameCapacity), new(nameCapacity));
+
+    /// <summary>
+    /// The id of the last parsed line's backend/server pair, unique within this parser (a small number, cheaper to
+    /// look up than the two names); -1 when the pair did not fit into its table.
+    /// </summary>
+    internal int LastPairId { get; private set; }
 
     /// <summary>Parses one log line (with or without its trailing newline).</summary>
     /// <returns><see langword="true"/> when the line is an HTTP or TCP request log line.</returns>
@@ -80,20 +90,13 @@ public sealed class HaproxyLogParser
 
         s = s[(space + 1)..];
         space = s.IndexOf((byte)' ');
-        int slash = space < 0 ? -1 : s[..space].IndexOf((byte)'/');
-        if (slash <= 0 || !TryIntern(frontend, out string? frontendName) || !TryIntern(s[..slash], out string? backendName))
+        if (space < 0 || !TryInternName(frontend, out string? frontendName) || !TryInternPair(s[..space], out ServerPair? pair, out int pairId))
         {
             return false;
         }
 
-        ReadOnlySpan<byte> server = s[(slash + 1)..space];
-        string? serverName = RequestRecord.NoServerName;
-        if (!server.SequenceEqual("<NOSRV>"u8) && !TryIntern(server, out serverName))
-        {
-            return false;
-        }
-
-        (r.Frontend, r.Backend, r.Server) = (frontendName, backendName, serverName);
+        (r.Frontend, r.Backend, r.Server) = (frontendName, pair.Backend, pair.Server);
+        LastPairId = pairId;
 
         // Timers: five for HTTP (TR/Tw/Tc/Tr/Ta), three for TCP (Tw/Tc/Tt).
         pos = space + 1;
@@ -287,9 +290,9 @@ public sealed class HaproxyLogParser
     }
 
     // Known names cost one table probe; a new name is validated against HAProxy's name characters first.
-    private bool TryIntern(ReadOnlySpan<byte> name, [NotNullWhen(true)] out string? interned)
+    private bool TryInternName(ReadOnlySpan<byte> name, [NotNullWhen(true)] out string? interned)
     {
-        if (_names.TryGet(name, out interned))
+        if (_names.TryGet(name, out interned, out _))
         {
             return true;
         }
@@ -299,7 +302,34 @@ public sealed class HaproxyLogParser
             return false;
         }
 
-        interned = _names.GetOrAdd(name);
+        interned = Encoding.UTF8.GetString(name);
+        _names.Add(name, interned); // When the table is full the name is simply not kept.
+        return true;
+    }
+
+    // "backend/server" or "backend/<NOSRV>".
+    private bool TryInternPair(ReadOnlySpan<byte> token, [NotNullWhen(true)] out ServerPair? pair, out int id)
+    {
+        if (_pairs.TryGet(token, out pair, out id))
+        {
+            return true;
+        }
+
+        int slash = token.IndexOf((byte)'/');
+        if (slash <= 0 || !TryInternName(token[..slash], out string? backend))
+        {
+            return false;
+        }
+
+        ReadOnlySpan<byte> server = token[(slash + 1)..];
+        string? serverName = RequestRecord.NoServerName;
+        if (!server.SequenceEqual("<NOSRV>"u8) && !TryInternName(server, out serverName))
+        {
+            return false;
+        }
+
+        pair = new ServerPair(backend, serverName);
+        id = _pairs.Add(token, pair);
         return true;
     }
 
@@ -500,6 +530,8 @@ public sealed class HaproxyLogParser
         ((byte)'D', (byte)'e', (byte)'c') => 12,
         _ => 0,
     };
+
+    private sealed record ServerPair(string Backend, string Server);
 
     [InlineArray(5)]
     private struct FiveNumbers

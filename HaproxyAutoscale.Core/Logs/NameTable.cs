@@ -1,17 +1,17 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.InteropServices;
-using System.Text;
 
 namespace HaproxyAutoscale.Logs;
 
 /// <summary>
-/// Interns proxy and server names read from log lines, so that a parsed record carries a shared string and no
-/// fresh allocation per line. Bounded: past its capacity in distinct names (junk input), names are still
-/// returned but no longer kept.
+/// Maps short UTF-8 tokens read from log lines (proxy and server names, backend/server pairs) to values made once,
+/// so that parsing a known token allocates nothing; each kept token also gets a small id (0, 1, 2, … in order of
+/// arrival). Bounded: past its capacity (junk input) nothing more is kept and <see cref="Add"/> returns -1.
 /// </summary>
-internal sealed class NameTable
+internal sealed class NameTable<TValue>
+    where TValue : class
 {
-    private const int DefaultCapacity = 16_384;
+    internal const int DefaultCapacity = 16_384;
 
     private readonly int _capacity;
     private Entry[] _buckets = new Entry[256];
@@ -19,75 +19,59 @@ internal sealed class NameTable
 
     public NameTable(int capacity = DefaultCapacity) => _capacity = capacity;
 
-    /// <summary>Names that did not fit into the table and were allocated per lookup.</summary>
-    public long Overflowed { get; private set; }
-
-    public bool TryGet(ReadOnlySpan<byte> utf8, [NotNullWhen(true)] out string? name) => TryGet(utf8, Hash(utf8), out name);
-
-    public string GetOrAdd(ReadOnlySpan<byte> utf8)
+    public bool TryGet(ReadOnlySpan<byte> utf8, [NotNullWhen(true)] out TValue? value, out int id)
     {
         int hash = Hash(utf8);
-        if (TryGet(utf8, hash, out string? name))
-        {
-            return name;
-        }
-
-        name = Encoding.UTF8.GetString(utf8);
-        if (_count >= _capacity)
-        {
-            Overflowed++;
-            return name;
-        }
-
-        Add(new Entry(hash, utf8.ToArray(), name));
-        return name;
-    }
-
-    private bool TryGet(ReadOnlySpan<byte> utf8, int hash, [NotNullWhen(true)] out string? name)
-    {
         Entry[] buckets = _buckets;
         int mask = buckets.Length - 1;
         for (int i = hash & mask; ; i = (i + 1) & mask)
         {
             Entry entry = buckets[i];
-            if (entry.Name is null)
+            if (entry.Value is null)
             {
-                name = null;
+                (value, id) = (null, -1);
                 return false;
             }
 
             if (entry.Hash == hash && utf8.SequenceEqual(entry.Utf8))
             {
-                name = entry.Name;
+                (value, id) = (entry.Value, entry.Id);
                 return true;
             }
         }
     }
 
-    private void Add(Entry entry)
+    /// <summary>Keeps a token that <see cref="TryGet"/> did not find; returns its id, or -1 when the table is full.</summary>
+    public int Add(ReadOnlySpan<byte> utf8, TValue value)
     {
+        if (_count >= _capacity)
+        {
+            return -1;
+        }
+
         if ((_count + 1) * 2 > _buckets.Length)
         {
             Entry[] old = _buckets;
             _buckets = new Entry[old.Length * 2];
             foreach (Entry e in old)
             {
-                if (e.Name is not null)
+                if (e.Value is not null)
                 {
                     Insert(_buckets, e);
                 }
             }
         }
 
-        Insert(_buckets, entry);
-        _count++;
+        int id = _count++;
+        Insert(_buckets, new Entry(Hash(utf8), id, utf8.ToArray(), value));
+        return id;
     }
 
     private static void Insert(Entry[] buckets, Entry entry)
     {
         int mask = buckets.Length - 1;
         int i = entry.Hash & mask;
-        while (buckets[i].Name is not null)
+        while (buckets[i].Value is not null)
         {
             i = (i + 1) & mask;
         }
@@ -95,7 +79,7 @@ internal sealed class NameTable
         buckets[i] = entry;
     }
 
-    // O(1) whatever the length: the first and last eight bytes and the length. Names that share both ends only
+    // O(1) whatever the length: the first and last eight bytes and the length. Tokens that share both ends only
     // collide into longer probes, and the table is bounded, so hostile input cannot make it degrade without bound.
     private static int Hash(ReadOnlySpan<byte> utf8)
     {
@@ -121,5 +105,5 @@ internal sealed class NameTable
         return (int)((hash ^ (hash >> 29)) & 0x7FFFFFFF);
     }
 
-    private readonly record struct Entry(int Hash, byte[] Utf8, string Name);
+    private readonly record struct Entry(int Hash, int Id, byte[] Utf8, TValue Value);
 }

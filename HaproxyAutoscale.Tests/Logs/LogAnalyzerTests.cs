@@ -1,5 +1,4 @@
 using System.Text;
-using HaproxyAutoscale.Logs;
 using HaproxyAutoscale.Logs.Analysis;
 
 namespace HaproxyAutoscale.Tests.Logs;
@@ -9,7 +8,7 @@ public sealed class LogAnalyzerTests
     [Fact]
     public void Add_MoreDistinctNamesThanTheNameTableHolds_StillOneRowPerServer()
     {
-        var analyzer = new LogAnalyzer(new NameTable(capacity: 4));
+        var analyzer = new LogAnalyzer(nameCapacity: 4);
         for (int round = 0; round < 3; round++)
         {
             for (int server = 0; server < 10; server++)

@@ -1,5 +1,3 @@
-using System.Runtime.CompilerServices;
-
 namespace HaproxyAutoscale.Logs.Analysis;
 
 /// <summary>
@@ -8,25 +6,19 @@ namespace HaproxyAutoscale.Logs.Analysis;
 /// </summary>
 internal sealed class LogAnalyzer
 {
-    private readonly NameTable _names;
     private readonly HaproxyLogParser _parser;
-    // Names the table could not keep (more distinct names than its capacity) arrive as fresh strings: they are
-    // matched by value here, so every backend/server pair still has exactly one row.
+    // One row per backend/server pair, by name; pairs the parser could not keep (more distinct ones than its
+    // capacity) arrive with fresh strings and are matched here too.
     private readonly Dictionary<(string Backend, string Server), ServerStatistics> _byValue = [];
-    // The parser interns names, so within one analyzer a pair is identified by reference: no string hashing per line.
-    private readonly Dictionary<(string Backend, string Server), ServerStatistics> _servers = new(IdentityComparer.Instance);
-    private ServerStatistics? _last;
+    // The same rows by the parser's pair id: an array index per line, no hashing.
+    private ServerStatistics?[] _byPairId = new ServerStatistics?[16];
 
     public LogAnalyzer()
-        : this(new NameTable())
+        : this(NameTable<string>.DefaultCapacity)
     {
     }
 
-    internal LogAnalyzer(NameTable names)
-    {
-        _names = names;
-        _parser = new HaproxyLogParser(names);
-    }
+    internal LogAnalyzer(int nameCapacity) => _parser = new HaproxyLogParser(nameCapacity);
 
     public long Lines { get; private set; }
 
@@ -48,11 +40,11 @@ internal sealed class LogAnalyzer
         }
 
         Parsed++;
-        ServerStatistics stats = _last is not null && ReferenceEquals(_last.Backend, record.Backend) && ReferenceEquals(_last.Server, record.Server)
-            ? _last
-            : Lookup(record.Backend, record.Server);
+        int pairId = _parser.LastPairId;
+        ServerStatistics stats = (uint)pairId < (uint)_byPairId.Length && _byPairId[pairId] is { } known
+            ? known
+            : Lookup(pairId, record.Backend, record.Server);
         stats.Add(in record);
-        _last = stats;
     }
 
     public void Merge(LogAnalyzer other)
@@ -74,38 +66,26 @@ internal sealed class LogAnalyzer
         }
     }
 
-    private ServerStatistics Lookup(string backend, string server)
+    private ServerStatistics Lookup(int pairId, string backend, string server)
     {
-        if (_servers.TryGetValue((backend, server), out ServerStatistics? stats))
-        {
-            return stats;
-        }
-
-        if (!_byValue.TryGetValue((backend, server), out stats))
+        if (!_byValue.TryGetValue((backend, server), out ServerStatistics? stats))
         {
             stats = new ServerStatistics(backend, server);
             _byValue.Add((backend, server), stats);
         }
 
-        // Only interned names may key the by-reference table: fresh strings would make it grow with every line.
-        if (_names.Overflowed == 0)
+        if (pairId >= 0)
         {
-            _servers.Add((backend, server), stats);
+            if (pairId >= _byPairId.Length)
+            {
+                Array.Resize(ref _byPairId, Math.Max(pairId + 1, _byPairId.Length * 2));
+            }
+
+            _byPairId[pairId] = stats;
         }
 
         return stats;
     }
-}
-
-internal sealed class IdentityComparer : IEqualityComparer<(string Backend, string Server)>
-{
-    public static readonly IdentityComparer Instance = new();
-
-    public bool Equals((string Backend, string Server) x, (string Backend, string Server) y) =>
-        ReferenceEquals(x.Backend, y.Backend) && ReferenceEquals(x.Server, y.Server);
-
-    public int GetHashCode((string Backend, string Server) pair) =>
-        HashCode.Combine(RuntimeHelpers.GetHashCode(pair.Backend), RuntimeHelpers.GetHashCode(pair.Server));
 }
 
 /// <summary>Statistics of one backend/server pair.</summary>
