@@ -154,6 +154,32 @@ public sealed class HaproxyLogParserTests
     }
 
     [Fact]
+    public void TryParse_NumbersOfEveryLength_ReadExactly_InTheLineAndAtItsEnd()
+    {
+        // Numbers are read eight bytes at a time when eight bytes are left, digit by digit near the end of the line:
+        // both ways must agree for every length, and 19 digits are refused.
+        for (int digits = 1; digits <= 19; digits++)
+        {
+            long bytes = long.Parse("1234567890123456789"[..digits], System.Globalization.CultureInfo.InvariantCulture);
+            int timer = (int)Math.Min(bytes, int.MaxValue);
+            string timerText = timer.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            string http = $"10.20.30.40:{Math.Min(bytes, 65535)} [26/Nov/2026:15:01:04.676] fe be/s -1/{timerText}/+{timerText}/0/{timerText} 200 +{bytes} - - ---- 1/1/0/0/0 {timerText}/{timerText} \"GET /\"";
+            string tcp = $"10.20.30.40:1 [26/Nov/2026:15:01:04.676] fe be/s 1/0/{timerText} {bytes} -- 1/1/0/0/0 {timerText}/{timerText}";
+            bool valid = digits <= 18;
+
+            Parse(http, out RequestRecord r).Should().Be(valid, http);
+            Parse(tcp, out RequestRecord t).Should().Be(valid, tcp);
+            if (valid)
+            {
+                (r.RequestTime, r.QueueTime, r.ConnectTime, r.TotalTime, r.BytesRead, r.ServerQueue, r.BackendQueue)
+                    .Should().Be((-1, timer, timer, timer, bytes, timer, timer), http);
+                (r.ClientPort, r.IsBytesReadPartial).Should().Be(((int)Math.Min(bytes, 65535), true));
+                (t.TotalTime, t.BytesRead, t.ServerQueue, t.BackendQueue).Should().Be((timer, bytes, timer, timer), tcp);
+            }
+        }
+    }
+
+    [Fact]
     public void TryParse_SameName_ReturnsTheSameInstance()
     {
         var parser = new HaproxyLogParser();
