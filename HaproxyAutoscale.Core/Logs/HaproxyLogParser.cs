@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Diagnostics.CodeAnalysis;
 using System.Net;
-using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Text;
 
@@ -282,30 +281,8 @@ public sealed class HaproxyLogParser
     private static bool TryReadDigits(ReadOnlySpan<byte> s, ref int pos, int maxDigits, out long value)
     {
         int i = pos;
-        if (s.Length - i >= sizeof(ulong))
-        {
-            // Eight bytes at once (SWAR): the digits' count comes from a bit mask, so a short number costs no
-            // mispredicted loop exit. Bytes after the first non-digit may be garbled by borrows and carries; they
-            // are shifted out before use.
-            ulong digits = BinaryPrimitives.ReadUInt64LittleEndian(s[i..]) - 0x3030303030303030;
-            ulong nonDigits = (digits | (digits + 0x7676767676767676)) & 0x8080808080808080;
-            if (nonDigits != 0)
-            {
-                int count = BitOperations.TrailingZeroCount(nonDigits) >> 3;
-                if (count == 0 || count > maxDigits)
-                {
-                    value = 0;
-                    return false;
-                }
-
-                value = (long)EightDigitsValue(digits << (64 - (8 * count)));
-                pos = i + count;
-                return true;
-            }
-        }
-
-        // Near the end of the line, or more than eight digits. Accumulate in a local: through the out parameter
-        // every digit would be a store and a load.
+        // Accumulate in a local: through the out parameter every digit would be a store and a load. (Reading eight
+        // digits at once with SWAR arithmetic was measured slower: log numbers are mostly one to three digits.)
         long number = 0;
         uint digit;
         while ((uint)i < (uint)s.Length && (digit = (uint)(s[i] - '0')) <= 9)
@@ -322,15 +299,6 @@ public sealed class HaproxyLogParser
 
         pos = i;
         return true;
-    }
-
-    // The value of eight digits 0-9 held one per byte, the first (most significant) in the lowest byte: pairs, then
-    // fours, then all eight are combined with one multiplication each.
-    private static ulong EightDigitsValue(ulong digits)
-    {
-        digits = (digits * ((10 << 8) + 1)) >> 8 & 0x00FF00FF00FF00FF;
-        digits = (digits * ((100 << 16) + 1)) >> 16 & 0x0000FFFF0000FFFF;
-        return (digits * ((10000UL << 32) + 1)) >> 32;
     }
 
     private static bool SkipToken(ReadOnlySpan<byte> s, ref int pos)

@@ -156,8 +156,8 @@ public sealed class HaproxyLogParserTests
     [Fact]
     public void TryParse_NumbersOfEveryLength_ReadExactly_InTheLineAndAtItsEnd()
     {
-        // Numbers are read eight bytes at a time when eight bytes are left, digit by digit near the end of the line:
-        // both ways must agree for every length, and 19 digits are refused.
+        // Every field's number at every length up to 18 digits, in the middle of the line and as its last bytes
+        // (tcplog's queues); 19 digits are refused.
         for (int digits = 1; digits <= 19; digits++)
         {
             long bytes = long.Parse("1234567890123456789"[..digits], System.Globalization.CultureInfo.InvariantCulture);
