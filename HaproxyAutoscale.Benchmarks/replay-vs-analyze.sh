@@ -29,9 +29,10 @@ cat "$log" > /dev/null
 source HaproxyAutoscale.Benchmarks/timing.sh
 
 cli=HaproxyAutoscale.Cli/bin/Release/net10.0/haproxy-autoscale.dll
-replay=$(median_ms dotnet "$cli" replay "$log" --config "$config" --json)
-analyze=$(median_ms dotnet "$cli" analyze "$log")
-echo "lines: $lines, cores: $(nproc), runs: $runs"
+{ read -r replay; read -r analyze; } < <(medians_ms \
+  "dotnet $cli replay '$log' --config '$config' --json" \
+  "dotnet $cli analyze '$log'")
+echo "lines: $lines, cores: $(nproc), runs: $runs (interleaved)"
 echo "replay:  ${replay} ms ($(( lines * 1000 / replay )) lines/s)"
 echo "analyze: ${analyze} ms"
 awk -v a="$replay" -v b="$analyze" 'BEGIN { printf "ratio (replay / analyze): %.2f (target <= 2)\n", a / b }'

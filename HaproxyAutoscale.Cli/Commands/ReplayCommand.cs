@@ -43,11 +43,17 @@ internal static class ReplayCommand
             output.WriteLine(json ? DecisionJson(decision) : DecisionText(decision));
         });
 
-        Stream input = path == "-" ? Console.OpenStandardInput() : new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 0, FileOptions.SequentialScan);
-        await using (input.ConfigureAwait(false))
+        if (path == "-")
         {
-            ILogSource source = LogSources.FromStream(input, path);
-            await source.RunAsync(runner.OnLine, cancellationToken).ConfigureAwait(false);
+            ILogSource source = LogSources.FromStream(Console.OpenStandardInput(), path, ownsStream: true);
+            await using (source.ConfigureAwait(false))
+            {
+                await source.RunAsync(runner.OnLine, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        else
+        {
+            FileRangeReader.Read(path, 0, long.MaxValue, runner.OnLine, new LogSourceCounters(), cancellationToken);
         }
 
         runner.Finish();

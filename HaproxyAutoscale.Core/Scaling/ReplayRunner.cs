@@ -47,8 +47,8 @@ internal sealed class ReplayRunner
     private DateTimeOffset _first;
     private DateTimeOffset _lastAccounted;
     private bool _started;
-    private string? _lastBackend;
-    private BackendScaler? _lastScaler;
+    // Each line's scaler (null: backend not configured) by the parser's pair id, not by hashing the backend's name.
+    private readonly PairIdMap<BackendScaler> _scalerByPairId = new();
 
     public ReplayRunner(AutoscaleOptions options, ScalingPolicyRegistry policies, Action<ReplayDecision> onDecision)
     {
@@ -89,16 +89,15 @@ internal sealed class ReplayRunner
         }
     }
 
-    // The parser interns names: consecutive lines of a backend share one string instance, so compare references first.
     private BackendScaler? ScalerOf(string backend)
     {
-        if (!ReferenceEquals(backend, _lastBackend))
+        if (!_scalerByPairId.TryGet(_parser.LastPairId, out BackendScaler? scaler))
         {
-            _lastBackend = backend;
-            _lastScaler = _scalers.GetValueOrDefault(backend);
+            scaler = _scalers.GetValueOrDefault(backend);
+            _scalerByPairId.Set(_parser.LastPairId, scaler);
         }
 
-        return _lastScaler;
+        return scaler;
     }
 
     /// <summary>Accounts the enabled time up to the last line.</summary>

@@ -10,8 +10,8 @@ internal sealed class LogAnalyzer
     // One row per backend/server pair, by name; pairs the parser could not keep (more distinct ones than its
     // capacity) arrive with fresh strings and are matched here too.
     private readonly Dictionary<(string Backend, string Server), ServerStatistics> _byValue = [];
-    // The same rows by the parser's pair id: an array index per line, no hashing.
-    private ServerStatistics?[] _byPairId = new ServerStatistics?[16];
+    // The same rows by the parser's pair id: no hashing per line.
+    private readonly PairIdMap<ServerStatistics> _byPairId = new();
 
     public LogAnalyzer()
         : this(NameTable<string>.DefaultCapacity)
@@ -40,11 +40,13 @@ internal sealed class LogAnalyzer
         }
 
         Parsed++;
-        int pairId = _parser.LastPairId;
-        ServerStatistics stats = (uint)pairId < (uint)_byPairId.Length && _byPairId[pairId] is { } known
-            ? known
-            : Lookup(pairId, record.Backend, record.Server);
-        stats.Add(in record);
+        if (!_byPairId.TryGet(_parser.LastPairId, out ServerStatistics? stats))
+        {
+            stats = Lookup(record.Backend, record.Server);
+            _byPairId.Set(_parser.LastPairId, stats);
+        }
+
+        stats!.Add(in record);
     }
 
     public void Merge(LogAnalyzer other)
@@ -66,22 +68,12 @@ internal sealed class LogAnalyzer
         }
     }
 
-    private ServerStatistics Lookup(int pairId, string backend, string server)
+    private ServerStatistics Lookup(string backend, string server)
     {
         if (!_byValue.TryGetValue((backend, server), out ServerStatistics? stats))
         {
             stats = new ServerStatistics(backend, server);
             _byValue.Add((backend, server), stats);
-        }
-
-        if (pairId >= 0)
-        {
-            if (pairId >= _byPairId.Length)
-            {
-                Array.Resize(ref _byPairId, Math.Max(pairId + 1, _byPairId.Length * 2));
-            }
-
-            _byPairId[pairId] = stats;
         }
 
         return stats;

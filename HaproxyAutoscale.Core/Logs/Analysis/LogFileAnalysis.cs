@@ -1,5 +1,3 @@
-using Microsoft.Win32.SafeHandles;
-
 namespace HaproxyAutoscale.Logs.Analysis;
 
 /// <summary>Runs a <see cref="LogAnalyzer"/> over a whole file or stream, a file split across all cores.</summary>
@@ -22,7 +20,7 @@ internal static class LogFileAnalysis
         {
             long start = bounds[i];
             long end = bounds[i + 1];
-            parts[i] = Task.Factory.StartNew(() => AnalyzeRange(path, start, end, cancellationToken), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            parts[i] = Task.Factory.StartNew(() => AnalyzeRange(path, start, end, cancellationToken), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default); // A thread each: blocking reads.
         }
 
         LogAnalyzer[] results = await Task.WhenAll(parts).ConfigureAwait(false);
@@ -34,30 +32,11 @@ internal static class LogFileAnalysis
         return results[0];
     }
 
-    // Plain blocking reads on a thread of its own: the range is read as fast as the page cache gives it, with no
-    // hop through the thread pool per block.
     private static LogAnalyzer AnalyzeRange(string path, long start, long end, CancellationToken cancellationToken)
     {
         var analyzer = new LogAnalyzer();
-        LogLineHandler onLine = analyzer.Add;
         var counters = new LogSourceCounters();
-        var splitter = new LineSplitter(LogSources.DefaultMaxLineLength, counters);
-        using SafeFileHandle file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, FileOptions.SequentialScan);
-        for (long offset = start; offset < end;)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            Span<byte> free = splitter.GetFreeSpace().Span;
-            int read = RandomAccess.Read(file, free[..(int)Math.Min(free.Length, end - offset)], offset);
-            if (read == 0)
-            {
-                break; // The file shrank meanwhile.
-            }
-
-            offset += read;
-            splitter.Commit(read, onLine);
-        }
-
-        splitter.Flush(onLine);
+        FileRangeReader.Read(path, start, end, analyzer.Add, counters, cancellationToken);
         analyzer.AddUnreadLines(counters.Oversized);
         return analyzer;
     }
