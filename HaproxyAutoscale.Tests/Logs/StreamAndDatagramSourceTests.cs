@@ -58,6 +58,35 @@ public sealed class StreamAndDatagramSourceTests
     }
 
     [Fact]
+    public async Task UdpSource_CancelledWhileDatagramsKeepComing_Stops()
+    {
+        await using ILogSource source = LogSources.FromDatagrams(new IPEndPoint(IPAddress.Loopback, 0), new DatagramSourceOptions());
+        var endPoint = (IPEndPoint)((DatagramLogSource)source).LocalEndPoint;
+        using var stop = new CancellationTokenSource();
+        Task run = Task.Run(() => source.RunAsync(_ => Thread.Sleep(1), stop.Token)); // a consumer slower than the sender
+
+        // The queue never runs empty while the sender runs: the source must still see the cancellation.
+        using var sending = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        Task sender = Task.Run(() =>
+        {
+            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            byte[] datagram = Encoding.ASCII.GetBytes("<134>Nov 26 15:01:04 haproxy[1]: steady");
+            for (int i = 0; i < 5_000_000 && !sending.IsCancellationRequested; i++)
+            {
+                socket.SendTo(datagram, endPoint);
+            }
+        });
+
+        await Poll.UntilAsync(() => source.Counters.Lines >= 20, TimeSpan.FromSeconds(10), "lines to arrive");
+        await stop.CancelAsync();
+        Task finished = await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(5)));
+        await sending.CancelAsync();
+        await sender;
+        finished.Should().BeSameAs(run, "the source stops within seconds of the cancellation");
+        await run;
+    }
+
+    [Fact]
     public async Task UnixDatagramSource_ReceivesLinesAndRemovesItsSocketFile()
     {
         using var dir = new TempDirectory();
