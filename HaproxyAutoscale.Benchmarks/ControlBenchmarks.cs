@@ -21,17 +21,23 @@ public class ControlBenchmarks
     private IHaproxyControl _tcpOneShot = null!;
     private string _showStat = "";
 
-    [GlobalSetup]
-    public void Setup()
+    /// <summary>A local HAProxy with a 200-server backend <c>app</c>, admin sockets over UNIX and TCP (127.0.0.1:<paramref name="port"/>).</summary>
+    public static LocalHaproxy StartHaproxy(out int port)
     {
-        int port = 20000 + (Environment.ProcessId % 20000);
+        port = 20000 + (Environment.ProcessId % 20000);
         var backend = new StringBuilder("backend app\n");
         for (int i = 1; i <= 200; i++)
         {
             backend.Append($"    server s{i} 127.0.0.{1 + (i % 200)}:{8000 + i} weight 10\n");
         }
 
-        _haproxy = new LocalHaproxy(backend.ToString(), $"    stats socket ipv4@127.0.0.1:{port} level admin\n");
+        return new LocalHaproxy(backend.ToString(), $"    stats socket ipv4@127.0.0.1:{port} level admin\n");
+    }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _haproxy = StartHaproxy(out int port);
         var oneShot = new HaproxyControlOptions { Persistent = false };
         _unix = HaproxyControl.Create("unix@" + _haproxy.Socket);
         _tcp = HaproxyControl.Create($"ipv4@127.0.0.1:{port}");

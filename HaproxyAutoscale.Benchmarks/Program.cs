@@ -22,4 +22,11 @@ if (args.Length == 4 && args[0] == "daemon-load")
     return;
 }
 
+// `control-latency [CALLS]`: p50/p99/max of single Runtime API round trips to a local HAProxy.
+if (args.Length >= 1 && args[0] == "control-latency")
+{
+    await ControlLatency.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 5000);
+    return;
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(LogGenerator).Assembly).Run(args);

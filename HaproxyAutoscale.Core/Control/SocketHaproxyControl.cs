@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net.Sockets;
 using System.Text;
 
@@ -198,32 +199,39 @@ internal sealed class SocketHaproxyControl : IHaproxyControl
     private static async Task<string> ReadAsync(Socket socket, int prompts, CancellationToken cancellationToken)
     {
         using var answer = new MemoryStream();
-        byte[] buffer = new byte[16 * 1024];
-        int seen = 0;
-        while (true)
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
         {
-            int read = await socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken).ConfigureAwait(false);
-            if (read == 0)
+            int seen = 0;
+            while (true)
             {
-                return prompts > 0
-                    ? throw new IOException("HAProxy closed the session")
-                    : Encoding.UTF8.GetString(answer.GetBuffer(), 0, (int)answer.Length);
-            }
+                int read = await socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    return prompts > 0
+                        ? throw new IOException("HAProxy closed the session")
+                        : Encoding.UTF8.GetString(answer.GetBuffer(), 0, (int)answer.Length);
+                }
 
-            // Count prompts in the new bytes, including one that straddles the previous read.
-            int from = (int)Math.Max(0, answer.Length - 2);
-            answer.Write(buffer, 0, read);
-            ReadOnlySpan<byte> data = answer.GetBuffer().AsSpan(0, (int)answer.Length);
-            for (int i = data[from..].IndexOf(PromptBytes); i >= 0 && prompts > 0; i = data[from..].IndexOf(PromptBytes))
-            {
-                seen++;
-                from += i + PromptBytes.Length;
-            }
+                // Count prompts in the new bytes, including one that straddles the previous read.
+                int from = (int)Math.Max(0, answer.Length - 2);
+                answer.Write(buffer, 0, read);
+                ReadOnlySpan<byte> data = answer.GetBuffer().AsSpan(0, (int)answer.Length);
+                for (int i = data[from..].IndexOf(PromptBytes); i >= 0 && prompts > 0; i = data[from..].IndexOf(PromptBytes))
+                {
+                    seen++;
+                    from += i + PromptBytes.Length;
+                }
 
-            if (prompts > 0 && seen >= prompts)
-            {
-                return Encoding.UTF8.GetString(data);
+                if (prompts > 0 && seen >= prompts)
+                {
+                    return Encoding.UTF8.GetString(data);
+                }
             }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
