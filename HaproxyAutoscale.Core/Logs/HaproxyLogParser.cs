@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Diagnostics.CodeAnalysis;
-using System.Net;
 using System.Runtime.CompilerServices;
 using System.Text;
 
@@ -410,31 +409,12 @@ public sealed class HaproxyLogParser
         }
 
         r.ClientPort = (int)port;
-        return address.Contains((byte)':') && TryParseIPv6(address, ref r);
-    }
-
-    private static bool TryParseIPv6(ReadOnlySpan<byte> address, ref RequestRecord r)
-    {
-        if (address.Length > 45)
+        if (!address.Contains((byte)':') || !Ipv6Text.TryParse(address, out UInt128 v6))
         {
             return false;
         }
 
-        Span<char> chars = stackalloc char[45];
-        for (int i = 0; i < address.Length; i++)
-        {
-            chars[i] = (char)address[i];
-        }
-
-        // Rare on the hot path; IPAddress has no allocation-free parser for IPv6.
-        if (!IPAddress.TryParse(chars[..address.Length], out IPAddress? ip) || ip.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6)
-        {
-            return false;
-        }
-
-        Span<byte> bytes = stackalloc byte[16];
-        ip.TryWriteBytes(bytes, out _);
-        r.SetClient(6, BinaryPrimitives.ReadUInt128BigEndian(bytes));
+        r.SetClient(6, v6);
         return true;
     }
 

@@ -137,8 +137,10 @@ public sealed class HaproxyLogParserTests
         var parser = new HaproxyLogParser();
         byte[] http = Encoding.UTF8.GetBytes($"<134>Nov 26 15:01:04 haproxy[12853]: {HttpBody}");
         byte[] tcp = "127.0.0.1:50496 [26/Nov/2026:15:01:14.028] fe_tcp be_tcp/t1 1/0/0 122 -- 1/1/0/0/0 0/0"u8.ToArray();
+        byte[] ipv6 = "2001:db8::42:50496 [26/Nov/2026:15:01:14.028] fe_tcp be_tcp/t1 1/0/0 122 -- 1/1/0/0/0 0/0"u8.ToArray();
         parser.TryParse(http, out _);
         parser.TryParse(tcp, out _);
+        parser.TryParse(ipv6, out _);
 
         int parsed = 0;
         long before = GC.GetAllocatedBytesForCurrentThread();
@@ -146,11 +148,52 @@ public sealed class HaproxyLogParserTests
         {
             parsed += parser.TryParse(http, out _) ? 1 : 0;
             parsed += parser.TryParse(tcp, out _) ? 1 : 0;
+            parsed += parser.TryParse(ipv6, out _) ? 1 : 0;
         }
 
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        parsed.Should().Be(2000);
+        parsed.Should().Be(3000);
         allocated.Should().Be(0);
+    }
+
+    [Theory]
+    [InlineData("::1")]
+    [InlineData("::")]
+    [InlineData("2001:db8::42")]
+    [InlineData("fe80::1:2:3:4")]
+    [InlineData("1:2:3:4:5:6:7:8")]
+    [InlineData("ABCD:ef01:2345:6789:abcd:EF01:2345:6789")]
+    [InlineData("1::")]
+    [InlineData("1:2:3:4:5:6:7::")]
+    [InlineData("::2:3:4:5:6:7:8")]
+    [InlineData("::ffff:10.0.0.1")]
+    [InlineData("1:2:3:4:5:6:1.2.3.4")]
+    [InlineData("64:ff9b::192.0.2.33")]
+    [InlineData(":::1")]
+    [InlineData("1:::2")]
+    [InlineData("1::2::3")]
+    [InlineData("12345::1")]
+    [InlineData("1:2:3:4:5:6:7:8:9")]
+    [InlineData("1:2:3:4:5:6:7")]
+    [InlineData("1:2:3:4:5:6:7:8::")]
+    [InlineData("::ffff:1.2.3")]
+    [InlineData("::ffff:1.2.3.256")]
+    [InlineData("::1.2.3.4:5")]
+    [InlineData("1.2.3.4::1")]
+    [InlineData("g::1")]
+    [InlineData(":1")]
+    [InlineData("1:")]
+    public void TryParse_IPv6Client_AgreesWithIPAddressParse(string address)
+    {
+        bool valid = IPAddress.TryParse(address, out IPAddress? expected);
+        bool parsed = Parse($"{address}:443 [26/Nov/2026:15:01:14.028] fe_tcp be_tcp/t1 1/0/0 122 -- 1/1/0/0/0 0/0", out RequestRecord r);
+
+        parsed.Should().Be(valid);
+        if (valid)
+        {
+            r.GetClientAddress().Should().Be(expected);
+            r.ClientPort.Should().Be(443);
+        }
     }
 
     [Fact]
