@@ -35,22 +35,28 @@ public sealed class BandPolicyOptions
     /// <summary>Most servers removed at once.</summary>
     /// <value>The default is 1.</value>
     public int MaxStepDown { get; set; } = 1;
+
+    /// <summary>Without any request for this long, one server goes; the next idle period takes the next one. Zero turns it off.</summary>
+    /// <value>The default is 5 minutes, as the <c>threshold</c> policy.</value>
+    public TimeSpan IdleScaleDown { get; set; } = TimeSpan.FromMinutes(5);
 }
 
 /// <summary>
 /// Upper and lower thresholds with hysteresis: up after <see cref="BandPolicyOptions.Breaches"/> evaluations above
 /// the upper bound (saturation counts), down only when every evaluation of the stabilization period was below the
 /// lower bound, each direction with its cooldown. Between the bounds nothing happens, which keeps it from flapping.
+/// Without requests, the idle rule takes servers away one idle period at a time.
 /// </summary>
 internal sealed class BandPolicy : IScalingPolicy
 {
     private readonly BandPolicyOptions _options;
+    private readonly IdleRule _idle;
     private int _consecutiveBreaches;
     private DateTimeOffset? _belowSince;
     private DateTimeOffset _lastScaleUp = DateTimeOffset.MinValue;
     private DateTimeOffset _lastScaling = DateTimeOffset.MinValue;
 
-    public BandPolicy(BandPolicyOptions options) => _options = options;
+    public BandPolicy(BandPolicyOptions options) => (_options, _idle) = (options, new IdleRule(options.IdleScaleDown));
 
     public static IScalingPolicy Create(PolicySettings settings)
     {
@@ -64,6 +70,7 @@ internal sealed class BandPolicy : IScalingPolicy
             Stabilization = settings.GetDuration("stabilization", TimeSpan.FromMinutes(5)),
             MaxStepUp = settings.GetInt32("maxStepUp", 1, minimum: 1),
             MaxStepDown = settings.GetInt32("maxStepDown", 1, minimum: 1),
+            IdleScaleDown = settings.GetDuration("idleScaleDown", TimeSpan.FromMinutes(5)),
         };
         if (options.LowerMs >= options.UpperMs)
         {
@@ -75,6 +82,12 @@ internal sealed class BandPolicy : IScalingPolicy
 
     public ScalingDecision Decide(ScalingContext context)
     {
+        if (_idle.Decide(context) is { } idle)
+        {
+            (_consecutiveBreaches, _belowSince) = (0, null);
+            return idle;
+        }
+
         WindowValueOrSaturation(context, out bool breach, out bool below, out string what);
         _consecutiveBreaches = breach ? _consecutiveBreaches + 1 : 0;
         _belowSince = below ? _belowSince ?? context.Now : null;

@@ -21,19 +21,24 @@ public sealed class TargetPolicyOptions
     /// <summary>Most servers added or removed at once.</summary>
     /// <value>The default is 2.</value>
     public int MaxStep { get; set; } = 2;
+
+    /// <summary>Without any request for this long, one server goes; the next idle period takes the next one. Zero turns it off.</summary>
+    /// <value>The default is 5 minutes, as the <c>threshold</c> policy.</value>
+    public TimeSpan IdleScaleDown { get; set; } = TimeSpan.FromMinutes(5);
 }
 
 /// <summary>
 /// Target tracking as in the Kubernetes HPA: desired = ceil(active × value / target), nothing within the tolerance,
 /// scale-up at once, scale-down to the highest recommendation of the stabilization period. Saturation asks for one
-/// more server than active.
+/// more server than active. Without requests, the idle rule takes servers away one idle period at a time.
 /// </summary>
 internal sealed class TargetPolicy : IScalingPolicy
 {
     private readonly TargetPolicyOptions _options;
+    private readonly IdleRule _idle;
     private readonly Queue<(DateTimeOffset Time, int Desired)> _recommendations = new();
 
-    public TargetPolicy(TargetPolicyOptions options) => _options = options;
+    public TargetPolicy(TargetPolicyOptions options) => (_options, _idle) = (options, new IdleRule(options.IdleScaleDown));
 
     public static IScalingPolicy Create(PolicySettings settings) => new TargetPolicy(new TargetPolicyOptions
     {
@@ -41,10 +46,16 @@ internal sealed class TargetPolicy : IScalingPolicy
         Tolerance = settings.GetDouble("tolerance", 0.1),
         ScaleDownStabilization = settings.GetDuration("scaleDownStabilization", TimeSpan.FromSeconds(300)),
         MaxStep = settings.GetInt32("maxStep", 2, minimum: 1),
+        IdleScaleDown = settings.GetDuration("idleScaleDown", TimeSpan.FromMinutes(5)),
     });
 
     public ScalingDecision Decide(ScalingContext context)
     {
+        if (_idle.Decide(context) is { } idle)
+        {
+            return idle;
+        }
+
         int active = context.ActiveServers;
         int desired;
         string what;

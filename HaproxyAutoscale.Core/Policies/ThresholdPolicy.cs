@@ -1,5 +1,4 @@
 using System.Globalization;
-using HaproxyAutoscale.Configuration;
 
 namespace HaproxyAutoscale.Policies;
 
@@ -14,7 +13,7 @@ public sealed class ThresholdPolicyOptions
     /// <value>The default is 3.</value>
     public int Breaches { get; set; } = 3;
 
-    /// <summary>Without any request for this long, one server goes; the next idle period takes the next one.</summary>
+    /// <summary>Without any request for this long, one server goes; the next idle period takes the next one. Zero turns it off.</summary>
     /// <value>The default is 5 minutes.</value>
     public TimeSpan IdleScaleDown { get; set; } = TimeSpan.FromMinutes(5);
 }
@@ -28,10 +27,10 @@ public sealed class ThresholdPolicyOptions
 internal sealed class ThresholdPolicy : IScalingPolicy
 {
     private readonly ThresholdPolicyOptions _options;
+    private readonly IdleRule _idle;
     private int _consecutiveBreaches;
-    private DateTimeOffset? _lastIdleScaleDown;
 
-    public ThresholdPolicy(ThresholdPolicyOptions options) => _options = options;
+    public ThresholdPolicy(ThresholdPolicyOptions options) => (_options, _idle) = (options, new IdleRule(options.IdleScaleDown));
 
     public static IScalingPolicy Create(PolicySettings settings) => new ThresholdPolicy(new ThresholdPolicyOptions
     {
@@ -42,18 +41,10 @@ internal sealed class ThresholdPolicy : IScalingPolicy
 
     public ScalingDecision Decide(ScalingContext context)
     {
-        // Idle: measured from the last request, or from the last idle scale-down (re-armed), or from the start.
-        DateTimeOffset idleSince = Max(context.LastRequest ?? context.Started, _lastIdleScaleDown);
-        if (context.Now - idleSince >= _options.IdleScaleDown && !context.Saturated)
+        if (_idle.Decide(context) is { } idle)
         {
             _consecutiveBreaches = 0;
-            ScalingDecision down = ScalingDecision.Down(1, $"no request for {Durations.Format(context.Now - (context.LastRequest ?? context.Started))}").WithinBounds(context);
-            if (down.Action == ScalingAction.Down)
-            {
-                _lastIdleScaleDown = context.Now;
-            }
-
-            return down;
+            return idle;
         }
 
         bool breach = context.Saturated || (context.HasFreshData && context.Window.Value > _options.ThresholdMs);
@@ -80,6 +71,4 @@ internal sealed class ThresholdPolicy : IScalingPolicy
     }
 
     internal static string Ms(double value) => string.Create(CultureInfo.InvariantCulture, $"{value:0.#} ms");
-
-    private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset? b) => b is { } value && value > a ? value : a;
 }

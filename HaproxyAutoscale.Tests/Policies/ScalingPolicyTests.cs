@@ -154,6 +154,45 @@ public sealed class ScalingPolicyTests
         policy.Decide(At(2, 50, active: 2, saturated: true)).Action.Should().Be(ScalingAction.Up);
     }
 
+    [Theory]
+    [InlineData(ScalingPolicyNames.Band, "upperMs", "lowerMs")]
+    [InlineData(ScalingPolicyNames.Target, "targetMs", null)]
+    public void BandAndTarget_IdleBackend_LoseOneServerPerIdlePeriod_ButShortSilenceHolds(string kind, string key, string? secondKey)
+    {
+        (string, string)[] settings = secondKey is null ? [(key, "300")] : [(key, "300"), (secondKey, "100")];
+        IScalingPolicy policy = Create(kind, settings);
+        DateTimeOffset last = T0.AddSeconds(10);
+
+        // A minute without requests is only "no new samples"; five minutes is idle, and re-arms for the next five.
+        policy.Decide(At(70, null, active: 3, lastRequest: last)).Should().Be(ScalingDecision.Hold("no new samples"));
+        policy.Decide(At(309, null, active: 3, lastRequest: last)).Action.Should().Be(ScalingAction.Hold);
+        policy.Decide(At(310, null, active: 3, lastRequest: last)).Should().Be(ScalingDecision.Down(1, "no request for 5m"));
+        policy.Decide(At(311, null, active: 2, lastRequest: last)).Action.Should().Be(ScalingAction.Hold);
+        policy.Decide(At(610, null, active: 2, lastRequest: last)).Should().Be(ScalingDecision.Down(1, "no request for 10m"));
+        policy.Decide(At(910, null, active: 1, lastRequest: last)).Reason.Should().Contain("already at the minimum of 1 active");
+    }
+
+    [Theory]
+    [InlineData(ScalingPolicyNames.Threshold, null, null)]
+    [InlineData(ScalingPolicyNames.Band, "upperMs", "lowerMs")]
+    [InlineData(ScalingPolicyNames.Target, "targetMs", null)]
+    public void IdleScaleDownZero_TurnsTheIdleRuleOff(string kind, string? key, string? secondKey)
+    {
+        List<(string, string)> settings = [("idleScaleDown", "0s")];
+        if (key is not null)
+        {
+            settings.Add((key, "300"));
+        }
+
+        if (secondKey is not null)
+        {
+            settings.Add((secondKey, "100"));
+        }
+
+        IScalingPolicy policy = Create(kind, [.. settings]);
+        policy.Decide(At(3600, null, active: 3, lastRequest: T0)).Should().Be(ScalingDecision.Hold("no new samples"));
+    }
+
     [Fact]
     public void WithinBounds_ClampsToMinAndMax()
     {

@@ -1,0 +1,33 @@
+using HaproxyAutoscale.Configuration;
+
+namespace HaproxyAutoscale.Policies;
+
+/// <summary>
+/// The idle rule of the built-in policies, the original script's: no request for the period removes one server and
+/// re-arms, so each further idle period takes the next one, down to the lower bound. A zero period turns it off.
+/// </summary>
+/// <remarks>An idle backend gives no samples, and no samples never means "fast": this is the only way down without traffic.</remarks>
+internal sealed class IdleRule(TimeSpan period)
+{
+    private DateTimeOffset? _lastScaleDown;
+
+    /// <summary>The decision when the backend has been idle long enough (a down step, or a hold at the lower bound); otherwise <see langword="null"/>.</summary>
+    public ScalingDecision? Decide(in ScalingContext context)
+    {
+        // Idle: measured from the last request, or from the last idle scale-down (re-armed), or from the start.
+        DateTimeOffset lastRequest = context.LastRequest ?? context.Started;
+        DateTimeOffset idleSince = _lastScaleDown is { } last && last > lastRequest ? last : lastRequest;
+        if (period <= TimeSpan.Zero || context.Saturated || context.Now - idleSince < period)
+        {
+            return null;
+        }
+
+        ScalingDecision down = ScalingDecision.Down(1, $"no request for {Durations.Format(context.Now - lastRequest)}").WithinBounds(context);
+        if (down.Action == ScalingAction.Down)
+        {
+            _lastScaleDown = context.Now;
+        }
+
+        return down;
+    }
+}
