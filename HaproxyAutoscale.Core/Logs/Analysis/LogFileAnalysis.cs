@@ -3,6 +3,8 @@ namespace HaproxyAutoscale.Logs.Analysis;
 /// <summary>Runs a <see cref="LogAnalyzer"/> over a whole file or stream, a file split across all cores.</summary>
 internal static class LogFileAnalysis
 {
+    private const int ChunksPerThread = 8;
+
     public static async Task<LogAnalyzer> AnalyzeStreamAsync(Stream stream, CancellationToken cancellationToken)
     {
         var analyzer = new LogAnalyzer();
@@ -14,31 +16,40 @@ internal static class LogFileAnalysis
 
     public static async Task<LogAnalyzer> AnalyzeFileAsync(string path, int parallelism, CancellationToken cancellationToken)
     {
-        long[] bounds = SplitAtLineStarts(path, Math.Max(1, parallelism));
-        var parts = new Task<LogAnalyzer>[bounds.Length - 1];
-        for (int i = 0; i < parts.Length; i++)
+        // More chunks than threads, taken in turn: a thread that gets less of its core (a busy neighbour on a shared
+        // machine) simply takes fewer chunks instead of holding up the end.
+        long[] bounds = SplitAtLineStarts(path, Math.Max(1, parallelism) * ChunksPerThread);
+        int chunks = bounds.Length - 1;
+        int taken = -1;
+        var workers = new Task<LogAnalyzer>[Math.Clamp(parallelism, 1, chunks)];
+        for (int i = 0; i < workers.Length; i++)
         {
-            long start = bounds[i];
-            long end = bounds[i + 1];
-            parts[i] = Task.Factory.StartNew(() => AnalyzeRange(path, start, end, cancellationToken), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default); // A thread each: blocking reads.
+            // A thread each: the reads block.
+            workers[i] = Task.Factory.StartNew(
+                () =>
+                {
+                    var analyzer = new LogAnalyzer();
+                    var counters = new LogSourceCounters();
+                    for (int chunk; (chunk = Interlocked.Increment(ref taken)) < chunks;)
+                    {
+                        FileRangeReader.Read(path, bounds[chunk], bounds[chunk + 1], analyzer.Add, counters, cancellationToken);
+                    }
+
+                    analyzer.AddUnreadLines(counters.Oversized);
+                    return analyzer;
+                },
+                cancellationToken,
+                TaskCreationOptions.LongRunning,
+                TaskScheduler.Default);
         }
 
-        LogAnalyzer[] results = await Task.WhenAll(parts).ConfigureAwait(false);
+        LogAnalyzer[] results = await Task.WhenAll(workers).ConfigureAwait(false);
         for (int i = 1; i < results.Length; i++)
         {
             results[0].Merge(results[i]);
         }
 
         return results[0];
-    }
-
-    private static LogAnalyzer AnalyzeRange(string path, long start, long end, CancellationToken cancellationToken)
-    {
-        var analyzer = new LogAnalyzer();
-        var counters = new LogSourceCounters();
-        FileRangeReader.Read(path, start, end, analyzer.Add, counters, cancellationToken);
-        analyzer.AddUnreadLines(counters.Oversized);
-        return analyzer;
     }
 
     // Cuts the file into `parts` ranges that each begin at the start of a line.
