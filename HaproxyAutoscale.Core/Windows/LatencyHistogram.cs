@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace HaproxyAutoscale;
 
@@ -16,6 +17,7 @@ internal sealed class LatencyHistogram
 
     private readonly int[] _counts = new int[BucketCount];
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Add(int value) => _counts[BucketOf(value)]++;
 
     public void Add(LatencyHistogram other)
@@ -53,13 +55,11 @@ internal sealed class LatencyHistogram
         return max;
     }
 
-    internal static int BucketOf(int value)
-    {
-        if (value < ExactLimit)
-        {
-            return Math.Max(0, value);
-        }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static int BucketOf(int value) => value < ExactLimit ? Math.Max(0, value) : LogLinearBucketOf(value);
 
+    private static int LogLinearBucketOf(int value)
+    {
         int log2 = BitOperations.Log2((uint)value);
         int mantissa = (value >> (log2 - SubBucketBits)) - (1 << SubBucketBits);
         return ExactLimit + ((log2 - ExactLimitLog2) << SubBucketBits) + mantissa;

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace HaproxyAutoscale.Logs.Analysis;
 
 /// <summary>
@@ -17,6 +19,7 @@ internal sealed class TimerStatistics
     public double Mean => Count == 0 ? 0 : (double)Sum / Count;
 
     /// <summary>Adds a timer value; negative values (-1: phase never happened) are ignored.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Add(int value)
     {
         if (value < 0)
