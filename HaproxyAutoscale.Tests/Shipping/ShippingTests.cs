@@ -94,6 +94,27 @@ public sealed class ShippingTests
     }
 
     [Fact]
+    public async Task PublishedNativeBinary_RunsWithWriteExecuteMemoryRefused()
+    {
+        // What the unit's MemoryDenyWriteExecute=yes asks of it: the kernel refuses writable+executable memory
+        // (prctl PR_SET_MDWE, kept across exec). The JIT build dies under it; the native binary must not.
+        string binary = Path.Combine(Artifacts, "publish", "haproxy-autoscale");
+        using var dir = new TempDirectory();
+        await File.WriteAllTextAsync(dir.File("haproxy.log"),
+            "Nov 26 15:01:04 lb1 haproxy[1]: 127.0.0.1:5 [26/Nov/2026:15:01:04.676] fe app/s1 0/0/0/40/41 200 1 - - ---- 1/1/0/0/0 0/0 \"GET / HTTP/1.1\"\n");
+        const string Launcher = """
+            import ctypes, os, sys
+            if ctypes.CDLL(None, use_errno=True).prctl(65, 1, 0, 0, 0) != 0:  # PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN
+                sys.exit("PR_SET_MDWE failed: errno %d" % ctypes.get_errno())
+            os.execv(sys.argv[1], sys.argv[1:])
+            """;
+
+        (await RunAsync("python3", dir.Path, "-c", Launcher, binary, "analyze", dir.File("haproxy.log"), "--json"))
+            .Should().Contain("\"backend\":\"app\",\"server\":\"s1\",\"requests\":1");
+        (await RunAsync("python3", dir.Path, "-c", Launcher, binary, "--help")).Should().Contain("demo");
+    }
+
+    [Fact]
     public async Task DeploymentFiles_ExampleConfigIsValid_AndTheHaproxySnippetPassesHaproxyCheck()
     {
         string deploy = Path.Combine(RepositoryRoot(), "HaproxyAutoscale.Cli", "deploy");
@@ -110,7 +131,8 @@ public sealed class ShippingTests
         string binary = Path.Combine(Artifacts, "publish", "haproxy-autoscale");
         string unit = (await File.ReadAllTextAsync(Path.Combine(RepositoryRoot(), "HaproxyAutoscale.Cli", "deploy", "haproxy-autoscale.service")))
             .Replace("/usr/local/bin/haproxy-autoscale", binary, StringComparison.Ordinal);
-        unit.Should().Contain("DynamicUser=yes").And.Contain("SupplementaryGroups=haproxy").And.Contain("ProtectSystem=strict").And.Contain("NoNewPrivileges=yes");
+        unit.Should().Contain("DynamicUser=yes").And.Contain("SupplementaryGroups=haproxy").And.Contain("ProtectSystem=strict")
+            .And.Contain("NoNewPrivileges=yes").And.Contain("MemoryDenyWriteExecute=yes");
         using var dir = new TempDirectory();
         string path = dir.File("haproxy-autoscale.service");
         await File.WriteAllTextAsync(path, unit);
