@@ -23,6 +23,9 @@ public sealed class ShippingTests
             .Should().Contain("was successfully installed");
         string tool = Path.Combine(toolPath, "haproxy-autoscale");
 
+        // On linux-x64 the tool package resolves to its Native AOT package, not the framework-dependent one.
+        new FileInfo(tool).ResolveLinkTarget(returnFinalTarget: true)!.FullName.Should().Contain("haproxy-autoscale.linux-x64");
+
         (await RunAsync(tool, dir.Path, "--help")).Should().Contain("analyze").And.Contain("replay").And.Contain("run").And.Contain("demo");
 
         await File.WriteAllTextAsync(dir.File("haproxy.log"),
