@@ -14,17 +14,20 @@ public sealed class ShippingTests
             ? path
             : throw new InvalidOperationException("HPA_ARTIFACTS is not set or has no packages: run the tests with 'bash .ci/test', which packs and publishes first.");
 
-    [Fact]
-    public async Task Tool_InstalledFromTheLocalPackage_RunsHelpAndAnalyze()
+    // "haproxy-autoscale" is what users install: on linux-x64 it resolves to the Native AOT package. The
+    // framework-dependent "haproxy-autoscale.any" is what every other platform gets; installed by name here.
+    [Theory]
+    [InlineData("haproxy-autoscale", "haproxy-autoscale.linux-x64")]
+    [InlineData("haproxy-autoscale.any", "haproxy-autoscale.any")]
+    public async Task Tool_InstalledFromTheLocalPackage_RunsHelpAndAnalyze(string package, string installedPackage)
     {
         using var dir = new TempDirectory();
         string toolPath = dir.File("tools");
-        (await RunAsync("dotnet", dir.Path, "tool", "install", "--tool-path", toolPath, "--add-source", Path.Combine(Artifacts, "packages"), "haproxy-autoscale", "--version", "0.1.0"))
+        (await RunAsync("dotnet", dir.Path, "tool", "install", "--tool-path", toolPath, "--add-source", Path.Combine(Artifacts, "packages"), package, "--version", "0.1.0"))
             .Should().Contain("was successfully installed");
         string tool = Path.Combine(toolPath, "haproxy-autoscale");
-
-        // On linux-x64 the tool package resolves to its Native AOT package, not the framework-dependent one.
-        new FileInfo(tool).ResolveLinkTarget(returnFinalTarget: true)!.FullName.Should().Contain("haproxy-autoscale.linux-x64");
+        string[] store = Directory.GetDirectories(Path.Combine(toolPath, ".store", package, "0.1.0"));
+        store.Select(Path.GetFileName).Should().Contain(installedPackage);
 
         (await RunAsync(tool, dir.Path, "--help")).Should().Contain("analyze").And.Contain("replay").And.Contain("run").And.Contain("demo");
 
