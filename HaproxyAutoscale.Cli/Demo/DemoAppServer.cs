@@ -52,8 +52,6 @@ internal sealed class DemoAppServer : IAsyncDisposable
 
     public IReadOnlyCollection<ServedRequest> Served => _served;
 
-    public int InFlight => Volatile.Read(ref _inFlight);
-
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();

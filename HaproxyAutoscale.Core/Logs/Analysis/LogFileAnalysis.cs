@@ -1,3 +1,5 @@
+using Microsoft.Win32.SafeHandles;
+
 namespace HaproxyAutoscale.Logs.Analysis;
 
 /// <summary>Runs a <see cref="LogAnalyzer"/> over a whole file or stream, a file split across all cores.</summary>
@@ -55,8 +57,8 @@ internal static class LogFileAnalysis
     // Cuts the file into `parts` ranges that each begin at the start of a line.
     private static long[] SplitAtLineStarts(string path, int parts)
     {
-        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 0);
-        long length = file.Length;
+        using SafeFileHandle file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        long length = RandomAccess.GetLength(file);
         if (length < 1024 * 1024)
         {
             parts = 1;
@@ -68,19 +70,15 @@ internal static class LogFileAnalysis
         for (int i = 1; i < parts; i++)
         {
             long at = Math.Max(bounds[i - 1], length * i / parts);
-            file.Position = at;
             long next = length;
-            while (at < length)
+            for (int read; at < length && (read = RandomAccess.Read(file, probe, at)) > 0; at += read)
             {
-                int read = file.Read(probe);
                 int newline = probe[..read].IndexOf((byte)'\n');
                 if (newline >= 0)
                 {
                     next = at + newline + 1;
                     break;
                 }
-
-                at += read;
             }
 
             bounds[i] = next;
