@@ -28,7 +28,7 @@ public static class DaemonMeasurements
         {
             await using IHaproxyControl real = HaproxyControl.Create(haproxy.Socket);
             await real.DisableServerAsync("app", "s2");
-            var recording = new RecordingControl(HaproxyControl.Create(haproxy.Socket));
+            await using var recording = new RecordingControl(HaproxyControl.Create(haproxy.Socket));
             var options = new AutoscaleOptions { EvaluationInterval = TimeSpan.FromMilliseconds(1), ReconcileInterval = TimeSpan.FromHours(1) };
             options.Endpoints.Add(haproxy.Socket);
             var backend = new BackendOptions { Name = "app", SettleTime = TimeSpan.Zero };
@@ -39,7 +39,7 @@ public static class DaemonMeasurements
             backend.Servers.Add(new ServerOptions { Name = "s1", AlwaysUp = true });
             backend.Servers.Add(new ServerOptions { Name = "s2" });
             options.Backends.Add(backend);
-            ILogSource source = LogSources.FromDatagrams(new IPEndPoint(IPAddress.Loopback, 0));
+            await using ILogSource source = LogSources.FromDatagrams(new IPEndPoint(IPAddress.Loopback, 0));
             var endPoint = (IPEndPoint)((DatagramLogSource)source).LocalEndPoint;
             await using Autoscaler autoscaler = new AutoscalerBuilder(options).UseLogSource(source).UseControl(recording).Build();
             using var stop = new CancellationTokenSource();

@@ -3,7 +3,7 @@ using System.Globalization;
 using HaproxyAutoscale.Configuration;
 using HaproxyAutoscale.Logs;
 using HaproxyAutoscale.Policies;
-using HaproxyAutoscale.Scaling;
+using HaproxyAutoscale.Replay;
 
 namespace HaproxyAutoscale.Cli.Commands;
 
@@ -102,9 +102,9 @@ internal static class ReplayCommand
         {
             text.WriteLine();
             text.Write($"  {b.Backend}: {b.Ups} up, {b.Downs} down");
-            if (b.ThresholdMs is { } threshold)
+            if (b.ObjectiveMs is { } threshold)
             {
-                text.Write($"; window above {threshold:0.#} ms for {Durations.Format(b.AboveThreshold)}");
+                text.Write($"; window above {threshold:0.#} ms for {Durations.Format(b.AboveObjective)}");
             }
 
             text.Write("; enabled: " + string.Join(", ", b.EnabledTime.Select(e => $"{e.Key} {Durations.Format(e.Value)}")));
@@ -128,10 +128,10 @@ internal static class ReplayCommand
             writer.WriteString("backend", b.Backend);
             writer.WriteNumber("ups", b.Ups);
             writer.WriteNumber("downs", b.Downs);
-            if (b.ThresholdMs is { } threshold)
+            if (b.ObjectiveMs is { } threshold)
             {
                 writer.WriteNumber("thresholdMs", threshold);
-                writer.WriteNumber("aboveThresholdSeconds", b.AboveThreshold.TotalSeconds);
+                writer.WriteNumber("aboveThresholdSeconds", b.AboveObjective.TotalSeconds);
             }
 
             writer.WriteStartObject("enabledSeconds");

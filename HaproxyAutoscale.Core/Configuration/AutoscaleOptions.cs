@@ -114,9 +114,9 @@ public sealed class ServerOptions
     /// <summary>An HTTP(S) URL requested before the server is enabled; none = enabled without warm-up.</summary>
     public Uri? WarmupUrl { get; set; }
 
-    /// <summary>The weight set when the server is enabled.</summary>
-    /// <value>The default is 10, as the original script.</value>
-    public int Weight { get; set; } = 10;
+    /// <summary>The weight set when the server is enabled (1 to 256).</summary>
+    /// <value>The default is <see langword="null"/>: the weight haproxy.cfg gives the server (HAProxy's <c>srv_iweight</c>) is restored.</value>
+    public int? Weight { get; set; }
 }
 
 /// <summary>How servers leave.</summary>

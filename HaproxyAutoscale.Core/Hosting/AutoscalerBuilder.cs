@@ -91,11 +91,24 @@ public sealed class AutoscalerBuilder
     /// <exception cref="InvalidOperationException">No endpoint and no control, or the policies reject the options.</exception>
     public Autoscaler Build()
     {
-        var owned = new List<IDisposable>();
-        IHaproxyControl control = _control ?? CreateControl();
-        IWarmup warmup = _warmup ?? Own(new HttpWarmup(_options.Warmup, _time), owned);
-        ILogSource source = _source ?? LogSources.Create(_options.LogSource, new FileSystem(), _time);
-        return new Autoscaler(_options, source, control, Policies, warmup, _time, _loggers, _dryRun, _meters, owned);
+        // What is created here from the options is the autoscaler's to dispose; what the caller supplied stays theirs.
+        var owned = new List<IAsyncDisposable>();
+        try
+        {
+            IHaproxyControl control = _control ?? Own(CreateControl(), owned);
+            IWarmup warmup = _warmup ?? Own(new HttpWarmup(_options.Warmup, _time), owned);
+            ILogSource source = _source ?? Own(LogSources.Create(_options.LogSource, new FileSystem(), _time), owned);
+            return new Autoscaler(_options, source, control, Policies, warmup, _time, _loggers, _dryRun, _meters, owned);
+        }
+        catch
+        {
+            foreach (IAsyncDisposable disposable in owned)
+            {
+                disposable.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            }
+
+            throw;
+        }
     }
 
     private IHaproxyControl CreateControl()
@@ -110,10 +123,19 @@ public sealed class AutoscalerBuilder
         return instances.Count == 1 ? instances[0] : HaproxyControl.FanOut(instances);
     }
 
-    private static T Own<T>(T disposable, List<IDisposable> owned)
-        where T : IDisposable
+    private static T Own<T>(T disposable, List<IAsyncDisposable> owned)
+        where T : class
     {
-        owned.Add(disposable);
+        owned.Add(disposable as IAsyncDisposable ?? new SyncDisposable((IDisposable)disposable));
         return disposable;
+    }
+
+    private sealed class SyncDisposable(IDisposable disposable) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync()
+        {
+            disposable.Dispose();
+            return ValueTask.CompletedTask;
+        }
     }
 }

@@ -25,6 +25,7 @@ internal sealed class AutoscaleMetrics : IDisposable
         Decisions = _meter.CreateCounter<long>("decisions", "{decision}", "Up and down decisions (tags: backend, action).");
         Actions = _meter.CreateCounter<long>("actions", "{action}", "Completed scaling actions (tags: backend, action).");
         ActionFailures = _meter.CreateCounter<long>("action_failures", "{action}", "Failed warm-ups and commands (tags: backend, action).");
+        ExtensionFailures = _meter.CreateCounter<long>("extension_failures", "{exception}", "Exceptions thrown by a policy, window, warm-up, control or log source, contained by the engine (tags: backend, extension).");
     }
 
     public Counter<long> Decisions { get; }
@@ -32,6 +33,12 @@ internal sealed class AutoscaleMetrics : IDisposable
     public Counter<long> Actions { get; }
 
     public Counter<long> ActionFailures { get; }
+
+    public Counter<long> ExtensionFailures { get; }
+
+    public static KeyValuePair<string, object?>[] Tags(string backend, string action) => [new("backend", backend), new("action", action)];
+
+    public static KeyValuePair<string, object?>[] ExtensionTags(string backend, string extension) => [new("backend", backend), new("extension", extension)];
 
     public void Dispose() => _meter.Dispose();
 }

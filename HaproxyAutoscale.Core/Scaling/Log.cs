@@ -1,49 +1,104 @@
+using System.Globalization;
+using HaproxyAutoscale.Windows;
 using Microsoft.Extensions.Logging;
 
 namespace HaproxyAutoscale.Scaling;
 
-/// <summary>The engine's log events, one per decision and per action, with stable event ids.</summary>
+/// <summary>The event ids of the autoscaler's log events (category <c>HaproxyAutoscale</c>), stable across versions.</summary>
+public static class AutoscaleEventIds
+{
+    /// <summary>The autoscaler started: backends, log source, endpoints, dry run.</summary>
+    public const int Started = 1;
+
+    /// <summary>A backend decided up or down, with the server, the reason and the window value.</summary>
+    public const int Decision = 2;
+
+    /// <summary>A backend held (debug level), with the reason.</summary>
+    public const int Hold = 3;
+
+    /// <summary>An action completed, with its duration.</summary>
+    public const int ActionCompleted = 4;
+
+    /// <summary>An action failed: the server is back where it was and kept out for a back-off.</summary>
+    public const int ActionFailed = 5;
+
+    /// <summary>A warm-up failed: the server stays parked.</summary>
+    public const int WarmupFailed = 6;
+
+    /// <summary>A server was put in maintenance by someone else: left alone until it is enabled again.</summary>
+    public const int HeldByOperator = 7;
+
+    /// <summary>An HAProxy instance restarted or reloaded and lost runtime state: the desired state is applied again.</summary>
+    public const int Reapplied = 8;
+
+    /// <summary>Reading state from an HAProxy instance failed.</summary>
+    public const int ReconcileFailed = 9;
+
+    /// <summary>Dry run: a command that changes HAProxy was not sent.</summary>
+    public const int DryRun = 10;
+
+    /// <summary>A server's role was adopted from HAProxy's state.</summary>
+    public const int Adopted = 11;
+
+    /// <summary>The configuration names a server HAProxy does not have.</summary>
+    public const int UnknownServer = 12;
+
+    /// <summary>The log source failed; the autoscaler stops.</summary>
+    public const int SourceFailed = 13;
+
+    /// <summary>The autoscaler stopped, with the log source's counters.</summary>
+    public const int Stopped = 14;
+
+    /// <summary>An extension (policy, window, warm-up, control) threw: contained, counted, the backend held or the server parked.</summary>
+    public const int ExtensionFailed = 15;
+}
+
+/// <summary>The engine's log events, one per decision and per action.</summary>
 internal static partial class Log
 {
-    [LoggerMessage(1, LogLevel.Information, "Autoscaling {BackendCount} backend(s) from {LogSource} through {Endpoints}{DryRun}")]
+    [LoggerMessage(AutoscaleEventIds.Started, LogLevel.Information, "Autoscaling {BackendCount} backend(s) from {LogSource} through {Endpoints}{DryRun}")]
     public static partial void Started(ILogger logger, int backendCount, string logSource, string endpoints, string dryRun);
 
-    [LoggerMessage(2, LogLevel.Information, "{Backend}: decided {Action} {Server}: {Reason} (window {Window})")]
+    [LoggerMessage(AutoscaleEventIds.Decision, LogLevel.Information, "{Backend}: decided {Action} {Server}: {Reason} (window {Window})")]
     public static partial void Decision(ILogger logger, string backend, string action, string server, string reason, string window);
 
-    [LoggerMessage(3, LogLevel.Debug, "{Backend}: hold: {Reason}")]
+    [LoggerMessage(AutoscaleEventIds.Hold, LogLevel.Debug, "{Backend}: hold: {Reason}")]
     public static partial void Hold(ILogger logger, string backend, string reason);
 
-    [LoggerMessage(4, LogLevel.Information, "{Backend}/{Server}: {Action} done in {DurationMs} ms: {Reason} (window {Window})")]
+    [LoggerMessage(AutoscaleEventIds.ActionCompleted, LogLevel.Information, "{Backend}/{Server}: {Action} done in {DurationMs} ms: {Reason} (window {Window})")]
     public static partial void ActionCompleted(ILogger logger, string backend, string server, string action, long durationMs, string reason, string window);
 
-    [LoggerMessage(5, LogLevel.Warning, "{Backend}/{Server}: {Action} failed after {DurationMs} ms: {Error}; retried after {RetryAfter}")]
+    [LoggerMessage(AutoscaleEventIds.ActionFailed, LogLevel.Warning, "{Backend}/{Server}: {Action} failed after {DurationMs} ms: {Error}; retried after {RetryAfter}")]
     public static partial void ActionFailed(ILogger logger, string backend, string server, string action, long durationMs, string error, string retryAfter);
 
-    [LoggerMessage(6, LogLevel.Warning, "{Backend}/{Server}: warm-up of {Url} failed: {Reason}; the server stays parked")]
+    [LoggerMessage(AutoscaleEventIds.WarmupFailed, LogLevel.Warning, "{Backend}/{Server}: warm-up of {Url} failed: {Reason}; the server stays parked")]
     public static partial void WarmupFailed(ILogger logger, string backend, string server, Uri url, string reason);
 
-    [LoggerMessage(7, LogLevel.Warning, "{Backend}/{Server}: put in maintenance by someone else on {Endpoint}; left alone until it is enabled again")]
+    [LoggerMessage(AutoscaleEventIds.HeldByOperator, LogLevel.Warning, "{Backend}/{Server}: put in maintenance by someone else on {Endpoint}; left alone until it is enabled again")]
     public static partial void HeldByOperator(ILogger logger, string backend, string server, string endpoint);
 
-    [LoggerMessage(8, LogLevel.Warning, "{Endpoint}: HAProxy restarted or reloaded (pid {OldPid} -> {NewPid}, uptime {UptimeSeconds} s) and lost runtime state; re-applying {Count} server state(s)")]
+    [LoggerMessage(AutoscaleEventIds.Reapplied, LogLevel.Warning, "{Endpoint}: HAProxy restarted or reloaded (pid {OldPid} -> {NewPid}, uptime {UptimeSeconds} s) and lost runtime state; re-applying {Count} server state(s)")]
     public static partial void Reapplying(ILogger logger, string endpoint, int oldPid, int newPid, long uptimeSeconds, int count);
 
-    [LoggerMessage(9, LogLevel.Warning, "Reading state from HAProxy failed: {Error}")]
+    [LoggerMessage(AutoscaleEventIds.ReconcileFailed, LogLevel.Warning, "Reading state from HAProxy failed: {Error}")]
     public static partial void ReconcileFailed(ILogger logger, string error);
 
-    [LoggerMessage(10, LogLevel.Information, "{Backend}/{Server}: dry run, not sent: {Commands}")]
-    public static partial void DryRun(ILogger logger, string backend, string server, string commands);
-
-    [LoggerMessage(11, LogLevel.Information, "{Backend}/{Server}: adopted as {Role} from HAProxy's state on {Endpoint}")]
+    [LoggerMessage(AutoscaleEventIds.Adopted, LogLevel.Information, "{Backend}/{Server}: adopted as {Role} from HAProxy's state on {Endpoint}")]
     public static partial void Adopted(ILogger logger, string backend, string server, string role, string endpoint);
 
-    [LoggerMessage(12, LogLevel.Warning, "{Backend}/{Server}: the configuration names a server HAProxy does not have on {Endpoint}; it is never acted on")]
+    [LoggerMessage(AutoscaleEventIds.UnknownServer, LogLevel.Warning, "{Backend}/{Server}: the configuration names a server HAProxy does not have on {Endpoint}; it is never acted on")]
     public static partial void UnknownServer(ILogger logger, string backend, string server, string endpoint);
 
-    [LoggerMessage(14, LogLevel.Information, "Stopped after reading {Lines} log lines ({Unparsed} not request logs, {Dropped} dropped because processing fell behind, {Oversized} too long)")]
+    [LoggerMessage(AutoscaleEventIds.SourceFailed, LogLevel.Error, "The log source {LogSource} failed: {Error}")]
+    public static partial void SourceFailed(ILogger logger, string logSource, string error);
+
+    [LoggerMessage(AutoscaleEventIds.Stopped, LogLevel.Information, "Stopped after reading {Lines} log lines ({Unparsed} not request logs, {Dropped} dropped because processing fell behind, {Oversized} too long)")]
     public static partial void Stopped(ILogger logger, long lines, long unparsed, long dropped, long oversized);
 
-    [LoggerMessage(13, LogLevel.Error, "The log source {LogSource} failed: {Error}")]
-    public static partial void SourceFailed(ILogger logger, string logSource, string error);
+    [LoggerMessage(AutoscaleEventIds.ExtensionFailed, LogLevel.Error, "{Backend}/{Server}: {Extension} threw {Error}; contained (counted in extension_failures)")]
+    public static partial void ExtensionFailed(ILogger logger, string backend, string server, string extension, string error);
+
+    /// <summary>A window value for messages: "950 ms", or "no samples".</summary>
+    public static string Value(WindowValue window) =>
+        window.HasValue ? string.Create(CultureInfo.InvariantCulture, $"{window.Value:0.#} ms") : "no samples";
 }

@@ -21,6 +21,7 @@ internal sealed class AutoscaleRig : IAsyncDisposable
     private readonly ListLoggerProvider _logs = new();
     private readonly ILoggerFactory _loggerFactory;
     private Task _running = Task.CompletedTask;
+    private ILogSource? _source;
     private long _ok;
     private long _failed;
 
@@ -51,7 +52,10 @@ internal sealed class AutoscaleRig : IAsyncDisposable
 
     public long Failed => Interlocked.Read(ref _failed);
 
-    public static async Task<AutoscaleRig> StartAsync(Action<BackendOptions>? configure = null, string? s2WarmupUrl = null, bool dryRun = false)
+    public string Endpoint => _dir.File("admin.sock");
+
+    /// <summary>Starts the rig; <paramref name="build"/> may replace parts of the autoscaler (a custom warm-up, control, policy…).</summary>
+    public static async Task<AutoscaleRig> StartAsync(Action<BackendOptions>? configure = null, string? s2WarmupUrl = null, bool dryRun = false, Action<AutoscalerBuilder, AutoscaleRig>? build = null)
     {
         var rig = new AutoscaleRig();
         var options = new AutoscaleOptions
@@ -100,7 +104,10 @@ internal sealed class AutoscaleRig : IAsyncDisposable
         await rig.Haproxy.WaitForPortAsync(rig.FrontendPort);
         options.Endpoints.Add(rig._dir.File("admin.sock"));
         rig.Control = HaproxyControl.Create(rig._dir.File("admin.sock"));
-        rig.Autoscaler = new AutoscalerBuilder(options).UseLogSource(logs).UseLoggerFactory(rig._loggerFactory).DryRun(dryRun).Build();
+        var builder = new AutoscalerBuilder(options).UseLogSource(logs).UseLoggerFactory(rig._loggerFactory).DryRun(dryRun);
+        build?.Invoke(builder, rig);
+        rig.Autoscaler = builder.Build();
+        rig._source = logs;
         rig._running = rig.Autoscaler.RunAsync(rig._stop.Token);
         return rig;
     }
@@ -135,11 +142,26 @@ internal sealed class AutoscaleRig : IAsyncDisposable
     public Task WaitForStatusAsync(string server, Func<string, bool> condition, string what, int seconds = 20) =>
         Poll.UntilAsync(() => condition(StatusOfAsync(server).GetAwaiter().GetResult()), TimeSpan.FromSeconds(seconds), $"{server} {what}");
 
+    /// <summary>The autoscaler's run: faults if it failed.</summary>
+    public Task Running => _running;
+
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
-        await _running;
+        try
+        {
+            await _running;
+        }
+        catch (Exception) when (_running.IsFaulted)
+        {
+            // a test that makes the run fail has observed it already
+        }
+
         await Autoscaler.DisposeAsync();
+        if (_source is not null)
+        {
+            await _source.DisposeAsync(); // the rig supplied it: the autoscaler leaves it to the rig
+        }
         await Control.DisposeAsync();
         await Haproxy.DisposeAsync();
         foreach (DemoAppServer app in Apps)

@@ -1,0 +1,212 @@
+using System.Collections.Concurrent;
+using HaproxyAutoscale.Configuration;
+using HaproxyAutoscale.Control;
+using HaproxyAutoscale.Policies;
+using Microsoft.Extensions.Logging;
+
+namespace HaproxyAutoscale.Scaling;
+
+/// <summary>
+/// Carries plans out: warm-up, then weight and ready (up); drain, wait for sessions, maintenance (down), all through
+/// typed <see cref="IHaproxyControl"/> commands. It owns the servers' lifecycle: a claimed server is
+/// <see cref="ServerRole.Warming"/> or <see cref="ServerRole.Draining"/> until its action ends, then active or
+/// parked on success, or back where it was with a back-off on failure. Each action runs on its own task and never
+/// faults: whatever an extension throws is caught, logged with backend and server, and counted.
+/// </summary>
+internal sealed class Actuator
+{
+    private static readonly TimeSpan SessionPollInterval = TimeSpan.FromMilliseconds(500);
+
+    private readonly IHaproxyControl _control;
+    private readonly IReadOnlyList<IHaproxyControl> _instances;
+    private readonly IWarmup _warmup;
+    private readonly TimeSpan _failureBackoff;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly AutoscaleMetrics _metrics;
+    private readonly ConcurrentDictionary<Task, byte> _inFlight = new();
+
+    public Actuator(IHaproxyControl control, IReadOnlyList<IHaproxyControl> instances, IWarmup warmup, TimeSpan failureBackoff, TimeProvider time, ILogger logger, AutoscaleMetrics metrics)
+    {
+        _control = control;
+        _instances = instances;
+        _warmup = warmup;
+        _failureBackoff = failureBackoff;
+        _time = time;
+        _logger = logger;
+        _metrics = metrics;
+    }
+
+    /// <summary>Marks the plan's servers as warming (up) or draining (down). Call under the backend's lock, with the decision.</summary>
+    public static void Claim(ScaledBackend backend, ScalingPlan plan)
+    {
+        foreach (string server in plan.Servers)
+        {
+            // From now on the server counts as capacity (up) or is out of the candidates (down).
+            backend.Servers.Set(server, plan.Decision.Action == ScalingAction.Up ? ServerRole.Warming : ServerRole.Draining);
+        }
+    }
+
+    /// <summary>Starts one action per claimed server of the plan.</summary>
+    public void Start(ScaledBackend backend, ScalingPlan plan, CancellationToken cancellationToken)
+    {
+        foreach (string server in plan.Servers)
+        {
+            Task action = ActAsync(backend, server, plan, cancellationToken);
+            _inFlight.TryAdd(action, 0);
+            _ = action.ContinueWith(t => _inFlight.TryRemove(t, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+    }
+
+    /// <summary>Completes when every action started so far has ended.</summary>
+    public Task WhenIdleAsync() => Task.WhenAll(_inFlight.Keys);
+
+    private async Task ActAsync(ScaledBackend backend, string server, ScalingPlan plan, CancellationToken cancellationToken)
+    {
+        await Task.Yield(); // never run an action on the evaluation loop's thread
+        bool up = plan.Decision.Action == ScalingAction.Up;
+        string action = up ? "up" : "down";
+        long started = _time.GetTimestamp();
+        string? failure;
+        try
+        {
+            failure = up ? await EnableAsync(backend.Options, server, cancellationToken).ConfigureAwait(false) : await DisableAsync(backend.Options, server, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            failure = "stopped before it completed";
+        }
+        catch (HaproxyControlException e)
+        {
+            failure = e.Message;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A custom IHaproxyControl broke its contract (only HaproxyControlException is expected): contain it
+            // like a failed command.
+            failure = Contained(backend.Name, server, "control", e);
+        }
+
+        long elapsedMs = (long)_time.GetElapsedTime(started).TotalMilliseconds;
+        if (failure is null)
+        {
+            lock (backend.Gate)
+            {
+                backend.Servers.Set(server, up ? ServerRole.Active : ServerRole.Parked);
+                backend.Servers.Succeeded(server);
+            }
+
+            Log.ActionCompleted(_logger, backend.Name, server, action, elapsedMs, plan.Decision.Reason, Log.Value(plan.Window));
+            _metrics.Actions.Add(1, AutoscaleMetrics.Tags(backend.Name, action));
+            return;
+        }
+
+        TimeSpan backoff;
+        lock (backend.Gate)
+        {
+            // A failed scale-up leaves the server parked, a failed scale-down leaves it active: as it was.
+            backoff = backend.Servers.Failed(server, up ? ServerRole.Parked : ServerRole.Active, _failureBackoff);
+        }
+
+        Log.ActionFailed(_logger, backend.Name, server, action, elapsedMs, failure, Durations.Format(backoff));
+        _metrics.ActionFailures.Add(1, AutoscaleMetrics.Tags(backend.Name, action));
+    }
+
+    // Warm-up, then weight and ready; returns why it failed, or null.
+    private async Task<string?> EnableAsync(BackendOptions backend, string server, CancellationToken cancellationToken)
+    {
+        ServerOptions options = backend.Servers.First(s => s.Name == server);
+        if (options.WarmupUrl is { } url)
+        {
+            WarmupResult warmup;
+            try
+            {
+                warmup = await _warmup.WarmUpAsync(url, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException && !(e is OperationCanceledException && cancellationToken.IsCancellationRequested))
+            {
+                // A custom IWarmup should report failures in its result; a throw means the same: not warm.
+                return $"warm-up: {Contained(backend.Name, server, "warmup", e)}";
+            }
+
+            if (!warmup.Succeeded)
+            {
+                Log.WarmupFailed(_logger, backend.Name, server, url, warmup.Reason);
+                return $"warm-up: {warmup.Reason}";
+            }
+        }
+
+        await ServerCommands.EnableAsync(_control, backend.Name, options, cancellationToken).ConfigureAwait(false);
+        return null;
+    }
+
+    private string Contained(string backend, string server, string extension, Exception e)
+    {
+        string error = $"{e.GetType().Name}: {e.Message}";
+        Log.ExtensionFailed(_logger, backend, server, extension, error);
+        _metrics.ExtensionFailures.Add(1, AutoscaleMetrics.ExtensionTags(backend, extension));
+        return error;
+    }
+
+    // Drain, wait for no session, maintenance (or weight 0 + disable); failures throw.
+    private async Task<string?> DisableAsync(BackendOptions backend, string server, CancellationToken cancellationToken)
+    {
+        if (backend.ScaleDown.Mode == ScaleDownMode.Immediate)
+        {
+            await _control.SetWeightAsync(backend.Name, server, 0, cancellationToken).ConfigureAwait(false);
+            await _control.DisableServerAsync(backend.Name, server, cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+
+        await _control.SetServerStateAsync(backend.Name, server, ServerAdminState.Drain, cancellationToken).ConfigureAwait(false);
+        await WaitForNoSessionsAsync(backend.Name, server, backend.ScaleDown.DrainTimeout, cancellationToken).ConfigureAwait(false);
+        await _control.SetServerStateAsync(backend.Name, server, ServerAdminState.Maint, cancellationToken).ConfigureAwait(false);
+        return null;
+    }
+
+    // Polls HAProxy's current sessions on the server (on every instance) until none is left or the timeout.
+    private async Task WaitForNoSessionsAsync(string backend, string server, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        DateTimeOffset deadline = _time.GetUtcNow() + timeout;
+        while (_time.GetUtcNow() < deadline)
+        {
+            int sessions = 0;
+            foreach (IHaproxyControl instance in _instances)
+            {
+                try
+                {
+                    sessions += (await instance.ShowStatAsync(cancellationToken).ConfigureAwait(false))
+                        .Where(r => r.Backend == backend && r.Server == server).Sum(r => r.CurrentSessions);
+                }
+                catch (HaproxyControlException e) when (e.Kind is HaproxyErrorKind.ConnectionFailed or HaproxyErrorKind.Timeout)
+                {
+                    // An unreachable instance has no sessions we could wait for.
+                }
+            }
+
+            if (sessions == 0)
+            {
+                return;
+            }
+
+            await Task.Delay(SessionPollInterval, _time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+}
+
+/// <summary>The command sequences that put a server into service or park it, shared by actions and reconcile.</summary>
+internal static class ServerCommands
+{
+    /// <summary>
+    /// Weight first, so the server takes traffic at the weight it is meant to have: the configured <c>weight</c>, or
+    /// else 100 % of the weight haproxy.cfg gave it (<c>srv_iweight</c>), so enabled servers keep the shares the
+    /// operator declared. Then <c>state ready</c>.
+    /// </summary>
+    public static async Task EnableAsync(IHaproxyControl control, string backend, ServerOptions server, CancellationToken cancellationToken)
+    {
+        await (server.Weight is { } weight
+            ? control.SetWeightAsync(backend, server.Name, weight, cancellationToken)
+            : control.SetWeightPercentAsync(backend, server.Name, 100, cancellationToken)).ConfigureAwait(false);
+        await control.SetServerStateAsync(backend, server.Name, ServerAdminState.Ready, cancellationToken).ConfigureAwait(false);
+    }
+}

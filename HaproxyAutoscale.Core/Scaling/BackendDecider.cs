@@ -1,0 +1,189 @@
+using HaproxyAutoscale.Configuration;
+using HaproxyAutoscale.Logs;
+using HaproxyAutoscale.Policies;
+using HaproxyAutoscale.Windows;
+
+namespace HaproxyAutoscale.Scaling;
+
+/// <summary>One evaluation's outcome for a backend: the decision and the servers it names.</summary>
+/// <param name="Backend">The backend.</param>
+/// <param name="Time">When it was decided.</param>
+/// <param name="Decision">The policy's decision, within bounds and the engine's rules.</param>
+/// <param name="Servers">The servers to enable (up) or drain (down); empty for hold.</param>
+/// <param name="Window">The window's value at the decision.</param>
+/// <param name="HasFreshData">Whether the window had new samples since the previous evaluation.</param>
+public sealed record ScalingPlan(string Backend, DateTimeOffset Time, ScalingDecision Decision, IReadOnlyList<string> Servers, WindowValue Window, bool HasFreshData);
+
+/// <summary>
+/// Decides for one backend: records feed its window, an evaluation asks its policy, applies the rules common to every
+/// policy (bounds, settle time, back-off) and picks the servers. Pure: no I/O, time from the <see cref="TimeProvider"/>;
+/// it reads the servers' roles and never changes them. An exception from the window or the policy is contained
+/// here (a hold that says why) and handed to the engine through <see cref="TakeFault"/>. Not thread-safe: callers
+/// hold the backend's lock.
+/// </summary>
+internal sealed class BackendDecider
+{
+    private readonly BackendOptions _options;
+    private readonly IScalingPolicy _policy;
+    private readonly ServerTable _servers;
+    private readonly TimeProvider _time;
+    private readonly Random _random;
+    private readonly DateTimeOffset _started;
+    private bool _saturated;
+    private int _newSamples;
+    private DecisionFault? _fault;
+
+    public BackendDecider(BackendOptions options, IScalingPolicy policy, IResponseTimeWindow window, ServerTable servers, TimeProvider time, Random? random = null)
+    {
+        _options = options;
+        _policy = policy;
+        Window = window;
+        _servers = servers;
+        _time = time;
+        _random = random ?? Random.Shared;
+        _started = time.GetUtcNow();
+    }
+
+    public IResponseTimeWindow Window { get; }
+
+    public IScalingPolicy Policy => _policy;
+
+    public DateTimeOffset? LastRequest { get; private set; }
+
+    public void OnRecord(in RequestRecord record)
+    {
+        DateTimeOffset now = _time.GetUtcNow();
+        LastRequest = now;
+        if ((record.HasNoServer && record.StatusCode == 503) || record.QueueTime > 0)
+        {
+            _saturated = true;
+        }
+
+        // A server that just came up answers slowly at first: its samples would trigger another scale-up.
+        if (record.HasNoServer || _servers.IsSettling(record.Server, now))
+        {
+            return;
+        }
+
+        int sample = ResponseTimeWindows.SampleOf(record, _options.Window.Timer);
+        if (sample < 0)
+        {
+            return;
+        }
+
+        try
+        {
+            Window.Add(sample);
+            _newSamples++;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Per line: remember it, the engine reports it once per evaluation instead of once per line.
+            Fault("window", e);
+        }
+    }
+
+    /// <summary>The first exception from the window or policy since the last call, and how many there were.</summary>
+    public DecisionFault? TakeFault()
+    {
+        DecisionFault? fault = _fault;
+        _fault = null;
+        return fault;
+    }
+
+    public ScalingPlan Decide()
+    {
+        DateTimeOffset now = _time.GetUtcNow();
+        WindowValue window;
+        ScalingDecision decision;
+        try
+        {
+            window = Window.Evaluate();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Fault("window", e);
+            return Hold(now, WindowValue.Empty, $"the window failed ({e.GetType().Name}: {e.Message}): holding", fresh: false);
+        }
+
+        var context = new ScalingContext(_options.Name, now, window, _servers.Capacity, _options.EffectiveMinActive, _options.EffectiveMaxActive, _saturated, LastRequest, _started, _newSamples);
+        _saturated = false;
+        _newSamples = 0;
+        try
+        {
+            decision = _policy.Decide(context).WithinBounds(context);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Fault("policy", e);
+            return Hold(now, window, $"the policy failed ({e.GetType().Name}: {e.Message}): holding", context.HasFreshData);
+        }
+
+        if (decision.Action == ScalingAction.Up && Settling(now) is { } settling)
+        {
+            // The capacity just added is not serving yet (or its effect is not in the window yet): the breach that
+            // called for it must not call for another server.
+            decision = ScalingDecision.Hold($"{decision.Reason}, but waiting for {settling}");
+        }
+
+        IReadOnlyList<string> servers = decision.Action switch
+        {
+            ScalingAction.Up => Pick(ServerRole.Parked, decision.Servers, first: true, now),
+            ScalingAction.Down => Pick(ServerRole.Active, decision.Servers, first: false, now),
+            _ => [],
+        };
+
+        if (servers.Count == 0 && decision.Action != ScalingAction.Hold)
+        {
+            decision = ScalingDecision.Hold($"{decision.Reason}, but no server can move");
+        }
+
+        return new ScalingPlan(_options.Name, now, decision, servers, window, context.HasFreshData);
+    }
+
+    private ScalingPlan Hold(DateTimeOffset now, WindowValue window, string reason, bool fresh) =>
+        new(_options.Name, now, ScalingDecision.Hold(reason), [], window, fresh);
+
+    private void Fault(string extension, Exception e) =>
+        _fault = _fault is { } pending ? pending with { Count = pending.Count + 1 } : new DecisionFault(extension, e, 1);
+
+    private string? Settling(DateTimeOffset now)
+    {
+        foreach ((string server, ServerRole role) in _servers.Roles)
+        {
+            if (role == ServerRole.Warming)
+            {
+                return $"{server} to warm up";
+            }
+
+            if (_servers.IsSettling(server, now))
+            {
+                return $"{server} to settle";
+            }
+        }
+
+        return null;
+    }
+
+    // Ordered: the first parked server in configuration order goes up, the last active one goes down; never an
+    // alwaysUp server down, never a server in its failure back-off up.
+    private List<string> Pick(ServerRole role, int count, bool first, DateTimeOffset now)
+    {
+        List<string> candidates = [.. _options.Servers
+            .Where(s => _servers.RoleOf(s.Name) == role && _servers.IsAvailable(s.Name, now) && !(role == ServerRole.Active && s.AlwaysUp))
+            .Select(s => s.Name)];
+        if (_options.Selection == ServerSelection.Random)
+        {
+            _random.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(candidates));
+        }
+        else if (!first)
+        {
+            candidates.Reverse();
+        }
+
+        return candidates.Take(count).ToList();
+    }
+}
+
+/// <summary>An exception an extension (window or policy) threw while deciding, and how many times since last reported.</summary>
+internal sealed record DecisionFault(string Extension, Exception Exception, int Count);

@@ -1,0 +1,59 @@
+using HaproxyAutoscale.Configuration;
+using HaproxyAutoscale.Policies;
+using HaproxyAutoscale.Windows;
+
+namespace HaproxyAutoscale.Scaling;
+
+/// <summary>
+/// One backend's parts: its servers' lifecycle table and its decider, and the lock that guards both (log reading,
+/// evaluation, actions and reconcile each take it only to read or update state, never across I/O).
+/// </summary>
+internal sealed class ScaledBackend
+{
+    private ScaledBackend(BackendOptions options, ServerTable servers, BackendDecider decider)
+    {
+        Options = options;
+        Servers = servers;
+        Decider = decider;
+    }
+
+    public BackendOptions Options { get; }
+
+    public string Name => Options.Name;
+
+    public ServerTable Servers { get; }
+
+    public BackendDecider Decider { get; }
+
+    public object Gate { get; } = new();
+
+    /// <summary>Creates the backend's policy and window; options are validated, so the policy's settings are valid.</summary>
+    public static ScaledBackend Create(BackendOptions options, ScalingPolicyRegistry policies, TimeProvider time, Random? random = null)
+    {
+        var errors = new List<string>();
+        var settings = new PolicySettings(options.PolicyKind, options.PolicySettings.ToDictionary(), $"backends.{options.Name}.policy");
+        IScalingPolicy policy = policies.TryCreate(settings, errors)
+            ?? throw new ArgumentException($"invalid policy for backend '{options.Name}': {string.Join("; ", errors)}", nameof(options));
+        var servers = new ServerTable(options, time);
+        var decider = new BackendDecider(options, policy, ResponseTimeWindows.Create(options.Window, time), servers, time, random);
+        return new ScaledBackend(options, servers, decider);
+    }
+
+    public BackendSnapshot Snapshot()
+    {
+        lock (Gate)
+        {
+            WindowValue window;
+            try
+            {
+                window = Decider.Window.Evaluate();
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                window = WindowValue.Empty; // the evaluation loop reports the window's failure
+            }
+
+            return new BackendSnapshot(Name, window, [.. Servers.Roles]);
+        }
+    }
+}

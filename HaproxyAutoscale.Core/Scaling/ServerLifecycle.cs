@@ -1,0 +1,119 @@
+using HaproxyAutoscale.Configuration;
+using HaproxyAutoscale.Windows;
+
+namespace HaproxyAutoscale.Scaling;
+
+/// <summary>What the autoscaler believes about one configured server.</summary>
+public enum ServerRole
+{
+    /// <summary>In maintenance, available to scale up.</summary>
+    Parked,
+
+    /// <summary>Being warmed up before it is enabled; counts as capacity.</summary>
+    Warming,
+
+    /// <summary>Taking traffic.</summary>
+    Active,
+
+    /// <summary>Draining on its way to maintenance.</summary>
+    Draining,
+
+    /// <summary>Put in maintenance by someone else: left alone and reported.</summary>
+    HeldByOperator,
+}
+
+/// <summary>A backend's state as the autoscaler sees it, for live views and health endpoints.</summary>
+/// <param name="Backend">The backend.</param>
+/// <param name="Window">Its window's value now.</param>
+/// <param name="Servers">Each configured server and what the autoscaler believes it is.</param>
+public sealed record BackendSnapshot(string Backend, WindowValue Window, IReadOnlyList<(string Server, ServerRole Role)> Servers);
+
+/// <summary>
+/// Every configured server of one backend and what the autoscaler believes it is: written by the actuator (and the
+/// reconciler, from HAProxy's state), read by the decider. Not thread-safe: callers hold the backend's lock.
+/// </summary>
+internal sealed class ServerTable
+{
+    private static readonly TimeSpan MaxFailureBackoff = TimeSpan.FromMinutes(10);
+
+    private readonly Dictionary<string, Entry> _servers;
+    private readonly TimeProvider _time;
+
+    public ServerTable(BackendOptions backend, TimeProvider time)
+    {
+        Backend = backend;
+        _time = time;
+        _servers = backend.Servers.ToDictionary(s => s.Name, s => new Entry(s), StringComparer.Ordinal);
+    }
+
+    public BackendOptions Backend { get; }
+
+    /// <summary>Each configured server and its role, in configuration order.</summary>
+    public IEnumerable<(string Server, ServerRole Role)> Roles => Backend.Servers.Select(s => (s.Name, _servers[s.Name].Role));
+
+    /// <summary>Servers taking traffic or warming up: warming counts as capacity.</summary>
+    public int Capacity => _servers.Values.Count(s => s.Role is ServerRole.Active or ServerRole.Warming);
+
+    public bool Contains(string server) => _servers.ContainsKey(server);
+
+    public ServerRole RoleOf(string server) => _servers[server].Role;
+
+    public ServerOptions OptionsOf(string server) => _servers[server].Options;
+
+    /// <summary>Sets what a server is. <paramref name="justEnabled"/>: it starts serving now (settle time applies), as opposed to adopted as already serving.</summary>
+    public void Set(string server, ServerRole role, bool justEnabled = true)
+    {
+        Entry entry = _servers[server];
+        if (role == ServerRole.Active && entry.Role != ServerRole.Active)
+        {
+            entry.ActiveSince = justEnabled ? _time.GetUtcNow() : DateTimeOffset.MinValue;
+        }
+
+        entry.Role = role;
+    }
+
+    /// <summary>Whether <paramref name="server"/> started serving less than the settle time ago (its first answers are slow).</summary>
+    public bool IsSettling(string server, DateTimeOffset now) =>
+        _servers.TryGetValue(server, out Entry? entry) && entry.Role == ServerRole.Active && now - entry.ActiveSince < Backend.SettleTime;
+
+    /// <summary>Whether the server may be picked now (not in a failure back-off).</summary>
+    public bool IsAvailable(string server, DateTimeOffset now) => _servers[server].NotBefore <= now;
+
+    /// <summary>An action on the server completed: its failure count starts again.</summary>
+    public void Succeeded(string server) => _servers[server].Failures = 0;
+
+    /// <summary>
+    /// An action on the server failed: it is set to <paramref name="role"/> and kept out of the picks for
+    /// <paramref name="firstBackoff"/>, doubled on each further failure up to 10 minutes. Returns the back-off.
+    /// </summary>
+    public TimeSpan Failed(string server, ServerRole role, TimeSpan firstBackoff)
+    {
+        Entry entry = _servers[server];
+        entry.Failures++;
+        TimeSpan backoff = Backoff.Exponential(firstBackoff, entry.Failures, MaxFailureBackoff);
+        Set(server, role);
+        entry.NotBefore = _time.GetUtcNow() + backoff;
+        return backoff;
+    }
+
+    private sealed class Entry(ServerOptions options)
+    {
+        public ServerOptions Options { get; } = options;
+
+        public ServerRole Role { get; set; } = options.AlwaysUp ? ServerRole.Active : ServerRole.Parked;
+
+        public DateTimeOffset ActiveSince { get; set; } = DateTimeOffset.MinValue;
+
+        public DateTimeOffset NotBefore { get; set; } = DateTimeOffset.MinValue;
+
+        public int Failures { get; set; }
+    }
+}
+
+/// <summary>Doubling delays: the one formula behind warm-up retries and failure back-offs.</summary>
+internal static class Backoff
+{
+    /// <summary><paramref name="first"/> × 2^(attempt − 1), at most <paramref name="max"/>.</summary>
+    public static TimeSpan Exponential(TimeSpan first, int attempt, TimeSpan max) =>
+        TimeSpan.FromTicks(Math.Min(max.Ticks, first.Ticks * (1L << Math.Clamp(attempt - 1, 0, 20))));
+}
