@@ -54,8 +54,10 @@ internal sealed class AutoscaleRig : IAsyncDisposable
 
     public string Endpoint => _dir.File("admin.sock");
 
+    public AutoscaleOptions Options { get; private set; } = null!;
+
     /// <summary>Starts the rig; <paramref name="build"/> may replace parts of the autoscaler (a custom warm-up, control, policy…).</summary>
-    public static async Task<AutoscaleRig> StartAsync(Action<BackendOptions>? configure = null, string? s2WarmupUrl = null, bool dryRun = false, Action<AutoscalerBuilder, AutoscaleRig>? build = null)
+    public static async Task<AutoscaleRig> StartAsync(Action<BackendOptions>? configure = null, string? s2WarmupUrl = null, bool dryRun = false, Action<AutoscalerBuilder, AutoscaleRig>? build = null, string weight = " weight 10")
     {
         var rig = new AutoscaleRig();
         var options = new AutoscaleOptions
@@ -78,6 +80,7 @@ internal sealed class AutoscaleRig : IAsyncDisposable
         backend.Servers.Add(new ServerOptions { Name = "s3", WarmupUrl = new Uri($"http://127.0.0.1:{rig.Apps[2].Port}/warmup") });
         configure?.Invoke(backend);
         options.Backends.Add(backend);
+        rig.Options = options;
 
         ILogSource logs = LogSources.FromDatagrams(new IPEndPoint(IPAddress.Loopback, 0));
         int logPort = ((IPEndPoint)((DatagramLogSource)logs).LocalEndPoint).Port;
@@ -97,9 +100,9 @@ internal sealed class AutoscaleRig : IAsyncDisposable
                 default_backend app
             backend app
                 balance roundrobin
-                server s1 127.0.0.1:{{rig.Apps[0].Port}} weight 10
-                server s2 127.0.0.1:{{rig.Apps[1].Port}} weight 10 disabled
-                server s3 127.0.0.1:{{rig.Apps[2].Port}} weight 10 disabled
+                server s1 127.0.0.1:{{rig.Apps[0].Port}}{{weight}}
+                server s2 127.0.0.1:{{rig.Apps[1].Port}}{{weight}} disabled
+                server s3 127.0.0.1:{{rig.Apps[2].Port}}{{weight}} disabled
             """, rig._dir, rig._dir.File("admin.sock"));
         await rig.Haproxy.WaitForPortAsync(rig.FrontendPort);
         options.Endpoints.Add(rig._dir.File("admin.sock"));

@@ -1,7 +1,5 @@
-using HaproxyAutoscale.Configuration;
 using HaproxyAutoscale.Control;
 using HaproxyAutoscale.Logs;
-using HaproxyAutoscale.Policies;
 using HaproxyAutoscale.Scaling;
 using HaproxyAutoscale.Tests.Infrastructure;
 
@@ -16,7 +14,7 @@ public sealed class ExtensionFaultTests
     [Fact]
     public async Task Warmup_Throws_ServerParkedWithBackoff_NextServerEnabled()
     {
-        await using AutoscaleRig rig = await AutoscaleRig.StartAsync(AlwaysUp, build: (builder, rig) =>
+        await using AutoscaleRig rig = await AutoscaleRig.StartAsync(AlwaysUpPolicy.Configure, build: (builder, rig) =>
         {
             builder.Policies.Add("always-up", _ => new AlwaysUpPolicy());
             builder.UseWarmup(new ThrowingWarmup(url => url.Port == rig.Apps[1].Port));
@@ -35,7 +33,7 @@ public sealed class ExtensionFaultTests
     public async Task Control_ThrowsAnUnexpectedException_ServerParkedWithBackoff_NextServerEnabled()
     {
         IHaproxyControl? control = null;
-        await using AutoscaleRig rig = await AutoscaleRig.StartAsync(AlwaysUp, build: (builder, rig) =>
+        await using AutoscaleRig rig = await AutoscaleRig.StartAsync(AlwaysUpPolicy.Configure, build: (builder, rig) =>
         {
             builder.Policies.Add("always-up", _ => new AlwaysUpPolicy());
             builder.UseWarmup(new ThrowingWarmup(_ => false));
@@ -54,7 +52,7 @@ public sealed class ExtensionFaultTests
     public async Task Policy_Throws_BackendHolds_ThenScalesWhenThePolicyRecovers()
     {
         var policy = new AlwaysUpPolicy { Throwing = true };
-        await using AutoscaleRig rig = await AutoscaleRig.StartAsync(AlwaysUp, build: (builder, _) =>
+        await using AutoscaleRig rig = await AutoscaleRig.StartAsync(AlwaysUpPolicy.Configure, build: (builder, _) =>
         {
             builder.Policies.Add("always-up", _ => policy);
             builder.UseWarmup(new ThrowingWarmup(_ => false));
@@ -73,7 +71,7 @@ public sealed class ExtensionFaultTests
     [Fact]
     public async Task LogSource_Throws_RunAsyncFailsWithItAfterLoggingIt()
     {
-        await using AutoscaleRig rig = await AutoscaleRig.StartAsync(AlwaysUp, build: (builder, _) =>
+        await using AutoscaleRig rig = await AutoscaleRig.StartAsync(AlwaysUpPolicy.Configure, build: (builder, _) =>
         {
             builder.Policies.Add("always-up", _ => new AlwaysUpPolicy());
             builder.UseLogSource(new ThrowingSource());
@@ -83,20 +81,6 @@ public sealed class ExtensionFaultTests
         (await running.Should().ThrowAsync<IOException>()).Which.Message.Should().Be("source bug");
         rig.Logs.Should().Contain(l => l.EventId == AutoscaleEventIds.SourceFailed && l.Message == "The log source throwing@test failed: IOException: source bug");
         rig.Logs.Should().Contain(l => l.EventId == AutoscaleEventIds.Stopped, "the run ends cleanly, actions in flight awaited");
-    }
-
-    private static void AlwaysUp(BackendOptions backend)
-    {
-        backend.PolicyKind = "always-up";
-        backend.PolicySettings.Clear();
-    }
-
-    private sealed class AlwaysUpPolicy : IScalingPolicy
-    {
-        public volatile bool Throwing;
-
-        public ScalingDecision Decide(ScalingContext context) =>
-            Throwing ? throw new InvalidOperationException("policy bug") : ScalingDecision.Up(1, "always up");
     }
 
     // Throws for the URLs it is told to, and succeeds at once for the others.
