@@ -5,6 +5,7 @@ using HaproxyAutoscale.Control;
 using HaproxyAutoscale.Logs;
 using HaproxyAutoscale.Policies;
 using HaproxyAutoscale.Scaling;
+using HaproxyAutoscale.Windows;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -30,6 +31,16 @@ public sealed class AutoscalerBuilder
 
     /// <summary>The policies available by name; add custom ones here.</summary>
     public ScalingPolicyRegistry Policies { get; private set; } = new();
+
+    /// <summary>The windows available by kind; add custom ones here.</summary>
+    public ResponseTimeWindowRegistry Windows { get; private set; } = new();
+
+    /// <summary>Uses <paramref name="windows"/> (for example the registry the options were validated against).</summary>
+    public AutoscalerBuilder UseWindows(ResponseTimeWindowRegistry windows)
+    {
+        Windows = windows ?? throw new ArgumentNullException(nameof(windows));
+        return this;
+    }
 
     /// <summary>Uses <paramref name="policies"/> (for example the registry the options were validated against).</summary>
     public AutoscalerBuilder UsePolicies(ScalingPolicyRegistry policies)
@@ -98,7 +109,7 @@ public sealed class AutoscalerBuilder
             IHaproxyControl control = _control ?? Own(CreateControl(), owned);
             IWarmup warmup = _warmup ?? Own(new HttpWarmup(_options.Warmup, _time), owned);
             ILogSource source = _source ?? Own(LogSources.Create(_options.LogSource, new FileSystem(), _time), owned);
-            return new Autoscaler(_options, source, control, Policies, warmup, _time, _loggers, _dryRun, _meters, owned);
+            return new Autoscaler(_options, source, control, Policies, Windows, warmup, _time, _loggers, _dryRun, _meters, owned);
         }
         catch
         {

@@ -2,6 +2,7 @@ using HaproxyAutoscale.Configuration;
 using HaproxyAutoscale.Logs;
 using HaproxyAutoscale.Policies;
 using HaproxyAutoscale.Scaling;
+using HaproxyAutoscale.Windows;
 
 namespace HaproxyAutoscale.Replay;
 
@@ -53,6 +54,7 @@ public sealed class ReplayRunner
 {
     private readonly AutoscaleOptions _options;
     private readonly ScalingPolicyRegistry _policies;
+    private readonly ResponseTimeWindowRegistry _windows;
     private readonly ReplayClock _clock = new();
     private readonly HaproxyLogParser _parser = new();
     private readonly Dictionary<string, ScaledBackend> _backends = new(StringComparer.Ordinal);
@@ -65,9 +67,16 @@ public sealed class ReplayRunner
     private DateTimeOffset _lastAccounted;
     private bool _started;
 
-    /// <summary>A replay of <paramref name="options"/>' backends; <paramref name="onDecision"/> receives each up or down.</summary>
+    /// <summary>A replay of <paramref name="options"/>' backends with the built-in windows; <paramref name="onDecision"/> receives each up or down.</summary>
     public ReplayRunner(AutoscaleOptions options, ScalingPolicyRegistry policies, Action<ReplayDecision> onDecision)
+        : this(options, policies, new ResponseTimeWindowRegistry(), onDecision)
     {
+    }
+
+    /// <summary>A replay of <paramref name="options"/>' backends; <paramref name="onDecision"/> receives each up or down.</summary>
+    public ReplayRunner(AutoscaleOptions options, ScalingPolicyRegistry policies, ResponseTimeWindowRegistry windows, Action<ReplayDecision> onDecision)
+    {
+        _windows = windows ?? throw new ArgumentNullException(nameof(windows));
         _options = options ?? throw new ArgumentNullException(nameof(options));
         _policies = policies ?? throw new ArgumentNullException(nameof(policies));
         _onDecision = onDecision ?? throw new ArgumentNullException(nameof(onDecision));
@@ -143,7 +152,7 @@ public sealed class ReplayRunner
         _clock.Set(time);
         foreach (BackendOptions options in _options.Backends)
         {
-            ScaledBackend backend = ScaledBackend.Create(options, _policies, _clock, new Random(0));
+            ScaledBackend backend = ScaledBackend.Create(options, _policies, _windows, _clock, new Random(0));
             _backends[options.Name] = backend;
             _summaries[options.Name] = new ReplayBackendSummary(options.Name, (backend.Decider.Policy as ILatencyObjective)?.ObjectiveMs);
         }

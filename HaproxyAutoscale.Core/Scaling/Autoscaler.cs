@@ -3,6 +3,7 @@ using HaproxyAutoscale.Configuration;
 using HaproxyAutoscale.Control;
 using HaproxyAutoscale.Logs;
 using HaproxyAutoscale.Policies;
+using HaproxyAutoscale.Windows;
 using Microsoft.Extensions.Logging;
 
 namespace HaproxyAutoscale.Scaling;
@@ -30,7 +31,7 @@ public sealed class Autoscaler : IAsyncDisposable
     private readonly IReadOnlyList<IAsyncDisposable> _owned;
     private long _unparsed;
 
-    internal Autoscaler(AutoscaleOptions options, ILogSource source, IHaproxyControl control, ScalingPolicyRegistry policies, IWarmup warmup,
+    internal Autoscaler(AutoscaleOptions options, ILogSource source, IHaproxyControl control, ScalingPolicyRegistry policies, ResponseTimeWindowRegistry windows, IWarmup warmup,
         TimeProvider time, ILoggerFactory loggers, bool dryRun, IMeterFactory? meters, IReadOnlyList<IAsyncDisposable> owned)
     {
         _options = options;
@@ -42,7 +43,7 @@ public sealed class Autoscaler : IAsyncDisposable
         _owned = owned;
         foreach (BackendOptions backend in options.Backends)
         {
-            _backends[backend.Name] = ScaledBackend.Create(backend, policies, time);
+            _backends[backend.Name] = ScaledBackend.Create(backend, policies, windows, time);
         }
 
         IReadOnlyList<IHaproxyControl> instances = control is IHaproxyFanOut fanOut ? fanOut.Instances : [control];

@@ -27,15 +27,15 @@ internal sealed class ScaledBackend
 
     public object Gate { get; } = new();
 
-    /// <summary>Creates the backend's policy and window; options are validated, so the policy's settings are valid.</summary>
-    public static ScaledBackend Create(BackendOptions options, ScalingPolicyRegistry policies, TimeProvider time, Random? random = null)
+    /// <summary>Creates the backend's policy and window from validated options.</summary>
+    public static ScaledBackend Create(BackendOptions options, ScalingPolicyRegistry policies, ResponseTimeWindowRegistry windows, TimeProvider time, Random? random = null)
     {
         var errors = new List<string>();
         var settings = new PolicySettings(options.PolicyKind, options.PolicySettings.ToDictionary(), $"backends.{options.Name}.policy");
         IScalingPolicy policy = policies.TryCreate(settings, errors)
             ?? throw new ArgumentException($"invalid policy for backend '{options.Name}': {string.Join("; ", errors)}", nameof(options));
         var servers = new ServerTable(options, time);
-        var decider = new BackendDecider(options, policy, ResponseTimeWindows.Create(options.Window, time), servers, time, random);
+        var decider = new BackendDecider(options, policy, windows.Create(options.Window, time), servers, time, random);
         return new ScaledBackend(options, servers, decider);
     }
 

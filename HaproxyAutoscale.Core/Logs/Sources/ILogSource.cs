@@ -22,7 +22,7 @@ public interface ILogSource : IAsyncDisposable
     Task RunAsync(LogLineHandler onLine, CancellationToken cancellationToken);
 }
 
-/// <summary>Thread-safe counters of a log source.</summary>
+/// <summary>Counters of a log source, read by the autoscaler's metrics; a custom source reports through the <c>Add…</c> methods.</summary>
 public sealed class LogSourceCounters
 {
     private long _lines;
@@ -38,11 +38,15 @@ public sealed class LogSourceCounters
     /// <summary>Lines skipped because they were longer than the source's maximum line length.</summary>
     public long Oversized => Interlocked.Read(ref _oversized);
 
-    // Only the one thread that delivers lines writes this counter: a plain increment, published with a volatile
-    // write, avoids a locked instruction per line.
-    internal void AddLine() => Volatile.Write(ref _lines, _lines + 1);
+    /// <summary>
+    /// Counts a line delivered to the handler. Call it from the one thread that delivers lines (a plain increment,
+    /// published with a volatile write, avoids a locked instruction per line).
+    /// </summary>
+    public void AddLine() => Volatile.Write(ref _lines, _lines + 1);
 
-    internal void AddDropped() => Interlocked.Increment(ref _dropped);
+    /// <summary>Counts a line received but dropped because the consumer could not keep up. Thread-safe.</summary>
+    public void AddDropped() => Interlocked.Increment(ref _dropped);
 
-    internal void AddOversized() => Interlocked.Increment(ref _oversized);
+    /// <summary>Counts a line skipped because it was longer than the source's maximum. Thread-safe.</summary>
+    public void AddOversized() => Interlocked.Increment(ref _oversized);
 }
