@@ -3,7 +3,7 @@ using System.Globalization;
 namespace HaproxyAutoscale.Configuration;
 
 /// <summary>Durations as configuration writes them: <c>"00:05:00"</c>, or a number with a unit: <c>"250ms"</c>, <c>"30s"</c>, <c>"5m"</c>, <c>"1h"</c>.</summary>
-public static class Durations
+internal static class Durations
 {
     /// <summary>Parses a duration; false for anything else, negative values included.</summary>
     public static bool TryParse(string? text, out TimeSpan duration)

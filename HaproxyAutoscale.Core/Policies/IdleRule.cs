@@ -3,15 +3,16 @@ using HaproxyAutoscale.Configuration;
 namespace HaproxyAutoscale.Policies;
 
 /// <summary>
-/// The idle rule of the built-in policies, the original script's: no request for the period removes one server and
-/// re-arms, so each further idle period takes the next one, down to the lower bound. A zero period turns it off.
+/// The idle rule of the built-in policies, for custom policies to compose: no request for the period removes one
+/// server and re-arms, so each further idle period takes the next one, down to the lower bound. A zero period turns
+/// it off. Keep one instance per policy instance (it remembers its last scale-down).
 /// </summary>
 /// <remarks>An idle backend gives no samples, and no samples never means "fast": this is the only way down without traffic.</remarks>
-internal sealed class IdleRule(TimeSpan period)
+public sealed class IdleRule(TimeSpan period)
 {
     private DateTimeOffset? _lastScaleDown;
 
-    /// <summary>The decision when the backend has been idle long enough (a down step, or a hold at the lower bound); otherwise <see langword="null"/>.</summary>
+    /// <summary>The decision when the backend has been idle for the period (a down step, or a hold at the lower bound); otherwise <see langword="null"/>.</summary>
     public ScalingDecision? Decide(in ScalingContext context)
     {
         // Idle: measured from the last request, or from the last idle scale-down (re-armed), or from the start.

@@ -12,7 +12,7 @@ namespace HaproxyAutoscale.Scaling;
 /// <param name="Servers">The servers to enable (up) or drain (down); empty for hold.</param>
 /// <param name="Window">The window's value at the decision.</param>
 /// <param name="HasFreshData">Whether the window had new samples since the previous evaluation.</param>
-public sealed record ScalingPlan(string Backend, DateTimeOffset Time, ScalingDecision Decision, IReadOnlyList<string> Servers, WindowValue Window, bool HasFreshData);
+internal sealed record ScalingPlan(string Backend, DateTimeOffset Time, ScalingDecision Decision, IReadOnlyList<string> Servers, WindowValue Window, bool HasFreshData);
 
 /// <summary>
 /// Decides for one backend: records feed its window, an evaluation asks its policy, applies the rules common to every

@@ -105,7 +105,7 @@ public sealed class WindowOptions
 }
 
 /// <summary>Creates the built-in windows and picks samples out of records.</summary>
-public static class ResponseTimeWindows
+internal static class ResponseTimeWindows
 {
     /// <summary>Creates the window <paramref name="options"/> describe.</summary>
     /// <exception cref="ArgumentException">Unknown kind or unsupported combination (validated configuration never has one).</exception>

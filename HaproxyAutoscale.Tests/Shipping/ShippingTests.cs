@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Text.RegularExpressions;
+using HaproxyAutoscale.Control;
 using HaproxyAutoscale.Tests.Infrastructure;
 
 namespace HaproxyAutoscale.Tests.Shipping;
@@ -38,10 +40,18 @@ public sealed class ShippingTests
             .Should().Contain("\"backend\":\"app\",\"server\":\"s1\",\"requests\":2").And.Contain("\"tr\":{\"count\":2,\"mean\":50");
     }
 
+    // The README's extension examples (blocks marked "compiled: FILE") built into a fresh project against the packed
+    // Core package, and run: a custom log source feeds a queued request, a custom window reports it, a custom policy
+    // (composing the idle rule) scales up, and a real HAProxy enables the parked server.
     [Fact]
-    public async Task CorePackage_FreshProject_BuildsAndRunsACustomPolicy()
+    public async Task CorePackage_ReadmeExtensions_RunAgainstARealHaproxy()
     {
         using var dir = new TempDirectory();
+        await using Haproxy haproxy = await Haproxy.StartWithAdminSocketAsync("""
+            backend app
+                server s1 127.0.0.1:1
+                server s2 127.0.0.1:2 disabled
+            """, dir);
         await File.WriteAllTextAsync(dir.File("Consumer.csproj"), """
             <Project Sdk="Microsoft.NET.Sdk">
               <PropertyGroup>
@@ -53,40 +63,69 @@ public sealed class ShippingTests
               </PropertyGroup>
               <ItemGroup>
                 <PackageReference Include="HaproxyAutoscale.Core" Version="0.1.0" />
+                <Using Include="System.Threading.Channels" />
+                <Using Include="HaproxyAutoscale.Logs" />
+                <Using Include="HaproxyAutoscale.Policies" />
+                <Using Include="HaproxyAutoscale.Windows" />
               </ItemGroup>
             </Project>
             """);
-        await File.WriteAllTextAsync(dir.File("Program.cs"), """"
+        string readme = await File.ReadAllTextAsync(Path.Combine(RepositoryRoot(), "README.md"));
+        MatchCollection examples = Regex.Matches(readme, @"<!-- compiled: (?<file>\S+) -->\n```csharp\n(?<code>.*?)```", RegexOptions.Singleline);
+        examples.Select(m => m.Groups["file"].Value).Should().Equal("QueueOnlyPolicy.cs", "SlowestWindow.cs", "ChannelLogSource.cs");
+        foreach (Match example in examples)
+        {
+            example.Groups["code"].Value.Split('\n').Length.Should().BeLessThan(20, $"{example.Groups["file"]} is a short example");
+            await File.WriteAllTextAsync(dir.File(example.Groups["file"].Value), example.Groups["code"].Value);
+        }
+
+        await File.WriteAllTextAsync(dir.File("Program.cs"), """
             using HaproxyAutoscale.Configuration;
-            using HaproxyAutoscale.Policies;
+            using HaproxyAutoscale.Hosting;
+            using HaproxyAutoscale.Scaling;
 
-            var policies = new ScalingPolicyRegistry().Add("queue-only", settings => new QueueOnlyPolicy(settings.GetInt32("step", 1, minimum: 1)));
-            ConfigurationResult config = AutoscaleConfiguration.Parse("""
-                { "backends": { "app": { "policy": { "kind": "queue-only", "step": 2 }, "servers": { "s1": {}, "s2": {}, "s3": {} } } } }
-                """, policies);
-            var errors = new List<string>();
-            IScalingPolicy policy = policies.TryCreate(new PolicySettings("queue-only", config.Options!.Backends[0].PolicySettings.ToDictionary()), errors)!;
-            var context = new ScalingContext("app", DateTimeOffset.UtcNow, default, 1, 1, 3, Saturated: true, null, DateTimeOffset.UtcNow, 0);
-            Console.WriteLine($"{config.IsValid} {policy.Decide(context)}");
+            var options = new AutoscaleOptions { EvaluationInterval = TimeSpan.FromMilliseconds(50) };
+            options.Endpoints.Add(args[0]);
+            var backend = new BackendOptions { Name = "app", PolicyKind = "queue-only", SettleTime = TimeSpan.Zero };
+            backend.Window.Kind = "slowest-100";
+            backend.Servers.Add(new ServerOptions { Name = "s1", AlwaysUp = true });
+            backend.Servers.Add(new ServerOptions { Name = "s2" });
+            options.Backends.Add(backend);
 
-            sealed class QueueOnlyPolicy(int step) : IScalingPolicy
+            var channel = Channel.CreateUnbounded<byte[]>();
+            var builder = new AutoscalerBuilder(options).UseLogSource(new ChannelLogSource(channel.Reader));
+            builder.Policies.Add("queue-only", settings => new QueueOnlyPolicy(settings.GetInt32("step", 1, minimum: 1)));
+            builder.Windows.Add("slowest-100", (_, _) => new SlowestWindow(100));
+            await using Autoscaler autoscaler = builder.Build();
+            Task running = autoscaler.RunAsync(CancellationToken.None);
+
+            // One request that waited 5 ms in HAProxy's queue (Tw) and took 40 ms on s1 (Tr).
+            channel.Writer.TryWrite("Nov 26 15:01:04 lb1 haproxy[1]: 127.0.0.1:5 [26/Nov/2026:15:01:04.676] fe app/s1 0/5/0/40/45 200 1 - - ---- 1/1/0/0/0 0/0 \"GET / HTTP/1.1\""u8.ToArray());
+            for (int i = 0; i < 400 && !autoscaler.Snapshot()[0].Servers.Contains(("s2", ServerRole.Active)); i++)
             {
-                public ScalingDecision Decide(ScalingContext context) => context.Saturated
-                    ? ScalingDecision.Up(step, "requests are queueing")
-                    : ScalingDecision.Hold("no queueing");
+                await Task.Delay(25);
             }
-            """");
-        // A local source added to the machine's own; an empty package cache so no earlier 0.1.0 is picked up.
-        await File.WriteAllTextAsync(dir.File("nuget.config"), $"""
-            <configuration>
-              <config><add key="globalPackagesFolder" value="{dir.File("packages")}" /></config>
-              <packageSources><add key="local" value="{Path.Combine(Artifacts, "packages")}" /></packageSources>
-            </configuration>
-            """);
 
-        string output = await RunAsync("dotnet", dir.Path, "run", "--configuration", "Release");
-        output.Trim().Should().EndWith("True ScalingDecision { Action = Up, Servers = 2, Reason = requests are queueing }");
+            BackendSnapshot app = autoscaler.Snapshot()[0];
+            channel.Writer.Complete();
+            await running;
+            Console.WriteLine($"window {app.Window.Value} ms; {string.Join(", ", app.Servers)}; lines {autoscaler.LogCounters.Lines}");
+            """);
+        await File.WriteAllTextAsync(dir.File("nuget.config"), ConsumerNugetConfig(dir));
+
+        string output = await RunAsync("dotnet", dir.Path, "run", "--configuration", "Release", "--", dir.File("admin.sock"));
+        output.Trim().Should().EndWith("window 40 ms; (s1, Active), (s2, Active); lines 1");
+        await using IHaproxyControl control = HaproxyControl.Create(dir.File("admin.sock"));
+        (await control.ShowServersStateAsync("app")).Single(s => s.Server == "s2").AdminState.Should().Be(ServerAdminState.Ready);
     }
+
+    // A local source added to the machine's own; an empty package cache so no earlier 0.1.0 is picked up.
+    private static string ConsumerNugetConfig(TempDirectory dir) => $"""
+        <configuration>
+          <config><add key="globalPackagesFolder" value="{dir.File("packages")}" /></config>
+          <packageSources><add key="local" value="{Path.Combine(Artifacts, "packages")}" /></packageSources>
+        </configuration>
+        """;
 
     [Fact]
     public async Task PublishedNativeBinary_RunsTheDemo()
