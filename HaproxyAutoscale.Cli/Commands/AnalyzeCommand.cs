@@ -20,7 +20,7 @@ internal static class AnalyzeCommand
         };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table." };
         var backend = new Option<string?>("--backend") { Description = "Only report this backend." };
-        var command = new Command("analyze", "Per backend/server statistics of an HAProxy log file: requests, status classes, timers.")
+        var command = new Command("analyze", "Per backend/server statistics of HAProxy log files (plain, gzip, pipes) as one log: requests, status classes, timers.")
         {
             files, json, backend,
         };
