@@ -69,6 +69,18 @@ public static class Program
         {
             return console.Fail(e, parsed.GetValue(CliConsole.VerboseOption));
         }
+        catch (Exception e)
+        {
+            // Last resort: a bug or a case no command foresaw is still one line, the stack trace only with --verbose.
+            string firstLine = e.Message.Split('\n', 2)[0].TrimEnd();
+            console.Fail($"unexpected {e.GetType().Name}: {firstLine} (run with --verbose for details)");
+            if (parsed.GetValue(CliConsole.VerboseOption))
+            {
+                await error.WriteLineAsync(e.ToString()).ConfigureAwait(false);
+            }
+
+            return ExitCodes.Failure;
+        }
     }
 }
 

@@ -1,43 +1,59 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using HaproxyAutoscale.Logs;
 using HaproxyAutoscale.Logs.Analysis;
 
 namespace HaproxyAutoscale.Cli.Commands;
 
-/// <summary><c>analyze FILE|-</c>: per backend/server request statistics of a log, as a table or JSON.</summary>
+/// <summary><c>analyze FILE…|-</c>: per backend/server request statistics of logs, as a table or JSON.</summary>
 internal static class AnalyzeCommand
 {
     private static readonly (string Name, double Percent)[] Percentiles = [("p50", 50), ("p95", 95), ("p99", 99)];
 
     public static Command Create(CliConsole console)
     {
-        var file = new Argument<string>("FILE") { Description = "The log file to analyze, or - for standard input." };
+        var files = new Argument<string[]>("FILE")
+        {
+            Description = "The log files to analyze, as one log (plain or gzip files, pipes, FIFOs), or - for standard input.",
+            Arity = ArgumentArity.OneOrMore,
+        };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table." };
         var backend = new Option<string?>("--backend") { Description = "Only report this backend." };
-        var command = new Command("analyze", "Per backend/server statistics of an HAProxy log file: requests, status classes, timers.")
+        var command = new Command("analyze", "Per backend/server statistics of HAProxy log files (plain, gzip, pipes) as one log: requests, status classes, timers.")
         {
-            file, json, backend,
+            files, json, backend,
         };
         command.SetAction((parseResult, cancellationToken) => RunAsync(
-            console, parseResult.GetRequiredValue(file), parseResult.GetValue(json), parseResult.GetValue(backend), cancellationToken));
+            console, parseResult.GetRequiredValue(files), parseResult.GetValue(json), parseResult.GetValue(backend), cancellationToken));
         return command;
     }
 
-    private static async Task<int> RunAsync(CliConsole console, string path, bool json, string? backend, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(CliConsole console, string[] paths, bool json, string? backend, CancellationToken cancellationToken)
     {
+        // Every path is checked before anything is read: a typo fails at once, not after minutes of a big log.
+        List<LogInput> inputs;
+        try
+        {
+            inputs = LogInput.OpenAll(paths, Console.OpenStandardInput);
+        }
+        catch (LogInputException e)
+        {
+            return console.Fail(e.Message);
+        }
+
         LogAnalyzer analyzer;
-        if (path == "-")
+        try
         {
-            analyzer = await LogFileAnalysis.AnalyzeStreamAsync(Console.OpenStandardInput(), cancellationToken).ConfigureAwait(false);
+            analyzer = await LogFileAnalysis.AnalyzeAsync(inputs, Environment.ProcessorCount, cancellationToken).ConfigureAwait(false);
         }
-        else if (!File.Exists(path))
+        catch (LogInputException e)
         {
-            return console.Fail($"cannot read '{path}': no such file.");
+            return console.Fail(e.Message);
         }
-        else
+        finally
         {
-            analyzer = await LogFileAnalysis.AnalyzeFileAsync(path, Environment.ProcessorCount, cancellationToken).ConfigureAwait(false);
+            inputs.ForEach(input => input.Dispose());
         }
 
         List<ServerStatistics> servers = [.. analyzer.Servers

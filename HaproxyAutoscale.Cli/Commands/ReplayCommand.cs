@@ -7,24 +7,28 @@ using HaproxyAutoscale.Replay;
 
 namespace HaproxyAutoscale.Cli.Commands;
 
-/// <summary><c>replay FILE --config FILE</c>: what the configured policies would have done over a log.</summary>
+/// <summary><c>replay FILE… --config FILE</c>: what the configured policies would have done over a log.</summary>
 internal static class ReplayCommand
 {
     public static Command Create(CliConsole console)
     {
-        var file = new Argument<string>("FILE") { Description = "The log file to replay, or - for standard input." };
+        var files = new Argument<string[]>("FILE")
+        {
+            Description = "The log files to replay as one log (plain or gzip files, pipes, FIFOs; files in order of their first line's date), or - for standard input.",
+            Arity = ArgumentArity.OneOrMore,
+        };
         var config = new Option<string>("--config") { Description = "The autoscaler configuration (JSON).", Required = true };
         var json = new Option<bool>("--json") { Description = "One JSON object per decision per line, then a {\"summary\": …} line." };
         var command = new Command("replay", "Run the configured windows and policies over a log, the clock driven by the log's own timestamps; nothing is sent to HAProxy.")
         {
-            file, config, json,
+            files, config, json,
         };
         command.SetAction((parseResult, cancellationToken) => RunAsync(
-            console, parseResult.GetRequiredValue(file), parseResult.GetRequiredValue(config), parseResult.GetValue(json), cancellationToken));
+            console, parseResult.GetRequiredValue(files), parseResult.GetRequiredValue(config), parseResult.GetValue(json), cancellationToken));
         return command;
     }
 
-    private static async Task<int> RunAsync(CliConsole console, string path, string configPath, bool json, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(CliConsole console, string[] paths, string configPath, bool json, CancellationToken cancellationToken)
     {
         (AutoscaleOptions? options, int exitCode) = await ConfigFile.LoadAsync(console, configPath, cancellationToken).ConfigureAwait(false);
         if (options is null)
@@ -32,9 +36,15 @@ internal static class ReplayCommand
             return exitCode;
         }
 
-        if (path != "-" && !File.Exists(path))
+        // Every path is checked before the first decision is printed.
+        List<LogInput> inputs;
+        try
         {
-            return console.Fail($"cannot read '{path}': no such file.");
+            inputs = LogInput.OpenAll(paths, Console.OpenStandardInput);
+        }
+        catch (LogInputException e)
+        {
+            return console.Fail(e.Message);
         }
 
         TextWriter output = console.Out;
@@ -43,22 +53,42 @@ internal static class ReplayCommand
             output.WriteLine(json ? DecisionJson(decision) : DecisionText(decision));
         });
 
-        if (path == "-")
+        try
         {
-            ILogSource source = LogSources.FromStream(Console.OpenStandardInput(), path, ownsStream: true);
-            await using (source.ConfigureAwait(false))
+            foreach (LogInput input in InLogOrder(inputs))
             {
-                await source.RunAsync(runner.OnLine, cancellationToken).ConfigureAwait(false);
+                await input.ReadAsync(runner.OnLine, cancellationToken).ConfigureAwait(false);
             }
         }
-        else
+        catch (LogInputException e)
         {
-            FileRangeReader.Read(path, 0, long.MaxValue, runner.OnLine, new LogSourceCounters(), cancellationToken);
+            return console.Fail(e.Message);
+        }
+        finally
+        {
+            inputs.ForEach(input => input.Dispose());
         }
 
         runner.Finish();
         await output.WriteLineAsync(json ? SummaryJson(runner) : SummaryText(runner)).ConfigureAwait(false);
         return ExitCodes.Success;
+    }
+
+    // The clock only goes forward, so the files must be replayed oldest first, while a shell glob (haproxy.log*) lists
+    // them newest first. Files are ordered by their first accept date (one look at their first lines); streams can
+    // be read only once, so with any stream among the inputs the order given is kept.
+    private static IEnumerable<LogInput> InLogOrder(List<LogInput> inputs)
+    {
+        if (inputs.Count < 2 || inputs.Any(input => input.Kind == LogInputKind.Stream))
+        {
+            return inputs;
+        }
+
+        // A file with no request line in its start holds nothing to replay: it can go anywhere, first is as good.
+        return inputs.Select(input => (Input: input, First: input.PeekFirstAcceptDate() ?? DateTime.MinValue))
+            .OrderBy(x => x.First)
+            .Select(x => x.Input)
+            .ToList();
     }
 
     private static string Time(DateTime time) => time.ToString("yyyy-MM-dd'T'HH:mm:ss.fff", CultureInfo.InvariantCulture);

@@ -83,9 +83,10 @@ internal static class StatusCommand
         }
 
         bool withEndpoint = controls.Count > 1;
+        List<WeightWarning> warnings = [.. WeightWarnings(rows)];
         if (json)
         {
-            WriteJson(console.Out, rows, withEndpoint);
+            WriteJson(console.Out, rows, withEndpoint, warnings);
         }
         else
         {
@@ -100,12 +101,45 @@ internal static class StatusCommand
             TableWriter.Write(console.Out, table);
         }
 
+        // On stderr, after the table: stdout stays the table or the JSON array that scripts read.
+        foreach (WeightWarning warning in warnings)
+        {
+            console.Error.WriteLine($"warning: {(withEndpoint ? warning.Endpoint + ": " : "")}backend {warning.Backend}: {warning.Text}");
+        }
+
         return ExitCodes.Success;
 
         static string Text(int value) => value.ToString(CultureInfo.InvariantCulture);
     }
 
-    private static void WriteJson(TextWriter output, List<StatusRow> rows, bool withEndpoint)
+    // Uneven weights are the quiet way an autoscaled backend goes wrong: a server the autoscaler enabled gets its
+    // configured weight (10 by default) next to servers left at HAProxy's (1), or someone changed one by hand.
+    private static IEnumerable<WeightWarning> WeightWarnings(List<StatusRow> rows)
+    {
+        foreach (var backend in rows.Where(r => r.State is not null).GroupBy(r => (r.Endpoint, r.Stat.Backend)))
+        {
+            List<string> findings = [];
+            if (backend.Select(r => r.State!.InitialWeight).Distinct().Count() > 1)
+            {
+                findings.Add($"configured weights differ ({string.Join(", ", backend.Select(r => $"{r.Stat.Server} {r.State!.InitialWeight}"))})");
+            }
+
+            string[] changed = [.. backend
+                .Where(r => r.State!.AdminState == ServerAdminState.Ready && r.State.UserWeight != r.State.InitialWeight)
+                .Select(r => $"{r.Stat.Server} {r.State!.UserWeight} (configured {r.State.InitialWeight})")];
+            if (changed.Length > 0)
+            {
+                findings.Add($"ready server{(changed.Length > 1 ? "s" : "")} not at the configured weight: {string.Join(", ", changed)}");
+            }
+
+            if (findings.Count > 0)
+            {
+                yield return new WeightWarning(backend.Key.Endpoint, backend.Key.Backend, string.Join("; ", findings));
+            }
+        }
+    }
+
+    private static void WriteJson(TextWriter output, List<StatusRow> rows, bool withEndpoint, List<WeightWarning> warnings)
     {
         output.WriteLine(JsonOutput.Write(writer =>
         {
@@ -123,6 +157,16 @@ internal static class StatusCommand
                 writer.WriteString("adminState", r.AdminState);
                 writer.WriteString("operState", r.OperState);
                 writer.WriteNumber("weight", r.Stat.Weight);
+                if (r.State is { } state)
+                {
+                    writer.WriteNumber("initialWeight", state.InitialWeight);
+                }
+                else
+                {
+                    writer.WriteNull("initialWeight");
+                }
+
+                writer.WriteBoolean("weightMismatch", warnings.Exists(w => w.Endpoint == r.Endpoint && w.Backend == r.Stat.Backend));
                 writer.WriteNumber("sessions", r.Stat.CurrentSessions);
                 writer.WriteNumber("queue", r.Stat.CurrentQueue);
                 writer.WriteNumber("rtimeMs", r.Stat.ResponseTimeMs);
@@ -143,6 +187,8 @@ internal static class StatusCommand
             }
         }
     }
+
+    private sealed record WeightWarning(string Endpoint, string Backend, string Text);
 
     private sealed record StatusRow(string Endpoint, ServerStat Stat, ServerState? State)
     {

@@ -240,8 +240,18 @@ internal sealed class SocketHaproxyControl : IHaproxyControl
         OperationCanceledException when !cancellationToken.IsCancellationRequested => new HaproxyControlException(
             HaproxyErrorKind.Timeout, Endpoint, command,
             $"no answer within {(phase.IsConnecting ? _options.ConnectTimeout : _options.Timeout).TotalSeconds:0.###} s (while trying to {phase.Name})"),
-        SocketException or IOException => new HaproxyControlException(HaproxyErrorKind.ConnectionFailed, Endpoint, command, $"cannot {phase.Name}: {e.Message}", e),
+        SocketException or IOException => new HaproxyControlException(HaproxyErrorKind.ConnectionFailed, Endpoint, command, $"cannot {phase.Name}: {Describe(e, phase)}", e),
         _ => null,
+    };
+
+    // The OS words for a missing UNIX socket file ("Cannot assign requested address", from ENOENT) send operators
+    // looking for an IP address problem.
+    private string Describe(Exception e, Phase phase) => (e as SocketException)?.SocketErrorCode switch
+    {
+        SocketError.AddressNotAvailable when phase.IsConnecting && _endpoint.IsUnix => "no such socket file",
+        SocketError.ConnectionRefused when phase.IsConnecting => "connection refused",
+        SocketError.AccessDenied when phase.IsConnecting => "permission denied",
+        _ => e.Message,
     };
 
     private void DropSession()

@@ -2,10 +2,41 @@ using Microsoft.Win32.SafeHandles;
 
 namespace HaproxyAutoscale.Logs.Analysis;
 
-/// <summary>Runs a <see cref="LogAnalyzer"/> over a whole file or stream, a file split across all cores.</summary>
+/// <summary>Runs a <see cref="LogAnalyzer"/> over whole files or streams, a plain file split across all cores.</summary>
 internal static class LogFileAnalysis
 {
     private const int ChunksPerThread = 8;
+
+    /// <summary>
+    /// Analyzes several inputs as one log. Plain files go one after the other, each split across all cores; gzip files
+    /// and streams cannot be split, so they are read side by side, one each per core.
+    /// </summary>
+    public static async Task<LogAnalyzer> AnalyzeAsync(IReadOnlyList<LogInput> inputs, int parallelism, CancellationToken cancellationToken)
+    {
+        LogInput[] sequential = [.. inputs.Where(input => input.Kind != LogInputKind.PlainFile)];
+        var partial = new LogAnalyzer[sequential.Length];
+        var options = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallelism), CancellationToken = cancellationToken };
+        await Parallel.ForEachAsync(Enumerable.Range(0, sequential.Length), options, async (i, token) =>
+        {
+            var analyzer = new LogAnalyzer();
+            analyzer.AddUnreadLines(await sequential[i].ReadAsync(analyzer.Add, token).ConfigureAwait(false));
+            partial[i] = analyzer;
+        }).ConfigureAwait(false);
+
+        var total = new LogAnalyzer();
+        foreach (LogAnalyzer analyzer in partial)
+        {
+            total.Merge(analyzer);
+        }
+
+        foreach (LogInput input in inputs.Where(input => input.Kind == LogInputKind.PlainFile))
+        {
+            input.Dispose(); // checked and held open by LogInput.Open; the split reads open it per range
+            total.Merge(await AnalyzeFileAsync(input.Name, parallelism, cancellationToken).ConfigureAwait(false));
+        }
+
+        return total;
+    }
 
     public static async Task<LogAnalyzer> AnalyzeStreamAsync(Stream stream, CancellationToken cancellationToken)
     {
