@@ -88,9 +88,11 @@ public sealed class AutoscalerBuilder
     }
 
     /// <summary>Creates the autoscaler; sockets are bound now.</summary>
-    /// <exception cref="InvalidOperationException">No endpoint and no control, or the policies reject the options.</exception>
+    /// <exception cref="AutoscaleOptionsException">The options break a rule of <see cref="AutoscaleOptionsValidator"/> (every problem listed).</exception>
+    /// <exception cref="InvalidOperationException">No endpoint and no control.</exception>
     public Autoscaler Build()
     {
+        AutoscaleOptionsValidator.ThrowIfInvalid(_options, Policies);
         var owned = new List<IDisposable>();
         IHaproxyControl control = _control ?? CreateControl();
         IWarmup warmup = _warmup ?? Own(new HttpWarmup(_options.Warmup, _time), owned);

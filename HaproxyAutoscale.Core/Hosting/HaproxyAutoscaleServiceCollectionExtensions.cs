@@ -18,8 +18,8 @@ public static class HaproxyAutoscaleServiceCollectionExtensions
 {
     /// <summary>
     /// Adds the autoscaler as a hosted service, configured from <paramref name="configuration"/> (the same keys as the
-    /// JSON file, e.g. the <c>HaproxyAutoscale</c> section of appsettings.json). The configuration is validated when
-    /// the host starts, and every problem is reported at once.
+    /// JSON file, e.g. the <c>HaproxyAutoscale</c> section of appsettings.json). The configuration is read and validated
+    /// when the host starts: a problem fails the start with an <see cref="AutoscaleOptionsException"/> listing every one.
     /// </summary>
     public static IHaproxyAutoscaleBuilder AddHaproxyAutoscale(this IServiceCollection services, IConfiguration configuration)
     {
@@ -27,7 +27,11 @@ public static class HaproxyAutoscaleServiceCollectionExtensions
         return services.AddHaproxyAutoscale(policies => AutoscaleConfiguration.Parse(configuration, policies));
     }
 
-    /// <summary>Adds the autoscaler as a hosted service with options built in code.</summary>
+    /// <summary>
+    /// Adds the autoscaler as a hosted service with options built in code. They are validated when the host starts, by
+    /// the same rules as the JSON file (<see cref="AutoscaleOptionsValidator"/>): a wrong option fails the start with
+    /// an <see cref="AutoscaleOptionsException"/> listing every problem.
+    /// </summary>
     public static IHaproxyAutoscaleBuilder AddHaproxyAutoscale(this IServiceCollection services, AutoscaleOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -60,10 +64,10 @@ public static class HaproxyAutoscaleServiceCollectionExtensions
         ConfigurationResult result = provider.GetRequiredService<AutoscaleOptionsReader>().Read(policies);
         if (!result.IsValid)
         {
-            throw new InvalidOperationException(
-                $"The HaproxyAutoscale configuration has {result.Errors.Count} problem(s):{Environment.NewLine}  " + string.Join(Environment.NewLine + "  ", result.Errors));
+            throw new AutoscaleOptionsException(result.Errors);
         }
 
+        // Build() validates options built in code with the same rules.
         var builder = new AutoscalerBuilder(result.Options!)
             .UsePolicies(policies)
             .UseTimeProvider(provider.GetRequiredService<TimeProvider>())
