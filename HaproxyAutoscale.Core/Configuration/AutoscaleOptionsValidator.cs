@@ -11,7 +11,7 @@ namespace HaproxyAutoscale.Configuration;
 /// <c>IConfiguration</c>, or built in code. <see cref="AutoscaleConfiguration.Parse(string)"/>,
 /// <see cref="Hosting.AutoscalerBuilder.Build"/> and the host's start all apply them, and report every problem at once,
 /// each with its configuration path: <c>evaluationInterval: must be more than 0</c>,
-/// <c>backends.app.servers.s2.weight: must be from 1 to 256, not 999</c>.
+/// <c>backends.app.servers.s2.weight: expected an integer from 1 to 256</c>.
 /// </summary>
 public static class AutoscaleOptionsValidator
 {
@@ -217,7 +217,8 @@ public static class AutoscaleOptionsValidator
                 return true;
             }
 
-            Add(path, string.Create(CultureInfo.InvariantCulture, $"must be from {minimum} to {maximum}, not {value}"));
+            // The file's wording: a value out of range reads the same as one that is no integer at all.
+            Add(path, string.Create(CultureInfo.InvariantCulture, $"expected an integer from {minimum} to {maximum}"));
             return false;
         }
 

@@ -88,7 +88,7 @@ public sealed class HaproxyAutoscaleServiceCollectionTests
         (await start.Should().ThrowAsync<AutoscaleOptionsException>()).Which.Errors.Should().Equal(
             "evaluationInterval: must be more than 0",
             "backends.app.policy.lowerMs: must be below upperMs (100)",
-            "backends.app.servers.s1.weight: must be from 1 to 256, not 0");
+            "backends.app.servers.s1.weight: expected an integer from 1 to 256");
     }
 
     [Fact]
