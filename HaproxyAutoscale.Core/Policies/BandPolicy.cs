@@ -3,7 +3,11 @@ using static HaproxyAutoscale.Policies.ThresholdPolicy;
 
 namespace HaproxyAutoscale.Policies;
 
-/// <summary>Options of the <c>band</c> policy.</summary>
+/// <summary>
+/// Options of the <c>band</c> policy. A setting left out of the configuration keeps the default here. Rules, for
+/// configuration and for <see cref="ScalingPolicies.Band"/> alike: both bounds set and more than 0,
+/// <see cref="LowerMs"/> below <see cref="UpperMs"/>, breaches and steps at least 1, durations not negative.
+/// </summary>
 public sealed class BandPolicyOptions
 {
     /// <summary>Above this, an evaluation is a breach. Required.</summary>

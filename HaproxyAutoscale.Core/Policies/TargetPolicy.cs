@@ -4,7 +4,11 @@ using static HaproxyAutoscale.Policies.ThresholdPolicy;
 
 namespace HaproxyAutoscale.Policies;
 
-/// <summary>Options of the <c>target</c> policy.</summary>
+/// <summary>
+/// Options of the <c>target</c> policy. A setting left out of the configuration keeps the default here. Rules, for
+/// configuration and for <see cref="ScalingPolicies.Target"/> alike: <see cref="TargetMs"/> set and more than 0,
+/// <see cref="Tolerance"/> not negative, <see cref="MaxStep"/> at least 1, durations not negative.
+/// </summary>
 public sealed class TargetPolicyOptions
 {
     /// <summary>The response time to hold the backend at. Required.</summary>

@@ -2,7 +2,11 @@ using System.Globalization;
 
 namespace HaproxyAutoscale.Policies;
 
-/// <summary>Options of the <c>threshold</c> policy: the original script's algorithm and defaults.</summary>
+/// <summary>
+/// Options of the <c>threshold</c> policy: the original script's algorithm and defaults. A setting left out of the
+/// configuration keeps the default here. Rules, for configuration and for <see cref="ScalingPolicies.Threshold"/> alike:
+/// <see cref="ThresholdMs"/> more than 0, <see cref="Breaches"/> at least 1, <see cref="IdleScaleDown"/> not negative.
+/// </summary>
 public sealed class ThresholdPolicyOptions
 {
     /// <summary>The window value above which an evaluation is a breach.</summary>
