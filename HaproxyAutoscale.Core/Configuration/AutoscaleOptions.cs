@@ -2,7 +2,11 @@ using HaproxyAutoscale.Windows;
 
 namespace HaproxyAutoscale.Configuration;
 
-/// <summary>Everything the autoscaler is configured with (the JSON file of DESIGN §4, or code).</summary>
+/// <summary>
+/// Everything the autoscaler is configured with: read by <see cref="AutoscaleConfiguration"/> from the JSON file or
+/// <c>IConfiguration</c>, or built in code. Either way it must meet <see cref="AutoscaleOptionsValidator"/>'s rules,
+/// which <c>AutoscalerBuilder.Build</c> and the host's start check.
+/// </summary>
 public sealed class AutoscaleOptions
 {
     /// <summary>Stats socket endpoints (several = several HAProxy instances, all commanded).</summary>

@@ -28,7 +28,9 @@ internal static class Durations
             _ when text.EndsWith('h') || text.EndsWith('H') => (text[..^1], 3_600_000d),
             _ => ("", 0d),
         };
-        if (unitMs == 0 || !double.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double value) || value < 0)
+        // Beyond TimeSpan's range ("99999999999999h") is not a duration either, rather than an OverflowException.
+        if (unitMs == 0 || !double.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double value) || value < 0
+            || value * unitMs >= TimeSpan.MaxValue.TotalMilliseconds)
         {
             return false;
         }

@@ -27,8 +27,7 @@ public static class HaproxyControl
 /// <summary>Typed Runtime API commands. Names are checked before any command is built.</summary>
 public static class HaproxyControlExtensions
 {
-    private static readonly SearchValues<char> NameChars =
-        SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_:.-");
+    private static readonly SearchValues<char> NameChars = HaproxyNames.Chars;
 
     /// <summary><c>enable server b/s</c>: leaves maintenance (state <c>ready</c>).</summary>
     public static Task EnableServerAsync(this IHaproxyControl control, string backend, string server, CancellationToken cancellationToken = default) =>
@@ -89,7 +88,7 @@ public static class HaproxyControlExtensions
     private static string CheckName(IHaproxyControl control, string name, string what) =>
         IsValidName(name)
             ? name
-            : throw new HaproxyControlException(HaproxyErrorKind.InvalidArgument, control.Endpoint, $"(a command on {what} '{Printable(name)}')", $"invalid {what} name: only letters, digits, '_', ':', '.', '-' or #id are allowed (nothing was sent)");
+            : throw new HaproxyControlException(HaproxyErrorKind.InvalidArgument, control.Endpoint, $"(a command on {what} '{Printable(name)}')", $"invalid {what} name: only {HaproxyNames.Description} or #id are allowed (nothing was sent)");
 
     private static string Printable(string name) => name.Replace("\n", "\\n", StringComparison.Ordinal).Replace("\r", "\\r", StringComparison.Ordinal);
 }

@@ -99,9 +99,11 @@ public sealed class AutoscalerBuilder
     }
 
     /// <summary>Creates the autoscaler; sockets are bound now.</summary>
-    /// <exception cref="InvalidOperationException">No endpoint and no control, or the policies reject the options.</exception>
+    /// <exception cref="AutoscaleOptionsException">The options break a rule of <see cref="AutoscaleOptionsValidator"/> (every problem listed).</exception>
+    /// <exception cref="InvalidOperationException">No endpoint and no control.</exception>
     public Autoscaler Build()
     {
+        AutoscaleOptionsValidator.ThrowIfInvalid(_options, Policies, Windows);
         // What is created here from the options is the autoscaler's to dispose; what the caller supplied stays theirs.
         var owned = new List<IAsyncDisposable>();
         try

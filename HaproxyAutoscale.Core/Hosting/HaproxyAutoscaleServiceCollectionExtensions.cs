@@ -4,6 +4,7 @@ using HaproxyAutoscale.Control;
 using HaproxyAutoscale.Logs;
 using HaproxyAutoscale.Policies;
 using HaproxyAutoscale.Scaling;
+using HaproxyAutoscale.Windows;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -18,23 +19,27 @@ public static class HaproxyAutoscaleServiceCollectionExtensions
 {
     /// <summary>
     /// Adds the autoscaler as a hosted service, configured from <paramref name="configuration"/> (the same keys as the
-    /// JSON file, e.g. the <c>HaproxyAutoscale</c> section of appsettings.json). The configuration is validated when
-    /// the host starts, and every problem is reported at once.
+    /// JSON file, e.g. the <c>HaproxyAutoscale</c> section of appsettings.json). The configuration is read and validated
+    /// when the host starts: a problem fails the start with an <see cref="AutoscaleOptionsException"/> listing every one.
     /// </summary>
     public static IHaproxyAutoscaleBuilder AddHaproxyAutoscale(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        return services.AddHaproxyAutoscale(policies => AutoscaleConfiguration.Parse(configuration, policies));
+        return services.AddHaproxyAutoscale((policies, windows) => AutoscaleConfiguration.Parse(configuration, policies, windows));
     }
 
-    /// <summary>Adds the autoscaler as a hosted service with options built in code.</summary>
+    /// <summary>
+    /// Adds the autoscaler as a hosted service with options built in code. They are validated when the host starts, by
+    /// the same rules as the JSON file (<see cref="AutoscaleOptionsValidator"/>): a wrong option fails the start with
+    /// an <see cref="AutoscaleOptionsException"/> listing every problem.
+    /// </summary>
     public static IHaproxyAutoscaleBuilder AddHaproxyAutoscale(this IServiceCollection services, AutoscaleOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return services.AddHaproxyAutoscale(_ => new ConfigurationResult(options, []));
+        return services.AddHaproxyAutoscale((_, _) => new ConfigurationResult(options, []));
     }
 
-    private static IHaproxyAutoscaleBuilder AddHaproxyAutoscale(this IServiceCollection services, Func<ScalingPolicyRegistry, ConfigurationResult> read)
+    private static IHaproxyAutoscaleBuilder AddHaproxyAutoscale(this IServiceCollection services, Func<ScalingPolicyRegistry, ResponseTimeWindowRegistry, ConfigurationResult> read)
     {
         ArgumentNullException.ThrowIfNull(services);
         services.TryAddSingleton(TimeProvider.System);
@@ -49,6 +54,16 @@ public static class HaproxyAutoscaleServiceCollectionExtensions
 
             return registry;
         });
+        services.TryAddSingleton(provider =>
+        {
+            var registry = new ResponseTimeWindowRegistry();
+            foreach (WindowRegistration registration in provider.GetServices<WindowRegistration>())
+            {
+                registry.Add(registration.Kind, registration.Factory);
+            }
+
+            return registry;
+        });
         services.TryAddSingleton(CreateAutoscaler);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, HaproxyAutoscaleService>());
         return new HaproxyAutoscaleBuilder(services);
@@ -57,15 +72,17 @@ public static class HaproxyAutoscaleServiceCollectionExtensions
     private static Autoscaler CreateAutoscaler(IServiceProvider provider)
     {
         ScalingPolicyRegistry policies = provider.GetRequiredService<ScalingPolicyRegistry>();
-        ConfigurationResult result = provider.GetRequiredService<AutoscaleOptionsReader>().Read(policies);
+        ResponseTimeWindowRegistry windows = provider.GetRequiredService<ResponseTimeWindowRegistry>();
+        ConfigurationResult result = provider.GetRequiredService<AutoscaleOptionsReader>().Read(policies, windows);
         if (!result.IsValid)
         {
-            throw new InvalidOperationException(
-                $"The HaproxyAutoscale configuration has {result.Errors.Count} problem(s):{Environment.NewLine}  " + string.Join(Environment.NewLine + "  ", result.Errors));
+            throw new AutoscaleOptionsException(result.Errors);
         }
 
+        // Build() validates options built in code with the same rules.
         var builder = new AutoscalerBuilder(result.Options!)
             .UsePolicies(policies)
+            .UseWindows(windows)
             .UseTimeProvider(provider.GetRequiredService<TimeProvider>())
             .UseLoggerFactory(provider.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance);
 
@@ -102,6 +119,9 @@ public interface IHaproxyAutoscaleBuilder
     /// <summary>Makes a custom policy available under <paramref name="name"/> (case-insensitive; built-in names are taken).</summary>
     IHaproxyAutoscaleBuilder AddPolicy(string name, ScalingPolicyFactory factory);
 
+    /// <summary>Makes a custom window available under <paramref name="kind"/> (case-insensitive; built-in kinds are taken).</summary>
+    IHaproxyAutoscaleBuilder AddWindow(string kind, ResponseTimeWindowFactory factory);
+
     /// <summary>Reads logs from a source created by <paramref name="factory"/> instead of <c>logs.source</c>.</summary>
     IHaproxyAutoscaleBuilder UseLogSource(Func<IServiceProvider, ILogSource> factory);
 
@@ -114,9 +134,11 @@ public interface IHaproxyAutoscaleBuilder
 
 internal sealed record PolicyRegistration(string Name, ScalingPolicyFactory Factory);
 
-internal sealed class AutoscaleOptionsReader(Func<ScalingPolicyRegistry, ConfigurationResult> read)
+internal sealed record WindowRegistration(string Kind, ResponseTimeWindowFactory Factory);
+
+internal sealed class AutoscaleOptionsReader(Func<ScalingPolicyRegistry, ResponseTimeWindowRegistry, ConfigurationResult> read)
 {
-    public ConfigurationResult Read(ScalingPolicyRegistry policies) => read(policies);
+    public ConfigurationResult Read(ScalingPolicyRegistry policies, ResponseTimeWindowRegistry windows) => read(policies, windows);
 }
 
 internal sealed class HaproxyAutoscaleBuilder(IServiceCollection services) : IHaproxyAutoscaleBuilder
@@ -126,6 +148,12 @@ internal sealed class HaproxyAutoscaleBuilder(IServiceCollection services) : IHa
     public IHaproxyAutoscaleBuilder AddPolicy(string name, ScalingPolicyFactory factory)
     {
         Services.AddSingleton(new PolicyRegistration(name, factory));
+        return this;
+    }
+
+    public IHaproxyAutoscaleBuilder AddWindow(string kind, ResponseTimeWindowFactory factory)
+    {
+        Services.AddSingleton(new WindowRegistration(kind, factory));
         return this;
     }
 

@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Text;
+using HaproxyAutoscale.Control;
 
 namespace HaproxyAutoscale.Logs;
 
@@ -14,8 +15,7 @@ namespace HaproxyAutoscale.Logs;
 /// <remarks>An instance keeps a table of the names it has seen; it is not thread-safe, use one per thread.</remarks>
 public sealed class HaproxyLogParser
 {
-    private static readonly SearchValues<byte> NameBytes =
-        SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_:.-"u8);
+    private static readonly SearchValues<byte> NameBytes = HaproxyNames.Bytes;
 
     private readonly NameTable<string> _names;
     // Backend/server tokens as whole ("app/srv1"): one lookup per line for both names and the pair's id.

@@ -3,7 +3,11 @@ using static HaproxyAutoscale.Policies.ThresholdPolicy;
 
 namespace HaproxyAutoscale.Policies;
 
-/// <summary>Options of the <c>band</c> policy.</summary>
+/// <summary>
+/// Options of the <c>band</c> policy. A setting left out of the configuration keeps the default here. Rules, for
+/// configuration and for <see cref="ScalingPolicies.Band"/> alike: both bounds set and more than 0,
+/// <see cref="LowerMs"/> below <see cref="UpperMs"/>, breaches and steps at least 1, durations not negative.
+/// </summary>
 public sealed class BandPolicyOptions
 {
     /// <summary>Above this, an evaluation is a breach. Required.</summary>
@@ -39,6 +43,25 @@ public sealed class BandPolicyOptions
     /// <summary>Without any request for this long, one server goes; the next idle period takes the next one. Zero turns it off.</summary>
     /// <value>The default is 5 minutes, as the <c>threshold</c> policy.</value>
     public TimeSpan IdleScaleDown { get; set; } = TimeSpan.FromMinutes(5);
+
+    // The rules, the same for settings read from configuration and for options built in code.
+    internal void Validate(Action<string, string> addError)
+    {
+        PolicyRules.RequiredMilliseconds(ScalingPolicyNames.Band, "upperMs", UpperMs, addError);
+        PolicyRules.RequiredMilliseconds(ScalingPolicyNames.Band, "lowerMs", LowerMs, addError);
+        if (LowerMs > 0 && UpperMs > 0 && LowerMs >= UpperMs)
+        {
+            addError("lowerMs", $"must be below upperMs ({UpperMs.ToString(System.Globalization.CultureInfo.InvariantCulture)})");
+        }
+
+        PolicyRules.AtLeastOne("breaches", Breaches, addError);
+        PolicyRules.NotNegative("scaleUpCooldown", ScaleUpCooldown, addError);
+        PolicyRules.NotNegative("scaleDownCooldown", ScaleDownCooldown, addError);
+        PolicyRules.NotNegative("stabilization", Stabilization, addError);
+        PolicyRules.AtLeastOne("maxStepUp", MaxStepUp, addError);
+        PolicyRules.AtLeastOne("maxStepDown", MaxStepDown, addError);
+        PolicyRules.NotNegative("idleScaleDown", IdleScaleDown, addError);
+    }
 }
 
 /// <summary>
@@ -47,7 +70,7 @@ public sealed class BandPolicyOptions
 /// lower bound, each direction with its cooldown. Between the bounds nothing happens, which keeps it from flapping.
 /// Without requests, the idle rule takes servers away one idle period at a time.
 /// </summary>
-internal sealed class BandPolicy : IScalingPolicy
+internal sealed class BandPolicy : IScalingPolicy, ILatencyObjective
 {
     private readonly BandPolicyOptions _options;
     private readonly IdleRule _idle;
@@ -58,25 +81,22 @@ internal sealed class BandPolicy : IScalingPolicy
 
     public BandPolicy(BandPolicyOptions options) => (_options, _idle) = (options, new IdleRule(options.IdleScaleDown));
 
+    public double ObjectiveMs => _options.UpperMs;
+
+    // Defaults come from the options class: a setting left out keeps it.
     public static IScalingPolicy Create(PolicySettings settings)
     {
-        var options = new BandPolicyOptions
-        {
-            UpperMs = settings.GetRequiredPositive("upperMs"),
-            LowerMs = settings.GetRequiredPositive("lowerMs"),
-            Breaches = settings.GetInt32("breaches", 3, minimum: 1),
-            ScaleUpCooldown = settings.GetDuration("scaleUpCooldown", TimeSpan.FromSeconds(30)),
-            ScaleDownCooldown = settings.GetDuration("scaleDownCooldown", TimeSpan.FromMinutes(2)),
-            Stabilization = settings.GetDuration("stabilization", TimeSpan.FromMinutes(5)),
-            MaxStepUp = settings.GetInt32("maxStepUp", 1, minimum: 1),
-            MaxStepDown = settings.GetInt32("maxStepDown", 1, minimum: 1),
-            IdleScaleDown = settings.GetDuration("idleScaleDown", TimeSpan.FromMinutes(5)),
-        };
-        if (options.LowerMs >= options.UpperMs)
-        {
-            settings.AddError("lowerMs", $"must be below upperMs ({options.UpperMs})");
-        }
-
+        var options = new BandPolicyOptions();
+        options.UpperMs = settings.GetNumber("upperMs", options.UpperMs);
+        options.LowerMs = settings.GetNumber("lowerMs", options.LowerMs);
+        options.Breaches = settings.GetInteger("breaches", options.Breaches);
+        options.ScaleUpCooldown = settings.GetDuration("scaleUpCooldown", options.ScaleUpCooldown);
+        options.ScaleDownCooldown = settings.GetDuration("scaleDownCooldown", options.ScaleDownCooldown);
+        options.Stabilization = settings.GetDuration("stabilization", options.Stabilization);
+        options.MaxStepUp = settings.GetInteger("maxStepUp", options.MaxStepUp);
+        options.MaxStepDown = settings.GetInteger("maxStepDown", options.MaxStepDown);
+        options.IdleScaleDown = settings.GetDuration("idleScaleDown", options.IdleScaleDown);
+        options.Validate(settings.AddError);
         return new BandPolicy(options);
     }
 

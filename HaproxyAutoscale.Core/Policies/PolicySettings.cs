@@ -53,7 +53,14 @@ public sealed class PolicySettings
 
     /// <summary>A number setting at least <paramref name="minimum"/>, or <paramref name="defaultValue"/> when absent.</summary>
     public double GetDouble(string key, double defaultValue, double minimum = 0) =>
-        Read(key, defaultValue, text => double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) && value >= minimum ? value : null, $"a number ≥ {minimum.ToString(CultureInfo.InvariantCulture)}");
+        Read(key, defaultValue, text => double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) && double.IsFinite(value) && value >= minimum ? value : null, $"a number ≥ {minimum.ToString(CultureInfo.InvariantCulture)}");
+
+    // Type-only getters for the built-in policies, whose ranges are their options' rules (see ThresholdPolicyOptions.Validate).
+    internal int GetInteger(string key, int defaultValue) =>
+        Read(key, defaultValue, text => int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) ? value : null, "an integer");
+
+    internal double GetNumber(string key, double defaultValue) =>
+        Read(key, defaultValue, text => double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) && double.IsFinite(value) ? value : null, "a number");
 
     /// <summary>A required number setting above 0.</summary>
     public double GetRequiredPositive(string key)

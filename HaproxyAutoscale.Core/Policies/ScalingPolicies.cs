@@ -13,8 +13,47 @@ public static class ScalingPolicyNames
     public const string Target = "target";
 }
 
-/// <summary>Creates a backend's policy from its settings; reads them through <see cref="PolicySettings"/>' getters.</summary>
+/// <summary>
+/// Creates a backend's policy from its settings; reads them through <see cref="PolicySettings"/>' getters, which
+/// collect problems instead of throwing. An <see cref="ArgumentException"/> thrown by the factory is reported as a
+/// problem of the backend's policy too.
+/// </summary>
 public delegate IScalingPolicy ScalingPolicyFactory(PolicySettings settings);
+
+/// <summary>
+/// Creates the built-in policies from options built in code, under the same rules as configuration (for example a
+/// <c>band</c> needs <c>lowerMs</c> below <c>upperMs</c>). Useful to register a built-in policy with fixed settings
+/// under a name of its own: <c>registry.Add("api", _ => ScalingPolicies.Band(new BandPolicyOptions { UpperMs = 500, LowerMs = 100 }))</c>.
+/// </summary>
+public static class ScalingPolicies
+{
+    /// <summary>A <c>threshold</c> policy; the options are read at every decision, so change them only before.</summary>
+    /// <exception cref="ArgumentException">The options break a rule; the message lists every problem.</exception>
+    public static IScalingPolicy Threshold(ThresholdPolicyOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        PolicyRules.ThrowIfInvalid(ScalingPolicyNames.Threshold, options.Validate);
+        return new ThresholdPolicy(options);
+    }
+
+    /// <summary>A <c>band</c> policy; the options are read at every decision, so change them only before.</summary>
+    /// <exception cref="ArgumentException">The options break a rule; the message lists every problem.</exception>
+    public static IScalingPolicy Band(BandPolicyOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        PolicyRules.ThrowIfInvalid(ScalingPolicyNames.Band, options.Validate);
+        return new BandPolicy(options);
+    }
+
+    /// <summary>A <c>target</c> policy; the options are read at every decision, so change them only before.</summary>
+    /// <exception cref="ArgumentException">The options break a rule; the message lists every problem.</exception>
+    public static IScalingPolicy Target(TargetPolicyOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        PolicyRules.ThrowIfInvalid(ScalingPolicyNames.Target, options.Validate);
+        return new TargetPolicy(options);
+    }
+}
 
 /// <summary>
 /// The policies available by name: the built-in ones plus any registered. Names are case-insensitive; registering a
@@ -66,7 +105,18 @@ public sealed class ScalingPolicyRegistry
             return null;
         }
 
-        IScalingPolicy policy = factory(settings);
+        IScalingPolicy policy;
+        try
+        {
+            policy = factory(settings);
+        }
+        catch (ArgumentException e)
+        {
+            // A factory that checks its settings by throwing (ScalingPolicies.Band…) is a configuration problem, not a crash.
+            errors.Add($"{settings.Path}: {e.Message}");
+            return null;
+        }
+
         settings.ReportUnknownKeys();
         foreach (string error in settings.Errors)
         {

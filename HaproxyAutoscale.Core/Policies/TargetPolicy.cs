@@ -4,7 +4,11 @@ using static HaproxyAutoscale.Policies.ThresholdPolicy;
 
 namespace HaproxyAutoscale.Policies;
 
-/// <summary>Options of the <c>target</c> policy.</summary>
+/// <summary>
+/// Options of the <c>target</c> policy. A setting left out of the configuration keeps the default here. Rules, for
+/// configuration and for <see cref="ScalingPolicies.Target"/> alike: <see cref="TargetMs"/> set and more than 0,
+/// <see cref="Tolerance"/> not negative, <see cref="MaxStep"/> at least 1, durations not negative.
+/// </summary>
 public sealed class TargetPolicyOptions
 {
     /// <summary>The response time to hold the backend at. Required.</summary>
@@ -25,6 +29,16 @@ public sealed class TargetPolicyOptions
     /// <summary>Without any request for this long, one server goes; the next idle period takes the next one. Zero turns it off.</summary>
     /// <value>The default is 5 minutes, as the <c>threshold</c> policy.</value>
     public TimeSpan IdleScaleDown { get; set; } = TimeSpan.FromMinutes(5);
+
+    // The rules, the same for settings read from configuration and for options built in code.
+    internal void Validate(Action<string, string> addError)
+    {
+        PolicyRules.RequiredMilliseconds(ScalingPolicyNames.Target, "targetMs", TargetMs, addError);
+        PolicyRules.NotNegative("tolerance", Tolerance, addError);
+        PolicyRules.NotNegative("scaleDownStabilization", ScaleDownStabilization, addError);
+        PolicyRules.AtLeastOne("maxStep", MaxStep, addError);
+        PolicyRules.NotNegative("idleScaleDown", IdleScaleDown, addError);
+    }
 }
 
 /// <summary>
@@ -32,7 +46,7 @@ public sealed class TargetPolicyOptions
 /// scale-up at once, scale-down to the highest recommendation of the stabilization period. Saturation asks for one
 /// more server than active. Without requests, the idle rule takes servers away one idle period at a time.
 /// </summary>
-internal sealed class TargetPolicy : IScalingPolicy
+internal sealed class TargetPolicy : IScalingPolicy, ILatencyObjective
 {
     private readonly TargetPolicyOptions _options;
     private readonly IdleRule _idle;
@@ -40,14 +54,20 @@ internal sealed class TargetPolicy : IScalingPolicy
 
     public TargetPolicy(TargetPolicyOptions options) => (_options, _idle) = (options, new IdleRule(options.IdleScaleDown));
 
-    public static IScalingPolicy Create(PolicySettings settings) => new TargetPolicy(new TargetPolicyOptions
+    public double ObjectiveMs => _options.TargetMs;
+
+    // Defaults come from the options class: a setting left out keeps it.
+    public static IScalingPolicy Create(PolicySettings settings)
     {
-        TargetMs = settings.GetRequiredPositive("targetMs"),
-        Tolerance = settings.GetDouble("tolerance", 0.1),
-        ScaleDownStabilization = settings.GetDuration("scaleDownStabilization", TimeSpan.FromSeconds(300)),
-        MaxStep = settings.GetInt32("maxStep", 2, minimum: 1),
-        IdleScaleDown = settings.GetDuration("idleScaleDown", TimeSpan.FromMinutes(5)),
-    });
+        var options = new TargetPolicyOptions();
+        options.TargetMs = settings.GetNumber("targetMs", options.TargetMs);
+        options.Tolerance = settings.GetNumber("tolerance", options.Tolerance);
+        options.ScaleDownStabilization = settings.GetDuration("scaleDownStabilization", options.ScaleDownStabilization);
+        options.MaxStep = settings.GetInteger("maxStep", options.MaxStep);
+        options.IdleScaleDown = settings.GetDuration("idleScaleDown", options.IdleScaleDown);
+        options.Validate(settings.AddError);
+        return new TargetPolicy(options);
+    }
 
     public ScalingDecision Decide(ScalingContext context)
     {

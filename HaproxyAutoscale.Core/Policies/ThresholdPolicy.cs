@@ -2,7 +2,11 @@ using System.Globalization;
 
 namespace HaproxyAutoscale.Policies;
 
-/// <summary>Options of the <c>threshold</c> policy: the original script's algorithm and defaults.</summary>
+/// <summary>
+/// Options of the <c>threshold</c> policy: the original script's algorithm and defaults. A setting left out of the
+/// configuration keeps the default here. Rules, for configuration and for <see cref="ScalingPolicies.Threshold"/> alike:
+/// <see cref="ThresholdMs"/> more than 0, <see cref="Breaches"/> at least 1, <see cref="IdleScaleDown"/> not negative.
+/// </summary>
 public sealed class ThresholdPolicyOptions
 {
     /// <summary>The window value above which an evaluation is a breach.</summary>
@@ -16,6 +20,14 @@ public sealed class ThresholdPolicyOptions
     /// <summary>Without any request for this long, one server goes; the next idle period takes the next one. Zero turns it off.</summary>
     /// <value>The default is 5 minutes.</value>
     public TimeSpan IdleScaleDown { get; set; } = TimeSpan.FromMinutes(5);
+
+    // The rules, the same for settings read from configuration and for options built in code.
+    internal void Validate(Action<string, string> addError)
+    {
+        PolicyRules.Milliseconds("thresholdMs", ThresholdMs, addError);
+        PolicyRules.AtLeastOne("breaches", Breaches, addError);
+        PolicyRules.NotNegative("idleScaleDown", IdleScaleDown, addError);
+    }
 }
 
 /// <summary>
@@ -24,7 +36,7 @@ public sealed class ThresholdPolicyOptions
 /// <see cref="ThresholdPolicyOptions.IdleScaleDown"/> removes one, and re-arms for the next. Saturation
 /// (<c>&lt;NOSRV&gt;</c>, queueing) is a breach; an evaluation without samples and without saturation changes nothing.
 /// </summary>
-internal sealed class ThresholdPolicy : IScalingPolicy
+internal sealed class ThresholdPolicy : IScalingPolicy, ILatencyObjective
 {
     private readonly ThresholdPolicyOptions _options;
     private readonly IdleRule _idle;
@@ -32,12 +44,18 @@ internal sealed class ThresholdPolicy : IScalingPolicy
 
     public ThresholdPolicy(ThresholdPolicyOptions options) => (_options, _idle) = (options, new IdleRule(options.IdleScaleDown));
 
-    public static IScalingPolicy Create(PolicySettings settings) => new ThresholdPolicy(new ThresholdPolicyOptions
+    public double ObjectiveMs => _options.ThresholdMs;
+
+    // Defaults come from the options class: a setting left out keeps it.
+    public static IScalingPolicy Create(PolicySettings settings)
     {
-        ThresholdMs = settings.GetDouble("thresholdMs", 800),
-        Breaches = settings.GetInt32("breaches", 3, minimum: 1),
-        IdleScaleDown = settings.GetDuration("idleScaleDown", TimeSpan.FromMinutes(5)),
-    });
+        var options = new ThresholdPolicyOptions();
+        options.ThresholdMs = settings.GetNumber("thresholdMs", options.ThresholdMs);
+        options.Breaches = settings.GetInteger("breaches", options.Breaches);
+        options.IdleScaleDown = settings.GetDuration("idleScaleDown", options.IdleScaleDown);
+        options.Validate(settings.AddError);
+        return new ThresholdPolicy(options);
+    }
 
     public ScalingDecision Decide(ScalingContext context)
     {

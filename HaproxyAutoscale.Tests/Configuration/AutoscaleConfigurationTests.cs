@@ -1,5 +1,6 @@
 using HaproxyAutoscale.Configuration;
 using HaproxyAutoscale.Windows;
+using Microsoft.Extensions.Configuration;
 
 namespace HaproxyAutoscale.Tests.Configuration;
 
@@ -84,19 +85,193 @@ public sealed class AutoscaleConfigurationTests
             """);
         result.IsValid.Should().BeFalse();
         result.Options.Should().BeNull();
-        result.Errors.Should().BeEquivalentTo(
-            "haproxy.endpoints[0]: 'udp@1.2.3.4:5': unknown scheme 'udp@' (use unix@, ipv4@, ipv6@ or a socket path)",
+
+        // What could not be read first (in document order), then the rules broken.
+        result.Errors.Should().Equal(
             "haproxy.timeot: unknown key",
+            "backends.app;x.scaleDown.mode: 'gently' is not one of drain, immediate",
+            "haproxy.endpoints[0]: 'udp@1.2.3.4:5': unknown scheme 'udp@' (use unix@, ipv4@, ipv6@ or a socket path)",
             "logs.source: 'tcp@127.0.0.1:5140': unknown log source scheme 'tcp@' (use udp@, unix@, a file path or -)",
             "backends.app;x: 'app;x' is not a valid HAProxy backend name (letters, digits, '_', ':', '.', '-')",
             "backends.app;x.window.size: expected an integer from 1 to 1000000",
             "backends.app;x.window.statistic: an ewma window reports only the mean",
-            "backends.app;x.scaleDown.mode: 'gently' is not one of drain, immediate",
+            "backends.app;x.policy.idleScaleDown: 'soon' is not a duration such as \"30s\", \"5m\" or \"00:05:00\"",
             "backends.app;x.servers.server2.warmupUrl: not an absolute http(s) URL",
             "backends.app;x.servers.server2.weight: expected an integer from 1 to 256",
             "backends.app;x.minActive: 3 is more than the 1 configured servers",
-            "backends.app;x.policy.idleScaleDown: 'soon' is not a duration such as \"30s\", \"5m\" or \"00:05:00\"",
             "backends.empty.servers: at least one server is required");
+    }
+
+    [Fact]
+    public void Parse_ShapeErrors_AreNotJudgedAgainByTheRules()
+    {
+        ConfigurationResult result = AutoscaleConfiguration.Parse("""
+            { "evaluationInterval": 5,
+              "backends": { "a": "not an object", "b": { "servers": [], "window": { "size": "big" } } } }
+            """);
+        result.Errors.Should().Equal(
+            "evaluationInterval: expected a duration such as \"30s\", \"5m\", \"250ms\" or \"00:05:00\"",
+            "backends.a: expected an object",
+            "backends.b.servers: expected an object",
+            "backends.b.window.size: expected an integer");
+    }
+
+    [Fact]
+    public void Parse_Configuration_ServersNamedLikeArrayIndexes_AreServers()
+    {
+        // Regression: the IConfiguration path guessed arrays from keys 0..n-1 and rejected servers named "0" and "1".
+        IConfiguration configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["haproxy:endpoints:0"] = "/run/haproxy/admin.sock",
+            ["haproxy:endpoints:1"] = "ipv4@127.0.0.1:9999",
+            ["backends:0:servers:0:alwaysUp"] = "true",
+            ["backends:0:servers:1:weight"] = "7",
+        }).Build();
+
+        ConfigurationResult result = AutoscaleConfiguration.Parse(configuration);
+
+        result.Errors.Should().BeEmpty();
+        result.Options!.Endpoints.Should().Equal("/run/haproxy/admin.sock", "ipv4@127.0.0.1:9999");
+        BackendOptions backend = result.Options.Backends.Single();
+        backend.Name.Should().Be("0");
+        backend.Servers.Select(s => (s.Name, s.AlwaysUp, s.Weight)).Should().Equal(("0", true, 10), ("1", false, 7));
+    }
+
+    [Fact]
+    public void Parse_Configuration_ShapeErrorsWithPaths_AsTheJsonFile()
+    {
+        IConfiguration configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["haproxy:endpoints:first"] = "/run/haproxy/admin.sock",
+            ["Backends:app:Servers:s1:Wieght"] = "7",
+            ["backends:app:servers:s1:alwaysUp"] = "maybe",
+            ["backends:app:window"] = "count",
+        }).Build();
+
+        AutoscaleConfiguration.Parse(configuration).Errors.Should().Equal(
+            "backends.app.servers.s1.alwaysUp: expected true or false",
+            "backends.app.servers.s1.Wieght: unknown key",
+            "backends.app.window: expected an object",
+            "haproxy.endpoints: expected an array");
+    }
+
+    [Fact]
+    public void Parse_Configuration_FromAppsettingsJson_ReadsTheDesignExample()
+    {
+        IConfiguration configuration = new ConfigurationBuilder()
+            .AddJsonStream(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(DesignExample)))
+            .Build();
+
+        ConfigurationResult fromConfiguration = AutoscaleConfiguration.Parse(configuration);
+
+        fromConfiguration.Errors.Should().BeEmpty();
+        fromConfiguration.Options.Should().BeEquivalentTo(AutoscaleConfiguration.Parse(DesignExample).Options);
+    }
+
+    /// <summary>The same invalid configuration as a JSON file, as <see cref="IConfiguration"/> and built in code.</summary>
+    private const string InvalidEverywhere = """
+        {
+          "haproxy": { "endpoints": ["udp@1.2.3.4:5"] },
+          "evaluationInterval": "0s",
+          "warmup": { "minStatus": 500, "maxStatus": 200 },
+          "backends": {
+            "app": {
+              "window": { "kind": "ewma", "statistic": "p95" },
+              "policy": { "kind": "band", "upperMs": 100, "lowerMs": 300 },
+              "minActive": 3,
+              "servers": { "0": { "weight": 0 }, "1": { "warmupUrl": "ftp://10.0.0.1/" } }
+            }
+          }
+        }
+        """;
+
+    private static readonly string[] InvalidEverywhereErrors =
+    [
+        "haproxy.endpoints[0]: 'udp@1.2.3.4:5': unknown scheme 'udp@' (use unix@, ipv4@, ipv6@ or a socket path)",
+        "evaluationInterval: must be more than 0",
+        "warmup.maxStatus: 200 is below minStatus (500)",
+        "backends.app.window.statistic: an ewma window reports only the mean",
+        "backends.app.policy.lowerMs: must be below upperMs (100)",
+        "backends.app.servers.0.weight: expected an integer from 1 to 256",
+        "backends.app.servers.1.warmupUrl: not an absolute http(s) URL",
+        "backends.app.minActive: 3 is more than the 2 configured servers",
+    ];
+
+    [Fact]
+    public void Validate_SameProblemsFromJsonConfigurationAndCode_SameErrors()
+    {
+        var options = new AutoscaleOptions { EvaluationInterval = TimeSpan.Zero };
+        options.Endpoints.Add("udp@1.2.3.4:5");
+        options.Warmup.MinStatus = 500;
+        options.Warmup.MaxStatus = 200;
+        var backend = new BackendOptions
+        {
+            Name = "app",
+            Window = new WindowOptions { Kind = WindowKinds.Ewma, Statistic = WindowStatistic.P95 },
+            PolicyKind = "band",
+            MinActive = 3,
+        };
+        backend.PolicySettings["upperMs"] = "100";
+        backend.PolicySettings["lowerMs"] = "300";
+        backend.Servers.Add(new ServerOptions { Name = "0", Weight = 0 });
+        backend.Servers.Add(new ServerOptions { Name = "1", WarmupUrl = new Uri("ftp://10.0.0.1/") });
+        options.Backends.Add(backend);
+        IConfiguration configuration = new ConfigurationBuilder()
+            .AddJsonStream(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(InvalidEverywhere)))
+            .Build();
+
+        AutoscaleConfiguration.Parse(InvalidEverywhere).Errors.Should().Equal(InvalidEverywhereErrors);
+        AutoscaleConfiguration.Parse(configuration).Errors.Should().Equal(InvalidEverywhereErrors);
+        AutoscaleOptionsValidator.Validate(options).Should().Equal(InvalidEverywhereErrors);
+    }
+
+    [Fact]
+    public void Validate_OptionsBuiltInCode_EveryRuleApplies()
+    {
+        AutoscaleOptionsValidator.Validate(new AutoscaleOptions()).Should().Equal("backends: at least one backend is required");
+
+        var options = new AutoscaleOptions
+        {
+            CommandTimeout = TimeSpan.Zero,
+            LogSource = "",
+            ReconcileInterval = TimeSpan.FromSeconds(-1),
+        };
+        options.Warmup.Attempts = 0;
+        options.Warmup.RetryDelay = TimeSpan.FromSeconds(-1);
+        var backend = new BackendOptions
+        {
+            Name = "app",
+            Window = new WindowOptions { Kind = "sliding", Duration = TimeSpan.Zero },
+            PolicyKind = "threshold",
+            ScaleDown = new ScaleDownOptions { Mode = (ScaleDownMode)7, DrainTimeout = TimeSpan.Zero },
+            MaxActive = 0,
+            SettleTime = TimeSpan.FromSeconds(-1),
+        };
+        backend.PolicySettings["thresholdMs"] = "0";
+        backend.Servers.Add(new ServerOptions { Name = "s1", AlwaysUp = true });
+        backend.Servers.Add(new ServerOptions { Name = "s1" });
+        backend.Servers.Add(new ServerOptions { Name = "s 2" });
+        options.Backends.Add(backend);
+        options.Backends.Add(new BackendOptions { Name = "app" });
+
+        AutoscaleOptionsValidator.Validate(options).Should().Equal(
+            "haproxy.timeout: must be more than 0",
+            "logs.source: empty log source address",
+            "reconcileInterval: must be more than 0",
+            "warmup.attempts: expected an integer from 1 to 100",
+            "warmup.retryDelay: must not be negative",
+            "backends.app.window.kind: unknown window kind 'sliding' (use count, ewma, time)",
+            "backends.app.window.duration: must be more than 0",
+            "backends.app.policy.thresholdMs: must be a number of milliseconds more than 0",
+            "backends.app.scaleDown.mode: '7' is not one of drain, immediate",
+            "backends.app.scaleDown.drainTimeout: must be more than 0",
+            "backends.app.maxActive: expected an integer from 1 to 10000",
+            "backends.app.settleTime: must not be negative",
+            "backends.app.servers.s1: the server 's1' is configured twice",
+            "backends.app.servers.s 2: 's 2' is not a valid HAProxy server name (letters, digits, '_', ':', '.', '-')",
+            "backends.app.maxActive: 0 is below the minimum of 1 (minActive and alwaysUp servers)",
+            "backends.app: the backend 'app' is configured twice",
+            "backends.app.servers: at least one server is required");
     }
 
     [Theory]
@@ -124,5 +299,6 @@ public sealed class AutoscaleConfigurationTests
     [InlineData("-5s")]
     [InlineData("5 minutes")]
     [InlineData("")]
+    [InlineData("99999999999999999h")] // beyond TimeSpan: not a duration, rather than an OverflowException
     public void Durations_RejectOthers(string text) => Durations.TryParse(text, out _).Should().BeFalse();
 }

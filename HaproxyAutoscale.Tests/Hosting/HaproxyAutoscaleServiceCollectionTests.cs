@@ -1,3 +1,4 @@
+using HaproxyAutoscale.Configuration;
 using HaproxyAutoscale.Control;
 using HaproxyAutoscale.Hosting;
 using HaproxyAutoscale.Policies;
@@ -64,8 +65,30 @@ public sealed class HaproxyAutoscaleServiceCollectionTests
         (await start.Should().ThrowAsync<InvalidOperationException>()).Which.Message.Should()
             .Contain("3 problem(s)")
             .And.Contain("haproxy.endpoints[0]: 'udp@1.2.3.4:5': unknown scheme")
-            .And.Contain("backends.app.servers.s1.weight: expected an integer from 1 to 256")
+            .And.Contain("backends.app.servers.s1.weight: expected an integer")
             .And.Contain("backends.app.policy.kind: unknown policy 'nope'");
+    }
+
+    [Fact]
+    public async Task AddHaproxyAutoscale_OptionsInCodeBreakingRules_HostStartFailsListingEveryProblem()
+    {
+        // Regression: options built in code were never validated; a zero interval made the loop spin.
+        AutoscaleOptions options = AutoscalerBuilderTests.ValidOptions();
+        options.EvaluationInterval = TimeSpan.Zero;
+        options.Backends[0].Servers[0].Weight = 0;
+        options.Backends[0].PolicyKind = "band";
+        options.Backends[0].PolicySettings["upperMs"] = "100";
+        options.Backends[0].PolicySettings["lowerMs"] = "300";
+        var services = new ServiceCollection();
+        services.AddHaproxyAutoscale(options);
+        await using ServiceProvider provider = services.BuildServiceProvider();
+
+        var start = () => provider.GetServices<IHostedService>().Single().StartAsync(CancellationToken.None);
+
+        (await start.Should().ThrowAsync<AutoscaleOptionsException>()).Which.Errors.Should().Equal(
+            "evaluationInterval: must be more than 0",
+            "backends.app.policy.lowerMs: must be below upperMs (100)",
+            "backends.app.servers.s1.weight: expected an integer from 1 to 256");
     }
 
     [Fact]
@@ -74,8 +97,8 @@ public sealed class HaproxyAutoscaleServiceCollectionTests
         var services = new ServiceCollection();
         var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
         services.AddSingleton<TimeProvider>(time);
-        services.AddHaproxyAutoscale(new HaproxyAutoscale.Configuration.AutoscaleOptions());
-        services.AddHaproxyAutoscale(new HaproxyAutoscale.Configuration.AutoscaleOptions());
+        services.AddHaproxyAutoscale(new AutoscaleOptions());
+        services.AddHaproxyAutoscale(new AutoscaleOptions());
         using ServiceProvider provider = services.BuildServiceProvider();
         provider.GetRequiredService<TimeProvider>().Should().BeSameAs(time);
         provider.GetServices<IHostedService>().Should().ContainSingle();

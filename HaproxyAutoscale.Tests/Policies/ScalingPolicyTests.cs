@@ -215,7 +215,82 @@ public sealed class ScalingPolicyTests
 
         errors.Clear();
         registry.TryCreate(new PolicySettings("threshold", new Dictionary<string, string> { ["thresholdMS"] = "x", ["breachs"] = "3" }, "p"), errors);
-        errors.Should().Equal("p.thresholdMS: 'x' is not a number ≥ 0", "p.breachs: unknown setting for the 'threshold' policy");
+        errors.Should().Equal("p.thresholdMS: 'x' is not a number", "p.breachs: unknown setting for the 'threshold' policy");
+    }
+
+    [Fact]
+    public void Defaults_OfEachBuiltInPolicy_ArePinned()
+    {
+        var threshold = new ThresholdPolicyOptions();
+        (threshold.ThresholdMs, threshold.Breaches, threshold.IdleScaleDown).Should().Be((800d, 3, TimeSpan.FromMinutes(5)));
+
+        var band = new BandPolicyOptions();
+        (band.UpperMs, band.LowerMs, band.Breaches, band.MaxStepUp, band.MaxStepDown).Should().Be((0d, 0d, 3, 1, 1));
+        (band.ScaleUpCooldown, band.ScaleDownCooldown, band.Stabilization, band.IdleScaleDown).Should()
+            .Be((TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(5)));
+
+        var target = new TargetPolicyOptions();
+        (target.TargetMs, target.Tolerance, target.ScaleDownStabilization, target.MaxStep, target.IdleScaleDown).Should()
+            .Be((0d, 0.1, TimeSpan.FromSeconds(300), 2, TimeSpan.FromMinutes(5)));
+    }
+
+    [Fact]
+    public void Defaults_ASettingLeftOut_KeepsTheOptionsDefault()
+    {
+        // The factory binds onto a fresh options instance: no second copy of the defaults to drift.
+        ((ILatencyObjective)Create(ScalingPolicyNames.Threshold)).ObjectiveMs.Should().Be(new ThresholdPolicyOptions().ThresholdMs);
+        IScalingPolicy policy = Create(ScalingPolicyNames.Threshold);
+        policy.Decide(At(1, 801)).Reason.Should().Be("801 ms > 800 ms, breach 1 of 3");
+        policy.Decide(At(2, 801)).Action.Should().Be(ScalingAction.Hold);
+        policy.Decide(At(3, 801)).Action.Should().Be(ScalingAction.Up);
+    }
+
+    [Theory]
+    [InlineData(ScalingPolicyNames.Threshold, "thresholdMs", 250)]
+    [InlineData(ScalingPolicyNames.Band, "upperMs", 250)]
+    [InlineData(ScalingPolicyNames.Target, "targetMs", 250)]
+    public void LatencyObjective_IsThePolicysReferenceLatency(string kind, string key, double ms)
+    {
+        List<(string, string)> settings = [(key, ms.ToString(System.Globalization.CultureInfo.InvariantCulture))];
+        if (kind == ScalingPolicyNames.Band)
+        {
+            settings.Add(("lowerMs", "100"));
+        }
+
+        Create(kind, [.. settings]).Should().BeAssignableTo<ILatencyObjective>().Which.ObjectiveMs.Should().Be(ms);
+    }
+
+    [Fact]
+    public void ScalingPolicies_FromOptionsInCode_SameRulesAsSettings()
+    {
+        var invalid = new BandPolicyOptions { UpperMs = 300, LowerMs = 500, Breaches = 0 };
+        FluentActions.Invoking(() => ScalingPolicies.Band(invalid)).Should().Throw<ArgumentException>()
+            .WithMessage("The 'band' policy options have 2 problem(s): lowerMs: must be below upperMs (300); breaches: must be at least 1, not 0");
+        FluentActions.Invoking(() => ScalingPolicies.Target(new TargetPolicyOptions())).Should().Throw<ArgumentException>()
+            .WithMessage("*targetMs: required by the 'target' policy: a number of milliseconds more than 0");
+        FluentActions.Invoking(() => ScalingPolicies.Threshold(new ThresholdPolicyOptions { IdleScaleDown = TimeSpan.FromSeconds(-1) })).Should().Throw<ArgumentException>()
+            .WithMessage("*idleScaleDown: must not be negative");
+
+        IScalingPolicy policy = ScalingPolicies.Threshold(new ThresholdPolicyOptions { ThresholdMs = 100, Breaches = 1 });
+        policy.Decide(At(1, 150)).Should().Be(ScalingDecision.Up(1, "150 ms > 100 ms on 1 consecutive evaluations"));
+
+        // Registered under a name of its own, a factory that throws is a configuration problem, not a crash.
+        var registry = new ScalingPolicyRegistry().Add("strict", _ => ScalingPolicies.Band(invalid));
+        var errors = new List<string>();
+        registry.TryCreate(new PolicySettings("strict", new Dictionary<string, string>(), "backends.app.policy"), errors).Should().BeNull();
+        errors.Should().ContainSingle().Which.Should().StartWith("backends.app.policy: The 'band' policy options have 2 problem(s)");
+    }
+
+    [Fact]
+    public void Settings_RulesOfTheOptions_ReportedWithTheirPaths()
+    {
+        var errors = new List<string>();
+        new ScalingPolicyRegistry().TryCreate(new PolicySettings("band", new Dictionary<string, string> { ["maxStepUp"] = "0", ["upperMs"] = "NaN" }, "backends.app.policy"), errors);
+        errors.Should().Equal(
+            "backends.app.policy.upperMs: 'NaN' is not a number",
+            "backends.app.policy.upperMs: required by the 'band' policy: a number of milliseconds more than 0",
+            "backends.app.policy.lowerMs: required by the 'band' policy: a number of milliseconds more than 0",
+            "backends.app.policy.maxStepUp: must be at least 1, not 0");
     }
 
     [Fact]

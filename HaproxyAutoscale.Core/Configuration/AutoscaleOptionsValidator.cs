@@ -1,0 +1,258 @@
+using System.Globalization;
+using HaproxyAutoscale.Control;
+using HaproxyAutoscale.Logs;
+using HaproxyAutoscale.Policies;
+using HaproxyAutoscale.Windows;
+
+namespace HaproxyAutoscale.Configuration;
+
+/// <summary>
+/// The rules every <see cref="AutoscaleOptions"/> must meet, however it was made: read from the JSON file, from
+/// <c>IConfiguration</c>, or built in code. <see cref="AutoscaleConfiguration.Parse(string)"/>,
+/// <see cref="Hosting.AutoscalerBuilder.Build"/> and the host's start all apply them, and report every problem at once,
+/// each with its configuration path: <c>evaluationInterval: must be more than 0</c>,
+/// <c>backends.app.servers.s2.weight: expected an integer from 1 to 256</c>.
+/// </summary>
+public static class AutoscaleOptionsValidator
+{
+    internal const string NotAnHttpUrl = "not an absolute http(s) URL";
+
+    /// <summary>Every problem of <paramref name="options"/>, with the built-in policies; empty when they are valid.</summary>
+    public static IReadOnlyList<string> Validate(AutoscaleOptions options) => Validate(options, new ScalingPolicyRegistry());
+
+    /// <summary>
+    /// Every problem of <paramref name="options"/> as <c>path: message</c>; empty when they are valid. Each backend's
+    /// policy is created through <paramref name="policies"/>, so an unknown policy name or a wrong setting is a problem too.
+    /// </summary>
+    public static IReadOnlyList<string> Validate(AutoscaleOptions options, ScalingPolicyRegistry policies) =>
+        Validate(options, policies, new ResponseTimeWindowRegistry());
+
+    /// <summary>As <see cref="Validate(AutoscaleOptions, ScalingPolicyRegistry)"/>, with window kinds checked against <paramref name="windows"/>.</summary>
+    public static IReadOnlyList<string> Validate(AutoscaleOptions options, ScalingPolicyRegistry policies, ResponseTimeWindowRegistry windows) =>
+        [.. Problems(options, policies, windows).Select(p => p.Text)];
+
+    /// <summary>Throws <see cref="AutoscaleOptionsException"/> listing every problem, if there is any.</summary>
+    internal static void ThrowIfInvalid(AutoscaleOptions options, ScalingPolicyRegistry policies, ResponseTimeWindowRegistry windows)
+    {
+        if (Validate(options, policies, windows) is { Count: > 0 } errors)
+        {
+            throw new AutoscaleOptionsException(errors);
+        }
+    }
+
+    internal static List<ConfigurationProblem> Problems(AutoscaleOptions options, ScalingPolicyRegistry policies, ResponseTimeWindowRegistry windows)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(policies);
+        ArgumentNullException.ThrowIfNull(windows);
+        var rules = new Rules();
+        for (int i = 0; i < options.Endpoints.Count; i++)
+        {
+            string path = $"haproxy.endpoints[{i.ToString(CultureInfo.InvariantCulture)}]";
+            if (!HaproxyEndpoint.TryParse(options.Endpoints[i] ?? "", out _, out string? error))
+            {
+                rules.Add(path, error ?? "not an endpoint");
+            }
+        }
+
+        rules.Positive("haproxy.timeout", options.CommandTimeout);
+        if (LogSources.Validate(options.LogSource ?? "") is { } sourceError)
+        {
+            rules.Add("logs.source", sourceError);
+        }
+
+        rules.Positive("evaluationInterval", options.EvaluationInterval);
+        rules.Positive("reconcileInterval", options.ReconcileInterval);
+
+        WarmupOptions warmup = options.Warmup;
+        rules.Positive("warmup.timeout", warmup.Timeout);
+        rules.Range("warmup.attempts", warmup.Attempts, 1, 100);
+        rules.NotNegative("warmup.retryDelay", warmup.RetryDelay);
+        rules.NotNegative("warmup.failureBackoff", warmup.FailureBackoff);
+        bool statusesInRange = rules.Range("warmup.minStatus", warmup.MinStatus, 100, 599) & rules.Range("warmup.maxStatus", warmup.MaxStatus, 100, 599);
+        if (statusesInRange && warmup.MaxStatus < warmup.MinStatus)
+        {
+            rules.Add("warmup.maxStatus", $"{warmup.MaxStatus} is below minStatus ({warmup.MinStatus})");
+        }
+
+        if (options.Backends.Count == 0)
+        {
+            rules.Add("backends", "at least one backend is required");
+        }
+
+        var backendNames = new HashSet<string>(StringComparer.Ordinal);
+        for (int i = 0; i < options.Backends.Count; i++)
+        {
+            if (options.Backends[i] is not { } backend)
+            {
+                rules.Add($"backends[{i.ToString(CultureInfo.InvariantCulture)}]", "no backend (null)");
+                continue;
+            }
+
+            string path = $"backends.{backend.Name}";
+            rules.Name(path, backend.Name, "backend", backendNames);
+            Backend(rules, backend, path, policies, windows);
+        }
+
+        return rules.Problems;
+    }
+
+    private static void Backend(Rules rules, BackendOptions backend, string path, ScalingPolicyRegistry policies, ResponseTimeWindowRegistry windows)
+    {
+        if (backend.Window is { } window)
+        {
+            Window(rules, window, path + ".window", windows);
+        }
+        else
+        {
+            rules.Add(path + ".window", "required");
+        }
+
+        // The policy's own factory checks its settings, so a custom policy's rules apply here too.
+        var settings = new PolicySettings(backend.PolicyKind ?? "", backend.PolicySettings.ToDictionary(), path + ".policy");
+        var policyErrors = new List<string>();
+        policies.TryCreate(settings, policyErrors);
+        foreach (string error in policyErrors)
+        {
+            rules.Problems.Add(new ConfigurationProblem(settings.Path, error));
+        }
+
+        if (backend.ScaleDown is { } scaleDown)
+        {
+            rules.Defined(path + ".scaleDown.mode", scaleDown.Mode);
+            rules.Positive(path + ".scaleDown.drainTimeout", scaleDown.DrainTimeout);
+        }
+        else
+        {
+            rules.Add(path + ".scaleDown", "required");
+        }
+
+        rules.Defined(path + ".selection", backend.Selection);
+        if (backend.MinActive is { } min)
+        {
+            rules.Range(path + ".minActive", min, 0, 10_000);
+        }
+
+        if (backend.MaxActive is { } max)
+        {
+            rules.Range(path + ".maxActive", max, 1, 10_000);
+        }
+
+        rules.NotNegative(path + ".settleTime", backend.SettleTime);
+
+        var serverNames = new HashSet<string>(StringComparer.Ordinal);
+        for (int i = 0; i < backend.Servers.Count; i++)
+        {
+            if (backend.Servers[i] is not { } server)
+            {
+                rules.Add($"{path}.servers[{i.ToString(CultureInfo.InvariantCulture)}]", "no server (null)");
+                continue;
+            }
+
+            string serverPath = $"{path}.servers.{server.Name}";
+            rules.Name(serverPath, server.Name, "server", serverNames);
+            if (server.WarmupUrl is { } url && !(url.IsAbsoluteUri && (url.Scheme == Uri.UriSchemeHttp || url.Scheme == Uri.UriSchemeHttps)))
+            {
+                rules.Add(serverPath + ".warmupUrl", NotAnHttpUrl);
+            }
+
+            if (server.Weight is { } weight)
+            {
+                rules.Range(serverPath + ".weight", weight, 1, 256);
+            }
+        }
+
+        if (backend.Servers.Count == 0)
+        {
+            rules.Add(path + ".servers", "at least one server is required");
+        }
+        else if (backend.MinActive > backend.Servers.Count)
+        {
+            rules.Add(path + ".minActive", $"{backend.MinActive} is more than the {backend.Servers.Count} configured servers");
+        }
+
+        if (backend.MaxActive is { } maxActive && maxActive < backend.EffectiveMinActive)
+        {
+            rules.Add(path + ".maxActive", $"{maxActive} is below the minimum of {backend.EffectiveMinActive} (minActive and alwaysUp servers)");
+        }
+    }
+
+    private static void Window(Rules rules, WindowOptions window, string path, ResponseTimeWindowRegistry windows)
+    {
+        string? kind = window.Kind?.ToLowerInvariant();
+        if (kind is null || !windows.Contains(kind))
+        {
+            rules.Add(path + ".kind", $"unknown window kind '{window.Kind}' (use {string.Join(", ", windows.Names.Order(StringComparer.Ordinal))})");
+        }
+
+        rules.Range(path + ".size", window.Size, 1, 1_000_000);
+        rules.Positive(path + ".duration", window.Duration);
+        rules.Positive(path + ".halfLife", window.HalfLife);
+        if (rules.Defined(path + ".statistic", window.Statistic) && kind == WindowKinds.Ewma && window.Statistic != WindowStatistic.Mean)
+        {
+            rules.Add(path + ".statistic", "an ewma window reports only the mean");
+        }
+
+        rules.Defined(path + ".timer", window.Timer);
+    }
+
+    private sealed class Rules
+    {
+        public List<ConfigurationProblem> Problems { get; } = [];
+
+        public void Add(string path, string message) => Problems.Add(ConfigurationProblem.At(path, message));
+
+        public void Positive(string path, TimeSpan value)
+        {
+            if (value <= TimeSpan.Zero)
+            {
+                Add(path, "must be more than 0");
+            }
+        }
+
+        public void NotNegative(string path, TimeSpan value)
+        {
+            if (value < TimeSpan.Zero)
+            {
+                Add(path, "must not be negative");
+            }
+        }
+
+        public bool Range(string path, int value, int minimum, int maximum)
+        {
+            if (value >= minimum && value <= maximum)
+            {
+                return true;
+            }
+
+            // The file's wording: a value out of range reads the same as one that is no integer at all.
+            Add(path, string.Create(CultureInfo.InvariantCulture, $"expected an integer from {minimum} to {maximum}"));
+            return false;
+        }
+
+        public bool Defined<T>(string path, T value)
+            where T : struct, Enum
+        {
+            if (Enum.IsDefined(value))
+            {
+                return true;
+            }
+
+            Add(path, $"'{value}' is not one of {string.Join(", ", Enum.GetNames<T>().Select(n => n.ToLowerInvariant()))}");
+            return false;
+        }
+
+        // HAProxy's name characters (a ';' or a newline would let a command through), once per backend or server.
+        public void Name(string path, string? name, string what, HashSet<string> seen)
+        {
+            if (name is null || !HaproxyControlExtensions.IsValidName(name))
+            {
+                Add(path, $"'{name}' is not a valid HAProxy {what} name ({HaproxyNames.Description})");
+            }
+            else if (!seen.Add(name))
+            {
+                Add(path, $"the {what} '{name}' is configured twice");
+            }
+        }
+    }
+}
