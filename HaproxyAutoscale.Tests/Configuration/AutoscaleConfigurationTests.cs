@@ -134,7 +134,7 @@ public sealed class AutoscaleConfigurationTests
         result.Options!.Endpoints.Should().Equal("/run/haproxy/admin.sock", "ipv4@127.0.0.1:9999");
         BackendOptions backend = result.Options.Backends.Single();
         backend.Name.Should().Be("0");
-        backend.Servers.Select(s => (s.Name, s.AlwaysUp, s.Weight)).Should().Equal(("0", true, 10), ("1", false, 7));
+        backend.Servers.Select(s => (s.Name, s.AlwaysUp, s.Weight)).Should().Equal(("0", true, (int?)null), ("1", false, 7));
     }
 
     [Fact]
