@@ -16,7 +16,12 @@ namespace HaproxyAutoscale.Cli.Demo;
 /// UDP. Prints a live line per second and a summary of what was scaled and when. Everything runs on 127.0.0.1 and
 /// every process it starts is stopped by its PID.
 /// </summary>
-internal sealed class DemoRunner(TextWriter output, TimeSpan duration)
+/// <remarks>
+/// <paramref name="speed"/> runs the demo's clock faster (the tests use it): the ramp, the live line, the apps' cold
+/// start and the autoscaler's intervals are divided by it, and times are shown on the demo's clock. The apps'
+/// response times are not: they are what the autoscaler measures against its threshold.
+/// </remarks>
+internal sealed class DemoRunner(TextWriter output, TimeSpan duration, double speed = 1)
 {
     private const int MaxClients = 16;
     private readonly ConcurrentQueue<(TimeSpan At, string What)> _timeline = new();
@@ -26,6 +31,12 @@ internal sealed class DemoRunner(TextWriter output, TimeSpan duration)
     private long _failed;
     private int _clients;
     private DemoAppServer[] _apps = [];
+
+    /// <summary>The time since the start on the demo's clock.</summary>
+    private TimeSpan Now => _clock.Elapsed * speed;
+
+    /// <summary>The real time for <paramref name="demoTime"/> on the demo's clock.</summary>
+    private TimeSpan Real(TimeSpan demoTime) => demoTime / speed;
 
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
@@ -38,7 +49,8 @@ internal sealed class DemoRunner(TextWriter output, TimeSpan duration)
 
         string dir = Path.Combine(Path.GetTempPath(), "haproxy-autoscale-demo-" + Environment.ProcessId);
         Directory.CreateDirectory(dir);
-        DemoAppServer[] apps = _apps = [new("s1") { ColdStart = TimeSpan.Zero }, new("s2"), new("s3"), new("s4")];
+        TimeSpan coldStart = Real(TimeSpan.FromSeconds(1));
+        DemoAppServer[] apps = _apps = [new("s1") { ColdStart = TimeSpan.Zero }, new("s2") { ColdStart = coldStart }, new("s3") { ColdStart = coldStart }, new("s4") { ColdStart = coldStart }];
         Process? haproxy = null;
         try
         {
@@ -57,6 +69,11 @@ internal sealed class DemoRunner(TextWriter output, TimeSpan duration)
 
             output.WriteLine($"HAProxy {haproxy.Id} on http://127.0.0.1:{frontendPort}/ with apps s1 (always up) and s2-s4 (parked, 1 s cold start); logs over UDP to 127.0.0.1:{logPort}");
             output.WriteLine($"Load ramps up to {MaxClients} clients and back to none over {Durations.Format(duration)}.");
+            if (speed != 1)
+            {
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"The demo's clock runs {speed:0.##} times faster: it takes {Durations.Format(Real(duration))}, times at the left are on the demo's clock."));
+            }
+
             output.WriteLine();
 
             using var loggers = LoggerFactory.Create(b => b.AddProvider(new TimelineLogger(this)).SetMinimumLevel(LogLevel.Information));
@@ -65,9 +82,9 @@ internal sealed class DemoRunner(TextWriter output, TimeSpan duration)
             _clock.Start();
             Task scaling = autoscaler.RunAsync(stop.Token);
             Task load = LoadAsync(frontendPort, stop.Token);
-            while (_clock.Elapsed < duration && !cancellationToken.IsCancellationRequested)
+            while (Now < duration && !cancellationToken.IsCancellationRequested)
             {
-                await Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None).ConfigureAwait(false);
+                await Task.Delay(Real(TimeSpan.FromSeconds(1)), CancellationToken.None).ConfigureAwait(false);
                 output.WriteLine(LiveLine(autoscaler));
             }
 
@@ -115,9 +132,9 @@ internal sealed class DemoRunner(TextWriter output, TimeSpan duration)
             {
                 while (!cancellationToken.IsCancellationRequested)
                 {
-                    if (client >= ClientsAt(_clock.Elapsed / duration))
+                    if (client >= ClientsAt(Now / duration))
                     {
-                        await Task.Delay(100, CancellationToken.None).ConfigureAwait(false);
+                        await Task.Delay(Real(TimeSpan.FromMilliseconds(100)), CancellationToken.None).ConfigureAwait(false);
                         continue;
                     }
 
@@ -141,11 +158,11 @@ internal sealed class DemoRunner(TextWriter output, TimeSpan duration)
 
     private string LiveLine(Autoscaler autoscaler)
     {
-        _clients = ClientsAt(_clock.Elapsed / duration);
+        _clients = ClientsAt(Now / duration);
         BackendSnapshot app = autoscaler.Snapshot()[0];
         string window = app.Window.HasValue ? $"{app.Window.Value,5:0} ms" : "    - ms";
         string servers = string.Join("  ", app.Servers.Select(s => $"{s.Server}:{Role(s.Role),-8}"));
-        return string.Create(CultureInfo.InvariantCulture, $"{_clock.Elapsed.TotalSeconds,5:0}s  clients {_clients,2}  window {window}  {servers}  ok {Interlocked.Read(ref _ok)}  failed {Interlocked.Read(ref _failed)}");
+        return string.Create(CultureInfo.InvariantCulture, $"{Now.TotalSeconds,5:0}s  clients {_clients,2}  window {window}  {servers}  ok {Interlocked.Read(ref _ok)}  failed {Interlocked.Read(ref _failed)}");
     }
 
     private void WriteSummary(DemoAppServer[] apps)
@@ -169,16 +186,16 @@ internal sealed class DemoRunner(TextWriter output, TimeSpan duration)
     {
         var options = new AutoscaleOptions
         {
-            EvaluationInterval = TimeSpan.FromMilliseconds(250),
-            ReconcileInterval = TimeSpan.FromSeconds(2),
+            EvaluationInterval = Real(TimeSpan.FromMilliseconds(250)),
+            ReconcileInterval = Real(TimeSpan.FromSeconds(2)),
         };
         options.Endpoints.Add(socket);
-        var backend = new BackendOptions { Name = "app", SettleTime = TimeSpan.FromSeconds(2) };
+        var backend = new BackendOptions { Name = "app", SettleTime = Real(TimeSpan.FromSeconds(2)) };
         backend.Window.Size = 20;
         backend.PolicySettings["thresholdMs"] = "150";
         backend.PolicySettings["breaches"] = "3";
-        backend.PolicySettings["idleScaleDown"] = Durations.Format(TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerSecond * 2, duration.Ticks / 15)));
-        backend.ScaleDown.DrainTimeout = TimeSpan.FromSeconds(3);
+        backend.PolicySettings["idleScaleDown"] = Durations.Format(Real(TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerSecond * 2, duration.Ticks / 15))));
+        backend.ScaleDown.DrainTimeout = Real(TimeSpan.FromSeconds(3));
         backend.Servers.Add(new ServerOptions { Name = "s1", AlwaysUp = true });
         foreach (DemoAppServer app in _apps.Skip(1))
         {
@@ -255,7 +272,7 @@ internal sealed class DemoRunner(TextWriter output, TimeSpan duration)
         {
             if (eventId.Id is 2 or 4 or 5 or 6 or 7 or 8)
             {
-                demo._timeline.Enqueue((demo._clock.Elapsed, formatter(state, exception)));
+                demo._timeline.Enqueue((demo.Now, formatter(state, exception)));
             }
         }
 

@@ -42,6 +42,10 @@ public sealed class SocketHaproxyControlTests : IAsyncLifetime
         transport.StartsWith("unix", StringComparison.Ordinal) ? "unix@" + UnixSocket : $"ipv4@127.0.0.1:{_tcpPort}",
         new HaproxyControlOptions { Timeout = TimeSpan.FromSeconds(3), Persistent = !transport.EndsWith("-oneshot", StringComparison.Ordinal) });
 
+    // HAProxy's own list of open sessions; a Runtime API (CLI) session is one of its GLOBAL frontend.
+    private static async Task<int> CliSessionsAsync(IHaproxyControl control) =>
+        (await control.ExecuteAsync("show sess")).Split('\n').Count(l => l.Contains(" fe=GLOBAL ", StringComparison.Ordinal));
+
     private static async Task<ServerState> StateOf(IHaproxyControl control, string server) =>
         (await control.ShowServersStateAsync("app")).Single(s => s.Server == server);
 
@@ -113,9 +117,14 @@ public sealed class SocketHaproxyControlTests : IAsyncLifetime
     {
         await using IHaproxyControl control = Control("unix");
         await control.ShowInfoAsync();
+        IHaproxyControl observer = Control("unix-oneshot");
+        (await CliSessionsAsync(observer)).Should().Be(2, "the persistent session is open (the other one is the observer's own)");
+
         (await control.ExecuteAsync("set timeout cli 1")).Should().BeEmpty(); // this session now idles out after 1 s
-        await Task.Delay(1500);
+        await Poll.UntilAsync(() => CliSessionsAsync(observer).GetAwaiter().GetResult() == 1, TimeSpan.FromSeconds(10), "HAProxy to close the idle session");
+
         (await control.ShowInfoAsync()).Pid.Should().Be(_haproxy.Pid);
+        (await CliSessionsAsync(observer)).Should().Be(2, "the client opened a new session");
     }
 
     [Fact]

@@ -134,8 +134,10 @@ public sealed class ShippingTests
         string binary = Path.Combine(Artifacts, "publish", "haproxy-autoscale");
         File.Exists(binary).Should().BeTrue("the Native AOT binary is published by .ci/test");
         using var dir = new TempDirectory();
-        string output = await RunAsync(binary, dir.Path, "demo", "--duration", "20s");
-        output.Should().Contain("What the autoscaler did:").And.MatchRegex(@"Requests: \d+ ok, 0 failed");
+        string output = await RunAsync(binary, dir.Path, "demo", "--duration", "20s", "--speed", "4");
+        output.Should().Contain("The demo's clock runs 4 times faster").And.Contain("What the autoscaler did:")
+            .And.MatchRegex(@"app/s2: up done in \d+ ms").And.MatchRegex(@"app: decided down s\d: no request for")
+            .And.MatchRegex(@"Requests: \d+ ok, 0 failed");
     }
 
     [Fact]
