@@ -54,7 +54,7 @@ internal sealed class DemoRunner(TextWriter output, TimeSpan duration, double sp
         Process? haproxy = null;
         try
         {
-            ILogSource logs = LogSources.FromDatagrams(new IPEndPoint(IPAddress.Loopback, 0));
+            await using ILogSource logs = LogSources.FromDatagrams(new IPEndPoint(IPAddress.Loopback, 0));
             int logPort = ((IPEndPoint)((DatagramLogSource)logs).LocalEndPoint).Port;
             int frontendPort = FreePort();
             string socket = Path.Combine(dir, "admin.sock");

@@ -37,13 +37,11 @@ internal sealed class HttpWarmup : IWarmup, IDisposable
     {
         long started = _time.GetTimestamp();
         string reason = "not attempted";
-        TimeSpan delay = _options.RetryDelay;
         for (int attempt = 1; attempt <= _options.Attempts; attempt++)
         {
             if (attempt > 1)
             {
-                await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
-                delay *= 2;
+                await Task.Delay(Backoff.Exponential(_options.RetryDelay, attempt - 1, TimeSpan.MaxValue), _time, cancellationToken).ConfigureAwait(false);
             }
 
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
