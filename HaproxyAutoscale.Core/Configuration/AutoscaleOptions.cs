@@ -126,7 +126,7 @@ public sealed class ServerOptions
 /// <summary>How servers leave.</summary>
 public sealed class ScaleDownOptions
 {
-    /// <summary>Drain first, or the original weight 0 + disable.</summary>
+    /// <summary>Drain first (let sessions finish), or weight 0 + disable at once.</summary>
     /// <value>The default is <see cref="ScaleDownMode.Drain"/>.</value>
     public ScaleDownMode Mode { get; set; } = ScaleDownMode.Drain;
 
@@ -141,7 +141,7 @@ public enum ScaleDownMode
     /// <summary><c>set server state drain</c>, wait for 0 sessions (or the timeout), then <c>maint</c>.</summary>
     Drain,
 
-    /// <summary>The original script: <c>set weight 0</c> then <c>disable server</c>.</summary>
+    /// <summary><c>set weight 0</c> then <c>disable server</c>: no wait for sessions in flight.</summary>
     Immediate,
 }
 
@@ -151,6 +151,6 @@ public enum ServerSelection
     /// <summary>The first parked server in configuration order goes up, the last enabled one goes down.</summary>
     Ordered,
 
-    /// <summary>A random one, as the original script.</summary>
+    /// <summary>A random one among the candidates.</summary>
     Random,
 }

@@ -65,7 +65,7 @@ public struct RequestRecord
     /// <summary>Tc: time to establish the connection to the server.</summary>
     public int ConnectTime { get; internal set; }
 
-    /// <summary>Tr: server response time (headers); HTTP only. What the original autoscaler averaged.</summary>
+    /// <summary>Tr: server response time (headers); HTTP only. The default timer of a backend's window.</summary>
     public int ResponseTime { get; internal set; }
 
     /// <summary>Ta (Tt for TCP and before 1.9): total active time of the request or connection.</summary>

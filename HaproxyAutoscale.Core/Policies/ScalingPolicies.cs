@@ -3,7 +3,7 @@ namespace HaproxyAutoscale.Policies;
 /// <summary>Names of the built-in policies, as configured in <c>"policy": {"kind": …}</c>.</summary>
 public static class ScalingPolicyNames
 {
-    /// <summary>The original algorithm: N breaches of a threshold up, idle period down.</summary>
+    /// <summary>N consecutive evaluations above a threshold add a server; an idle period removes one.</summary>
     public const string Threshold = "threshold";
 
     /// <summary>Upper and lower thresholds with hysteresis, cooldowns and stabilization.</summary>

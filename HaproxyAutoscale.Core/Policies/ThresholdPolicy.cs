@@ -3,7 +3,7 @@ using System.Globalization;
 namespace HaproxyAutoscale.Policies;
 
 /// <summary>
-/// Options of the <c>threshold</c> policy: the original script's algorithm and defaults. A setting left out of the
+/// Options of the <c>threshold</c> policy (N breaches up, an idle period down). A setting left out of the
 /// configuration keeps the default here. Rules, for configuration and for <see cref="ScalingPolicies.Threshold"/> alike:
 /// <see cref="ThresholdMs"/> more than 0, <see cref="Breaches"/> at least 1, <see cref="IdleScaleDown"/> not negative.
 /// </summary>
@@ -31,7 +31,7 @@ public sealed class ThresholdPolicyOptions
 }
 
 /// <summary>
-/// The original algorithm: the window above <see cref="ThresholdPolicyOptions.ThresholdMs"/> on
+/// The classic threshold algorithm: the window above <see cref="ThresholdPolicyOptions.ThresholdMs"/> on
 /// <see cref="ThresholdPolicyOptions.Breaches"/> consecutive evaluations adds one server; no request for
 /// <see cref="ThresholdPolicyOptions.IdleScaleDown"/> removes one, and re-arms for the next. Saturation
 /// (<c>&lt;NOSRV&gt;</c>, queueing) is a breach; an evaluation without samples and without saturation changes nothing.

@@ -31,7 +31,7 @@ public readonly record struct WindowValue(double Value, int SampleCount)
 /// <summary>Which statistic a window reports.</summary>
 public enum WindowStatistic
 {
-    /// <summary>Arithmetic mean (the original script's choice).</summary>
+    /// <summary>Arithmetic mean: every sample counts, so a few slow requests move it.</summary>
     Mean,
 
     /// <summary>Median.</summary>
@@ -53,7 +53,7 @@ public enum WindowStatistic
 /// <summary>Which of a request's timers feeds the window.</summary>
 public enum ResponseTimer
 {
-    /// <summary>Tr, the server's response time (the original script's choice).</summary>
+    /// <summary>Tr, the server's response time (headers received): what a slow application shows first.</summary>
     Tr,
 
     /// <summary>Ta, the total active time of the request.</summary>
@@ -84,7 +84,7 @@ public sealed class WindowOptions
     public string Kind { get; set; } = WindowKinds.Count;
 
     /// <summary>Samples kept by a <c>count</c> window.</summary>
-    /// <value>The default is 15, as the original script.</value>
+    /// <value>The default is 15.</value>
     public int Size { get; set; } = 15;
 
     /// <summary>How long a <c>time</c> window keeps samples.</summary>
