@@ -106,6 +106,44 @@ public sealed class Autoscaler : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Pauses <paramref name="backend"/> for <paramref name="duration"/> (null: until <see cref="Resume"/>): it keeps
+    /// deciding and logging, but no action starts; actions already running finish. Returns false for an unknown backend.
+    /// </summary>
+    public bool Pause(string backend, TimeSpan? duration = null)
+    {
+        if (!_backends.TryGetValue(backend, out ScaledBackend? scaled))
+        {
+            return false;
+        }
+
+        DateTimeOffset until = duration is { } d ? _time.GetUtcNow() + d : DateTimeOffset.MaxValue;
+        lock (scaled.Gate)
+        {
+            scaled.PausedUntil = until;
+        }
+
+        Log.Paused(_logger, backend, duration is { } forHow ? $"for {Durations.Format(forHow)}" : "until resumed");
+        return true;
+    }
+
+    /// <summary>Ends a pause of <paramref name="backend"/>. Returns false for an unknown backend.</summary>
+    public bool Resume(string backend)
+    {
+        if (!_backends.TryGetValue(backend, out ScaledBackend? scaled))
+        {
+            return false;
+        }
+
+        lock (scaled.Gate)
+        {
+            scaled.PausedUntil = null;
+        }
+
+        Log.Resumed(_logger, backend, "resumed by an operator");
+        return true;
+    }
+
     private async Task ReadLogsAsync(CancellationToken cancellationToken)
     {
         var parser = new HaproxyLogParser();
@@ -166,6 +204,20 @@ public sealed class Autoscaler : IAsyncDisposable
         {
             plan = backend.Decider.Decide();
             fault = backend.Decider.TakeFault();
+            if (backend.PausedUntil is { } until)
+            {
+                if (plan.Time < until)
+                {
+                    plan = plan.HeldByRule("paused", $"paused until {until:u}");
+                }
+                else
+                {
+                    backend.PausedUntil = null;
+                    Log.Resumed(_logger, backend.Name, "the pause ended");
+                }
+            }
+
+            backend.LastDecision = plan.ToDecision();
             Actuator.Claim(backend, plan);
         }
 

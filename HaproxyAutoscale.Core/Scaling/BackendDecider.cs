@@ -12,7 +12,17 @@ namespace HaproxyAutoscale.Scaling;
 /// <param name="Servers">The servers to enable (up) or drain (down); empty for hold.</param>
 /// <param name="Window">The window's value at the decision.</param>
 /// <param name="HasFreshData">Whether the window had new samples since the previous evaluation.</param>
-internal sealed record ScalingPlan(string Backend, DateTimeOffset Time, ScalingDecision Decision, IReadOnlyList<string> Servers, WindowValue Window, bool HasFreshData);
+/// <param name="HeldBy">The engine rule that turned the policy's decision into a hold, or <see langword="null"/>.</param>
+internal sealed record ScalingPlan(string Backend, DateTimeOffset Time, ScalingDecision Decision, IReadOnlyList<string> Servers, WindowValue Window, bool HasFreshData, string? HeldBy = null)
+{
+    /// <summary>This plan turned into a hold by an engine rule (pause, blindness…), with the rule named in the reason.</summary>
+    public ScalingPlan HeldByRule(string rule, string why) => Decision.Action == ScalingAction.Hold
+        ? this
+        : this with { Decision = ScalingDecision.Hold($"{Decision.Reason}, but {why}"), Servers = [], HeldBy = rule };
+
+    /// <summary>The plan as reported in <see cref="BackendSnapshot.LastDecision"/>.</summary>
+    public BackendDecision ToDecision() => new(Time, Decision.Action, Servers, Decision.Reason, HeldBy);
+}
 
 /// <summary>
 /// Decides for one backend: records feed its window, an evaluation asks its policy, applies the rules common to every
@@ -103,7 +113,7 @@ internal sealed class BackendDecider
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             Fault("window", e);
-            return Hold(now, WindowValue.Empty, $"the window failed ({e.GetType().Name}: {e.Message}): holding", fresh: false);
+            return Hold(now, WindowValue.Empty, $"the window failed ({e.GetType().Name}: {e.Message}): holding", fresh: false, "window error");
         }
 
         var context = new ScalingContext(_options.Name, now, window, _servers.Capacity, _options.EffectiveMinActive, _options.EffectiveMaxActive, _saturated, LastRequest, _started, _newSamples);
@@ -116,14 +126,16 @@ internal sealed class BackendDecider
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             Fault("policy", e);
-            return Hold(now, window, $"the policy failed ({e.GetType().Name}: {e.Message}): holding", context.HasFreshData);
+            return Hold(now, window, $"the policy failed ({e.GetType().Name}: {e.Message}): holding", context.HasFreshData, "policy error");
         }
 
+        string? heldBy = null;
         if (decision.Action == ScalingAction.Up && Settling(now) is { } settling)
         {
             // The capacity just added is not serving yet (or its effect is not in the window yet): the breach that
             // called for it must not call for another server.
             decision = ScalingDecision.Hold($"{decision.Reason}, but waiting for {settling}");
+            heldBy = "settle";
         }
 
         IReadOnlyList<string> servers = decision.Action switch
@@ -136,13 +148,14 @@ internal sealed class BackendDecider
         if (servers.Count == 0 && decision.Action != ScalingAction.Hold)
         {
             decision = ScalingDecision.Hold($"{decision.Reason}, but no server can move");
+            heldBy = "selection";
         }
 
-        return new ScalingPlan(_options.Name, now, decision, servers, window, context.HasFreshData);
+        return new ScalingPlan(_options.Name, now, decision, servers, window, context.HasFreshData, heldBy);
     }
 
-    private ScalingPlan Hold(DateTimeOffset now, WindowValue window, string reason, bool fresh) =>
-        new(_options.Name, now, ScalingDecision.Hold(reason), [], window, fresh);
+    private ScalingPlan Hold(DateTimeOffset now, WindowValue window, string reason, bool fresh, string heldBy) =>
+        new(_options.Name, now, ScalingDecision.Hold(reason), [], window, fresh, heldBy);
 
     private void Fault(string extension, Exception e) =>
         _fault = _fault is { } pending ? pending with { Count = pending.Count + 1 } : new DecisionFault(extension, e, 1);

@@ -51,6 +51,12 @@ public static class AutoscaleEventIds
 
     /// <summary>An extension (policy, window, warm-up, control) threw: contained, counted, the backend held or the server parked.</summary>
     public const int ExtensionFailed = 15;
+
+    /// <summary>An operator paused a backend: it decides and logs, but acts on nothing.</summary>
+    public const int Paused = 16;
+
+    /// <summary>A paused backend was resumed (by an operator, or its pause ended).</summary>
+    public const int Resumed = 17;
 }
 
 /// <summary>The engine's log events, one per decision and per action.</summary>
@@ -97,6 +103,12 @@ internal static partial class Log
 
     [LoggerMessage(AutoscaleEventIds.ExtensionFailed, LogLevel.Error, "{Backend}/{Server}: {Extension} threw {Error}; contained (counted in extension_failures)")]
     public static partial void ExtensionFailed(ILogger logger, string backend, string server, string extension, string error);
+
+    [LoggerMessage(AutoscaleEventIds.Paused, LogLevel.Warning, "{Backend}: paused {HowLong}: decisions are logged, no action is taken")]
+    public static partial void Paused(ILogger logger, string backend, string howLong);
+
+    [LoggerMessage(AutoscaleEventIds.Resumed, LogLevel.Warning, "{Backend}: resumed ({Why})")]
+    public static partial void Resumed(ILogger logger, string backend, string why);
 
     /// <summary>A window value for messages: "950 ms", or "no samples".</summary>
     public static string Value(WindowValue window) =>

@@ -27,6 +27,12 @@ internal sealed class ScaledBackend
 
     public object Gate { get; } = new();
 
+    /// <summary>Until when the backend is paused by an operator (it decides and logs, acts on nothing). Under <see cref="Gate"/>.</summary>
+    public DateTimeOffset? PausedUntil { get; set; }
+
+    /// <summary>The last evaluation's outcome. Under <see cref="Gate"/>.</summary>
+    public BackendDecision? LastDecision { get; set; }
+
     /// <summary>Creates the backend's policy and window from validated options.</summary>
     public static ScaledBackend Create(BackendOptions options, ScalingPolicyRegistry policies, ResponseTimeWindowRegistry windows, TimeProvider time, Random? random = null)
     {
@@ -53,7 +59,7 @@ internal sealed class ScaledBackend
                 window = WindowValue.Empty; // the evaluation loop reports the window's failure
             }
 
-            return new BackendSnapshot(Name, window, [.. Servers.Roles]);
+            return new BackendSnapshot(Name, window, [.. Servers.Roles]) { PausedUntil = PausedUntil, LastDecision = LastDecision };
         }
     }
 }

@@ -1,4 +1,5 @@
 using HaproxyAutoscale.Configuration;
+using HaproxyAutoscale.Policies;
 using HaproxyAutoscale.Windows;
 
 namespace HaproxyAutoscale.Scaling;
@@ -22,11 +23,35 @@ public enum ServerRole
     HeldByOperator,
 }
 
-/// <summary>A backend's state as the autoscaler sees it, for live views and health endpoints.</summary>
+/// <summary>A backend's state as the autoscaler sees it, for live views, health and admin endpoints.</summary>
 /// <param name="Backend">The backend.</param>
 /// <param name="Window">Its window's value now.</param>
 /// <param name="Servers">Each configured server and what the autoscaler believes it is.</param>
-public sealed record BackendSnapshot(string Backend, WindowValue Window, IReadOnlyList<(string Server, ServerRole Role)> Servers);
+public sealed record BackendSnapshot(string Backend, WindowValue Window, IReadOnlyList<(string Server, ServerRole Role)> Servers)
+{
+    /// <summary>
+    /// Requests logged ÷ requests HAProxy counted over the coverage interval (1.0: every request was seen in the
+    /// logs); <see langword="null"/> before HAProxy's counters were read, or while HAProxy counted no request.
+    /// </summary>
+    public double? Coverage { get; init; }
+
+    /// <summary>Whether the backend is blind: HAProxy counts traffic the logs do not show, so nothing scales it down.</summary>
+    public bool Blind { get; init; }
+
+    /// <summary>Until when the backend is paused (it decides and logs, but acts on nothing); <see langword="null"/> when not paused.</summary>
+    public DateTimeOffset? PausedUntil { get; init; }
+
+    /// <summary>The last evaluation's outcome, or <see langword="null"/> before the first one.</summary>
+    public BackendDecision? LastDecision { get; init; }
+}
+
+/// <summary>One evaluation's outcome for a backend, as reported by <see cref="BackendSnapshot.LastDecision"/>.</summary>
+/// <param name="Time">When it was decided.</param>
+/// <param name="Action">Up, down, or hold.</param>
+/// <param name="Servers">The servers it moves (empty for a hold).</param>
+/// <param name="Reason">The policy's reason and, for a hold the engine imposed, the rule that held it back.</param>
+/// <param name="HeldBy">The engine rule that turned the policy's decision into a hold (e.g. <c>settle</c>, <c>bounds</c>, <c>blind</c>, <c>paused</c>), or <see langword="null"/>.</param>
+public sealed record BackendDecision(DateTimeOffset Time, ScalingAction Action, IReadOnlyList<string> Servers, string Reason, string? HeldBy);
 
 /// <summary>
 /// Every configured server of one backend and what the autoscaler believes it is: written by the actuator (and the
