@@ -28,6 +28,28 @@ public sealed class AutoscaleOptions
     /// <value>The default is 10 seconds.</value>
     public TimeSpan ReconcileInterval { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How often HAProxy's own counters (<c>show stat</c>, one command per instance) are read to check that the logs
+    /// show the requests HAProxy counts (log coverage) and to see traffic the logs miss.
+    /// </summary>
+    /// <value>The default is 2 seconds.</value>
+    public TimeSpan CounterInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>The fraction of requests HAProxy logs: 1 without sampling, 0.1 for <c>log … sample 1:10</c>.</summary>
+    /// <value>The default is 1.</value>
+    public double LogSampleRatio { get; set; } = 1;
+
+    /// <summary>
+    /// Below this log coverage (requests logged ÷ requests HAProxy counted, after <see cref="LogSampleRatio"/>) while
+    /// HAProxy counts traffic, a backend is blind: nothing scales it down until its logs are back.
+    /// </summary>
+    /// <value>The default is 0.5.</value>
+    public double MinLogCoverage { get; set; } = 0.5;
+
+    /// <summary>What a blind backend may still do: scale up from HAProxy's counters, or hold.</summary>
+    /// <value>The default is <see cref="BlindFallback.Stat"/>.</value>
+    public BlindFallback BlindFallback { get; set; } = BlindFallback.Stat;
+
     /// <summary>How parked servers are warmed up before they are enabled.</summary>
     public WarmupOptions Warmup { get; } = new();
 
@@ -133,6 +155,20 @@ public sealed class ScaleDownOptions
     /// <summary>The longest wait for a draining server's sessions to reach 0 before maintenance.</summary>
     /// <value>The default is 30 seconds.</value>
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
+}
+
+/// <summary>What a blind backend (its logs miss the requests HAProxy counts) may still do. It never scales down.</summary>
+public enum BlindFallback
+{
+    /// <summary>
+    /// Decide from HAProxy's own counters: the policy sees <c>rtime</c> (HAProxy's average response time over its last
+    /// 1,024 requests) as the window value, and queued requests (<c>qcur</c>) or new connection, response or 5xx
+    /// errors as saturation; only scale-ups are carried out.
+    /// </summary>
+    Stat,
+
+    /// <summary>Hold: no action until the logs are back.</summary>
+    Hold,
 }
 
 /// <summary>How servers leave.</summary>

@@ -63,6 +63,18 @@ public static class AutoscaleOptionsValidator
 
         rules.Positive("evaluationInterval", options.EvaluationInterval);
         rules.Positive("reconcileInterval", options.ReconcileInterval);
+        rules.Positive("counterInterval", options.CounterInterval);
+        if (!(options.LogSampleRatio > 0 && options.LogSampleRatio <= 1))
+        {
+            rules.Add("logs.sampleRatio", "expected a fraction above 0 and at most 1 (0.1 for 'log … sample 1:10')");
+        }
+
+        if (!(options.MinLogCoverage >= 0 && options.MinLogCoverage <= 1))
+        {
+            rules.Add("logs.minCoverage", "expected a number from 0 to 1 (0 turns blindness detection off)");
+        }
+
+        rules.Defined("logs.fallback", options.BlindFallback);
 
         WarmupOptions warmup = options.Warmup;
         rules.Positive("warmup.timeout", warmup.Timeout);

@@ -33,7 +33,7 @@ internal sealed class OptionsReader
     {
         var reader = new OptionsReader(problems);
         var options = new AutoscaleOptions();
-        return reader.Object(root, "", ["haproxy", "logs", "warmup", "evaluationInterval", "reconcileInterval", "backends"], (key, node, path) =>
+        return reader.Object(root, "", ["haproxy", "logs", "warmup", "evaluationInterval", "reconcileInterval", "counterInterval", "backends"], (key, node, path) =>
         {
             switch (key)
             {
@@ -51,7 +51,7 @@ internal sealed class OptionsReader
                     });
                     break;
                 case "logs":
-                    reader.Object(node, path, ["source"], (_, n, p) => SetText(reader.String(n, p), v => options.LogSource = v));
+                    reader.ReadLogs(node, path, options);
                     break;
                 case "warmup":
                     reader.ReadWarmup(node, path, options.Warmup);
@@ -62,12 +62,35 @@ internal sealed class OptionsReader
                 case "reconcileInterval":
                     Set(reader.Duration(node, path), v => options.ReconcileInterval = v);
                     break;
+                case "counterInterval":
+                    Set(reader.Duration(node, path), v => options.CounterInterval = v);
+                    break;
                 case "backends":
                     reader.Names(node, path, (name, n, p) => options.Backends.Add(reader.ReadBackend(name, n, p)));
                     break;
             }
         }) ? options : null;
     }
+
+    private void ReadLogs(ConfigNode node, string path, AutoscaleOptions options) =>
+        Object(node, path, ["source", "sampleRatio", "minCoverage", "fallback"], (key, n, p) =>
+        {
+            switch (key)
+            {
+                case "source":
+                    SetText(String(n, p), v => options.LogSource = v);
+                    break;
+                case "sampleRatio":
+                    Set(Double(n, p), v => options.LogSampleRatio = v);
+                    break;
+                case "minCoverage":
+                    Set(Double(n, p), v => options.MinLogCoverage = v);
+                    break;
+                case "fallback":
+                    Set(Enum<BlindFallback>(n, p), v => options.BlindFallback = v);
+                    break;
+            }
+        });
 
     private void ReadWarmup(ConfigNode node, string path, WarmupOptions warmup) =>
         Object(node, path, ["timeout", "attempts", "retryDelay", "failureBackoff", "minStatus", "maxStatus"], (key, n, p) =>
@@ -286,6 +309,9 @@ internal sealed class OptionsReader
 
     private int? Int(ConfigNode node, string path) =>
         int.TryParse(node.Scalar, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) ? value : FailValue<int>(path, "expected an integer");
+
+    private double? Double(ConfigNode node, string path) =>
+        double.TryParse(node.Scalar, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) && double.IsFinite(value) ? value : FailValue<double>(path, "expected a number");
 
     private TimeSpan? Duration(ConfigNode node, string path) =>
         Durations.TryParse(node.Text, out TimeSpan value) ? value : FailValue<TimeSpan>(path, DurationExpected);

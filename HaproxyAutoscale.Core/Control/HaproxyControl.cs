@@ -63,6 +63,10 @@ public static class HaproxyControlExtensions
     public static async Task<IReadOnlyList<ServerStat>> ShowStatAsync(this IHaproxyControl control, CancellationToken cancellationToken = default) =>
         RuntimeApiParsers.ParseShowStat(await control.ExecuteAsync("show stat -1 4 -1", cancellationToken).ConfigureAwait(false), control.Endpoint);
 
+    /// <summary><c>show stat -1 2 -1</c>: one row per backend with HAProxy's request, queue and error counters.</summary>
+    public static async Task<IReadOnlyList<BackendStat>> ShowBackendStatAsync(this IHaproxyControl control, CancellationToken cancellationToken = default) =>
+        RuntimeApiParsers.ParseBackendStat(await control.ExecuteAsync("show stat -1 2 -1", cancellationToken).ConfigureAwait(false), control.Endpoint);
+
     /// <summary><c>show servers state [backend]</c>: admin and operational state of every server.</summary>
     public static async Task<IReadOnlyList<ServerState>> ShowServersStateAsync(this IHaproxyControl control, string? backend = null, CancellationToken cancellationToken = default)
     {

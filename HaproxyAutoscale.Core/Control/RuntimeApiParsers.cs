@@ -15,6 +15,18 @@ namespace HaproxyAutoscale.Control;
 /// <param name="CheckStatus">check_status, empty without health checks.</param>
 public sealed record ServerStat(string Backend, string Server, string Status, int Weight, int CurrentSessions, int CurrentQueue, int ResponseTimeMs, bool IsActive, bool IsBackup, string CheckStatus);
 
+/// <summary>One backend row (<c>BACKEND</c>) of <c>show stat</c>: HAProxy's own counters, summed over its servers.</summary>
+/// <param name="Backend">pxname.</param>
+/// <param name="Requests">req_tot (HTTP requests) when the backend is in HTTP mode, else stot (sessions): what one log line stands for.</param>
+/// <param name="CurrentQueue">qcur: requests waiting for a server.</param>
+/// <param name="CurrentSessions">scur.</param>
+/// <param name="ConnectionErrors">econ: failed connections to servers.</param>
+/// <param name="ResponseErrors">eresp: failed or aborted responses.</param>
+/// <param name="Responses5xx">hrsp_5xx.</param>
+/// <param name="QueueTimeMs">qtime: average queue time over the last 1024 requests.</param>
+/// <param name="ResponseTimeMs">rtime: average response time over the last 1024 requests.</param>
+public sealed record BackendStat(string Backend, long Requests, int CurrentQueue, int CurrentSessions, long ConnectionErrors, long ResponseErrors, long Responses5xx, int QueueTimeMs, int ResponseTimeMs);
+
 /// <summary>Operational state of a server (<c>srv_op_state</c>).</summary>
 public enum ServerOperationalState
 {
@@ -87,17 +99,9 @@ internal static class RuntimeApiParsers
 {
     public static IReadOnlyList<ServerStat> ParseShowStat(string answer, string endpoint)
     {
-        string[] lines = answer.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        if (lines.Length == 0 || !lines[0].StartsWith("# ", StringComparison.Ordinal))
-        {
-            throw new HaproxyControlException(HaproxyErrorKind.UnexpectedAnswer, endpoint, "show stat", "no CSV header line");
-        }
-
-        List<string> header = ParseCsvLine(lines[0][2..]);
-        int Column(string name) => header.IndexOf(name) is int i and >= 0 ? i
-            : throw new HaproxyControlException(HaproxyErrorKind.UnexpectedAnswer, endpoint, "show stat", $"no '{name}' column");
-        int px = Column("pxname"), sv = Column("svname"), status = Column("status"), weight = Column("weight"), scur = Column("scur"),
-            qcur = Column("qcur"), rtime = Column("rtime"), act = Column("act"), bck = Column("bck"), check = Column("check_status");
+        (string[] lines, Func<string, int> column) = StatCsv(answer, endpoint);
+        int px = column("pxname"), sv = column("svname"), status = column("status"), weight = column("weight"), scur = column("scur"),
+            qcur = column("qcur"), rtime = column("rtime"), act = column("act"), bck = column("bck"), check = column("check_status");
 
         var rows = new List<ServerStat>();
         foreach (string line in lines.Skip(1))
@@ -112,6 +116,43 @@ internal static class RuntimeApiParsers
         }
 
         return rows;
+    }
+
+    public static IReadOnlyList<BackendStat> ParseBackendStat(string answer, string endpoint)
+    {
+        (string[] lines, Func<string, int> column) = StatCsv(answer, endpoint);
+        int px = column("pxname"), sv = column("svname"), stot = column("stot"), reqTot = column("req_tot"), qcur = column("qcur"), scur = column("scur"),
+            econ = column("econ"), eresp = column("eresp"), h5xx = column("hrsp_5xx"), qtime = column("qtime"), rtime = column("rtime");
+        int last = new[] { px, sv, stot, reqTot, qcur, scur, econ, eresp, h5xx, qtime, rtime }.Max();
+        var rows = new List<BackendStat>();
+        foreach (string line in lines.Skip(1))
+        {
+            List<string> f = ParseCsvLine(line);
+            if (f.Count <= last || f[sv] != "BACKEND")
+            {
+                continue;
+            }
+
+            // req_tot is empty in TCP mode: there a log line stands for a session.
+            long requests = f[reqTot].Length > 0 ? Long(f[reqTot]) : Long(f[stot]);
+            rows.Add(new BackendStat(f[px], requests, Int(f[qcur]), Int(f[scur]), Long(f[econ]), Long(f[eresp]), Long(f[h5xx]), Int(f[qtime]), Int(f[rtime])));
+        }
+
+        return rows;
+    }
+
+    // The lines of a "show stat" answer and a lookup of its columns by header name (their positions vary by version).
+    private static (string[] Lines, Func<string, int> Column) StatCsv(string answer, string endpoint)
+    {
+        string[] lines = answer.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        if (lines.Length == 0 || !lines[0].StartsWith("# ", StringComparison.Ordinal))
+        {
+            throw new HaproxyControlException(HaproxyErrorKind.UnexpectedAnswer, endpoint, "show stat", "no CSV header line");
+        }
+
+        List<string> header = ParseCsvLine(lines[0][2..]);
+        return (lines, name => header.IndexOf(name) is int i and >= 0 ? i
+            : throw new HaproxyControlException(HaproxyErrorKind.UnexpectedAnswer, endpoint, "show stat", $"no '{name}' column"));
     }
 
     public static IReadOnlyList<ServerState> ParseServersState(string answer, string endpoint, string command)
@@ -201,6 +242,8 @@ internal static class RuntimeApiParsers
         fields.Add(field.ToString());
         return fields;
     }
+
+    private static long Long(string text) => long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out long value) ? value : 0;
 
     private static int Int(string text) => int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) ? value : 0;
 }

@@ -16,12 +16,20 @@ internal sealed class AutoscaleMetrics : IDisposable
 {
     private readonly Meter _meter;
 
-    public AutoscaleMetrics(Func<IEnumerable<Measurement<long>>> lines, Func<IEnumerable<Measurement<double>>> windowValues, Func<IEnumerable<Measurement<int>>> activeServers, IMeterFactory? factory = null)
+    public AutoscaleMetrics(Func<IEnumerable<Measurement<long>>> lines, Func<IReadOnlyList<BackendSnapshot>> snapshot, IMeterFactory? factory = null)
     {
         _meter = factory?.Create(AutoscaleMetricsNames.Meter) ?? new Meter(AutoscaleMetricsNames.Meter);
         _meter.CreateObservableCounter("log_lines", lines, "{line}", "Log lines read, unparsed and dropped (tag: outcome).");
-        _meter.CreateObservableGauge("window_value_ms", windowValues, "ms", "Each backend's window value (no measurement without samples).");
-        _meter.CreateObservableGauge("servers_active", activeServers, "{server}", "Each backend's active servers, warming included.");
+        _meter.CreateObservableGauge("window_value_ms", () => PerBackend<double>(snapshot(), s => s.Window.HasValue ? s.Window.Value : null), "ms",
+            "Each backend's window value (no measurement without samples).");
+        _meter.CreateObservableGauge("servers_active", () => PerBackend<int>(snapshot(), s => s.Servers.Count(x => x.Role is ServerRole.Active or ServerRole.Warming)), "{server}",
+            "Each backend's active servers, warming included.");
+        _meter.CreateObservableGauge("log_coverage", () => PerBackend(snapshot(), s => s.Coverage), "1",
+            "Requests logged / requests HAProxy counted, per backend (no measurement while HAProxy counts none).");
+        _meter.CreateObservableGauge("backend_blind", () => PerBackend<int>(snapshot(), s => s.Blind ? 1 : 0), "1",
+            "1 while a backend is blind (its logs miss the requests HAProxy counts): no scale-down.");
+        _meter.CreateObservableGauge("backend_paused", () => PerBackend<int>(snapshot(), s => s.PausedUntil is null ? 0 : 1), "1",
+            "1 while a backend is paused by an operator: it decides but does not act.");
         Decisions = _meter.CreateCounter<long>("decisions", "{decision}", "Up and down decisions (tags: backend, action).");
         Actions = _meter.CreateCounter<long>("actions", "{action}", "Completed scaling actions (tags: backend, action).");
         ActionFailures = _meter.CreateCounter<long>("action_failures", "{action}", "Failed warm-ups and commands (tags: backend, action).");
@@ -41,4 +49,16 @@ internal sealed class AutoscaleMetrics : IDisposable
     public static KeyValuePair<string, object?>[] ExtensionTags(string backend, string extension) => [new("backend", backend), new("extension", extension)];
 
     public void Dispose() => _meter.Dispose();
+
+    private static IEnumerable<Measurement<T>> PerBackend<T>(IReadOnlyList<BackendSnapshot> snapshots, Func<BackendSnapshot, T?> value)
+        where T : struct
+    {
+        foreach (BackendSnapshot snapshot in snapshots)
+        {
+            if (value(snapshot) is T measured)
+            {
+                yield return new Measurement<T>(measured, new KeyValuePair<string, object?>("backend", snapshot.Backend));
+            }
+        }
+    }
 }

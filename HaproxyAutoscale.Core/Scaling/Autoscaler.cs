@@ -27,6 +27,7 @@ public sealed class Autoscaler : IAsyncDisposable
     private readonly Dictionary<string, ScaledBackend> _backends = new(StringComparer.Ordinal);
     private readonly Actuator _actuator;
     private readonly Reconciler _reconciler;
+    private readonly CounterPoller _counters;
     private readonly AutoscaleMetrics _metrics;
     private readonly IReadOnlyList<IAsyncDisposable> _owned;
     private long _unparsed;
@@ -43,7 +44,7 @@ public sealed class Autoscaler : IAsyncDisposable
         _owned = owned;
         foreach (BackendOptions backend in options.Backends)
         {
-            _backends[backend.Name] = ScaledBackend.Create(backend, policies, windows, time);
+            _backends[backend.Name] = ScaledBackend.Create(backend, policies, windows, time, signals: options);
         }
 
         IReadOnlyList<IHaproxyControl> instances = control is IHaproxyFanOut fanOut ? fanOut.Instances : [control];
@@ -52,9 +53,10 @@ public sealed class Autoscaler : IAsyncDisposable
             (control, instances) = DryRunHaproxyControl.Wrap(control, _logger);
         }
 
-        _metrics = new AutoscaleMetrics(LineMeasurements, WindowMeasurements, ActiveMeasurements, meters);
+        _metrics = new AutoscaleMetrics(LineMeasurements, Snapshot, meters);
         _actuator = new Actuator(control, instances, warmup, options.Warmup.FailureBackoff, time, _logger, _metrics);
         _reconciler = new Reconciler(instances, _backends.Values, _logger, dryRun);
+        _counters = new CounterPoller(instances, _backends.Values, time, _logger);
     }
 
     /// <summary>The log source's counters (lines, drops).</summary>
@@ -78,12 +80,13 @@ public sealed class Autoscaler : IAsyncDisposable
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Task reading = ReadLogsAsync(stop.Token);
         Task evaluating = EvaluateLoopAsync(stop.Token);
-        Task reconciling = ReconcileLoopAsync(stop.Token);
-        await Task.WhenAny(reading, evaluating, reconciling).ConfigureAwait(false);
+        Task reconciling = RepeatAsync(_options.ReconcileInterval, _reconciler.ReconcileAsync, stop.Token);
+        Task counting = RepeatAsync(_options.CounterInterval, _counters.PollAsync, stop.Token, now: true);
+        await Task.WhenAny(reading, evaluating, reconciling, counting).ConfigureAwait(false);
         await stop.CancelAsync().ConfigureAwait(false);
         try
         {
-            await Task.WhenAll(reading, evaluating, reconciling).ConfigureAwait(false);
+            await Task.WhenAll(reading, evaluating, reconciling, counting).ConfigureAwait(false);
         }
         finally
         {
@@ -244,14 +247,20 @@ public sealed class Autoscaler : IAsyncDisposable
         _actuator.Start(backend, plan, cancellationToken);
     }
 
-    private async Task ReconcileLoopAsync(CancellationToken cancellationToken)
+    // Runs a pass every interval (the first one at once when now), until cancelled.
+    private async Task RepeatAsync(TimeSpan interval, Func<CancellationToken, Task> pass, CancellationToken cancellationToken, bool now = false)
     {
         try
         {
+            if (now)
+            {
+                await pass(cancellationToken).ConfigureAwait(false);
+            }
+
             while (true)
             {
-                await Task.Delay(_options.ReconcileInterval, _time, cancellationToken).ConfigureAwait(false);
-                await _reconciler.ReconcileAsync(cancellationToken).ConfigureAwait(false);
+                await Task.Delay(interval, _time, cancellationToken).ConfigureAwait(false);
+                await pass(cancellationToken).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -266,10 +275,4 @@ public sealed class Autoscaler : IAsyncDisposable
         yield return new Measurement<long>(UnparsedLines, new KeyValuePair<string, object?>("outcome", "unparsed"));
         yield return new Measurement<long>(counters.Dropped, new KeyValuePair<string, object?>("outcome", "dropped"));
     }
-
-    private IEnumerable<Measurement<double>> WindowMeasurements() =>
-        Snapshot().Where(s => s.Window.HasValue).Select(s => new Measurement<double>(s.Window.Value, new KeyValuePair<string, object?>("backend", s.Backend)));
-
-    private IEnumerable<Measurement<int>> ActiveMeasurements() =>
-        Snapshot().Select(s => new Measurement<int>(s.Servers.Count(x => x.Role is ServerRole.Active or ServerRole.Warming), new KeyValuePair<string, object?>("backend", s.Backend)));
 }

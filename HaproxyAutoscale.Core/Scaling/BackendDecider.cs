@@ -1,4 +1,5 @@
 using HaproxyAutoscale.Configuration;
+using HaproxyAutoscale.Control;
 using HaproxyAutoscale.Logs;
 using HaproxyAutoscale.Policies;
 using HaproxyAutoscale.Windows;
@@ -39,12 +40,20 @@ internal sealed class BackendDecider
     private readonly TimeProvider _time;
     private readonly Random _random;
     private readonly DateTimeOffset _started;
+    private readonly LogCoverage? _coverage;
+    private readonly BlindFallback _fallback;
+    private DateTimeOffset? _lastReadingUsed;
+    private long _samplesSinceStart;
     private bool _saturated;
     private int _newSamples;
     private DecisionFault? _fault;
 
-    public BackendDecider(BackendOptions options, IScalingPolicy policy, IResponseTimeWindow window, ServerTable servers, TimeProvider time, Random? random = null)
+    // coverage: HAProxy's counters for the backend (the daemon); null where there are none (replay, tests).
+    public BackendDecider(BackendOptions options, IScalingPolicy policy, IResponseTimeWindow window, ServerTable servers, TimeProvider time, Random? random = null,
+        LogCoverage? coverage = null, BlindFallback fallback = BlindFallback.Stat)
     {
+        _coverage = coverage;
+        _fallback = fallback;
         _options = options;
         _policy = policy;
         Window = window;
@@ -60,10 +69,14 @@ internal sealed class BackendDecider
 
     public DateTimeOffset? LastRequest { get; private set; }
 
+    /// <summary>Requests of this backend parsed from the logs since the start (compared with HAProxy's counters).</summary>
+    public long LoggedRequests { get; private set; }
+
     public void OnRecord(in RequestRecord record)
     {
         DateTimeOffset now = _time.GetUtcNow();
         LastRequest = now;
+        LoggedRequests++;
         if ((record.HasNoServer && record.StatusCode == 503) || record.QueueTime > 0)
         {
             _saturated = true;
@@ -85,6 +98,7 @@ internal sealed class BackendDecider
         {
             Window.Add(sample);
             _newSamples++;
+            _samplesSinceStart++;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -119,6 +133,21 @@ internal sealed class BackendDecider
         var context = new ScalingContext(_options.Name, now, window, _servers.Capacity, _options.EffectiveMinActive, _options.EffectiveMaxActive, _saturated, LastRequest, _started, _newSamples);
         _saturated = false;
         _newSamples = 0;
+        if (_coverage is not null)
+        {
+            // A backend is idle only when HAProxy saw no request either.
+            context = context with { LastRequest = Latest(context.LastRequest, _coverage.LastCountedRequest) };
+            if (_coverage.Blind)
+            {
+                if (_fallback == BlindFallback.Hold)
+                {
+                    return Hold(now, window, $"blind (coverage {Ratio(_coverage.Coverage)}): holding until the logs are back", context.HasFreshData, "blind");
+                }
+
+                context = FromCounters(context, _coverage);
+            }
+        }
+
         try
         {
             decision = _policy.Decide(context).WithinBounds(context);
@@ -130,6 +159,12 @@ internal sealed class BackendDecider
         }
 
         string? heldBy = null;
+        if (decision.Action == ScalingAction.Down && DownHeldBy(now, context) is { } held)
+        {
+            decision = ScalingDecision.Hold($"{decision.Reason}, but {held.Why}");
+            heldBy = held.Rule;
+        }
+
         if (decision.Action == ScalingAction.Up && Settling(now) is { } settling)
         {
             // The capacity just added is not serving yet (or its effect is not in the window yet): the breach that
@@ -153,6 +188,58 @@ internal sealed class BackendDecider
 
         return new ScalingPlan(_options.Name, now, decision, servers, window, context.HasFreshData, heldBy);
     }
+
+    // A blind backend's policy sees HAProxy's own view: rtime (average of the last 1,024 requests) as the window
+    // value, fresh once per counter reading; queued requests or new errors as saturation.
+    private ScalingContext FromCounters(ScalingContext context, LogCoverage coverage)
+    {
+        BackendStat? stat = coverage.Stat;
+        bool fresh = coverage.LastReading != _lastReadingUsed;
+        _lastReadingUsed = coverage.LastReading;
+        int milliseconds = stat is null ? 0 : stat.ResponseTimeMs + (_options.Window.Timer == ResponseTimer.Tr ? 0 : stat.QueueTimeMs);
+        return context with
+        {
+            Window = stat is null ? WindowValue.Empty : new WindowValue(milliseconds, 1),
+            NewSamples = fresh ? 1 : 0,
+            Saturated = context.Saturated || (fresh && (stat?.CurrentQueue > 0 || coverage.ErrorsGrew)),
+        };
+    }
+
+    // The engine's guards on scale-down where HAProxy's counters are read (the daemon): not while blind, not on stale
+    // counters, and after a start not before the window has refilled (an idle backend's empty window goes by the
+    // idle rule, which counts idle time from HAProxy's counters too).
+    private (string Rule, string Why)? DownHeldBy(DateTimeOffset now, in ScalingContext context)
+    {
+        if (_coverage is null)
+        {
+            return null;
+        }
+
+        if (_coverage.Blind)
+        {
+            return ("blind", $"blind (coverage {Ratio(_coverage.Coverage)}): no scale-down until the logs are back");
+        }
+
+        if (_coverage.IsStale(now))
+        {
+            return ("counters", "HAProxy's counters could not be read lately: no scale-down without them");
+        }
+
+        return context.Window.HasValue && !IsRefilled(now) ? ("refilling", "the window is still refilling since the start") : null;
+    }
+
+    // Whether the window holds a full window's worth of samples taken since the start.
+    private bool IsRefilled(DateTimeOffset now) => _options.Window.Kind.ToLowerInvariant() switch
+    {
+        WindowKinds.Count => _samplesSinceStart >= _options.Window.Size,
+        WindowKinds.Time => now - _started >= _options.Window.Duration,
+        WindowKinds.Ewma => now - _started >= 3 * _options.Window.HalfLife,
+        _ => _samplesSinceStart > 0 && now - _started >= _options.SettleTime, // a custom window: no size to go by
+    };
+
+    private static DateTimeOffset? Latest(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : a > b ? a : b;
+
+    private static string Ratio(double? value) => value is { } v ? v.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture) : "-";
 
     private ScalingPlan Hold(DateTimeOffset now, WindowValue window, string reason, bool fresh, string heldBy) =>
         new(_options.Name, now, ScalingDecision.Hold(reason), [], window, fresh, heldBy);

@@ -57,6 +57,15 @@ public static class AutoscaleEventIds
 
     /// <summary>A paused backend was resumed (by an operator, or its pause ended).</summary>
     public const int Resumed = 17;
+
+    /// <summary>A backend turned blind: HAProxy counts requests its logs do not show; no scale-down until they are back.</summary>
+    public const int BlindStarted = 19;
+
+    /// <summary>A blind backend's logs are back.</summary>
+    public const int BlindEnded = 20;
+
+    /// <summary>Reading HAProxy's counters failed (logged once until they can be read again).</summary>
+    public const int CountersFailed = 21;
 }
 
 /// <summary>The engine's log events, one per decision and per action.</summary>
@@ -109,6 +118,15 @@ internal static partial class Log
 
     [LoggerMessage(AutoscaleEventIds.Resumed, LogLevel.Warning, "{Backend}: resumed ({Why})")]
     public static partial void Resumed(ILogger logger, string backend, string why);
+
+    [LoggerMessage(AutoscaleEventIds.BlindStarted, LogLevel.Warning, "{Backend}: blind: HAProxy counted {Counted} requests over the last two counter readings, the logs showed {Logged} (coverage {Coverage}); no scale-down until the logs are back. Likely causes: the log relay (rsyslog, journald) stopped, a firewall, a wrong log target or port after a reload, datagrams dropped (see the log_lines metric), or log sampling not declared in logs.sampleRatio")]
+    public static partial void BlindStarted(ILogger logger, string backend, long counted, long logged, string coverage);
+
+    [LoggerMessage(AutoscaleEventIds.BlindEnded, LogLevel.Warning, "{Backend}: the logs are back (coverage {Coverage}): normal decisions resume")]
+    public static partial void BlindEnded(ILogger logger, string backend, string coverage);
+
+    [LoggerMessage(AutoscaleEventIds.CountersFailed, LogLevel.Warning, "Reading HAProxy's counters failed: {Error}; until they can be read, no backend scales down")]
+    public static partial void CountersFailed(ILogger logger, string error);
 
     /// <summary>A window value for messages: "950 ms", or "no samples".</summary>
     public static string Value(WindowValue window) =>

@@ -10,11 +10,12 @@ namespace HaproxyAutoscale.Scaling;
 /// </summary>
 internal sealed class ScaledBackend
 {
-    private ScaledBackend(BackendOptions options, ServerTable servers, BackendDecider decider)
+    private ScaledBackend(BackendOptions options, ServerTable servers, BackendDecider decider, LogCoverage? coverage)
     {
         Options = options;
         Servers = servers;
         Decider = decider;
+        Coverage = coverage;
     }
 
     public BackendOptions Options { get; }
@@ -25,6 +26,9 @@ internal sealed class ScaledBackend
 
     public BackendDecider Decider { get; }
 
+    /// <summary>The logs checked against HAProxy's counters (the daemon), or <see langword="null"/> (replay).</summary>
+    public LogCoverage? Coverage { get; }
+
     public object Gate { get; } = new();
 
     /// <summary>Until when the backend is paused by an operator (it decides and logs, acts on nothing). Under <see cref="Gate"/>.</summary>
@@ -33,16 +37,18 @@ internal sealed class ScaledBackend
     /// <summary>The last evaluation's outcome. Under <see cref="Gate"/>.</summary>
     public BackendDecision? LastDecision { get; set; }
 
-    /// <summary>Creates the backend's policy and window from validated options.</summary>
-    public static ScaledBackend Create(BackendOptions options, ScalingPolicyRegistry policies, ResponseTimeWindowRegistry windows, TimeProvider time, Random? random = null)
+    /// <summary>Creates the backend's policy and window from validated options; <paramref name="signals"/> when HAProxy's counters are read.</summary>
+    public static ScaledBackend Create(BackendOptions options, ScalingPolicyRegistry policies, ResponseTimeWindowRegistry windows, TimeProvider time,
+        Random? random = null, AutoscaleOptions? signals = null)
     {
         var errors = new List<string>();
         var settings = new PolicySettings(options.PolicyKind, options.PolicySettings.ToDictionary(), $"backends.{options.Name}.policy");
         IScalingPolicy policy = policies.TryCreate(settings, errors)
             ?? throw new ArgumentException($"invalid policy for backend '{options.Name}': {string.Join("; ", errors)}", nameof(options));
         var servers = new ServerTable(options, time);
-        var decider = new BackendDecider(options, policy, windows.Create(options.Window, time), servers, time, random);
-        return new ScaledBackend(options, servers, decider);
+        LogCoverage? coverage = signals is null ? null : new LogCoverage(signals);
+        var decider = new BackendDecider(options, policy, windows.Create(options.Window, time), servers, time, random, coverage, signals?.BlindFallback ?? BlindFallback.Stat);
+        return new ScaledBackend(options, servers, decider, coverage);
     }
 
     public BackendSnapshot Snapshot()
@@ -59,7 +65,13 @@ internal sealed class ScaledBackend
                 window = WindowValue.Empty; // the evaluation loop reports the window's failure
             }
 
-            return new BackendSnapshot(Name, window, [.. Servers.Roles]) { PausedUntil = PausedUntil, LastDecision = LastDecision };
+            return new BackendSnapshot(Name, window, [.. Servers.Roles])
+            {
+                Coverage = Coverage?.Coverage,
+                Blind = Coverage?.Blind ?? false,
+                PausedUntil = PausedUntil,
+                LastDecision = LastDecision,
+            };
         }
     }
 }

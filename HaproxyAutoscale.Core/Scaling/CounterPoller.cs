@@ -1,0 +1,91 @@
+using System.Globalization;
+using HaproxyAutoscale.Control;
+using Microsoft.Extensions.Logging;
+
+namespace HaproxyAutoscale.Scaling;
+
+/// <summary>
+/// Reads HAProxy's backend counters (<c>show stat -1 2 -1</c>, one command per instance) and hands them, summed over
+/// the instances, to each backend's <see cref="LogCoverage"/>; logs when a backend turns blind and when its logs are
+/// back. A reading that misses an instance is not used (a partial sum would look like lost logs).
+/// </summary>
+internal sealed class CounterPoller
+{
+    private readonly IReadOnlyList<IHaproxyControl> _instances;
+    private readonly IReadOnlyCollection<ScaledBackend> _backends;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private string? _failing;
+
+    public CounterPoller(IReadOnlyList<IHaproxyControl> instances, IReadOnlyCollection<ScaledBackend> backends, TimeProvider time, ILogger logger)
+    {
+        _instances = instances;
+        _backends = backends;
+        _time = time;
+        _logger = logger;
+    }
+
+    public async Task PollAsync(CancellationToken cancellationToken)
+    {
+        var sums = new Dictionary<string, BackendStat>(StringComparer.Ordinal);
+        foreach (IHaproxyControl instance in _instances)
+        {
+            try
+            {
+                foreach (BackendStat row in await instance.ShowBackendStatAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    sums[row.Backend] = sums.TryGetValue(row.Backend, out BackendStat? sum) ? Add(sum, row) : row;
+                }
+            }
+            catch (HaproxyControlException e)
+            {
+                if (_failing is null)
+                {
+                    Log.CountersFailed(_logger, e.Message);
+                }
+
+                _failing = e.Message;
+                return;
+            }
+        }
+
+        _failing = null;
+        DateTimeOffset now = _time.GetUtcNow();
+        foreach (ScaledBackend backend in _backends)
+        {
+            if (!sums.TryGetValue(backend.Name, out BackendStat? counted))
+            {
+                continue;
+            }
+
+            int change;
+            LogCoverage coverage = backend.Coverage!;
+            lock (backend.Gate)
+            {
+                change = coverage.Update(now, backend.Decider.LoggedRequests, counted);
+            }
+
+            string ratio = coverage.Coverage is { } c ? c.ToString("0.00", CultureInfo.InvariantCulture) : "-";
+            if (change > 0)
+            {
+                Log.BlindStarted(_logger, backend.Name, coverage.Counted, coverage.Logged, ratio);
+            }
+            else if (change < 0)
+            {
+                Log.BlindEnded(_logger, backend.Name, ratio);
+            }
+        }
+    }
+
+    private static BackendStat Add(BackendStat a, BackendStat b) => a with
+    {
+        Requests = a.Requests + b.Requests,
+        CurrentQueue = a.CurrentQueue + b.CurrentQueue,
+        CurrentSessions = a.CurrentSessions + b.CurrentSessions,
+        ConnectionErrors = a.ConnectionErrors + b.ConnectionErrors,
+        ResponseErrors = a.ResponseErrors + b.ResponseErrors,
+        Responses5xx = a.Responses5xx + b.Responses5xx,
+        QueueTimeMs = Math.Max(a.QueueTimeMs, b.QueueTimeMs),
+        ResponseTimeMs = Math.Max(a.ResponseTimeMs, b.ResponseTimeMs),
+    };
+}
