@@ -56,14 +56,18 @@ internal sealed class AutoscaleRig : IAsyncDisposable
 
     public AutoscaleOptions Options { get; private set; } = null!;
 
+    /// <summary>The log relay between HAProxy and the autoscaler, when started with one.</summary>
+    public UdpRelay? Relay { get; private set; }
+
     /// <summary>Starts the rig; <paramref name="build"/> may replace parts of the autoscaler (a custom warm-up, control, policy…).</summary>
-    public static async Task<AutoscaleRig> StartAsync(Action<BackendOptions>? configure = null, string? s2WarmupUrl = null, bool dryRun = false, Action<AutoscalerBuilder, AutoscaleRig>? build = null, string weight = " weight 10")
+    public static async Task<AutoscaleRig> StartAsync(Action<BackendOptions>? configure = null, string? s2WarmupUrl = null, bool dryRun = false, Action<AutoscalerBuilder, AutoscaleRig>? build = null, string weight = " weight 10", bool relay = false)
     {
         var rig = new AutoscaleRig();
         var options = new AutoscaleOptions
         {
             EvaluationInterval = TimeSpan.FromMilliseconds(200),
             ReconcileInterval = TimeSpan.FromMilliseconds(500),
+            CounterInterval = TimeSpan.FromMilliseconds(500),
         };
         options.Warmup.FailureBackoff = TimeSpan.FromSeconds(30);
         options.Warmup.Attempts = 2;
@@ -84,6 +88,12 @@ internal sealed class AutoscaleRig : IAsyncDisposable
 
         ILogSource logs = LogSources.FromDatagrams(new IPEndPoint(IPAddress.Loopback, 0));
         int logPort = ((IPEndPoint)((DatagramLogSource)logs).LocalEndPoint).Port;
+        if (relay)
+        {
+            rig.Relay = new UdpRelay(new IPEndPoint(IPAddress.Loopback, logPort));
+            logPort = rig.Relay.Port; // HAProxy logs to the relay, the relay to the autoscaler
+        }
+
         rig.Haproxy = await Haproxy.StartAsync($$"""
             global
                 stats socket {dir}/admin.sock mode 600 level admin
@@ -167,6 +177,7 @@ internal sealed class AutoscaleRig : IAsyncDisposable
         }
         await Control.DisposeAsync();
         await Haproxy.DisposeAsync();
+        Relay?.Dispose();
         foreach (DemoAppServer app in Apps)
         {
             await app.DisposeAsync();
