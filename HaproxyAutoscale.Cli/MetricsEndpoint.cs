@@ -5,8 +5,9 @@ namespace HaproxyAutoscale.Cli;
 
 /// <summary>
 /// Serves the <c>HaproxyAutoscale</c> meter (and the process's own .NET metrics) in Prometheus text format at
-/// <c>http://ADDRESS/metrics</c>, through prometheus-net's listener. Loopback addresses only: the endpoint has no
-/// authentication, and whoever reaches it learns the backend and server names.
+/// <c>http://ADDRESS/metrics</c>, through prometheus-net's listener. Any address: Prometheus scrapes from another host,
+/// and the metrics hold nothing secret but backend and server names (as node_exporter's). Writes live on the admin
+/// endpoint, which stays on loopback.
 /// </summary>
 internal sealed class MetricsEndpoint : IDisposable
 {
@@ -19,22 +20,19 @@ internal sealed class MetricsEndpoint : IDisposable
         {
             InstrumentFilterPredicate = instrument => instrument.Meter.Name == Scaling.AutoscaleMetricsNames.Meter,
         });
-        _server = new MetricServer(endPoint.Address.ToString(), endPoint.Port);
+        // HttpListener matches requests by the prefix's host: "+" accepts any Host header (needed for 0.0.0.0).
+        string host = endPoint.Address.Equals(IPAddress.Any) || endPoint.Address.Equals(IPAddress.IPv6Any) ? "+"
+            : endPoint.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{endPoint.Address}]" : endPoint.Address.ToString();
+        _server = new MetricServer(host, endPoint.Port);
         _server.Start();
     }
 
-    /// <summary>Parses <c>HOST:PORT</c> (loopback only) and starts serving; the error says what is wrong.</summary>
+    /// <summary>Parses <c>HOST:PORT</c> (a numeric address) and starts serving; the error says what is wrong.</summary>
     public static MetricsEndpoint? TryStart(string address, out string? error)
     {
         if (!IPEndPoint.TryParse(address, out IPEndPoint? endPoint) || endPoint.Port == 0 || !address.Contains(':', StringComparison.Ordinal))
         {
             error = $"--metrics: '{address}' is not HOST:PORT with a numeric address, e.g. 127.0.0.1:9464";
-            return null;
-        }
-
-        if (!IPAddress.IsLoopback(endPoint.Address))
-        {
-            error = $"--metrics: '{address}' is not a loopback address; the metrics endpoint has no authentication";
             return null;
         }
 
