@@ -53,7 +53,8 @@ internal sealed class AdminClient : IDisposable
         }
         catch (HttpRequestException e)
         {
-            string why = (e.InnerException as SocketException)?.Message ?? e.Message;
+            // .NET reports a missing UNIX socket file as "cannot assign requested address": say what it is.
+            string why = _address.SocketPath is { } socketFile && !File.Exists(socketFile) ? "no such socket file" : (e.InnerException as SocketException)?.Message ?? e.Message;
             throw new AdminUnreachableException($"cannot reach the autoscaler at {_address}: {why.ToLowerInvariant()} (is 'haproxy-autoscale run --admin {_address}' running?)");
         }
         catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
