@@ -21,8 +21,7 @@ internal sealed class MetricsEndpoint : IDisposable
             InstrumentFilterPredicate = instrument => instrument.Meter.Name == Scaling.AutoscaleMetricsNames.Meter,
         });
         // HttpListener matches requests by the prefix's host: "+" accepts any Host header (needed for 0.0.0.0).
-        string host = endPoint.Address.Equals(IPAddress.Any) || endPoint.Address.Equals(IPAddress.IPv6Any) ? "+"
-            : endPoint.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{endPoint.Address}]" : endPoint.Address.ToString();
+        string host = endPoint.Address.Equals(IPAddress.Any) ? "+" : endPoint.Address.ToString();
         _server = new MetricServer(host, endPoint.Port);
         _server.Start();
     }
@@ -33,6 +32,13 @@ internal sealed class MetricsEndpoint : IDisposable
         if (!IPEndPoint.TryParse(address, out IPEndPoint? endPoint) || endPoint.Port == 0 || !address.Contains(':', StringComparison.Ordinal))
         {
             error = $"--metrics: '{address}' is not HOST:PORT with a numeric address, e.g. 127.0.0.1:9464";
+            return null;
+        }
+
+        if (endPoint.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork)
+        {
+            // .NET's HttpListener on Linux fails on IPv6 literal prefixes ("Invalid port in prefix").
+            error = $"--metrics: '{address}' is an IPv6 address, which the metrics listener cannot bind; use an IPv4 address or 0.0.0.0:PORT";
             return null;
         }
 
