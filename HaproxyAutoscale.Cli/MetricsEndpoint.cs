@@ -5,8 +5,9 @@ namespace HaproxyAutoscale.Cli;
 
 /// <summary>
 /// Serves the <c>HaproxyAutoscale</c> meter (and the process's own .NET metrics) in Prometheus text format at
-/// <c>http://ADDRESS/metrics</c>, through prometheus-net's listener. Loopback addresses only: the endpoint has no
-/// authentication, and whoever reaches it learns the backend and server names.
+/// <c>http://ADDRESS/metrics</c>, through prometheus-net's listener. Any address: Prometheus scrapes from another host,
+/// and the metrics hold nothing secret but backend and server names (as node_exporter's). Writes live on the admin
+/// endpoint, which stays on loopback.
 /// </summary>
 internal sealed class MetricsEndpoint : IDisposable
 {
@@ -19,11 +20,13 @@ internal sealed class MetricsEndpoint : IDisposable
         {
             InstrumentFilterPredicate = instrument => instrument.Meter.Name == Scaling.AutoscaleMetricsNames.Meter,
         });
-        _server = new MetricServer(endPoint.Address.ToString(), endPoint.Port);
+        // HttpListener matches requests by the prefix's host: "+" accepts any Host header (needed for 0.0.0.0).
+        string host = endPoint.Address.Equals(IPAddress.Any) ? "+" : endPoint.Address.ToString();
+        _server = new MetricServer(host, endPoint.Port);
         _server.Start();
     }
 
-    /// <summary>Parses <c>HOST:PORT</c> (loopback only) and starts serving; the error says what is wrong.</summary>
+    /// <summary>Parses <c>HOST:PORT</c> (a numeric address) and starts serving; the error says what is wrong.</summary>
     public static MetricsEndpoint? TryStart(string address, out string? error)
     {
         if (!IPEndPoint.TryParse(address, out IPEndPoint? endPoint) || endPoint.Port == 0 || !address.Contains(':', StringComparison.Ordinal))
@@ -32,9 +35,10 @@ internal sealed class MetricsEndpoint : IDisposable
             return null;
         }
 
-        if (!IPAddress.IsLoopback(endPoint.Address))
+        if (endPoint.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork)
         {
-            error = $"--metrics: '{address}' is not a loopback address; the metrics endpoint has no authentication";
+            // .NET's HttpListener on Linux fails on IPv6 literal prefixes ("Invalid port in prefix").
+            error = $"--metrics: '{address}' is an IPv6 address, which the metrics listener cannot bind; use an IPv4 address or 0.0.0.0:PORT";
             return null;
         }
 

@@ -34,6 +34,9 @@ public static class Program
             ReplayCommand.Create(console),
             RunCommand.Create(console),
             CheckCommand.Create(console),
+            AdminCommands.CreateExplain(console),
+            AdminCommands.CreatePause(console),
+            AdminCommands.CreateResume(console),
             Demo.DemoCommand.Create(console),
         };
         root.Options.Add(CliConsole.VerboseOption);

@@ -16,15 +16,16 @@ internal static class RunCommand
         var dryRun = new Option<bool>("--dry-run") { Description = "Decide and log, but send no command that changes HAProxy." };
         var logFormat = new Option<string>("--log-format") { Description = "Log output: text or json.", DefaultValueFactory = _ => "text" };
         logFormat.AcceptOnlyFromAmong("text", "json");
-        var metrics = new Option<string?>("--metrics") { Description = "Serve metrics in Prometheus text format at http://HOST:PORT/metrics (loopback only), e.g. 127.0.0.1:9464." };
-        var command = new Command("run", "Run the autoscaler daemon.") { config, dryRun, logFormat, metrics };
+        var metrics = new Option<string?>("--metrics") { Description = "Serve metrics in Prometheus text format at http://HOST:PORT/metrics, e.g. 127.0.0.1:9464 (0.0.0.0:9464: every interface)." };
+        var admin = new Option<string?>("--admin") { Description = $"Serve the admin endpoint (status, pause, resume) on a loopback HOST:PORT or unix:/path, e.g. {Admin.AdminAddress.Default}." };
+        var command = new Command("run", "Run the autoscaler daemon.") { config, dryRun, logFormat, metrics, admin };
         command.SetAction((parseResult, cancellationToken) => RunAsync(
             console, parseResult.GetRequiredValue(config), parseResult.GetValue(dryRun), parseResult.GetValue(logFormat) ?? "text",
-            parseResult.GetValue(metrics), parseResult.GetValue(CliConsole.VerboseOption), cancellationToken));
+            parseResult.GetValue(metrics), parseResult.GetValue(admin), parseResult.GetValue(CliConsole.VerboseOption), cancellationToken));
         return command;
     }
 
-    private static async Task<int> RunAsync(CliConsole console, string configPath, bool dryRun, string logFormat, string? metricsAddress, bool verbose, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(CliConsole console, string configPath, bool dryRun, string logFormat, string? metricsAddress, string? adminText, bool verbose, CancellationToken cancellationToken)
     {
         (AutoscaleOptions? options, int exitCode) = await ConfigFile.LoadAsync(console, configPath, cancellationToken).ConfigureAwait(false);
         if (options is null)
@@ -35,6 +36,12 @@ internal static class RunCommand
         if (options.Endpoints.Count == 0)
         {
             return console.Fail($"{configPath}: haproxy.endpoints: at least one stats socket is needed to run", ExitCodes.Usage);
+        }
+
+        Admin.AdminAddress? adminAddress = null;
+        if (adminText is not null && !Admin.AdminAddress.TryParse(adminText, out adminAddress, out string? adminError))
+        {
+            return console.Fail(adminError!, ExitCodes.Usage);
         }
 
         string? metricsError = null;
@@ -57,6 +64,16 @@ internal static class RunCommand
 
         await using (autoscaler.ConfigureAwait(false))
         {
+            Admin.AdminEndpoint? adminEndpoint;
+            try
+            {
+                adminEndpoint = adminAddress is null ? null : Admin.AdminEndpoint.Start(adminAddress, autoscaler);
+            }
+            catch (Exception e) when (e is SocketException or IOException or UnauthorizedAccessException)
+            {
+                return console.Fail($"--admin: cannot listen on {adminAddress}: {e.Message}");
+            }
+
             try
             {
                 await autoscaler.RunAsync(cancellationToken).ConfigureAwait(false);
@@ -64,6 +81,13 @@ internal static class RunCommand
             catch (Exception e) when (e is IOException or SocketException or UnauthorizedAccessException)
             {
                 return console.Fail($"reading logs from {options.LogSource} failed: {e.Message}");
+            }
+            finally
+            {
+                if (adminEndpoint is not null)
+                {
+                    await adminEndpoint.DisposeAsync().ConfigureAwait(false);
+                }
             }
         }
 

@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json;
+using HaproxyAutoscale.Cli.Admin;
 using HaproxyAutoscale.Configuration;
 using HaproxyAutoscale.Control;
 
@@ -14,9 +16,10 @@ internal static class StatusCommand
         var config = new Option<string?>("--config") { Description = "Take the endpoints from this configuration file (haproxy.endpoints)." };
         var backend = new Option<string?>("--backend") { Description = "Only show this backend." };
         var json = new Option<bool>("--json") { Description = "Print a JSON array of rows." };
+        var admin = new Option<string?>("--admin") { Description = $"Also show the running autoscaler's view (role, paused, coverage) from its admin endpoint (run --admin), e.g. {AdminAddress.Default}." };
         var command = new Command("status", "Show every server's admin state, operational state, weight, sessions, queue and response time.")
         {
-            endpoints, config, backend, json,
+            endpoints, config, backend, json, admin,
         };
         command.Validators.Add(result =>
         {
@@ -43,12 +46,22 @@ internal static class StatusCommand
                 }
             }
 
-            return await RunAsync(console, addresses, parseResult.GetValue(backend), parseResult.GetValue(json), parseResult.GetValue(CliConsole.VerboseOption), cancellationToken).ConfigureAwait(false);
+            bool verbose = parseResult.GetValue(CliConsole.VerboseOption);
+            if (parseResult.GetValue(admin) is not { } adminAddress)
+            {
+                return await RunAsync(console, addresses, parseResult.GetValue(backend), parseResult.GetValue(json), null, verbose, cancellationToken).ConfigureAwait(false);
+            }
+
+            return await AdminCommands.WithClientAsync(console, adminAddress, async client =>
+            {
+                var view = AutoscalerView.From(await client.StatusAsync(cancellationToken).ConfigureAwait(false));
+                return await RunAsync(console, addresses, parseResult.GetValue(backend), parseResult.GetValue(json), view, verbose, cancellationToken).ConfigureAwait(false);
+            }).ConfigureAwait(false);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(CliConsole console, string[] addresses, string? backend, bool json, bool verbose, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(CliConsole console, string[] addresses, string? backend, bool json, AutoscalerView? view, bool verbose, CancellationToken cancellationToken)
     {
         var controls = new List<IHaproxyControl>();
         foreach (string address in addresses)
@@ -86,15 +99,26 @@ internal static class StatusCommand
         List<WeightWarning> warnings = [.. WeightWarnings(rows)];
         if (json)
         {
-            WriteJson(console.Out, rows, withEndpoint, warnings);
+            WriteJson(console.Out, rows, withEndpoint, warnings, view);
         }
         else
         {
             string[] header = ["BACKEND", "SERVER", "ADMIN", "OPER", "WEIGHT", "SESSIONS", "QUEUE", "RTIME_MS"];
+            if (view is not null)
+            {
+                header = [.. header, "ROLE", "PAUSED", "COVERAGE"];
+            }
+
             List<string[]> table = [withEndpoint ? ["ENDPOINT", .. header] : header];
             foreach (StatusRow r in rows)
             {
                 string[] cells = [r.Stat.Backend, r.Stat.Server, r.AdminState, r.OperState, Text(r.Stat.Weight), Text(r.Stat.CurrentSessions), Text(r.Stat.CurrentQueue), Text(r.Stat.ResponseTimeMs)];
+                if (view is not null)
+                {
+                    AutoscaledBackend? scaled = view.Backends.GetValueOrDefault(r.Stat.Backend);
+                    cells = [.. cells, scaled?.Roles.GetValueOrDefault(r.Stat.Server) ?? "-", scaled?.PausedText ?? "-", scaled?.CoverageText ?? "-"];
+                }
+
                 table.Add(withEndpoint ? [r.Endpoint, .. cells] : cells);
             }
 
@@ -139,7 +163,7 @@ internal static class StatusCommand
         }
     }
 
-    private static void WriteJson(TextWriter output, List<StatusRow> rows, bool withEndpoint, List<WeightWarning> warnings)
+    private static void WriteJson(TextWriter output, List<StatusRow> rows, bool withEndpoint, List<WeightWarning> warnings, AutoscalerView? view)
     {
         output.WriteLine(JsonOutput.Write(writer =>
         {
@@ -170,6 +194,32 @@ internal static class StatusCommand
                 writer.WriteNumber("sessions", r.Stat.CurrentSessions);
                 writer.WriteNumber("queue", r.Stat.CurrentQueue);
                 writer.WriteNumber("rtimeMs", r.Stat.ResponseTimeMs);
+                if (view is not null)
+                {
+                    // null: a backend or server the autoscaler does not manage
+                    AutoscaledBackend? scaled = view.Backends.GetValueOrDefault(r.Stat.Backend);
+                    writer.WriteString("role", scaled?.Roles.GetValueOrDefault(r.Stat.Server));
+                    if (scaled is null)
+                    {
+                        writer.WriteNull("paused");
+                        writer.WriteNull("pausedUntil");
+                        writer.WriteNull("coverage");
+                    }
+                    else
+                    {
+                        writer.WriteBoolean("paused", scaled.Paused);
+                        writer.WriteString("pausedUntil", scaled.PausedUntil);
+                        if (scaled.Coverage is { } coverage)
+                        {
+                            writer.WriteNumber("coverage", coverage);
+                        }
+                        else
+                        {
+                            writer.WriteNull("coverage");
+                        }
+                    }
+                }
+
                 writer.WriteEndObject();
             }
 
@@ -186,6 +236,26 @@ internal static class StatusCommand
                 await item.DisposeAsync().ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>The running autoscaler's view of each backend it manages, from <c>GET /status</c>.</summary>
+    private sealed record AutoscalerView(Dictionary<string, AutoscaledBackend> Backends)
+    {
+        public static AutoscalerView From(IReadOnlyList<JsonElement> backends) => new(backends.ToDictionary(
+            b => b.GetProperty("backend").GetString()!,
+            b => new AutoscaledBackend(
+                b.GetProperty("servers").EnumerateArray().ToDictionary(s => s.GetProperty("server").GetString()!, s => s.GetProperty("role").GetString()!),
+                b.GetProperty("paused").GetBoolean(),
+                b.GetProperty("pausedUntil").GetString(),
+                b.GetProperty("coverage") is { ValueKind: JsonValueKind.Number } c ? c.GetDouble() : null),
+            StringComparer.Ordinal));
+    }
+
+    private sealed record AutoscaledBackend(Dictionary<string, string> Roles, bool Paused, string? PausedUntil, double? Coverage)
+    {
+        public string PausedText => !Paused ? "no" : PausedUntil is null ? "until resumed" : $"until {PausedUntil}";
+
+        public string CoverageText => Coverage?.ToString("0.##", CultureInfo.InvariantCulture) ?? "-";
     }
 
     private sealed record WeightWarning(string Endpoint, string Backend, string Text);

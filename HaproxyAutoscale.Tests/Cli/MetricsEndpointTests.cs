@@ -53,10 +53,60 @@ public sealed class MetricsEndpointTests
         (await run).Should().Be(0);
     }
 
+    [Fact]
+    public async Task Run_MetricsOnEveryInterface_IsServed()
+    {
+        const string host = "0.0.0.0";
+        // Prometheus scrapes from another host: any address may be bound (0.0.0.0 answers on loopback too).
+        using var dir = new TempDirectory();
+        await using var haproxy = await Haproxy.StartWithAdminSocketAsync("backend app\n    server s1 127.0.0.1:1\n", dir);
+        string config = dir.File("config.json");
+        await File.WriteAllTextAsync(config, $$"""
+            { "haproxy": { "endpoints": ["{{dir.File("admin.sock")}}"] }, "logs": { "source": "udp@127.0.0.1:0" },
+              "backends": { "app": { "servers": { "s1": { "alwaysUp": true } } } } }
+            """);
+        int port = Ports.FreeTcp();
+        using var stop = new CancellationTokenSource();
+        var error = new StringWriter();
+        Task<int> run = HaproxyAutoscale.Cli.Program.RunAsync(["run", "--config", config, "--metrics", $"{host}:{port}"], new StringWriter(), error, stop.Token);
+        try
+        {
+            using var http = new HttpClient();
+            string url = $"http://127.0.0.1:{port}/metrics";
+            string scraped = "";
+            await Poll.UntilAsync(
+                () =>
+                {
+                    if (run.IsCompleted)
+                    {
+                        throw new InvalidOperationException($"run ended with {run.Result}: {error}");
+                    }
+
+                    try
+                    {
+                        scraped = http.GetStringAsync(url).GetAwaiter().GetResult();
+                        return scraped.Contains("haproxyautoscale_servers_active{backend=\"app\"}", StringComparison.Ordinal);
+                    }
+                    catch (HttpRequestException)
+                    {
+                        return false;
+                    }
+                },
+                TimeSpan.FromSeconds(15), $"metrics on {url}");
+        }
+        finally
+        {
+            await stop.CancelAsync();
+        }
+
+        (await run).Should().Be(0);
+    }
+
     [Theory]
-    [InlineData("0.0.0.0:9464", "not a loopback address")]
     [InlineData("localhost:9464", "not HOST:PORT with a numeric address")]
-    public async Task Run_MetricsOnANonLoopbackOrNamedAddress_IsAUsageError(string address, string error)
+    [InlineData("127.0.0.1", "not HOST:PORT with a numeric address")]
+    [InlineData("[::1]:9464", "is an IPv6 address, which the metrics listener cannot bind")]
+    public async Task Run_MetricsOnANamedOrPortlessAddress_IsAUsageError(string address, string error)
     {
         using var dir = new TempDirectory();
         string config = dir.File("config.json");

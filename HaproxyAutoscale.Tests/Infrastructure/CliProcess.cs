@@ -1,0 +1,82 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace HaproxyAutoscale.Tests.Infrastructure;
+
+/// <summary>The CLI as a separate process (<c>dotnet haproxy-autoscale.dll …</c>), stopped by PID on dispose.</summary>
+internal sealed class CliProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+    private readonly StringBuilder _stdout = new();
+    private readonly StringBuilder _stderr = new();
+
+    private CliProcess(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "haproxy-autoscale.dll"));
+        foreach (string arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        _process = Process.Start(start) ?? throw new InvalidOperationException("the CLI did not start");
+        _process.OutputDataReceived += (_, e) => Append(e.Data, _stdout);
+        _process.ErrorDataReceived += (_, e) => Append(e.Data, _stderr);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    /// <summary>Standard output and error interleaved, as far as read.</summary>
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    public bool HasExited => _process.HasExited;
+
+    public static CliProcess Start(params string[] args) => new(args);
+
+    /// <summary>Runs a short command to its end (30 s at most); returns exit code, stdout and stderr.</summary>
+    public static async Task<(int ExitCode, string Output, string Error)> RunAsync(params string[] args)
+    {
+        await using var cli = new CliProcess(args);
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await cli._process.WaitForExitAsync(deadline.Token); // also waits for both streams to end
+        lock (cli._output)
+        {
+            return (cli._process.ExitCode, cli._stdout.ToString(), cli._stderr.ToString());
+        }
+    }
+
+    private void Append(string? line, StringBuilder stream)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            _output.AppendLine(line);
+            stream.AppendLine(line);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+            await _process.WaitForExitAsync(CancellationToken.None);
+        }
+
+        _process.Dispose();
+    }
+}
