@@ -203,6 +203,7 @@ public sealed class Autoscaler : IAsyncDisposable
     {
         ScalingPlan plan;
         DecisionFault? fault;
+        bool firstHeldBack;
         lock (backend.Gate)
         {
             plan = backend.Decider.Decide();
@@ -211,7 +212,7 @@ public sealed class Autoscaler : IAsyncDisposable
             {
                 if (plan.Time < until)
                 {
-                    plan = plan.HeldByRule("paused", $"paused until {until:u}");
+                    plan = plan.HeldByRule("paused", until == DateTimeOffset.MaxValue ? "paused until resumed" : $"paused until {until:u}");
                 }
                 else
                 {
@@ -220,6 +221,9 @@ public sealed class Autoscaler : IAsyncDisposable
                 }
             }
 
+            // An action a pause or blindness holds back is worth seeing without --verbose, once per spell.
+            firstHeldBack = plan.HeldBy is "paused" or "blind" && backend.HeldBackBy != plan.HeldBy;
+            backend.HeldBackBy = backend.PausedUntil is not null || backend.Coverage?.Blind == true ? plan.HeldBy ?? backend.HeldBackBy : null;
             backend.LastDecision = plan.ToDecision();
             Actuator.Claim(backend, plan);
         }
@@ -233,7 +237,15 @@ public sealed class Autoscaler : IAsyncDisposable
 
         if (plan.Decision.Action == ScalingAction.Hold)
         {
-            Log.Hold(_logger, plan.Backend, plan.Decision.Reason);
+            if (firstHeldBack)
+            {
+                Log.HeldBack(_logger, plan.Backend, plan.HeldBy!, plan.Decision.Reason);
+            }
+            else
+            {
+                Log.Hold(_logger, plan.Backend, plan.Decision.Reason);
+            }
+
             return;
         }
 

@@ -66,6 +66,9 @@ public static class AutoscaleEventIds
 
     /// <summary>Reading HAProxy's counters failed (logged once until they can be read again).</summary>
     public const int CountersFailed = 21;
+
+    /// <summary>A pause or blindness held back an action the policy asked for (once per spell; later ones are event 3).</summary>
+    public const int HeldBack = 22;
 }
 
 /// <summary>The engine's log events, one per decision and per action.</summary>
@@ -127,6 +130,9 @@ internal static partial class Log
 
     [LoggerMessage(AutoscaleEventIds.CountersFailed, LogLevel.Warning, "Reading HAProxy's counters failed: {Error}; until they can be read, no backend scales down")]
     public static partial void CountersFailed(ILogger logger, string error);
+
+    [LoggerMessage(AutoscaleEventIds.HeldBack, LogLevel.Information, "{Backend}: held back ({Rule}): {Reason}")]
+    public static partial void HeldBack(ILogger logger, string backend, string rule, string reason);
 
     /// <summary>A window value for messages: "950 ms", or "no samples".</summary>
     public static string Value(WindowValue window) =>

@@ -34,6 +34,9 @@ internal sealed class ScaledBackend
     /// <summary>Until when the backend is paused by an operator (it decides and logs, acts on nothing). Under <see cref="Gate"/>.</summary>
     public DateTimeOffset? PausedUntil { get; set; }
 
+    /// <summary>The rule (paused, blind) whose first held-back action of the current spell was logged. Under <see cref="Gate"/>.</summary>
+    public string? HeldBackBy { get; set; }
+
     /// <summary>The last evaluation's outcome. Under <see cref="Gate"/>.</summary>
     public BackendDecision? LastDecision { get; set; }
 
