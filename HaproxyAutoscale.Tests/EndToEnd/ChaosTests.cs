@@ -1,3 +1,6 @@
+using System.Diagnostics;
+using System.Text;
+using HaproxyAutoscale.Cli.Demo;
 using HaproxyAutoscale.Control;
 using HaproxyAutoscale.Policies;
 using HaproxyAutoscale.Scaling;
@@ -71,7 +74,6 @@ public sealed class ChaosTests
         }
         finally
         {
-            File.WriteAllLines("/tmp/chaos-c.log", rig.Logs.Select(l => $"{l.EventId} {l.Message}"));
             await slow.CancelAsync();
             await Task.WhenAll(requests);
         }
@@ -133,6 +135,114 @@ public sealed class ChaosTests
         rig.Running.IsCompleted.Should().BeFalse();
     }
 
+    [Fact]
+    public async Task Warmup_DaemonKilledAndRestarted_AdoptsHaproxysStateAndEnablesTheServerOnce()
+    {
+        // Real apps (s2 takes 4 s to start: its warm-up is slow), a real HAProxy logging to the daemon over UDP.
+        using var dir = new TempDirectory();
+        await using DemoAppServer s1 = new("s1") { ColdStart = TimeSpan.Zero, BaseDelay = TimeSpan.FromMilliseconds(10), PerRequestDelay = TimeSpan.FromMilliseconds(40) };
+        await using DemoAppServer s2 = new("s2") { ColdStart = TimeSpan.FromSeconds(4), BaseDelay = TimeSpan.FromMilliseconds(10), PerRequestDelay = TimeSpan.FromMilliseconds(40) };
+        await using DemoAppServer s3 = new("s3") { BaseDelay = TimeSpan.FromMilliseconds(10), PerRequestDelay = TimeSpan.FromMilliseconds(40) };
+        int frontend = Ports.FreeTcp();
+        int logPort = Ports.FreeUdp();
+        await using Haproxy haproxy = await Haproxy.StartAsync($$"""
+            global
+                stats socket {dir}/admin.sock mode 600 level admin
+                log 127.0.0.1:{{logPort}} local0
+            defaults
+                mode http
+                log global
+                option httplog
+                timeout connect 1s
+                timeout client 10s
+                timeout server 10s
+            frontend fe
+                bind 127.0.0.1:{{frontend}}
+                default_backend app
+            backend app
+                balance roundrobin
+                server s1 127.0.0.1:{{s1.Port}} weight 10
+                server s2 127.0.0.1:{{s2.Port}} weight 10 disabled
+                server s3 127.0.0.1:{{s3.Port}} weight 10 disabled
+            """, dir, dir.File("admin.sock"));
+        await haproxy.WaitForPortAsync(frontend);
+        await using IHaproxyControl control = HaproxyControl.Create(dir.File("admin.sock"));
+        string config = dir.File("autoscale.json");
+        await File.WriteAllTextAsync(config, $$"""
+            {
+              "haproxy": { "endpoints": ["{{dir.File("admin.sock")}}"] },
+              "logs": { "source": "udp@127.0.0.1:{{logPort}}" },
+              "evaluationInterval": "200ms",
+              "reconcileInterval": "500ms",
+              "warmup": { "timeout": "10s", "attempts": 1 },
+              "backends": {
+                "app": {
+                  "window": { "kind": "count", "size": 10 },
+                  "policy": { "kind": "threshold", "thresholdMs": 150, "breaches": 2, "idleScaleDown": "0s" },
+                  "maxActive": 2,
+                  "settleTime": "1s",
+                  "servers": {
+                    "s1": { "alwaysUp": true },
+                    "s2": { "warmupUrl": "http://127.0.0.1:{{s2.Port}}/warmup", "weight": 10 },
+                    "s3": { "warmupUrl": "http://127.0.0.1:{{s3.Port}}/warmup", "weight": 10 }
+                  }
+                }
+              }
+            }
+            """);
+
+        using var load = new CancellationTokenSource();
+        Task loading = Task.CompletedTask;
+        try
+        {
+            // 1. The daemon decides s2 up under load and starts warming it; it is SIGKILLed before the warm-up ends.
+            await using (var first = Daemon.Start(config))
+            {
+                await first.WaitForAsync("app/s2: adopted as parked", "the daemon to read HAProxy's state");
+                loading = LoadAsync(frontend, clients: 8, TimeSpan.FromSeconds(25), load.Token);
+                await first.WaitForAsync("app: decided up s2", "a scale-up of s2");
+                await first.KillAsync();
+                first.Output.Should().NotContain("app/s2: up done", "it was killed while s2 was warming up");
+            }
+
+            // Half done is warmed-but-not-enabled: HAProxy never got a command for s2.
+            (await AdminStatesAsync(control)).Should().Equal(new Dictionary<string, ServerAdminState>
+            {
+                ["s1"] = ServerAdminState.Ready,
+                ["s2"] = ServerAdminState.Maint,
+                ["s3"] = ServerAdminState.Maint,
+            });
+
+            // 2. Restarted under the same load: it adopts HAProxy's state, then enables s2 once, properly.
+            await using var second = Daemon.Start(config);
+            await second.WaitForAsync("app/s2: up done", "s2 enabled by the restarted daemon");
+            await Poll.UntilAsync(() => AdminStatesAsync(control).GetAwaiter().GetResult()["s2"] == ServerAdminState.Ready, TimeSpan.FromSeconds(5), "s2 ready");
+            await Poll.UntilAsync(() => s2.Served.Any(r => r.Path == "/page"), TimeSpan.FromSeconds(10), "traffic on s2");
+            await load.CancelAsync();
+            await loading;
+
+            string output = second.Output;
+            output.Should().Contain("app/s1: adopted as active").And.Contain("app/s2: adopted as parked").And.Contain("app/s3: adopted as parked");
+            Occurrences(output, "app: decided up s2").Should().Be(1, output);
+            Occurrences(output, "app/s2: up done").Should().Be(1, output);
+            output.Should().NotContain("decided down").And.NotContain(" failed").And.NotContain("decided up s3").And.NotContain("re-applying", output);
+            (await AdminStatesAsync(control)).Should().Equal(new Dictionary<string, ServerAdminState>
+            {
+                ["s1"] = ServerAdminState.Ready,
+                ["s2"] = ServerAdminState.Ready,
+                ["s3"] = ServerAdminState.Maint,
+            });
+            (await control.ShowServersStateAsync("app")).Single(s => s.Server == "s2").UserWeight.Should().Be(10);
+            s2.Served.Where(r => r.Path == "/page").Should().OnlyContain(r => !r.Cold, "s2 took traffic only once warm");
+            second.HasExited.Should().BeFalse(output);
+        }
+        finally
+        {
+            await load.CancelAsync();
+            await loading;
+        }
+    }
+
     /// <summary>
     /// Waits until HAProxy's admin states are the autoscaler's roles (active: ready; parked or held: maintenance),
     /// no action is in flight and no server is in drain, on 10 reads in a row (about half a second).
@@ -173,6 +283,26 @@ public sealed class ChaosTests
         }
     }
 
+    private static async Task<IReadOnlyDictionary<string, ServerAdminState>> AdminStatesAsync(IHaproxyControl control) =>
+        (await control.ShowServersStateAsync("app")).ToDictionary(s => s.Server, s => s.AdminState);
+
+    private static int Occurrences(string text, string what) => (text.Length - text.Replace(what, "", StringComparison.Ordinal).Length) / what.Length;
+
+    /// <summary>Bounded load through HAProxy's frontend from <paramref name="clients"/> loops.</summary>
+    private static Task LoadAsync(int port, int clients, TimeSpan limit, CancellationToken cancellationToken)
+    {
+        var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        DateTime until = DateTime.UtcNow + limit;
+        Task[] loops = [.. Enumerable.Range(0, clients).Select(_ => Task.Run(async () =>
+        {
+            while (!cancellationToken.IsCancellationRequested && DateTime.UtcNow < until)
+            {
+                await SendIgnoringFailureAsync(http, $"http://127.0.0.1:{port}/page", cancellationToken);
+            }
+        }))];
+        return Task.WhenAll(loops).ContinueWith(_ => http.Dispose(), TaskScheduler.Default);
+    }
+
     private static int SessionsOn(AutoscaleRig rig, string server) =>
         rig.Control.ShowStatAsync().GetAwaiter().GetResult().Single(r => r.Backend == "app" && r.Server == server).CurrentSessions;
 
@@ -187,6 +317,71 @@ public sealed class ChaosTests
         catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
         {
             // HAProxy was killed under it, or the test is over.
+        }
+    }
+
+    /// <summary>The <c>run</c> daemon as a process (the built CLI through <c>dotnet</c>), its output captured; killed by PID on dispose.</summary>
+    private sealed class Daemon : IAsyncDisposable
+    {
+        private readonly Process _process;
+        private readonly StringBuilder _output = new();
+
+        private Daemon(string config)
+        {
+            string cli = Path.Combine(AppContext.BaseDirectory, "haproxy-autoscale.dll");
+            _process = Process.Start(new ProcessStartInfo("dotnet") { ArgumentList = { cli, "run", "--config", config }, RedirectStandardOutput = true, RedirectStandardError = true })!;
+            _process.OutputDataReceived += (_, e) => Append(e.Data);
+            _process.ErrorDataReceived += (_, e) => Append(e.Data);
+            _process.BeginOutputReadLine();
+            _process.BeginErrorReadLine();
+        }
+
+        public string Output
+        {
+            get
+            {
+                lock (_output)
+                {
+                    return _output.ToString();
+                }
+            }
+        }
+
+        public bool HasExited => _process.HasExited;
+
+        public static Daemon Start(string config) => new(config);
+
+        public Task WaitForAsync(string text, string what) => Poll.UntilAsync(
+            () => Output.Contains(text, StringComparison.Ordinal) || (_process.HasExited ? throw new InvalidOperationException($"the daemon exited with {_process.ExitCode}: {Output}") : false),
+            TimeSpan.FromSeconds(20),
+            what).ContinueWith(t => t.IsFaulted ? throw new TimeoutException($"{t.Exception!.InnerException!.Message}; output:\n{Output}") : t, TaskScheduler.Default).Unwrap();
+
+        /// <summary>SIGKILL, by PID.</summary>
+        public async Task KillAsync()
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+
+            await _process.WaitForExitAsync();
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await KillAsync();
+            _process.Dispose();
+        }
+
+        private void Append(string? line)
+        {
+            if (line is not null)
+            {
+                lock (_output)
+                {
+                    _output.AppendLine(line);
+                }
+            }
         }
     }
 
