@@ -159,32 +159,48 @@ internal sealed class Actuator
         }
 
         await _control.SetServerStateAsync(backend.Name, server, ServerAdminState.Drain, cancellationToken).ConfigureAwait(false);
-        await WaitForNoSessionsAsync(backend.Name, server, backend.ScaleDown.DrainTimeout, cancellationToken).ConfigureAwait(false);
-        await _control.SetServerStateAsync(backend.Name, server, ServerAdminState.Maint, cancellationToken).ConfigureAwait(false);
-        return null;
+        DateTimeOffset deadline = _time.GetUtcNow() + backend.ScaleDown.DrainTimeout;
+        await WaitForNoSessionsAsync(backend.Name, server, deadline, cancellationToken).ConfigureAwait(false);
+
+        // An instance that cannot be reached now (HAProxy restarting) gets the command when it is back, until the
+        // drain's deadline: a restarted HAProxy lost the drain, and the server must not come back into service.
+        while (true)
+        {
+            try
+            {
+                await _control.SetServerStateAsync(backend.Name, server, ServerAdminState.Maint, cancellationToken).ConfigureAwait(false);
+                return null;
+            }
+            catch (HaproxyControlException e) when (IsUnreachable(e) && _time.GetUtcNow() < deadline)
+            {
+                await Task.Delay(SessionPollInterval, _time, cancellationToken).ConfigureAwait(false);
+            }
+        }
     }
 
-    // Polls HAProxy's current sessions on the server (on every instance) until none is left or the timeout.
-    private async Task WaitForNoSessionsAsync(string backend, string server, TimeSpan timeout, CancellationToken cancellationToken)
+    private static bool IsUnreachable(HaproxyControlException e) => e.Kind is HaproxyErrorKind.ConnectionFailed or HaproxyErrorKind.Timeout;
+
+    // Polls HAProxy's current sessions on the server (on every instance) until none is left or the deadline. An
+    // instance that cannot be reached is not known to be empty: it is waited for (once restarted it has none).
+    private async Task WaitForNoSessionsAsync(string backend, string server, DateTimeOffset deadline, CancellationToken cancellationToken)
     {
-        DateTimeOffset deadline = _time.GetUtcNow() + timeout;
         while (_time.GetUtcNow() < deadline)
         {
-            int sessions = 0;
+            bool empty = true;
             foreach (IHaproxyControl instance in _instances)
             {
                 try
                 {
-                    sessions += (await instance.ShowStatAsync(cancellationToken).ConfigureAwait(false))
-                        .Where(r => r.Backend == backend && r.Server == server).Sum(r => r.CurrentSessions);
+                    empty &= (await instance.ShowStatAsync(cancellationToken).ConfigureAwait(false))
+                        .Where(r => r.Backend == backend && r.Server == server).Sum(r => r.CurrentSessions) == 0;
                 }
-                catch (HaproxyControlException e) when (e.Kind is HaproxyErrorKind.ConnectionFailed or HaproxyErrorKind.Timeout)
+                catch (HaproxyControlException e) when (IsUnreachable(e))
                 {
-                    // An unreachable instance has no sessions we could wait for.
+                    empty = false;
                 }
             }
 
-            if (sessions == 0)
+            if (empty)
             {
                 return;
             }

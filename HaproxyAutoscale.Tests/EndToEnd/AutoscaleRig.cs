@@ -59,8 +59,13 @@ internal sealed class AutoscaleRig : IAsyncDisposable
     /// <summary>The log relay between HAProxy and the autoscaler, when started with one.</summary>
     public UdpRelay? Relay { get; private set; }
 
-    /// <summary>Starts the rig; <paramref name="build"/> may replace parts of the autoscaler (a custom warm-up, control, policy…).</summary>
-    public static async Task<AutoscaleRig> StartAsync(Action<BackendOptions>? configure = null, string? s2WarmupUrl = null, bool dryRun = false, Action<AutoscalerBuilder, AutoscaleRig>? build = null, string weight = " weight 10", bool relay = false)
+    /// <summary>
+    /// Starts the rig; <paramref name="build"/> may replace parts of the autoscaler (a custom warm-up, control, policy…),
+    /// <paramref name="configureOptions"/> change the global options (intervals, back-off), <paramref name="serverTimeout"/> is HAProxy's;
+    /// with <paramref name="relay"/> HAProxy logs through a <see cref="UdpRelay"/>.
+    /// </summary>
+    public static async Task<AutoscaleRig> StartAsync(Action<BackendOptions>? configure = null, string? s2WarmupUrl = null, bool dryRun = false, Action<AutoscalerBuilder, AutoscaleRig>? build = null, string weight = " weight 10",
+        Action<AutoscaleOptions>? configureOptions = null, string serverTimeout = "10s", bool relay = false)
     {
         var rig = new AutoscaleRig();
         var options = new AutoscaleOptions
@@ -83,6 +88,7 @@ internal sealed class AutoscaleRig : IAsyncDisposable
         backend.Servers.Add(new ServerOptions { Name = "s2", WarmupUrl = new Uri(s2WarmupUrl ?? $"http://127.0.0.1:{rig.Apps[1].Port}/warmup") });
         backend.Servers.Add(new ServerOptions { Name = "s3", WarmupUrl = new Uri($"http://127.0.0.1:{rig.Apps[2].Port}/warmup") });
         configure?.Invoke(backend);
+        configureOptions?.Invoke(options);
         options.Backends.Add(backend);
         rig.Options = options;
 
@@ -104,7 +110,7 @@ internal sealed class AutoscaleRig : IAsyncDisposable
                 option httplog
                 timeout connect 1s
                 timeout client 10s
-                timeout server 10s
+                timeout server {{serverTimeout}}
             frontend fe
                 bind 127.0.0.1:{{rig.FrontendPort}}
                 default_backend app
