@@ -51,7 +51,19 @@ internal sealed class OptionsReader
                     });
                     break;
                 case "logs":
-                    reader.Object(node, path, ["source"], (_, n, p) => SetText(reader.String(n, p), v => options.LogSource = v));
+                    reader.Object(node, path, ["source", "allowFrom"], (k, n, p) =>
+                    {
+                        if (k == "source")
+                        {
+                            SetText(reader.String(n, p), v => options.LogSource = v);
+                        }
+                        else
+                        {
+                            // Configured entries replace the loopback default.
+                            options.LogAllowFrom.Clear();
+                            reader.Items(n, p, (item, itemPath) => SetText(reader.String(item, itemPath), options.LogAllowFrom.Add));
+                        }
+                    });
                     break;
                 case "warmup":
                     reader.ReadWarmup(node, path, options.Warmup);

@@ -110,7 +110,12 @@ public sealed class AutoscalerBuilder
         {
             IHaproxyControl control = _control ?? Own(CreateControl(), owned);
             IWarmup warmup = _warmup ?? Own(new HttpWarmup(_options.Warmup, _time), owned);
-            ILogSource source = _source ?? Own(LogSources.Create(_options.LogSource, new FileSystem(), _time), owned);
+            ILogSource source = _source ?? Own(LogSources.Create(_options.LogSource, new FileSystem(), _time, datagramOptions: DatagramOptions()), owned);
+            if (source is DatagramLogSource datagrams)
+            {
+                datagrams.Logger ??= _loggers.CreateLogger("HaproxyAutoscale");
+            }
+
             return new Autoscaler(_options, source, control, Policies, Windows, warmup, _time, _loggers, _dryRun, _meters, owned);
         }
         catch
@@ -122,6 +127,22 @@ public sealed class AutoscalerBuilder
 
             throw;
         }
+    }
+
+    private DatagramSourceOptions DatagramOptions()
+    {
+        var datagramOptions = new DatagramSourceOptions();
+        datagramOptions.AllowFrom.Clear();
+        foreach (string entry in _options.LogAllowFrom)
+        {
+            // Validated above: every entry parses.
+            if (SenderAllowlist.TryParse(entry, out System.Net.IPNetwork network, out _))
+            {
+                datagramOptions.AllowFrom.Add(network);
+            }
+        }
+
+        return datagramOptions;
     }
 
     private IHaproxyControl CreateControl()

@@ -57,6 +57,12 @@ public static class AutoscaleEventIds
 
     /// <summary>A paused backend was resumed (by an operator, or its pause ended).</summary>
     public const int Resumed = 17;
+
+    /// <summary>
+    /// A log datagram came from a sender outside <c>logs.allowFrom</c> and was rejected: logged for the first datagram
+    /// of each sender (up to 16 senders), every one counted in <c>log_lines{outcome="rejected"}</c>.
+    /// </summary>
+    public const int RejectedSender = 18;
 }
 
 /// <summary>The engine's log events, one per decision and per action.</summary>
@@ -109,6 +115,9 @@ internal static partial class Log
 
     [LoggerMessage(AutoscaleEventIds.Resumed, LogLevel.Warning, "{Backend}: resumed ({Why})")]
     public static partial void Resumed(ILogger logger, string backend, string why);
+
+    [LoggerMessage(AutoscaleEventIds.RejectedSender, LogLevel.Warning, "Log datagrams from {Sender} to {LogSource} are rejected: the sender is not in logs.allowFrom ({AllowFrom}); add it there if it is an HAProxy of yours. Its datagrams are counted in log_lines{{outcome=\"rejected\"}}")]
+    public static partial void RejectedSender(ILogger logger, string sender, string logSource, string allowFrom);
 
     /// <summary>A window value for messages: "950 ms", or "no samples".</summary>
     public static string Value(WindowValue window) =>
