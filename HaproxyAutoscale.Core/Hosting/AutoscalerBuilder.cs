@@ -110,9 +110,10 @@ public sealed class AutoscalerBuilder
         {
             IHaproxyControl control = _control ?? Own(CreateControl(), owned);
             IWarmup warmup = _warmup ?? Own(new HttpWarmup(_options.Warmup, _time), owned);
-            ILogSource source = _source ?? Own(LogSources.Create(_options.LogSource, new FileSystem(), _time, datagramOptions: DatagramOptions()), owned);
+            ILogSource source = _source ?? Own(LogSources.Create(_options.LogSource, new FileSystem(), _time, datagramOptions: DatagramOptions(_options)), owned);
             if (source is DatagramLogSource datagrams)
             {
+                // Rejected senders are reported through the engine's logger (event 18), whoever made the source.
                 datagrams.Logger ??= _loggers.CreateLogger("HaproxyAutoscale");
             }
 
@@ -129,13 +130,14 @@ public sealed class AutoscalerBuilder
         }
     }
 
-    private DatagramSourceOptions DatagramOptions()
+    /// <summary>The datagram source's options that <paramref name="options"/> configure (<c>logs.allowFrom</c>), validated before.</summary>
+    internal static DatagramSourceOptions DatagramOptions(AutoscaleOptions options)
     {
         var datagramOptions = new DatagramSourceOptions();
         datagramOptions.AllowFrom.Clear();
-        foreach (string entry in _options.LogAllowFrom)
+        foreach (string entry in options.LogAllowFrom)
         {
-            // Validated above: every entry parses.
+            // Validated: every entry parses.
             if (SenderAllowlist.TryParse(entry, out System.Net.IPNetwork network, out _))
             {
                 datagramOptions.AllowFrom.Add(network);

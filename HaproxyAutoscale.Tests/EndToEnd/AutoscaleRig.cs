@@ -56,8 +56,14 @@ internal sealed class AutoscaleRig : IAsyncDisposable
 
     public AutoscaleOptions Options { get; private set; } = null!;
 
-    /// <summary>Starts the rig; <paramref name="build"/> may replace parts of the autoscaler (a custom warm-up, control, policy…).</summary>
-    public static async Task<AutoscaleRig> StartAsync(Action<BackendOptions>? configure = null, string? s2WarmupUrl = null, bool dryRun = false, Action<AutoscalerBuilder, AutoscaleRig>? build = null, string weight = " weight 10")
+    /// <summary>Where HAProxy sends its logs: the autoscaler's UDP socket on loopback.</summary>
+    public IPEndPoint LogEndPoint => (IPEndPoint)((DatagramLogSource)_source!).LocalEndPoint;
+
+    /// <summary>
+    /// Starts the rig; <paramref name="build"/> may replace parts of the autoscaler (a custom warm-up, control, policy…),
+    /// <paramref name="configureOptions"/> may change the options (the log source gets their <c>logs.allowFrom</c>).
+    /// </summary>
+    public static async Task<AutoscaleRig> StartAsync(Action<BackendOptions>? configure = null, string? s2WarmupUrl = null, bool dryRun = false, Action<AutoscalerBuilder, AutoscaleRig>? build = null, string weight = " weight 10", Action<AutoscaleOptions>? configureOptions = null)
     {
         var rig = new AutoscaleRig();
         var options = new AutoscaleOptions
@@ -80,9 +86,10 @@ internal sealed class AutoscaleRig : IAsyncDisposable
         backend.Servers.Add(new ServerOptions { Name = "s3", WarmupUrl = new Uri($"http://127.0.0.1:{rig.Apps[2].Port}/warmup") });
         configure?.Invoke(backend);
         options.Backends.Add(backend);
+        configureOptions?.Invoke(options);
         rig.Options = options;
 
-        ILogSource logs = LogSources.FromDatagrams(new IPEndPoint(IPAddress.Loopback, 0));
+        ILogSource logs = LogSources.FromDatagrams(new IPEndPoint(IPAddress.Loopback, 0), AutoscalerBuilder.DatagramOptions(options));
         int logPort = ((IPEndPoint)((DatagramLogSource)logs).LocalEndPoint).Port;
         rig.Haproxy = await Haproxy.StartAsync($$"""
             global
