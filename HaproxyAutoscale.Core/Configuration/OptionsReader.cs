@@ -61,7 +61,8 @@ internal sealed class OptionsReader
                         {
                             // Configured entries replace the loopback default.
                             options.LogAllowFrom.Clear();
-                            reader.Items(n, p, (item, itemPath) => SetText(reader.String(item, itemPath), options.LogAllowFrom.Add));
+                            // An entry that is no string keeps its place, so that the rules name the others by their own index.
+                            reader.Items(n, p, (item, itemPath) => options.LogAllowFrom.Add(reader.String(item, itemPath) ?? ""));
                         }
                     });
                     break;
