@@ -274,7 +274,7 @@ public sealed class DatagramSourceOptions
     /// is parsed and counted in <see cref="LogSourceCounters.Rejected"/>, so a host that can reach the port cannot fake
     /// load or idleness. It does not apply to UNIX sockets, whose file mode (<see cref="UnixSocketMode"/>) says who may
     /// write. Replace the entries to accept others, e.g. <c>AllowFrom.Clear(); AllowFrom.Add(IPNetwork.Parse("10.0.0.0/8"))</c>;
-    /// an empty list rejects every datagram.
+    /// an empty list rejects every datagram. Read when the source is created.
     /// </summary>
     /// <value>The default is loopback only: <c>127.0.0.0/8</c> and <c>::1</c>.</value>
     public IList<IPNetwork> AllowFrom { get; } = [.. SenderAllowlist.Loopback];
