@@ -20,6 +20,17 @@ public sealed class AutoscaleOptions
     /// <value>The default is <c>udp@127.0.0.1:5140</c>.</value>
     public string LogSource { get; set; } = "udp@127.0.0.1:5140";
 
+    /// <summary>
+    /// The senders a UDP log source accepts datagrams from: IP addresses (<c>10.0.0.5</c>, <c>::1</c>) or CIDR prefixes
+    /// (<c>10.0.0.0/8</c>). A datagram from any other sender is dropped before it is parsed and counted as rejected
+    /// (<c>log_lines{outcome="rejected"}</c>; the first one from each sender is logged as event 18), so whoever can
+    /// reach the port cannot fake load or idleness. Applies to <c>udp@</c> sources only: a <c>unix@</c> socket is
+    /// guarded by its file mode, a file or standard input by who may write them. Clear the list before adding your
+    /// own entries; <c>0.0.0.0/0</c> and <c>::/0</c> accept every sender.
+    /// </summary>
+    /// <value>The default is loopback only: <c>127.0.0.0/8</c> and <c>::1</c>.</value>
+    public IList<string> LogAllowFrom { get; } = ["127.0.0.0/8", "::1"];
+
     /// <summary>How often every backend's policy is evaluated.</summary>
     /// <value>The default is 1 second.</value>
     public TimeSpan EvaluationInterval { get; set; } = TimeSpan.FromSeconds(1);

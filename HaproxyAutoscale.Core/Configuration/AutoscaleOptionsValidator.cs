@@ -61,6 +61,19 @@ public static class AutoscaleOptionsValidator
             rules.Add("logs.source", sourceError);
         }
 
+        if (options.LogAllowFrom.Count == 0)
+        {
+            rules.Add("logs.allowFrom", "empty: every datagram would be rejected (list the senders, or [\"0.0.0.0/0\", \"::/0\"] to accept any)");
+        }
+
+        for (int i = 0; i < options.LogAllowFrom.Count; i++)
+        {
+            if (!SenderAllowlist.TryParse(options.LogAllowFrom[i], out _, out string? error))
+            {
+                rules.Add($"logs.allowFrom[{i.ToString(CultureInfo.InvariantCulture)}]", error!);
+            }
+        }
+
         rules.Positive("evaluationInterval", options.EvaluationInterval);
         rules.Positive("reconcileInterval", options.ReconcileInterval);
         rules.Positive("counterInterval", options.CounterInterval);

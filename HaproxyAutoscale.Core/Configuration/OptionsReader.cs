@@ -73,12 +73,18 @@ internal sealed class OptionsReader
     }
 
     private void ReadLogs(ConfigNode node, string path, AutoscaleOptions options) =>
-        Object(node, path, ["source", "sampleRatio", "minCoverage", "fallback"], (key, n, p) =>
+        Object(node, path, ["source", "allowFrom", "sampleRatio", "minCoverage", "fallback"], (key, n, p) =>
         {
             switch (key)
             {
                 case "source":
                     SetText(String(n, p), v => options.LogSource = v);
+                    break;
+                case "allowFrom":
+                    // Configured entries replace the loopback default. An entry that is no string keeps its place, so
+                    // that the rules name the others by their own index.
+                    options.LogAllowFrom.Clear();
+                    Items(n, p, (item, itemPath) => options.LogAllowFrom.Add(String(item, itemPath) ?? ""));
                     break;
                 case "sampleRatio":
                     Set(Double(n, p), v => options.LogSampleRatio = v);

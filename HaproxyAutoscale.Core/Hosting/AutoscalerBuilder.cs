@@ -110,7 +110,13 @@ public sealed class AutoscalerBuilder
         {
             IHaproxyControl control = _control ?? Own(CreateControl(), owned);
             IWarmup warmup = _warmup ?? Own(new HttpWarmup(_options.Warmup, _time), owned);
-            ILogSource source = _source ?? Own(LogSources.Create(_options.LogSource, new FileSystem(), _time), owned);
+            ILogSource source = _source ?? Own(LogSources.Create(_options.LogSource, new FileSystem(), _time, datagramOptions: DatagramOptions(_options)), owned);
+            if (source is DatagramLogSource datagrams)
+            {
+                // Rejected senders are reported through the engine's logger (event 18), whoever made the source.
+                datagrams.Logger ??= _loggers.CreateLogger("HaproxyAutoscale");
+            }
+
             return new Autoscaler(_options, source, control, Policies, Windows, warmup, _time, _loggers, _dryRun, _meters, owned);
         }
         catch
@@ -122,6 +128,23 @@ public sealed class AutoscalerBuilder
 
             throw;
         }
+    }
+
+    /// <summary>The datagram source's options that <paramref name="options"/> configure (<c>logs.allowFrom</c>), validated before.</summary>
+    internal static DatagramSourceOptions DatagramOptions(AutoscaleOptions options)
+    {
+        var datagramOptions = new DatagramSourceOptions();
+        datagramOptions.AllowFrom.Clear();
+        foreach (string entry in options.LogAllowFrom)
+        {
+            // Validated: every entry parses.
+            if (SenderAllowlist.TryParse(entry, out System.Net.IPNetwork network, out _))
+            {
+                datagramOptions.AllowFrom.Add(network);
+            }
+        }
+
+        return datagramOptions;
     }
 
     private IHaproxyControl CreateControl()

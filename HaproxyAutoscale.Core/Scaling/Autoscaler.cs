@@ -286,5 +286,6 @@ public sealed class Autoscaler : IAsyncDisposable
         yield return new Measurement<long>(counters.Lines, new KeyValuePair<string, object?>("outcome", "read"));
         yield return new Measurement<long>(UnparsedLines, new KeyValuePair<string, object?>("outcome", "unparsed"));
         yield return new Measurement<long>(counters.Dropped, new KeyValuePair<string, object?>("outcome", "dropped"));
+        yield return new Measurement<long>(counters.Rejected, new KeyValuePair<string, object?>("outcome", "rejected"));
     }
 }

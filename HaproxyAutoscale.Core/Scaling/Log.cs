@@ -58,6 +58,12 @@ public static class AutoscaleEventIds
     /// <summary>A paused backend was resumed (by an operator, or its pause ended).</summary>
     public const int Resumed = 17;
 
+    /// <summary>
+    /// A log datagram came from a sender outside <c>logs.allowFrom</c> and was rejected: logged for the first datagram
+    /// of each sender (up to 16 senders), every one counted in <c>log_lines{outcome="rejected"}</c>.
+    /// </summary>
+    public const int RejectedSender = 18;
+
     /// <summary>A backend turned blind: HAProxy counts requests its logs do not show; no scale-down until they are back.</summary>
     public const int BlindStarted = 19;
 
@@ -121,6 +127,9 @@ internal static partial class Log
 
     [LoggerMessage(AutoscaleEventIds.Resumed, LogLevel.Warning, "{Backend}: resumed ({Why})")]
     public static partial void Resumed(ILogger logger, string backend, string why);
+
+    [LoggerMessage(AutoscaleEventIds.RejectedSender, LogLevel.Warning, "Log datagrams from {Sender} to {LogSource} are rejected: the sender is not in logs.allowFrom ({AllowFrom}); add it there if it is an HAProxy of yours. Its datagrams are counted in log_lines{{outcome=\"rejected\"}}")]
+    public static partial void RejectedSender(ILogger logger, string sender, string logSource, string allowFrom);
 
     [LoggerMessage(AutoscaleEventIds.BlindStarted, LogLevel.Warning, "{Backend}: blind: HAProxy counted {Counted} requests over the last two counter readings, the logs showed {Logged} (coverage {Coverage}); no scale-down until the logs are back. Likely causes: the log relay (rsyslog, journald) stopped, a firewall, a wrong log target or port after a reload, datagrams dropped (see the log_lines metric), or log sampling not declared in logs.sampleRatio")]
     public static partial void BlindStarted(ILogger logger, string backend, long counted, long logged, string coverage);

@@ -56,12 +56,16 @@ internal sealed class AutoscaleRig : IAsyncDisposable
 
     public AutoscaleOptions Options { get; private set; } = null!;
 
+    /// <summary>Where HAProxy sends its logs: the autoscaler's UDP socket on loopback.</summary>
+    public IPEndPoint LogEndPoint => (IPEndPoint)((DatagramLogSource)_source!).LocalEndPoint;
+
     /// <summary>The log relay between HAProxy and the autoscaler, when started with one.</summary>
     public UdpRelay? Relay { get; private set; }
 
     /// <summary>
     /// Starts the rig; <paramref name="build"/> may replace parts of the autoscaler (a custom warm-up, control, policy…),
-    /// <paramref name="configureOptions"/> change the global options (intervals, back-off), <paramref name="serverTimeout"/> is HAProxy's;
+    /// <paramref name="configureOptions"/> change the global options (intervals, back-off, <c>logs.allowFrom</c> for the rig's
+    /// log source), <paramref name="serverTimeout"/> is HAProxy's;
     /// with <paramref name="relay"/> HAProxy logs through a <see cref="UdpRelay"/>.
     /// </summary>
     public static async Task<AutoscaleRig> StartAsync(Action<BackendOptions>? configure = null, string? s2WarmupUrl = null, bool dryRun = false, Action<AutoscalerBuilder, AutoscaleRig>? build = null, string weight = " weight 10",
@@ -88,11 +92,11 @@ internal sealed class AutoscaleRig : IAsyncDisposable
         backend.Servers.Add(new ServerOptions { Name = "s2", WarmupUrl = new Uri(s2WarmupUrl ?? $"http://127.0.0.1:{rig.Apps[1].Port}/warmup") });
         backend.Servers.Add(new ServerOptions { Name = "s3", WarmupUrl = new Uri($"http://127.0.0.1:{rig.Apps[2].Port}/warmup") });
         configure?.Invoke(backend);
-        configureOptions?.Invoke(options);
         options.Backends.Add(backend);
+        configureOptions?.Invoke(options);
         rig.Options = options;
 
-        ILogSource logs = LogSources.FromDatagrams(new IPEndPoint(IPAddress.Loopback, 0));
+        ILogSource logs = LogSources.FromDatagrams(new IPEndPoint(IPAddress.Loopback, 0), AutoscalerBuilder.DatagramOptions(options));
         int logPort = ((IPEndPoint)((DatagramLogSource)logs).LocalEndPoint).Port;
         if (relay)
         {

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using HaproxyAutoscale.Scaling;
+using Microsoft.Extensions.Logging;
 
 namespace HaproxyAutoscale.Logs;
 
@@ -8,6 +10,8 @@ namespace HaproxyAutoscale.Logs;
 /// Receives syslog datagrams, one log line each: over UDP (HAProxy's <c>log 127.0.0.1:5140 local0</c>) or over a
 /// UNIX datagram socket (<c>log /path local0</c>). Reception and handling run on two threads joined by a queue
 /// bounded in bytes: when the handler falls behind, datagrams are dropped and counted instead of queued without bound.
+/// UDP datagrams from a sender outside <see cref="DatagramSourceOptions.AllowFrom"/> are dropped on the receive thread,
+/// before they are queued or parsed, and counted as rejected.
 /// </summary>
 internal sealed class DatagramLogSource : ILogSource
 {
@@ -15,6 +19,13 @@ internal sealed class DatagramLogSource : ILogSource
     private readonly DatagramSourceOptions _options;
     private readonly Socket _socket;
     private const int PooledBufferSize = 2048; // HAProxy's default log line is at most 1024 bytes
+    private const int MaxRememberedSenders = 16;
+
+    // Null for a UNIX socket: its senders have no address, its file mode says who may write.
+    private readonly SenderAllowlist? _allowlist;
+    // Rejected senders already warned about (receive thread only): bounded, later ones are only counted.
+    private readonly UInt128[] _rejectedSenders = new UInt128[MaxRememberedSenders];
+    private int _rejectedSenderCount;
 
     private readonly ConcurrentQueue<Datagram> _pending = new();
     // Set when datagrams are queued. No spinning before blocking: at 1,000 datagrams/s a spinning wait (SemaphoreSlim
@@ -30,6 +41,11 @@ internal sealed class DatagramLogSource : ILogSource
         _endPoint = endPoint;
         _options = options;
         Address = address;
+        if (endPoint is not UnixDomainSocketEndPoint)
+        {
+            _allowlist = new SenderAllowlist(options.AllowFrom);
+        }
+
         _socket = endPoint is UnixDomainSocketEndPoint
             ? new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified)
             : new Socket(endPoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
@@ -45,6 +61,9 @@ internal sealed class DatagramLogSource : ILogSource
 
     /// <summary>The bound endpoint (with the actual port when port 0 was asked for).</summary>
     public EndPoint LocalEndPoint => _socket.LocalEndPoint!;
+
+    /// <summary>Warned about the first datagram from each rejected sender (up to 16 senders); set before <see cref="RunAsync"/>.</summary>
+    internal ILogger? Logger { get; set; }
 
     public Task RunAsync(LogLineHandler onLine, CancellationToken cancellationToken)
     {
@@ -110,11 +129,27 @@ internal sealed class DatagramLogSource : ILogSource
     private void ReceiveLoop()
     {
         byte[] receiveBuffer = new byte[_options.MaxDatagramSize];
+        // Filled in place by each receive: the sender is read from its bytes, no EndPoint is made per datagram.
+        SocketAddress? sender = _allowlist is null ? null : new SocketAddress(_socket.AddressFamily);
         try
         {
             while (true)
             {
-                int length = _socket.Receive(receiveBuffer, SocketFlags.None);
+                int length;
+                if (sender is null)
+                {
+                    length = _socket.Receive(receiveBuffer, SocketFlags.None);
+                }
+                else
+                {
+                    length = _socket.ReceiveFrom(receiveBuffer, SocketFlags.None, sender);
+                    if (!SenderAllowlist.TryReadSender(sender, out UInt128 address, out bool v4) || !_allowlist!.Allows(address, v4))
+                    {
+                        Reject(address, v4);
+                        continue;
+                    }
+                }
+
                 Enqueue(receiveBuffer.AsSpan(0, TrimTerminators(receiveBuffer.AsSpan(0, length))));
             }
         }
@@ -122,6 +157,18 @@ internal sealed class DatagramLogSource : ILogSource
         {
             // Closed by the handler thread on stop.
         }
+    }
+
+    private void Reject(UInt128 address, bool v4)
+    {
+        Counters.AddRejected();
+        if (Logger is null || _rejectedSenderCount == _rejectedSenders.Length || _rejectedSenders.AsSpan(0, _rejectedSenderCount).Contains(address))
+        {
+            return;
+        }
+
+        _rejectedSenders[_rejectedSenderCount++] = address;
+        Log.RejectedSender(Logger, SenderAllowlist.Format(address, v4), Address, _allowlist!.Description);
     }
 
     private void HandleLoop(LogLineHandler onLine, CancellationToken cancellationToken)
@@ -220,6 +267,17 @@ public sealed class DatagramSourceOptions
     /// <summary>The kernel receive buffer asked for the UDP socket (Linux caps it at <c>net.core.rmem_max</c>).</summary>
     /// <value>The default is 4 MiB.</value>
     public int ReceiveBufferSize { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>
+    /// The senders whose UDP datagrams are accepted: IP addresses or CIDR prefixes (an IPv4 sender that reaches an IPv6
+    /// socket as <c>::ffff:a.b.c.d</c> matches the IPv4 entries). A datagram from any other sender is dropped before it
+    /// is parsed and counted in <see cref="LogSourceCounters.Rejected"/>, so a host that can reach the port cannot fake
+    /// load or idleness. It does not apply to UNIX sockets, whose file mode (<see cref="UnixSocketMode"/>) says who may
+    /// write. Replace the entries to accept others, e.g. <c>AllowFrom.Clear(); AllowFrom.Add(IPNetwork.Parse("10.0.0.0/8"))</c>;
+    /// an empty list rejects every datagram. Read when the source is created.
+    /// </summary>
+    /// <value>The default is loopback only: <c>127.0.0.0/8</c> and <c>::1</c>.</value>
+    public IList<IPNetwork> AllowFrom { get; } = [.. SenderAllowlist.Loopback];
 
     /// <summary>File mode of a UNIX socket, so that HAProxy's user may write to it; <see langword="null"/> keeps the umask's.</summary>
     /// <value>The default is <see langword="null"/>.</value>

@@ -28,6 +28,7 @@ public sealed class LogSourceCounters
     private long _lines;
     private long _dropped;
     private long _oversized;
+    private long _rejected;
 
     /// <summary>Lines delivered to the handler.</summary>
     public long Lines => Volatile.Read(ref _lines);
@@ -37,6 +38,12 @@ public sealed class LogSourceCounters
 
     /// <summary>Lines skipped because they were longer than the source's maximum line length.</summary>
     public long Oversized => Interlocked.Read(ref _oversized);
+
+    /// <summary>
+    /// Datagrams dropped unread because their sender is not allowed (<see cref="DatagramSourceOptions.AllowFrom"/>):
+    /// a growing count means a sender outside the allowlist is sending to the log port.
+    /// </summary>
+    public long Rejected => Interlocked.Read(ref _rejected);
 
     /// <summary>
     /// Counts a line delivered to the handler. Call it from the one thread that delivers lines (a plain increment,
@@ -49,4 +56,7 @@ public sealed class LogSourceCounters
 
     /// <summary>Counts a line skipped because it was longer than the source's maximum. Thread-safe.</summary>
     public void AddOversized() => Interlocked.Increment(ref _oversized);
+
+    /// <summary>Counts a datagram dropped because its sender is not allowed. Thread-safe.</summary>
+    public void AddRejected() => Interlocked.Increment(ref _rejected);
 }
