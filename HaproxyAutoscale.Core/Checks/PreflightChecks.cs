@@ -33,7 +33,10 @@ public static class PreflightChecks
     // "No such server." and changes nothing; on a lower level "Permission denied".
     private const string ProbeServer = "hpa-check-probe";
 
-    /// <summary>Runs the checks against the options' <see cref="AutoscaleOptions.Endpoints"/>.</summary>
+    /// <summary>
+    /// Runs the checks against the options' <see cref="AutoscaleOptions.Endpoints"/>. The options' own rules are
+    /// <see cref="AutoscaleOptionsValidator"/>'s (with your policy and window registries): validate them first.
+    /// </summary>
     public static async Task<IReadOnlyList<PreflightFinding>> RunAsync(AutoscaleOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);

@@ -104,20 +104,22 @@ public sealed class AutoscalerBuilder
     public Autoscaler Build()
     {
         AutoscaleOptionsValidator.ThrowIfInvalid(_options, Policies, Windows);
+        AutoscaleOptions options = OptionsCopy.Of(_options); // later changes to the caller's object do not reach the engine
+
         // What is created here from the options is the autoscaler's to dispose; what the caller supplied stays theirs.
         var owned = new List<IAsyncDisposable>();
         try
         {
-            IHaproxyControl control = _control ?? Own(CreateControl(), owned);
-            IWarmup warmup = _warmup ?? Own(new HttpWarmup(_options.Warmup, _time), owned);
-            ILogSource source = _source ?? Own(LogSources.Create(_options.LogSource, new FileSystem(), _time, datagramOptions: DatagramOptions(_options)), owned);
+            IHaproxyControl control = _control ?? Own(CreateControl(options), owned);
+            IWarmup warmup = _warmup ?? Own(new HttpWarmup(options.Warmup, _time), owned);
+            ILogSource source = _source ?? Own(LogSources.Create(options.LogSource, new FileSystem(), _time, datagramOptions: DatagramOptions(options)), owned);
             if (source is DatagramLogSource datagrams)
             {
                 // Rejected senders are reported through the engine's logger (event 18), whoever made the source.
                 datagrams.Logger ??= _loggers.CreateLogger("HaproxyAutoscale");
             }
 
-            return new Autoscaler(_options, source, control, Policies, Windows, warmup, _time, _loggers, _dryRun, _meters, owned);
+            return new Autoscaler(options, source, control, Policies, Windows, warmup, _time, _loggers, _dryRun, _meters, owned);
         }
         catch
         {
@@ -147,15 +149,15 @@ public sealed class AutoscalerBuilder
         return datagramOptions;
     }
 
-    private IHaproxyControl CreateControl()
+    private static IHaproxyControl CreateControl(AutoscaleOptions options)
     {
-        if (_options.Endpoints.Count == 0)
+        if (options.Endpoints.Count == 0)
         {
             throw new InvalidOperationException("no HAProxy endpoint configured (haproxy.endpoints)");
         }
 
-        var controlOptions = new HaproxyControlOptions { Timeout = _options.CommandTimeout, ConnectTimeout = _options.CommandTimeout };
-        List<IHaproxyControl> instances = [.. _options.Endpoints.Select(e => HaproxyControl.Create(e, controlOptions))];
+        var controlOptions = new HaproxyControlOptions { Timeout = options.CommandTimeout, ConnectTimeout = options.CommandTimeout };
+        List<IHaproxyControl> instances = [.. options.Endpoints.Select(e => HaproxyControl.Create(e, controlOptions))];
         return instances.Count == 1 ? instances[0] : HaproxyControl.FanOut(instances);
     }
 

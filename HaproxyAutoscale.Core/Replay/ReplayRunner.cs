@@ -74,9 +74,11 @@ public sealed class ReplayRunner
     }
 
     /// <summary>A replay of <paramref name="options"/>' backends; <paramref name="onDecision"/> receives each up or down.</summary>
+    /// <exception cref="AutoscaleOptionsException">The options break a rule of <see cref="AutoscaleOptionsValidator"/>.</exception>
     public ReplayRunner(AutoscaleOptions options, ScalingPolicyRegistry policies, ResponseTimeWindowRegistry windows, Action<ReplayDecision> onDecision)
     {
         _windows = windows ?? throw new ArgumentNullException(nameof(windows));
+        AutoscaleOptionsValidator.ThrowIfInvalid(options ?? throw new ArgumentNullException(nameof(options)), policies ?? throw new ArgumentNullException(nameof(policies)), windows);
         _options = options ?? throw new ArgumentNullException(nameof(options));
         _policies = policies ?? throw new ArgumentNullException(nameof(policies));
         _onDecision = onDecision ?? throw new ArgumentNullException(nameof(onDecision));

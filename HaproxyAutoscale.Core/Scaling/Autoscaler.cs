@@ -55,8 +55,8 @@ public sealed class Autoscaler : IAsyncDisposable
 
         _metrics = new AutoscaleMetrics(LineMeasurements, Snapshot, meters);
         _actuator = new Actuator(control, instances, warmup, options.Warmup.FailureBackoff, time, _logger, _metrics);
-        _reconciler = new Reconciler(instances, _backends.Values, _logger, dryRun);
-        _counters = new CounterPoller(instances, _backends.Values, time, _logger);
+        _reconciler = new Reconciler(instances, _backends.Values, _logger, _metrics, dryRun);
+        _counters = new CounterPoller(instances, _backends.Values, time, _logger, _metrics);
     }
 
     /// <summary>The log source's counters (lines, drops).</summary>

@@ -15,10 +15,12 @@ internal sealed class CounterPoller
     private readonly IReadOnlyCollection<ScaledBackend> _backends;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly AutoscaleMetrics _metrics;
     private string? _failing;
 
-    public CounterPoller(IReadOnlyList<IHaproxyControl> instances, IReadOnlyCollection<ScaledBackend> backends, TimeProvider time, ILogger logger)
+    public CounterPoller(IReadOnlyList<IHaproxyControl> instances, IReadOnlyCollection<ScaledBackend> backends, TimeProvider time, ILogger logger, AutoscaleMetrics metrics)
     {
+        _metrics = metrics;
         _instances = instances;
         _backends = backends;
         _time = time;
@@ -39,12 +41,14 @@ internal sealed class CounterPoller
             }
             catch (HaproxyControlException e)
             {
-                if (_failing is null)
-                {
-                    Log.CountersFailed(_logger, e.Message);
-                }
-
-                _failing = e.Message;
+                Failing(e.Message);
+                return;
+            }
+            catch (Exception e) when (e is not OutOfMemoryException && !(e is OperationCanceledException && cancellationToken.IsCancellationRequested))
+            {
+                // A custom control broke its contract on a read: contain it like an unreachable instance.
+                _metrics.ExtensionFailures.Add(1, AutoscaleMetrics.ExtensionTags("", "control"));
+                Failing($"{e.GetType().Name}: {e.Message}");
                 return;
             }
         }
@@ -75,6 +79,17 @@ internal sealed class CounterPoller
                 Log.BlindEnded(_logger, backend.Name, ratio);
             }
         }
+    }
+
+    // Logged once until the counters can be read again; meanwhile they go stale and nothing scales down.
+    private void Failing(string error)
+    {
+        if (_failing is null)
+        {
+            Log.CountersFailed(_logger, error);
+        }
+
+        _failing = error;
     }
 
     private static BackendStat Add(BackendStat a, BackendStat b) => a with

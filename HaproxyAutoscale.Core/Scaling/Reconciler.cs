@@ -9,20 +9,24 @@ namespace HaproxyAutoscale.Scaling;
 /// adopts HAProxy's state. Later: an instance that restarted (new PID, or an uptime that went back) lost its runtime
 /// state and gets the desired state again; a server the autoscaler keeps active but finds in maintenance was put
 /// there by someone: it is left alone and reported, until it is enabled again. Servers with an action on them are
-/// skipped: the action owns them.
+/// skipped: the action owns them; a server whose action failed part-way gets its role's state applied again. A
+/// reading taken while a role changed is not used (the next pass reads again), and the state an instance lost is
+/// applied again until every command of it went through.
 /// </summary>
 internal sealed class Reconciler
 {
     private readonly IReadOnlyList<IHaproxyControl> _instances;
     private readonly IReadOnlyCollection<ScaledBackend> _backends;
     private readonly ILogger _logger;
+    private readonly AutoscaleMetrics _metrics;
     private readonly bool _dryRun;
     private readonly Dictionary<string, HaproxyInfo> _seen = new(StringComparer.Ordinal);
     private bool _adopted;
 
     // dryRun: the belief departs from HAProxy on purpose, so HAProxy's state is adopted at start only.
-    public Reconciler(IReadOnlyList<IHaproxyControl> instances, IReadOnlyCollection<ScaledBackend> backends, ILogger logger, bool dryRun)
+    public Reconciler(IReadOnlyList<IHaproxyControl> instances, IReadOnlyCollection<ScaledBackend> backends, ILogger logger, AutoscaleMetrics metrics, bool dryRun)
     {
+        _metrics = metrics;
         _dryRun = dryRun;
         _instances = instances;
         _backends = backends;
@@ -47,6 +51,12 @@ internal sealed class Reconciler
             {
                 Log.ReconcileFailed(_logger, e.Message);
             }
+            catch (Exception e) when (e is not OutOfMemoryException && !(e is OperationCanceledException && cancellationToken.IsCancellationRequested))
+            {
+                // A custom control broke its contract on a read: contain it like an unreachable instance.
+                Log.ExtensionFailed(_logger, "-", "-", "control", $"{e.GetType().Name}: {e.Message}");
+                _metrics.ExtensionFailures.Add(1, AutoscaleMetrics.ExtensionTags("", "control"));
+            }
         }
 
         _adopted = true;
@@ -56,30 +66,62 @@ internal sealed class Reconciler
     {
         HaproxyInfo info = await instance.ShowInfoAsync(cancellationToken).ConfigureAwait(false);
         bool restarted = _seen.TryGetValue(instance.Endpoint, out HaproxyInfo? previous) && (previous.Pid != info.Pid || info.Uptime < previous.Uptime);
-        _seen[instance.Endpoint] = info;
-        var reapply = new List<(string Backend, ServerOptions Server, bool Enable)>();
+        var reapply = new List<Reapply>();
         foreach (ScaledBackend backend in _backends)
         {
+            long changes;
+            lock (backend.Gate)
+            {
+                changes = backend.Servers.Changes;
+            }
+
             IReadOnlyList<ServerState> states = await instance.ShowServersStateAsync(backend.Name, cancellationToken).ConfigureAwait(false);
             lock (backend.Gate)
             {
-                Reconcile(instance.Endpoint, backend, states, restarted, reapply);
+                // A role changed while HAProxy was read (an action completed): this reading may predate it.
+                if (backend.Servers.Changes == changes)
+                {
+                    Reconcile(instance.Endpoint, backend, states, restarted, reapply);
+                }
             }
         }
 
-        if (reapply.Count > 0)
+        if (restarted && reapply.Count > 0)
         {
             Log.Reapplying(_logger, instance.Endpoint, previous!.Pid, info.Pid, (long)info.Uptime.TotalSeconds, reapply.Count);
-            foreach ((string backend, ServerOptions server, bool enable) in reapply)
+        }
+
+        int failed = 0;
+        foreach (Reapply item in reapply)
+        {
+            try
             {
-                await (enable
-                    ? ServerCommands.EnableAsync(instance, backend, server, cancellationToken)
-                    : instance.SetServerStateAsync(backend, server.Name, ServerAdminState.Maint, cancellationToken)).ConfigureAwait(false);
+                await (item.Enable
+                    ? ServerCommands.EnableAsync(instance, item.Backend.Name, item.Server, cancellationToken)
+                    : instance.SetServerStateAsync(item.Backend.Name, item.Server.Name, ServerAdminState.Maint, cancellationToken)).ConfigureAwait(false);
+                lock (item.Backend.Gate)
+                {
+                    item.Backend.Servers.Settled(item.Server.Name);
+                }
             }
+            catch (HaproxyControlException e)
+            {
+                failed++;
+                Log.ReconcileFailed(_logger, e.Message);
+            }
+        }
+
+        // Until every server's state went through, the instance counts as restarted: the next pass applies it again
+        // instead of taking the servers it missed for an operator's maintenance.
+        if (failed == 0)
+        {
+            _seen[instance.Endpoint] = info;
         }
     }
 
-    private void Reconcile(string endpoint, ScaledBackend backend, IReadOnlyList<ServerState> states, bool restarted, List<(string, ServerOptions, bool)> reapply)
+    private sealed record Reapply(ScaledBackend Backend, ServerOptions Server, bool Enable);
+
+    private void Reconcile(string endpoint, ScaledBackend backend, IReadOnlyList<ServerState> states, bool restarted, List<Reapply> reapply)
     {
         ServerTable servers = backend.Servers;
         foreach (ServerOptions server in backend.Options.Servers)
@@ -108,15 +150,20 @@ internal sealed class Reconciler
                 servers.Set(server.Name, adopted, justEnabled: false);
                 Log.Adopted(_logger, backend.Name, server.Name, adopted.ToString().ToLowerInvariant(), endpoint);
             }
-            else if (restarted)
+            else if (restarted || servers.IsUnsettled(server.Name))
             {
+                // HAProxy lost its runtime state, or an action of ours failed part-way: apply the role's state again.
                 if (role == ServerRole.Active && real != ServerAdminState.Ready)
                 {
-                    reapply.Add((backend.Name, server, true));
+                    reapply.Add(new Reapply(backend, server, Enable: true));
                 }
                 else if (role == ServerRole.Parked && real != ServerAdminState.Maint)
                 {
-                    reapply.Add((backend.Name, server, false));
+                    reapply.Add(new Reapply(backend, server, Enable: false));
+                }
+                else
+                {
+                    servers.Settled(server.Name);
                 }
             }
             else if (role == ServerRole.Active && real == ServerAdminState.Maint)

@@ -85,6 +85,18 @@ internal sealed class ServerTable
 
     public ServerOptions OptionsOf(string server) => _servers[server].Options;
 
+    /// <summary>Counts every change of a role: a reading of HAProxy taken before a change must not overwrite it.</summary>
+    public long Changes { get; private set; }
+
+    /// <summary>
+    /// Whether an action on the server failed part-way (a drain sent but not the maintenance, a command that timed
+    /// out and may still run): HAProxy's state for it is unknown, and the reconciler applies the role's state again.
+    /// </summary>
+    public bool IsUnsettled(string server) => _servers[server].Unsettled;
+
+    /// <summary>The reconciler applied the role's state again.</summary>
+    public void Settled(string server) => _servers[server].Unsettled = false;
+
     /// <summary>Sets what a server is. <paramref name="justEnabled"/>: it starts serving now (settle time applies), as opposed to adopted as already serving.</summary>
     public void Set(string server, ServerRole role, bool justEnabled = true)
     {
@@ -95,6 +107,7 @@ internal sealed class ServerTable
         }
 
         entry.Role = role;
+        Changes++;
     }
 
     /// <summary>Whether <paramref name="server"/> started serving less than the settle time ago (its first answers are slow).</summary>
@@ -105,7 +118,12 @@ internal sealed class ServerTable
     public bool IsAvailable(string server, DateTimeOffset now) => _servers[server].NotBefore <= now;
 
     /// <summary>An action on the server completed: its failure count starts again.</summary>
-    public void Succeeded(string server) => _servers[server].Failures = 0;
+    public void Succeeded(string server)
+    {
+        Entry entry = _servers[server];
+        entry.Failures = 0;
+        entry.Unsettled = false;
+    }
 
     /// <summary>
     /// An action on the server failed: it is set to <paramref name="role"/> and kept out of the picks for
@@ -117,6 +135,7 @@ internal sealed class ServerTable
         entry.Failures++;
         TimeSpan backoff = Backoff.Exponential(firstBackoff, entry.Failures, MaxFailureBackoff);
         Set(server, role);
+        entry.Unsettled = true; // some of its commands may have been carried out
         entry.NotBefore = _time.GetUtcNow() + backoff;
         return backoff;
     }
@@ -132,6 +151,8 @@ internal sealed class ServerTable
         public DateTimeOffset NotBefore { get; set; } = DateTimeOffset.MinValue;
 
         public int Failures { get; set; }
+
+        public bool Unsettled { get; set; }
     }
 }
 

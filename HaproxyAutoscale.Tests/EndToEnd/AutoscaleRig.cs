@@ -22,6 +22,7 @@ internal sealed class AutoscaleRig : IAsyncDisposable
     private readonly ILoggerFactory _loggerFactory;
     private Task _running = Task.CompletedTask;
     private ILogSource? _source;
+    private readonly List<IAsyncDisposable> _owned = [];
     private long _ok;
     private long _failed;
 
@@ -165,6 +166,9 @@ internal sealed class AutoscaleRig : IAsyncDisposable
     public Task WaitForStatusAsync(string server, Func<string, bool> condition, string what, int seconds = 20) =>
         Poll.UntilAsync(() => condition(StatusOfAsync(server).GetAwaiter().GetResult()), TimeSpan.FromSeconds(seconds), $"{server} {what}");
 
+    /// <summary>Disposes <paramref name="disposable"/> with the rig (a control a test supplied to the autoscaler).</summary>
+    public void Own(IAsyncDisposable disposable) => _owned.Add(disposable);
+
     /// <summary>The autoscaler's run: faults if it failed.</summary>
     public Task Running => _running;
 
@@ -181,6 +185,10 @@ internal sealed class AutoscaleRig : IAsyncDisposable
         }
 
         await Autoscaler.DisposeAsync();
+        foreach (IAsyncDisposable owned in _owned)
+        {
+            await owned.DisposeAsync();
+        }
         if (_source is not null)
         {
             await _source.DisposeAsync(); // the rig supplied it: the autoscaler leaves it to the rig

@@ -2,6 +2,8 @@ using HaproxyAutoscale.Configuration;
 using HaproxyAutoscale.Control;
 using HaproxyAutoscale.Hosting;
 using HaproxyAutoscale.Logs;
+using HaproxyAutoscale.Policies;
+using HaproxyAutoscale.Replay;
 using HaproxyAutoscale.Scaling;
 
 namespace HaproxyAutoscale.Tests.Hosting;
@@ -24,6 +26,34 @@ public sealed class AutoscalerOwnershipTests
 
         source.Disposed.Should().BeFalse("the caller supplied the source");
         control.Disposed.Should().BeFalse("the caller supplied the control");
+    }
+
+    [Fact]
+    public async Task Build_OptionsChangedAfterwards_TheEngineKeepsTheValidatedCopy()
+    {
+        var options = new AutoscaleOptions();
+        options.Endpoints.Add("/run/haproxy/admin.sock");
+        var backend = new BackendOptions { Name = "app" };
+        backend.Servers.Add(new ServerOptions { Name = "s1", AlwaysUp = true });
+        options.Backends.Add(backend);
+        await using Autoscaler autoscaler = new AutoscalerBuilder(options).UseLogSource(new TrackingSource()).UseControl(new TrackingControl()).Build();
+
+        backend.Servers.Add(new ServerOptions { Name = "s4" });
+        options.EvaluationInterval = TimeSpan.Zero;
+
+        autoscaler.Snapshot().Single().Servers.Should().Equal([("s1", ServerRole.Active)], "a server added after Build() never reaches the engine");
+    }
+
+    [Fact]
+    public void ReplayRunner_ZeroEvaluationInterval_RejectedInsteadOfLoopingForever()
+    {
+        var options = new AutoscaleOptions { EvaluationInterval = TimeSpan.Zero };
+        var backend = new BackendOptions { Name = "app" };
+        backend.Servers.Add(new ServerOptions { Name = "s1" });
+        options.Backends.Add(backend);
+
+        Action create = () => _ = new ReplayRunner(options, new ScalingPolicyRegistry(), _ => { });
+        create.Should().Throw<AutoscaleOptionsException>().Which.Errors.Should().Contain("evaluationInterval: must be more than 0");
     }
 
     private sealed class TrackingSource : ILogSource
