@@ -7,7 +7,7 @@ cd "$(dirname "$0")"
 for pass in 1 2 3; do
 for tfm in net8.0 net10.0; do
   rm -f "/tmp/hpa-api-$tfm.sarif"
-  dotnet build -c Release -f "$tfm" "-p:ErrorLog=/tmp/hpa-api-$tfm.sarif%2Cversion%3D2.1" -p:TreatWarningsAsErrors=false >/dev/null || true
+  dotnet build --no-incremental -c Release -f "$tfm" "-p:ErrorLog=/tmp/hpa-api-$tfm.sarif%2Cversion%3D2.1" -p:TreatWarningsAsErrors=false >/dev/null || true
 done
 python3 - <<'PY'
 import json, glob

@@ -55,7 +55,7 @@ public sealed class ReplayRunner
     private readonly AutoscaleOptions _options;
     private readonly ScalingPolicyRegistry _policies;
     private readonly ResponseTimeWindowRegistry _windows;
-    private readonly ReplayClock _clock = new();
+    private readonly ManualClock _clock = new();
     private readonly HaproxyLogParser _parser = new();
     private readonly Dictionary<string, ScaledBackend> _backends = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ReplayBackendSummary> _summaries = new(StringComparer.Ordinal);
@@ -233,14 +233,5 @@ public sealed class ReplayRunner
         }
 
         _lastAccounted = until;
-    }
-
-    private sealed class ReplayClock : TimeProvider
-    {
-        private DateTimeOffset _now;
-
-        public void Set(DateTimeOffset now) => _now = now;
-
-        public override DateTimeOffset GetUtcNow() => _now;
     }
 }

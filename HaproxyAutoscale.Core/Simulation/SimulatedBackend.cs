@@ -1,0 +1,303 @@
+using HaproxyAutoscale.Configuration;
+using HaproxyAutoscale.Logs;
+using HaproxyAutoscale.Policies;
+using HaproxyAutoscale.Scaling;
+using HaproxyAutoscale.Windows;
+
+namespace HaproxyAutoscale.Simulation;
+
+/// <summary>
+/// A discrete-event simulation of one backend: the log's arrivals, HAProxy's routing (roundrobin or leastconn, its
+/// maxconn queue, no server → 503), the fitted servers (latency = service × max(1, concurrency / k), cold starts), and
+/// the daemon's own decider (window, policy, bounds, settle time, idle rule, selection) fed with the simulated log
+/// lines on the simulated clock. The actuator's part is played here: warm-up before enable (a cold server's warm-up
+/// lasts its cold start), drain (out of rotation at once, parked when its last request ends or at the drain timeout).
+/// </summary>
+internal sealed class SimulatedBackend
+{
+    private const int Completion = 0, WarmedUp = 1, DrainDeadline = 2;
+    private static readonly long FlapWindowMs = (long)TimeSpan.FromMinutes(5).TotalMilliseconds;
+
+    private readonly BackendOptions _options;
+    private readonly BackendModel _model;
+    private readonly SimulationOptions _simulation;
+    private readonly ManualClock _clock = new();
+    private readonly ScaledBackend? _engine;
+    private readonly string[] _names;
+    private readonly int[] _connections;
+    private readonly bool[] _inRotation;
+    private readonly bool[] _cold;
+    private readonly long[] _parkedSince;
+    private readonly long[] _lastAction;
+    private readonly bool[] _lastActionUp;
+    private readonly PriorityQueue<(int Kind, int Server, int Tr, int Tw), long> _events = new();
+    private readonly Queue<long> _queued = new();
+    private readonly Random _random;
+    private readonly SimulationAccounting _accounting;
+    private readonly long _evaluationMs;
+    private int _nextRoundRobin;
+    private int _flaps;
+    private long _coldStarts;
+
+    public SimulatedBackend(AutoscaleOptions options, BackendOptions backend, ScalingPolicyRegistry policies, ResponseTimeWindowRegistry windows, BackendModel model, SimulationOptions simulation)
+    {
+        _options = backend;
+        _model = model;
+        _simulation = simulation;
+        _random = new Random(simulation.Seed);
+        _evaluationMs = Math.Max(1, (long)options.EvaluationInterval.TotalMilliseconds);
+        int count = backend.Servers.Count;
+        _names = [.. backend.Servers.Select(s => s.Name)];
+        _connections = new int[count];
+        _inRotation = new bool[count];
+        _cold = new bool[count];
+        _parkedSince = new long[count];
+        _lastAction = Enumerable.Repeat(long.MinValue, count).ToArray();
+        _lastActionUp = new bool[count];
+        if (simulation.StaticServers is not { } fixedCount)
+        {
+            _engine = ScaledBackend.Create(backend, policies, windows, _clock, new Random(simulation.Seed));
+        }
+
+        _accounting = new SimulationAccounting(backend, model, simulation);
+        for (int i = 0; i < count; i++)
+        {
+            // Static: the first N serve from the start; with a policy, the alwaysUp ones (parked ones start cold).
+            _inRotation[i] = simulation.StaticServers is { } n ? i < n : backend.Servers[i].AlwaysUp;
+            _cold[i] = !_inRotation[i] && model.ColdStartMs > 0;
+        }
+    }
+
+    public BackendSimulation Run(ReadOnlySpan<long> arrivals)
+    {
+        if (arrivals.IsEmpty)
+        {
+            return _accounting.Result(Policy, _flaps, _coldStarts);
+        }
+
+        long start = arrivals[0];
+        _clock.Set(DateTimeOffset.FromUnixTimeMilliseconds(start));
+        _accounting.Start(start, Capacity());
+        long nextEvaluation = start + _evaluationMs;
+        int next = 0;
+        while (next < arrivals.Length || _events.Count > 0)
+        {
+            long arrival = next < arrivals.Length ? arrivals[next] : long.MaxValue;
+            long eventTime = _events.TryPeek(out _, out long t) ? t : long.MaxValue;
+            long now = Math.Min(arrival, eventTime);
+            while (_engine is not null && nextEvaluation <= now)
+            {
+                Evaluate(nextEvaluation);
+                nextEvaluation += _evaluationMs;
+                eventTime = _events.TryPeek(out _, out t) ? t : long.MaxValue;
+                now = Math.Min(arrival, eventTime);
+            }
+
+            _accounting.Advance(now, Capacity());
+            if (eventTime <= arrival)
+            {
+                (int kind, int server, int tr, int tw) = _events.Dequeue();
+                Handle(kind, server, tr, tw, eventTime);
+            }
+            else
+            {
+                Arrive(arrival);
+                next++;
+            }
+        }
+
+        _accounting.Finish(Capacity());
+        return _accounting.Result(Policy, _flaps, _coldStarts);
+    }
+
+    private string Policy => _simulation.StaticServers is { } n ? $"static {n}" : _options.PolicyKind;
+
+    private int Capacity()
+    {
+        int capacity = 0;
+        for (int i = 0; i < _names.Length; i++)
+        {
+            capacity += _inRotation[i] || (_engine is not null && _engine.Servers.RoleOf(_names[i]) == ServerRole.Warming) ? 1 : 0;
+        }
+
+        return capacity;
+    }
+
+    private void Arrive(long now)
+    {
+        _accounting.Arrival(now);
+        if (Pick() is int server)
+        {
+            Start(server, now, queuedSince: now);
+        }
+        else if (AnyInRotation())
+        {
+            _queued.Enqueue(now); // every server at maxconn: HAProxy's backend queue
+        }
+        else
+        {
+            // No server at all: HAProxy answers 503 <NOSRV> at once; the engine sees saturation.
+            _accounting.Completed(now, latencyMs: int.MaxValue);
+            Log(now, RequestRecord.NoServerName, tr: -1, tw: 0, status: 503);
+        }
+    }
+
+    private void Start(int server, long now, long queuedSince)
+    {
+        _connections[server]++;
+        double latency = _model.LatencyMs(_model.SampleServiceMs(_random.NextDouble()), _connections[server]);
+        if (_cold[server])
+        {
+            latency += _model.ColdStartMs; // nobody warmed it up: this user pays the cold start
+            _cold[server] = false;
+            _coldStarts++;
+        }
+
+        int tw = (int)(now - queuedSince);
+        int tr = (int)Math.Ceiling(latency);
+        _events.Enqueue((Completion, server, tr, tw), now + tr);
+    }
+
+    private void Handle(int kind, int server, int tr, int tw, long now)
+    {
+        switch (kind)
+        {
+            case Completion:
+                _connections[server]--;
+                _accounting.Completed(now, tw + tr);
+                Log(now, _names[server], tr, tw, status: 200);
+                if (_inRotation[server])
+                {
+                    DrainQueueOnto(server, now);
+                }
+                else if (_connections[server] == 0 && _engine?.Servers.RoleOf(_names[server]) == ServerRole.Draining)
+                {
+                    Parked(server, now);
+                }
+
+                break;
+            case WarmedUp:
+                _engine!.Servers.Set(_names[server], ServerRole.Active);
+                _inRotation[server] = true;
+                DrainQueueOnto(server, now);
+                break;
+            case DrainDeadline when _engine!.Servers.RoleOf(_names[server]) == ServerRole.Draining:
+                Parked(server, now); // HAProxy puts it in maintenance; its last requests finish (or are cut) there
+                break;
+        }
+    }
+
+    // The daemon's evaluation at this instant: decide, claim, and start the actions the actuator would.
+    private void Evaluate(long now)
+    {
+        _clock.Set(DateTimeOffset.FromUnixTimeMilliseconds(now));
+        _accounting.Advance(now, Capacity());
+        ScalingPlan plan = _engine!.Decider.Decide();
+        Actuator.Claim(_engine, plan);
+        bool up = plan.Decision.Action == ScalingAction.Up;
+        foreach (string name in plan.Servers)
+        {
+            int server = Array.IndexOf(_names, name);
+            if (_lastAction[server] != long.MinValue && _lastActionUp[server] != up && now - _lastAction[server] <= FlapWindowMs)
+            {
+                _flaps++;
+            }
+
+            (_lastAction[server], _lastActionUp[server]) = (now, up);
+            if (up)
+            {
+                bool cold = _model.ColdStartMs > 0 && now - _parkedSince[server] >= _model.IdleToColdS * 1000;
+                _cold[server] = cold;
+                long warmup = 0;
+                if (cold && _options.Servers[server].WarmupUrl is not null)
+                {
+                    // The warm-up request pays the cold start before HAProxy sends users.
+                    warmup = (long)Math.Ceiling(_model.ColdStartMs);
+                    _cold[server] = false;
+                }
+
+                _events.Enqueue((WarmedUp, server, 0, 0), now + warmup);
+            }
+            else
+            {
+                _inRotation[server] = false;
+                if (_connections[server] == 0)
+                {
+                    Parked(server, now);
+                }
+                else
+                {
+                    _events.Enqueue((DrainDeadline, server, 0, 0), now + (long)_options.ScaleDown.DrainTimeout.TotalMilliseconds);
+                }
+            }
+        }
+    }
+
+    private void Parked(int server, long now)
+    {
+        _engine!.Servers.Set(_names[server], ServerRole.Parked);
+        _parkedSince[server] = now;
+    }
+
+    private void DrainQueueOnto(int server, long now)
+    {
+        while (_queued.Count > 0 && HasRoom(server))
+        {
+            Start(server, now, _queued.Dequeue());
+        }
+    }
+
+    private bool HasRoom(int server) => _model.MaxConn is not { } max || _connections[server] < max;
+
+    private bool AnyInRotation() => Array.IndexOf(_inRotation, true) >= 0;
+
+    private int? Pick()
+    {
+        int count = _names.Length;
+        int? best = null;
+        for (int offset = 0; offset < count; offset++)
+        {
+            int i = (_nextRoundRobin + offset) % count;
+            if (!_inRotation[i] || !HasRoom(i))
+            {
+                continue;
+            }
+
+            if (_simulation.Balance == SimulatedBalance.RoundRobin)
+            {
+                _nextRoundRobin = (i + 1) % count;
+                return i;
+            }
+
+            if (best is not int b || _connections[i] < _connections[b])
+            {
+                best = i;
+            }
+        }
+
+        return best;
+    }
+
+    // A simulated log line, as HAProxy writes it when the request ends, fed to the decider at that time.
+    private void Log(long now, string server, int tr, int tw, int status)
+    {
+        if (_engine is null)
+        {
+            return;
+        }
+
+        _clock.Set(DateTimeOffset.FromUnixTimeMilliseconds(now));
+        var record = new RequestRecord
+        {
+            Kind = RequestKind.Http,
+            Backend = _options.Name,
+            Server = server,
+            StatusCode = status,
+            QueueTime = tw,
+            ConnectTime = tr < 0 ? -1 : 0,
+            ResponseTime = tr,
+            TotalTime = Math.Max(0, tw + Math.Max(0, tr)),
+        };
+        _engine.Decider.OnRecord(record);
+    }
+}

@@ -1,0 +1,84 @@
+namespace HaproxyAutoscale.Simulation;
+
+/// <summary>How HAProxy picks a server among those in rotation (<c>balance</c>).</summary>
+public enum SimulatedBalance
+{
+    /// <summary><c>balance roundrobin</c>, HAProxy's default.</summary>
+    RoundRobin,
+
+    /// <summary><c>balance leastconn</c>: the server with the fewest connections.</summary>
+    LeastConn,
+}
+
+/// <summary>What a simulation runs and reports.</summary>
+public sealed class SimulationOptions
+{
+    /// <summary>The latency objective: a request slower than this is over the SLO, a second whose p95 is above it a violation.</summary>
+    /// <value>The default is 200 ms.</value>
+    public TimeSpan Slo { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Run this many servers always on instead of the policy (a baseline); <see langword="null"/> runs the policy.</summary>
+    public int? StaticServers { get; set; }
+
+    /// <summary>How requests are spread over the servers in rotation.</summary>
+    /// <value>The default is <see cref="SimulatedBalance.RoundRobin"/>.</value>
+    public SimulatedBalance Balance { get; set; } = SimulatedBalance.RoundRobin;
+
+    /// <summary>The seed of the service-time draws: the same seed, log and configuration give the same result.</summary>
+    public int Seed { get; set; }
+
+    /// <summary>Whether to keep one <see cref="SimulationSecond"/> per second of the log.</summary>
+    public bool KeepTimeline { get; set; }
+}
+
+/// <summary>One of SPEC RG's elasticity metrics for one direction (Herbst et al. 2015): how far and how long supply missed demand.</summary>
+/// <param name="Accuracy">Mean over the seconds of the shortfall (or excess) relative to the oracle's servers, e.g. 0.25 = a quarter too few on average.</param>
+/// <param name="Timeshare">Fraction of the seconds with too few (or too many) servers.</param>
+public sealed record ProvisioningMetric(double Accuracy, double Timeshare);
+
+/// <summary>One second of a simulation.</summary>
+/// <param name="Time">The second's start.</param>
+/// <param name="Arrivals">Requests that arrived in it.</param>
+/// <param name="Active">Servers active or warming at its end.</param>
+/// <param name="Oracle">The fewest servers that keep the model under the SLO for its arrivals.</param>
+/// <param name="P95Ms">The 95th percentile of the requests that completed in it, or <see langword="null"/>.</param>
+public sealed record SimulationSecond(DateTimeOffset Time, int Arrivals, int Active, int Oracle, int? P95Ms);
+
+/// <summary>What a policy (or a static count of servers) would have done to one backend's latency and cost.</summary>
+/// <param name="Backend">The backend.</param>
+/// <param name="Policy">The policy's name, or <c>static N</c>.</param>
+/// <param name="Requests">Requests simulated (the log's, for this backend).</param>
+/// <param name="SloMs">The SLO.</param>
+/// <param name="P50Ms">Median latency (queue + response), or <see langword="null"/> without requests.</param>
+/// <param name="P95Ms">95th percentile.</param>
+/// <param name="P99Ms">99th percentile.</param>
+/// <param name="RequestsOverSlo">Fraction of the requests slower than the SLO (a request no server took counts).</param>
+/// <param name="ViolationSeconds">Seconds whose p95 was above the SLO.</param>
+/// <param name="ServerSeconds">The integral of active and warming servers over time.</param>
+/// <param name="OracleServerSeconds">The integral of the oracle's servers.</param>
+/// <param name="Flaps">Reversals within 5 minutes: a server enabled then drained, or drained then enabled.</param>
+/// <param name="UserColdStarts">Requests that reached a cold server (no warm-up paid it).</param>
+/// <param name="UnderProvisioning">Too few servers against the oracle.</param>
+/// <param name="OverProvisioning">Too many servers against the oracle.</param>
+/// <param name="Instability">Fraction of seconds where supply and the oracle moved in different directions (Ilyushkin et al. 2017).</param>
+public sealed record BackendSimulation(
+    string Backend,
+    string Policy,
+    long Requests,
+    double SloMs,
+    int? P50Ms,
+    int? P95Ms,
+    int? P99Ms,
+    double RequestsOverSlo,
+    long ViolationSeconds,
+    double ServerSeconds,
+    double OracleServerSeconds,
+    int Flaps,
+    long UserColdStarts,
+    ProvisioningMetric UnderProvisioning,
+    ProvisioningMetric OverProvisioning,
+    double Instability)
+{
+    /// <summary>One row per second when <see cref="SimulationOptions.KeepTimeline"/> is set; otherwise empty.</summary>
+    public IReadOnlyList<SimulationSecond> Timeline { get; init; } = [];
+}

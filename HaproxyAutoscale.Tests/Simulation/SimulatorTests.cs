@@ -1,0 +1,121 @@
+using HaproxyAutoscale.Configuration;
+using HaproxyAutoscale.Simulation;
+
+namespace HaproxyAutoscale.Tests.Simulation;
+
+/// <summary>The closed-loop simulator on synthetic arrivals and a known model: 50 ± 10 ms service, 4 workers per server.</summary>
+public sealed class SimulatorTests
+{
+    private static readonly long Start = new DateTimeOffset(2026, 11, 27, 12, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds();
+
+    private static BackendModel Model()
+    {
+        var model = new BackendModel { Backend = "app", Workers = 4 };
+        for (int i = 0; i <= 100; i++)
+        {
+            model.ServiceTimeQuantilesMs.Add(40 + (20.0 * i / 100));
+        }
+
+        return model;
+    }
+
+    // 60 s at 20 requests/s, then 120 s at 200 requests/s (one server carries about 80/s at 4 workers).
+    private static long[] Step()
+    {
+        var arrivals = new List<long>();
+        for (long t = 0; t < 60_000; t += 50)
+        {
+            arrivals.Add(Start + t);
+        }
+
+        for (long t = 60_000; t < 180_000; t += 5)
+        {
+            arrivals.Add(Start + t);
+        }
+
+        return [.. arrivals];
+    }
+
+    private static AutoscaleOptions Options()
+    {
+        var options = new AutoscaleOptions();
+        var backend = new BackendOptions { Name = "app", SettleTime = TimeSpan.FromSeconds(2) };
+        backend.PolicySettings["thresholdMs"] = "100";
+        backend.PolicySettings["breaches"] = "2";
+        backend.Servers.Add(new ServerOptions { Name = "s1", AlwaysUp = true });
+        foreach (string name in new[] { "s2", "s3", "s4" })
+        {
+            backend.Servers.Add(new ServerOptions { Name = name });
+        }
+
+        options.Backends.Add(backend);
+        return options;
+    }
+
+    [Fact]
+    public void Run_StaticFourServersUnderLightLoad_LatencyIsTheServiceTime_CostIsFourServers()
+    {
+        long[] light = [.. Enumerable.Range(0, 600).Select(i => Start + (i * 100L))];
+        BackendSimulation result = Simulator.Run(Options(), "app", Model(), light, new SimulationOptions { StaticServers = 4 });
+
+        result.Policy.Should().Be("static 4");
+        result.Requests.Should().Be(600);
+        result.P50Ms.Should().BeInRange(48, 52);
+        result.RequestsOverSlo.Should().Be(0);
+        result.ServerSeconds.Should().BeApproximately(4 * 60, 4 * 1.1);
+        result.OverProvisioning.Timeshare.Should().BeGreaterThan(0.9, "one server would do");
+    }
+
+    [Fact]
+    public void Run_ThresholdPolicyOnAStep_ScalesUp_FasterThanOneServerCheaperThanFour()
+    {
+        long[] step = Step();
+        BackendSimulation one = Simulator.Run(Options(), "app", Model(), step, new SimulationOptions { StaticServers = 1 });
+        BackendSimulation four = Simulator.Run(Options(), "app", Model(), step, new SimulationOptions { StaticServers = 4 });
+        BackendSimulation policy = Simulator.Run(Options(), "app", Model(), step, new SimulationOptions());
+
+        policy.Policy.Should().Be("threshold");
+        policy.Requests.Should().Be(step.Length);
+        one.RequestsOverSlo.Should().BeGreaterThan(0.5, "one server cannot carry 200 requests/s");
+        four.RequestsOverSlo.Should().Be(0);
+        policy.RequestsOverSlo.Should().BeLessThan(one.RequestsOverSlo / 2);
+        policy.ServerSeconds.Should().BeLessThan(four.ServerSeconds).And.BeGreaterThan(one.ServerSeconds);
+        policy.OracleServerSeconds.Should().Be(four.OracleServerSeconds, "the oracle depends on the arrivals only");
+    }
+
+    [Fact]
+    public void Run_SameSeedSameInputs_SameResult()
+    {
+        long[] step = Step();
+        BackendSimulation a = Simulator.Run(Options(), "app", Model(), step, new SimulationOptions { Seed = 7 });
+        BackendSimulation b = Simulator.Run(Options(), "app", Model(), step, new SimulationOptions { Seed = 7 });
+        a.Should().BeEquivalentTo(b);
+    }
+
+    [Fact]
+    public void Run_NoServerInRotation_EveryRequestIs503AndOverTheSlo()
+    {
+        long[] light = [.. Enumerable.Range(0, 100).Select(i => Start + (i * 100L))];
+        BackendSimulation result = Simulator.Run(Options(), "app", Model(), light, new SimulationOptions { StaticServers = 0 });
+        result.RequestsOverSlo.Should().Be(1);
+        result.ServerSeconds.Should().Be(0);
+    }
+
+    [Fact]
+    public void Run_ColdServersWithoutWarmup_UsersPayTheColdStart_WithWarmupTheyDoNot()
+    {
+        long[] step = Step();
+        BackendModel model = Model();
+        model.ColdStartMs = 2000;
+        BackendSimulation cold = Simulator.Run(Options(), "app", model, step, new SimulationOptions());
+        cold.UserColdStarts.Should().BeGreaterThan(0);
+
+        AutoscaleOptions warmed = Options();
+        foreach (ServerOptions server in warmed.Backends[0].Servers)
+        {
+            server.WarmupUrl = new Uri("http://127.0.0.1:1/warmup");
+        }
+
+        Simulator.Run(warmed, "app", model, step, new SimulationOptions()).UserColdStarts.Should().Be(0);
+    }
+}
