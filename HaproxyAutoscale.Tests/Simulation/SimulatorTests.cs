@@ -118,4 +118,18 @@ public sealed class SimulatorTests
 
         Simulator.Run(warmed, "app", model, step, new SimulationOptions()).UserColdStarts.Should().Be(0);
     }
+
+    [Fact]
+    public void Tune_ThresholdOnAStep_RecommendsTheCheapestWithinBudget_FrontIsNonDominated()
+    {
+        TuneResult result = Tuner.Tune(Options(), "app", Model(), Step(), new TuneOptions { Budget = 0.05 });
+
+        result.Evaluated.Should().HaveCount(144);
+        result.Recommended.Should().NotBeNull();
+        result.Recommended!.Result.RequestsOverSlo.Should().BeLessThanOrEqualTo(0.05);
+        result.Evaluated.Where(c => c.Result.RequestsOverSlo <= 0.05).Should().OnlyContain(c => c.Result.ServerSeconds >= result.Recommended.Result.ServerSeconds);
+        result.ParetoFront.Should().BeInAscendingOrder(c => c.Result.ServerSeconds).And.BeInDescendingOrder(c => c.Result.RequestsOverSlo);
+        result.ParetoFront.Should().OnlyContain(f => !result.Evaluated.Any(o =>
+            o.Result.ServerSeconds < f.Result.ServerSeconds && o.Result.RequestsOverSlo < f.Result.RequestsOverSlo));
+    }
 }

@@ -1,0 +1,116 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using HaproxyAutoscale.Configuration;
+using HaproxyAutoscale.Policies;
+using HaproxyAutoscale.Windows;
+
+namespace HaproxyAutoscale.Simulation;
+
+/// <summary>What <see cref="Tuner"/> searches for.</summary>
+public sealed class TuneOptions
+{
+    /// <summary>The simulation's SLO, seed and balance; its static count and timeline are ignored.</summary>
+    public SimulationOptions Simulation { get; } = new();
+
+    /// <summary>The largest acceptable fraction of requests over the SLO.</summary>
+    /// <value>The default is 0.01 (1 %).</value>
+    public double Budget { get; set; } = 0.01;
+
+    /// <summary>Simulations run at once.</summary>
+    /// <value>The default is the number of cores.</value>
+    public int Parallelism { get; set; } = Environment.ProcessorCount;
+}
+
+/// <summary>One setting the tuner tried and what the simulation said of it.</summary>
+/// <param name="PolicySettings">The policy's settings (the policy kind is the configured one).</param>
+/// <param name="Window">The window.</param>
+/// <param name="Result">The simulation's result.</param>
+public sealed record TuneCandidate(IReadOnlyDictionary<string, string> PolicySettings, WindowOptions Window, BackendSimulation Result);
+
+/// <summary>What the tuner found.</summary>
+/// <param name="Evaluated">Every setting tried.</param>
+/// <param name="ParetoFront">The settings no other beats on both server-seconds and requests over the SLO, cheapest first.</param>
+/// <param name="Recommended">The cheapest within the budget, or <see langword="null"/> when none is.</param>
+public sealed record TuneResult(IReadOnlyList<TuneCandidate> Evaluated, IReadOnlyList<TuneCandidate> ParetoFront, TuneCandidate? Recommended);
+
+/// <summary>
+/// Searches a built-in policy's main settings (thresholds or targets relative to the SLO, window size and statistic,
+/// breaches, stabilization, idle period) with the closed-loop <see cref="Simulator"/> for the fewest server-seconds
+/// with requests over the SLO within the budget. A grid, not an optimizer: every setting is simulated, in parallel.
+/// </summary>
+public static class Tuner
+{
+    /// <summary>Tunes the policy of <paramref name="backend"/>.</summary>
+    /// <exception cref="ArgumentException">The backend is not configured, or its policy is not a built-in one.</exception>
+    public static TuneResult Tune(AutoscaleOptions options, string backend, BackendModel model, long[] arrivals, TuneOptions tune)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(tune);
+        BackendOptions configured = options.Backends.FirstOrDefault(b => b.Name == backend)
+            ?? throw new ArgumentException($"backend '{backend}' is not configured", nameof(backend));
+        double slo = tune.Simulation.Slo.TotalMilliseconds;
+        List<(Dictionary<string, string> Settings, WindowOptions Window)> grid = [.. Grid(configured.PolicyKind, slo)];
+        var results = new ConcurrentBag<TuneCandidate>();
+        Parallel.ForEach(grid, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, tune.Parallelism) }, candidate =>
+        {
+            AutoscaleOptions trial = OptionsCopy.Of(options);
+            BackendOptions trialBackend = trial.Backends.First(b => b.Name == backend);
+            trialBackend.Window = candidate.Window;
+            trialBackend.PolicySettings.Clear();
+            foreach (KeyValuePair<string, string> setting in candidate.Settings)
+            {
+                trialBackend.PolicySettings[setting.Key] = setting.Value;
+            }
+
+            var simulation = new SimulationOptions { Slo = tune.Simulation.Slo, Seed = tune.Simulation.Seed, Balance = tune.Simulation.Balance };
+            results.Add(new TuneCandidate(candidate.Settings, candidate.Window, Simulator.Run(trial, backend, model, arrivals, simulation)));
+        });
+
+        List<TuneCandidate> evaluated = [.. results.OrderBy(r => r.Result.ServerSeconds).ThenBy(r => r.Result.RequestsOverSlo)];
+        List<TuneCandidate> front = [];
+        foreach (TuneCandidate candidate in evaluated)
+        {
+            // Cheapest first: a candidate is on the front when no cheaper one has fewer requests over the SLO.
+            if (front.Count == 0 || candidate.Result.RequestsOverSlo < front[^1].Result.RequestsOverSlo)
+            {
+                front.Add(candidate);
+            }
+        }
+
+        TuneCandidate? recommended = evaluated.FirstOrDefault(c => c.Result.RequestsOverSlo <= tune.Budget);
+        return new TuneResult(evaluated, front, recommended);
+    }
+
+    // The settings tried per built-in policy: values relative to the SLO, the rest around the defaults.
+    private static IEnumerable<(Dictionary<string, string>, WindowOptions)> Grid(string policy, double slo)
+    {
+        IEnumerable<WindowOptions> windows =
+            from size in new[] { 5, 15, 50 }
+            from statistic in new[] { WindowStatistic.Mean, WindowStatistic.P95 }
+            select new WindowOptions { Kind = WindowKinds.Count, Size = size, Statistic = statistic };
+        string Ms(double fraction) => (fraction * slo).ToString("0.#", CultureInfo.InvariantCulture);
+        return policy.ToLowerInvariant() switch
+        {
+            ScalingPolicyNames.Threshold =>
+                from window in windows
+                from threshold in new[] { 0.4, 0.6, 0.8, 1.0 }
+                from breaches in new[] { "1", "2", "3" }
+                from idle in new[] { "1m", "5m" }
+                select (new Dictionary<string, string> { ["thresholdMs"] = Ms(threshold), ["breaches"] = breaches, ["idleScaleDown"] = idle }, window),
+            ScalingPolicyNames.Band =>
+                from window in windows
+                from upper in new[] { 0.6, 0.8, 1.0 }
+                from lower in new[] { 0.2, 0.4 }
+                from breaches in new[] { "1", "3" }
+                from stabilization in new[] { "1m", "5m" }
+                select (new Dictionary<string, string> { ["upperMs"] = Ms(upper), ["lowerMs"] = Ms(lower), ["breaches"] = breaches, ["stabilization"] = stabilization }, window),
+            ScalingPolicyNames.Target =>
+                from window in windows
+                from target in new[] { 0.3, 0.5, 0.7, 0.9 }
+                from stabilization in new[] { "60s", "300s" }
+                from maxStep in new[] { "1", "2" }
+                select (new Dictionary<string, string> { ["targetMs"] = Ms(target), ["scaleDownStabilization"] = stabilization, ["maxStep"] = maxStep }, window),
+            _ => throw new ArgumentException($"the '{policy}' policy cannot be tuned: only the built-in threshold, band and target can", nameof(policy)),
+        };
+    }
+}
