@@ -4,10 +4,15 @@ using HaproxyAutoscale.Logs;
 namespace HaproxyAutoscale.Simulation;
 
 /// <summary>
-/// What the log says about one backend, aggregated as lines arrive in constant memory: per logged <c>srv_conn</c> the
-/// count and sum of <c>Tr</c>, and a latency histogram for each low <c>srv_conn</c> value (allocated when seen).
+/// What the log says about one backend, aggregated as lines arrive in constant memory: per concurrency the count and
+/// sum of <c>Tr</c>, and a latency histogram for each low concurrency (allocated when seen).
 /// <see cref="Fit"/> turns it into a <see cref="BackendModel"/>.
 /// </summary>
+/// <remarks>
+/// HAProxy 2.x logs <c>srv_conn</c> after the request released its server (a request alone on its server logs 0, and
+/// with <c>maxconn 4</c> the largest value logged is 3): a request's concurrency, itself included, is
+/// <c>srv_conn + 1</c>.
+/// </remarks>
 internal sealed class BackendFit
 {
     /// <summary>Lines with at least this many requests wanted for the service-time distribution before widening.</summary>
@@ -16,10 +21,10 @@ internal sealed class BackendFit
     /// <summary>A <c>srv_conn</c> value enters the fit of the workers with at least this many lines.</summary>
     internal const int MinBucketSamples = 20;
 
-    /// <summary>The service time is taken from requests with <c>srv_conn</c> below this (one histogram per value).</summary>
+    /// <summary>The service time is taken from requests with a concurrency below this (one histogram per value).</summary>
     internal const int LowConcurrencyLimit = 256;
 
-    /// <summary><c>srv_conn</c> values above this are counted as this.</summary>
+    /// <summary>Concurrencies above this are counted as this.</summary>
     internal const int MaxTrackedConcurrency = 1 << 16;
 
     // 5 % of a chi-square with one degree of freedom: the growth with srv_conn must explain more than noise would.
@@ -39,11 +44,17 @@ internal sealed class BackendFit
 
     public long HttpLines { get; private set; }
 
+    /// <summary>Lines that reached a server (not <c>&lt;NOSRV&gt;</c>).</summary>
+    public long ServerLines { get; private set; }
+
+    /// <summary>HTTP lines that reached a server.</summary>
+    public long HttpServerLines { get; private set; }
+
     /// <summary>HTTP lines with a server and a response time (<c>Tr</c> ≥ 0): the lines the fit uses.</summary>
     public long TrLines { get; private set; }
 
-    /// <summary>The largest <c>srv_conn</c> on any line that reached a server.</summary>
-    public int MaxServerConnections { get; private set; }
+    /// <summary>The largest concurrency (<c>srv_conn + 1</c>) on any line that reached a server.</summary>
+    public int MaxConcurrency { get; private set; }
 
     /// <summary>Whether a line that reached a server waited in a queue (<c>Tw</c> &gt; 0).</summary>
     public bool Queued { get; private set; }
@@ -64,10 +75,16 @@ internal sealed class BackendFit
             return;
         }
 
-        int concurrency = Math.Clamp(record.ServerConnections, 0, MaxTrackedConcurrency);
-        if (concurrency > MaxServerConnections)
+        ServerLines++;
+        if (record.Kind == RequestKind.Http)
         {
-            MaxServerConnections = concurrency;
+            HttpServerLines++;
+        }
+
+        int concurrency = Math.Clamp(record.ServerConnections, 0, MaxTrackedConcurrency - 1) + 1;
+        if (concurrency > MaxConcurrency)
+        {
+            MaxConcurrency = concurrency;
         }
 
         if (record.QueueTime > 0)
@@ -106,20 +123,23 @@ internal sealed class BackendFit
         }
     }
 
-    /// <summary>The model, or <see langword="null"/> with the reason added to <paramref name="errors"/>.</summary>
+    /// <summary>
+    /// The model, or <see langword="null"/>: with the reason added to <paramref name="errors"/>, or to
+    /// <paramref name="notes"/> when no request reached a server (a frontend's <c>&lt;BADREQ&gt;</c> lines).
+    /// </summary>
     public BackendModel? Fit(double coldStartMs, double idleToColdS, List<string> errors, List<string> notes)
     {
-        if (TrLines == 0)
+        if (ServerLines == 0)
         {
-            errors.Add(HttpLines == 0
-                ? $"backend '{Backend}': its {TcpLines} log lines are tcplog lines, which carry no server response time (Tr), so its service time is unknown; log it as HTTP: 'mode http' with 'option httplog' in haproxy.cfg"
-                : $"backend '{Backend}': none of its {HttpLines} requests has a server response time (Tr is -1 on every line: no server answered), so its service time is unknown");
+            notes.Add(Invariant($"backend '{Backend}': left out, none of its {TcpLines + HttpLines} lines reached a server (<NOSRV>)"));
             return null;
         }
 
-        if (_maxTrConcurrency == 0)
+        if (TrLines == 0)
         {
-            errors.Add($"backend '{Backend}': srv_conn is 0 on all its {TrLines} lines, so the concurrency on a server is unknown; the fit needs the actconn/feconn/beconn/srv_conn/retries field of the standard 'option httplog' format (a custom log-format needs %ac/%fc/%bc/%sc/%rc)");
+            errors.Add(HttpServerLines == 0
+                ? Invariant($"backend '{Backend}': its {ServerLines} log lines are tcplog lines, which carry no server response time (Tr), so its service time is unknown; log it as HTTP: 'mode http' with 'option httplog' in haproxy.cfg")
+                : Invariant($"backend '{Backend}': none of its {HttpServerLines} requests has a server response time (Tr is -1 on every line: no server answered), so its service time is unknown"));
             return null;
         }
 
@@ -132,22 +152,22 @@ internal sealed class BackendFit
         };
         if (!FitServiceTime(model, notes, out double meanLow))
         {
-            errors.Add($"backend '{Backend}': every one of its requests met at least {LowConcurrencyLimit} others on its server (srv_conn), so its service time alone is unknown");
+            errors.Add(Invariant($"backend '{Backend}': every one of its requests met at least {LowConcurrencyLimit - 1} others on its server (srv_conn), so its service time alone is unknown"));
             return null;
         }
 
         FitWorkers(model, meanLow, notes);
         if (Queued)
         {
-            model.MaxConn = Math.Max(1, MaxServerConnections);
-            notes.Add(Invariant($"backend '{Backend}': requests waited in a queue (Tw > 0): maxConn set to the largest srv_conn logged, {model.MaxConn}"));
+            model.MaxConn = MaxConcurrency;
+            notes.Add(Invariant($"backend '{Backend}': requests waited in a queue (Tw > 0): maxConn set to the largest srv_conn logged + 1, {model.MaxConn}"));
         }
 
         return model;
     }
 
-    // The quantiles of Tr over the requests with srv_conn ≤ limit: limit 1 (a request alone on its server), raised
-    // until at least MinServiceSamples requests are in.
+    // The quantiles of Tr over the requests with concurrency ≤ limit: limit 1 (a request alone on its server, srv_conn
+    // 0), raised until at least MinServiceSamples requests are in.
     private bool FitServiceTime(BackendModel model, List<string> notes, out double meanLow)
     {
         long count = 0, sum = 0;
@@ -184,7 +204,7 @@ internal sealed class BackendFit
         meanLow = (double)sum / count;
         if (limit > 1)
         {
-            notes.Add(Invariant($"backend '{Backend}': service time from the {count} requests with srv_conn <= {limit} (only {_counts[0] + _counts[1]} had srv_conn <= 1)"));
+            notes.Add(Invariant($"backend '{Backend}': service time from the {count} requests logged with srv_conn <= {limit - 1} (only {_counts[1]} were alone on their server, srv_conn 0)"));
         }
         else if (count < MinServiceSamples)
         {
@@ -194,9 +214,9 @@ internal sealed class BackendFit
         return true;
     }
 
-    // Least squares of the mean Tr per srv_conn value c (those with MinBucketSamples lines) against
-    // meanLow × max(1, c / k), relative residuals weighted by the line count. Without significant growth the log shows
-    // no limit: k is the largest srv_conn seen.
+    // Least squares of the mean Tr per concurrency c (those with MinBucketSamples lines) against meanLow × max(1, c / k),
+    // relative residuals weighted by the line count. Without significant growth the log shows no limit: k is the
+    // largest concurrency seen.
     private void FitWorkers(BackendModel model, double meanLow, List<string> notes)
     {
         var buckets = new List<(int C, long N, double Mean)>();
@@ -208,11 +228,11 @@ internal sealed class BackendFit
             }
         }
 
-        double unsaturated = Math.Max(1, MaxServerConnections);
+        double unsaturated = MaxConcurrency;
         if (buckets.Count < 2 || meanLow <= 0)
         {
             model.Workers = unsaturated;
-            notes.Add(Invariant($"backend '{Backend}': too few srv_conn values with {MinBucketSamples}+ requests (or a zero service time) to see how latency grows with concurrency; workers set to the largest srv_conn logged, {model.Workers} (the log shows no limit below it)"));
+            notes.Add(Invariant($"backend '{Backend}': too few srv_conn values with {MinBucketSamples}+ requests (or a zero service time) to see how latency grows with concurrency; workers set to the largest concurrency logged (srv_conn + 1), {model.Workers}: the log shows no limit below it"));
             return;
         }
 
@@ -270,7 +290,7 @@ internal sealed class BackendFit
         }
 
         model.Workers = unsaturated;
-        notes.Add(Invariant($"backend '{Backend}': response time does not grow with srv_conn up to {top} (never saturated in this log); workers set to the largest srv_conn logged, {model.Workers} (the log shows no limit below it)"));
+        notes.Add(Invariant($"backend '{Backend}': response time does not grow with srv_conn up to {top - 1} (never saturated in this log); workers set to the largest concurrency logged (srv_conn + 1), {model.Workers}: the log shows no limit below it"));
     }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);

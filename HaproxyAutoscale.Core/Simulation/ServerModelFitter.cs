@@ -9,15 +9,16 @@ namespace HaproxyAutoscale.Simulation;
 /// </summary>
 /// <remarks>
 /// <para>The fit needs HTTP lines (<c>option httplog</c> or <c>httpslog</c>): the server response time <c>Tr</c> and
-/// the <c>srv_conn</c> counter. Per backend it takes:</para>
+/// the <c>srv_conn</c> counter. HAProxy 2.x logs <c>srv_conn</c> once the request has left its server, so a request's
+/// concurrency c, itself included, is taken as <c>srv_conn + 1</c>. Per backend the fit takes:</para>
 /// <list type="bullet">
-/// <item>the service time: the distribution of <c>Tr</c> over requests logged with <c>srv_conn</c> ≤ 1 (alone on their
-/// server); with fewer than 100 such requests, over the lowest <c>srv_conn</c> values that give 100;</item>
-/// <item>the workers k: the mean <c>Tr</c> per <c>srv_conn</c> value c (those with 20 requests or more) fitted by least
-/// squares to <c>mean service × max(1, c / k)</c>. When <c>Tr</c> does not grow significantly with <c>srv_conn</c>,
-/// k is the largest <c>srv_conn</c> logged, since the log shows no limit below it;</item>
-/// <item><c>maxConn</c>: when a request waited in a queue (<c>Tw</c> &gt; 0), the largest <c>srv_conn</c> logged
-/// (HAProxy's <c>maxconn</c> caps it);</item>
+/// <item>the service time: the distribution of <c>Tr</c> over requests alone on their server (<c>srv_conn</c> 0); with
+/// fewer than 100 of those, over the lowest <c>srv_conn</c> values that give 100;</item>
+/// <item>the workers k: the mean <c>Tr</c> per concurrency c (those with 20 requests or more) fitted by least squares
+/// to <c>mean service × max(1, c / k)</c>. When <c>Tr</c> does not grow significantly with c, k is the largest c
+/// logged, since the log shows no limit below it;</item>
+/// <item><c>maxConn</c>: when a request waited in a queue (<c>Tw</c> &gt; 0), the largest c logged (HAProxy's
+/// <c>maxconn</c> caps it);</item>
 /// <item>the cold start, which no log shows: the values given to the constructor.</item>
 /// </list>
 /// <para>Lines without a server (<c>&lt;NOSRV&gt;</c>) or without a response (<c>Tr</c> = -1) are not used. The fit
@@ -99,7 +100,8 @@ public sealed class ServerModelFitter
 
     /// <summary>
     /// Fits every backend seen so far. Backends that cannot be fitted are left out of the model, each with an error
-    /// that says what the log lacks and which haproxy.cfg option provides it.
+    /// that says what the log lacks and which haproxy.cfg option provides it; a backend none of whose requests reached
+    /// a server (such as a frontend's <c>&lt;BADREQ&gt;</c> lines) is left out with a note.
     /// </summary>
     public ServerModelFitResult Fit()
     {

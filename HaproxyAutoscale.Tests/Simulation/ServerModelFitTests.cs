@@ -23,7 +23,7 @@ public sealed class ServerModelFitTests
         {
             int concurrency = random.Next(1, 25);
             double service = LogNormal(random);
-            fitter.AddLine(Line("app", $"s{i % 3}", tr: (int)Math.Round(service * Math.Max(1, concurrency / workers)), srvConn: concurrency));
+            fitter.AddLine(Line("app", $"s{i % 3}", tr: (int)Math.Round(service * Math.Max(1, concurrency / workers)), concurrency: concurrency));
         }
 
         ServerModelFitResult result = fitter.Fit();
@@ -47,7 +47,7 @@ public sealed class ServerModelFitTests
         for (int i = 0; i < 50_000; i++)
         {
             int concurrency = random.Next(3, 30);
-            fitter.AddLine(Line("busy", "s1", tr: (int)Math.Round(LogNormal(random) * Math.Max(1, concurrency / 10.0)), srvConn: concurrency));
+            fitter.AddLine(Line("busy", "s1", tr: (int)Math.Round(LogNormal(random) * Math.Max(1, concurrency / 10.0)), concurrency: concurrency));
         }
 
         ServerModelFitResult result = fitter.Fit();
@@ -55,7 +55,7 @@ public sealed class ServerModelFitTests
         BackendModel model = result.Model.Find("busy")!;
         model.ServiceTimeQuantilesMs[50].Should().BeApproximately(MedianMs, MedianMs * 0.05);
         model.Workers.Should().BeApproximately(10, 1);
-        result.Notes.Should().ContainSingle(n => n.Contains("srv_conn <= 3", StringComparison.Ordinal) && n.Contains("'busy'", StringComparison.Ordinal));
+        result.Notes.Should().ContainSingle(n => n.Contains("srv_conn <= 2", StringComparison.Ordinal) && n.Contains("'busy'", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -65,7 +65,7 @@ public sealed class ServerModelFitTests
         var random = new Random(5);
         for (int i = 0; i < 20_000; i++)
         {
-            fitter.AddLine(Line("calm", "s1", tr: (int)Math.Round(LogNormal(random)), srvConn: random.Next(1, 13)));
+            fitter.AddLine(Line("calm", "s1", tr: (int)Math.Round(LogNormal(random)), concurrency: random.Next(1, 13)));
         }
 
         ServerModelFitResult result = fitter.Fit();
@@ -82,8 +82,8 @@ public sealed class ServerModelFitTests
         for (int i = 0; i < 5_000; i++)
         {
             int concurrency = random.Next(1, 9);
-            fitter.AddLine(Line("capped", "s1", tr: (int)Math.Round(LogNormal(random) * Math.Max(1, concurrency / 2.0)), srvConn: concurrency, tw: concurrency == 8 ? 15 : 0));
-            fitter.AddLine(Line("open", "s1", tr: (int)Math.Round(LogNormal(random)), srvConn: concurrency));
+            fitter.AddLine(Line("capped", "s1", tr: (int)Math.Round(LogNormal(random) * Math.Max(1, concurrency / 2.0)), concurrency: concurrency, tw: concurrency == 8 ? 15 : 0));
+            fitter.AddLine(Line("open", "s1", tr: (int)Math.Round(LogNormal(random)), concurrency: concurrency));
         }
 
         ServerModelFitResult result = fitter.Fit();
@@ -99,7 +99,7 @@ public sealed class ServerModelFitTests
         for (int i = 0; i < 500; i++)
         {
             fitter.AddLine(Encoding.ASCII.GetBytes($"127.0.0.1:4000 [27/Nov/2026:10:00:00.000] fe_tcp db/pg1 0/1/{100 + i} 2000 -- 3/3/3/2/0 0/0"));
-            fitter.AddLine(Line("web", "s1", tr: 10 + (i % 7), srvConn: 1 + (i % 3)));
+            fitter.AddLine(Line("web", "s1", tr: 10 + (i % 7), concurrency: 1 + (i % 3)));
         }
 
         ServerModelFitResult result = fitter.Fit();
@@ -123,24 +123,40 @@ public sealed class ServerModelFitTests
     }
 
     [Fact]
-    public void Fit_SrvConnZeroOnEveryLine_ErrorNamesTheSrvConnField()
+    public void Fit_EveryRequestAloneOnItsServer_OneWorkerWithANote()
     {
         var fitter = new ServerModelFitter();
         for (int i = 0; i < 300; i++)
         {
-            fitter.AddLine(Line("custom", "s1", tr: 20, srvConn: 0));
+            fitter.AddLine(Line("quiet", "s1", tr: 20 + (i % 5), concurrency: 1));
         }
 
         ServerModelFitResult result = fitter.Fit();
 
-        result.Errors.Should().ContainSingle().Which.Should().Contain("backend 'custom'").And.Contain("srv_conn").And.Contain("option httplog");
+        result.Errors.Should().BeEmpty();
+        result.Model.Find("quiet")!.Workers.Should().Be(1);
+        result.Notes.Should().ContainSingle().Which.Should().Contain("backend 'quiet'").And.Contain("no limit below it");
+    }
+
+    [Fact]
+    public void Fit_NoRequestReachedAServer_LeftOutWithANoteNotAnError()
+    {
+        var fitter = new ServerModelFitter();
+        fitter.AddLine(Encoding.ASCII.GetBytes("127.0.0.1:4000 [27/Nov/2026:10:00:00.000] fe fe/<NOSRV> -1/-1/-1/-1/0 400 0 - - CR-- 1/1/0/0/0 0/0 \"<BADREQ>\""));
+        fitter.AddLine(Line("app", "s1", tr: 5, concurrency: 1));
+
+        ServerModelFitResult result = fitter.Fit();
+
+        result.Succeeded.Should().BeTrue();
+        result.Model.Backends.Select(b => b.Backend).Should().Equal("app");
+        result.Notes.Should().Contain(n => n.StartsWith("backend 'fe': left out", StringComparison.Ordinal));
     }
 
     [Fact]
     public void Fit_NoServerEverAnswered_ErrorSaysTrIsMissing()
     {
         var fitter = new ServerModelFitter();
-        fitter.AddLine(Encoding.ASCII.GetBytes("127.0.0.1:4000 [27/Nov/2026:10:00:00.000] fe down/<NOSRV> 0/-1/-1/-1/0 503 217 - - SC-- 1/1/0/0/0 0/0 \"GET / HTTP/1.1\""));
+        fitter.AddLine(Encoding.ASCII.GetBytes("127.0.0.1:4000 [27/Nov/2026:10:00:00.000] fe down/s1 0/0/0/-1/5002 504 217 - - sH-- 1/1/0/0/0 0/0 \"GET / HTTP/1.1\""));
 
         ServerModelFitResult result = fitter.Fit();
 
@@ -151,7 +167,7 @@ public sealed class ServerModelFitTests
     public void Fit_ColdStartGiven_EveryBackendCarriesIt()
     {
         var fitter = new ServerModelFitter(coldStartMs: 1500, idleToColdS: 60);
-        fitter.AddLine(Line("app", "s1", tr: 5, srvConn: 1));
+        fitter.AddLine(Line("app", "s1", tr: 5, concurrency: 1));
 
         BackendModel model = fitter.Fit().Model.Backends.Single();
 
@@ -168,7 +184,7 @@ public sealed class ServerModelFitTests
         for (int i = 0; i < 3_000; i++)
         {
             int concurrency = random.Next(1, 6);
-            byte[] line = Line(i % 2 == 0 ? "a" : "b", "s1", tr: (int)Math.Round(LogNormal(random) * Math.Max(1, concurrency / 2.0)), srvConn: concurrency);
+            byte[] line = Line(i % 2 == 0 ? "a" : "b", "s1", tr: (int)Math.Round(LogNormal(random) * Math.Max(1, concurrency / 2.0)), concurrency: concurrency);
             fromLines.AddLine(line);
             parser.TryParse(line, out HaproxyAutoscale.Logs.RequestRecord record).Should().BeTrue();
             fromRecords.Add(record);
@@ -208,7 +224,8 @@ public sealed class ServerModelFitTests
         return MedianMs * Math.Exp(Sigma * normal);
     }
 
-    private static byte[] Line(string backend, string server, int tr, int srvConn, int tw = 0) =>
+    // A line as HAProxy 2.x logs it: srv_conn counts the other requests still on the server, so it is concurrency - 1.
+    private static byte[] Line(string backend, string server, int tr, int concurrency, int tw = 0) =>
         Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture,
-            $"<134>Nov 27 10:00:00 haproxy[1]: 127.0.0.1:4000 [27/Nov/2026:10:00:00.000] fe {backend}/{server} 0/{tw}/0/{tr}/{tr + tw + 1} 200 100 - - ---- {srvConn + 2}/{srvConn + 2}/{srvConn}/{srvConn}/0 0/0 \"GET / HTTP/1.1\""));
+            $"<134>Nov 27 10:00:00 haproxy[1]: 127.0.0.1:4000 [27/Nov/2026:10:00:00.000] fe {backend}/{server} 0/{tw}/0/{tr}/{tr + tw + 1} 200 100 - - ---- {concurrency + 2}/{concurrency + 2}/{concurrency}/{concurrency - 1}/0 0/0 \"GET / HTTP/1.1\""));
 }
