@@ -27,6 +27,9 @@ internal sealed class BackendFit
     /// <summary>Concurrencies above this are counted as this.</summary>
     internal const int MaxTrackedConcurrency = 1 << 16;
 
+    // A concurrency logged by fewer than this share of the queued requests does not count for maxConn.
+    private const double MaxConnMinShare = 0.05;
+
     // 5 % of a chi-square with one degree of freedom: the growth with srv_conn must explain more than noise would.
     private const double GrowthSignificance = 3.84;
 
@@ -34,6 +37,8 @@ internal sealed class BackendFit
     private readonly int[] _lowMax = new int[LowConcurrencyLimit];
     private long[] _counts = new long[64];
     private long[] _sums = new long[64];
+    private long[] _queuedCounts = new long[64];
+    private long _queuedLines;
     private int _maxTrConcurrency;
 
     public BackendFit(string backend) => Backend = backend;
@@ -57,7 +62,7 @@ internal sealed class BackendFit
     public int MaxConcurrency { get; private set; }
 
     /// <summary>Whether a line that reached a server waited in a queue (<c>Tw</c> &gt; 0).</summary>
-    public bool Queued { get; private set; }
+    public bool Queued => _queuedLines > 0;
 
     public void Add(in RequestRecord record)
     {
@@ -89,7 +94,13 @@ internal sealed class BackendFit
 
         if (record.QueueTime > 0)
         {
-            Queued = true;
+            _queuedLines++;
+            if (concurrency >= _queuedCounts.Length)
+            {
+                Array.Resize(ref _queuedCounts, Math.Min(MaxTrackedConcurrency + 1, Math.Max(concurrency + 1, _queuedCounts.Length * 2)));
+            }
+
+            _queuedCounts[concurrency]++;
         }
 
         int tr = record.ResponseTime;
@@ -156,14 +167,31 @@ internal sealed class BackendFit
             return null;
         }
 
-        FitWorkers(model, meanLow, notes);
         if (Queued)
         {
-            model.MaxConn = MaxConcurrency;
-            notes.Add(Invariant($"backend '{Backend}': requests waited in a queue (Tw > 0): maxConn set to the largest srv_conn logged + 1, {model.MaxConn}"));
+            model.MaxConn = FitMaxConn();
+            notes.Add(Invariant($"backend '{Backend}': requests waited in a queue (Tw > 0): maxConn set to {model.MaxConn}, the largest concurrency (srv_conn + 1) the queued requests logged"));
         }
 
+        FitWorkers(model, meanLow, notes);
+
         return model;
+    }
+
+    // The largest concurrency logged by at least MaxConnMinShare of the queued requests. A queued request logs the
+    // others on its server, at most maxconn - 1, except when the next request in the queue took the freed place before
+    // the line was written (HAProxy 2.6 does that for a few lines in a hundred): such rare values are not the limit.
+    private int FitMaxConn()
+    {
+        for (int c = _queuedCounts.Length - 1; c > 0; c--)
+        {
+            if (_queuedCounts[c] >= MaxConnMinShare * _queuedLines)
+            {
+                return c;
+            }
+        }
+
+        return 1;
     }
 
     // The quantiles of Tr over the requests with concurrency ≤ limit: limit 1 (a request alone on its server, srv_conn
@@ -228,11 +256,12 @@ internal sealed class BackendFit
             }
         }
 
-        double unsaturated = MaxConcurrency;
+        // Never more workers than maxconn lets in.
+        double unsaturated = Math.Min(MaxConcurrency, model.MaxConn ?? int.MaxValue);
         if (buckets.Count < 2 || meanLow <= 0)
         {
             model.Workers = unsaturated;
-            notes.Add(Invariant($"backend '{Backend}': too few srv_conn values with {MinBucketSamples}+ requests (or a zero service time) to see how latency grows with concurrency; workers set to the largest concurrency logged (srv_conn + 1), {model.Workers}: the log shows no limit below it"));
+            notes.Add(Invariant($"backend '{Backend}': too few srv_conn values with {MinBucketSamples}+ requests (or a zero service time) to see how latency grows with concurrency; workers set to the largest concurrency logged (srv_conn + 1, at most maxConn), {model.Workers}: the log shows no limit below it"));
             return;
         }
 
@@ -290,7 +319,7 @@ internal sealed class BackendFit
         }
 
         model.Workers = unsaturated;
-        notes.Add(Invariant($"backend '{Backend}': response time does not grow with srv_conn up to {top - 1} (never saturated in this log); workers set to the largest concurrency logged (srv_conn + 1), {model.Workers}: the log shows no limit below it"));
+        notes.Add(Invariant($"backend '{Backend}': response time does not grow with srv_conn up to {top - 1} (never saturated in this log); workers set to the largest concurrency logged (srv_conn + 1, at most maxConn), {model.Workers}: the log shows no limit below it"));
     }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);

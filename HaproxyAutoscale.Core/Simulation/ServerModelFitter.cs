@@ -16,9 +16,10 @@ namespace HaproxyAutoscale.Simulation;
 /// fewer than 100 of those, over the lowest <c>srv_conn</c> values that give 100;</item>
 /// <item>the workers k: the mean <c>Tr</c> per concurrency c (those with 20 requests or more) fitted by least squares
 /// to <c>mean service × max(1, c / k)</c>. When <c>Tr</c> does not grow significantly with c, k is the largest c
-/// logged, since the log shows no limit below it;</item>
-/// <item><c>maxConn</c>: when a request waited in a queue (<c>Tw</c> &gt; 0), the largest c logged (HAProxy's
-/// <c>maxconn</c> caps it);</item>
+/// logged (at most <c>maxConn</c>), since the log shows no limit below it;</item>
+/// <item><c>maxConn</c>: when requests waited in a queue (<c>Tw</c> &gt; 0), the largest c that at least 5 % of them
+/// logged (HAProxy's <c>maxconn</c> caps it; a rare higher value is a queued request that took the freed place before
+/// the line was written);</item>
 /// <item>the cold start, which no log shows: the values given to the constructor.</item>
 /// </list>
 /// <para>Lines without a server (<c>&lt;NOSRV&gt;</c>) or without a response (<c>Tr</c> = -1) are not used. The fit

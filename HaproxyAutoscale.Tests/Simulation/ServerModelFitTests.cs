@@ -93,6 +93,20 @@ public sealed class ServerModelFitTests
     }
 
     [Fact]
+    public void Fit_AFewQueuedLinesLogSrvConnEqualToMaxconn_MaxConnIgnoresThem()
+    {
+        // As a real HAProxy 2.6 logs a queue behind maxconn 4: mostly srv_conn 3, and 4 when the next queued request took
+        // the freed place before the line was written.
+        var fitter = new ServerModelFitter();
+        for (int i = 0; i < 1_000; i++)
+        {
+            fitter.AddLine(Line("q", "s1", tr: 20, concurrency: i % 50 == 0 ? 5 : 4, tw: 300));
+        }
+
+        fitter.Fit().Model.Find("q")!.MaxConn.Should().Be(4);
+    }
+
+    [Fact]
     public void Fit_TcplogOnlyBackend_ErrorNamesTheBackendAndOptionHttplogWhileOthersAreFitted()
     {
         var fitter = new ServerModelFitter();
