@@ -68,4 +68,38 @@ public static class LogGenerator
             time = end;
         }
     }
+
+    /// <summary>
+    /// Writes <paramref name="lines"/> requests of backend <c>app</c> whose rate steps between 30 and 250 requests/s
+    /// every 10 minutes (Poisson arrivals), 30–70 ms each, spread round robin over four servers; <c>srv_conn</c> is
+    /// each server's requests in flight. For <c>simulate</c> and <c>tune</c>.
+    /// </summary>
+    public static void WriteSteps(TextWriter output, int lines, int seed = 1)
+    {
+        var random = new Random(seed);
+        var start = new DateTime(2026, 11, 27, 0, 0, 0, DateTimeKind.Utc);
+        var inFlight = new Queue<double>[4];
+        for (int i = 0; i < inFlight.Length; i++)
+        {
+            inFlight[i] = new Queue<double>();
+        }
+
+        double t = 0;
+        for (int n = 0; n < lines; n++)
+        {
+            t += -Math.Log(1 - random.NextDouble()) / ((int)(t / 600) % 2 == 0 ? 30 : 250);
+            int server = n % 4;
+            Queue<double> busy = inFlight[server];
+            while (busy.Count > 0 && busy.Peek() <= t)
+            {
+                busy.Dequeue();
+            }
+
+            int tr = random.Next(30, 71);
+            busy.Enqueue(t + (tr / 1000.0));
+            DateTime at = start.AddSeconds(t);
+            output.Write(string.Create(CultureInfo.InvariantCulture,
+                $"{at:MMM dd HH:mm:ss} lb1 haproxy[1]: 127.0.0.1:40000 [{at:dd/MMM/yyyy:HH:mm:ss.fff}] fe app/s{server + 1} 0/0/0/{tr}/{tr + 1} 200 512 - - ---- 9/9/{busy.Count}/{busy.Count - 1}/0 0/0 \"GET / HTTP/1.1\"\n"));
+        }
+    }
 }

@@ -9,6 +9,14 @@ if (args.Length == 3 && args[0] == "generate-log")
     return;
 }
 
+// `generate-steps FILE LINES` writes a log of load steps for simulate-speed.sh.
+if (args.Length == 3 && args[0] == "generate-steps")
+{
+    using var output = new StreamWriter(args[1], append: false, new System.Text.UTF8Encoding(false), bufferSize: 1 << 20);
+    LogGenerator.WriteSteps(output, int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture));
+    return;
+}
+
 // `reaction [TRIALS]` and `daemon-load CLI_DLL RATE SECONDS`: whole-daemon measurements (see daemon-measurements.sh).
 if (args.Length >= 1 && args[0] == "reaction")
 {
