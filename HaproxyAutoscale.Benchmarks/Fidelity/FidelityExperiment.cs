@@ -40,6 +40,9 @@ public sealed record FidelityFigures(
     string LogPath,
     TimeSpan Wall)
 {
+    /// <summary>The range of the predictions over the seeds.</summary>
+    public string PredictedSpread { get; init; } = "";
+
     public double ServerSecondsError => (PredictedServerSeconds - LiveServerSeconds) / LiveServerSeconds;
 
     public double P95Error => (PredictedP95Ms - LiveP95Ms) / (double)LiveP95Ms;
@@ -47,7 +50,7 @@ public sealed record FidelityFigures(
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
         $"{Scenario}: {Requests} requests ({LiveFailed} failed, {LateArrivals} sent >20 ms late); server-seconds live {LiveServerSeconds:0.0} predicted {PredictedServerSeconds:0.0} ({ServerSecondsError:+0.0%;-0.0%}); " +
         $"p95 live {LiveP95Ms} ms predicted {PredictedP95Ms} ms ({P95Error:+0.0%;-0.0%}); scale-ups live {LiveScaleUps} predicted {PredictedScaleUps}; " +
-        $"scale-downs live {LiveScaleDowns} predicted {PredictedScaleDowns}; model {Model}; {Wall.TotalSeconds:0} s");
+        $"scale-downs live {LiveScaleDowns} predicted {PredictedScaleDowns}; model {Model}; over {FidelityExperiment.Seeds} seeds {PredictedSpread}; {Wall.TotalSeconds:0} s");
 }
 
 /// <summary>
@@ -61,6 +64,10 @@ public static class FidelityExperiment
     public const double Workers = 2;
     public const double MinServiceMs = 30;
     public const double MaxServiceMs = 70;
+    public const int MaxConn = 8;
+
+    /// <summary>Simulations per run (seeds 1..N); the prediction is their median.</summary>
+    public const int Seeds = 5;
     public static readonly TimeSpan ColdStart = TimeSpan.FromMilliseconds(500);
 
     /// <summary>The autoscaler's options for the run (and the simulation): short intervals, a threshold policy.</summary>
@@ -77,8 +84,8 @@ public static class FidelityExperiment
         var backend = new BackendOptions { Name = "app", SettleTime = TimeSpan.FromSeconds(1) };
         backend.Window.Size = 20;
         backend.PolicyKind = "threshold";
-        backend.PolicySettings["thresholdMs"] = "100";
-        backend.PolicySettings["breaches"] = "2";
+        backend.PolicySettings["thresholdMs"] = "150";
+        backend.PolicySettings["breaches"] = "3";
         backend.PolicySettings["idleScaleDown"] = "0s";
         backend.ScaleDown.DrainTimeout = TimeSpan.FromSeconds(3);
         for (int i = 0; i < ports.Count; i++)
@@ -120,12 +127,12 @@ public static class FidelityExperiment
             var servers = new StringBuilder();
             for (int i = 0; i < apps.Count; i++)
             {
-                servers.Append(CultureInfo.InvariantCulture, $"    server s{i + 1} 127.0.0.1:{apps[i].Port}{(i == 0 ? "" : " disabled")}\n");
+                servers.Append(CultureInfo.InvariantCulture, $"    server s{i + 1} 127.0.0.1:{apps[i].Port} maxconn {MaxConn}{(i == 0 ? "" : " disabled")}\n");
             }
 
             using var haproxy = new LocalHaproxy(
                 $"frontend fe\n    bind 127.0.0.1:{frontendPort}\n    log global\n    option httplog\n    default_backend app\n" +
-                $"backend app\n    balance roundrobin\n{servers}",
+                $"backend app\n    balance roundrobin\n    timeout queue 30s\n{servers}",
                 $"    log 127.0.0.1:{tee.Port} local0\n");
             options.Endpoints.Add(haproxy.Socket);
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -164,6 +171,7 @@ public static class FidelityExperiment
         var parser = new HaproxyLogParser();
         var arrivalLog = new ArrivalLog(["app"]);
         var latencies = new List<int>();
+        var completions = new List<(long End, int Latency)>();
         long first = long.MaxValue, last = long.MinValue;
         foreach (byte[] line in ReadLines(logPath))
         {
@@ -176,6 +184,7 @@ public static class FidelityExperiment
             long start = new DateTimeOffset(DateTime.SpecifyKind(record.AcceptDate, DateTimeKind.Utc)).ToUnixTimeMilliseconds();
             int latency = Math.Max(0, record.QueueTime) + Math.Max(0, record.ConnectTime) + Math.Max(0, record.ResponseTime);
             latencies.Add(latency);
+            completions.Add((start + latency, latency));
             first = Math.Min(first, start);
             last = Math.Max(last, start + latency);
         }
@@ -193,25 +202,42 @@ public static class FidelityExperiment
 
         BackendModel model = FitModel(logPath);
         long[] arrivals = arrivalLog.ArrivalsOf("app");
-        BackendSimulation predicted = Simulator.Run(options, "app", model, arrivals, new SimulationOptions { KeepTimeline = true, Seed = 1 });
-        int ups = 0, downs = 0, previous = options.Backends[0].EffectiveMinActive;
-        foreach (SimulationSecond second in predicted.Timeline)
+        // The model's randomness is the service draws: the prediction is the median over a few seeds (the run's own
+        // draws are one more sample of the same distribution).
+        var runs = new List<(BackendSimulation Result, int Ups, int Downs)>();
+        for (int seed = 1; seed <= Seeds; seed++)
         {
-            ups += Math.Max(0, second.Active - previous);
-            downs += Math.Max(0, previous - second.Active);
-            previous = second.Active;
+            BackendSimulation run = Simulator.Run(options, "app", model, arrivals, new SimulationOptions { KeepTimeline = true, Seed = seed });
+            int up = 0, down = 0, before = options.Backends[0].EffectiveMinActive;
+            foreach (SimulationSecond second in run.Timeline)
+            {
+                up += Math.Max(0, second.Active - before);
+                down += Math.Max(0, before - second.Active);
+                before = second.Active;
+            }
+
+            runs.Add((run, up, down));
         }
 
+        var bySeconds = runs.OrderBy(r => r.Result.ServerSeconds).ToList();
+        BackendSimulation predicted = bySeconds[bySeconds.Count / 2].Result;
+        double predictedSeconds = predicted.ServerSeconds;
+        int predictedP95 = runs.Select(r => r.Result.P95Ms ?? 0).Order().ElementAt(runs.Count / 2);
+        int ups = runs.Select(r => r.Ups).Order().ElementAt(runs.Count / 2);
+        int downs = runs.Select(r => r.Downs).Order().ElementAt(runs.Count / 2);
+        string spread = string.Create(CultureInfo.InvariantCulture,
+            $"server-seconds {bySeconds[0].Result.ServerSeconds:0.0}..{bySeconds[^1].Result.ServerSeconds:0.0}, p95 {runs.Min(r => r.Result.P95Ms)}..{runs.Max(r => r.Result.P95Ms)} ms, scale-ups {runs.Min(r => r.Ups)}..{runs.Max(r => r.Ups)}");
+        WriteTimeline(Path.ChangeExtension(logPath, ".timeline.csv"), predicted, completions, samples, first, from);
         string modelText = string.Create(CultureInfo.InvariantCulture,
             $"k={model.Workers:0.00} service p5/p50/p95={model.SampleServiceMs(0.05):0}/{model.SampleServiceMs(0.5):0}/{model.SampleServiceMs(0.95):0} ms maxConn={model.MaxConn?.ToString(CultureInfo.InvariantCulture) ?? "none"} coldStart={model.ColdStartMs:0} ms");
-        return new FidelityFigures(scenario.Name, latencies.Count, outcome.Failed, outcome.Late, liveServerSeconds, predicted.ServerSeconds, liveP95, predicted.P95Ms ?? 0,
-            liveUps, ups, liveDowns, downs, modelText, logPath, wall);
+        return new FidelityFigures(scenario.Name, latencies.Count, outcome.Failed, outcome.Late, liveServerSeconds, predictedSeconds, liveP95, predictedP95,
+            liveUps, ups, liveDowns, downs, modelText, logPath, wall) { PredictedSpread = spread };
     }
 
     /// <summary>The server model the simulation uses: fitted from the log, with the cold start the config's warm-up shows.</summary>
     private static BackendModel FitModel(string logPath)
     {
-        var model = new BackendModel { Backend = "app", Workers = Workers, ColdStartMs = ColdStart.TotalMilliseconds };
+        var model = new BackendModel { Backend = "app", Workers = Workers, MaxConn = MaxConn, ColdStartMs = ColdStart.TotalMilliseconds };
         for (int i = 0; i <= 100; i++)
         {
             model.ServiceTimeQuantilesMs.Add(MinServiceMs + ((MaxServiceMs - MinServiceMs) * i / 100));
@@ -219,6 +245,23 @@ public static class FidelityExperiment
 
         _ = logPath;
         return model;
+    }
+
+    // Per second: live capacity at the second's end and p95 of the requests that ended in it, the simulation's likewise.
+    private static void WriteTimeline(string path, BackendSimulation predicted, List<(long End, int Latency)> completions,
+        List<(DateTimeOffset Time, int Capacity)> samples, long first, long fromUtc)
+    {
+        using var output = new StreamWriter(path);
+        output.WriteLine("second,live_active,predicted_active,live_p95,predicted_p95,live_completions");
+        for (int i = 0; i < predicted.Timeline.Count; i++)
+        {
+            long end = fromUtc + ((i + 1) * 1000L);
+            int live = samples.LastOrDefault(s => s.Time.ToUnixTimeMilliseconds() <= end).Capacity;
+            var done = completions.Where(c => c.End >= first + (i * 1000L) && c.End < first + ((i + 1) * 1000L)).Select(c => c.Latency).Order().ToList();
+            int? p95 = done.Count == 0 ? null : done[Math.Max(0, (int)Math.Ceiling(0.95 * done.Count) - 1)];
+            SimulationSecond second = predicted.Timeline[i];
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{i},{live},{second.Active},{p95},{second.P95Ms},{done.Count}"));
+        }
     }
 
     private static IEnumerable<byte[]> ReadLines(string path)

@@ -38,7 +38,7 @@ public static class FidelityReport
 
         foreach (FidelityFigures f in results)
         {
-            table.AppendLine(CultureInfo.InvariantCulture, $"\n{f.Scenario}: fitted model {f.Model}; {f.LiveFailed} failed, {f.LateArrivals} sent >20 ms late; {f.Wall.TotalSeconds:0} s wall");
+            table.AppendLine(CultureInfo.InvariantCulture, $"\n{f.Scenario}: fitted model {f.Model}; predictions over {FidelityExperiment.Seeds} seeds (median shown): {f.PredictedSpread}; {f.LiveFailed} failed, {f.LateArrivals} sent >20 ms late; {f.Wall.TotalSeconds:0} s wall");
         }
 
         return table.ToString();
