@@ -32,6 +32,8 @@ public static class Program
             AnalyzeCommand.Create(console),
             StatusCommand.Create(console),
             ReplayCommand.Create(console),
+            SimulateCommand.CreateSimulate(console),
+            SimulateCommand.CreateTune(console),
             RunCommand.Create(console),
             CheckCommand.Create(console),
             AdminCommands.CreateExplain(console),

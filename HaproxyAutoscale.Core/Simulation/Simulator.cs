@@ -43,7 +43,7 @@ public sealed class ArrivalLog
     /// <summary>Lines read.</summary>
     public long Lines { get; private set; }
 
-    /// <summary>Lines that were request logs.</summary>
+    /// <summary>Requests added (request log lines among the lines, plus records given to <see cref="Add"/>).</summary>
     public long Parsed { get; private set; }
 
     /// <summary>Feeds one log line (without its terminator).</summary>
@@ -52,11 +52,17 @@ public sealed class ArrivalLog
         Lines++;
         if (_parser.TryParse(line, out RequestRecord record))
         {
-            Parsed++;
-            if (_arrivals.TryGetValue(record.Backend, out List<long>? arrivals))
-            {
-                arrivals.Add(new DateTimeOffset(DateTime.SpecifyKind(record.AcceptDate, DateTimeKind.Utc)).ToUnixTimeMilliseconds());
-            }
+            Add(record);
+        }
+    }
+
+    /// <summary>Adds one parsed request (for callers that parse each line once for several uses).</summary>
+    public void Add(in RequestRecord record)
+    {
+        Parsed++;
+        if (_arrivals.TryGetValue(record.Backend, out List<long>? arrivals))
+        {
+            arrivals.Add(new DateTimeOffset(DateTime.SpecifyKind(record.AcceptDate, DateTimeKind.Utc)).ToUnixTimeMilliseconds());
         }
     }
 
