@@ -43,6 +43,9 @@ public sealed record FidelityFigures(
     /// <summary>The range of the predictions over the seeds.</summary>
     public string PredictedSpread { get; init; } = "";
 
+    /// <summary>The live autoscaler's information events by id.</summary>
+    public string LiveEvents { get; init; } = "";
+
     public double ServerSecondsError => (PredictedServerSeconds - LiveServerSeconds) / LiveServerSeconds;
 
     public double P95Error => (PredictedP95Ms - LiveP95Ms) / (double)LiveP95Ms;
@@ -50,7 +53,7 @@ public sealed record FidelityFigures(
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
         $"{Scenario}: {Requests} requests ({LiveFailed} failed, {LateArrivals} sent >20 ms late); server-seconds live {LiveServerSeconds:0.0} predicted {PredictedServerSeconds:0.0} ({ServerSecondsError:+0.0%;-0.0%}); " +
         $"p95 live {LiveP95Ms} ms predicted {PredictedP95Ms} ms ({P95Error:+0.0%;-0.0%}); scale-ups live {LiveScaleUps} predicted {PredictedScaleUps}; " +
-        $"scale-downs live {LiveScaleDowns} predicted {PredictedScaleDowns}; model {Model}; over {FidelityExperiment.Seeds} seeds {PredictedSpread}; {Wall.TotalSeconds:0} s");
+        $"scale-downs live {LiveScaleDowns} predicted {PredictedScaleDowns}; model {Model}; over {FidelityExperiment.Seeds} seeds {PredictedSpread}; live {LiveEvents}; {Wall.TotalSeconds:0} s");
 }
 
 /// <summary>
@@ -200,7 +203,7 @@ public static class FidelityExperiment
         int liveUps = events.Count(AutoscaleEventIds.Decision, "decided up");
         int liveDowns = events.Count(AutoscaleEventIds.Decision, "decided down");
 
-        BackendModel model = FitModel(logPath);
+        (BackendModel model, ServerModelFitResult fit) = FitModel(logPath);
         long[] arrivals = arrivalLog.ArrivalsOf("app");
         // The model's randomness is the service draws: the prediction is the median over a few seeds (the run's own
         // draws are one more sample of the same distribution).
@@ -229,22 +232,25 @@ public static class FidelityExperiment
             $"server-seconds {bySeconds[0].Result.ServerSeconds:0.0}..{bySeconds[^1].Result.ServerSeconds:0.0}, p95 {runs.Min(r => r.Result.P95Ms)}..{runs.Max(r => r.Result.P95Ms)} ms, scale-ups {runs.Min(r => r.Ups)}..{runs.Max(r => r.Ups)}");
         WriteTimeline(Path.ChangeExtension(logPath, ".timeline.csv"), predicted, completions, samples, first, from);
         string modelText = string.Create(CultureInfo.InvariantCulture,
-            $"k={model.Workers:0.00} service p5/p50/p95={model.SampleServiceMs(0.05):0}/{model.SampleServiceMs(0.5):0}/{model.SampleServiceMs(0.95):0} ms maxConn={model.MaxConn?.ToString(CultureInfo.InvariantCulture) ?? "none"} coldStart={model.ColdStartMs:0} ms");
+            $"k={model.Workers:0.00} service p5/p50/p95={model.SampleServiceMs(0.05):0}/{model.SampleServiceMs(0.5):0}/{model.SampleServiceMs(0.95):0} ms maxConn={model.MaxConn?.ToString(CultureInfo.InvariantCulture) ?? "none"} coldStart={model.ColdStartMs:0} ms{(fit.Notes.Count == 0 ? "" : $" (notes: {string.Join("; ", fit.Notes)})")}");
         return new FidelityFigures(scenario.Name, latencies.Count, outcome.Failed, outcome.Late, liveServerSeconds, predictedSeconds, liveP95, predictedP95,
-            liveUps, ups, liveDowns, downs, modelText, logPath, wall) { PredictedSpread = spread };
+            liveUps, ups, liveDowns, downs, modelText, logPath, wall) { PredictedSpread = spread, LiveEvents = events.Summary() };
     }
 
-    /// <summary>The server model the simulation uses: fitted from the log, with the cold start the config's warm-up shows.</summary>
-    private static BackendModel FitModel(string logPath)
+    /// <summary>
+    /// The server model the simulation uses, fitted from the run's log as <c>simulate</c> does (the cold start, which no
+    /// log shows, is given as <c>simulate --cold-start</c> would be: the apps' warm-up time).
+    /// </summary>
+    public static (BackendModel Model, ServerModelFitResult Fit) FitModel(string logPath)
     {
-        var model = new BackendModel { Backend = "app", Workers = Workers, MaxConn = MaxConn, ColdStartMs = ColdStart.TotalMilliseconds };
-        for (int i = 0; i <= 100; i++)
+        var fitter = new ServerModelFitter(coldStartMs: ColdStart.TotalMilliseconds);
+        foreach (byte[] line in ReadLines(logPath))
         {
-            model.ServiceTimeQuantilesMs.Add(MinServiceMs + ((MaxServiceMs - MinServiceMs) * i / 100));
+            fitter.AddLine(line);
         }
 
-        _ = logPath;
-        return model;
+        ServerModelFitResult fit = fitter.Fit();
+        return (fit.Model.Find("app") ?? throw new InvalidOperationException($"no model of 'app': {string.Join("; ", fit.Errors)}"), fit);
     }
 
     // Per second: live capacity at the second's end and p95 of the requests that ended in it, the simulation's likewise.
@@ -403,6 +409,14 @@ public static class FidelityExperiment
             lock (_events)
             {
                 return _events.Count(e => e.Id == id && e.Message.Contains(contains, StringComparison.Ordinal));
+            }
+        }
+
+        public string Summary()
+        {
+            lock (_events)
+            {
+                return string.Join(", ", _events.GroupBy(e => e.Id).OrderBy(g => g.Key).Select(g => $"event {g.Key}×{g.Count()}"));
             }
         }
 
