@@ -37,4 +37,11 @@ if (args.Length >= 1 && args[0] == "control-latency")
     return;
 }
 
+// `fidelity [step|spike|all] [LOG_DIR]`: live HAProxy + apps + autoscaler against the simulator on the log of the run.
+if (args.Length >= 1 && args[0] == "fidelity")
+{
+    await HaproxyAutoscale.Benchmarks.Fidelity.FidelityReport.RunAsync(args.Length > 1 ? args[1] : "all", args.Length > 2 ? args[2] : Path.GetTempPath());
+    return;
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(LogGenerator).Assembly).Run(args);
