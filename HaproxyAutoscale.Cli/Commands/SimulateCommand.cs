@@ -44,7 +44,7 @@ internal static class SimulateCommand
 
             var options = new SimulationOptions
             {
-                Slo = loaded.Slo, Balance = loaded.Balance, StaticServers = parse.GetValue(staticServers), KeepTimeline = parse.GetValue(timeline) is not null,
+                Slo = loaded.Slo, Balance = loaded.Balance, QueueTimeout = loaded.QueueTimeout, StaticServers = parse.GetValue(staticServers), KeepTimeline = parse.GetValue(timeline) is not null,
             };
             List<BackendSimulation> results = [.. loaded.Backends.Select(b => Simulator.Run(loaded.Options, b.Backend, b.Model, b.Arrivals, options))];
             if (parse.GetValue(timeline) is { } path)
@@ -90,7 +90,7 @@ internal static class SimulateCommand
             (_, BackendModel model, long[] arrivals) = loaded.Backends.First(b => b.Backend == name);
 
             var tune = new TuneOptions { Budget = share };
-            (tune.Simulation.Slo, tune.Simulation.Balance) = (loaded.Slo, loaded.Balance);
+            (tune.Simulation.Slo, tune.Simulation.Balance, tune.Simulation.QueueTimeout) = (loaded.Slo, loaded.Balance, loaded.QueueTimeout);
             TuneResult result;
             try
             {

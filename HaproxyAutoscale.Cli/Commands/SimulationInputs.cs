@@ -20,13 +20,14 @@ internal sealed class SimulationInputs
     private readonly Option<string> _balance = new("--balance") { Description = "HAProxy's balance: roundrobin or leastconn.", DefaultValueFactory = _ => "roundrobin" };
     private readonly Option<string> _coldStart = new("--cold-start") { Description = "A cold server's extra time on its first request (no log shows it).", DefaultValueFactory = _ => "0s" };
     private readonly Option<string> _idleToCold = new("--idle-to-cold") { Description = "How long a parked server stays warm.", DefaultValueFactory = _ => "5m" };
+    private readonly Option<string?> _queueTimeout = new("--queue-timeout") { Description = "HAProxy's timeout queue (default: its timeout connect): queued longer, a request gets a 503. Without it, requests wait as long as it takes." };
 
     public int ExitCode { get; private set; }
 
     public void AddTo(Command command)
     {
         command.Arguments.Add(Logs);
-        foreach (Option option in (Option[])[_config, _model, _slo, _balance, _coldStart, _idleToCold])
+        foreach (Option option in (Option[])[_config, _model, _slo, _balance, _coldStart, _idleToCold, _queueTimeout])
         {
             command.Options.Add(option);
         }
@@ -60,6 +61,17 @@ internal sealed class SimulationInputs
             {
                 return Fail(console.Fail($"{duration.Name}: '{parse.GetValue(duration)}' is not a duration such as 1s or 5m", ExitCodes.Usage));
             }
+        }
+
+        TimeSpan? queueTimeout = null;
+        if (parse.GetValue(_queueTimeout) is { } queueText)
+        {
+            if (!Durations.TryParse(queueText, out TimeSpan parsed) || parsed <= TimeSpan.Zero)
+            {
+                return Fail(console.Fail($"--queue-timeout: '{queueText}' is not a duration such as 1s", ExitCodes.Usage));
+            }
+
+            queueTimeout = parsed;
         }
 
         (AutoscaleOptions? options, int exitCode) = await ConfigFile.LoadAsync(console, configPath, cancellationToken).ConfigureAwait(false);
@@ -153,7 +165,7 @@ internal sealed class SimulationInputs
 
         return backends.Count == 0
             ? Fail(console.Fail($"no configured backend has a request in the log ({arrivals.Parsed} request lines read)"))
-            : new Loaded(options, slo, balance, backends);
+            : new Loaded(options, slo, balance, queueTimeout, backends);
     }
 
     private Loaded? Fail(int exitCode)
@@ -164,4 +176,4 @@ internal sealed class SimulationInputs
 }
 
 /// <summary>The configuration and, per backend with requests, its model and arrivals.</summary>
-internal sealed record Loaded(AutoscaleOptions Options, TimeSpan Slo, SimulatedBalance Balance, IReadOnlyList<(string Backend, BackendModel Model, long[] Arrivals)> Backends);
+internal sealed record Loaded(AutoscaleOptions Options, TimeSpan Slo, SimulatedBalance Balance, TimeSpan? QueueTimeout, IReadOnlyList<(string Backend, BackendModel Model, long[] Arrivals)> Backends);

@@ -38,6 +38,7 @@ internal sealed class SimulatedBackend
     private int _nextRoundRobin;
     private int _flaps;
     private long _coldStarts;
+    private long _lastTime;
 
     public SimulatedBackend(AutoscaleOptions options, BackendOptions backend, ScalingPolicyRegistry policies, ResponseTimeWindowRegistry windows, BackendModel model, SimulationOptions simulation)
     {
@@ -80,21 +81,31 @@ internal sealed class SimulatedBackend
         _accounting.Start(start, Capacity());
         long nextEvaluation = start + _evaluationMs;
         int next = 0;
-        while (next < arrivals.Length || _events.Count > 0)
+        while (next < arrivals.Length || _events.Count > 0 || QueueExpiry() != long.MaxValue)
         {
             long arrival = next < arrivals.Length ? arrivals[next] : long.MaxValue;
-            long eventTime = _events.TryPeek(out _, out long t) ? t : long.MaxValue;
+            long eventTime = NextEventTime();
             long now = Math.Min(arrival, eventTime);
             while (_engine is not null && nextEvaluation <= now)
             {
                 Evaluate(nextEvaluation);
                 nextEvaluation += _evaluationMs;
-                eventTime = _events.TryPeek(out _, out t) ? t : long.MaxValue;
+                eventTime = NextEventTime();
                 now = Math.Min(arrival, eventTime);
             }
 
             _accounting.Advance(now, Capacity());
-            if (eventTime <= arrival)
+            _lastTime = now;
+            long expiry = QueueExpiry();
+            if (expiry != long.MaxValue && expiry <= Math.Min(arrival, _events.TryPeek(out _, out long t) ? t : long.MaxValue))
+            {
+                // HAProxy's "timeout queue": the oldest queued request gets a 503 after waiting that long.
+                // A 503 is a failed request: it counts as over the SLO whatever it waited, as one without any server.
+                int waited = (int)(now - _queued.Dequeue());
+                _accounting.Completed(now, latencyMs: int.MaxValue);
+                Log(now, RequestRecord.NoServerName, tr: -1, tw: waited, status: 503);
+            }
+            else if (eventTime <= arrival)
             {
                 (int kind, int server, int tr, int tw) = _events.Dequeue();
                 Handle(kind, server, tr, tw, eventTime);
@@ -106,9 +117,21 @@ internal sealed class SimulatedBackend
             }
         }
 
+        // Requests still queued with no server left to take them and no queue timeout: they waited until the end.
+        long end = _lastTime;
+        while (_queued.Count > 0)
+        {
+            _accounting.Completed(end, (int)Math.Min(int.MaxValue, end - _queued.Dequeue()));
+        }
+
         _accounting.Finish(Capacity());
         return _accounting.Result(Policy, _flaps, _coldStarts);
     }
+
+    private long NextEventTime() => Math.Min(_events.TryPeek(out _, out long t) ? t : long.MaxValue, QueueExpiry());
+
+    private long QueueExpiry() =>
+        _simulation.QueueTimeout is { } timeout && _queued.Count > 0 ? _queued.Peek() + (long)timeout.TotalMilliseconds : long.MaxValue;
 
     private string Policy => _simulation.StaticServers is { } n ? $"static {n}" : _options.PolicyKind;
 

@@ -24,6 +24,12 @@ public sealed class SimulationOptions
     /// <value>The default is <see cref="SimulatedBalance.RoundRobin"/>.</value>
     public SimulatedBalance Balance { get; set; } = SimulatedBalance.RoundRobin;
 
+    /// <summary>
+    /// HAProxy's <c>timeout queue</c> (which defaults to <c>timeout connect</c>): a request that waited this long in
+    /// the backend's queue gets a 503. <see langword="null"/>: requests wait as long as it takes.
+    /// </summary>
+    public TimeSpan? QueueTimeout { get; set; }
+
     /// <summary>The seed of the service-time draws: the same seed, log and configuration give the same result.</summary>
     public int Seed { get; set; }
 

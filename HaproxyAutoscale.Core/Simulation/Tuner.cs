@@ -62,7 +62,7 @@ public static class Tuner
                 trialBackend.PolicySettings[setting.Key] = setting.Value;
             }
 
-            var simulation = new SimulationOptions { Slo = tune.Simulation.Slo, Seed = tune.Simulation.Seed, Balance = tune.Simulation.Balance };
+            var simulation = new SimulationOptions { Slo = tune.Simulation.Slo, Seed = tune.Simulation.Seed, Balance = tune.Simulation.Balance, QueueTimeout = tune.Simulation.QueueTimeout };
             results.Add(new TuneCandidate(candidate.Settings, candidate.Window, Simulator.Run(trial, backend, model, arrivals, simulation)));
         });
 

@@ -132,4 +132,22 @@ public sealed class SimulatorTests
         result.ParetoFront.Should().OnlyContain(f => !result.Evaluated.Any(o =>
             o.Result.ServerSeconds < f.Result.ServerSeconds && o.Result.RequestsOverSlo < f.Result.RequestsOverSlo));
     }
+
+    [Fact]
+    public void Run_QueueTimeout_RequestsQueuedLongerGet503_WithoutItTheyWait()
+    {
+        var model = new BackendModel { Backend = "app", Workers = 1, MaxConn = 1 };
+        for (int i = 0; i <= 100; i++)
+        {
+            model.ServiceTimeQuantilesMs.Add(100);
+        }
+
+        long[] burst = [Start, Start, Start, Start, Start];
+        var slo = TimeSpan.FromMilliseconds(1000);
+        BackendSimulation waiting = Simulator.Run(Options(), "app", model, burst, new SimulationOptions { StaticServers = 1, Slo = slo });
+        BackendSimulation timedOut = Simulator.Run(Options(), "app", model, burst, new SimulationOptions { StaticServers = 1, Slo = slo, QueueTimeout = TimeSpan.FromMilliseconds(250) });
+
+        (waiting.Requests, waiting.RequestsOverSlo, waiting.P99Ms).Should().Be((5L, 0.0, 500), "one at a time: 100, 200, … 500 ms");
+        (timedOut.Requests, timedOut.RequestsOverSlo).Should().Be((5L, 0.4), "the 4th and 5th waited 250 ms in the queue and got a 503");
+    }
 }
