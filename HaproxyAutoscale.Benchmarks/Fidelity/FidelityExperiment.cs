@@ -70,7 +70,7 @@ public static class FidelityExperiment
     public const int MaxConn = 8;
 
     /// <summary>Simulations per run (seeds 1..N); the prediction is their median.</summary>
-    public const int Seeds = 5;
+    public const int Seeds = 15;
     public static readonly TimeSpan ColdStart = TimeSpan.FromMilliseconds(500);
 
     /// <summary>The autoscaler's options for the run (and the simulation): short intervals, a threshold policy.</summary>

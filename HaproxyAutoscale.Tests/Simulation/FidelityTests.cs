@@ -10,6 +10,7 @@ namespace HaproxyAutoscale.Tests.Simulation;
 /// the simulator runs on that log with the same options. Targets (issue 12): server-seconds within ±15 %, p95 within
 /// ±25 %, scale-ups ±1. The figures are in the test output and in HaproxyAutoscale.Benchmarks/results/simulator-fidelity.md.
 /// </summary>
+[Collection(nameof(FidelityTests))]
 public sealed class FidelityTests
 {
     // The step's server-seconds target (±15 %) is NOT met: the simulation adds a 6th server at the end of the
@@ -40,3 +41,10 @@ public sealed class FidelityTests
         figures.P95Error.Should().BeInRange(-0.25, 0.25, figures.ToString());
     }
 }
+
+/// <summary>
+/// A live run is a measurement: it runs alone, after the parallel tests (next to them the apps' measured service
+/// times grow with the machine's load, and the fit with them).
+/// </summary>
+[CollectionDefinition(nameof(FidelityTests), DisableParallelization = true)]
+public sealed class FidelityCollection;
