@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/sbin"
 which=${1:-all}
 logs=${2:-$(mktemp -d)}
+mkdir -p "$logs"
 dotnet build HaproxyAutoscale.Benchmarks -c Release -v quiet -nologo >/dev/null
 dotnet HaproxyAutoscale.Benchmarks/bin/Release/net10.0/HaproxyAutoscale.Benchmarks.dll fidelity "$which" "$logs"
 echo "logs and per-second timelines (live vs predicted) in $logs" >&2
