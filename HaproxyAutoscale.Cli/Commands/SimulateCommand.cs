@@ -37,9 +37,10 @@ internal static class SimulateCommand
                 return inputs.ExitCode;
             }
 
-            if (parse.GetValue(staticServers) is < 0)
+            int fewest = loaded.Backends.Min(b => loaded.Options.Backends.First(o => o.Name == b.Backend).Servers.Count);
+            if (parse.GetValue(staticServers) is < 0 || parse.GetValue(staticServers) > fewest)
             {
-                return console.Fail("--static: expected 0 or more servers", ExitCodes.Usage);
+                return console.Fail($"--static: expected 0 to {fewest} servers (the configured servers of the backends simulated)", ExitCodes.Usage);
             }
 
             var options = new SimulationOptions

@@ -22,7 +22,8 @@ internal sealed class SimulatedBackend
     private readonly BackendModel _model;
     private readonly SimulationOptions _simulation;
     private readonly ManualClock _clock = new();
-    private readonly ScaledBackend? _engine;
+    private readonly Func<ScaledBackend>? _createEngine;
+    private ScaledBackend? _engine;
     private readonly string[] _names;
     private readonly int[] _connections;
     private readonly bool[] _inRotation;
@@ -30,6 +31,7 @@ internal sealed class SimulatedBackend
     private readonly long[] _parkedSince;
     private readonly long[] _lastAction;
     private readonly bool[] _lastActionUp;
+    private readonly int[] _drains;
     private readonly PriorityQueue<(int Kind, int Server, int Tr, int Tw), long> _events = new();
     private readonly Queue<long> _queued = new();
     private readonly Random _random;
@@ -55,9 +57,11 @@ internal sealed class SimulatedBackend
         _parkedSince = new long[count];
         _lastAction = Enumerable.Repeat(long.MinValue, count).ToArray();
         _lastActionUp = new bool[count];
-        if (simulation.StaticServers is not { } fixedCount)
+        _drains = new int[count];
+        if (simulation.StaticServers is null)
         {
-            _engine = ScaledBackend.Create(backend, policies, windows, _clock, new Random(simulation.Seed));
+            // Created once the clock shows the first arrival: the decider's start (the idle rule's origin) is then.
+            _createEngine = () => ScaledBackend.Create(backend, policies, windows, _clock, new Random(simulation.Seed));
         }
 
         _accounting = new SimulationAccounting(backend, model, simulation);
@@ -78,6 +82,7 @@ internal sealed class SimulatedBackend
 
         long start = arrivals[0];
         _clock.Set(DateTimeOffset.FromUnixTimeMilliseconds(start));
+        _engine = _createEngine?.Invoke();
         _accounting.Start(start, Capacity());
         long nextEvaluation = start + _evaluationMs;
         int next = 0;
@@ -204,7 +209,8 @@ internal sealed class SimulatedBackend
                 _inRotation[server] = true;
                 DrainQueueOnto(server, now);
                 break;
-            case DrainDeadline when _engine!.Servers.RoleOf(_names[server]) == ServerRole.Draining:
+            case DrainDeadline when _engine!.Servers.RoleOf(_names[server]) == ServerRole.Draining && tr == _drains[server]:
+                // (tr carries the drain's number: a deadline of an earlier drain of this server does not count)
                 Parked(server, now); // HAProxy puts it in maintenance; its last requests finish (or are cut) there
                 break;
         }
@@ -250,7 +256,7 @@ internal sealed class SimulatedBackend
                 }
                 else
                 {
-                    _events.Enqueue((DrainDeadline, server, 0, 0), now + (long)_options.ScaleDown.DrainTimeout.TotalMilliseconds);
+                    _events.Enqueue((DrainDeadline, server, ++_drains[server], 0), now + (long)_options.ScaleDown.DrainTimeout.TotalMilliseconds);
                 }
             }
         }

@@ -82,7 +82,10 @@ internal sealed class SimulationAccounting
     public BackendSimulation Result(string policy, int flaps, long coldStarts)
     {
         double seconds = Math.Max(1, _seconds);
-        int? Percentile(double p) => _requests == 0 ? null : _latencies.Percentile(p, _requests, _maxLatency);
+        // A percentile that falls on failed requests (recorded as int.MaxValue) is reported as int.MaxValue, not as
+        // the histogram bucket's lower bound.
+        int failedBucketBound = LatencyHistogram.LowerBoundOf(LatencyHistogram.BucketOf(int.MaxValue));
+        int? Percentile(double p) => _requests == 0 ? null : _latencies.Percentile(p, _requests, _maxLatency) is var v && v >= failedBucketBound ? int.MaxValue : v;
         return new BackendSimulation(
             _backend.Name, policy, _requests, _sloMs, Percentile(50), Percentile(95), Percentile(99),
             _requests == 0 ? 0 : (double)_overSlo / _requests, _violationSeconds, _serverMs / 1000, _oracleSeconds, flaps, coldStarts,

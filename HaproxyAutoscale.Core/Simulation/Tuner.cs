@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using HaproxyAutoscale.Configuration;
 using HaproxyAutoscale.Policies;
@@ -50,23 +49,26 @@ public static class Tuner
             ?? throw new ArgumentException($"backend '{backend}' is not configured", nameof(backend));
         double slo = tune.Simulation.Slo.TotalMilliseconds;
         List<(Dictionary<string, string> Settings, WindowOptions Window)> grid = [.. Grid(configured.PolicyKind, slo)];
-        var results = new ConcurrentBag<TuneCandidate>();
-        Parallel.ForEach(grid, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, tune.Parallelism) }, candidate =>
+        // Each result in its grid slot: ties (equal cost and SLO share are common) resolve by grid order, so the
+        // same inputs give the same front and recommendation whatever the threads did.
+        var results = new TuneCandidate[grid.Count];
+        Parallel.For(0, grid.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, tune.Parallelism) }, i =>
         {
+            (Dictionary<string, string> settings, WindowOptions window) = grid[i];
             AutoscaleOptions trial = OptionsCopy.Of(options);
             BackendOptions trialBackend = trial.Backends.First(b => b.Name == backend);
-            trialBackend.Window = candidate.Window;
+            trialBackend.Window = window;
             trialBackend.PolicySettings.Clear();
-            foreach (KeyValuePair<string, string> setting in candidate.Settings)
+            foreach (KeyValuePair<string, string> setting in settings)
             {
                 trialBackend.PolicySettings[setting.Key] = setting.Value;
             }
 
             var simulation = new SimulationOptions { Slo = tune.Simulation.Slo, Seed = tune.Simulation.Seed, Balance = tune.Simulation.Balance, QueueTimeout = tune.Simulation.QueueTimeout };
-            results.Add(new TuneCandidate(candidate.Settings, candidate.Window, Simulator.Run(trial, backend, model, arrivals, simulation)));
+            results[i] = new TuneCandidate(settings, window, Simulator.Run(trial, backend, model, arrivals, simulation));
         });
 
-        List<TuneCandidate> evaluated = [.. results.OrderBy(r => r.Result.ServerSeconds).ThenBy(r => r.Result.RequestsOverSlo)];
+        List<TuneCandidate> evaluated = [.. results.Select((r, i) => (r, i)).OrderBy(x => x.r.Result.ServerSeconds).ThenBy(x => x.r.Result.RequestsOverSlo).ThenBy(x => x.i).Select(x => x.r)];
         List<TuneCandidate> front = [];
         foreach (TuneCandidate candidate in evaluated)
         {

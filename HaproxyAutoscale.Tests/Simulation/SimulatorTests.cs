@@ -150,4 +150,24 @@ public sealed class SimulatorTests
         (waiting.Requests, waiting.RequestsOverSlo, waiting.P99Ms).Should().Be((5L, 0.0, 500), "one at a time: 100, 200, … 500 ms");
         (timedOut.Requests, timedOut.RequestsOverSlo).Should().Be((5L, 0.4), "the 4th and 5th waited 250 ms in the queue and got a 503");
     }
+
+    [Fact]
+    public void Tune_SameInputs_SameRecommendationWhateverTheThreadsDid()
+    {
+        long[] step = Step();
+        var tune = new TuneOptions { Budget = 1, Parallelism = 8 };
+        TuneResult first = Tuner.Tune(Options(), "app", Model(), step, tune);
+        TuneResult second = Tuner.Tune(Options(), "app", Model(), step, tune);
+        second.Recommended!.PolicySettings.Should().Equal(first.Recommended!.PolicySettings);
+        second.Recommended.Window.Should().BeEquivalentTo(first.Recommended.Window);
+        second.ParetoFront.Select(c => c.PolicySettings).Should().BeEquivalentTo(first.ParetoFront.Select(c => c.PolicySettings), o => o.WithStrictOrdering());
+    }
+
+    [Fact]
+    public void Run_EveryRequestFails_PercentilesAreTheFailureMarker()
+    {
+        long[] light = [.. Enumerable.Range(0, 10).Select(i => Start + (i * 100L))];
+        BackendSimulation result = Simulator.Run(Options(), "app", Model(), light, new SimulationOptions { StaticServers = 0 });
+        (result.P50Ms, result.P95Ms, result.P99Ms).Should().Be((int.MaxValue, int.MaxValue, int.MaxValue));
+    }
 }
