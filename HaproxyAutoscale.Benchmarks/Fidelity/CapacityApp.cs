@@ -1,6 +1,4 @@
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
+using HaproxyAutoscale.Cli.Demo;
 
 namespace HaproxyAutoscale.Benchmarks.Fidelity;
 
@@ -15,9 +13,7 @@ namespace HaproxyAutoscale.Benchmarks.Fidelity;
 /// </summary>
 public sealed class CapacityApp : IAsyncDisposable
 {
-    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _acceptLoop;
+    private readonly LoopbackHttpServer _server;
     private readonly Lock _warmLock = new();
     private readonly Random _random;
     private Task? _warm;
@@ -28,14 +24,12 @@ public sealed class CapacityApp : IAsyncDisposable
     {
         Name = name;
         _random = new Random(seed);
-        _listener.Start(backlog: 512);
-        Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
-        _acceptLoop = Task.Run(AcceptLoopAsync);
+        _server = new LoopbackHttpServer(ServeAsync);
     }
 
     public string Name { get; }
 
-    public int Port { get; }
+    public int Port => _server.Port;
 
     /// <summary>k: requests served at full speed at once; beyond, all slow down in proportion.</summary>
     public double Workers { get; init; } = 2;
@@ -50,110 +44,45 @@ public sealed class CapacityApp : IAsyncDisposable
     /// <summary>Requests answered (warm-ups included).</summary>
     public long Served => Interlocked.Read(ref _served);
 
-    public async ValueTask DisposeAsync()
-    {
-        await _stop.CancelAsync();
-        _listener.Stop();
-        await _acceptLoop;
-        _stop.Dispose();
-    }
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
 
-    private async Task AcceptLoopAsync()
+    private async Task<HttpAnswer?> ServeAsync(string path, string head, CancellationToken stopping)
     {
-        while (!_stop.IsCancellationRequested)
+        if (path.StartsWith("/warmup", StringComparison.Ordinal))
         {
-            Socket client;
+            await WarmAsync(stopping);
+        }
+        else
+        {
+            int inFlight = Interlocked.Increment(ref _inFlight);
             try
             {
-                client = await _listener.AcceptSocketAsync(_stop.Token);
-            }
-            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
-            {
-                return;
-            }
-
-            _ = Task.Run(() => ServeAsync(client));
-        }
-    }
-
-    private async Task ServeAsync(Socket client)
-    {
-        using (client)
-        {
-            try
-            {
-                string? path = await ReadRequestPathAsync(client);
-                if (path is null)
+                double service;
+                lock (_random)
                 {
-                    return;
+                    service = MinServiceMs + (_random.NextDouble() * (MaxServiceMs - MinServiceMs));
                 }
 
-                if (path.StartsWith("/warmup", StringComparison.Ordinal))
-                {
-                    await WarmAsync();
-                }
-                else
-                {
-                    int inFlight = Interlocked.Increment(ref _inFlight);
-                    try
-                    {
-                        double service;
-                        lock (_random)
-                        {
-                            service = MinServiceMs + (_random.NextDouble() * (MaxServiceMs - MinServiceMs));
-                        }
-
-                        double delayMs = service * Math.Max(1, inFlight / Workers);
-                        Task warm = WarmAsync();
-                        await Task.WhenAll(warm, Task.Delay(TimeSpan.FromMilliseconds(delayMs), _stop.Token));
-                    }
-                    finally
-                    {
-                        Interlocked.Decrement(ref _inFlight);
-                    }
-                }
-
-                Interlocked.Increment(ref _served);
-                string body = $"{Name} served {path}\n";
-                string response = $"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n{body}";
-                await client.SendAsync(Encoding.ASCII.GetBytes(response), SocketFlags.None, _stop.Token);
-                client.Shutdown(SocketShutdown.Send);
+                double delayMs = service * Math.Max(1, inFlight / Workers);
+                await Task.WhenAll(WarmAsync(stopping), Task.Delay(TimeSpan.FromMilliseconds(delayMs), stopping));
             }
-            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+            finally
             {
+                Interlocked.Decrement(ref _inFlight);
             }
         }
+
+        Interlocked.Increment(ref _served);
+        return new HttpAnswer(200, $"{Name} served {path}\n");
     }
 
     // The first request starts the app; whoever arrives during start-up waits for it too. Once warm, warm for good
     // (the runs are far shorter than the model's idle-to-cold time).
-    private Task WarmAsync()
+    private Task WarmAsync(CancellationToken stopping)
     {
         lock (_warmLock)
         {
-            return _warm ??= ColdStart > TimeSpan.Zero ? Task.Delay(ColdStart, _stop.Token) : Task.CompletedTask;
+            return _warm ??= ColdStart > TimeSpan.Zero ? Task.Delay(ColdStart, stopping) : Task.CompletedTask;
         }
-    }
-
-    private async Task<string?> ReadRequestPathAsync(Socket client)
-    {
-        var buffer = new byte[8192];
-        int length = 0;
-        while (length < buffer.Length)
-        {
-            int read = await client.ReceiveAsync(buffer.AsMemory(length), _stop.Token);
-            if (read == 0)
-            {
-                return null;
-            }
-
-            length += read;
-            if (buffer.AsSpan(0, length).IndexOf("\r\n\r\n"u8) >= 0)
-            {
-                break;
-            }
-        }
-
-        return Encoding.ASCII.GetString(buffer, 0, length).Split(' ', 3) is [_, var path, ..] ? path : "?";
     }
 }

@@ -126,7 +126,7 @@ public static class FidelityExperiment
         {
             options = Options([.. apps.Select(a => a.Port)]);
             await using ILogSource source = LogSources.FromDatagrams(new IPEndPoint(IPAddress.Loopback, 0), AutoscalerBuilder.DatagramOptions(options));
-            using var tee = new TeeRelay((IPEndPoint)((DatagramLogSource)source).LocalEndPoint, logPath);
+            using var tee = new UdpRelay((IPEndPoint)((DatagramLogSource)source).LocalEndPoint, logPath);
             var servers = new StringBuilder();
             for (int i = 0; i < apps.Count; i++)
             {
@@ -178,11 +178,12 @@ public static class FidelityExperiment
         long first = long.MaxValue, last = long.MinValue;
         foreach (byte[] line in ReadLines(logPath))
         {
-            arrivalLog.OnLine(line);
             if (!parser.TryParse(line, out RequestRecord record) || record.Backend != "app")
             {
                 continue;
             }
+
+            arrivalLog.Add(record);
 
             long start = new DateTimeOffset(DateTime.SpecifyKind(record.AcceptDate, DateTimeKind.Utc)).ToUnixTimeMilliseconds();
             int latency = Math.Max(0, record.QueueTime) + Math.Max(0, record.ConnectTime) + Math.Max(0, record.ResponseTime);
@@ -339,64 +340,6 @@ public static class FidelityExperiment
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    /// <summary>A UDP relay between HAProxy and the autoscaler that also appends every datagram to a file, one line each.</summary>
-    private sealed class TeeRelay : IDisposable
-    {
-        private readonly Socket _socket = new(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        private readonly Thread _thread;
-        private readonly IPEndPoint _target;
-        private readonly FileStream _file;
-        private long _lines;
-
-        public TeeRelay(IPEndPoint target, string path)
-        {
-            _target = target;
-            _file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read);
-            _socket.ReceiveBufferSize = 4 << 20;
-            _socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-            Port = ((IPEndPoint)_socket.LocalEndPoint!).Port;
-            _thread = new Thread(Forward) { IsBackground = true, Name = "fidelity-tee" };
-            _thread.Start();
-        }
-
-        public int Port { get; }
-
-        public long Lines => Interlocked.Read(ref _lines);
-
-        public void Dispose()
-        {
-            _socket.Dispose();
-            _thread.Join(TimeSpan.FromSeconds(5));
-            _file.Dispose();
-        }
-
-        private void Forward()
-        {
-            var buffer = new byte[65536];
-            using var sender = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-            while (true)
-            {
-                int length;
-                try
-                {
-                    length = _socket.Receive(buffer);
-                }
-                catch (Exception e) when (e is SocketException or ObjectDisposedException)
-                {
-                    _file.Flush();
-                    return;
-                }
-
-                sender.SendTo(buffer.AsSpan(0, length), SocketFlags.None, _target);
-                ReadOnlySpan<byte> line = buffer.AsSpan(0, length).TrimEnd("\r\n\0"u8);
-                _file.Write(line);
-                _file.WriteByte((byte)'\n');
-                _file.Flush();
-                Interlocked.Increment(ref _lines);
-            }
-        }
     }
 
     /// <summary>Keeps the autoscaler's information events (id and message).</summary>

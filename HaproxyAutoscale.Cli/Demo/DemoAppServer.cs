@@ -1,7 +1,4 @@
 using System.Collections.Concurrent;
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
 
 namespace HaproxyAutoscale.Cli.Demo;
 
@@ -13,11 +10,9 @@ namespace HaproxyAutoscale.Cli.Demo;
 /// </summary>
 internal sealed class DemoAppServer : IAsyncDisposable
 {
-    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-    private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentQueue<ServedRequest> _served = new();
     private readonly TimeProvider _time = TimeProvider.System;
-    private readonly Task _acceptLoop;
+    private readonly LoopbackHttpServer _server;
     private readonly Lock _warmLock = new();
     private Task? _warming;
     private DateTimeOffset _lastRequest = DateTimeOffset.MinValue;
@@ -26,14 +21,12 @@ internal sealed class DemoAppServer : IAsyncDisposable
     public DemoAppServer(string name)
     {
         Name = name;
-        _listener.Start();
-        Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
-        _acceptLoop = Task.Run(AcceptLoopAsync);
+        _server = new LoopbackHttpServer(ServeAsync);
     }
 
     public string Name { get; }
 
-    public int Port { get; }
+    public int Port => _server.Port;
 
     /// <summary>The answer's status code.</summary>
     public int Status { get; set; } = 200;
@@ -52,69 +45,27 @@ internal sealed class DemoAppServer : IAsyncDisposable
 
     public IReadOnlyCollection<ServedRequest> Served => _served;
 
-    public async ValueTask DisposeAsync()
-    {
-        await _stop.CancelAsync();
-        _listener.Stop();
-        await _acceptLoop;
-        _stop.Dispose();
-    }
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
 
-    private async Task AcceptLoopAsync()
+    private async Task<HttpAnswer?> ServeAsync(string path, string head, CancellationToken stopping)
     {
-        while (!_stop.IsCancellationRequested)
+        int inFlight = Interlocked.Increment(ref _inFlight);
+        try
         {
-            Socket client;
-            try
-            {
-                client = await _listener.AcceptSocketAsync(_stop.Token);
-            }
-            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
-            {
-                return;
-            }
-
-            _ = Task.Run(() => ServeAsync(client));
+            DateTimeOffset arrived = _time.GetUtcNow();
+            bool cold = await WaitUntilWarmAsync(arrived, stopping);
+            await Task.Delay(BaseDelay + (PerRequestDelay * (inFlight - 1)), stopping);
+            _served.Enqueue(new ServedRequest(path, arrived, cold));
+            return new HttpAnswer(Status, $"{Name} served {path}\n");
         }
-    }
-
-    private async Task ServeAsync(Socket client)
-    {
-        using (client)
+        finally
         {
-            try
-            {
-                string? path = await ReadRequestPathAsync(client);
-                if (path is null)
-                {
-                    return;
-                }
-
-                int inFlight = Interlocked.Increment(ref _inFlight);
-                try
-                {
-                    DateTimeOffset arrived = _time.GetUtcNow();
-                    bool cold = await WaitUntilWarmAsync(arrived);
-                    await Task.Delay(BaseDelay + (PerRequestDelay * (inFlight - 1)), _stop.Token);
-                    _served.Enqueue(new ServedRequest(path, arrived, cold));
-                    string body = $"{Name} served {path}\n";
-                    string response = $"HTTP/1.1 {Status} X\r\nContent-Type: text/plain\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n{body}";
-                    await client.SendAsync(Encoding.ASCII.GetBytes(response), SocketFlags.None, _stop.Token);
-                    client.Shutdown(SocketShutdown.Send);
-                }
-                finally
-                {
-                    Interlocked.Decrement(ref _inFlight);
-                }
-            }
-            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
-            {
-            }
+            Interlocked.Decrement(ref _inFlight);
         }
     }
 
     // The first request after an idle period starts the app; whoever arrives during start-up waits for it too.
-    private async Task<bool> WaitUntilWarmAsync(DateTimeOffset now)
+    private async Task<bool> WaitUntilWarmAsync(DateTimeOffset now, CancellationToken stopping)
     {
         Task warming;
         bool cold;
@@ -123,7 +74,7 @@ internal sealed class DemoAppServer : IAsyncDisposable
             cold = ColdStart > TimeSpan.Zero && now - _lastRequest > IdleStop && _warming is null;
             if (cold)
             {
-                _warming = Task.Delay(ColdStart, _stop.Token).ContinueWith(_ => { lock (_warmLock) { _warming = null; } }, TaskScheduler.Default);
+                _warming = Task.Delay(ColdStart, stopping).ContinueWith(_ => { lock (_warmLock) { _warming = null; } }, TaskScheduler.Default);
             }
 
             _lastRequest = now;
@@ -132,28 +83,6 @@ internal sealed class DemoAppServer : IAsyncDisposable
 
         await warming;
         return cold;
-    }
-
-    private async Task<string?> ReadRequestPathAsync(Socket client)
-    {
-        var buffer = new byte[8192];
-        int length = 0;
-        while (length < buffer.Length)
-        {
-            int read = await client.ReceiveAsync(buffer.AsMemory(length), _stop.Token);
-            if (read == 0)
-            {
-                return null;
-            }
-
-            length += read;
-            if (buffer.AsSpan(0, length).IndexOf("\r\n\r\n"u8) >= 0)
-            {
-                break;
-            }
-        }
-
-        return Encoding.ASCII.GetString(buffer, 0, length).Split(' ', 3) is [_, var path, ..] ? path : "?";
     }
 }
 

@@ -83,8 +83,6 @@ internal sealed class ServerTable
 
     public ServerRole RoleOf(string server) => _servers[server].Role;
 
-    public ServerOptions OptionsOf(string server) => _servers[server].Options;
-
     /// <summary>Counts every change of a role: a reading of HAProxy taken before a change must not overwrite it.</summary>
     public long Changes { get; private set; }
 

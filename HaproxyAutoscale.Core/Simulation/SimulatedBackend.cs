@@ -41,6 +41,7 @@ internal sealed class SimulatedBackend
     private int _flaps;
     private long _coldStarts;
     private long _lastTime;
+    private int _capacity; // servers in rotation or warming (warming counts as capacity, as in the engine)
 
     public SimulatedBackend(AutoscaleOptions options, BackendOptions backend, ScalingPolicyRegistry policies, ResponseTimeWindowRegistry windows, BackendModel model, SimulationOptions simulation)
     {
@@ -70,6 +71,7 @@ internal sealed class SimulatedBackend
             // Static: the first N serve from the start; with a policy, the alwaysUp ones (parked ones start cold).
             _inRotation[i] = simulation.StaticServers is { } n ? i < n : backend.Servers[i].AlwaysUp;
             _cold[i] = !_inRotation[i] && model.ColdStartMs > 0;
+            _capacity += _inRotation[i] ? 1 : 0;
         }
     }
 
@@ -83,7 +85,7 @@ internal sealed class SimulatedBackend
         long start = arrivals[0];
         _clock.Set(DateTimeOffset.FromUnixTimeMilliseconds(start));
         _engine = _createEngine?.Invoke();
-        _accounting.Start(start, Capacity());
+        _accounting.Start(start, _capacity);
         long nextEvaluation = start + _evaluationMs;
         int next = 0;
         while (next < arrivals.Length || _events.Count > 0 || QueueExpiry() != long.MaxValue)
@@ -99,7 +101,7 @@ internal sealed class SimulatedBackend
                 now = Math.Min(arrival, eventTime);
             }
 
-            _accounting.Advance(now, Capacity());
+            _accounting.Advance(now, _capacity);
             _lastTime = now;
             long expiry = QueueExpiry();
             if (expiry != long.MaxValue && expiry <= Math.Min(arrival, _events.TryPeek(out _, out long t) ? t : long.MaxValue))
@@ -129,7 +131,7 @@ internal sealed class SimulatedBackend
             _accounting.Completed(end, (int)Math.Min(int.MaxValue, end - _queued.Dequeue()));
         }
 
-        _accounting.Finish(Capacity());
+        _accounting.Finish(_capacity);
         return _accounting.Result(Policy, _flaps, _coldStarts);
     }
 
@@ -139,17 +141,6 @@ internal sealed class SimulatedBackend
         _simulation.QueueTimeout is { } timeout && _queued.Count > 0 ? _queued.Peek() + (long)timeout.TotalMilliseconds : long.MaxValue;
 
     private string Policy => _simulation.StaticServers is { } n ? $"static {n}" : _options.PolicyKind;
-
-    private int Capacity()
-    {
-        int capacity = 0;
-        for (int i = 0; i < _names.Length; i++)
-        {
-            capacity += _inRotation[i] || (_engine is not null && _engine.Servers.RoleOf(_names[i]) == ServerRole.Warming) ? 1 : 0;
-        }
-
-        return capacity;
-    }
 
     private void Arrive(long now)
     {
@@ -220,7 +211,7 @@ internal sealed class SimulatedBackend
     private void Evaluate(long now)
     {
         _clock.Set(DateTimeOffset.FromUnixTimeMilliseconds(now));
-        _accounting.Advance(now, Capacity());
+        _accounting.Advance(now, _capacity);
         ScalingPlan plan = _engine!.Decider.Decide();
         Actuator.Claim(_engine, plan);
         bool up = plan.Decision.Action == ScalingAction.Up;
@@ -233,6 +224,7 @@ internal sealed class SimulatedBackend
             }
 
             (_lastAction[server], _lastActionUp[server]) = (now, up);
+            _capacity += up ? 1 : -1; // warming counts from now; a draining server leaves rotation now
             if (up)
             {
                 bool cold = _model.ColdStartMs > 0 && now - _parkedSince[server] >= _model.IdleToColdS * 1000;

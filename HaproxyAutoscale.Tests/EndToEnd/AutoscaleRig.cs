@@ -1,4 +1,5 @@
 using System.Net;
+using HaproxyAutoscale.Benchmarks;
 using HaproxyAutoscale.Cli.Demo;
 using HaproxyAutoscale.Configuration;
 using HaproxyAutoscale.Control;

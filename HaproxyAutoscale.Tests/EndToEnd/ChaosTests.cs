@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Text;
 using HaproxyAutoscale.Cli.Demo;
 using HaproxyAutoscale.Control;
 using HaproxyAutoscale.Policies;
@@ -196,7 +194,7 @@ public sealed class ChaosTests
         try
         {
             // 1. The daemon decides s2 up under load and starts warming it; it is SIGKILLed before the warm-up ends.
-            await using (var first = Daemon.Start(config))
+            await using (var first = CliProcess.Start("run", "--config", config))
             {
                 await first.WaitForAsync("app/s2: adopted as parked", "the daemon to read HAProxy's state");
                 loading = LoadAsync(frontend, clients: 8, TimeSpan.FromSeconds(25), load.Token);
@@ -214,7 +212,7 @@ public sealed class ChaosTests
             });
 
             // 2. Restarted under the same load: it adopts HAProxy's state, then enables s2 once, properly.
-            await using var second = Daemon.Start(config);
+            await using var second = CliProcess.Start("run", "--config", config);
             await second.WaitForAsync("app/s2: up done", "s2 enabled by the restarted daemon");
             await Poll.UntilAsync(() => AdminStatesAsync(control).GetAwaiter().GetResult()["s2"] == ServerAdminState.Ready, TimeSpan.FromSeconds(5), "s2 ready");
             await Poll.UntilAsync(() => s2.Served.Any(r => r.Path == "/page"), TimeSpan.FromSeconds(10), "traffic on s2");
@@ -317,71 +315,6 @@ public sealed class ChaosTests
         catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
         {
             // HAProxy was killed under it, or the test is over.
-        }
-    }
-
-    /// <summary>The <c>run</c> daemon as a process (the built CLI through <c>dotnet</c>), its output captured; killed by PID on dispose.</summary>
-    private sealed class Daemon : IAsyncDisposable
-    {
-        private readonly Process _process;
-        private readonly StringBuilder _output = new();
-
-        private Daemon(string config)
-        {
-            string cli = Path.Combine(AppContext.BaseDirectory, "haproxy-autoscale.dll");
-            _process = Process.Start(new ProcessStartInfo("dotnet") { ArgumentList = { cli, "run", "--config", config }, RedirectStandardOutput = true, RedirectStandardError = true })!;
-            _process.OutputDataReceived += (_, e) => Append(e.Data);
-            _process.ErrorDataReceived += (_, e) => Append(e.Data);
-            _process.BeginOutputReadLine();
-            _process.BeginErrorReadLine();
-        }
-
-        public string Output
-        {
-            get
-            {
-                lock (_output)
-                {
-                    return _output.ToString();
-                }
-            }
-        }
-
-        public bool HasExited => _process.HasExited;
-
-        public static Daemon Start(string config) => new(config);
-
-        public Task WaitForAsync(string text, string what) => Poll.UntilAsync(
-            () => Output.Contains(text, StringComparison.Ordinal) || (_process.HasExited ? throw new InvalidOperationException($"the daemon exited with {_process.ExitCode}: {Output}") : false),
-            TimeSpan.FromSeconds(20),
-            what).ContinueWith(t => t.IsFaulted ? throw new TimeoutException($"{t.Exception!.InnerException!.Message}; output:\n{Output}") : t, TaskScheduler.Default).Unwrap();
-
-        /// <summary>SIGKILL, by PID.</summary>
-        public async Task KillAsync()
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-            }
-
-            await _process.WaitForExitAsync();
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await KillAsync();
-            _process.Dispose();
-        }
-
-        private void Append(string? line)
-        {
-            if (line is not null)
-            {
-                lock (_output)
-                {
-                    _output.AppendLine(line);
-                }
-            }
         }
     }
 

@@ -43,6 +43,23 @@ internal sealed class CliProcess : IAsyncDisposable
 
     public static CliProcess Start(params string[] args) => new(args);
 
+    /// <summary>Waits until the output contains <paramref name="text"/>; fails at once, with the output, if the process exits first.</summary>
+    public Task WaitForAsync(string text, string what) => Poll.UntilAsync(
+        () => Output.Contains(text, StringComparison.Ordinal) || (_process.HasExited ? throw new InvalidOperationException($"the process exited with {_process.ExitCode}: {Output}") : false),
+        TimeSpan.FromSeconds(20),
+        what).ContinueWith(t => t.IsFaulted ? throw new TimeoutException($"{t.Exception!.InnerException!.Message}; output:\n{Output}") : t, TaskScheduler.Default).Unwrap();
+
+    /// <summary>SIGKILL, by PID (with any child process), and waits for the exit.</summary>
+    public async Task KillAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+
+        await _process.WaitForExitAsync(CancellationToken.None);
+    }
+
     /// <summary>Runs a short command to its end (30 s at most); returns exit code, stdout and stderr.</summary>
     public static async Task<(int ExitCode, string Output, string Error)> RunAsync(params string[] args)
     {
@@ -71,12 +88,7 @@ internal sealed class CliProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (!_process.HasExited)
-        {
-            _process.Kill();
-            await _process.WaitForExitAsync(CancellationToken.None);
-        }
-
+        await KillAsync();
         _process.Dispose();
     }
 }

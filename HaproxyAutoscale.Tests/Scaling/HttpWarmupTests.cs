@@ -1,8 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
+using HaproxyAutoscale.Cli.Demo;
 using HaproxyAutoscale.Configuration;
 using HaproxyAutoscale.Scaling;
 using HaproxyAutoscale.Tests.Infrastructure;
@@ -209,19 +207,15 @@ public sealed class HttpWarmupTests
         public const int NeverAnswer = 0;
 
         private readonly int[] _script;
-        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-        private readonly CancellationTokenSource _stop = new();
         private readonly ConcurrentQueue<string> _requests = new();
-        private readonly ConcurrentBag<Task> _connections = [];
-        private readonly Task _accepting;
+        private readonly LoopbackHttpServer _server;
         private int _count;
 
         public ScriptedApp(params int[] script)
         {
             _script = script;
-            _listener.Start();
-            Url = new Uri($"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}/warmup");
-            _accepting = Task.Run(AcceptAsync);
+            _server = new LoopbackHttpServer(AnswerAsync);
+            Url = new Uri($"http://127.0.0.1:{_server.Port}/warmup");
         }
 
         public Uri Url { get; }
@@ -229,70 +223,19 @@ public sealed class HttpWarmupTests
         /// <summary>The head of every request received, in order.</summary>
         public IReadOnlyList<string> Requests => [.. _requests];
 
-        public async ValueTask DisposeAsync()
-        {
-            await _stop.CancelAsync();
-            _listener.Stop();
-            await _accepting;
-            await Task.WhenAll(_connections);
-            _stop.Dispose();
-        }
+        public ValueTask DisposeAsync() => _server.DisposeAsync();
 
-        private async Task AcceptAsync()
+        private async Task<HttpAnswer?> AnswerAsync(string path, string head, CancellationToken stopping)
         {
-            while (!_stop.IsCancellationRequested)
+            int status = _script[Math.Min(Interlocked.Increment(ref _count) - 1, _script.Length - 1)];
+            _requests.Enqueue(head);
+            if (status == NeverAnswer)
             {
-                Socket client;
-                try
-                {
-                    client = await _listener.AcceptSocketAsync(_stop.Token);
-                }
-                catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
-                {
-                    return;
-                }
-
-                _connections.Add(Task.Run(() => ServeAsync(client)));
+                // Hold the connection until the client gives up (its deadline) or the app stops.
+                await Task.Delay(Timeout.Infinite, stopping);
             }
-        }
 
-        private async Task ServeAsync(Socket client)
-        {
-            using (client)
-            {
-                try
-                {
-                    var head = new StringBuilder();
-                    var buffer = new byte[4096];
-                    while (!head.ToString().Contains("\r\n\r\n", StringComparison.Ordinal))
-                    {
-                        int read = await client.ReceiveAsync(buffer, SocketFlags.None, _stop.Token);
-                        if (read == 0)
-                        {
-                            return;
-                        }
-
-                        head.Append(Encoding.ASCII.GetString(buffer, 0, read));
-                    }
-
-                    int index = Interlocked.Increment(ref _count) - 1;
-                    int status = _script[Math.Min(index, _script.Length - 1)];
-                    _requests.Enqueue(head.ToString());
-                    if (status == NeverAnswer)
-                    {
-                        // Hold the connection until the client closes it (its deadline) or the app stops.
-                        await client.ReceiveAsync(buffer, SocketFlags.None, _stop.Token);
-                        return;
-                    }
-
-                    string location = status is >= 300 and < 400 ? "Location: /missing\r\n" : "";
-                    await client.SendAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 {status} Scripted\r\n{location}Content-Length: 2\r\nConnection: close\r\n\r\nok"), SocketFlags.None, _stop.Token);
-                    client.Shutdown(SocketShutdown.Send);
-                }
-                catch (Exception e) when (e is OperationCanceledException or SocketException)
-                {
-                }
-            }
+            return new HttpAnswer(status, "ok", status is >= 300 and < 400 ? "Location: /missing\r\n" : "");
         }
     }
 }
