@@ -64,6 +64,9 @@ public sealed class AutoscaleOptions
     /// <summary>How parked servers are warmed up before they are enabled.</summary>
     public WarmupOptions Warmup { get; } = new();
 
+    /// <summary>Active/standby replicas (the <c>ha</c> section); <see langword="null"/>: this autoscaler acts alone.</summary>
+    public HighAvailability.HighAvailabilityOptions? HighAvailability { get; set; }
+
     /// <summary>The autoscaled backends, in configuration order.</summary>
     public IList<BackendOptions> Backends { get; } = [];
 }

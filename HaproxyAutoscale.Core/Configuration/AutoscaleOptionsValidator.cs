@@ -100,6 +100,14 @@ public static class AutoscaleOptionsValidator
             rules.Add("warmup.maxStatus", $"{warmup.MaxStatus} is below minStatus ({warmup.MinStatus})");
         }
 
+        if (options.HighAvailability is { } ha)
+        {
+            foreach ((string path, string message) in HighAvailability.HighAvailabilityOptions.Problems(ha, "ha"))
+            {
+                rules.Add(path, message);
+            }
+        }
+
         if (options.Backends.Count == 0)
         {
             rules.Add("backends", "at least one backend is required");

@@ -21,6 +21,7 @@ internal static class OptionsCopy
             LogSampleRatio = source.LogSampleRatio,
             MinLogCoverage = source.MinLogCoverage,
             BlindFallback = source.BlindFallback,
+            HighAvailability = source.HighAvailability?.Copy(),
         };
         AddAll(copy.Endpoints, source.Endpoints);
         copy.LogAllowFrom.Clear();

@@ -33,7 +33,7 @@ internal sealed class OptionsReader
     {
         var reader = new OptionsReader(problems);
         var options = new AutoscaleOptions();
-        return reader.Object(root, "", ["haproxy", "logs", "warmup", "evaluationInterval", "reconcileInterval", "counterInterval", "backends"], (key, node, path) =>
+        return reader.Object(root, "", ["haproxy", "logs", "warmup", "evaluationInterval", "reconcileInterval", "counterInterval", "backends", "ha"], (key, node, path) =>
         {
             switch (key)
             {
@@ -68,6 +68,9 @@ internal sealed class OptionsReader
                 case "backends":
                     reader.Names(node, path, (name, n, p) => options.Backends.Add(reader.ReadBackend(name, n, p)));
                     break;
+                case "ha":
+                    options.HighAvailability = reader.ReadHighAvailability(node, path);
+                    break;
             }
         }) ? options : null;
     }
@@ -97,6 +100,30 @@ internal sealed class OptionsReader
                     break;
             }
         });
+
+    private HighAvailability.HighAvailabilityOptions ReadHighAvailability(ConfigNode node, string path)
+    {
+        var ha = new HighAvailability.HighAvailabilityOptions();
+        Object(node, path, ["etcd", "electionName", "leaseTtl", "replica"], (key, n, p) =>
+        {
+            switch (key)
+            {
+                case "etcd":
+                    Items(n, p, (item, itemPath) => SetText(String(item, itemPath), ha.Etcd.Add));
+                    break;
+                case "electionName":
+                    SetText(String(n, p), v => ha.ElectionName = v);
+                    break;
+                case "leaseTtl":
+                    Set(Duration(n, p), v => ha.LeaseTtl = v);
+                    break;
+                case "replica":
+                    SetText(String(n, p), v => ha.Replica = v);
+                    break;
+            }
+        });
+        return ha;
+    }
 
     private void ReadWarmup(ConfigNode node, string path, WarmupOptions warmup) =>
         Object(node, path, ["timeout", "attempts", "retryDelay", "failureBackoff", "minStatus", "maxStatus"], (key, n, p) =>

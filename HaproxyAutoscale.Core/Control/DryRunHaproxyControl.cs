@@ -14,13 +14,19 @@ internal sealed partial class DryRunHaproxyControl(IHaproxyControl inner, ILogge
     /// <summary>Wraps a control, and each instance of a fan-out, so per-instance reads stay real and writes stay unsent.</summary>
     public static (IHaproxyControl Control, IReadOnlyList<IHaproxyControl> Instances) Wrap(IHaproxyControl control, ILogger logger)
     {
+        return PerInstance(control, i => new DryRunHaproxyControl(i, logger));
+    }
+
+    /// <summary>Wraps a control, and each instance of a fan-out (a fan-out of the wrapped instances), with <paramref name="wrap"/>.</summary>
+    public static (IHaproxyControl Control, IReadOnlyList<IHaproxyControl> Instances) PerInstance(IHaproxyControl control, Func<IHaproxyControl, IHaproxyControl> wrap)
+    {
         if (control is IHaproxyFanOut fanOut)
         {
-            List<IHaproxyControl> instances = [.. fanOut.Instances.Select(i => new DryRunHaproxyControl(i, logger))];
+            List<IHaproxyControl> instances = [.. fanOut.Instances.Select(wrap)];
             return (new FanOutHaproxyControl(instances), instances);
         }
 
-        var single = new DryRunHaproxyControl(control, logger);
+        IHaproxyControl single = wrap(control);
         return (single, [single]);
     }
 
@@ -48,7 +54,8 @@ internal sealed partial class DryRunHaproxyControl(IHaproxyControl inner, ILogge
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
-    private static bool IsReadOnly(string command) =>
+    /// <summary>Whether a command only reads (<c>show …</c>, <c>get …</c>).</summary>
+    public static bool IsReadOnly(string command) =>
         command.StartsWith("show ", StringComparison.Ordinal) || command.StartsWith("get ", StringComparison.Ordinal);
 
     [LoggerMessage(Scaling.AutoscaleEventIds.DryRun, LogLevel.Information, "{Endpoint}: dry run, not sent: {Command}")]

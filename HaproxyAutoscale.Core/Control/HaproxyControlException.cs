@@ -26,6 +26,9 @@ public enum HaproxyErrorKind
 
     /// <summary>The answer could not be understood.</summary>
     UnexpectedAnswer,
+
+    /// <summary>Not sent: this autoscaler replica is not the leader of its active/standby election (see <c>ha</c>).</summary>
+    NotLeader,
 }
 
 /// <summary>A Runtime API command failed. The message names the endpoint, the command and HAProxy's words.</summary>

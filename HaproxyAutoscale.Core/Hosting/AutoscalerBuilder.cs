@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using System.IO.Abstractions;
 using HaproxyAutoscale.Configuration;
 using HaproxyAutoscale.Control;
+using HaproxyAutoscale.HighAvailability;
 using HaproxyAutoscale.Logs;
 using HaproxyAutoscale.Policies;
 using HaproxyAutoscale.Scaling;
@@ -25,6 +26,8 @@ public sealed class AutoscalerBuilder
     private ILoggerFactory _loggers = NullLoggerFactory.Instance;
     private IMeterFactory? _meters;
     private bool _dryRun;
+    private ILeaderElection? _election;
+    private Func<HighAvailabilityOptions, ILoggerFactory, TimeProvider, ILeaderElection>? _electionFactory;
 
     /// <summary>Starts from validated options (see <see cref="AutoscaleConfiguration.Parse(string, ScalingPolicyRegistry?)"/>).</summary>
     public AutoscalerBuilder(AutoscaleOptions options) => _options = options ?? throw new ArgumentNullException(nameof(options));
@@ -98,9 +101,29 @@ public sealed class AutoscalerBuilder
         return this;
     }
 
+    /// <summary>
+    /// Runs as one of several replicas: only the leader of <paramref name="election"/> acts (see
+    /// <see cref="ILeaderElection"/>); the others decide and log. The election stays the caller's to dispose.
+    /// </summary>
+    public AutoscalerBuilder UseLeaderElection(ILeaderElection election)
+    {
+        _election = election ?? throw new ArgumentNullException(nameof(election));
+        return this;
+    }
+
+    /// <summary>
+    /// Creates the election from the options' <c>ha</c> section when there is one (the autoscaler disposes it); without
+    /// that section the autoscaler acts alone. <c>HaproxyAutoscale.Etcd</c>'s <c>UseEtcdLeaderElection()</c> calls this.
+    /// </summary>
+    public AutoscalerBuilder UseLeaderElection(Func<HighAvailabilityOptions, ILoggerFactory, TimeProvider, ILeaderElection> factory)
+    {
+        _electionFactory = factory ?? throw new ArgumentNullException(nameof(factory));
+        return this;
+    }
+
     /// <summary>Creates the autoscaler; sockets are bound now.</summary>
     /// <exception cref="AutoscaleOptionsException">The options break a rule of <see cref="AutoscaleOptionsValidator"/> (every problem listed).</exception>
-    /// <exception cref="InvalidOperationException">No endpoint and no control.</exception>
+    /// <exception cref="InvalidOperationException">No endpoint and no control; or an <c>ha</c> section and no leader election.</exception>
     public Autoscaler Build()
     {
         AutoscaleOptionsValidator.ThrowIfInvalid(_options, Policies, Windows);
@@ -110,6 +133,14 @@ public sealed class AutoscalerBuilder
         var owned = new List<IAsyncDisposable>();
         try
         {
+            ILeaderElection? election = _election;
+            if (election is null && options.HighAvailability is { } ha)
+            {
+                election = _electionFactory is null
+                    ? throw new InvalidOperationException("ha: active/standby needs a leader election: add the HaproxyAutoscale.Etcd package and call UseEtcdLeaderElection() on the builder (or UseLeaderElection)")
+                    : Own(_electionFactory(ha, _loggers, _time), owned);
+            }
+
             IHaproxyControl control = _control ?? Own(CreateControl(options), owned);
             IWarmup warmup = _warmup ?? Own(new HttpWarmup(options.Warmup, _time), owned);
             ILogSource source = _source ?? Own(LogSources.Create(options.LogSource, new FileSystem(), _time, datagramOptions: DatagramOptions(options)), owned);
@@ -119,7 +150,7 @@ public sealed class AutoscalerBuilder
                 datagrams.Logger ??= _loggers.CreateLogger("HaproxyAutoscale");
             }
 
-            return new Autoscaler(options, source, control, Policies, Windows, warmup, _time, _loggers, _dryRun, _meters, owned);
+            return new Autoscaler(options, source, control, Policies, Windows, warmup, _time, _loggers, _dryRun, _meters, owned, election);
         }
         catch
         {

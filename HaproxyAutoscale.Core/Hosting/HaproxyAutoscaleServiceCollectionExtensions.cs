@@ -101,6 +101,11 @@ public static class HaproxyAutoscaleServiceCollectionExtensions
             builder.UseControl(control);
         }
 
+        if (provider.GetService<HighAvailability.ILeaderElection>() is { } election)
+        {
+            builder.UseLeaderElection(election);
+        }
+
         if (provider.GetService<IWarmup>() is { } warmup)
         {
             builder.UseWarmup(warmup);

@@ -36,6 +36,9 @@ internal sealed class AutoscaleMetrics : IDisposable
         ExtensionFailures = _meter.CreateCounter<long>("extension_failures", "{exception}", "Exceptions thrown by a policy, window, warm-up, control or log source, contained by the engine (tags: backend, extension).");
     }
 
+    /// <summary>The meter, for instruments of optional parts (active/standby).</summary>
+    public Meter Meter => _meter;
+
     public Counter<long> Decisions { get; }
 
     public Counter<long> Actions { get; }

@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using HaproxyAutoscale.Configuration;
 using HaproxyAutoscale.Control;
+using HaproxyAutoscale.HighAvailability;
 using HaproxyAutoscale.Logs;
 using HaproxyAutoscale.Policies;
 using HaproxyAutoscale.Windows;
@@ -30,10 +31,12 @@ public sealed class Autoscaler : IAsyncDisposable
     private readonly CounterPoller _counters;
     private readonly AutoscaleMetrics _metrics;
     private readonly IReadOnlyList<IAsyncDisposable> _owned;
+    private readonly LeaderRole? _leader; // active/standby (ha); null: this replica acts alone
+    private readonly SemaphoreSlim _reconciling = new(1, 1);
     private long _unparsed;
 
     internal Autoscaler(AutoscaleOptions options, ILogSource source, IHaproxyControl control, ScalingPolicyRegistry policies, ResponseTimeWindowRegistry windows, IWarmup warmup,
-        TimeProvider time, ILoggerFactory loggers, bool dryRun, IMeterFactory? meters, IReadOnlyList<IAsyncDisposable> owned)
+        TimeProvider time, ILoggerFactory loggers, bool dryRun, IMeterFactory? meters, IReadOnlyList<IAsyncDisposable> owned, ILeaderElection? election = null)
     {
         _options = options;
         _source = source;
@@ -48,12 +51,18 @@ public sealed class Autoscaler : IAsyncDisposable
         }
 
         IReadOnlyList<IHaproxyControl> instances = control is IHaproxyFanOut fanOut ? fanOut.Instances : [control];
+        _metrics = new AutoscaleMetrics(LineMeasurements, Snapshot, meters);
+        if (election is not null)
+        {
+            _leader = new LeaderRole(election, _logger, _metrics.Meter);
+            (control, instances) = _leader.Wrap(control);
+        }
+
         if (dryRun)
         {
             (control, instances) = DryRunHaproxyControl.Wrap(control, _logger);
         }
 
-        _metrics = new AutoscaleMetrics(LineMeasurements, Snapshot, meters);
         _actuator = new Actuator(control, instances, warmup, options.Warmup.FailureBackoff, time, _logger, _metrics);
         _reconciler = new Reconciler(instances, _backends.Values, _logger, _metrics, dryRun);
         _counters = new CounterPoller(instances, _backends.Values, time, _logger, _metrics);
@@ -75,12 +84,14 @@ public sealed class Autoscaler : IAsyncDisposable
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         Log.Started(_logger, _backends.Count, _source.Address, _endpoints, _dryRun ? " (dry run: no command that changes HAProxy is sent)" : "");
-        await _reconciler.ReconcileAsync(cancellationToken).ConfigureAwait(false);
+        await ReconcileAsync(cancellationToken).ConfigureAwait(false);
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var stopElection = new CancellationTokenSource();
+        Task electing = _leader?.Election.RunAsync(stopElection.Token) ?? Task.CompletedTask;
         Task reading = ReadLogsAsync(stop.Token);
         Task evaluating = EvaluateLoopAsync(stop.Token);
-        Task reconciling = RepeatAsync(_options.ReconcileInterval, _reconciler.ReconcileAsync, stop.Token);
+        Task reconciling = RepeatAsync(_options.ReconcileInterval, ReconcileAsync, stop.Token);
         Task counting = RepeatAsync(_options.CounterInterval, _counters.PollAsync, stop.Token, now: true);
         await Task.WhenAny(reading, evaluating, reconciling, counting).ConfigureAwait(false);
         await stop.CancelAsync().ConfigureAwait(false);
@@ -91,6 +102,10 @@ public sealed class Autoscaler : IAsyncDisposable
         finally
         {
             await _actuator.WhenIdleAsync().ConfigureAwait(false);
+
+            // The leadership is given up only once no action is left that could still send a command.
+            await stopElection.CancelAsync().ConfigureAwait(false);
+            await electing.ConfigureAwait(false);
             LogSourceCounters counters = _source.Counters;
             Log.Stopped(_logger, counters.Lines, UnparsedLines, counters.Dropped, counters.Oversized);
         }
@@ -103,6 +118,7 @@ public sealed class Autoscaler : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _metrics.Dispose();
+        _reconciling.Dispose();
         foreach (IAsyncDisposable owned in _owned)
         {
             await owned.DisposeAsync().ConfigureAwait(false);
@@ -187,6 +203,11 @@ public sealed class Autoscaler : IAsyncDisposable
             while (true)
             {
                 await Task.Delay(_options.EvaluationInterval, _time, cancellationToken).ConfigureAwait(false);
+                if (_leader is not null)
+                {
+                    await _leader.UpdateAsync(TakeOverAsync, cancellationToken).ConfigureAwait(false);
+                }
+
                 foreach (ScaledBackend backend in _backends.Values)
                 {
                     Evaluate(backend, cancellationToken);
@@ -219,6 +240,11 @@ public sealed class Autoscaler : IAsyncDisposable
                     backend.PausedUntil = null;
                     Log.Resumed(_logger, backend.Name, "the pause ended");
                 }
+            }
+
+            if (_leader is { IsActing: false })
+            {
+                plan = _leader.Shadow(plan);
             }
 
             // An action a pause or blindness holds back is worth seeing without --verbose, once per spell.
@@ -257,6 +283,39 @@ public sealed class Autoscaler : IAsyncDisposable
         }
 
         _actuator.Start(backend, plan, cancellationToken);
+    }
+
+    // A reconcile pass; a replica that does not act (standby, or taking over) adopts HAProxy's state instead of
+    // applying its own. Passes never overlap (the periodic one and a takeover's).
+    private async Task ReconcileAsync(CancellationToken cancellationToken)
+    {
+        await _reconciling.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_leader is { IsActing: false })
+            {
+                _reconciler.Readopt();
+            }
+
+            await _reconciler.ReconcileAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _reconciling.Release();
+        }
+    }
+
+    // A new leader reconciles first, and keeps the refill rule as after a start: no scale-down on a window it did not fill as leader.
+    private async Task TakeOverAsync(CancellationToken cancellationToken)
+    {
+        await ReconcileAsync(cancellationToken).ConfigureAwait(false);
+        foreach (ScaledBackend backend in _backends.Values)
+        {
+            lock (backend.Gate)
+            {
+                backend.Decider.RestartRefill();
+            }
+        }
     }
 
     // Runs a pass every interval (the first one at once when now), until cancelled.

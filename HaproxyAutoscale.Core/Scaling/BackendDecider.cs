@@ -40,6 +40,7 @@ internal sealed class BackendDecider
     private readonly TimeProvider _time;
     private readonly Random _random;
     private readonly DateTimeOffset _started;
+    private DateTimeOffset _refillFrom; // where the refill rule counts from: the start, or gaining the leadership (ha)
     private readonly LogCoverage? _coverage;
     private readonly BlindFallback _fallback;
     private DateTimeOffset? _lastReadingUsed;
@@ -61,6 +62,7 @@ internal sealed class BackendDecider
         _time = time;
         _random = random ?? Random.Shared;
         _started = time.GetUtcNow();
+        _refillFrom = _started;
     }
 
     public IResponseTimeWindow Window { get; }
@@ -71,6 +73,16 @@ internal sealed class BackendDecider
 
     /// <summary>Requests of this backend parsed from the logs since the start (compared with HAProxy's counters).</summary>
     public long LoggedRequests { get; private set; }
+
+    /// <summary>
+    /// Makes the refill rule count from now, as after a start: a standby that takes over may not scale down before its
+    /// window has refilled under its leadership.
+    /// </summary>
+    public void RestartRefill()
+    {
+        _refillFrom = _time.GetUtcNow();
+        _samplesSinceStart = 0;
+    }
 
     public void OnRecord(in RequestRecord record)
     {
@@ -232,9 +244,9 @@ internal sealed class BackendDecider
     private bool IsRefilled(DateTimeOffset now) => _options.Window.Kind.ToLowerInvariant() switch
     {
         WindowKinds.Count => _samplesSinceStart >= _options.Window.Size,
-        WindowKinds.Time => now - _started >= _options.Window.Duration,
-        WindowKinds.Ewma => now - _started >= 3 * _options.Window.HalfLife,
-        _ => _samplesSinceStart > 0 && now - _started >= _options.SettleTime, // a custom window: no size to go by
+        WindowKinds.Time => now - _refillFrom >= _options.Window.Duration,
+        WindowKinds.Ewma => now - _refillFrom >= 3 * _options.Window.HalfLife,
+        _ => _samplesSinceStart > 0 && now - _refillFrom >= _options.SettleTime, // a custom window: no size to go by
     };
 
     private static DateTimeOffset? Latest(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : a > b ? a : b;

@@ -75,6 +75,35 @@ public static class AutoscaleEventIds
 
     /// <summary>A pause or blindness held back an action the policy asked for (once per spell; later ones are event 3).</summary>
     public const int HeldBack = 22;
+
+    // Active/standby (ha): 45-54.
+
+    /// <summary>This replica became the leader of its active/standby election (with its epoch); it reconciles before acting.</summary>
+    public const int LeadershipGained = 45;
+
+    /// <summary>This replica is a standby (at start, or after losing the leadership): it decides but does not act.</summary>
+    public const int StandingBy = 46;
+
+    /// <summary>A command that changes HAProxy went out, with the leader's epoch (one event per command).</summary>
+    public const int LeaderCommand = 47;
+
+    /// <summary>A command that changes HAProxy was refused: this replica is not the leader (its lease expired or is about to).</summary>
+    public const int NotLeaderRefused = 48;
+
+    /// <summary>A standby decided up or down (logged once while the decision stays the same) and did not act.</summary>
+    public const int StandbyDecision = 49;
+
+    /// <summary>The election campaigned: lease granted, key written, the current leader named.</summary>
+    public const int Campaigning = 50;
+
+    /// <summary>A coordination service endpoint failed; the election tries the next one.</summary>
+    public const int ElectionEndpointFailed = 51;
+
+    /// <summary>The lease could not be renewed before it would expire: the replica stepped down.</summary>
+    public const int SteppedDown = 52;
+
+    /// <summary>The replica gave its leadership up on stop (lease revoked), so a standby takes over at once.</summary>
+    public const int Resigned = 53;
 }
 
 /// <summary>The engine's log events, one per decision and per action.</summary>

@@ -22,6 +22,7 @@ internal sealed class Reconciler
     private readonly bool _dryRun;
     private readonly Dictionary<string, HaproxyInfo> _seen = new(StringComparer.Ordinal);
     private bool _adopted;
+    private bool _adoptedOnce; // adopting again (ha) logs only what changed
 
     // dryRun: the belief departs from HAProxy on purpose, so HAProxy's state is adopted at start only.
     public Reconciler(IReadOnlyList<IHaproxyControl> instances, IReadOnlyCollection<ScaledBackend> backends, ILogger logger, AutoscaleMetrics metrics, bool dryRun)
@@ -32,6 +33,9 @@ internal sealed class Reconciler
         _backends = backends;
         _logger = logger;
     }
+
+    /// <summary>Makes the next pass adopt HAProxy's state again, as the first one does (a standby, or a replica that takes over).</summary>
+    public void Readopt() => _adopted = false;
 
     /// <summary>One pass over every instance; an unreachable instance is logged and skipped. Not re-entrant.</summary>
     public async Task ReconcileAsync(CancellationToken cancellationToken)
@@ -60,6 +64,7 @@ internal sealed class Reconciler
         }
 
         _adopted = true;
+        _adoptedOnce = true;
     }
 
     private async Task ReconcileAsync(IHaproxyControl instance, CancellationToken cancellationToken)
@@ -129,7 +134,7 @@ internal sealed class Reconciler
             ServerState? state = states.FirstOrDefault(s => s.Server == server.Name);
             if (state is null)
             {
-                if (!_adopted)
+                if (!_adoptedOnce)
                 {
                     Log.UnknownServer(_logger, backend.Name, server.Name, endpoint);
                 }
@@ -147,8 +152,12 @@ internal sealed class Reconciler
             if (!_adopted)
             {
                 ServerRole adopted = real == ServerAdminState.Ready ? ServerRole.Active : ServerRole.Parked;
+                if (!_adoptedOnce || role != adopted)
+                {
+                    Log.Adopted(_logger, backend.Name, server.Name, adopted.ToString().ToLowerInvariant(), endpoint);
+                }
+
                 servers.Set(server.Name, adopted, justEnabled: false);
-                Log.Adopted(_logger, backend.Name, server.Name, adopted.ToString().ToLowerInvariant(), endpoint);
             }
             else if (restarted || servers.IsUnsettled(server.Name))
             {
