@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Net.Sockets;
 using HaproxyAutoscale.Configuration;
+using HaproxyAutoscale.Etcd;
 using HaproxyAutoscale.Hosting;
 using HaproxyAutoscale.Scaling;
 using Microsoft.Extensions.Logging;
@@ -55,7 +56,7 @@ internal static class RunCommand
         Autoscaler autoscaler;
         try
         {
-            autoscaler = new AutoscalerBuilder(options).UseLoggerFactory(loggers).DryRun(dryRun).Build();
+            autoscaler = new AutoscalerBuilder(options).UseLoggerFactory(loggers).UseEtcdLeaderElection().DryRun(dryRun).Build();
         }
         catch (SocketException e)
         {

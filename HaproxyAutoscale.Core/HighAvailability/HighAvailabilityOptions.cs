@@ -25,7 +25,7 @@ public sealed class HighAvailabilityOptions
     public string? Replica { get; set; }
 
     /// <summary>The replica's name: <see cref="Replica"/>, or the host name and process id.</summary>
-    public string ReplicaOrDefault => string.IsNullOrEmpty(Replica) ? $"{Environment.MachineName}:{Environment.ProcessId}" : Replica;
+    internal string ReplicaOrDefault => string.IsNullOrEmpty(Replica) ? $"{Environment.MachineName}:{Environment.ProcessId}" : Replica;
 
     /// <summary>The least lease TTL accepted (etcd's least with its default election timeout).</summary>
     internal static readonly TimeSpan MinLeaseTtl = TimeSpan.FromSeconds(2);

@@ -104,6 +104,9 @@ public static class AutoscaleEventIds
 
     /// <summary>The replica gave its leadership up on stop (lease revoked), so a standby takes over at once.</summary>
     public const int Resigned = 53;
+
+    /// <summary>Another replica leads the election (logged when the leader changes), with its epoch.</summary>
+    public const int LeaderObserved = 54;
 }
 
 /// <summary>The engine's log events, one per decision and per action.</summary>
