@@ -41,6 +41,8 @@ internal sealed class CliProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    public int Pid => _process.Id;
+
     public static CliProcess Start(params string[] args) => new(args);
 
     /// <summary>Waits until the output contains <paramref name="text"/>; fails at once, with the output, if the process exits first.</summary>
