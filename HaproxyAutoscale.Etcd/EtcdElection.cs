@@ -118,10 +118,8 @@ internal sealed partial class EtcdElection : ILeaderElection
         {
             long sent = _time.GetTimestamp();
             LeaseResponse granted = await _etcd.GrantAsync(_ttlSeconds, cancellationToken).ConfigureAwait(false);
-            lease = new Lease(granted.Id, Key(granted.Id), sent, TimeSpan.FromSeconds(granted.Ttl), Epoch: 0);
+            lease = new Lease(granted.Id, Key(granted.Id), sent, TimeSpan.FromSeconds(granted.Ttl), Epoch: 0, Campaigned: false);
             _lease = lease;
-            await _etcd.PutAsync(lease.Key, Encoding.UTF8.GetBytes(_replica), lease.Id, cancellationToken).ConfigureAwait(false);
-            Campaigning(_logger, Description, _replica, lease.Id.ToString("x", CultureInfo.InvariantCulture), granted.Ttl, _etcd.Current.ToString());
         }
         else if (_time.GetElapsedTime(lease.RenewedAt) >= _renewEvery)
         {
@@ -135,6 +133,15 @@ internal sealed partial class EtcdElection : ILeaderElection
 
             lease = lease with { RenewedAt = sent, Ttl = TimeSpan.FromSeconds(ttl) };
             _lease = lease;
+        }
+
+        if (!lease.Campaigned)
+        {
+            // Until the key is written (a failed attempt is retried next round), this replica is not a candidate.
+            await _etcd.PutAsync(lease.Key, Encoding.UTF8.GetBytes(_replica), lease.Id, cancellationToken).ConfigureAwait(false);
+            lease = lease with { Campaigned = true };
+            _lease = lease;
+            Campaigning(_logger, Description, _replica, lease.Id.ToString("x", CultureInfo.InvariantCulture), (long)lease.Ttl.TotalSeconds, _etcd.Current.ToString());
         }
 
         KeyValue? first = await _etcd.FirstCreatedAsync(_prefix, cancellationToken).ConfigureAwait(false);
@@ -215,8 +222,11 @@ internal sealed partial class EtcdElection : ILeaderElection
 
     private byte[] Key(long lease) => [.. _prefix, .. Encoding.ASCII.GetBytes(lease.ToString("x", CultureInfo.InvariantCulture))];
 
-    /// <summary>The lease held: renewed at (monotonic timestamp of the renewal's sending) plus TTL; epoch when it leads.</summary>
-    private sealed record Lease(long Id, byte[] Key, long RenewedAt, TimeSpan Ttl, long Epoch)
+    /// <summary>
+    /// The lease held: valid until <c>RenewedAt</c> (monotonic timestamp of the renewal's sending) plus
+    /// <c>Ttl</c>; <c>Epoch</c> while it leads; <c>Campaigned</c> once its key is written.
+    /// </summary>
+    private sealed record Lease(long Id, byte[] Key, long RenewedAt, TimeSpan Ttl, long Epoch, bool Campaigned)
     {
         public TimeSpan ValidFor(TimeProvider time) => Ttl - time.GetElapsedTime(RenewedAt);
     }

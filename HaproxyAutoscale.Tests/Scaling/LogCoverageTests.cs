@@ -136,6 +136,30 @@ public sealed class LogCoverageTests
     }
 
     [Fact]
+    public void RestartRefill_NewLeader_NoScaleDownUntilTheWindowRefilledUnderItsLeadership()
+    {
+        var coverage = new LogCoverage(new AutoscaleOptions());
+        (BackendDecider decider, ServerTable servers) = Create(new FixedPolicy(ScalingDecision.Down(1, "fast")), coverage);
+        servers.Set("s2", ServerRole.Active, justEnabled: false);
+        coverage.Update(Now(), 0, Counted(0));
+        for (int i = 0; i < 3; i++)
+        {
+            decider.OnRecord(Request(20));
+        }
+
+        decider.Decide().Decision.Action.Should().Be(ScalingAction.Down, "a standby's window refilled long ago");
+
+        // Taking over (ha) restarts the rule: the window's samples from the standby time do not count.
+        decider.RestartRefill();
+        decider.Decide().HeldBy.Should().Be("refilling");
+        decider.OnRecord(Request(20));
+        decider.OnRecord(Request(20));
+        decider.Decide().HeldBy.Should().Be("refilling", "2 of 3 samples since taking over");
+        decider.OnRecord(Request(20));
+        decider.Decide().Decision.Action.Should().Be(ScalingAction.Down);
+    }
+
+    [Fact]
     public void Decide_HaproxyCountsRequestsTheLogsMiss_NotIdle()
     {
         var coverage = new LogCoverage(new AutoscaleOptions());
