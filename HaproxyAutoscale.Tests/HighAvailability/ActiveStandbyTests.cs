@@ -72,11 +72,13 @@ public sealed class ActiveStandbyTests(ITestOutputHelper output)
                 await leader.WaitForAsync(UpS2, "the leader to decide up s2");
                 await HaRig.SignalAsync(leader.Pid, "STOP");
                 DateTime stoppedAt = DateTime.Now;
+                var sinceStop = Stopwatch.StartNew();
                 HaRig.CommandsOf(leaderName, leader.Output).Should().BeEmpty("the leader is stopped while it warms s2 up, before any command");
 
                 // The standby takes over once the hung leader's lease expired in etcd, and enables s2.
                 await Poll.UntilAsync(() => rig.StatusOfAsync("s2").GetAwaiter().GetResult() != "MAINT", TimeSpan.FromSeconds(15), "the standby to enable s2");
                 HaRig.CommandsOf(standbyName, standby.Output).Should().Contain(c => c.Command == "set server app/s2 state ready");
+                output.WriteLine($"s2 enabled by the standby {sinceStop.ElapsedMilliseconds} ms after SIGSTOP of the leader");
 
                 // Resumed, the old leader finishes its warm-up and reaches its first command: refused, nothing sent.
                 await HaRig.SignalAsync(leader.Pid, "CONT");
@@ -90,6 +92,46 @@ public sealed class ActiveStandbyTests(ITestOutputHelper output)
                 HaRig.FirstEvent(leader.Output, AutoscaleEventIds.LeadershipGained, after: stoppedAt).Should().BeNull("the standby leads now");
                 (await rig.StatusOfAsync("s2")).Should().NotBe("MAINT");
                 rig.ShouldNeverHaveHadTwoLeaders();
+            }
+            finally
+            {
+                await load.CancelAsync();
+                await loading;
+            }
+        }
+        catch
+        {
+            output.WriteLine(rig.Outputs);
+            throw;
+        }
+    }
+
+    [Fact]
+    public async Task LoseEtcdQuorum_LeaderStepsDownBeforeItsLeaseExpires_AndNobodyActs()
+    {
+        await using HaRig rig = await HaRig.StartAsync(s2ColdStart: TimeSpan.Zero);
+        try
+        {
+            (string leaderName, CliProcess leader) = rig.Leader;
+
+            // Two of three members gone: no quorum, no renewal. The leader must stop acting on its own.
+            await rig.Etcd.StopMemberAsync(1);
+            await rig.Etcd.StopMemberAsync(2);
+            var sinceQuorumLost = Stopwatch.StartNew();
+            await leader.WaitForAsync($"HaproxyAutoscale[{AutoscaleEventIds.SteppedDown}]", "the leader to step down without quorum");
+            output.WriteLine($"{leaderName} stepped down {sinceQuorumLost.ElapsedMilliseconds} ms after etcd lost its quorum (lease TTL {HaRig.LeaseTtl.TotalSeconds:0} s)");
+            sinceQuorumLost.Elapsed.Should().BeLessThan(HaRig.LeaseTtl + TimeSpan.FromSeconds(1), "it steps down before its lease could expire, give or take a renewal round");
+
+            // A load step now: both replicas want s2, neither may enable it.
+            using var load = new CancellationTokenSource();
+            Task loading = rig.LoadAsync(clients: 8, TimeSpan.FromSeconds(30), load.Token);
+            try
+            {
+                await Poll.UntilAsync(
+                    () => rig.Replicas.Values.All(r => r.Output.Contains($"HaproxyAutoscale[{AutoscaleEventIds.StandbyDecision}] app: standby decided up s2", StringComparison.Ordinal)),
+                    TimeSpan.FromSeconds(15), "both replicas to decide up s2 as standbys");
+                (await rig.StatusOfAsync("s2")).Should().Be("MAINT");
+                rig.Replicas.SelectMany(r => HaRig.CommandsOf(r.Key, r.Value.Output)).Should().BeEmpty("without etcd nobody leads");
             }
             finally
             {
