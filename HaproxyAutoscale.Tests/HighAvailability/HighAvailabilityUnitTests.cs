@@ -100,18 +100,30 @@ public sealed class HighAvailabilityUnitTests
         (await control.ShowServersStateAsync("app")).Single().AdminState.Should().Be(ServerAdminState.Ready);
         logs.Entries.Should().Contain(e => e.EventId == AutoscaleEventIds.LeaderCommand && e.Message.EndsWith("leader epoch 12 sends: enable server app/s1", StringComparison.Ordinal));
     }
+}
 
-    // A custom election (the public extension point), switched by the test.
-    private sealed class SwitchableElection : ILeaderElection
+/// <summary>A custom election (the public extension point), switched by the test.</summary>
+internal sealed class SwitchableElection : ILeaderElection
+{
+    private volatile LeadershipState _state = LeadershipState.Standby("b leads (epoch 7)");
+
+    public LeadershipState State
     {
-        public LeadershipState State { get; set; } = LeadershipState.Standby("b leads (epoch 7)");
-
-        public string Description => "test election";
-
-        public LeadershipState Current => State;
-
-        public Task RunAsync(CancellationToken cancellationToken) => Task.Delay(Timeout.Infinite, cancellationToken);
-
-        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+        get => _state;
+        set => _state = value;
     }
+
+    public string Description => "test election";
+
+    public LeadershipState Current => State;
+
+    public int Runs { get; private set; }
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        Runs++;
+        await Task.Delay(Timeout.Infinite, cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
+    }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }

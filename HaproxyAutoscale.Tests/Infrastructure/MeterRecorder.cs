@@ -39,8 +39,14 @@ internal sealed class MeterRecorder : IMeterFactory
 
     public void Dispose() => _listener.Dispose();
 
+    // A measurement without a backend tag (a per-process gauge such as leader) is kept under the backend "".
     private void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
+        if (tags.Length == 0)
+        {
+            _latest[(instrument.Name, "")] = value;
+        }
+
         foreach (KeyValuePair<string, object?> tag in tags)
         {
             if (tag.Key == "backend" && tag.Value is string backend)
