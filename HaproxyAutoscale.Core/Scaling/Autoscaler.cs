@@ -287,5 +287,7 @@ public sealed class Autoscaler : IAsyncDisposable
         yield return new Measurement<long>(UnparsedLines, new KeyValuePair<string, object?>("outcome", "unparsed"));
         yield return new Measurement<long>(counters.Dropped, new KeyValuePair<string, object?>("outcome", "dropped"));
         yield return new Measurement<long>(counters.Rejected, new KeyValuePair<string, object?>("outcome", "rejected"));
+        yield return new Measurement<long>(counters.Oversized, new KeyValuePair<string, object?>("outcome", "oversized"));
+        yield return new Measurement<long>(counters.Malformed, new KeyValuePair<string, object?>("outcome", "malformed"));
     }
 }
