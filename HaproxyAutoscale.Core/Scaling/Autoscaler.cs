@@ -62,6 +62,9 @@ public sealed class Autoscaler : IAsyncDisposable
     /// <summary>The log source's counters (lines, drops).</summary>
     public LogSourceCounters LogCounters => _source.Counters;
 
+    /// <summary>What each sender delivered to a TCP log source (none for other sources): the fleet view of <c>status</c>.</summary>
+    internal IReadOnlyList<LogSenderStatistics> LogSenders => _source is TcpLogSource tcp ? tcp.Senders : [];
+
     /// <summary>Lines read that were not request logs.</summary>
     public long UnparsedLines => Interlocked.Read(ref _unparsed);
 

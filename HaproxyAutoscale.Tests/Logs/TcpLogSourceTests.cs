@@ -207,8 +207,9 @@ public sealed class TcpLogSourceTests
     }
 
     /// <summary>An HAProxy whose logs go through a ring forwarded over TCP to the source (format rfc5424).</summary>
-    internal static string RingConfig(int logPort, int httpPort, int appPort, string serverOptions) => $$"""
+    internal static string RingConfig(int logPort, int httpPort, int appPort, string serverOptions, string servers = "") => $$"""
         global
+            stats socket {dir}/admin.sock mode 600 level admin
             log ring@fleet local0
         ring fleet
             description "request logs to the autoscaler"
@@ -230,6 +231,7 @@ public sealed class TcpLogSourceTests
             default_backend app
         backend app
             server a1 127.0.0.1:{{appPort}}
+        {{servers}}
         """;
 
     private static async Task<Socket> ConnectAsync(IPEndPoint target, IPAddress from)

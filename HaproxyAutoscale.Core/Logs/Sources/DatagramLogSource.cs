@@ -20,6 +20,8 @@ internal sealed class DatagramLogSource : ILogSource
     private readonly Socket _socket;
     private const int PooledBufferSize = 2048; // HAProxy's default log line is at most 1024 bytes
     private const int MaxRememberedSenders = 16;
+    // How long the batch receiver waits after a partial batch: a millisecond next to a reaction time of ~4 ms.
+    private static readonly TimeSpan BatchLinger = TimeSpan.FromMilliseconds(1);
 
     // Null for a UNIX socket: its senders have no address, its file mode says who may write.
     private readonly SenderAllowlist? _allowlist;
@@ -175,6 +177,13 @@ internal sealed class DatagramLogSource : ILogSource
                 if (count > 0)
                 {
                     _available.Set();
+                    if (count < receiver.BatchSize)
+                    {
+                        // The kernel had no more: let a few arrive before asking again. At 50,000 lines/s this turns
+                        // ~100,000 thread wake-ups a second (this thread's and the handler's) into ~2,000; it
+                        // delays a line by at most the linger.
+                        Thread.Sleep(BatchLinger);
+                    }
                 }
             }
         }

@@ -15,6 +15,9 @@ internal interface IDatagramReceiver : IDisposable
     /// <exception cref="SocketException">The socket failed or was closed.</exception>
     int Receive();
 
+    /// <summary>The most datagrams one <see cref="Receive"/> returns.</summary>
+    int BatchSize { get; }
+
     /// <summary>The bytes of datagram <paramref name="index"/> of the last receive.</summary>
     ReadOnlySpan<byte> Datagram(int index);
 
@@ -42,6 +45,8 @@ internal sealed class SocketReceiver(Socket socket, int maxDatagramSize, bool wi
     // Filled in place by each receive: the sender is read from its bytes, no EndPoint is made per datagram.
     private readonly SocketAddress? _sender = withSender ? new SocketAddress(socket.AddressFamily) : null;
     private int _length;
+
+    public int BatchSize => 1;
 
     public int Receive()
     {
@@ -133,6 +138,8 @@ internal sealed partial class RecvMmsgReceiver : IDatagramReceiver
 
     // Kept reachable with the headers that point into it.
     private byte[] IoVecs { get; }
+
+    public int BatchSize => _batch;
 
     public int Receive()
     {
