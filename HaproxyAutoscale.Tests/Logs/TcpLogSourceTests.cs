@@ -153,6 +153,38 @@ public sealed class TcpLogSourceTests
     }
 
     [Fact]
+    public async Task RunAsync_PastMaxConnections_ExtraConnectionClosedFirstKeepsSending()
+    {
+        using var logs = new ListLoggerProvider();
+        await using var source = new TcpLogSource(new IPEndPoint(IPAddress.Loopback, 0), "tcp@test", new TcpSourceOptions { MaxConnections = 1 }) { Logger = logs.CreateLogger("t") };
+        await using var collector = new LogCollector(source);
+        using Socket first = await ConnectAsync(source.LocalEndPoint, IPAddress.Loopback);
+        await first.SendAsync(Encoding.ASCII.GetBytes("<134>one\n"));
+        await collector.WaitForAsync(lines => lines.Count == 1, "the first connection's line");
+
+        using Socket second = await ConnectAsync(source.LocalEndPoint, IPAddress.Loopback);
+        int read = await second.ReceiveAsync(new byte[16]).WaitAsync(TimeSpan.FromSeconds(10));
+        read.Should().Be(0, "a connection past the limit is closed");
+        await first.SendAsync(Encoding.ASCII.GetBytes("<134>two\n"));
+        await collector.WaitForAsync(lines => lines.Count == 2, "the first connection's second line");
+        source.Counters.Rejected.Should().Be(1);
+        logs.Entries.Should().ContainSingle(e => e.EventId == AutoscaleEventIds.TooManyConnections);
+    }
+
+    [Fact]
+    public async Task RunAsync_DisposedWhileRunning_EndsQuietly()
+    {
+        var source = new TcpLogSource(new IPEndPoint(IPAddress.Loopback, 0), "tcp@test", new TcpSourceOptions());
+        using var stop = new CancellationTokenSource();
+        Task running = source.RunAsync(_ => { }, stop.Token);
+        using Socket sender = await ConnectAsync(source.LocalEndPoint, IPAddress.Loopback);
+        await Poll.UntilAsync(() => source.Senders.Count == 1, TimeSpan.FromSeconds(10), "the connection");
+        await source.DisposeAsync();
+        await stop.CancelAsync();
+        await running.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
     public async Task Create_TcpAddress_BindsAndTakesTheAllowlist()
     {
         int port = Ports.FreeTcp();

@@ -77,13 +77,20 @@ internal sealed class TcpLogSource : ILogSource
                 {
                     socket = await _listener.AcceptAsync(stop.Token).ConfigureAwait(false);
                 }
-                catch (OperationCanceledException)
+                catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException
+                    || (e is SocketException { SocketErrorCode: SocketError.OperationAborted } && stop.IsCancellationRequested))
                 {
-                    break;
+                    break; // stopping (or disposed)
                 }
                 catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionAborted or SocketError.ConnectionReset)
                 {
                     continue; // the client gave up before it was accepted
+                }
+                catch (SocketException)
+                {
+                    // Out of file descriptors or buffers: the senders retry; pause instead of spinning on accept.
+                    await Task.Delay(100, stop.Token).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+                    continue;
                 }
 
                 if (Admit(socket) is not { } sender)
@@ -133,7 +140,17 @@ internal sealed class TcpLogSource : ILogSource
     // Checks the sender and the connection limit; returns the sender's record, or null (the socket is then closed).
     private LogSender? Admit(Socket socket)
     {
-        var remote = (IPEndPoint)socket.RemoteEndPoint!;
+        IPEndPoint remote;
+        try
+        {
+            remote = (IPEndPoint)socket.RemoteEndPoint!;
+        }
+        catch (SocketException)
+        {
+            socket.Dispose(); // reset before we looked
+            return null;
+        }
+
         if (!SenderAllowlist.TryReadSender(remote.Serialize(), out UInt128 address, out bool v4) || !_allowlist.Allows(address, v4))
         {
             Counters.AddRejected();
