@@ -133,8 +133,8 @@ internal sealed partial class RecvMmsgReceiver : IDatagramReceiver
         }
     }
 
-    /// <summary>64-bit Linux, whose struct layouts this class writes.</summary>
-    public static bool IsSupported => OperatingSystem.IsLinux() && Environment.Is64BitProcess;
+    /// <summary>64-bit Linux, whose struct layouts this class writes, with a C library that has <c>recvmmsg</c>.</summary>
+    public static bool IsSupported { get; } = OperatingSystem.IsLinux() && Environment.Is64BitProcess && CanCall();
 
     // Kept reachable with the headers that point into it.
     private byte[] IoVecs { get; }
@@ -212,6 +212,20 @@ internal sealed partial class RecvMmsgReceiver : IDatagramReceiver
         {
             _handleHeld = false;
             _socket.SafeHandle.DangerousRelease();
+        }
+    }
+
+    // One call on no descriptor (it fails with EBADF): whether "libc" resolves and exports recvmmsg, so a C library
+    // without it means the portable path, not a receive thread dying on its first datagram.
+    private static bool CanCall()
+    {
+        try
+        {
+            return RecvMmsg(-1, 0, 0, 0, 0) < 0;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return false;
         }
     }
 
