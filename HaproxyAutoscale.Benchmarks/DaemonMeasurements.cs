@@ -122,6 +122,101 @@ public static class DaemonMeasurements
             $"{rate} lines/s for {elapsed:0.0} s: CPU {(cpuAfter - cpuBefore) / (elapsed + 0.5) * 100:0.0} % of one core, RSS {rssKb / 1024.0:0.0} MB, kernel drops {kernelDrops}, daemon: {stopped.Trim()[(stopped.IndexOf("Stopped", StringComparison.Ordinal))..]}"));
     }
 
+    /// <summary>
+    /// Runs <c>haproxy-autoscale run</c> with a TCP log source and sends it <paramref name="lines"/> octet-counted lines
+    /// over <paramref name="connections"/> connections as fast as it reads them; reports lines per CPU-second of the
+    /// daemon (the rate one core sustains), the wall-clock rate, and how many lines it did not read (lost).
+    /// </summary>
+    public static async Task LoadTcpAsync(string cliDll, int lines, int connections)
+    {
+        using var haproxy = new LocalHaproxy(Backend);
+        int port = FreeTcpPort(), metricsPort = FreeTcpPort();
+        string config = Path.Combine(haproxy.Directory, "config.json");
+        await File.WriteAllTextAsync(config, $$"""
+            { "haproxy": { "endpoints": ["{{haproxy.Socket}}"] }, "logs": { "source": "tcp@127.0.0.1:{{port}}" },
+              "backends": { "app": { "policy": { "kind": "threshold", "thresholdMs": 100000 },
+                                     "servers": { "s1": { "alwaysUp": true }, "s2": {} } } } }
+            """);
+        using var daemon = Process.Start(new ProcessStartInfo("dotnet") { ArgumentList = { cliDll, "run", "--config", config, "--metrics", $"127.0.0.1:{metricsPort}" }, RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var log = new StringBuilder();
+        daemon.OutputDataReceived += (_, e) => { lock (log) { log.AppendLine(e.Data); } };
+        daemon.BeginOutputReadLine();
+        daemon.BeginErrorReadLine();
+        while (!Contains(log, "adopted as parked"))
+        {
+            await Task.Delay(20);
+        }
+
+        using var http = new HttpClient();
+        var metrics = new Uri($"http://127.0.0.1:{metricsPort}/metrics");
+        // Warm-up: 200,000 lines through one connection (JIT, tiering), not measured.
+        await SendTcpAsync(port, 200_000, 1);
+        while (await ReadLinesAsync(http, metrics) < 200_000)
+        {
+            await Task.Delay(50);
+        }
+
+        long before = await ReadLinesAsync(http, metrics);
+        (double cpuBefore, _) = CpuAndRss(daemon.Id);
+        var clock = Stopwatch.StartNew();
+        await SendTcpAsync(port, lines, connections);
+        long read;
+        while ((read = await ReadLinesAsync(http, metrics) - before) < lines && clock.Elapsed < TimeSpan.FromSeconds(120))
+        {
+            await Task.Delay(20);
+        }
+
+        double elapsed = clock.Elapsed.TotalSeconds;
+        (double cpuAfter, long rssKb) = CpuAndRss(daemon.Id);
+        Process.Start("kill", ["-TERM", daemon.Id.ToString(CultureInfo.InvariantCulture)])!.WaitForExit();
+        await daemon.WaitForExitAsync();
+        double cpu = cpuAfter - cpuBefore;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"tcp, {lines} lines over {connections} connection(s): {read / cpu:N0} lines per CPU-second of the daemon ({cpu:0.00} s CPU), {read / elapsed:N0} lines/s wall ({elapsed:0.00} s), lost {lines - read}, RSS {rssKb / 1024.0:0.0} MB"));
+    }
+
+    // Each connection sends its share of the lines from one prebuilt buffer (octet counting, as an HAProxy ring does).
+    private static async Task SendTcpAsync(int port, int lines, int connections)
+    {
+        string line = "<134>1 2026-11-26T15:00:00.000000+00:00 - haproxy 1 - - 127.0.0.1:40000 [26/Nov/2026:15:00:00.000] fe_http app/s1 0/0/0/12/13 200 512 - - ---- 1/1/0/0/0 0/0 {Mozilla/5.0 (X11; Linux x86_64)} \"GET /index.html HTTP/1.1\"";
+        byte[] frame = Encoding.ASCII.GetBytes($"{line.Length} {line}");
+        const int PerBlock = 1000;
+        byte[] block = new byte[frame.Length * PerBlock];
+        for (int i = 0; i < PerBlock; i++)
+        {
+            frame.CopyTo(block, i * frame.Length);
+        }
+
+        await Task.WhenAll(Enumerable.Range(0, connections).Select(c => Task.Run(() =>
+        {
+            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            socket.Connect(new IPEndPoint(IPAddress.Loopback, port));
+            int share = (lines / connections) + (c < lines % connections ? 1 : 0);
+            for (int sent = 0; sent < share; sent += PerBlock)
+            {
+                int count = Math.Min(PerBlock, share - sent);
+                socket.Send(block.AsSpan(0, count * frame.Length));
+            }
+
+            socket.Shutdown(SocketShutdown.Send);
+        })));
+    }
+
+    // haproxyautoscale_log_lines…{outcome="read"} from the daemon's Prometheus endpoint.
+    private static async Task<long> ReadLinesAsync(HttpClient http, Uri metrics)
+    {
+        string text = await http.GetStringAsync(metrics);
+        string? line = text.Split('\n').FirstOrDefault(l => l.StartsWith("haproxyautoscale_log_lines", StringComparison.Ordinal) && l.Contains("outcome=\"read\"", StringComparison.Ordinal));
+        return line is null ? 0 : (long)double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
+    }
+
+    private static int FreeTcpPort()
+    {
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)listener.LocalEndPoint!).Port;
+    }
+
     private static bool Contains(StringBuilder log, string text)
     {
         lock (log)

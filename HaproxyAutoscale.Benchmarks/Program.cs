@@ -30,6 +30,13 @@ if (args.Length == 4 && args[0] == "daemon-load")
     return;
 }
 
+// `daemon-load-tcp CLI_DLL LINES CONNECTIONS`: the daemon's TCP source at full speed (see daemon-measurements.sh).
+if (args.Length == 4 && args[0] == "daemon-load-tcp")
+{
+    await DaemonMeasurements.LoadTcpAsync(args[1], int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture), int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture));
+    return;
+}
+
 // `control-latency [CALLS]`: p50/p99/max of single Runtime API round trips to a local HAProxy.
 if (args.Length >= 1 && args[0] == "control-latency")
 {

@@ -68,15 +68,19 @@ internal sealed class AdminClient : IDisposable
     }
 
     /// <summary>GET /status: one object per backend.</summary>
-    public async Task<IReadOnlyList<JsonElement>> StatusAsync(CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<JsonElement>> StatusAsync(CancellationToken cancellationToken) =>
+        [.. (await StatusDocumentAsync(cancellationToken).ConfigureAwait(false)).GetProperty("backends").EnumerateArray()];
+
+    /// <summary>The whole <c>GET /status</c> answer: <c>backends</c>, and <c>logSenders</c> for a TCP log source.</summary>
+    public async Task<JsonElement> StatusDocumentAsync(CancellationToken cancellationToken)
     {
         (int status, JsonElement body) = await SendAsync(HttpMethod.Get, "status", cancellationToken).ConfigureAwait(false);
-        if (status != 200 || !body.TryGetProperty("backends", out JsonElement backends))
+        if (status != 200 || !body.TryGetProperty("backends", out _))
         {
             throw new AdminUnreachableException($"{_address}: GET /status answered {status}: {MessageOf(body)}");
         }
 
-        return [.. backends.EnumerateArray()];
+        return body;
     }
 
     public static string MessageOf(JsonElement body) =>

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using HaproxyAutoscale.Configuration;
+using HaproxyAutoscale.Logs;
 using HaproxyAutoscale.Policies;
 using HaproxyAutoscale.Scaling;
 
@@ -37,7 +38,7 @@ internal sealed class AdminEndpoint : IAsyncDisposable
         string[] parts = request.Path.Split('/');
         if (request.Path == "/status")
         {
-            return request.Method != "GET" ? WrongMethod("GET") : new AdminResponse(200, AdminJson.Status(_autoscaler.Snapshot()));
+            return request.Method != "GET" ? WrongMethod("GET") : new AdminResponse(200, AdminJson.Status(_autoscaler.Snapshot(), _autoscaler.LogSenders));
         }
 
         if (parts is ["", "backends", { Length: > 0 } encoded, "pause" or "resume"])
@@ -133,7 +134,7 @@ internal static class AdminJson
     });
 
     /// <summary><c>{"backends": [ … ]}</c>, one object per backend (README, section <c>run --admin</c>).</summary>
-    public static string Status(IReadOnlyList<BackendSnapshot> backends) => JsonOutput.Write(w =>
+    public static string Status(IReadOnlyList<BackendSnapshot> backends, IReadOnlyList<LogSenderStatistics>? senders = null) => JsonOutput.Write(w =>
     {
         w.WriteStartObject();
         w.WriteStartArray("backends");
@@ -200,6 +201,24 @@ internal static class AdminJson
         }
 
         w.WriteEndArray();
+        if (senders is { Count: > 0 })
+        {
+            // The TCP log source's senders (status --fleet): one object per sender address.
+            w.WriteStartArray("logSenders");
+            foreach (LogSenderStatistics s in senders)
+            {
+                w.WriteStartObject();
+                w.WriteString("sender", s.Sender);
+                w.WriteNumber("connections", s.Connections);
+                w.WriteNumber("lines", s.Lines);
+                w.WriteNumber("bytes", s.Bytes);
+                w.WriteNumber("oversized", s.Oversized);
+                w.WriteNumber("malformed", s.Malformed);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+        }
         w.WriteEndObject();
     });
 

@@ -16,10 +16,11 @@ internal static class StatusCommand
         var config = new Option<string?>("--config") { Description = "Take the endpoints from this configuration file (haproxy.endpoints)." };
         var backend = new Option<string?>("--backend") { Description = "Only show this backend." };
         var json = new Option<bool>("--json") { Description = "Print a JSON array of rows." };
+        var fleet = new Option<bool>("--fleet") { Description = "Show one row per HAProxy instance instead: reachable, pid, uptime, requests counted per backend; with --admin, the log lines each sender delivered." };
         var admin = new Option<string?>("--admin") { Description = $"Also show the running autoscaler's view (role, paused, coverage) from its admin endpoint (run --admin), e.g. {AdminAddress.Default}." };
         var command = new Command("status", "Show every server's admin state, operational state, weight, sessions, queue and response time.")
         {
-            endpoints, config, backend, json, admin,
+            endpoints, config, backend, json, admin, fleet,
         };
         command.Validators.Add(result =>
         {
@@ -47,6 +48,11 @@ internal static class StatusCommand
             }
 
             bool verbose = parseResult.GetValue(CliConsole.VerboseOption);
+            if (parseResult.GetValue(fleet))
+            {
+                return await RunFleetAsync(console, addresses, parseResult.GetValue(backend), parseResult.GetValue(json), parseResult.GetValue(admin), cancellationToken).ConfigureAwait(false);
+            }
+
             if (parseResult.GetValue(admin) is not { } adminAddress)
             {
                 return await RunAsync(console, addresses, parseResult.GetValue(backend), parseResult.GetValue(json), null, verbose, cancellationToken).ConfigureAwait(false);
@@ -59,6 +65,32 @@ internal static class StatusCommand
             }).ConfigureAwait(false);
         });
         return command;
+    }
+
+    private static async Task<int> RunFleetAsync(CliConsole console, string[] addresses, string? backend, bool json, string? adminAddress, CancellationToken cancellationToken)
+    {
+        var controls = new List<IHaproxyControl>();
+        await using var disposer = new AsyncDisposables(controls);
+        foreach (string address in addresses)
+        {
+            if (!HaproxyEndpoint.TryParse(address, out HaproxyEndpoint? endpoint, out string? error))
+            {
+                return console.Fail(error!, ExitCodes.Usage);
+            }
+
+            controls.Add(HaproxyControl.Create(endpoint!));
+        }
+
+        if (adminAddress is null)
+        {
+            return await FleetStatus.RunAsync(console, controls, backend, json, [], cancellationToken).ConfigureAwait(false);
+        }
+
+        return await AdminCommands.WithClientAsync(console, adminAddress, async client =>
+        {
+            IReadOnlyList<LogSenderView> senders = FleetStatus.SendersFrom(await client.StatusDocumentAsync(cancellationToken).ConfigureAwait(false));
+            return await FleetStatus.RunAsync(console, controls, backend, json, senders, cancellationToken).ConfigureAwait(false);
+        }).ConfigureAwait(false);
     }
 
     private static async Task<int> RunAsync(CliConsole console, string[] addresses, string? backend, bool json, AutoscalerView? view, bool verbose, CancellationToken cancellationToken)

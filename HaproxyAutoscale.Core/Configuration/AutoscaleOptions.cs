@@ -16,7 +16,7 @@ public sealed class AutoscaleOptions
     /// <value>The default is 2 seconds.</value>
     public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
-    /// <summary>Where log lines come from: <c>udp@HOST:PORT</c>, <c>unix@/path</c>, a file path or <c>-</c>.</summary>
+    /// <summary>Where log lines come from: <c>udp@HOST:PORT</c>, <c>tcp@HOST:PORT</c>, <c>unix@/path</c>, a file path or <c>-</c>.</summary>
     /// <value>The default is <c>udp@127.0.0.1:5140</c>.</value>
     public string LogSource { get; set; } = "udp@127.0.0.1:5140";
 
@@ -24,7 +24,7 @@ public sealed class AutoscaleOptions
     /// The senders a UDP log source accepts datagrams from: IP addresses (<c>10.0.0.5</c>, <c>::1</c>) or CIDR prefixes
     /// (<c>10.0.0.0/8</c>). A datagram from any other sender is dropped before it is parsed and counted as rejected
     /// (<c>log_lines{outcome="rejected"}</c>; the first one from each sender is logged as event 18), so whoever can
-    /// reach the port cannot fake load or idleness. Applies to <c>udp@</c> sources only: a <c>unix@</c> socket is
+    /// reach the port cannot fake load or idleness. Applies to <c>udp@</c> datagrams and <c>tcp@</c> connections: a <c>unix@</c> socket is
     /// guarded by its file mode, a file or standard input by who may write them. Clear the list before adding your
     /// own entries; <c>0.0.0.0/0</c> and <c>::/0</c> accept every sender.
     /// </summary>

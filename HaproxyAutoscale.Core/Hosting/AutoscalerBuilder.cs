@@ -149,6 +149,10 @@ public sealed class AutoscalerBuilder
                 // Rejected senders are reported through the engine's logger (event 18), whoever made the source.
                 datagrams.Logger ??= _loggers.CreateLogger("HaproxyAutoscale");
             }
+            else if (source is TcpLogSource tcp)
+            {
+                tcp.Logger ??= _loggers.CreateLogger("HaproxyAutoscale"); // connections, rejections, malformed streams (events 40-44)
+            }
 
             return new Autoscaler(options, source, control, Policies, Windows, warmup, _time, _loggers, _dryRun, _meters, owned, election);
         }

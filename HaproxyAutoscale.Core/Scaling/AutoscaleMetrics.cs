@@ -19,7 +19,7 @@ internal sealed class AutoscaleMetrics : IDisposable
     public AutoscaleMetrics(Func<IEnumerable<Measurement<long>>> lines, Func<IReadOnlyList<BackendSnapshot>> snapshot, IMeterFactory? factory = null)
     {
         _meter = factory?.Create(AutoscaleMetricsNames.Meter) ?? new Meter(AutoscaleMetricsNames.Meter);
-        _meter.CreateObservableCounter("log_lines", lines, "{line}", "Log lines read, unparsed, dropped and rejected (tag: outcome).");
+        _meter.CreateObservableCounter("log_lines", lines, "{line}", "Log lines read, unparsed, dropped, rejected, oversized and malformed (tag: outcome).");
         _meter.CreateObservableGauge("window_value_ms", () => PerBackend<double>(snapshot(), s => s.Window.HasValue ? s.Window.Value : null), "ms",
             "Each backend's window value (no measurement without samples).");
         _meter.CreateObservableGauge("servers_active", () => PerBackend<int>(snapshot(), s => s.Servers.Count(x => x.Role is ServerRole.Active or ServerRole.Warming)), "{server}",

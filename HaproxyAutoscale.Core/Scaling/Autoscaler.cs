@@ -71,6 +71,9 @@ public sealed class Autoscaler : IAsyncDisposable
     /// <summary>The log source's counters (lines, drops).</summary>
     public LogSourceCounters LogCounters => _source.Counters;
 
+    /// <summary>What each sender delivered to a TCP log source (none for other sources): the fleet view of <c>status</c>.</summary>
+    internal IReadOnlyList<LogSenderStatistics> LogSenders => _source is TcpLogSource tcp ? tcp.Senders : [];
+
     /// <summary>Lines read that were not request logs.</summary>
     public long UnparsedLines => Interlocked.Read(ref _unparsed);
 
@@ -346,5 +349,7 @@ public sealed class Autoscaler : IAsyncDisposable
         yield return new Measurement<long>(UnparsedLines, new KeyValuePair<string, object?>("outcome", "unparsed"));
         yield return new Measurement<long>(counters.Dropped, new KeyValuePair<string, object?>("outcome", "dropped"));
         yield return new Measurement<long>(counters.Rejected, new KeyValuePair<string, object?>("outcome", "rejected"));
+        yield return new Measurement<long>(counters.Oversized, new KeyValuePair<string, object?>("outcome", "oversized"));
+        yield return new Measurement<long>(counters.Malformed, new KeyValuePair<string, object?>("outcome", "malformed"));
     }
 }

@@ -76,6 +76,21 @@ public static class AutoscaleEventIds
     /// <summary>A pause or blindness held back an action the policy asked for (once per spell; later ones are event 3).</summary>
     public const int HeldBack = 22;
 
+    /// <summary>A TCP log connection from a sender outside <c>logs.allowFrom</c> was closed unread.</summary>
+    public const int RejectedConnection = 40;
+
+    /// <summary>A sender (an HAProxy's ring, rsyslog) connected to the TCP log source.</summary>
+    public const int SenderConnected = 41;
+
+    /// <summary>A sender's TCP log connection ended.</summary>
+    public const int SenderDisconnected = 42;
+
+    /// <summary>A TCP log connection was closed because its framing broke (an octet count that is not a number).</summary>
+    public const int MalformedStream = 43;
+
+    /// <summary>A TCP log connection was refused: the source already holds its maximum of connections.</summary>
+    public const int TooManyConnections = 44;
+
     // Active/standby (ha): 45-54.
 
     /// <summary>This replica became the leader of its active/standby election (with its epoch); it reconciles before acting.</summary>
@@ -174,6 +189,21 @@ internal static partial class Log
 
     [LoggerMessage(AutoscaleEventIds.HeldBack, LogLevel.Information, "{Backend}: held back ({Rule}): {Reason}")]
     public static partial void HeldBack(ILogger logger, string backend, string rule, string reason);
+
+    [LoggerMessage(AutoscaleEventIds.RejectedConnection, LogLevel.Warning, "Log connections from {Sender} to {LogSource} are rejected: the sender is not in logs.allowFrom ({AllowFrom}); add it there if it is an HAProxy of yours. Its connections are counted in log_lines{{outcome=\"rejected\"}}")]
+    public static partial void RejectedConnection(ILogger logger, string sender, string logSource, string allowFrom);
+
+    [LoggerMessage(AutoscaleEventIds.SenderConnected, LogLevel.Information, "Log sender {Sender} connected to {LogSource}")]
+    public static partial void SenderConnected(ILogger logger, string sender, string logSource);
+
+    [LoggerMessage(AutoscaleEventIds.SenderDisconnected, LogLevel.Information, "Log sender {Sender} disconnected from {LogSource} ({Framing} framing): {Reason}")]
+    public static partial void SenderDisconnected(ILogger logger, string sender, string logSource, string framing, string reason);
+
+    [LoggerMessage(AutoscaleEventIds.MalformedStream, LogLevel.Warning, "Log sender {Sender} to {LogSource}: {Problem}; the connection is closed (the rest of the stream cannot be cut into lines) and counted in log_lines{{outcome=\"malformed\"}}; the sender reconnects")]
+    public static partial void MalformedStream(ILogger logger, string sender, string logSource, string problem);
+
+    [LoggerMessage(AutoscaleEventIds.TooManyConnections, LogLevel.Warning, "Log connection from {Sender} to {LogSource} refused: {MaxConnections} senders are connected already")]
+    public static partial void TooManyConnections(ILogger logger, string sender, string logSource, int maxConnections);
 
     /// <summary>A window value for messages: "950 ms", or "no samples".</summary>
     public static string Value(WindowValue window) =>

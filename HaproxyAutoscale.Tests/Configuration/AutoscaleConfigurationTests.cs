@@ -70,7 +70,7 @@ public sealed class AutoscaleConfigurationTests
         ConfigurationResult result = AutoscaleConfiguration.Parse("""
             {
               "haproxy": { "endpoints": ["udp@1.2.3.4:5"], "timeot": "2s" },
-              "logs": { "source": "tcp@127.0.0.1:5140" },
+              "logs": { "source": "tls@127.0.0.1:5140" },
               "backends": {
                 "app;x": {
                   "window": { "kind": "ewma", "statistic": "p95", "size": 0 },
@@ -91,7 +91,7 @@ public sealed class AutoscaleConfigurationTests
             "haproxy.timeot: unknown key",
             "backends.app;x.scaleDown.mode: 'gently' is not one of drain, immediate",
             "haproxy.endpoints[0]: 'udp@1.2.3.4:5': unknown scheme 'udp@' (use unix@, ipv4@, ipv6@ or a socket path)",
-            "logs.source: 'tcp@127.0.0.1:5140': unknown log source scheme 'tcp@' (use udp@, unix@, a file path or -)",
+            "logs.source: 'tls@127.0.0.1:5140': unknown log source scheme 'tls@' (use udp@, tcp@, unix@, a file path or -)",
             "backends.app;x: 'app;x' is not a valid HAProxy backend name (letters, digits, '_', ':', '.', '-')",
             "backends.app;x.window.size: expected an integer from 1 to 1000000",
             "backends.app;x.window.statistic: an ewma window reports only the mean",

@@ -117,7 +117,7 @@ public sealed class StreamAndDatagramSourceTests
     [InlineData("udp@localhost:5140", "expected udp@HOST:PORT with a numeric address")]
     [InlineData("udp@127.0.0.1", "expected udp@HOST:PORT")]
     [InlineData("udp6@127.0.0.1:5140", "the address family does not match udp6@")]
-    [InlineData("tcp@127.0.0.1:5140", "unknown log source scheme 'tcp@'")]
+    [InlineData("tls@127.0.0.1:5140", "unknown log source scheme 'tls@'")]
     [InlineData("", "empty log source address")]
     public void Validate_Addresses_ExplainsWhatIsWrong(string address, string? error)
     {

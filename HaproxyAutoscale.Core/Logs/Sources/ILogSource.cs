@@ -4,7 +4,7 @@ namespace HaproxyAutoscale.Logs;
 public delegate void LogLineHandler(ReadOnlySpan<byte> line);
 
 /// <summary>
-/// Where HAProxy log lines come from: a tailed file, syslog datagrams over UDP or a UNIX socket, standard input.
+/// Where HAProxy log lines come from: a tailed file, syslog datagrams over UDP or a UNIX socket, syslog over TCP, standard input.
 /// Implementations deliver lines on their own reading thread and never buffer without bound.
 /// </summary>
 public interface ILogSource : IAsyncDisposable
@@ -29,6 +29,7 @@ public sealed class LogSourceCounters
     private long _dropped;
     private long _oversized;
     private long _rejected;
+    private long _malformed;
 
     /// <summary>Lines delivered to the handler.</summary>
     public long Lines => Volatile.Read(ref _lines);
@@ -46,6 +47,12 @@ public sealed class LogSourceCounters
     public long Rejected => Interlocked.Read(ref _rejected);
 
     /// <summary>
+    /// Streams closed because their framing broke (a TCP sender's octet count that is not a number): what followed
+    /// on that connection could not be cut into lines.
+    /// </summary>
+    public long Malformed => Interlocked.Read(ref _malformed);
+
+    /// <summary>
     /// Counts a line delivered to the handler. Call it from the one thread that delivers lines (a plain increment,
     /// published with a volatile write, avoids a locked instruction per line).
     /// </summary>
@@ -59,4 +66,7 @@ public sealed class LogSourceCounters
 
     /// <summary>Counts a datagram dropped because its sender is not allowed. Thread-safe.</summary>
     public void AddRejected() => Interlocked.Increment(ref _rejected);
+
+    /// <summary>Counts a stream closed because its framing broke. Thread-safe.</summary>
+    public void AddMalformed() => Interlocked.Increment(ref _malformed);
 }

@@ -54,10 +54,13 @@ internal sealed class SenderAllowlist
     /// The sender of <paramref name="socketAddress"/> as a 128-bit number (IPv4 as <c>::ffff:a.b.c.d</c>, flagged by
     /// <paramref name="v4"/>); false for any other family.
     /// </summary>
-    public static bool TryReadSender(SocketAddress socketAddress, out UInt128 address, out bool v4)
+    public static bool TryReadSender(SocketAddress socketAddress, out UInt128 address, out bool v4) =>
+        TryReadSender(socketAddress.Family, socketAddress.Buffer.Span[..socketAddress.Size], out address, out v4);
+
+    /// <summary>The sender in <paramref name="bytes"/>, a <c>sockaddr_in</c> or <c>sockaddr_in6</c> of <paramref name="family"/>.</summary>
+    public static bool TryReadSender(AddressFamily family, ReadOnlySpan<byte> bytes, out UInt128 address, out bool v4)
     {
-        ReadOnlySpan<byte> bytes = socketAddress.Buffer.Span[..socketAddress.Size];
-        switch (socketAddress.Family)
+        switch (family)
         {
             case AddressFamily.InterNetwork when bytes.Length >= IPv4Offset + 4:
                 address = MappedIPv4Prefix | BinaryPrimitives.ReadUInt32BigEndian(bytes[IPv4Offset..]);

@@ -1,0 +1,269 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using HaproxyAutoscale.Scaling;
+using Microsoft.Extensions.Logging;
+
+namespace HaproxyAutoscale.Logs;
+
+/// <summary>
+/// Receives syslog over TCP from many senders at once: every HAProxy of a fleet forwarding its <c>ring</c> to
+/// <c>server … 127.0.0.1:PORT</c>, or rsyslog's <c>omfwd</c>. Each connection is read through a
+/// <see cref="PipeReader"/> and framed on its own (octet counting or LF, detected per connection, see
+/// <see cref="SyslogFramer"/>); the messages of all connections reach the handler one batch at a time, so the
+/// handler sees one line at a time as with every source. Flow control instead of drops: a connection is read only
+/// when its previous batch has been handled, so a slow handler leaves the bytes in the kernel and the senders'
+/// rings, never in this process. Connections from senders outside <see cref="TcpSourceOptions.AllowFrom"/> are
+/// closed unread.
+/// </summary>
+internal sealed class TcpLogSource : ILogSource
+{
+    private const int MaxRememberedSenders = 64;
+
+    private readonly TcpSourceOptions _options;
+    private readonly SenderAllowlist _allowlist;
+    private readonly Socket _listener;
+    // Held while a batch of messages is handed to the handler: one connection's batch at a time.
+    private readonly object _deliver = new();
+    private readonly ConcurrentDictionary<UInt128, LogSender> _senders = new();
+    private readonly ConcurrentDictionary<UInt128, bool> _warnedRejected = new();
+    private int _connections;
+
+    public TcpLogSource(IPEndPoint endPoint, string address, TcpSourceOptions options)
+    {
+        _options = options;
+        Address = address;
+        _allowlist = new SenderAllowlist(options.AllowFrom);
+        _listener = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            _listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true); // rebind at once after a restart
+            _listener.Bind(endPoint);
+            _listener.Listen(512);
+        }
+        catch
+        {
+            _listener.Dispose();
+            throw;
+        }
+    }
+
+    public string Address { get; }
+
+    public LogSourceCounters Counters { get; } = new();
+
+    /// <summary>The bound endpoint (with the actual port when port 0 was asked for).</summary>
+    public IPEndPoint LocalEndPoint => (IPEndPoint)_listener.LocalEndPoint!;
+
+    /// <summary>Every sender seen so far, by address, with what it sent.</summary>
+    public IReadOnlyList<LogSenderStatistics> Senders => [.. _senders.Values.Select(s => s.Snapshot()).OrderBy(s => s.Sender, StringComparer.Ordinal)];
+
+    /// <summary>Connections, rejections and malformed streams are logged here; set before <see cref="RunAsync"/>.</summary>
+    internal ILogger? Logger { get; set; }
+
+    public async Task RunAsync(LogLineHandler onLine, CancellationToken cancellationToken)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var connections = new ConcurrentDictionary<Task, bool>();
+        Exception? handlerFailure = null;
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                Socket socket;
+                try
+                {
+                    socket = await _listener.AcceptAsync(stop.Token).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException
+                    || (e is SocketException { SocketErrorCode: SocketError.OperationAborted } && stop.IsCancellationRequested))
+                {
+                    break; // stopping (or disposed)
+                }
+                catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionAborted or SocketError.ConnectionReset)
+                {
+                    continue; // the client gave up before it was accepted
+                }
+                catch (SocketException)
+                {
+                    // Out of file descriptors or buffers: the senders retry; pause instead of spinning on accept.
+                    await Task.Delay(100, stop.Token).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+                    continue;
+                }
+
+                if (Admit(socket) is not { } sender)
+                {
+                    continue;
+                }
+
+                Task connection = Task.Run(async () =>
+                {
+                    try
+                    {
+                        await ServeAsync(socket, sender, onLine, stop.Token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (stop.IsCancellationRequested)
+                    {
+                        // Stopping.
+                    }
+                    catch (Exception e)
+                    {
+                        // The handler threw: stop the whole source, as every source does.
+                        Interlocked.CompareExchange(ref handlerFailure, e, null);
+                        await stop.CancelAsync().ConfigureAwait(false);
+                    }
+                }, CancellationToken.None);
+                connections[connection] = true;
+                _ = connection.ContinueWith(done => connections.TryRemove(done, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            }
+        }
+        finally
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            await Task.WhenAll(connections.Keys).ConfigureAwait(false);
+        }
+
+        if (handlerFailure is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(handlerFailure);
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _listener.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    // Checks the sender and the connection limit; returns the sender's record, or null (the socket is then closed).
+    private LogSender? Admit(Socket socket)
+    {
+        IPEndPoint remote;
+        try
+        {
+            remote = (IPEndPoint)socket.RemoteEndPoint!;
+        }
+        catch (SocketException)
+        {
+            socket.Dispose(); // reset before we looked
+            return null;
+        }
+
+        if (!SenderAllowlist.TryReadSender(remote.Serialize(), out UInt128 address, out bool v4) || !_allowlist.Allows(address, v4))
+        {
+            Counters.AddRejected();
+            if (Logger is not null && _warnedRejected.Count < MaxRememberedSenders && _warnedRejected.TryAdd(address, true))
+            {
+                Log.RejectedConnection(Logger, SenderAllowlist.Format(address, v4), Address, _allowlist.Description);
+            }
+
+            socket.Dispose();
+            return null;
+        }
+
+        if (Interlocked.Increment(ref _connections) > _options.MaxConnections)
+        {
+            Interlocked.Decrement(ref _connections);
+            Counters.AddRejected();
+            if (Logger is not null)
+            {
+                Log.TooManyConnections(Logger, SenderAllowlist.Format(address, v4), Address, _options.MaxConnections);
+            }
+
+            socket.Dispose();
+            return null;
+        }
+
+        socket.NoDelay = true;
+        return _senders.GetOrAdd(address, static (a, v4) => new LogSender(SenderAllowlist.Format(a, v4)), v4);
+    }
+
+    private async Task ServeAsync(Socket socket, LogSender sender, LogLineHandler onLine, CancellationToken cancellationToken)
+    {
+        sender.Connected();
+        string remote = socket.RemoteEndPoint?.ToString() ?? sender.Address;
+        if (Logger is not null)
+        {
+            Log.SenderConnected(Logger, remote, Address);
+        }
+
+        var framer = new SyslogFramer(_options.MaxLineLength);
+        var stream = new NetworkStream(socket, ownsSocket: true);
+        PipeReader reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: _options.ReadSize, minimumReadSize: Math.Min(4096, _options.ReadSize)));
+        string? ended = null;
+        try
+        {
+            while (true)
+            {
+                ReadResult result;
+                try
+                {
+                    result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (IOException e)
+                {
+                    ended = e.InnerException?.Message ?? e.Message; // reset by the sender
+                    break;
+                }
+
+                ReadOnlySequence<byte> buffer = result.Buffer;
+                long oversizedBefore = framer.Oversized;
+                SequencePosition consumed;
+                lock (_deliver)
+                {
+                    var sink = new Delivery(onLine, Counters, sender);
+                    consumed = framer.Frame(buffer, result.IsCompleted, ref sink);
+                }
+
+                for (long i = framer.Oversized - oversizedBefore; i > 0; i--)
+                {
+                    Counters.AddOversized();
+                    sender.AddOversized();
+                }
+
+                if (framer.Malformed is { } malformed)
+                {
+                    Counters.AddMalformed();
+                    sender.AddMalformed();
+                    if (Logger is not null)
+                    {
+                        Log.MalformedStream(Logger, remote, Address, malformed);
+                    }
+
+                    ended = "malformed";
+                    break;
+                }
+
+                reader.AdvanceTo(consumed, buffer.End);
+                if (result.IsCompleted)
+                {
+                    break;
+                }
+            }
+        }
+        finally
+        {
+            await reader.CompleteAsync().ConfigureAwait(false);
+            await stream.DisposeAsync().ConfigureAwait(false);
+            Interlocked.Decrement(ref _connections);
+            sender.Disconnected();
+            if (Logger is not null && !cancellationToken.IsCancellationRequested)
+            {
+                Log.SenderDisconnected(Logger, remote, Address, framer.Framing.ToString(), ended ?? "closed by the sender");
+            }
+        }
+    }
+
+    // Hands each message to the handler and counts it; runs under _deliver.
+    private readonly struct Delivery(LogLineHandler onLine, LogSourceCounters counters, LogSender sender) : IMessageSink
+    {
+        public void OnMessage(ReadOnlySpan<byte> message)
+        {
+            counters.AddLine();
+            sender.AddLine(message.Length);
+            onLine(message);
+        }
+    }
+}
