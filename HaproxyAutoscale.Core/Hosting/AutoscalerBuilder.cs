@@ -35,6 +35,16 @@ public sealed class AutoscalerBuilder
     /// <summary>The windows available by kind; add custom ones here.</summary>
     public ResponseTimeWindowRegistry Windows { get; private set; } = new();
 
+    /// <summary>The server providers available by name (<c>exec</c>); add custom ones here.</summary>
+    public Providers.ServerProviderRegistry Providers { get; private set; } = new();
+
+    /// <summary>Uses <paramref name="providers"/> (for example the registry the options were validated against).</summary>
+    public AutoscalerBuilder UseProviders(Providers.ServerProviderRegistry providers)
+    {
+        Providers = providers ?? throw new ArgumentNullException(nameof(providers));
+        return this;
+    }
+
     /// <summary>Uses <paramref name="windows"/> (for example the registry the options were validated against).</summary>
     public AutoscalerBuilder UseWindows(ResponseTimeWindowRegistry windows)
     {
@@ -103,7 +113,7 @@ public sealed class AutoscalerBuilder
     /// <exception cref="InvalidOperationException">No endpoint and no control.</exception>
     public Autoscaler Build()
     {
-        AutoscaleOptionsValidator.ThrowIfInvalid(_options, Policies, Windows);
+        AutoscaleOptionsValidator.ThrowIfInvalid(_options, Policies, Windows, Providers);
         AutoscaleOptions options = OptionsCopy.Of(_options); // later changes to the caller's object do not reach the engine
 
         // What is created here from the options is the autoscaler's to dispose; what the caller supplied stays theirs.
@@ -119,7 +129,7 @@ public sealed class AutoscalerBuilder
                 datagrams.Logger ??= _loggers.CreateLogger("HaproxyAutoscale");
             }
 
-            return new Autoscaler(options, source, control, Policies, Windows, warmup, _time, _loggers, _dryRun, _meters, owned);
+            return new Autoscaler(options, source, control, Policies, Windows, warmup, _time, _loggers, _dryRun, _meters, owned, Providers);
         }
         catch
         {

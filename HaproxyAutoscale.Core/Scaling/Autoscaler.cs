@@ -3,6 +3,7 @@ using HaproxyAutoscale.Configuration;
 using HaproxyAutoscale.Control;
 using HaproxyAutoscale.Logs;
 using HaproxyAutoscale.Policies;
+using HaproxyAutoscale.Providers;
 using HaproxyAutoscale.Windows;
 using Microsoft.Extensions.Logging;
 
@@ -33,7 +34,7 @@ public sealed class Autoscaler : IAsyncDisposable
     private long _unparsed;
 
     internal Autoscaler(AutoscaleOptions options, ILogSource source, IHaproxyControl control, ScalingPolicyRegistry policies, ResponseTimeWindowRegistry windows, IWarmup warmup,
-        TimeProvider time, ILoggerFactory loggers, bool dryRun, IMeterFactory? meters, IReadOnlyList<IAsyncDisposable> owned)
+        TimeProvider time, ILoggerFactory loggers, bool dryRun, IMeterFactory? meters, IReadOnlyList<IAsyncDisposable> owned, ServerProviderRegistry? providers = null)
     {
         _options = options;
         _source = source;
@@ -44,7 +45,9 @@ public sealed class Autoscaler : IAsyncDisposable
         _owned = owned;
         foreach (BackendOptions backend in options.Backends)
         {
+            PoolSlots.Expand(backend); // the engine's own copy: pool slots are servers like the configured ones
             _backends[backend.Name] = ScaledBackend.Create(backend, policies, windows, time, signals: options);
+            _backends[backend.Name].Provider = ServerProviderRules.Create(backend, providers ?? new ServerProviderRegistry(), loggers, dryRun ? _logger : null);
         }
 
         IReadOnlyList<IHaproxyControl> instances = control is IHaproxyFanOut fanOut ? fanOut.Instances : [control];
@@ -76,6 +79,7 @@ public sealed class Autoscaler : IAsyncDisposable
     {
         Log.Started(_logger, _backends.Count, _source.Address, _endpoints, _dryRun ? " (dry run: no command that changes HAProxy is sent)" : "");
         await _reconciler.ReconcileAsync(cancellationToken).ConfigureAwait(false);
+        await _actuator.AdoptProcessesAsync(_backends.Values, cancellationToken).ConfigureAwait(false);
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Task reading = ReadLogsAsync(stop.Token);
@@ -190,6 +194,7 @@ public sealed class Autoscaler : IAsyncDisposable
                 foreach (ScaledBackend backend in _backends.Values)
                 {
                     Evaluate(backend, cancellationToken);
+                    _actuator.StopIdle(backend, cancellationToken);
                 }
             }
         }
