@@ -58,15 +58,15 @@ internal sealed partial class Actuator
                 continue;
             }
 
-            List<(string Server, bool InHaproxy)> parked;
+            List<(string Server, bool Slot, bool InHaproxy)> parked;
             lock (backend.Gate)
             {
                 parked = [.. backend.Options.Servers.Select(s => s.Name)
                     .Where(s => backend.Servers.RoleOf(s) == ServerRole.Parked)
-                    .Select(s => (s, !PoolSlots.IsSlot(backend.Options, s) || backend.Servers.AddressOf(s) is not null))];
+                    .Select(s => (s, PoolSlots.IsSlot(backend.Options, s), backend.Servers.AddressOf(s) is not null))];
             }
 
-            foreach ((string server, bool inHaproxy) in parked)
+            foreach ((string server, bool slot, bool inHaproxy) in parked)
             {
                 ServerRunState state;
                 try
@@ -80,8 +80,10 @@ internal sealed partial class Actuator
                 }
 
                 // Running or unknown: it may run, so it is parked warm and stopped after keepWarm (stop is idempotent).
-                // A pool server that runs but is not in HAProxy has no known address: it is stopped at once.
-                ServerLifecycleState lifecycle = state == ServerRunState.Stopped && !inHaproxy ? ServerLifecycleState.Stopped : ServerLifecycleState.Parked;
+                // Due for its stop at once: a pool server that runs outside HAProxy (its address is not known), or one
+                // still in HAProxy whose process is stopped (it is deleted).
+                ServerLifecycleState lifecycle = state == ServerRunState.Stopped && !(slot && inHaproxy) ? ServerLifecycleState.Stopped : ServerLifecycleState.Parked;
+                bool due = lifecycle == ServerLifecycleState.Parked && slot && (state == ServerRunState.Stopped || !inHaproxy);
                 lock (backend.Gate)
                 {
                     if (backend.Servers.RoleOf(server) != ServerRole.Parked)
@@ -90,7 +92,7 @@ internal sealed partial class Actuator
                     }
 
                     backend.Servers.SetLifecycle(server, lifecycle);
-                    if (lifecycle == ServerLifecycleState.Parked && (!inHaproxy || state == ServerRunState.Stopped))
+                    if (due)
                     {
                         backend.Servers.StopDue(server);
                     }
