@@ -195,6 +195,15 @@ internal sealed class ProviderRig : IAsyncDisposable
 
     public Task WaitAsync(Func<bool> condition, string what, int seconds = 30) => Poll.UntilAsync(condition, TimeSpan.FromSeconds(seconds), what);
 
+    /// <summary>Stops HAProxy and starts it again (a new process: runtime state and runtime-added servers are gone).</summary>
+    public async Task RestartHaproxyAsync()
+    {
+        await Haproxy.StopAsync();
+        File.Delete(Socket);
+        await Haproxy.StartAsync(Socket);
+        await Haproxy.WaitForPortAsync(FrontendPort);
+    }
+
     /// <summary>Stops the in-process autoscaler (what it started keeps running, as after a crash).</summary>
     public async Task StopAutoscalerAsync()
     {
