@@ -20,7 +20,7 @@ internal sealed partial class Actuator
             return;
         }
 
-        List<string> due;
+        List<(string Server, TimeSpan KeptWarm)> due;
         lock (backend.Gate)
         {
             if (backend.PausedUntil is not null)
@@ -32,16 +32,16 @@ internal sealed partial class Actuator
             ServerTable servers = backend.Servers;
             due = [.. backend.Options.Servers.Select(s => s.Name).Where(s =>
                 servers.RoleOf(s) == ServerRole.Parked && servers.LifecycleOf(s) == ServerLifecycleState.Parked
-                && now - servers.LifecycleSince(s) >= options.KeepWarm && servers.IsAvailable(s, now))];
-            foreach (string server in due)
+                && now - servers.LifecycleSince(s) >= options.KeepWarm && servers.IsAvailable(s, now)).Select(s => (s, now - servers.LifecycleSince(s)))];
+            foreach ((string server, _) in due)
             {
                 servers.SetLifecycle(server, ServerLifecycleState.Stopping); // out of the candidates until stopped
             }
         }
 
-        foreach (string server in due)
+        foreach ((string server, TimeSpan keptWarm) in due)
         {
-            Track(StopAsync(backend, server, cancellationToken));
+            Track(StopAsync(backend, server, keptWarm, cancellationToken));
         }
     }
 
@@ -240,16 +240,10 @@ internal sealed partial class Actuator
     }
 
     // Kept warm long enough: delete it from HAProxy (a pool server), then stop it.
-    private async Task StopAsync(ScaledBackend backend, string server, CancellationToken cancellationToken)
+    private async Task StopAsync(ScaledBackend backend, string server, TimeSpan keptWarm, CancellationToken cancellationToken)
     {
         await Task.Yield();
         long started = _time.GetTimestamp();
-        TimeSpan keptWarm;
-        lock (backend.Gate)
-        {
-            keptWarm = _time.GetUtcNow() - backend.Servers.LifecycleSince(server);
-        }
-
         string step = "del server";
         try
         {
