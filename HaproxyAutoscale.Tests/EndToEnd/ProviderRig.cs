@@ -126,7 +126,22 @@ internal sealed class ProviderRig : IAsyncDisposable
     /// <summary>Starts the autoscaler in this process.</summary>
     public void StartAutoscaler()
     {
-        _source = LogSources.FromDatagrams(new IPEndPoint(IPAddress.Loopback, LogPort), AutoscalerBuilder.DatagramOptions(Options));
+        for (int attempt = 0; ; attempt++)
+        {
+            try
+            {
+                _source = LogSources.FromDatagrams(new IPEndPoint(IPAddress.Loopback, LogPort), AutoscalerBuilder.DatagramOptions(Options));
+                break;
+            }
+            catch (System.Net.Sockets.SocketException) when (attempt < 50)
+            {
+                // A disposed datagram source's receive thread holds the port until a datagram wakes it.
+                using var wake = new System.Net.Sockets.UdpClient();
+                wake.Send([0], 1, new IPEndPoint(IPAddress.Loopback, LogPort));
+                Thread.Sleep(100);
+            }
+        }
+
         Autoscaler = new AutoscalerBuilder(Options).UseLogSource(_source).UseLoggerFactory(_loggerFactory).Build();
         _running = Autoscaler.RunAsync(_stop.Token);
     }

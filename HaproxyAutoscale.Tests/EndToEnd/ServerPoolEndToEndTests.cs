@@ -63,9 +63,9 @@ public sealed class ServerPoolEndToEndTests
     }
 
     [Fact]
-    public async Task Pool_HaproxyRestartedLosingRuntimeServers_AddsThemBackInService()
+    public async Task Pool_HaproxyRestartedThenAutoscalerRestarted_AddedBackThenAdoptedThenDeleted()
     {
-        await using ProviderRig rig = await ProviderRig.StartAsync(keepWarm: TimeSpan.FromMinutes(5), pool: 1);
+        await using ProviderRig rig = await ProviderRig.StartAsync(keepWarm: TimeSpan.FromSeconds(1), pool: 1);
         rig.StartAutoscaler();
         using (var slow = new CancellationTokenSource())
         {
@@ -84,5 +84,21 @@ public sealed class ServerPoolEndToEndTests
         $"{auto1.Address}:{auto1.Port}".Should().Be(address);
         rig.Apps.Starts("auto1").Should().Be(1, "the running process is added back, not started again");
         rig.Logs.Should().Contain(e => e.EventId == AutoscaleEventIds.ServerAdded && e.Message.Contains("lost it", StringComparison.Ordinal));
+
+        // A new autoscaler finds auto1 in HAProxy: adopted with its address, and deleted and stopped when not needed.
+        await rig.StopAutoscalerAsync();
+        rig.StartAutoscaler();
+        await rig.WaitAsync(() => rig.Autoscaler.Snapshot().Single().Lifecycle.Single(l => l.Server == "auto1") is { State: ServerLifecycleState.Active } adopted
+            && adopted.Address == address, "auto1 adopted as active at its address");
+        using (var fast = new CancellationTokenSource())
+        {
+            Task load = rig.LoadAsync("/fast", 2, TimeSpan.FromSeconds(60), fast.Token);
+            await rig.WaitAsync(() => rig.Apps.PidOf("auto1") is null, "auto1 stopped", seconds: 45);
+            await fast.CancelAsync();
+            await load;
+        }
+
+        (await rig.StatusOfAsync("auto1")).Should().BeNull("deleted from HAProxy before it was stopped");
+        rig.Apps.Starts("auto1").Should().Be(1);
     }
 }
