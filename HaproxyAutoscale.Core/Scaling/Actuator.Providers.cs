@@ -71,7 +71,7 @@ internal sealed partial class Actuator
                 ServerRunState state;
                 try
                 {
-                    state = await WithDeadlineAsync(backend, (p, t) => p.GetStatusAsync(new ServerProviderTarget(backend.Name, server), t), cancellationToken).ConfigureAwait(false);
+                    state = await WithDeadlineAsync(backend, server, (p, t) => p.GetStatusAsync(new ServerProviderTarget(backend.Name, server), t), cancellationToken).ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is not OutOfMemoryException && !(e is OperationCanceledException && cancellationToken.IsCancellationRequested))
                 {
@@ -129,7 +129,7 @@ internal sealed partial class Actuator
 
         long started = _time.GetTimestamp();
         progress.StartAttempted = true;
-        ServerStartResult result = await WithDeadlineAsync(backend, (p, t) => p.StartAsync(new ServerProviderTarget(backend.Name, server), t), cancellationToken).ConfigureAwait(false);
+        ServerStartResult result = await WithDeadlineAsync(backend, server, (p, t) => p.StartAsync(new ServerProviderTarget(backend.Name, server), t), cancellationToken).ConfigureAwait(false);
         progress.Started = true;
         string? address = result?.Address;
         if (address is not null && !ServerAddress.TryParse(address, out _, out _))
@@ -219,7 +219,7 @@ internal sealed partial class Actuator
                 backend.Servers.SetAddress(server, null); // out of HAProxy: nothing to add again after a reload
             }
 
-            await WithDeadlineAsync(backend, async (p, t) =>
+            await WithDeadlineAsync(backend, server, async (p, t) =>
             {
                 await p.StopAsync(new ServerProviderTarget(backend.Name, server), t).ConfigureAwait(false);
                 return true;
@@ -263,7 +263,7 @@ internal sealed partial class Actuator
             }
 
             step = "stop";
-            await WithDeadlineAsync(backend, async (p, t) =>
+            await WithDeadlineAsync(backend, server, async (p, t) =>
             {
                 await p.StopAsync(new ServerProviderTarget(backend.Name, server), t).ConfigureAwait(false);
                 return true;
@@ -316,7 +316,7 @@ internal sealed partial class Actuator
     }
 
     // A provider call under the provider's deadline; a custom provider's other exceptions are contained as failures.
-    private async Task<T> WithDeadlineAsync<T>(ScaledBackend backend, Func<IServerProvider, CancellationToken, Task<T>> call, CancellationToken cancellationToken)
+    private async Task<T> WithDeadlineAsync<T>(ScaledBackend backend, string server, Func<IServerProvider, CancellationToken, Task<T>> call, CancellationToken cancellationToken)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(backend.Options.Provider!.Timeout);
@@ -326,13 +326,13 @@ internal sealed partial class Actuator
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            throw new ServerProviderException(ServerProviderErrorKind.Timeout, new ServerProviderTarget(backend.Name, "-"), "call",
+            throw new ServerProviderException(ServerProviderErrorKind.Timeout, new ServerProviderTarget(backend.Name, server), "provider call",
                 $"no answer within {Durations.Format(backend.Options.Provider.Timeout)}");
         }
         catch (Exception e) when (e is not (ServerProviderException or HaproxyControlException or OperationCanceledException or OutOfMemoryException))
         {
             // A custom provider broke its contract (only ServerProviderException is expected): contain it as a failure.
-            throw new ServerProviderException(ServerProviderErrorKind.Failed, new ServerProviderTarget(backend.Name, "-"), "call", Contained(backend.Name, "-", "provider", e), e);
+            throw new ServerProviderException(ServerProviderErrorKind.Failed, new ServerProviderTarget(backend.Name, server), "provider call", Contained(backend.Name, server, "provider", e), e);
         }
     }
 
