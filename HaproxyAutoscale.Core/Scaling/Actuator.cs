@@ -119,7 +119,7 @@ internal sealed partial class Actuator
             if (afterFailure is { } lifecycle)
             {
                 backend.Servers.SetLifecycle(server, lifecycle);
-                if (lifecycle == ServerLifecycleState.Parked && progress.Started)
+                if (lifecycle == ServerLifecycleState.Parked && progress.StartAttempted)
                 {
                     backend.Servers.StopDue(server); // its stop failed: tried again once the back-off is over
                 }
