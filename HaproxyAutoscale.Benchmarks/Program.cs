@@ -37,6 +37,13 @@ if (args.Length == 4 && args[0] == "daemon-load-tcp")
     return;
 }
 
+// `provider-latency [TRIALS]`: decision to enabled for a server started through the exec provider (configured and pool).
+if (args.Length >= 1 && args[0] == "provider-latency")
+{
+    await ProviderMeasurements.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 20);
+    return;
+}
+
 // `control-latency [CALLS]`: p50/p99/max of single Runtime API round trips to a local HAProxy.
 if (args.Length >= 1 && args[0] == "control-latency")
 {

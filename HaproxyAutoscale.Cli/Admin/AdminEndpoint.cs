@@ -172,6 +172,9 @@ internal static class AdminJson
                 w.WriteStartObject();
                 w.WriteString("server", server);
                 w.WriteString("role", Role(role));
+                ServerLifecycleInfo? life = b.Lifecycle.FirstOrDefault(l => l.Server == server);
+                w.WriteString("lifecycle", life is null ? null : Lifecycle(life.State));
+                w.WriteString("address", life?.Address);
                 w.WriteEndObject();
             }
 
@@ -230,6 +233,13 @@ internal static class AdminJson
         ServerRole.Draining => "draining",
         ServerRole.HeldByOperator => "held-by-operator",
         _ => role.ToString().ToLowerInvariant(),
+    };
+
+    /// <summary>A lifecycle state as status, the admin endpoint and the demo show it: <c>stopped</c>, <c>starting</c>, … <c>parked</c>, <c>stopping</c>.</summary>
+    public static string Lifecycle(ServerLifecycleState state) => state switch
+    {
+        ServerLifecycleState.HeldByOperator => "held-by-operator",
+        _ => state.ToString().ToLowerInvariant(),
     };
 
     public static string Time(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);

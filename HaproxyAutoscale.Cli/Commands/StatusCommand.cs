@@ -138,7 +138,7 @@ internal static class StatusCommand
             string[] header = ["BACKEND", "SERVER", "ADMIN", "OPER", "WEIGHT", "SESSIONS", "QUEUE", "RTIME_MS"];
             if (view is not null)
             {
-                header = [.. header, "ROLE", "PAUSED", "COVERAGE"];
+                header = [.. header, "ROLE", "LIFECYCLE", "PAUSED", "COVERAGE"];
             }
 
             List<string[]> table = [withEndpoint ? ["ENDPOINT", .. header] : header];
@@ -148,7 +148,7 @@ internal static class StatusCommand
                 if (view is not null)
                 {
                     AutoscaledBackend? scaled = view.Backends.GetValueOrDefault(r.Stat.Backend);
-                    cells = [.. cells, scaled?.Roles.GetValueOrDefault(r.Stat.Server) ?? "-", scaled?.PausedText ?? "-", scaled?.CoverageText ?? "-"];
+                    cells = [.. cells, scaled?.Roles.GetValueOrDefault(r.Stat.Server) ?? "-", scaled?.Lifecycles.GetValueOrDefault(r.Stat.Server) ?? "-", scaled?.PausedText ?? "-", scaled?.CoverageText ?? "-"];
                 }
 
                 table.Add(withEndpoint ? [r.Endpoint, .. cells] : cells);
@@ -231,6 +231,7 @@ internal static class StatusCommand
                     // null: a backend or server the autoscaler does not manage
                     AutoscaledBackend? scaled = view.Backends.GetValueOrDefault(r.Stat.Backend);
                     writer.WriteString("role", scaled?.Roles.GetValueOrDefault(r.Stat.Server));
+                    writer.WriteString("lifecycle", scaled?.Lifecycles.GetValueOrDefault(r.Stat.Server));
                     if (scaled is null)
                     {
                         writer.WriteNull("paused");
@@ -277,13 +278,15 @@ internal static class StatusCommand
             b => b.GetProperty("backend").GetString()!,
             b => new AutoscaledBackend(
                 b.GetProperty("servers").EnumerateArray().ToDictionary(s => s.GetProperty("server").GetString()!, s => s.GetProperty("role").GetString()!),
+                b.GetProperty("servers").EnumerateArray().ToDictionary(
+                    s => s.GetProperty("server").GetString()!, s => s.TryGetProperty("lifecycle", out JsonElement l) && l.GetString() is { } text ? text : "-"),
                 b.GetProperty("paused").GetBoolean(),
                 b.GetProperty("pausedUntil").GetString(),
                 b.GetProperty("coverage") is { ValueKind: JsonValueKind.Number } c ? c.GetDouble() : null),
             StringComparer.Ordinal));
     }
 
-    private sealed record AutoscaledBackend(Dictionary<string, string> Roles, bool Paused, string? PausedUntil, double? Coverage)
+    private sealed record AutoscaledBackend(Dictionary<string, string> Roles, Dictionary<string, string> Lifecycles, bool Paused, string? PausedUntil, double? Coverage)
     {
         public string PausedText => !Paused ? "no" : PausedUntil is null ? "until resumed" : $"until {PausedUntil}";
 

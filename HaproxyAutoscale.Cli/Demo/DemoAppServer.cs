@@ -18,10 +18,12 @@ internal sealed class DemoAppServer : IAsyncDisposable
     private DateTimeOffset _lastRequest = DateTimeOffset.MinValue;
     private int _inFlight;
 
-    public DemoAppServer(string name)
+    /// <param name="name">The server's name.</param>
+    /// <param name="port">The port to listen on (an app started again takes its port back); 0: any free one.</param>
+    public DemoAppServer(string name, int port = 0)
     {
         Name = name;
-        _server = new LoopbackHttpServer(ServeAsync);
+        _server = new LoopbackHttpServer(ServeAsync, port: port);
     }
 
     public string Name { get; }

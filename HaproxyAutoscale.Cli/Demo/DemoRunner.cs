@@ -5,6 +5,7 @@ using System.Net;
 using HaproxyAutoscale.Configuration;
 using HaproxyAutoscale.Hosting;
 using HaproxyAutoscale.Logs;
+using HaproxyAutoscale.Providers;
 using HaproxyAutoscale.Scaling;
 using Microsoft.Extensions.Logging;
 
@@ -12,9 +13,10 @@ namespace HaproxyAutoscale.Cli.Demo;
 
 /// <summary>
 /// The zero-set-up demo: a real HAProxy (from PATH) on loopback, four lazily started apps behind it (s1 always up,
-/// s2-s4 parked), a load ramp up and down from in-process clients, and the autoscaler reading HAProxy's logs over
-/// UDP. Prints a live line per second and a summary of what was scaled and when. Everything runs on 127.0.0.1 and
-/// every process it starts is stopped by its PID.
+/// s2-s4 stopped until needed: started through a server provider, kept warm once parked, then stopped), a load ramp
+/// up and down from in-process clients, and the autoscaler reading HAProxy's logs over UDP. Prints a live line per
+/// second (apps running, each server's lifecycle) and a summary of what was scaled and when, and of the app-seconds
+/// used against keeping every app up. Everything runs on 127.0.0.1 and every process it starts is stopped by its PID.
 /// </summary>
 /// <remarks>
 /// <paramref name="speed"/> runs the demo's clock faster (the tests use it): the ramp, the live line, the apps' cold
@@ -30,7 +32,8 @@ internal sealed class DemoRunner(TextWriter output, TimeSpan duration, double sp
     private long _ok;
     private long _failed;
     private int _clients;
-    private DemoAppServer[] _apps = [];
+    private readonly Dictionary<string, int> _ports = new(StringComparer.Ordinal) { ["s1"] = FreePort(), ["s2"] = FreePort(), ["s3"] = FreePort(), ["s4"] = FreePort() };
+    private DemoAppProvider _apps = null!;
 
     /// <summary>The time since the start on the demo's clock.</summary>
     private TimeSpan Now => _clock.Elapsed * speed;
@@ -50,7 +53,8 @@ internal sealed class DemoRunner(TextWriter output, TimeSpan duration, double sp
         string dir = Path.Combine(Path.GetTempPath(), "haproxy-autoscale-demo-" + Environment.ProcessId);
         Directory.CreateDirectory(dir);
         TimeSpan coldStart = Real(TimeSpan.FromSeconds(1));
-        DemoAppServer[] apps = _apps = [new("s1") { ColdStart = TimeSpan.Zero }, new("s2") { ColdStart = coldStart }, new("s3") { ColdStart = coldStart }, new("s4") { ColdStart = coldStart }];
+        await using DemoAppProvider apps = _apps = new DemoAppProvider(name => new DemoAppServer(name, _ports[name]) { ColdStart = name == "s1" ? TimeSpan.Zero : coldStart });
+        apps.Start("s1");
         Process? haproxy = null;
         try
         {
@@ -59,7 +63,7 @@ internal sealed class DemoRunner(TextWriter output, TimeSpan duration, double sp
             int frontendPort = FreePort();
             string socket = Path.Combine(dir, "admin.sock");
             string config = Path.Combine(dir, "haproxy.cfg");
-            await File.WriteAllTextAsync(config, HaproxyConfig(socket, logPort, frontendPort, apps), cancellationToken).ConfigureAwait(false);
+            await File.WriteAllTextAsync(config, HaproxyConfig(socket, logPort, frontendPort, _ports), cancellationToken).ConfigureAwait(false);
             haproxy = Process.Start(new ProcessStartInfo(haproxyPath) { ArgumentList = { "-db", "-f", config }, RedirectStandardOutput = true, RedirectStandardError = true })!;
             if (!await WaitForAsync(() => File.Exists(socket) || haproxy.HasExited, TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false) || haproxy.HasExited)
             {
@@ -67,7 +71,7 @@ internal sealed class DemoRunner(TextWriter output, TimeSpan duration, double sp
                 return ExitCodes.Failure;
             }
 
-            output.WriteLine($"HAProxy {haproxy.Id} on http://127.0.0.1:{frontendPort}/ with apps s1 (always up) and s2-s4 (parked, 1 s cold start); logs over UDP to 127.0.0.1:{logPort}");
+            output.WriteLine($"HAProxy {haproxy.Id} on http://127.0.0.1:{frontendPort}/ with apps s1 (always up) and s2-s4 (stopped: started when needed, 1 s cold start, kept warm {Durations.Format(KeepWarm)} once parked, then stopped); logs over UDP to 127.0.0.1:{logPort}");
             output.WriteLine($"Load ramps up to {MaxClients} clients and back to none over {Durations.Format(duration)}.");
             if (speed != 1)
             {
@@ -77,7 +81,9 @@ internal sealed class DemoRunner(TextWriter output, TimeSpan duration, double sp
             output.WriteLine();
 
             using var loggers = LoggerFactory.Create(b => b.AddProvider(new TimelineLogger(this)).SetMinimumLevel(LogLevel.Information));
-            await using Autoscaler autoscaler = new AutoscalerBuilder(Options(socket)).UseLogSource(logs).UseLoggerFactory(loggers).Build();
+            var builder = new AutoscalerBuilder(Options(socket)).UseLogSource(logs).UseLoggerFactory(loggers);
+            builder.Providers.Add("demo", _ => apps);
+            await using Autoscaler autoscaler = builder.Build();
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             _clock.Start();
             Task scaling = autoscaler.RunAsync(stop.Token);
@@ -90,7 +96,7 @@ internal sealed class DemoRunner(TextWriter output, TimeSpan duration, double sp
 
             await stop.CancelAsync().ConfigureAwait(false);
             await Task.WhenAll(scaling, load).ConfigureAwait(false);
-            WriteSummary(apps);
+            WriteSummary();
             return ExitCodes.Success;
         }
         finally
@@ -102,11 +108,6 @@ internal sealed class DemoRunner(TextWriter output, TimeSpan duration, double sp
             }
 
             haproxy?.Dispose();
-            foreach (DemoAppServer app in apps)
-            {
-                await app.DisposeAsync().ConfigureAwait(false);
-            }
-
             Directory.Delete(dir, recursive: true);
         }
     }
@@ -161,12 +162,14 @@ internal sealed class DemoRunner(TextWriter output, TimeSpan duration, double sp
         _clients = ClientsAt(Now / duration);
         BackendSnapshot app = autoscaler.Snapshot()[0];
         string window = app.Window.HasValue ? $"{app.Window.Value,5:0} ms" : "    - ms";
-        string servers = string.Join("  ", app.Servers.Select(s => $"{s.Server}:{Role(s.Role),-8}"));
-        return string.Create(CultureInfo.InvariantCulture, $"{Now.TotalSeconds,5:0}s  clients {_clients,2}  window {window}  {servers}  ok {Interlocked.Read(ref _ok)}  failed {Interlocked.Read(ref _failed)}");
+        string servers = string.Join("  ", app.Lifecycle.Select(s => $"{s.Server}:{Admin.AdminJson.Lifecycle(s.State),-8}"));
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{Now.TotalSeconds,5:0}s  clients {_clients,2}  window {window}  apps {_apps.Running}/{_ports.Count}  {servers}  ok {Interlocked.Read(ref _ok)}  failed {Interlocked.Read(ref _failed)}");
     }
 
-    private void WriteSummary(DemoAppServer[] apps)
+    private void WriteSummary()
     {
+        List<DemoAppServer> apps = [.. _apps.Instances];
         output.WriteLine();
         output.WriteLine("What the autoscaler did:");
         foreach ((TimeSpan at, string what) in _timeline)
@@ -178,8 +181,12 @@ internal sealed class DemoRunner(TextWriter output, TimeSpan duration, double sp
         string percentiles = latencies.Length == 0 ? "" : string.Create(CultureInfo.InvariantCulture,
             $", client latency p50 {latencies[latencies.Length / 2]:0} ms, p95 {latencies[(int)(latencies.Length * 0.95)]:0} ms");
         output.WriteLine($"Requests: {Interlocked.Read(ref _ok)} ok, {Interlocked.Read(ref _failed)} failed{percentiles}.");
-        output.WriteLine("Requests served per app: " + string.Join(", ", apps.Select(a => $"{a.Name} {a.Served.Count(r => r.Path != "/warmup")}")));
+        output.WriteLine("Requests served per app: " + string.Join(", ", apps.GroupBy(a => a.Name).OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => $"{g.Key} {g.Sum(a => a.Served.Count(r => r.Path != "/warmup"))}")));
         output.WriteLine("Cold starts paid by users: " + apps.Sum(a => a.Served.Count(r => r.Cold && r.Path != "/warmup")) + " (warm-ups absorbed " + apps.Sum(a => a.Served.Count(r => r.Cold && r.Path == "/warmup")) + ").");
+        double used = _apps.RunningTime.TotalSeconds * speed, allUp = _ports.Count * Now.TotalSeconds;
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"App-seconds: {used:0} with apps started and stopped on demand ({_apps.Starts - 1} starts), {allUp:0} with all {_ports.Count} up: {100 * (1 - (used / allUp)):0} % saved."));
     }
 
     private AutoscaleOptions Options(string socket)
@@ -196,17 +203,21 @@ internal sealed class DemoRunner(TextWriter output, TimeSpan duration, double sp
         backend.PolicySettings["breaches"] = "3";
         backend.PolicySettings["idleScaleDown"] = Durations.Format(Real(TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerSecond * 2, duration.Ticks / 15))));
         backend.ScaleDown.DrainTimeout = Real(TimeSpan.FromSeconds(3));
+        backend.Provider = new ServerProviderOptions { Type = "demo", KeepWarm = Real(KeepWarm), Timeout = Real(TimeSpan.FromSeconds(10)) };
         backend.Servers.Add(new ServerOptions { Name = "s1", AlwaysUp = true });
-        foreach (DemoAppServer app in _apps.Skip(1))
+        foreach ((string name, int port) in _ports.Skip(1))
         {
-            backend.Servers.Add(new ServerOptions { Name = app.Name, WarmupUrl = new Uri($"http://127.0.0.1:{app.Port}/warmup") });
+            backend.Servers.Add(new ServerOptions { Name = name, WarmupUrl = new Uri($"http://127.0.0.1:{port}/warmup") });
         }
 
         options.Backends.Add(backend);
         return options;
     }
 
-    private static string HaproxyConfig(string socket, int logPort, int frontendPort, DemoAppServer[] apps) => $"""
+    // A parked app is kept running this long (demo time) before it is stopped.
+    private TimeSpan KeepWarm => TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerSecond * 2, duration.Ticks / 12));
+
+    private static string HaproxyConfig(string socket, int logPort, int frontendPort, Dictionary<string, int> ports) => $"""
         global
             stats socket {socket} mode 600 level admin
             log 127.0.0.1:{logPort} local0
@@ -222,15 +233,9 @@ internal sealed class DemoRunner(TextWriter output, TimeSpan duration, double sp
             default_backend app
         backend app
             balance roundrobin
-        {string.Join("\n", apps.Select((a, i) => $"    server {a.Name} 127.0.0.1:{a.Port} weight 10{(i == 0 ? "" : " disabled")}"))}
+        {string.Join("\n", ports.Select((a, i) => $"    server {a.Key} 127.0.0.1:{a.Value} weight 10{(i == 0 ? "" : " disabled")}"))}
 
         """;
-
-    private static string Role(ServerRole role) => role switch
-    {
-        ServerRole.HeldByOperator => "held",
-        _ => role.ToString().ToLowerInvariant(),
-    };
 
     private static string? FindHaproxy() =>
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Append("/usr/sbin").Select(d => Path.Combine(d, "haproxy")).FirstOrDefault(File.Exists);
@@ -270,7 +275,7 @@ internal sealed class DemoRunner(TextWriter output, TimeSpan duration, double sp
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
-            if (eventId.Id is 2 or 4 or 5 or 6 or 7 or 8)
+            if (eventId.Id is 2 or 4 or 5 or 6 or 7 or 8 or AutoscaleEventIds.ServerStarted or AutoscaleEventIds.ServerStopped)
             {
                 demo._timeline.Enqueue((demo.Now, formatter(state, exception)));
             }

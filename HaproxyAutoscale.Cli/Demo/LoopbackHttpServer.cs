@@ -15,7 +15,7 @@ internal sealed record HttpAnswer(int Status, string Body, string ExtraHeaders =
 /// </summary>
 internal sealed class LoopbackHttpServer : IAsyncDisposable
 {
-    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly TcpListener _listener;
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentDictionary<Task, byte> _connections = new();
     private readonly Func<string, string, CancellationToken, Task<HttpAnswer?>> _handle;
@@ -23,9 +23,12 @@ internal sealed class LoopbackHttpServer : IAsyncDisposable
 
     /// <param name="handle">Called with the request's path, its head and a token cancelled on dispose.</param>
     /// <param name="backlog">Connections the kernel queues before they are accepted.</param>
-    public LoopbackHttpServer(Func<string, string, CancellationToken, Task<HttpAnswer?>> handle, int backlog = 512)
+    /// <param name="port">The port to listen on; 0: any free one.</param>
+    public LoopbackHttpServer(Func<string, string, CancellationToken, Task<HttpAnswer?>> handle, int backlog = 512, int port = 0)
     {
         _handle = handle;
+        _listener = new TcpListener(IPAddress.Loopback, port);
+        _listener.Server.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true); // a restarted app takes its port back at once
         _listener.Start(backlog);
         Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
         _accepting = Task.Run(AcceptAsync);

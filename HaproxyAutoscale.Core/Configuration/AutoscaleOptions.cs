@@ -135,6 +135,12 @@ public sealed class BackendOptions
     /// <value>The default is 10 seconds.</value>
     public TimeSpan SettleTime { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>How servers are started and stopped (<c>provider</c>); <see langword="null"/>: parked servers keep running, only out of rotation.</summary>
+    public Providers.ServerProviderOptions? Provider { get; set; }
+
+    /// <summary>Servers added at run time beyond the configured ones (<c>pool</c>, needs <see cref="Provider"/>); <see langword="null"/>: none.</summary>
+    public Providers.ServerPoolOptions? Pool { get; set; }
+
     /// <summary>The effective minimum: the larger of <see cref="MinActive"/> and the number of <c>alwaysUp</c> servers.</summary>
     public int EffectiveMinActive => Math.Max(MinActive ?? 0, Servers.Count(s => s.AlwaysUp));
 

@@ -32,15 +32,17 @@ public static class AutoscaleOptionsValidator
         [.. Problems(options, policies, windows).Select(p => p.Text)];
 
     /// <summary>Throws <see cref="AutoscaleOptionsException"/> listing every problem, if there is any.</summary>
-    internal static void ThrowIfInvalid(AutoscaleOptions options, ScalingPolicyRegistry policies, ResponseTimeWindowRegistry windows)
+    internal static void ThrowIfInvalid(AutoscaleOptions options, ScalingPolicyRegistry policies, ResponseTimeWindowRegistry windows, Providers.ServerProviderRegistry? providers = null)
     {
-        if (Validate(options, policies, windows) is { Count: > 0 } errors)
+        if (Problems(options, policies, windows, providers).Select(p => p.Text).ToList() is { Count: > 0 } errors)
         {
             throw new AutoscaleOptionsException(errors);
         }
     }
 
-    internal static List<ConfigurationProblem> Problems(AutoscaleOptions options, ScalingPolicyRegistry policies, ResponseTimeWindowRegistry windows)
+    // providers: null checks the built-in providers' settings and leaves other provider names to the builder, which
+    // knows the ones an embedder registered.
+    internal static List<ConfigurationProblem> Problems(AutoscaleOptions options, ScalingPolicyRegistry policies, ResponseTimeWindowRegistry windows, Providers.ServerProviderRegistry? providers = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(policies);
@@ -125,6 +127,7 @@ public static class AutoscaleOptionsValidator
             string path = $"backends.{backend.Name}";
             rules.Name(path, backend.Name, "backend", backendNames);
             Backend(rules, backend, path, policies, windows);
+            rules.Problems.AddRange(Providers.ServerProviderRules.Problems(backend, path, providers));
         }
 
         return rules.Problems;

@@ -20,7 +20,7 @@ internal readonly record struct ConfigurationProblem(string Path, string Text)
 /// are errors, and only the shape and types are checked here (an integer, a duration, an object). The rules that
 /// values must follow are <see cref="AutoscaleOptionsValidator"/>'s, the same for every entry path.
 /// </summary>
-internal sealed class OptionsReader
+internal sealed partial class OptionsReader
 {
     private const string DurationExpected = "expected a duration such as \"30s\", \"5m\", \"250ms\" or \"00:05:00\"";
 
@@ -154,7 +154,7 @@ internal sealed class OptionsReader
     private BackendOptions ReadBackend(string name, ConfigNode node, string path)
     {
         var backend = new BackendOptions { Name = name };
-        Object(node, path, ["window", "policy", "scaleDown", "selection", "minActive", "maxActive", "settleTime", "servers"], (key, n, p) =>
+        Object(node, path, ["window", "policy", "scaleDown", "selection", "minActive", "maxActive", "settleTime", "servers", "provider", "pool"], (key, n, p) =>
         {
             switch (key)
             {
@@ -206,6 +206,9 @@ internal sealed class OptionsReader
                     break;
                 case "servers":
                     Names(n, p, (serverName, v, pp) => backend.Servers.Add(ReadServer(serverName, v, pp)));
+                    break;
+                case "provider" or "pool":
+                    ReadProviderOrPool(backend, key, n, p);
                     break;
             }
         });

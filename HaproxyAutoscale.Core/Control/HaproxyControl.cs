@@ -84,7 +84,7 @@ public static class HaproxyControlExtensions
         && (!name.AsSpan().ContainsAnyExcept(NameChars) || (name[0] == '#' && name.Length > 1 && name.AsSpan(1).ContainsAnyExceptInRange('0', '9') == false));
 
     // A ';', newline or space in a name would let HAProxy run a second command: refuse before building anything.
-    private static string ServerName(IHaproxyControl control, string backend, string server) =>
+    internal static string ServerName(IHaproxyControl control, string backend, string server) =>
         $"{ProxyName(control, backend)}/{CheckName(control, server, "server")}";
 
     private static string ProxyName(IHaproxyControl control, string backend) => CheckName(control, backend, "backend");

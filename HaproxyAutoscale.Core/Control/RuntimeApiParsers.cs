@@ -79,6 +79,9 @@ public enum ServerAdminFlags
 /// <param name="InitialWeight">srv_iweight.</param>
 public sealed record ServerState(string Backend, string Server, string Address, ServerOperationalState OperationalState, ServerAdminFlags AdminFlags, int UserWeight, int InitialWeight)
 {
+    /// <summary>srv_port: the port the server is addressed on, or <see langword="null"/> when HAProxy gives none.</summary>
+    public int? Port { get; init; }
+
     /// <summary>The administrative state the flags amount to: maintenance wins over drain; 0x04 alone is ready.</summary>
     public ServerAdminState AdminState =>
         (AdminFlags & (ServerAdminFlags.ForcedMaintenance | ServerAdminFlags.InheritedMaintenance | ServerAdminFlags.ResolutionMaintenance)) != 0 ? ServerAdminState.Maint
@@ -173,7 +176,11 @@ internal static class RuntimeApiParsers
                 throw new HaproxyControlException(HaproxyErrorKind.UnexpectedAnswer, endpoint, command, $"short row '{line}'");
             }
 
-            rows.Add(new ServerState(f[1], f[3], f[4], (ServerOperationalState)Int(f[5]), (ServerAdminFlags)Int(f[6]), Int(f[7]), Int(f[8])));
+            rows.Add(new ServerState(f[1], f[3], f[4], (ServerOperationalState)Int(f[5]), (ServerAdminFlags)Int(f[6]), Int(f[7]), Int(f[8]))
+            {
+                // srv_port, the 19th field (2.x)
+                Port = f.Length > 18 && int.TryParse(f[18], NumberStyles.None, CultureInfo.InvariantCulture, out int port) && port > 0 ? port : null,
+            });
         }
 
         return rows;

@@ -38,6 +38,16 @@ public sealed class AutoscalerBuilder
     /// <summary>The windows available by kind; add custom ones here.</summary>
     public ResponseTimeWindowRegistry Windows { get; private set; } = new();
 
+    /// <summary>The server providers available by name (<c>exec</c>); add custom ones here.</summary>
+    public Providers.ServerProviderRegistry Providers { get; private set; } = new();
+
+    /// <summary>Uses <paramref name="providers"/> (for example the registry the options were validated against).</summary>
+    public AutoscalerBuilder UseProviders(Providers.ServerProviderRegistry providers)
+    {
+        Providers = providers ?? throw new ArgumentNullException(nameof(providers));
+        return this;
+    }
+
     /// <summary>Uses <paramref name="windows"/> (for example the registry the options were validated against).</summary>
     public AutoscalerBuilder UseWindows(ResponseTimeWindowRegistry windows)
     {
@@ -126,7 +136,7 @@ public sealed class AutoscalerBuilder
     /// <exception cref="InvalidOperationException">No endpoint and no control; or an <c>ha</c> section and no leader election.</exception>
     public Autoscaler Build()
     {
-        AutoscaleOptionsValidator.ThrowIfInvalid(_options, Policies, Windows);
+        AutoscaleOptionsValidator.ThrowIfInvalid(_options, Policies, Windows, Providers);
         AutoscaleOptions options = OptionsCopy.Of(_options); // later changes to the caller's object do not reach the engine
 
         // What is created here from the options is the autoscaler's to dispose; what the caller supplied stays theirs.
@@ -154,7 +164,7 @@ public sealed class AutoscalerBuilder
                 tcp.Logger ??= _loggers.CreateLogger("HaproxyAutoscale"); // connections, rejections, malformed streams (events 40-44)
             }
 
-            return new Autoscaler(options, source, control, Policies, Windows, warmup, _time, _loggers, _dryRun, _meters, owned, election);
+            return new Autoscaler(options, source, control, Policies, Windows, warmup, _time, _loggers, _dryRun, _meters, owned, election, Providers);
         }
         catch
         {

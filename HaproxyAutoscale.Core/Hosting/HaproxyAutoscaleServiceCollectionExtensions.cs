@@ -3,6 +3,7 @@ using HaproxyAutoscale.Configuration;
 using HaproxyAutoscale.Control;
 using HaproxyAutoscale.Logs;
 using HaproxyAutoscale.Policies;
+using HaproxyAutoscale.Providers;
 using HaproxyAutoscale.Scaling;
 using HaproxyAutoscale.Windows;
 using Microsoft.Extensions.Configuration;
@@ -64,6 +65,16 @@ public static class HaproxyAutoscaleServiceCollectionExtensions
 
             return registry;
         });
+        services.TryAddSingleton(provider =>
+        {
+            var registry = new ServerProviderRegistry();
+            foreach (ServerProviderRegistration registration in provider.GetServices<ServerProviderRegistration>())
+            {
+                registry.Add(registration.Name, registration.Factory);
+            }
+
+            return registry;
+        });
         services.TryAddSingleton(CreateAutoscaler);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, HaproxyAutoscaleService>());
         return new HaproxyAutoscaleBuilder(services);
@@ -83,6 +94,7 @@ public static class HaproxyAutoscaleServiceCollectionExtensions
         var builder = new AutoscalerBuilder(result.Options!)
             .UsePolicies(policies)
             .UseWindows(windows)
+            .UseProviders(provider.GetRequiredService<ServerProviderRegistry>())
             .UseTimeProvider(provider.GetRequiredService<TimeProvider>())
             .UseLoggerFactory(provider.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance);
 
@@ -136,6 +148,20 @@ public interface IHaproxyAutoscaleBuilder
     /// <summary>Warms servers up with <paramref name="factory"/>'s warm-up instead of HTTP GETs.</summary>
     IHaproxyAutoscaleBuilder UseWarmup(Func<IServiceProvider, IWarmup> factory);
 }
+
+/// <summary>Registers custom server providers on the autoscaler registered by <c>AddHaproxyAutoscale</c>.</summary>
+public static class HaproxyAutoscaleBuilderProviderExtensions
+{
+    /// <summary>Makes a custom server provider available under <paramref name="name"/> (case-insensitive; <c>exec</c> is taken).</summary>
+    public static IHaproxyAutoscaleBuilder AddServerProvider(this IHaproxyAutoscaleBuilder builder, string name, ServerProviderFactory factory)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddSingleton(new ServerProviderRegistration(name, factory));
+        return builder;
+    }
+}
+
+internal sealed record ServerProviderRegistration(string Name, ServerProviderFactory Factory);
 
 internal sealed record PolicyRegistration(string Name, ScalingPolicyFactory Factory);
 

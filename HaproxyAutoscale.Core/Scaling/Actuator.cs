@@ -2,18 +2,20 @@ using System.Collections.Concurrent;
 using HaproxyAutoscale.Configuration;
 using HaproxyAutoscale.Control;
 using HaproxyAutoscale.Policies;
+using HaproxyAutoscale.Providers;
 using Microsoft.Extensions.Logging;
 
 namespace HaproxyAutoscale.Scaling;
 
 /// <summary>
-/// Carries plans out: warm-up, then weight and ready (up); drain, wait for sessions, maintenance (down), all through
-/// typed <see cref="IHaproxyControl"/> commands. It owns the servers' lifecycle: a claimed server is
+/// Carries plans out: (start through the provider,) warm-up, then weight and ready (up); drain, wait for sessions,
+/// maintenance (down), all through typed <see cref="IHaproxyControl"/> commands; a parked server kept warm past
+/// <c>keepWarm</c> is stopped (see Actuator.Providers.cs). It owns the servers' lifecycle: a claimed server is
 /// <see cref="ServerRole.Warming"/> or <see cref="ServerRole.Draining"/> until its action ends, then active or
 /// parked on success, or back where it was with a back-off on failure. Each action runs on its own task and never
 /// faults: whatever an extension throws is caught, logged with backend and server, and counted.
 /// </summary>
-internal sealed class Actuator
+internal sealed partial class Actuator
 {
     private static readonly TimeSpan SessionPollInterval = TimeSpan.FromMilliseconds(500);
 
@@ -42,8 +44,11 @@ internal sealed class Actuator
     {
         foreach (string server in plan.Servers)
         {
-            // From now on the server counts as capacity (up) or is out of the candidates (down).
-            backend.Servers.Set(server, plan.Decision.Action == ScalingAction.Up ? ServerRole.Warming : ServerRole.Draining);
+            // From now on the server counts as capacity (up) or is out of the candidates (down). A stopped one is
+            // started first.
+            bool up = plan.Decision.Action == ScalingAction.Up;
+            bool stopped = backend.Servers.LifecycleOf(server) == ServerLifecycleState.Stopped;
+            backend.Servers.Set(server, up ? ServerRole.Warming : ServerRole.Draining, lifecycle: up && stopped ? ServerLifecycleState.Starting : null);
         }
     }
 
@@ -52,9 +57,7 @@ internal sealed class Actuator
     {
         foreach (string server in plan.Servers)
         {
-            Task action = ActAsync(backend, server, plan, cancellationToken);
-            _inFlight.TryAdd(action, 0);
-            _ = action.ContinueWith(t => _inFlight.TryRemove(t, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            Track(ActAsync(backend, server, plan, cancellationToken));
         }
     }
 
@@ -68,9 +71,14 @@ internal sealed class Actuator
         string action = up ? "up" : "down";
         long started = _time.GetTimestamp();
         string? failure;
+        var progress = new UpProgress();
         try
         {
-            failure = up ? await EnableAsync(backend.Options, server, cancellationToken).ConfigureAwait(false) : await DisableAsync(backend.Options, server, cancellationToken).ConfigureAwait(false);
+            failure = up ? await EnableAsync(backend, server, progress, cancellationToken).ConfigureAwait(false) : await DisableAsync(backend.Options, server, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ServerProviderException e)
+        {
+            failure = e.Message;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -101,22 +109,34 @@ internal sealed class Actuator
             return;
         }
 
+        // Nothing started is left unaccounted for: what this action started or added is removed and stopped again.
+        ServerLifecycleState? afterFailure = up ? await UndoStartAsync(backend, server, progress).ConfigureAwait(false) : null;
         TimeSpan backoff;
         lock (backend.Gate)
         {
             // A failed scale-up leaves the server parked, a failed scale-down leaves it active: as it was.
             backoff = backend.Servers.Failed(server, up ? ServerRole.Parked : ServerRole.Active, _failureBackoff);
+            if (afterFailure is { } lifecycle)
+            {
+                backend.Servers.SetLifecycle(server, lifecycle);
+                if (lifecycle == ServerLifecycleState.Parked && progress.StartAttempted)
+                {
+                    backend.Servers.StopDue(server); // its stop failed: tried again once the back-off is over
+                }
+            }
         }
 
         Log.ActionFailed(_logger, backend.Name, server, action, elapsedMs, failure, Durations.Format(backoff));
         _metrics.ActionFailures.Add(1, AutoscaleMetrics.Tags(backend.Name, action));
     }
 
-    // Warm-up, then weight and ready; returns why it failed, or null.
-    private async Task<string?> EnableAsync(BackendOptions backend, string server, CancellationToken cancellationToken)
+    // (Start, add,) warm-up, then weight and ready; returns why it failed, or null.
+    private async Task<string?> EnableAsync(ScaledBackend scaled, string server, UpProgress progress, CancellationToken cancellationToken)
     {
+        BackendOptions backend = scaled.Options;
         ServerOptions options = backend.Servers.First(s => s.Name == server);
-        if (options.WarmupUrl is { } url)
+        string? address = await StartIfStoppedAsync(scaled, server, progress, cancellationToken).ConfigureAwait(false);
+        if ((options.WarmupUrl ?? PoolWarmupUrl(backend, server, address)) is { } url)
         {
             WarmupResult warmup;
             try
@@ -136,6 +156,7 @@ internal sealed class Actuator
             }
         }
 
+        await AddIfStartedAsync(scaled, server, address, progress, cancellationToken).ConfigureAwait(false);
         await ServerCommands.EnableAsync(_control, backend.Name, options, cancellationToken).ConfigureAwait(false);
         return null;
     }

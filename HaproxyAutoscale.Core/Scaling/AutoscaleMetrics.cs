@@ -30,6 +30,8 @@ internal sealed class AutoscaleMetrics : IDisposable
             "1 while a backend is blind (its logs miss the requests HAProxy counts): no scale-down.");
         _meter.CreateObservableGauge("backend_paused", () => PerBackend<int>(snapshot(), s => s.PausedUntil is null ? 0 : 1), "1",
             "1 while a backend is paused by an operator: it decides but does not act.");
+        _meter.CreateObservableGauge("servers_lifecycle", () => Lifecycles(snapshot()), "{server}",
+            "Each backend's servers per lifecycle state (tags: backend, state: stopped, starting, warming, active, draining, parked, stopping, held-by-operator).");
         Decisions = _meter.CreateCounter<long>("decisions", "{decision}", "Up and down decisions (tags: backend, action).");
         Actions = _meter.CreateCounter<long>("actions", "{action}", "Completed scaling actions (tags: backend, action).");
         ActionFailures = _meter.CreateCounter<long>("action_failures", "{action}", "Failed warm-ups and commands (tags: backend, action).");
@@ -52,6 +54,21 @@ internal sealed class AutoscaleMetrics : IDisposable
     public static KeyValuePair<string, object?>[] ExtensionTags(string backend, string extension) => [new("backend", backend), new("extension", extension)];
 
     public void Dispose() => _meter.Dispose();
+
+    // One measurement per backend and lifecycle state, zeros included, so a dashboard sees a state empty out.
+    private static IEnumerable<Measurement<int>> Lifecycles(IReadOnlyList<BackendSnapshot> snapshots)
+    {
+        foreach (BackendSnapshot snapshot in snapshots)
+        {
+            foreach (ServerLifecycleState state in Enum.GetValues<ServerLifecycleState>())
+            {
+                yield return new Measurement<int>(snapshot.Lifecycle.Count(l => l.State == state),
+                    new KeyValuePair<string, object?>("backend", snapshot.Backend), new KeyValuePair<string, object?>("state", StateName(state)));
+            }
+        }
+    }
+
+    private static string StateName(ServerLifecycleState state) => state == ServerLifecycleState.HeldByOperator ? "held-by-operator" : state.ToString().ToLowerInvariant();
 
     private static IEnumerable<Measurement<T>> PerBackend<T>(IReadOnlyList<BackendSnapshot> snapshots, Func<BackendSnapshot, T?> value)
         where T : struct

@@ -4,6 +4,7 @@ using HaproxyAutoscale.Control;
 using HaproxyAutoscale.HighAvailability;
 using HaproxyAutoscale.Logs;
 using HaproxyAutoscale.Policies;
+using HaproxyAutoscale.Providers;
 using HaproxyAutoscale.Windows;
 using Microsoft.Extensions.Logging;
 
@@ -36,7 +37,8 @@ public sealed class Autoscaler : IAsyncDisposable
     private long _unparsed;
 
     internal Autoscaler(AutoscaleOptions options, ILogSource source, IHaproxyControl control, ScalingPolicyRegistry policies, ResponseTimeWindowRegistry windows, IWarmup warmup,
-        TimeProvider time, ILoggerFactory loggers, bool dryRun, IMeterFactory? meters, IReadOnlyList<IAsyncDisposable> owned, ILeaderElection? election = null)
+        TimeProvider time, ILoggerFactory loggers, bool dryRun, IMeterFactory? meters, IReadOnlyList<IAsyncDisposable> owned, ILeaderElection? election = null,
+        ServerProviderRegistry? providers = null)
     {
         _options = options;
         _source = source;
@@ -47,7 +49,9 @@ public sealed class Autoscaler : IAsyncDisposable
         _owned = owned;
         foreach (BackendOptions backend in options.Backends)
         {
+            PoolSlots.Expand(backend); // the engine's own copy: pool slots are servers like the configured ones
             _backends[backend.Name] = ScaledBackend.Create(backend, policies, windows, time, signals: options);
+            _backends[backend.Name].Provider = ServerProviderRules.Create(backend, providers ?? new ServerProviderRegistry(), loggers, dryRun ? _logger : null);
         }
 
         IReadOnlyList<IHaproxyControl> instances = control is IHaproxyFanOut fanOut ? fanOut.Instances : [control];
@@ -56,6 +60,10 @@ public sealed class Autoscaler : IAsyncDisposable
         {
             _leader = new LeaderRole(election, _logger, _metrics.Meter);
             (control, instances) = _leader.Wrap(control);
+            foreach (ScaledBackend backend in _backends.Values)
+            {
+                backend.Provider = backend.Provider is { } provider ? new LeaderOnlyServerProvider(provider, election) : null;
+            }
         }
 
         if (dryRun)
@@ -88,6 +96,7 @@ public sealed class Autoscaler : IAsyncDisposable
     {
         Log.Started(_logger, _backends.Count, _source.Address, _endpoints, _dryRun ? " (dry run: no command that changes HAProxy is sent)" : "");
         await ReconcileAsync(cancellationToken).ConfigureAwait(false);
+        await _actuator.AdoptProcessesAsync(_backends.Values, cancellationToken).ConfigureAwait(false);
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var stopElection = new CancellationTokenSource();
@@ -214,6 +223,11 @@ public sealed class Autoscaler : IAsyncDisposable
                 foreach (ScaledBackend backend in _backends.Values)
                 {
                     Evaluate(backend, cancellationToken);
+                    if (_leader is not { IsActing: false })
+                    {
+                        _actuator.StopIdle(backend, cancellationToken); // a standby starts and stops nothing
+                    }
+
                 }
             }
         }

@@ -76,6 +76,26 @@ public static class AutoscaleEventIds
     /// <summary>A pause or blindness held back an action the policy asked for (once per spell; later ones are event 3).</summary>
     public const int HeldBack = 22;
 
+    /// <summary>A provider's command ran (exec provider): program, exit code, duration and its output, bounded.</summary>
+    public const int ProviderCommand = 30;
+
+    /// <summary>A server's capacity was started through its provider (before its warm-up), with the address it gave.</summary>
+    public const int ServerStarted = 31;
+
+    /// <summary>A parked server was kept warm for <c>keepWarm</c> and then stopped through its provider.</summary>
+    public const int ServerStopped = 32;
+
+    /// <summary>A provider call failed; what was started is stopped again, the server is parked with a back-off.</summary>
+    public const int ProviderFailed = 33;
+
+    /// <summary>At start, a server's capacity was found running or stopped (provider status) and adopted as such.</summary>
+    public const int ProcessAdopted = 34;
+
+    /// <summary>A pool server was added to HAProxy at run time (<c>add server</c>).</summary>
+    public const int ServerAdded = 35;
+
+    /// <summary>A pool server was removed from HAProxy (<c>del server</c>).</summary>
+    public const int ServerDeleted = 36;
     /// <summary>A TCP log connection from a sender outside <c>logs.allowFrom</c> was closed unread.</summary>
     public const int RejectedConnection = 40;
 
@@ -208,4 +228,22 @@ internal static partial class Log
     /// <summary>A window value for messages: "950 ms", or "no samples".</summary>
     public static string Value(WindowValue window) =>
         window.HasValue ? string.Create(CultureInfo.InvariantCulture, $"{window.Value:0.#} ms") : "no samples";
+
+    [LoggerMessage(AutoscaleEventIds.ServerStarted, LogLevel.Information, "{Backend}/{Server}: started through the {Provider} provider in {DurationMs} ms (address {Address})")]
+    public static partial void ServerStarted(ILogger logger, string backend, string server, string provider, long durationMs, string address);
+
+    [LoggerMessage(AutoscaleEventIds.ServerStopped, LogLevel.Information, "{Backend}/{Server}: stopped through the {Provider} provider in {DurationMs} ms ({Why})")]
+    public static partial void ServerStopped(ILogger logger, string backend, string server, string provider, long durationMs, string why);
+
+    [LoggerMessage(AutoscaleEventIds.ProviderFailed, LogLevel.Warning, "{Backend}/{Server}: {Step} failed: {Error}")]
+    public static partial void ProviderFailed(ILogger logger, string backend, string server, string step, string error);
+
+    [LoggerMessage(AutoscaleEventIds.ProcessAdopted, LogLevel.Information, "{Backend}/{Server}: the provider reports it {State}: adopted as {Lifecycle}")]
+    public static partial void ProcessAdopted(ILogger logger, string backend, string server, string state, string lifecycle);
+
+    [LoggerMessage(AutoscaleEventIds.ServerAdded, LogLevel.Information, "{Backend}/{Server}: added to HAProxy at {Address} ({Why})")]
+    public static partial void ServerAdded(ILogger logger, string backend, string server, string address, string why);
+
+    [LoggerMessage(AutoscaleEventIds.ServerDeleted, LogLevel.Information, "{Backend}/{Server}: deleted from HAProxy")]
+    public static partial void ServerDeleted(ILogger logger, string backend, string server);
 }

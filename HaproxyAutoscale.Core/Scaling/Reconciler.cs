@@ -101,6 +101,13 @@ internal sealed class Reconciler
         {
             try
             {
+                if (item.ReaddAt is { } address)
+                {
+                    // A pool server HAProxy lost (reload): added again, then given its state below.
+                    await Actuator.AddServerAsync([instance], item.Backend.Options, item.Server.Name, address, cancellationToken).ConfigureAwait(false);
+                    Log.ServerAdded(_logger, item.Backend.Name, item.Server.Name, address, $"HAProxy on {instance.Endpoint} lost it");
+                }
+
                 await (item.Enable
                     ? ServerCommands.EnableAsync(instance, item.Backend.Name, item.Server, cancellationToken)
                     : instance.SetServerStateAsync(item.Backend.Name, item.Server.Name, ServerAdminState.Maint, cancellationToken)).ConfigureAwait(false);
@@ -124,7 +131,7 @@ internal sealed class Reconciler
         }
     }
 
-    private sealed record Reapply(ScaledBackend Backend, ServerOptions Server, bool Enable);
+    private sealed record Reapply(ScaledBackend Backend, ServerOptions Server, bool Enable, string? ReaddAt = null);
 
     private void Reconcile(string endpoint, ScaledBackend backend, IReadOnlyList<ServerState> states, bool restarted, List<Reapply> reapply)
     {
@@ -132,6 +139,21 @@ internal sealed class Reconciler
         foreach (ServerOptions server in backend.Options.Servers)
         {
             ServerState? state = states.FirstOrDefault(s => s.Server == server.Name);
+            bool slot = Providers.PoolSlots.IsSlot(backend.Options, server.Name);
+            if (state is null && slot)
+            {
+                // A pool server is in HAProxy only while it runs. One we added that HAProxy no longer has (a reload
+                // forgets runtime-added servers) is added again, at the address its provider gave.
+                ServerRole slotRole = servers.RoleOf(server.Name);
+                if (servers.AddressOf(server.Name) is { } address && servers.LifecycleOf(server.Name) is ServerLifecycleState.Active or ServerLifecycleState.Parked
+                    && slotRole is ServerRole.Active or ServerRole.Parked)
+                {
+                    reapply.Add(new Reapply(backend, server, Enable: slotRole == ServerRole.Active, ReaddAt: address));
+                }
+
+                continue;
+            }
+
             if (state is null)
             {
                 if (!_adoptedOnce)
@@ -152,12 +174,17 @@ internal sealed class Reconciler
             if (!_adopted)
             {
                 ServerRole adopted = real == ServerAdminState.Ready ? ServerRole.Active : ServerRole.Parked;
+                servers.Set(server.Name, adopted, justEnabled: false, lifecycle: slot && adopted == ServerRole.Parked ? ServerLifecycleState.Parked : null);
+                if (slot)
+                {
+                    // Added by an earlier run of the autoscaler: it runs there.
+                    servers.SetAddress(server.Name, state.Port is { } port ? $"{(state.Address.Contains(':', StringComparison.Ordinal) ? $"[{state.Address}]" : state.Address)}:{port}" : null);
+                }
+
                 if (!_adoptedOnce || role != adopted)
                 {
                     Log.Adopted(_logger, backend.Name, server.Name, adopted.ToString().ToLowerInvariant(), endpoint);
                 }
-
-                servers.Set(server.Name, adopted, justEnabled: false);
             }
             else if (restarted || servers.IsUnsettled(server.Name))
             {

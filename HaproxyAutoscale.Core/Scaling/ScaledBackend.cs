@@ -31,6 +31,9 @@ internal sealed class ScaledBackend
 
     public object Gate { get; } = new();
 
+    /// <summary>What starts and stops the backend's servers (<c>provider</c>), or <see langword="null"/>: parked servers keep running.</summary>
+    public Providers.IServerProvider? Provider { get; set; }
+
     /// <summary>Until when the backend is paused by an operator (it decides and logs, acts on nothing). Under <see cref="Gate"/>.</summary>
     public DateTimeOffset? PausedUntil { get; set; }
 
@@ -70,6 +73,7 @@ internal sealed class ScaledBackend
 
             return new BackendSnapshot(Name, window, [.. Servers.Roles])
             {
+                Lifecycle = [.. Servers.Lifecycle],
                 Coverage = Coverage?.Coverage,
                 Blind = Coverage?.Blind ?? false,
                 PausedUntil = PausedUntil,

@@ -23,6 +23,38 @@ public enum ServerRole
     HeldByOperator,
 }
 
+/// <summary>
+/// Where a server is in its life: <c>stopped → starting → warming → active → draining → parked (warm) → stopping →
+/// stopped</c>. Without a provider a server is only ever warming, active, draining or parked (its process is not the
+/// autoscaler's); with one, a parked server keeps running for <c>keepWarm</c>, then it is stopped.
+/// </summary>
+public enum ServerLifecycleState
+{
+    /// <summary>Not running (a pool slot: not in HAProxy either); a scale-up starts it first.</summary>
+    Stopped,
+
+    /// <summary>Being started through its provider.</summary>
+    Starting,
+
+    /// <summary>Running, being warmed up before it is enabled.</summary>
+    Warming,
+
+    /// <summary>Taking traffic.</summary>
+    Active,
+
+    /// <summary>Draining on its way to maintenance.</summary>
+    Draining,
+
+    /// <summary>In maintenance and, with a provider, still running (kept warm): a scale-up enables it without a start.</summary>
+    Parked,
+
+    /// <summary>Being stopped through its provider after it was kept warm.</summary>
+    Stopping,
+
+    /// <summary>Put in maintenance by someone else: left alone and reported.</summary>
+    HeldByOperator,
+}
+
 /// <summary>A backend's state as the autoscaler sees it, for live views, health and admin endpoints.</summary>
 /// <param name="Backend">The backend.</param>
 /// <param name="Window">Its window's value now.</param>
@@ -43,7 +75,20 @@ public sealed record BackendSnapshot(string Backend, WindowValue Window, IReadOn
 
     /// <summary>The last evaluation's outcome, or <see langword="null"/> before the first one.</summary>
     public BackendDecision? LastDecision { get; init; }
+
+    /// <summary>
+    /// Each server's lifecycle state, in the order of <see cref="Servers"/> (pool slots included), with the address a
+    /// provider gave it; empty for a snapshot built by hand.
+    /// </summary>
+    public IReadOnlyList<ServerLifecycleInfo> Lifecycle { get; init; } = [];
 }
+
+/// <summary>One server's lifecycle state, as reported by <see cref="BackendSnapshot.Lifecycle"/>.</summary>
+/// <param name="Server">The server.</param>
+/// <param name="State">Where it is in its life.</param>
+/// <param name="Address">The address its provider gave (<c>ADDRESS:PORT</c>), or <see langword="null"/>.</param>
+/// <param name="Since">When it entered <paramref name="State"/>.</param>
+public sealed record ServerLifecycleInfo(string Server, ServerLifecycleState State, string? Address, DateTimeOffset Since);
 
 /// <summary>One evaluation's outcome for a backend, as reported by <see cref="BackendSnapshot.LastDecision"/>.</summary>
 /// <param name="Time">When it was decided.</param>
@@ -68,7 +113,11 @@ internal sealed class ServerTable
     {
         Backend = backend;
         _time = time;
-        _servers = backend.Servers.ToDictionary(s => s.Name, s => new Entry(s), StringComparer.Ordinal);
+        _servers = backend.Servers.ToDictionary(s => s.Name, s => new Entry(s, time.GetUtcNow()), StringComparer.Ordinal);
+        foreach (Entry entry in _servers.Values.Where(e => Providers.PoolSlots.IsSlot(backend, e.Options.Name)))
+        {
+            entry.Lifecycle = ServerLifecycleState.Stopped; // not in HAProxy until started and added
+        }
     }
 
     public BackendOptions Backend { get; }
@@ -95,8 +144,12 @@ internal sealed class ServerTable
     /// <summary>The reconciler applied the role's state again.</summary>
     public void Settled(string server) => _servers[server].Unsettled = false;
 
-    /// <summary>Sets what a server is. <paramref name="justEnabled"/>: it starts serving now (settle time applies), as opposed to adopted as already serving.</summary>
-    public void Set(string server, ServerRole role, bool justEnabled = true)
+    /// <summary>
+    /// Sets what a server is. <paramref name="justEnabled"/>: it starts serving now (settle time applies), as opposed to
+    /// adopted as already serving. <paramref name="lifecycle"/>: its lifecycle state, when the role alone does not say it
+    /// (a parked server that was stopped, a warming one being started).
+    /// </summary>
+    public void Set(string server, ServerRole role, bool justEnabled = true, ServerLifecycleState? lifecycle = null)
     {
         Entry entry = _servers[server];
         if (role == ServerRole.Active && entry.Role != ServerRole.Active)
@@ -105,15 +158,59 @@ internal sealed class ServerTable
         }
 
         entry.Role = role;
+        SetLifecycle(entry, lifecycle ?? role switch
+        {
+            ServerRole.Warming => ServerLifecycleState.Warming,
+            ServerRole.Active => ServerLifecycleState.Active,
+            ServerRole.Draining => ServerLifecycleState.Draining,
+            ServerRole.HeldByOperator => ServerLifecycleState.HeldByOperator,
+            // A parked server keeps the lifecycle it had if that was already a parked one (stopped stays stopped).
+            _ => entry.Lifecycle is ServerLifecycleState.Stopped or ServerLifecycleState.Stopping ? entry.Lifecycle : ServerLifecycleState.Parked,
+        });
         Changes++;
+    }
+
+    /// <summary>The server's lifecycle state.</summary>
+    public ServerLifecycleState LifecycleOf(string server) => _servers[server].Lifecycle;
+
+    /// <summary>Sets only the lifecycle state (the role stays): starting → warming, parked → stopping → stopped.</summary>
+    public void SetLifecycle(string server, ServerLifecycleState lifecycle)
+    {
+        SetLifecycle(_servers[server], lifecycle);
+        Changes++;
+    }
+
+    /// <summary>When the server entered its lifecycle state (a parked server: since when it is kept warm).</summary>
+    public DateTimeOffset LifecycleSince(string server) => _servers[server].LifecycleSince;
+
+    /// <summary>The address a provider gave the server (pool servers: where HAProxy sends it traffic), or <see langword="null"/>.</summary>
+    public string? AddressOf(string server) => _servers[server].Address;
+
+    public void SetAddress(string server, string? address) => _servers[server].Address = address;
+
+    /// <summary>Each server's lifecycle, in configuration order.</summary>
+    public IEnumerable<ServerLifecycleInfo> Lifecycle => Backend.Servers.Select(s => Info(s.Name, _servers[s.Name]));
+
+    /// <summary>Makes a parked server due for its stop at once (its state is unknown, or its stop failed): no keep-warm wait.</summary>
+    public void StopDue(string server) => _servers[server].LifecycleSince = DateTimeOffset.MinValue;
+
+    private static ServerLifecycleInfo Info(string server, Entry entry) => new(server, entry.Lifecycle, entry.Address, entry.LifecycleSince);
+
+    private void SetLifecycle(Entry entry, ServerLifecycleState lifecycle)
+    {
+        if (entry.Lifecycle != lifecycle)
+        {
+            entry.Lifecycle = lifecycle;
+            entry.LifecycleSince = _time.GetUtcNow();
+        }
     }
 
     /// <summary>Whether <paramref name="server"/> started serving less than the settle time ago (its first answers are slow).</summary>
     public bool IsSettling(string server, DateTimeOffset now) =>
         _servers.TryGetValue(server, out Entry? entry) && entry.Role == ServerRole.Active && now - entry.ActiveSince < Backend.SettleTime;
 
-    /// <summary>Whether the server may be picked now (not in a failure back-off).</summary>
-    public bool IsAvailable(string server, DateTimeOffset now) => _servers[server].NotBefore <= now;
+    /// <summary>Whether the server may be picked now (not in a failure back-off, not being stopped).</summary>
+    public bool IsAvailable(string server, DateTimeOffset now) => _servers[server] is var entry && entry.NotBefore <= now && entry.Lifecycle != ServerLifecycleState.Stopping;
 
     /// <summary>An action on the server completed: its failure count starts again.</summary>
     public void Succeeded(string server)
@@ -138,11 +235,17 @@ internal sealed class ServerTable
         return backoff;
     }
 
-    private sealed class Entry(ServerOptions options)
+    private sealed class Entry(ServerOptions options, DateTimeOffset now)
     {
         public ServerOptions Options { get; } = options;
 
         public ServerRole Role { get; set; } = options.AlwaysUp ? ServerRole.Active : ServerRole.Parked;
+
+        public ServerLifecycleState Lifecycle { get; set; } = options.AlwaysUp ? ServerLifecycleState.Active : ServerLifecycleState.Parked;
+
+        public DateTimeOffset LifecycleSince { get; set; } = now;
+
+        public string? Address { get; set; }
 
         public DateTimeOffset ActiveSince { get; set; } = DateTimeOffset.MinValue;
 

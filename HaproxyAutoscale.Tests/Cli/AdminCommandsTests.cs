@@ -52,7 +52,7 @@ public sealed class AdminCommandsTests
         (code, output, error) = await CliProcess.RunAsync("status", "--config", config, "--admin", admin);
         code.Should().Be(0, error);
         string[] lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        lines[0].Should().MatchRegex(@"^BACKEND\s+SERVER\s+ADMIN\s+OPER\s+WEIGHT\s+SESSIONS\s+QUEUE\s+RTIME_MS\s+ROLE\s+PAUSED\s+COVERAGE$");
+        lines[0].Should().MatchRegex(@"^BACKEND\s+SERVER\s+ADMIN\s+OPER\s+WEIGHT\s+SESSIONS\s+QUEUE\s+RTIME_MS\s+ROLE\s+LIFECYCLE\s+PAUSED\s+COVERAGE$");
         lines.Should().Contain(l => l.StartsWith("app", StringComparison.Ordinal) && l.Contains(" s2 ", StringComparison.Ordinal)
             && l.Contains(" ready ", StringComparison.Ordinal) && l.Contains(" active ", StringComparison.Ordinal) && l.EndsWith("until resumed  -", StringComparison.Ordinal));
 
@@ -62,6 +62,7 @@ public sealed class AdminCommandsTests
         {
             JsonElement s2 = rows.RootElement.EnumerateArray().Single(r => r.GetProperty("server").GetString() == "s2");
             s2.GetProperty("role").GetString().Should().Be("active");
+            s2.GetProperty("lifecycle").GetString().Should().Be("active");
             s2.GetProperty("paused").GetBoolean().Should().BeTrue();
             s2.GetProperty("coverage").ValueKind.Should().Be(JsonValueKind.Null);
         }

@@ -21,6 +21,9 @@ public sealed class DemoCommandTests
         output.Should().MatchRegex(@"app: decided down s\d: no request for");
         output.Should().MatchRegex(@"Requests: \d+ ok, 0 failed");
         output.Should().Contain("Cold starts paid by users: 0");
+        output.Should().Contain("app/s2: started through the demo provider");
+        output.Should().MatchRegex(@"apps [1-4]/4  s1:active +s2:");
+        output.Should().MatchRegex(@"App-seconds: \d+ with apps started and stopped on demand \([1-9]\d* starts\), \d+ with all 4 up: \d+ % saved\.");
         Directory.Exists(Path.Combine(Path.GetTempPath(), $"haproxy-autoscale-demo-{Environment.ProcessId}")).Should().BeFalse("the demo cleans up after itself");
 
         // A live line about once a second of the demo's clock, up to its 20 s and the end of the ramp, in far less real time.

@@ -49,6 +49,8 @@ public sealed class MetricsEndpointTests
 
         scraped.Should().Contain("backend=\"app\"");
         scraped.Should().Contain("haproxyautoscale_servers_active{backend=\"app\"}");
+        scraped.Split('\n').Should().Contain(l => l.StartsWith("haproxyautoscale_servers_lifecycle{", StringComparison.Ordinal)
+            && l.Contains("backend=\"app\"", StringComparison.Ordinal) && l.Contains("state=\"parked\"", StringComparison.Ordinal));
         await stop.CancelAsync();
         (await run).Should().Be(0);
     }
