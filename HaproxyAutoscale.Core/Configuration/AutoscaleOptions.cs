@@ -132,6 +132,12 @@ public sealed class BackendOptions
     /// <value>The default is 10 seconds.</value>
     public TimeSpan SettleTime { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>The engine's per-direction rules (tolerance, cooldown, stabilization, step, idle before park) applied to every policy's decisions.</summary>
+    public ScalingBehaviorOptions Behavior { get; } = new();
+
+    /// <summary>Scheduled floors: from each cron start, for a while, at least that many servers are kept active.</summary>
+    public IList<ScheduledFloorOptions> Schedule { get; } = [];
+
     /// <summary>The effective minimum: the larger of <see cref="MinActive"/> and the number of <c>alwaysUp</c> servers.</summary>
     public int EffectiveMinActive => Math.Max(MinActive ?? 0, Servers.Count(s => s.AlwaysUp));
 
@@ -200,4 +206,13 @@ public enum ServerSelection
 
     /// <summary>A random one among the candidates.</summary>
     Random,
+
+    /// <summary>
+    /// Configuration order up; down, the server with the fewest current sessions (HAProxy's <c>scur</c>, read with the
+    /// counters), so the fewest requests are cut or waited for (<c>least-sessions</c>).
+    /// </summary>
+    LeastSessions,
+
+    /// <summary>Configuration order up; down, the server enabled last (last in, first out) (<c>newest</c>).</summary>
+    Newest,
 }

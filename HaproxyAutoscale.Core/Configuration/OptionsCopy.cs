@@ -59,6 +59,7 @@ internal static class OptionsCopy
         }
 
         AddAll(copy.Servers, source.Servers.Select(s => new ServerOptions { Name = s.Name, AlwaysUp = s.AlwaysUp, WarmupUrl = s.WarmupUrl, Weight = s.Weight }));
+        BehaviorOptionsCopy.Into(copy, source);
         return copy;
     }
 

@@ -20,7 +20,7 @@ internal readonly record struct ConfigurationProblem(string Path, string Text)
 /// are errors, and only the shape and types are checked here (an integer, a duration, an object). The rules that
 /// values must follow are <see cref="AutoscaleOptionsValidator"/>'s, the same for every entry path.
 /// </summary>
-internal sealed class OptionsReader
+internal sealed partial class OptionsReader
 {
     private const string DurationExpected = "expected a duration such as \"30s\", \"5m\", \"250ms\" or \"00:05:00\"";
 
@@ -127,7 +127,7 @@ internal sealed class OptionsReader
     private BackendOptions ReadBackend(string name, ConfigNode node, string path)
     {
         var backend = new BackendOptions { Name = name };
-        Object(node, path, ["window", "policy", "scaleDown", "selection", "minActive", "maxActive", "settleTime", "servers"], (key, n, p) =>
+        Object(node, path, ["window", "policy", "scaleDown", "selection", "minActive", "maxActive", "settleTime", "servers", "behavior", "schedule"], (key, n, p) =>
         {
             switch (key)
             {
@@ -166,7 +166,13 @@ internal sealed class OptionsReader
                     });
                     break;
                 case "selection":
-                    Set(Enum<ServerSelection>(n, p), v => backend.Selection = v);
+                    Set(Selection(n, p), v => backend.Selection = v);
+                    break;
+                case "behavior":
+                    ReadBehavior(n, p, backend.Behavior);
+                    break;
+                case "schedule":
+                    Items(n, p, (item, ip) => backend.Schedule.Add(ReadScheduledFloor(item, ip)));
                     break;
                 case "minActive":
                     Set(Int(n, p), v => backend.MinActive = v);

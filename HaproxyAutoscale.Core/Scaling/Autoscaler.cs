@@ -213,6 +213,7 @@ public sealed class Autoscaler : IAsyncDisposable
                 if (plan.Time < until)
                 {
                     plan = plan.HeldByRule("paused", until == DateTimeOffset.MaxValue ? "paused until resumed" : $"paused until {until:u}");
+                    backend.Decider.HeldAfterDecide("paused"); // the policy's decision was not carried out
                 }
                 else
                 {
@@ -240,6 +241,10 @@ public sealed class Autoscaler : IAsyncDisposable
             if (firstHeldBack)
             {
                 Log.HeldBack(_logger, plan.Backend, plan.HeldBy!, plan.Decision.Reason);
+            }
+            else if (plan.HeldBy is { } gate)
+            {
+                Log.HeldByGate(_logger, plan.Backend, gate, plan.Decision.Reason);
             }
             else
             {

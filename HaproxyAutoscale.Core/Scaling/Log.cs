@@ -75,6 +75,13 @@ public static class AutoscaleEventIds
 
     /// <summary>A pause or blindness held back an action the policy asked for (once per spell; later ones are event 3).</summary>
     public const int HeldBack = 22;
+
+    /// <summary>
+    /// A rule of the engine held a decision back (debug level, every evaluation): the gate (<c>cooldown</c>,
+    /// <c>stabilization</c>, <c>tolerance</c>, <c>bounds</c>, <c>minIdle</c>, <c>selection</c>, <c>blind</c>,
+    /// <c>paused</c>…) and the reason. A hold the policy itself decided is event 3.
+    /// </summary>
+    public const int HeldByGate = 23;
 }
 
 /// <summary>The engine's log events, one per decision and per action.</summary>
@@ -142,6 +149,9 @@ internal static partial class Log
 
     [LoggerMessage(AutoscaleEventIds.HeldBack, LogLevel.Information, "{Backend}: held back ({Rule}): {Reason}")]
     public static partial void HeldBack(ILogger logger, string backend, string rule, string reason);
+
+    [LoggerMessage(AutoscaleEventIds.HeldByGate, LogLevel.Debug, "{Backend}: hold ({Gate}): {Reason}")]
+    public static partial void HeldByGate(ILogger logger, string backend, string gate, string reason);
 
     /// <summary>A window value for messages: "950 ms", or "no samples".</summary>
     public static string Value(WindowValue window) =>

@@ -87,18 +87,22 @@ public sealed class BackendDeciderTests
     }
 
     [Fact]
-    public void Evaluate_WhileAServerWarmsUpOrSettles_NoSecondScaleUpForTheSameBreach()
+    public void Evaluate_WhileAServerWarmsUpOrSettles_ItCountsAsCapacityAndDoesNotBlockAskingForMore()
     {
-        (BackendDecider scaler, ServerTable scalerServers) = Create(Backend(), new Fixed(ScalingDecision.Up(1, "slow")));
+        // The policy asks for capacity + 1 each time; warming and settling servers are in the capacity it sees.
+        var policy = new Recording(ScalingDecision.Up(1, "slow"));
+        (BackendDecider scaler, ServerTable scalerServers) = Create(Backend(), policy);
         scaler.Decide().Servers.Should().Equal("s2");
         scalerServers.Set("s2", ServerRole.Warming);
-        scaler.Decide().Decision.Reason.Should().Be("slow, but waiting for s2 to warm up");
+        scaler.Decide().Servers.Should().Equal("s3");
+        policy.Last.ActiveServers.Should().Be(2, "s2 warming is capacity");
 
         scalerServers.Set("s2", ServerRole.Active);
-        scaler.Decide().Decision.Reason.Should().Be("slow, but waiting for s2 to settle");
-
-        _time.Advance(TimeSpan.FromSeconds(10));
-        scaler.Decide().Servers.Should().Equal("s3");
+        scalerServers.Set("s3", ServerRole.Warming);
+        ScalingPlan plan = scaler.Decide();
+        plan.Servers.Should().Equal("s4");
+        plan.HeldBy.Should().BeNull();
+        policy.Last.ActiveServers.Should().Be(3);
     }
 
     [Fact]
@@ -181,14 +185,21 @@ public sealed class BackendDeciderTests
         public WindowValue Evaluate() => throw new NotSupportedException("broken window");
     }
 
-    private sealed class Recording : IScalingPolicy
+    // Records what the policy saw and what the engine held back; answers with the given decision (hold by default).
+    private sealed class Recording(ScalingDecision? decision = null) : IScalingPolicy, IScalingPolicyFeedback
     {
         public ScalingContext Last { get; private set; }
+
+        public List<(ScalingDecision Decision, string Gate)> Held { get; } = [];
+
+        public ScalingDecision Next { get; set; } = decision ?? ScalingDecision.Hold("recording");
 
         public ScalingDecision Decide(ScalingContext context)
         {
             Last = context;
-            return ScalingDecision.Hold("recording");
+            return Next;
         }
+
+        public void OnHeld(ScalingDecision decision, string gate) => Held.Add((decision, gate));
     }
 }
