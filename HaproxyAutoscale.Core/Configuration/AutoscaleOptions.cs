@@ -106,8 +106,11 @@ public sealed class BackendOptions
     public WindowOptions Window { get; set; } = new();
 
     /// <summary>The policy's name.</summary>
-    /// <value>The default is <c>threshold</c>.</value>
-    public string PolicyKind { get; set; } = "threshold";
+    /// <value>
+    /// The default is <c>concurrency</c> (chosen by measurement: see the README's "Windows and policies"); the classic
+    /// algorithm is <c>threshold</c>.
+    /// </value>
+    public string PolicyKind { get; set; } = Policies.ScalingPolicyNames.Concurrency;
 
     /// <summary>The policy's settings as configured (values as text, read by the policy's factory).</summary>
     public IDictionary<string, string> PolicySettings { get; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);

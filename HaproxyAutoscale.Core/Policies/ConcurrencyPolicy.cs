@@ -15,8 +15,8 @@ public sealed class ConcurrencyPolicyOptions
     /// Requests in flight (serving or queued) per server to aim for. Set it to about 70 % of what one server serves at
     /// full speed (<c>simulate --fit</c> prints it as <c>workers</c>).
     /// </summary>
-    /// <value>The default is 10.</value>
-    public double TargetInFlight { get; set; } = 10;
+    /// <value>The default is 4.</value>
+    public double TargetInFlight { get; set; } = 4;
 
     /// <summary>The desired count is the mean in-flight of this period ÷ the target.</summary>
     /// <value>The default is 60 seconds, as Knative.</value>
@@ -34,8 +34,8 @@ public sealed class ConcurrencyPolicyOptions
     public double PanicThreshold { get; set; } = 2.0;
 
     /// <summary>Scale down only to the highest desired count of this period.</summary>
-    /// <value>The default is 60 seconds.</value>
-    public TimeSpan ScaleDownStabilization { get; set; } = TimeSpan.FromSeconds(60);
+    /// <value>The default is 300 seconds, as the Kubernetes HPA (measured: shorter periods flap on a noisy day).</value>
+    public TimeSpan ScaleDownStabilization { get; set; } = TimeSpan.FromSeconds(300);
 
     /// <summary>Without any request for this long, one server goes; the next idle period takes the next one. Zero turns it off.</summary>
     /// <value>The default is 5 minutes, as the <c>threshold</c> policy.</value>
@@ -129,7 +129,9 @@ internal sealed class ConcurrencyPolicy : IScalingPolicy
         double stable = Mean(now - _options.StableWindow);
         double panic = Mean(now - _options.PanicWindow);
         int desiredStable = Servers(stable);
-        int desiredPanic = Servers(panic);
+        // A queue's demand (servers to take every queued request at the serving ones' concurrency) is a burst too:
+        // completed requests show the queue late, their queued time only when they end.
+        int desiredPanic = Math.Max(Servers(panic), context.DemandServers ?? 0);
         int desired;
         string what;
         if (desiredPanic >= _options.PanicThreshold * Math.Max(active, 1) && desiredPanic > active)
@@ -160,13 +162,13 @@ internal sealed class ConcurrencyPolicy : IScalingPolicy
 
         if (desired > active)
         {
-            return ScalingDecision.Up(desired - active, what);
+            return ScalingDecision.Up(desired - active, what).WithinBounds(context);
         }
 
         int stabilized = _recommendations.Max(r => r.Desired);
-        if (stabilized < active)
+        if (stabilized < active && active > context.MinActive)
         {
-            return ScalingDecision.Down(active - stabilized, $"{what}, highest in the last {Durations.Format(_options.ScaleDownStabilization)}: {stabilized}");
+            return ScalingDecision.Down(active - stabilized, $"{what}, highest in the last {Durations.Format(_options.ScaleDownStabilization)}: {stabilized}").WithinBounds(context);
         }
 
         return ScalingDecision.Hold(stabilized > desired ? $"{what}, held at {stabilized} by the stabilization period" : what);

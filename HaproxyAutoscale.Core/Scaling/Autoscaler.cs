@@ -242,8 +242,9 @@ public sealed class Autoscaler : IAsyncDisposable
             {
                 Log.HeldBack(_logger, plan.Backend, plan.HeldBy!, plan.Decision.Reason);
             }
-            else if (plan.HeldBy is { } gate)
+            else if (plan.HeldBy is { } gate && !gate.EndsWith(" error", StringComparison.Ordinal))
             {
+                // A rule of the engine held it back (a fault of the policy or window is event 3, and event 15).
                 Log.HeldByGate(_logger, plan.Backend, gate, plan.Decision.Reason);
             }
             else

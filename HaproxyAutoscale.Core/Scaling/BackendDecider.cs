@@ -300,7 +300,7 @@ internal sealed class BackendDecider
     }
 
     // A blind backend's policy sees HAProxy's own view: rtime (average of the last 1,024 requests) as the window
-    // value, fresh once per counter reading; queued requests or new errors as saturation.
+    // value, fresh once per counter reading; queued requests or new errors as saturation; sessions and queue as in-flight.
     private ScalingContext FromCounters(ScalingContext context, LogCoverage coverage)
     {
         BackendStat? stat = coverage.Stat;
@@ -310,6 +310,7 @@ internal sealed class BackendDecider
         return context with
         {
             Window = stat is null ? WindowValue.Empty : new WindowValue(milliseconds, 1),
+            InFlight = fresh && stat is not null ? stat.CurrentSessions + stat.CurrentQueue : null, // scur + qcur: in flight now
             NewSamples = fresh ? 1 : 0,
             Saturated = context.Saturated || (fresh && (stat?.CurrentQueue > 0 || coverage.ErrorsGrew)),
         };
