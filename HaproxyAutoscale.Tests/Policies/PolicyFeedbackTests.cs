@@ -1,4 +1,5 @@
 using HaproxyAutoscale.Configuration;
+using Microsoft.Extensions.Configuration;
 using HaproxyAutoscale.Policies;
 using HaproxyAutoscale.Windows;
 
@@ -76,5 +77,18 @@ public sealed class PolicyFeedbackTests
         (backend.Selection, backend.Behavior.Up.Cooldown, backend.Behavior.Up.MaxStep, backend.Behavior.Down.Stabilization, backend.Behavior.Down.MinIdleBeforePark, backend.Schedule[0].TimeZone)
             .Should().Be((ServerSelection.LeastSessions, TimeSpan.FromSeconds(10), (int?)2, TimeSpan.FromMinutes(5), TimeSpan.FromSeconds(30), "Europe/Berlin"));
         backend.PolicyKind.Should().Be("concurrency", "the default policy");
+
+        // The same through IConfiguration (appsettings, environment variables): arrays are children 0, 1…
+        IConfiguration configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["backends:app:servers:s1:alwaysUp"] = "true",
+            ["backends:app:servers:s2:weight"] = "10",
+            ["backends:app:behavior:down:minIdleBeforePark"] = "30s",
+            ["backends:app:schedule:0:cron"] = "0 8 * * 1-5",
+            ["backends:app:schedule:0:for"] = "10h",
+            ["backends:app:schedule:0:minActive"] = "0",
+        }).Build();
+        ConfigurationResult fromConfiguration = AutoscaleConfiguration.Parse(configuration);
+        fromConfiguration.Errors.Should().Equal("backends.app.schedule[0].minActive: must be at least 1, not 0");
     }
 }
