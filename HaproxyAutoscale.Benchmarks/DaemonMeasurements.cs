@@ -31,7 +31,7 @@ public static class DaemonMeasurements
             await using var recording = new RecordingControl(HaproxyControl.Create(haproxy.Socket));
             var options = new AutoscaleOptions { EvaluationInterval = TimeSpan.FromMilliseconds(1), ReconcileInterval = TimeSpan.FromHours(1) };
             options.Endpoints.Add(haproxy.Socket);
-            var backend = new BackendOptions { Name = "app", SettleTime = TimeSpan.Zero };
+            var backend = new BackendOptions { Name = "app", PolicyKind = "threshold", SettleTime = TimeSpan.Zero };
             backend.Window.Size = 1;
             backend.PolicySettings["thresholdMs"] = "100";
             backend.PolicySettings["breaches"] = "1";

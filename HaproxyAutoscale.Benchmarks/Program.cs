@@ -17,6 +17,14 @@ if (args.Length == 3 && args[0] == "generate-steps")
     return;
 }
 
+// `generate-trace KIND FILE [SEED]` writes one of the policy comparison's load traces (policy-comparison.sh).
+if (args.Length is 3 or 4 && args[0] == "generate-trace")
+{
+    using var output = new StreamWriter(args[2], append: false, new System.Text.UTF8Encoding(false), bufferSize: 1 << 20);
+    LoadTraces.Write(output, args[1], args.Length == 4 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 1);
+    return;
+}
+
 // `reaction [TRIALS]` and `daemon-load CLI_DLL RATE SECONDS`: whole-daemon measurements (see daemon-measurements.sh).
 if (args.Length >= 1 && args[0] == "reaction")
 {

@@ -53,7 +53,7 @@ public static class ProviderMeasurements
         using var haproxy = new LocalHaproxy("backend app\n    balance roundrobin\n    server s1 127.0.0.1:1 weight 10\n    server s2 127.0.0.1:2 weight 10 disabled\n");
         var options = new AutoscaleOptions { EvaluationInterval = TimeSpan.FromMilliseconds(1), ReconcileInterval = TimeSpan.FromHours(1) };
         options.Endpoints.Add(haproxy.Socket);
-        var backend = new BackendOptions { Name = "app", SettleTime = TimeSpan.Zero };
+        var backend = new BackendOptions { Name = "app", PolicyKind = "threshold", SettleTime = TimeSpan.Zero };
         backend.Window.Size = 1;
         backend.PolicySettings["thresholdMs"] = "100";
         backend.PolicySettings["breaches"] = "1";

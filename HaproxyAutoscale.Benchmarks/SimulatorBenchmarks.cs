@@ -19,7 +19,7 @@ public class SimulatorBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var backend = new BackendOptions { Name = "app" };
+        var backend = new BackendOptions { Name = "app", PolicyKind = "threshold" };
         backend.PolicySettings["thresholdMs"] = "120";
         backend.Servers.Add(new ServerOptions { Name = "s1", AlwaysUp = true });
         foreach (string name in new[] { "s2", "s3", "s4" })

@@ -84,7 +84,7 @@ public static class FidelityExperiment
         };
         options.Warmup.Attempts = 2;
         options.Warmup.RetryDelay = TimeSpan.FromMilliseconds(100);
-        var backend = new BackendOptions { Name = "app", SettleTime = TimeSpan.FromSeconds(1) };
+        var backend = new BackendOptions { Name = "app", PolicyKind = "threshold", SettleTime = TimeSpan.FromSeconds(1) };
         backend.Window.Size = 20;
         backend.PolicyKind = "threshold";
         backend.PolicySettings["thresholdMs"] = "150";

@@ -138,6 +138,10 @@ internal static class ReplayCommand
             }
 
             text.Write("; enabled: " + string.Join(", ", b.EnabledTime.Select(e => $"{e.Key} {Durations.Format(e.Value)}")));
+            if (b.HeldBy.Count > 0)
+            {
+                text.Write("; held back: " + string.Join(", ", b.HeldBy.Select(h => $"{h.Key} {h.Value}×")));
+            }
         }
 
         return text.ToString();
@@ -168,6 +172,13 @@ internal static class ReplayCommand
             foreach ((string server, TimeSpan time) in b.EnabledTime)
             {
                 writer.WriteNumber(server, Math.Round(time.TotalSeconds, 3));
+            }
+
+            writer.WriteEndObject();
+            writer.WriteStartObject("heldBy"); // evaluations whose decision a rule of the engine held back, per gate
+            foreach ((string gate, int count) in b.HeldBy)
+            {
+                writer.WriteNumber(gate, count);
             }
 
             writer.WriteEndObject();

@@ -134,13 +134,14 @@ internal static class SimulateCommand
 
     private static string SimulationTable(List<BackendSimulation> results)
     {
-        var rows = new List<string[]> { new[] { "BACKEND", "POLICY", "REQUESTS", "P50", "P95", "P99", "OVER-SLO", "VIOLATION-S", "SERVER-S", "ORACLE-S", "FLAPS", "COLD", "UNDER acc/time", "OVER acc/time", "INSTABILITY" } };
+        var rows = new List<string[]> { new[] { "BACKEND", "POLICY", "REQUESTS", "P50", "P95", "P99", "OVER-SLO", "VIOLATION-S", "SERVER-S", "ORACLE-S", "FLAPS", "COLD", "UNDER acc/time", "OVER acc/time", "INSTABILITY", "HELD BY" } };
         rows.AddRange(results.Select(r => new[]
         {
             r.Backend, r.Policy, r.Requests.ToString(CultureInfo.InvariantCulture), Ms(r.P50Ms), Ms(r.P95Ms), Ms(r.P99Ms), Percent(r.RequestsOverSlo),
             r.ViolationSeconds.ToString(CultureInfo.InvariantCulture), r.ServerSeconds.ToString("0", CultureInfo.InvariantCulture), r.OracleServerSeconds.ToString("0", CultureInfo.InvariantCulture),
             r.Flaps.ToString(CultureInfo.InvariantCulture), r.UserColdStarts.ToString(CultureInfo.InvariantCulture),
             $"{Percent(r.UnderProvisioning.Accuracy)}/{Percent(r.UnderProvisioning.Timeshare)}", $"{Percent(r.OverProvisioning.Accuracy)}/{Percent(r.OverProvisioning.Timeshare)}", Percent(r.Instability),
+            r.HeldBy.Count == 0 ? "-" : string.Join(" ", r.HeldBy.Select(h => $"{h.Key}:{h.Value}")),
         }));
         using var text = new StringWriter(CultureInfo.InvariantCulture);
         TableWriter.Write(text, rows);
@@ -179,6 +180,13 @@ internal static class SimulateCommand
         WriteMetric(writer, "underProvisioning", r.UnderProvisioning);
         WriteMetric(writer, "overProvisioning", r.OverProvisioning);
         writer.WriteNumber("instability", Math.Round(r.Instability, 6));
+        writer.WriteStartObject("heldBy"); // evaluations whose decision an engine rule held back, per gate
+        foreach ((string gate, int count) in r.HeldBy)
+        {
+            writer.WriteNumber(gate, count);
+        }
+
+        writer.WriteEndObject();
         writer.WriteEndObject();
     }
 

@@ -197,7 +197,7 @@ internal sealed class DemoRunner(TextWriter output, TimeSpan duration, double sp
             ReconcileInterval = Real(TimeSpan.FromSeconds(2)),
         };
         options.Endpoints.Add(socket);
-        var backend = new BackendOptions { Name = "app", SettleTime = Real(TimeSpan.FromSeconds(2)) };
+        var backend = new BackendOptions { Name = "app", PolicyKind = Policies.ScalingPolicyNames.Threshold, SettleTime = Real(TimeSpan.FromSeconds(2)) };
         backend.Window.Size = 20;
         backend.PolicySettings["thresholdMs"] = "150";
         backend.PolicySettings["breaches"] = "3";

@@ -109,8 +109,11 @@ public sealed class BackendOptions
     public WindowOptions Window { get; set; } = new();
 
     /// <summary>The policy's name.</summary>
-    /// <value>The default is <c>threshold</c>.</value>
-    public string PolicyKind { get; set; } = "threshold";
+    /// <value>
+    /// The default is <c>concurrency</c> (chosen by measurement: see the README's "Windows and policies"); the classic
+    /// algorithm is <c>threshold</c>.
+    /// </value>
+    public string PolicyKind { get; set; } = Policies.ScalingPolicyNames.Concurrency;
 
     /// <summary>The policy's settings as configured (values as text, read by the policy's factory).</summary>
     public IDictionary<string, string> PolicySettings { get; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
@@ -140,6 +143,11 @@ public sealed class BackendOptions
 
     /// <summary>Servers added at run time beyond the configured ones (<c>pool</c>, needs <see cref="Provider"/>); <see langword="null"/>: none.</summary>
     public Providers.ServerPoolOptions? Pool { get; set; }
+    /// <summary>The engine's per-direction rules (tolerance, cooldown, stabilization, step, idle before park) applied to every policy's decisions.</summary>
+    public ScalingBehaviorOptions Behavior { get; } = new();
+
+    /// <summary>Scheduled floors: from each cron start, for a while, at least that many servers are kept active.</summary>
+    public IList<ScheduledFloorOptions> Schedule { get; } = [];
 
     /// <summary>The effective minimum: the larger of <see cref="MinActive"/> and the number of <c>alwaysUp</c> servers.</summary>
     public int EffectiveMinActive => Math.Max(MinActive ?? 0, Servers.Count(s => s.AlwaysUp));
@@ -209,4 +217,13 @@ public enum ServerSelection
 
     /// <summary>A random one among the candidates.</summary>
     Random,
+
+    /// <summary>
+    /// Configuration order up; down, the server with the fewest current sessions (HAProxy's <c>scur</c>, read with the
+    /// counters), so the fewest requests are cut or waited for (<c>least-sessions</c>).
+    /// </summary>
+    LeastSessions,
+
+    /// <summary>Configuration order up; down, the server enabled last (last in, first out) (<c>newest</c>).</summary>
+    Newest,
 }

@@ -164,6 +164,7 @@ public static class AutoscaleOptionsValidator
         }
 
         rules.Defined(path + ".selection", backend.Selection);
+        Scaling.BehaviorGate.Validate(backend, path, rules.Add);
         if (backend.MinActive is { } min)
         {
             rules.Range(path + ".minActive", min, 0, 10_000);

@@ -61,6 +61,7 @@ internal static class OptionsCopy
 
         (copy.Provider, copy.Pool) = Providers.ServerProviderRules.Copy(source.Provider, source.Pool);
         AddAll(copy.Servers, source.Servers.Select(s => new ServerOptions { Name = s.Name, AlwaysUp = s.AlwaysUp, WarmupUrl = s.WarmupUrl, Weight = s.Weight }));
+        BehaviorOptionsCopy.Into(copy, source);
         return copy;
     }
 

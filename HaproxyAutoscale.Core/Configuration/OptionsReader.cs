@@ -154,7 +154,7 @@ internal sealed partial class OptionsReader
     private BackendOptions ReadBackend(string name, ConfigNode node, string path)
     {
         var backend = new BackendOptions { Name = name };
-        Object(node, path, ["window", "policy", "scaleDown", "selection", "minActive", "maxActive", "settleTime", "servers", "provider", "pool"], (key, n, p) =>
+        Object(node, path, ["window", "policy", "scaleDown", "selection", "minActive", "maxActive", "settleTime", "servers", "provider", "pool", "behavior", "schedule"], (key, n, p) =>
         {
             switch (key)
             {
@@ -193,7 +193,13 @@ internal sealed partial class OptionsReader
                     });
                     break;
                 case "selection":
-                    Set(Enum<ServerSelection>(n, p), v => backend.Selection = v);
+                    Set(Selection(n, p), v => backend.Selection = v);
+                    break;
+                case "behavior":
+                    ReadBehavior(n, p, backend.Behavior);
+                    break;
+                case "schedule":
+                    Items(n, p, (item, ip) => backend.Schedule.Add(ReadScheduledFloor(item, ip)));
                     break;
                 case "minActive":
                     Set(Int(n, p), v => backend.MinActive = v);

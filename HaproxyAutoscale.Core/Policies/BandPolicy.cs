@@ -70,7 +70,7 @@ public sealed class BandPolicyOptions
 /// lower bound, each direction with its cooldown. Between the bounds nothing happens, which keeps it from flapping.
 /// Without requests, the idle rule takes servers away one idle period at a time.
 /// </summary>
-internal sealed class BandPolicy : IScalingPolicy, ILatencyObjective
+internal sealed class BandPolicy : IScalingPolicy, ILatencyObjective, IScalingPolicyFeedback
 {
     private readonly BandPolicyOptions _options;
     private readonly IdleRule _idle;
@@ -78,6 +78,7 @@ internal sealed class BandPolicy : IScalingPolicy, ILatencyObjective
     private DateTimeOffset? _belowSince;
     private DateTimeOffset _lastScaleUp = DateTimeOffset.MinValue;
     private DateTimeOffset _lastScaling = DateTimeOffset.MinValue;
+    private (int Breaches, DateTimeOffset? BelowSince, DateTimeOffset LastScaleUp, DateTimeOffset LastScaling) _beforeAction;
 
     public BandPolicy(BandPolicyOptions options) => (_options, _idle) = (options, new IdleRule(options.IdleScaleDown));
 
@@ -102,8 +103,12 @@ internal sealed class BandPolicy : IScalingPolicy, ILatencyObjective
 
     public ScalingDecision Decide(ScalingContext context)
     {
+        // Cooldowns run from the later of this policy's last action and the engine's record of its completion.
+        _lastScaleUp = Later(_lastScaleUp, context.LastScaleUpCompleted);
+        _lastScaling = Later(Later(_lastScaling, context.LastScaleUpCompleted), context.LastScaleDownCompleted);
         if (_idle.Decide(context) is { } idle)
         {
+            _beforeAction = (_consecutiveBreaches, _belowSince, _lastScaleUp, _lastScaling);
             (_consecutiveBreaches, _belowSince) = (0, null);
             return idle;
         }
@@ -111,6 +116,7 @@ internal sealed class BandPolicy : IScalingPolicy, ILatencyObjective
         WindowValueOrSaturation(context, out bool breach, out bool below, out string what);
         _consecutiveBreaches = breach ? _consecutiveBreaches + 1 : 0;
         _belowSince = below ? _belowSince ?? context.Now : null;
+        _beforeAction = (_consecutiveBreaches, _belowSince, _lastScaleUp, _lastScaling);
 
         if (breach)
         {
@@ -153,6 +159,18 @@ internal sealed class BandPolicy : IScalingPolicy, ILatencyObjective
 
         return ScalingDecision.Hold(what);
     }
+
+    // The engine did not carry the decision out: no cooldown starts, the breaches and the stabilization still count.
+    public void OnHeld(ScalingDecision decision, string gate)
+    {
+        (_consecutiveBreaches, _belowSince, _lastScaleUp, _lastScaling) = _beforeAction;
+        if (decision.Action == ScalingAction.Down)
+        {
+            _idle.Held();
+        }
+    }
+
+    private static DateTimeOffset Later(DateTimeOffset a, DateTimeOffset? b) => b is { } v && v > a ? v : a;
 
     private void WindowValueOrSaturation(in ScalingContext context, out bool breach, out bool below, out string what)
     {

@@ -41,6 +41,47 @@ public readonly record struct ScalingContext(
     /// that keeps old samples (a count window during silence) must not keep voting: no new data means hold.
     /// </summary>
     public bool HasFreshData => Window.HasValue && NewSamples > 0;
+
+    /// <summary>
+    /// Requests in flight in the backend (serving or queued) over the evaluation interval, by Little's law: requests
+    /// logged per second × their mean total time (<c>Ta</c>). A time average, unlike a log line's <c>srv_conn</c>,
+    /// which is sampled when a request ends and so over-weights busy moments. <see langword="null"/> when no request
+    /// ended in the interval (no data, not zero).
+    /// </summary>
+    public double? InFlight { get; init; }
+
+    /// <summary>Requests logged per second over the evaluation interval (0 when none was).</summary>
+    public double ArrivalRate { get; init; }
+
+    /// <summary>
+    /// When requests queued in the interval: the servers that would serve every queued request at the concurrency
+    /// the serving servers ran at (serving × mean <c>Ta</c> ÷ mean (<c>Ta</c> − <c>Tw</c>)); <see langword="null"/>
+    /// without queueing. A saturated backend's demand, so a policy can ask for that many at once instead of one.
+    /// </summary>
+    public int? DemandServers { get; init; }
+
+    /// <summary>The log coverage (requests logged ÷ requests HAProxy counted), where HAProxy's counters are read; otherwise <see langword="null"/>.</summary>
+    public double? Coverage { get; init; }
+
+    /// <summary>Whether the backend is blind (its logs miss requests HAProxy counts): the engine holds every scale-down then.</summary>
+    public bool Blind { get; init; }
+
+    /// <summary>When the last scale-up of the backend completed (its server took traffic), or <see langword="null"/>.</summary>
+    public DateTimeOffset? LastScaleUpCompleted { get; init; }
+
+    /// <summary>When the last scale-down of the backend completed (its server was parked), or <see langword="null"/>.</summary>
+    public DateTimeOffset? LastScaleDownCompleted { get; init; }
+}
+
+/// <summary>
+/// Implemented by a policy that keeps state about its own actions (breach counts, cooldowns): the engine calls
+/// <see cref="OnHeld"/> when it turned the policy's up or down decision into a hold (a cooldown, a bound, a pause,
+/// blindness…), so the decision that was not carried out does not count as an action. The built-in policies implement it.
+/// </summary>
+public interface IScalingPolicyFeedback
+{
+    /// <summary>The engine held back <paramref name="decision"/> (the one just returned) because of <paramref name="gate"/>.</summary>
+    void OnHeld(ScalingDecision decision, string gate);
 }
 
 /// <summary>What to do about a backend's capacity.</summary>

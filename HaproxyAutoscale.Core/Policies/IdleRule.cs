@@ -11,6 +11,7 @@ namespace HaproxyAutoscale.Policies;
 public sealed class IdleRule(TimeSpan period)
 {
     private DateTimeOffset? _lastScaleDown;
+    private DateTimeOffset? _previousScaleDown;
 
     /// <summary>The decision when the backend has been idle for the period (a down step, or a hold at the lower bound); otherwise <see langword="null"/>.</summary>
     public ScalingDecision? Decide(in ScalingContext context)
@@ -26,9 +27,12 @@ public sealed class IdleRule(TimeSpan period)
         ScalingDecision down = ScalingDecision.Down(1, $"no request for {Durations.Format(context.Now - lastRequest)}").WithinBounds(context);
         if (down.Action == ScalingAction.Down)
         {
-            _lastScaleDown = context.Now;
+            (_previousScaleDown, _lastScaleDown) = (_lastScaleDown, context.Now);
         }
 
         return down;
     }
+
+    /// <summary>The engine held back the scale-down this rule just decided: the idle period is not re-armed by it.</summary>
+    public void Held() => _lastScaleDown = _previousScaleDown;
 }

@@ -11,6 +11,9 @@ public static class ScalingPolicyNames
 
     /// <summary>Target tracking as in the Kubernetes HPA.</summary>
     public const string Target = "target";
+
+    /// <summary>Requests in flight per server, with a stable and a panic window, as Knative.</summary>
+    public const string Concurrency = "concurrency";
 }
 
 /// <summary>
@@ -53,6 +56,15 @@ public static class ScalingPolicies
         PolicyRules.ThrowIfInvalid(ScalingPolicyNames.Target, options.Validate);
         return new TargetPolicy(options);
     }
+
+    /// <summary>A <c>concurrency</c> policy; the options are read at every decision, so change them only before.</summary>
+    /// <exception cref="ArgumentException">The options break a rule; the message lists every problem.</exception>
+    public static IScalingPolicy Concurrency(ConcurrencyPolicyOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        PolicyRules.ThrowIfInvalid(ScalingPolicyNames.Concurrency, options.Validate);
+        return new ConcurrencyPolicy(options);
+    }
 }
 
 /// <summary>
@@ -63,12 +75,13 @@ public sealed class ScalingPolicyRegistry
 {
     private readonly Dictionary<string, ScalingPolicyFactory> _factories = new(StringComparer.OrdinalIgnoreCase);
 
-    /// <summary>A registry with <c>threshold</c>, <c>band</c> and <c>target</c>.</summary>
+    /// <summary>A registry with <c>threshold</c>, <c>band</c>, <c>target</c> and <c>concurrency</c>.</summary>
     public ScalingPolicyRegistry()
     {
         Add(ScalingPolicyNames.Threshold, ThresholdPolicy.Create);
         Add(ScalingPolicyNames.Band, BandPolicy.Create);
         Add(ScalingPolicyNames.Target, TargetPolicy.Create);
+        Add(ScalingPolicyNames.Concurrency, ConcurrencyPolicy.Create);
     }
 
     /// <summary>The registered names.</summary>

@@ -43,8 +43,8 @@ public sealed class TargetPolicyOptions
 
 /// <summary>
 /// Target tracking as in the Kubernetes HPA: desired = ceil(active × value / target), nothing within the tolerance,
-/// scale-up at once, scale-down to the highest recommendation of the stabilization period. Saturation asks for one
-/// more server than active. Without requests, the idle rule takes servers away one idle period at a time.
+/// scale-up at once, scale-down to the highest recommendation of the stabilization period. Saturation asks for the
+/// servers the queue's demand needs (<see cref="ScalingContext.DemandServers"/>), at least one more than active. Without requests, the idle rule takes servers away one idle period at a time.
 /// </summary>
 internal sealed class TargetPolicy : IScalingPolicy, ILatencyObjective
 {
@@ -81,8 +81,11 @@ internal sealed class TargetPolicy : IScalingPolicy, ILatencyObjective
         string what;
         if (context.Saturated)
         {
-            desired = active + 1;
-            what = "saturated (<NOSRV> or queueing)";
+            // As many as the queue says (serving ones at their concurrency), at least one more.
+            desired = Math.Max(active + 1, context.DemandServers ?? 0);
+            what = context.DemandServers is { } demand && demand > active + 1
+                ? string.Create(CultureInfo.InvariantCulture, $"saturated (queueing): the demand needs {demand}")
+                : "saturated (<NOSRV> or queueing)";
         }
         else if (!context.HasFreshData)
         {

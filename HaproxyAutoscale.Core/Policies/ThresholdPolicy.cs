@@ -36,11 +36,12 @@ public sealed class ThresholdPolicyOptions
 /// <see cref="ThresholdPolicyOptions.IdleScaleDown"/> removes one, and re-arms for the next. Saturation
 /// (<c>&lt;NOSRV&gt;</c>, queueing) is a breach; an evaluation without samples and without saturation changes nothing.
 /// </summary>
-internal sealed class ThresholdPolicy : IScalingPolicy, ILatencyObjective
+internal sealed class ThresholdPolicy : IScalingPolicy, ILatencyObjective, IScalingPolicyFeedback
 {
     private readonly ThresholdPolicyOptions _options;
     private readonly IdleRule _idle;
     private int _consecutiveBreaches;
+    private int _breachesBeforeUp;
 
     public ThresholdPolicy(ThresholdPolicyOptions options) => (_options, _idle) = (options, new IdleRule(options.IdleScaleDown));
 
@@ -84,8 +85,21 @@ internal sealed class ThresholdPolicy : IScalingPolicy, ILatencyObjective
             return ScalingDecision.Hold($"{what}, breach {_consecutiveBreaches} of {_options.Breaches}");
         }
 
-        _consecutiveBreaches = 0;
+        (_breachesBeforeUp, _consecutiveBreaches) = (_consecutiveBreaches, 0);
         return ScalingDecision.Up(1, $"{what} on {_options.Breaches} consecutive evaluations").WithinBounds(context);
+    }
+
+    // The engine did not carry the decision out: the breaches still count (the next breach asks again).
+    public void OnHeld(ScalingDecision decision, string gate)
+    {
+        if (decision.Action == ScalingAction.Up)
+        {
+            _consecutiveBreaches = _breachesBeforeUp;
+        }
+        else
+        {
+            _idle.Held();
+        }
     }
 
     internal static string Ms(double value) => string.Create(CultureInfo.InvariantCulture, $"{value:0.#} ms");

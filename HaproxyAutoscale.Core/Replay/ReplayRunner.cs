@@ -41,6 +41,13 @@ public sealed class ReplayBackendSummary
     private readonly Dictionary<string, TimeSpan> _enabledTime = new(StringComparer.Ordinal);
 
     internal void AddEnabled(string server, TimeSpan time) => _enabledTime[server] = _enabledTime.GetValueOrDefault(server) + time;
+
+    /// <summary>Per gate (<c>cooldown</c>, <c>stabilization</c>, <c>bounds</c>…), the evaluations whose decision a rule of the engine held back.</summary>
+    public IReadOnlyDictionary<string, int> HeldBy => _heldBy;
+
+    private readonly SortedDictionary<string, int> _heldBy = new(StringComparer.Ordinal);
+
+    internal void AddHeld(string gate) => _heldBy[gate] = _heldBy.GetValueOrDefault(gate) + 1;
 }
 
 /// <summary>
@@ -189,6 +196,11 @@ public sealed class ReplayRunner
     private void Apply(ScaledBackend backend, ScalingPlan plan)
     {
         ReplayBackendSummary summary = _summaries[plan.Backend];
+        if (plan.HeldBy is { } gate)
+        {
+            summary.AddHeld(gate);
+        }
+
         if (summary.ObjectiveMs is { } objective && plan.HasFreshData && plan.Window.Value > objective)
         {
             summary.AboveObjective += _options.EvaluationInterval;

@@ -251,6 +251,7 @@ public sealed class Autoscaler : IAsyncDisposable
                 if (plan.Time < until)
                 {
                     plan = plan.HeldByRule("paused", until == DateTimeOffset.MaxValue ? "paused until resumed" : $"paused until {until:u}");
+                    backend.Decider.HeldAfterDecide("paused"); // the policy's decision was not carried out
                 }
                 else
                 {
@@ -283,6 +284,11 @@ public sealed class Autoscaler : IAsyncDisposable
             if (firstHeldBack)
             {
                 Log.HeldBack(_logger, plan.Backend, plan.HeldBy!, plan.Decision.Reason);
+            }
+            else if (plan.HeldBy is { } gate && !gate.EndsWith(" error", StringComparison.Ordinal))
+            {
+                // A rule of the engine held it back (a fault of the policy or window is event 3, and event 15).
+                Log.HeldByGate(_logger, plan.Backend, gate, plan.Decision.Reason);
             }
             else
             {

@@ -2,6 +2,7 @@ using HaproxyAutoscale.Configuration;
 using HaproxyAutoscale.Control;
 using HaproxyAutoscale.Logs;
 using HaproxyAutoscale.Policies;
+using HaproxyAutoscale.Scheduling;
 using HaproxyAutoscale.Windows;
 
 namespace HaproxyAutoscale.Scaling;
@@ -48,6 +49,15 @@ internal sealed class BackendDecider
     private bool _saturated;
     private int _newSamples;
     private DecisionFault? _fault;
+    private readonly BehaviorGate _behavior;
+    private readonly ScheduledFloors _floors;
+    private readonly bool _trackIdle;
+    private DateTimeOffset _lastEvaluation;
+    private int _intervalRequests;
+    private int _timedRequests;
+    private long _sumTotalMs;
+    private long _sumQueueMs;
+    private ScalingDecision? _actedOn; // the policy's last decision the plan carries out (told to the policy if held later)
 
     // coverage: HAProxy's counters for the backend (the daemon); null where there are none (replay, tests).
     public BackendDecider(BackendOptions options, IScalingPolicy policy, IResponseTimeWindow window, ServerTable servers, TimeProvider time, Random? random = null,
@@ -63,6 +73,10 @@ internal sealed class BackendDecider
         _random = random ?? Random.Shared;
         _started = time.GetUtcNow();
         _refillFrom = _started;
+        _lastEvaluation = _started;
+        _behavior = new BehaviorGate(options.Behavior);
+        _floors = ScheduledFloors.Create(options.Schedule);
+        _trackIdle = options.Behavior.Down.MinIdleBeforePark > TimeSpan.Zero;
     }
 
     public IResponseTimeWindow Window { get; }
@@ -92,6 +106,20 @@ internal sealed class BackendDecider
         if ((record.HasNoServer && record.StatusCode == 503) || record.QueueTime > 0)
         {
             _saturated = true;
+        }
+
+        // In-flight by Little's law over the evaluation interval: the sum of the ended requests' total times ÷ the
+        // interval (queued time included: queued requests are demand too).
+        _intervalRequests++;
+        if (!record.HasNoServer && record.TotalTime >= 0)
+        {
+            _timedRequests++;
+            _sumTotalMs += record.TotalTime;
+            _sumQueueMs += Math.Max(0, record.QueueTime);
+            if (_trackIdle)
+            {
+                _servers.NoteRequest(record.Server, now);
+            }
         }
 
         // A server that just came up answers slowly at first: its samples would trigger another scale-up.
@@ -130,8 +158,8 @@ internal sealed class BackendDecider
     public ScalingPlan Decide()
     {
         DateTimeOffset now = _time.GetUtcNow();
+        _actedOn = null;
         WindowValue window;
-        ScalingDecision decision;
         try
         {
             window = Window.Evaluate();
@@ -142,7 +170,17 @@ internal sealed class BackendDecider
             return Hold(now, WindowValue.Empty, $"the window failed ({e.GetType().Name}: {e.Message}): holding", fresh: false, "window error");
         }
 
-        var context = new ScalingContext(_options.Name, now, window, _servers.Capacity, _options.EffectiveMinActive, _options.EffectiveMaxActive, _saturated, LastRequest, _started, _newSamples);
+        // A scheduled floor raises the lower bound the policy sees (never above the upper one).
+        (int floor, string? floorWhy) = _floors.IsEmpty ? (0, null) : _floors.At(now);
+        int minActive = Math.Min(Math.Max(_options.EffectiveMinActive, floor), _options.EffectiveMaxActive);
+        var context = new ScalingContext(_options.Name, now, window, _servers.Capacity, minActive, _options.EffectiveMaxActive, _saturated, LastRequest, _started, _newSamples)
+        {
+            LastScaleUpCompleted = _servers.LastUpCompleted,
+            LastScaleDownCompleted = _servers.LastDownCompleted,
+            Coverage = _coverage?.Coverage,
+            Blind = _coverage?.Blind ?? false,
+        };
+        context = WithInterval(context, now);
         _saturated = false;
         _newSamples = 0;
         if (_coverage is not null)
@@ -153,16 +191,17 @@ internal sealed class BackendDecider
             {
                 if (_fallback == BlindFallback.Hold)
                 {
-                    return Hold(now, window, $"blind (coverage {Ratio(_coverage.Coverage)}): holding until the logs are back", context.HasFreshData, "blind");
+                    return Hold(now, window, $"blind (coverage {Ratio(_coverage.Coverage)}): holding until the logs are back", context.HasFreshData, Gates.Blind);
                 }
 
                 context = FromCounters(context, _coverage);
             }
         }
 
+        ScalingDecision asked;
         try
         {
-            decision = _policy.Decide(context).WithinBounds(context);
+            asked = _policy.Decide(context);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -170,21 +209,27 @@ internal sealed class BackendDecider
             return Hold(now, window, $"the policy failed ({e.GetType().Name}: {e.Message}): holding", context.HasFreshData, "policy error");
         }
 
-        string? heldBy = null;
+        ScalingDecision decision = asked.WithinBounds(context);
+        string? heldBy = asked.Action != ScalingAction.Hold && decision.Action == ScalingAction.Hold ? Gates.Bounds : null;
+        if (floorWhy is not null && context.ActiveServers < minActive && !(decision.Action == ScalingAction.Up && decision.Servers >= minActive - context.ActiveServers))
+        {
+            // Below a scheduled floor: up to it, whatever the policy said (its decision is not carried out).
+            heldBy = null;
+            decision = ScalingDecision.Up(minActive - context.ActiveServers, $"{floorWhy}; the policy: {asked.Reason}");
+        }
+        else if (heldBy is null)
+        {
+            (decision, heldBy) = _behavior.Apply(decision, context, _servers);
+        }
+
         if (decision.Action == ScalingAction.Down && DownHeldBy(now, context) is { } held)
         {
             decision = ScalingDecision.Hold($"{decision.Reason}, but {held.Why}");
             heldBy = held.Rule;
         }
 
-        if (decision.Action == ScalingAction.Up && Settling(now) is { } settling)
-        {
-            // The capacity just added is not serving yet (or its effect is not in the window yet): the breach that
-            // called for it must not call for another server.
-            decision = ScalingDecision.Hold($"{decision.Reason}, but waiting for {settling}");
-            heldBy = "settle";
-        }
-
+        // Warming and settling servers are capacity already (they are in ActiveServers): a policy that asks for more
+        // than them gets more at once. The policies' breach counts and the behaviour's cooldowns pace scale-ups.
         IReadOnlyList<string> servers = decision.Action switch
         {
             ScalingAction.Up => Pick(ServerRole.Parked, decision.Servers, first: true, now),
@@ -194,15 +239,80 @@ internal sealed class BackendDecider
 
         if (servers.Count == 0 && decision.Action != ScalingAction.Hold)
         {
-            decision = ScalingDecision.Hold($"{decision.Reason}, but no server can move");
-            heldBy = "selection";
+            bool busy = decision.Action == ScalingAction.Down && _trackIdle && Pick(ServerRole.Active, decision.Servers, first: false, now, ignoreIdle: true).Count > 0;
+            decision = ScalingDecision.Hold(busy
+                ? $"{decision.Reason}, but no server has been idle for {Durations.Format(_options.Behavior.Down.MinIdleBeforePark)}"
+                : $"{decision.Reason}, but no server can move");
+            heldBy = busy ? Gates.MinIdle : Gates.Selection;
+        }
+
+        if (asked.Action != ScalingAction.Hold)
+        {
+            if (decision.Action != asked.Action)
+            {
+                Feedback(asked, heldBy ?? "schedule"); // held back, or overruled by a scheduled floor
+            }
+            else
+            {
+                _actedOn = asked;
+            }
         }
 
         return new ScalingPlan(_options.Name, now, decision, servers, window, context.HasFreshData, heldBy);
     }
 
+    /// <summary>
+    /// The engine held back the plan <see cref="Decide"/> just returned (a pause): the policy hears that its decision
+    /// was not carried out, so its cooldowns and breach counts do not move.
+    /// </summary>
+    public void HeldAfterDecide(string gate)
+    {
+        if (_actedOn is { } asked)
+        {
+            _actedOn = null;
+            Feedback(asked, gate);
+        }
+    }
+
+    private void Feedback(ScalingDecision asked, string gate)
+    {
+        if (_policy is not IScalingPolicyFeedback feedback)
+        {
+            return;
+        }
+
+        try
+        {
+            feedback.OnHeld(asked, gate);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Fault("policy", e);
+        }
+    }
+
+    // The evaluation interval's in-flight, arrival rate and demand (see ScalingContext), then a new interval.
+    private ScalingContext WithInterval(ScalingContext context, DateTimeOffset now)
+    {
+        double seconds = (now - _lastEvaluation).TotalSeconds;
+        _lastEvaluation = now;
+        if (seconds > 0)
+        {
+            int serving = _servers.Roles.Count(r => r.Role == ServerRole.Active);
+            context = context with
+            {
+                ArrivalRate = _intervalRequests / seconds,
+                InFlight = _timedRequests > 0 ? _sumTotalMs / 1000.0 / seconds : null,
+                DemandServers = _sumQueueMs > 0 && serving > 0 ? (int)Math.Ceiling(serving * (double)_sumTotalMs / Math.Max(1, _sumTotalMs - _sumQueueMs)) : null,
+            };
+        }
+
+        (_intervalRequests, _timedRequests, _sumTotalMs, _sumQueueMs) = (0, 0, 0, 0);
+        return context;
+    }
+
     // A blind backend's policy sees HAProxy's own view: rtime (average of the last 1,024 requests) as the window
-    // value, fresh once per counter reading; queued requests or new errors as saturation.
+    // value, fresh once per counter reading; queued requests or new errors as saturation; sessions and queue as in-flight.
     private ScalingContext FromCounters(ScalingContext context, LogCoverage coverage)
     {
         BackendStat? stat = coverage.Stat;
@@ -212,6 +322,7 @@ internal sealed class BackendDecider
         return context with
         {
             Window = stat is null ? WindowValue.Empty : new WindowValue(milliseconds, 1),
+            InFlight = fresh && stat is not null ? stat.CurrentSessions + stat.CurrentQueue : null, // scur + qcur: in flight now
             NewSamples = fresh ? 1 : 0,
             Saturated = context.Saturated || (fresh && (stat?.CurrentQueue > 0 || coverage.ErrorsGrew)),
         };
@@ -229,7 +340,7 @@ internal sealed class BackendDecider
 
         if (_coverage.Blind)
         {
-            return ("blind", $"blind (coverage {Ratio(_coverage.Coverage)}): no scale-down until the logs are back");
+            return (Gates.Blind, $"blind (coverage {Ratio(_coverage.Coverage)}): no scale-down until the logs are back");
         }
 
         if (_coverage.IsStale(now))
@@ -259,30 +370,15 @@ internal sealed class BackendDecider
     private void Fault(string extension, Exception e) =>
         _fault = _fault is { } pending ? pending with { Count = pending.Count + 1 } : new DecisionFault(extension, e, 1);
 
-    private string? Settling(DateTimeOffset now)
+    // Up: the first parked server in configuration order (random: any). Down: by the selection, the last active in
+    // configuration order, the fewest sessions, or the newest; never an alwaysUp server, never a server in its failure
+    // back-off, and with behavior.down.minIdleBeforePark only servers idle that long.
+    private List<string> Pick(ServerRole role, int count, bool first, DateTimeOffset now, bool ignoreIdle = false)
     {
-        foreach ((string server, ServerRole role) in _servers.Roles)
-        {
-            if (role == ServerRole.Warming)
-            {
-                return $"{server} to warm up";
-            }
-
-            if (_servers.IsSettling(server, now))
-            {
-                return $"{server} to settle";
-            }
-        }
-
-        return null;
-    }
-
-    // Ordered: the first parked server in configuration order goes up, the last active one goes down; never an
-    // alwaysUp server down, never a server in its failure back-off up.
-    private List<string> Pick(ServerRole role, int count, bool first, DateTimeOffset now)
-    {
+        TimeSpan minIdle = first || ignoreIdle ? TimeSpan.Zero : _options.Behavior.Down.MinIdleBeforePark;
         List<string> candidates = [.. _options.Servers
             .Where(s => _servers.RoleOf(s.Name) == role && _servers.IsAvailable(s.Name, now) && !(role == ServerRole.Active && s.AlwaysUp))
+            .Where(s => minIdle <= TimeSpan.Zero || now - _servers.LastRequestOf(s.Name) >= minIdle)
             .Select(s => s.Name)];
         if (_options.Selection == ServerSelection.Random)
         {
@@ -291,6 +387,15 @@ internal sealed class BackendDecider
         else if (!first)
         {
             candidates.Reverse();
+            if (_options.Selection == ServerSelection.LeastSessions)
+            {
+                // Unknown sessions (no counter reading yet) sort last; ties keep the ordered choice (stable sort).
+                candidates = [.. candidates.OrderBy(s => _servers.SessionsOf(s) is var n and >= 0 ? n : int.MaxValue)];
+            }
+            else if (_options.Selection == ServerSelection.Newest)
+            {
+                candidates = [.. candidates.OrderByDescending(_servers.EnabledAt)];
+            }
         }
 
         return candidates.Take(count).ToList();

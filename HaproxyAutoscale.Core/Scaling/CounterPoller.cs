@@ -5,7 +5,8 @@ using Microsoft.Extensions.Logging;
 namespace HaproxyAutoscale.Scaling;
 
 /// <summary>
-/// Reads HAProxy's backend counters (<c>show stat -1 2 -1</c>, one command per instance) and hands them, summed over
+/// Reads HAProxy's backend counters (<c>show stat -1 2 -1</c>, one command per instance; with a <c>least-sessions</c>
+/// backend also the servers' sessions, <c>show stat -1 4 -1</c>) and hands them, summed over
 /// the instances, to each backend's <see cref="LogCoverage"/>; logs when a backend turns blind and when its logs are
 /// back. A reading that misses an instance is not used (a partial sum would look like lost logs).
 /// </summary>
@@ -54,6 +55,7 @@ internal sealed class CounterPoller
         }
 
         _failing = null;
+        await PollSessionsAsync(cancellationToken).ConfigureAwait(false);
         DateTimeOffset now = _time.GetUtcNow();
         foreach (ScaledBackend backend in _backends)
         {
@@ -77,6 +79,46 @@ internal sealed class CounterPoller
             else if (change < 0)
             {
                 Log.BlindEnded(_logger, backend.Name, ratio);
+            }
+        }
+    }
+
+    // Servers' current sessions (show stat -1 4 -1, summed over the instances) for the backends whose selection is
+    // least-sessions; read only when one is configured. A failed reading leaves the last one (the pick is a preference).
+    private async Task PollSessionsAsync(CancellationToken cancellationToken)
+    {
+        if (!_backends.Any(b => b.Options.Selection == Configuration.ServerSelection.LeastSessions))
+        {
+            return;
+        }
+
+        var sessions = new Dictionary<(string, string), int>();
+        foreach (IHaproxyControl instance in _instances)
+        {
+            try
+            {
+                foreach (ServerStat row in await instance.ShowStatAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    sessions[(row.Backend, row.Server)] = sessions.GetValueOrDefault((row.Backend, row.Server)) + row.CurrentSessions;
+                }
+            }
+            catch (Exception e) when (e is not OutOfMemoryException && !(e is OperationCanceledException && cancellationToken.IsCancellationRequested))
+            {
+                return;
+            }
+        }
+
+        foreach (ScaledBackend backend in _backends)
+        {
+            lock (backend.Gate)
+            {
+                foreach ((string server, _) in backend.Servers.Roles)
+                {
+                    if (sessions.TryGetValue((backend.Name, server), out int count))
+                    {
+                        backend.Servers.SetSessions(server, count);
+                    }
+                }
             }
         }
     }

@@ -76,6 +76,13 @@ public static class AutoscaleEventIds
     /// <summary>A pause or blindness held back an action the policy asked for (once per spell; later ones are event 3).</summary>
     public const int HeldBack = 22;
 
+    /// <summary>
+    /// A rule of the engine held a decision back (debug level, every evaluation): the gate (<c>cooldown</c>,
+    /// <c>stabilization</c>, <c>tolerance</c>, <c>bounds</c>, <c>minIdle</c>, <c>selection</c>, <c>blind</c>,
+    /// <c>paused</c>…) and the reason. A hold the policy itself decided is event 3.
+    /// </summary>
+    public const int HeldByGate = 23;
+
     /// <summary>A provider's command ran (exec provider): program, exit code, duration and its output, bounded.</summary>
     public const int ProviderCommand = 30;
 
@@ -96,6 +103,7 @@ public static class AutoscaleEventIds
 
     /// <summary>A pool server was removed from HAProxy (<c>del server</c>).</summary>
     public const int ServerDeleted = 36;
+
     /// <summary>A TCP log connection from a sender outside <c>logs.allowFrom</c> was closed unread.</summary>
     public const int RejectedConnection = 40;
 
@@ -224,6 +232,8 @@ internal static partial class Log
 
     [LoggerMessage(AutoscaleEventIds.TooManyConnections, LogLevel.Warning, "Log connection from {Sender} to {LogSource} refused: {MaxConnections} senders are connected already")]
     public static partial void TooManyConnections(ILogger logger, string sender, string logSource, int maxConnections);
+    [LoggerMessage(AutoscaleEventIds.HeldByGate, LogLevel.Debug, "{Backend}: hold ({Gate}): {Reason}")]
+    public static partial void HeldByGate(ILogger logger, string backend, string gate, string reason);
 
     /// <summary>A window value for messages: "950 ms", or "no samples".</summary>
     public static string Value(WindowValue window) =>

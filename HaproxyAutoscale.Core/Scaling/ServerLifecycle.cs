@@ -144,6 +144,12 @@ internal sealed class ServerTable
     /// <summary>The reconciler applied the role's state again.</summary>
     public void Settled(string server) => _servers[server].Unsettled = false;
 
+    /// <summary>When the last scale-up completed (a warming server became active), or <see langword="null"/>; cooldowns start here.</summary>
+    public DateTimeOffset? LastUpCompleted { get; private set; }
+
+    /// <summary>When the last scale-down completed (a draining server was parked), or <see langword="null"/>.</summary>
+    public DateTimeOffset? LastDownCompleted { get; private set; }
+
     /// <summary>
     /// Sets what a server is. <paramref name="justEnabled"/>: it starts serving now (settle time applies), as opposed to
     /// adopted as already serving. <paramref name="lifecycle"/>: its lifecycle state, when the role alone does not say it
@@ -155,6 +161,16 @@ internal sealed class ServerTable
         if (role == ServerRole.Active && entry.Role != ServerRole.Active)
         {
             entry.ActiveSince = justEnabled ? _time.GetUtcNow() : DateTimeOffset.MinValue;
+        }
+
+        // An action completes when its server reaches the role it was claimed for.
+        if (entry.Role == ServerRole.Warming && role == ServerRole.Active)
+        {
+            LastUpCompleted = _time.GetUtcNow();
+        }
+        else if (entry.Role == ServerRole.Draining && role == ServerRole.Parked)
+        {
+            LastDownCompleted = _time.GetUtcNow();
         }
 
         entry.Role = role;
@@ -209,6 +225,33 @@ internal sealed class ServerTable
     public bool IsSettling(string server, DateTimeOffset now) =>
         _servers.TryGetValue(server, out Entry? entry) && entry.Role == ServerRole.Active && now - entry.ActiveSince < Backend.SettleTime;
 
+    /// <summary>When the server was last enabled by the autoscaler (<see cref="DateTimeOffset.MinValue"/> when adopted or never).</summary>
+    public DateTimeOffset EnabledAt(string server) => _servers[server].ActiveSince;
+
+    /// <summary>The server's current sessions (HAProxy's <c>scur</c>, summed over the instances) at the last counter reading, or -1 before one.</summary>
+    public int SessionsOf(string server) => _servers[server].Sessions;
+
+    /// <summary>Records the server's current sessions from a counter reading (an unknown server is ignored).</summary>
+    public void SetSessions(string server, int sessions)
+    {
+        if (_servers.TryGetValue(server, out Entry? entry))
+        {
+            entry.Sessions = sessions;
+        }
+    }
+
+    /// <summary>When the server last logged a request (kept only when <c>behavior.down.minIdleBeforePark</c> is set).</summary>
+    public DateTimeOffset LastRequestOf(string server) => _servers[server].LastRequest;
+
+    /// <summary>Records that the server logged a request now (an unknown server is ignored).</summary>
+    public void NoteRequest(string server, DateTimeOffset now)
+    {
+        if (_servers.TryGetValue(server, out Entry? entry))
+        {
+            entry.LastRequest = now;
+        }
+    }
+
     /// <summary>Whether the server may be picked now (not in a failure back-off, not being stopped).</summary>
     public bool IsAvailable(string server, DateTimeOffset now) => _servers[server] is var entry && entry.NotBefore <= now && entry.Lifecycle != ServerLifecycleState.Stopping;
 
@@ -252,6 +295,10 @@ internal sealed class ServerTable
         public DateTimeOffset NotBefore { get; set; } = DateTimeOffset.MinValue;
 
         public int Failures { get; set; }
+
+        public int Sessions { get; set; } = -1;
+
+        public DateTimeOffset LastRequest { get; set; } = DateTimeOffset.MinValue;
 
         public bool Unsettled { get; set; }
     }

@@ -42,6 +42,7 @@ internal sealed class SimulatedBackend
     private long _coldStarts;
     private long _lastTime;
     private int _capacity; // servers in rotation or warming (warming counts as capacity, as in the engine)
+    private readonly SortedDictionary<string, int> _heldBy = new(StringComparer.Ordinal);
 
     public SimulatedBackend(AutoscaleOptions options, BackendOptions backend, ScalingPolicyRegistry policies, ResponseTimeWindowRegistry windows, BackendModel model, SimulationOptions simulation)
     {
@@ -79,7 +80,7 @@ internal sealed class SimulatedBackend
     {
         if (arrivals.IsEmpty)
         {
-            return _accounting.Result(Policy, _flaps, _coldStarts);
+            return Result();
         }
 
         long start = arrivals[0];
@@ -132,8 +133,10 @@ internal sealed class SimulatedBackend
         }
 
         _accounting.Finish(_capacity);
-        return _accounting.Result(Policy, _flaps, _coldStarts);
+        return Result();
     }
+
+    private BackendSimulation Result() => _accounting.Result(Policy, _flaps, _coldStarts) with { HeldBy = _heldBy };
 
     private long NextEventTime() => Math.Min(_events.TryPeek(out _, out long t) ? t : long.MaxValue, QueueExpiry());
 
@@ -212,7 +215,20 @@ internal sealed class SimulatedBackend
     {
         _clock.Set(DateTimeOffset.FromUnixTimeMilliseconds(now));
         _accounting.Advance(now, _capacity);
+        if (_options.Selection == ServerSelection.LeastSessions)
+        {
+            for (int i = 0; i < _names.Length; i++)
+            {
+                _engine!.Servers.SetSessions(_names[i], _connections[i]); // what the counter poller reads from HAProxy
+            }
+        }
+
         ScalingPlan plan = _engine!.Decider.Decide();
+        if (plan.HeldBy is { } gate)
+        {
+            _heldBy[gate] = _heldBy.GetValueOrDefault(gate) + 1;
+        }
+
         Actuator.Claim(_engine, plan);
         bool up = plan.Decision.Action == ScalingAction.Up;
         foreach (string name in plan.Servers)
@@ -314,6 +330,7 @@ internal sealed class SimulatedBackend
             Backend = _options.Name,
             Server = server,
             StatusCode = status,
+            ServerConnections = server == RequestRecord.NoServerName ? 0 : _connections[Array.IndexOf(_names, server)],
             QueueTime = tw,
             ConnectTime = tr < 0 ? -1 : 0,
             ResponseTime = tr,

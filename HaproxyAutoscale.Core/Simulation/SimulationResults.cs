@@ -87,4 +87,10 @@ public sealed record BackendSimulation(
 {
     /// <summary>One row per second when <see cref="SimulationOptions.KeepTimeline"/> is set; otherwise empty.</summary>
     public IReadOnlyList<SimulationSecond> Timeline { get; init; } = [];
+
+    /// <summary>
+    /// Evaluations at which a rule of the engine held back the policy's decision, per gate (<c>cooldown</c>,
+    /// <c>stabilization</c>, <c>tolerance</c>, <c>bounds</c>, <c>minIdle</c>, <c>selection</c>…); empty when none did.
+    /// </summary>
+    public IReadOnlyDictionary<string, int> HeldBy { get; init; } = new Dictionary<string, int>();
 }

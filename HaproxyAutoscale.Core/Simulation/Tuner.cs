@@ -34,7 +34,8 @@ public sealed record TuneResult(IReadOnlyList<TuneCandidate> Evaluated, IReadOnl
 
 /// <summary>
 /// Searches a built-in policy's main settings (thresholds or targets relative to the SLO, window size and statistic,
-/// breaches, stabilization, idle period) with the closed-loop <see cref="Simulator"/> for the fewest server-seconds
+/// breaches, stabilization, idle period; for <c>concurrency</c> the in-flight target, stable window, stabilization and
+/// panic threshold) with the closed-loop <see cref="Simulator"/> for the fewest server-seconds
 /// with requests over the SLO within the budget. A grid, not an optimizer: every setting is simulated, in parallel.
 /// </summary>
 public static class Tuner
@@ -112,7 +113,15 @@ public static class Tuner
                 from stabilization in new[] { "60s", "300s" }
                 from maxStep in new[] { "1", "2" }
                 select (new Dictionary<string, string> { ["targetMs"] = Ms(target), ["scaleDownStabilization"] = stabilization, ["maxStep"] = maxStep }, window),
-            _ => throw new ArgumentException($"the '{policy}' policy cannot be tuned: only the built-in threshold, band and target can", nameof(policy)),
+            // Concurrency ignores the window (it reads in-flight), so one window; targets around a server's workers.
+            ScalingPolicyNames.Concurrency =>
+                from target in new[] { "1", "1.5", "2", "3", "4", "6", "8", "12" }
+                from stable in new[] { "30s", "60s" }
+                from stabilization in new[] { "30s", "60s", "300s" }
+                from panic in new[] { "2", "3" }
+                select (new Dictionary<string, string> { ["targetInFlight"] = target, ["stableWindow"] = stable, ["scaleDownStabilization"] = stabilization, ["panicThreshold"] = panic },
+                    new WindowOptions { Kind = WindowKinds.Count, Size = 15, Statistic = WindowStatistic.Mean }),
+            _ => throw new ArgumentException($"the '{policy}' policy cannot be tuned: only the built-in threshold, band, target and concurrency can", nameof(policy)),
         };
     }
 }

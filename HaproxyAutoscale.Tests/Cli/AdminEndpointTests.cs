@@ -224,7 +224,7 @@ public sealed class AdminEndpointTests
             rig._control = HaproxyControl.Create(rig._dir.File("admin.sock"));
             var options = new AutoscaleOptions { LogSource = "udp@127.0.0.1:0", EvaluationInterval = TimeSpan.FromMilliseconds(100), ReconcileInterval = TimeSpan.FromMilliseconds(500) };
             options.Endpoints.Add(rig._dir.File("admin.sock"));
-            var backend = new BackendOptions { Name = "app", SettleTime = TimeSpan.Zero };
+            var backend = new BackendOptions { Name = "app", PolicyKind = "threshold", SettleTime = TimeSpan.Zero };
             backend.PolicySettings["idleScaleDown"] = idleScaleDown;
             backend.ScaleDown.DrainTimeout = TimeSpan.FromSeconds(1);
             backend.Servers.Add(new ServerOptions { Name = "s1", AlwaysUp = true });

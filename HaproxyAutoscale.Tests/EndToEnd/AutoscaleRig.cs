@@ -83,7 +83,7 @@ internal sealed class AutoscaleRig : IAsyncDisposable
         options.Warmup.FailureBackoff = TimeSpan.FromSeconds(30);
         options.Warmup.Attempts = 2;
         options.Warmup.RetryDelay = TimeSpan.FromMilliseconds(100);
-        var backend = new BackendOptions { Name = "app", SettleTime = TimeSpan.FromSeconds(1) };
+        var backend = new BackendOptions { Name = "app", PolicyKind = "threshold", SettleTime = TimeSpan.FromSeconds(1) };
         backend.Window.Size = 10;
         backend.PolicyKind = "threshold";
         backend.PolicySettings["thresholdMs"] = "150";

@@ -130,7 +130,7 @@ public sealed class AutoscalerEndToEndTests
         Task loadingAgain = rig.LoadAsync(clients: 8, TimeSpan.FromSeconds(30), again.Token);
         await Poll.UntilAsync(
             () => rig.Logs.Skip(before).Any(l => (l.EventId == 2 && l.Message.StartsWith("app: decided up ", StringComparison.Ordinal))
-                || (l.EventId == 3 && l.Message.Contains("no server can move", StringComparison.Ordinal))),
+                || (l.EventId == AutoscaleEventIds.HeldByGate && l.Message.Contains("no server can move", StringComparison.Ordinal))),
             TimeSpan.FromSeconds(20),
             "a scale-up decision under the new load");
         rig.Logs.Skip(before).Should().NotContain(l => l.EventId == 2 && l.Message.StartsWith("app: decided up s2", StringComparison.Ordinal));

@@ -93,7 +93,7 @@ public sealed class ChaosTests
             build: (builder, _) => builder.Policies.Add(SteeredPolicy.Name, _ => policy));
 
         // s2 is enabled while all is well.
-        policy.Want = ScalingAction.Up;
+        (policy.UpTo, policy.Want) = (2, ScalingAction.Up);
         await rig.WaitForStatusAsync("s2", s => s != "MAINT", "enabled");
         policy.Want = ScalingAction.Hold;
         await WaitUntilConvergedAsync(rig, TimeSpan.FromSeconds(10));
@@ -102,7 +102,7 @@ public sealed class ChaosTests
         int before = rig.Logs.Count;
         int oldPid = rig.Haproxy.Pid;
         await rig.Haproxy.StopAsync();
-        policy.Want = ScalingAction.Up;
+        (policy.UpTo, policy.Want) = (3, ScalingAction.Up);
         await Poll.UntilAsync(
             () => rig.Logs.Skip(before).Count(l => l.EventId == AutoscaleEventIds.ActionFailed && l.Message.StartsWith("app/s3: up failed", StringComparison.Ordinal)) >= 3,
             TimeSpan.FromSeconds(15),
@@ -325,9 +325,12 @@ public sealed class ChaosTests
 
         public volatile ScalingAction Want = ScalingAction.Hold;
 
+        // Up to this many servers: warming servers count as capacity, and do not hold back a policy asking for more.
+        public volatile int UpTo = int.MaxValue;
+
         public ScalingDecision Decide(ScalingContext context) => Want switch
         {
-            ScalingAction.Up => ScalingDecision.Up(1, "told to"),
+            ScalingAction.Up => context.ActiveServers < UpTo ? ScalingDecision.Up(1, "told to") : ScalingDecision.Hold("told to hold at " + UpTo),
             ScalingAction.Down => ScalingDecision.Down(1, "told to"),
             _ => ScalingDecision.Hold("told to hold"),
         };

@@ -34,8 +34,9 @@ public sealed class LogStallTests
         meters.Latest("backend_blind", "app").Should().Be(1);
 
         // Blind for longer than the idle period (2 s) and several evaluations: nothing leaves service.
-        int evaluations = rig.Logs.Count(l => l.EventId == AutoscaleEventIds.Hold);
-        await Poll.UntilAsync(() => rig.Logs.Count(l => l.EventId == AutoscaleEventIds.Hold) > evaluations + 15, TimeSpan.FromSeconds(15), "evaluations while blind");
+        static bool IsHold((Microsoft.Extensions.Logging.LogLevel Level, int EventId, string Message) l) => l.EventId is AutoscaleEventIds.Hold or AutoscaleEventIds.HeldByGate;
+        int evaluations = rig.Logs.Count(IsHold);
+        await Poll.UntilAsync(() => rig.Logs.Count(IsHold) > evaluations + 15, TimeSpan.FromSeconds(15), "evaluations while blind");
         rig.Logs.Should().NotContain(l => l.EventId == AutoscaleEventIds.Decision && l.Message.Contains("decided down", StringComparison.Ordinal));
         (await rig.StatusOfAsync("s2")).Should().NotBe("MAINT");
         rig.Autoscaler.Snapshot().Single().Blind.Should().BeTrue();

@@ -19,7 +19,7 @@ public sealed class PauseChaosTests
         {
             // The policy asks for a server, and the pause holds it back: in the decision log and in the snapshot.
             static bool HeldByPause((Microsoft.Extensions.Logging.LogLevel Level, int EventId, string Message) l) =>
-                l.EventId == AutoscaleEventIds.Hold && l.Message.StartsWith("app: hold: ", StringComparison.Ordinal) && l.Message.Contains("but paused", StringComparison.Ordinal);
+                l.EventId == AutoscaleEventIds.HeldByGate && l.Message.StartsWith("app: hold (paused): ", StringComparison.Ordinal) && l.Message.Contains("but paused", StringComparison.Ordinal);
             await Poll.UntilAsync(() => rig.Logs.Count(HeldByPause) >= 5, TimeSpan.FromSeconds(20), "five scale-ups held back by the pause");
             BackendDecision? held = rig.Autoscaler.Snapshot().Single().LastDecision;
             held.Should().NotBeNull();

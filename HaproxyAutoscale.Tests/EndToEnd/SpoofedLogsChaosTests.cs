@@ -69,7 +69,7 @@ public sealed class SpoofedLogsChaosTests
             .Which.Message.Should().StartWith("Log datagrams from 127.0.0.2 to ").And.Contain("not in logs.allowFrom (127.0.0.1/32)");
     }
 
-    private static int Holds(AutoscaleRig rig) => rig.Logs.Count(l => l.EventId == AutoscaleEventIds.Hold);
+    private static int Holds(AutoscaleRig rig) => rig.Logs.Count(l => l.EventId is AutoscaleEventIds.Hold or AutoscaleEventIds.HeldByGate);
 
     private static string SpoofedLine(DateTime now) => string.Create(CultureInfo.InvariantCulture,
         $"<134>{now:MMM} {now.Day,2} {now:HH:mm:ss} haproxy[1]: 127.0.0.1:40000 [{now:dd/MMM/yyyy:HH:mm:ss.fff}] fe app/s1 0/0/0/5000/5000 200 136 - - ---- 1/1/0/0/0 0/0 \"GET /page HTTP/1.1\"");

@@ -211,7 +211,7 @@ public sealed class ScalingPolicyTests
 
         var errors = new List<string>();
         registry.TryCreate(new PolicySettings("nope", new Dictionary<string, string>(), "backends.app.policy"), errors).Should().BeNull();
-        errors.Should().Equal("backends.app.policy.kind: unknown policy 'nope' (known: band, target, threshold)");
+        errors.Should().Equal("backends.app.policy.kind: unknown policy 'nope' (known: band, concurrency, target, threshold)");
 
         errors.Clear();
         registry.TryCreate(new PolicySettings("threshold", new Dictionary<string, string> { ["thresholdMS"] = "x", ["breachs"] = "3" }, "p"), errors);

@@ -39,13 +39,13 @@ public sealed class ReplayTests
         JsonElement[] decisions = [.. lines[..^1].Select(l => JsonDocument.Parse(l).RootElement)];
 
         // The first slow sample is at 15:05:00.000; at 5 req/s the mean of the last 15 passes 800 ms with the 8th
-        // slow sample, so the evaluations at :02, :03 and :04 are the three breaches. s2's settle time (10 s) holds
-        // the next scale-up until 15:05:14; three more breaches from there bring s3 at :16.
+        // slow sample, so the evaluations at :02, :03 and :04 are the three breaches. s2 settling (its samples are
+        // left out) does not hold the next scale-up: three more breaches, :05 to :07, bring s3 at :07.
         // The last request is at 15:05:59.800: idle for 5 min at 15:11:00 (s3 goes), re-armed, 15:16:00 (s2 goes).
         decisions.Select(d => (d.GetProperty("time").GetString(), d.GetProperty("action").GetString(), d.GetProperty("server").GetString()))
             .Should().Equal(
                 ("2026-11-26T15:05:04.000", "up", "s2"),
-                ("2026-11-26T15:05:16.000", "up", "s3"),
+                ("2026-11-26T15:05:07.000", "up", "s3"),
                 ("2026-11-26T15:11:00.000", "down", "s3"),
                 ("2026-11-26T15:16:00.000", "down", "s2"));
         decisions[0].GetProperty("backend").GetString().Should().Be("app1backend");
@@ -60,7 +60,7 @@ public sealed class ReplayTests
         backend.GetProperty("aboveThresholdSeconds").GetDouble().Should().Be(60, "59 slow evaluations plus the first after the silence, when the window still holds 10 slow samples");
         JsonElement enabled = backend.GetProperty("enabledSeconds");
         enabled.GetProperty("s2").GetDouble().Should().Be((11 * 60) - 4);   // 15:05:04 to 15:16:00
-        enabled.GetProperty("s3").GetDouble().Should().Be((6 * 60) - 16);   // 15:05:16 to 15:11:00
+        enabled.GetProperty("s3").GetDouble().Should().Be((6 * 60) - 7);    // 15:05:07 to 15:11:00
     }
 
     [Fact]

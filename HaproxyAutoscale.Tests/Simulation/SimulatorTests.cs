@@ -39,7 +39,7 @@ public sealed class SimulatorTests
     private static AutoscaleOptions Options()
     {
         var options = new AutoscaleOptions();
-        var backend = new BackendOptions { Name = "app", SettleTime = TimeSpan.FromSeconds(2) };
+        var backend = new BackendOptions { Name = "app", PolicyKind = "threshold", SettleTime = TimeSpan.FromSeconds(2) };
         backend.PolicySettings["thresholdMs"] = "100";
         backend.PolicySettings["breaches"] = "2";
         backend.Servers.Add(new ServerOptions { Name = "s1", AlwaysUp = true });

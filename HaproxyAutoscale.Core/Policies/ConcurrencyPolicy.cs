@@ -1,0 +1,194 @@
+using System.Globalization;
+using HaproxyAutoscale.Configuration;
+
+namespace HaproxyAutoscale.Policies;
+
+/// <summary>
+/// Options of the <c>concurrency</c> policy (as Knative's autoscaler: requests in flight per server, a stable and a
+/// panic window). A setting left out of the configuration keeps the default here. Rules, for configuration and for
+/// <see cref="ScalingPolicies.Concurrency"/> alike: <see cref="TargetInFlight"/> more than 0, the panic window
+/// shorter than the stable one, <see cref="PanicThreshold"/> more than 1, durations not negative.
+/// </summary>
+public sealed class ConcurrencyPolicyOptions
+{
+    /// <summary>
+    /// Requests in flight (serving or queued) per server to aim for. Set it to about 70 % of what one server serves at
+    /// full speed (<c>simulate --fit</c> prints it as <c>workers</c>).
+    /// </summary>
+    /// <value>The default is 4.</value>
+    public double TargetInFlight { get; set; } = 4;
+
+    /// <summary>The desired count is the mean in-flight of this period ÷ the target.</summary>
+    /// <value>The default is 60 seconds, as Knative.</value>
+    public TimeSpan StableWindow { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>The short window that detects bursts.</summary>
+    /// <value>The default is 6 seconds, as Knative.</value>
+    public TimeSpan PanicWindow { get; set; } = TimeSpan.FromSeconds(6);
+
+    /// <summary>
+    /// The panic window asking for this many times the active servers starts panic: scale up to its count at once,
+    /// and no scale-down until a stable window passed without such a burst.
+    /// </summary>
+    /// <value>The default is 2.0, as Knative.</value>
+    public double PanicThreshold { get; set; } = 2.0;
+
+    /// <summary>Scale down only to the highest desired count of this period.</summary>
+    /// <value>The default is 300 seconds, as the Kubernetes HPA (measured: shorter periods flap on a noisy day).</value>
+    public TimeSpan ScaleDownStabilization { get; set; } = TimeSpan.FromSeconds(300);
+
+    /// <summary>Without any request for this long, one server goes; the next idle period takes the next one. Zero turns it off.</summary>
+    /// <value>The default is 5 minutes, as the <c>threshold</c> policy.</value>
+    public TimeSpan IdleScaleDown { get; set; } = TimeSpan.FromMinutes(5);
+
+    // The rules, the same for settings read from configuration and for options built in code.
+    internal void Validate(Action<string, string> addError)
+    {
+        if (!(TargetInFlight > 0) || !double.IsFinite(TargetInFlight))
+        {
+            addError("targetInFlight", "must be a number of requests more than 0");
+        }
+
+        if (StableWindow <= TimeSpan.Zero)
+        {
+            addError("stableWindow", "must be more than 0");
+        }
+
+        if (PanicWindow <= TimeSpan.Zero || PanicWindow > StableWindow)
+        {
+            addError("panicWindow", "must be more than 0 and at most the stableWindow");
+        }
+
+        if (!(PanicThreshold > 1) || !double.IsFinite(PanicThreshold))
+        {
+            addError("panicThreshold", "must be a number more than 1");
+        }
+
+        PolicyRules.NotNegative("scaleDownStabilization", ScaleDownStabilization, addError);
+        PolicyRules.NotNegative("idleScaleDown", IdleScaleDown, addError);
+    }
+}
+
+/// <summary>
+/// Scales on requests in flight, as Knative: desired = ceil(mean in-flight of the stable window ÷
+/// <see cref="ConcurrencyPolicyOptions.TargetInFlight"/>); when the panic window asks for at least
+/// <see cref="ConcurrencyPolicyOptions.PanicThreshold"/> × the active servers, up at once to the panic count and no
+/// scale-down while panicking; scale-down to the highest desired count of the stabilization period. In-flight is the
+/// engine's <see cref="ScalingContext.InFlight"/> (Little's law on the logged requests, queued time included, so a
+/// queue asks for servers in proportion). Warming servers count as capacity. Evaluations in which no request ended do
+/// not vote; without requests, the idle rule takes servers away one idle period at a time.
+/// </summary>
+internal sealed class ConcurrencyPolicy : IScalingPolicy
+{
+    private readonly ConcurrencyPolicyOptions _options;
+    private readonly IdleRule _idle;
+    private readonly Queue<(DateTimeOffset Time, double InFlight)> _samples = new();
+    private readonly Queue<(DateTimeOffset Time, int Desired)> _recommendations = new();
+    private DateTimeOffset _panicUntil = DateTimeOffset.MinValue;
+    private int _panicHigh;
+
+    public ConcurrencyPolicy(ConcurrencyPolicyOptions options) => (_options, _idle) = (options, new IdleRule(options.IdleScaleDown));
+
+    // Defaults come from the options class: a setting left out keeps it.
+    public static IScalingPolicy Create(PolicySettings settings)
+    {
+        var options = new ConcurrencyPolicyOptions();
+        options.TargetInFlight = settings.GetNumber("targetInFlight", options.TargetInFlight);
+        options.StableWindow = settings.GetDuration("stableWindow", options.StableWindow);
+        options.PanicWindow = settings.GetDuration("panicWindow", options.PanicWindow);
+        options.PanicThreshold = settings.GetNumber("panicThreshold", options.PanicThreshold);
+        options.ScaleDownStabilization = settings.GetDuration("scaleDownStabilization", options.ScaleDownStabilization);
+        options.IdleScaleDown = settings.GetDuration("idleScaleDown", options.IdleScaleDown);
+        options.Validate(settings.AddError);
+        return new ConcurrencyPolicy(options);
+    }
+
+    public ScalingDecision Decide(ScalingContext context)
+    {
+        if (_idle.Decide(context) is { } idle)
+        {
+            return idle;
+        }
+
+        DateTimeOffset now = context.Now;
+        int active = context.ActiveServers;
+        if (context.InFlight is not { } inFlight)
+        {
+            // No request ended: no data (not zero). Only <NOSRV> answers: no server at all, one is needed.
+            return context.Saturated && active == 0
+                ? ScalingDecision.Up(1, "saturated (<NOSRV>): no server in rotation")
+                : ScalingDecision.Hold("no request ended since the last evaluation");
+        }
+
+        _samples.Enqueue((now, inFlight));
+        while (_samples.Peek().Time <= now - _options.StableWindow)
+        {
+            _samples.Dequeue();
+        }
+
+        double stable = Mean(now - _options.StableWindow);
+        double panic = Mean(now - _options.PanicWindow);
+        int desiredStable = Servers(stable);
+        // A queue's demand (servers to take every queued request at the serving ones' concurrency) is a burst too:
+        // completed requests show the queue late, their queued time only when they end.
+        int desiredPanic = Math.Max(Servers(panic), context.DemandServers ?? 0);
+        int desired;
+        string what;
+        if (desiredPanic >= _options.PanicThreshold * Math.Max(active, 1) && desiredPanic > active)
+        {
+            _panicUntil = now + _options.StableWindow;
+            _panicHigh = Math.Max(_panicHigh, desiredPanic);
+        }
+
+        if (now < _panicUntil)
+        {
+            // Panicking: up to the panic window's count at once, never down.
+            desired = Math.Max(Math.Max(desiredPanic, desiredStable), Math.Max(_panicHigh, active));
+            _panicHigh = desired;
+            what = Text($"panic: in-flight {panic:0.#} over {Durations.Format(_options.PanicWindow)} (target {_options.TargetInFlight:0.#} per server), desired {desired}, no scale-down until {_panicUntil:HH:mm:ss}");
+        }
+        else
+        {
+            _panicHigh = 0;
+            desired = desiredStable;
+            what = Text($"in-flight {stable:0.#} over {Durations.Format(_options.StableWindow)} (target {_options.TargetInFlight:0.#} per server): desired {desired}");
+        }
+
+        _recommendations.Enqueue((now, desired));
+        while (_recommendations.Peek().Time < now - _options.ScaleDownStabilization)
+        {
+            _recommendations.Dequeue();
+        }
+
+        if (desired > active)
+        {
+            return ScalingDecision.Up(desired - active, what).WithinBounds(context);
+        }
+
+        int stabilized = _recommendations.Max(r => r.Desired);
+        if (stabilized < active && active > context.MinActive)
+        {
+            return ScalingDecision.Down(active - stabilized, $"{what}, highest in the last {Durations.Format(_options.ScaleDownStabilization)}: {stabilized}").WithinBounds(context);
+        }
+
+        return ScalingDecision.Hold(stabilized > desired ? $"{what}, held at {stabilized} by the stabilization period" : what);
+    }
+
+    private int Servers(double inFlight) => (int)Math.Ceiling(inFlight / _options.TargetInFlight - 1e-9);
+
+    private double Mean(DateTimeOffset since)
+    {
+        (double sum, int count) = (0, 0);
+        foreach ((DateTimeOffset time, double value) in _samples)
+        {
+            if (time > since)
+            {
+                (sum, count) = (sum + value, count + 1);
+            }
+        }
+
+        return count == 0 ? 0 : sum / count;
+    }
+
+    private static string Text(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}
