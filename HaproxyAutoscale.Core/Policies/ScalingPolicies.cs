@@ -1,3 +1,5 @@
+using HaproxyAutoscale.Configuration;
+
 namespace HaproxyAutoscale.Policies;
 
 /// <summary>Names of the built-in policies, as configured in <c>"policy": {"kind": …}</c>.</summary>
@@ -73,7 +75,7 @@ public static class ScalingPolicies
 /// </summary>
 public sealed class ScalingPolicyRegistry
 {
-    private readonly Dictionary<string, ScalingPolicyFactory> _factories = new(StringComparer.OrdinalIgnoreCase);
+    private readonly NamedFactories<ScalingPolicyFactory> _factories = new("scaling policy");
 
     /// <summary>A registry with <c>threshold</c>, <c>band</c>, <c>target</c> and <c>concurrency</c>.</summary>
     public ScalingPolicyRegistry()
@@ -85,24 +87,18 @@ public sealed class ScalingPolicyRegistry
     }
 
     /// <summary>The registered names.</summary>
-    public IEnumerable<string> Names => _factories.Keys;
+    public IEnumerable<string> Names => _factories.Names;
 
     /// <summary>Registers a policy under <paramref name="name"/>.</summary>
     /// <exception cref="ArgumentException">The name is already registered.</exception>
     public ScalingPolicyRegistry Add(string name, ScalingPolicyFactory factory)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        ArgumentNullException.ThrowIfNull(factory);
-        if (!_factories.TryAdd(name, factory))
-        {
-            throw new ArgumentException($"a scaling policy named '{name}' is already registered", nameof(name));
-        }
-
+        _factories.Add(name, factory, nameof(name));
         return this;
     }
 
     /// <summary>Whether a policy of that name exists.</summary>
-    public bool Contains(string name) => _factories.ContainsKey(name);
+    public bool Contains(string name) => _factories.Contains(name);
 
     /// <summary>
     /// Creates the policy <paramref name="settings"/> name; returns <see langword="null"/> and adds to
@@ -112,9 +108,9 @@ public sealed class ScalingPolicyRegistry
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(errors);
-        if (!_factories.TryGetValue(settings.Kind, out ScalingPolicyFactory? factory))
+        if (!_factories.TryGet(settings.Kind, out ScalingPolicyFactory? factory))
         {
-            errors.Add($"{settings.Path}.kind: unknown policy '{settings.Kind}' (known: {string.Join(", ", _factories.Keys.Order(StringComparer.Ordinal))})");
+            errors.Add($"{settings.Path}.kind: {_factories.Unknown("policy", settings.Kind)}");
             return null;
         }
 

@@ -100,30 +100,24 @@ public sealed class ServerProviderSettings
 /// </summary>
 public sealed class ServerProviderRegistry
 {
-    private readonly Dictionary<string, ServerProviderFactory> _factories = new(StringComparer.OrdinalIgnoreCase);
+    private readonly NamedFactories<ServerProviderFactory> _factories = new("server provider");
 
     /// <summary>A registry with <c>exec</c>.</summary>
     public ServerProviderRegistry() => Add(ServerProviderNames.Exec, ExecServerProvider.Create);
 
     /// <summary>The registered names.</summary>
-    public IEnumerable<string> Names => _factories.Keys;
+    public IEnumerable<string> Names => _factories.Names;
 
     /// <summary>Registers a provider under <paramref name="name"/>.</summary>
     /// <exception cref="ArgumentException">The name is already registered.</exception>
     public ServerProviderRegistry Add(string name, ServerProviderFactory factory)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        ArgumentNullException.ThrowIfNull(factory);
-        if (!_factories.TryAdd(name, factory))
-        {
-            throw new ArgumentException($"a server provider named '{name}' is already registered", nameof(name));
-        }
-
+        _factories.Add(name, factory, nameof(name));
         return this;
     }
 
     /// <summary>Whether a provider of that name exists.</summary>
-    public bool Contains(string name) => _factories.ContainsKey(name);
+    public bool Contains(string name) => _factories.Contains(name);
 
     /// <summary>
     /// Creates the provider <paramref name="settings"/> name; returns <see langword="null"/> and adds to
@@ -133,9 +127,9 @@ public sealed class ServerProviderRegistry
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(errors);
-        if (!_factories.TryGetValue(settings.Type ?? "", out ServerProviderFactory? factory))
+        if (!_factories.TryGet(settings.Type, out ServerProviderFactory? factory))
         {
-            errors.Add($"{settings.Path}.type: unknown provider '{settings.Type}' (known: {string.Join(", ", _factories.Keys.Order(StringComparer.Ordinal))})");
+            errors.Add($"{settings.Path}.type: {_factories.Unknown("provider", settings.Type)}");
             return null;
         }
 

@@ -1,3 +1,5 @@
+using HaproxyAutoscale.Configuration;
+
 namespace HaproxyAutoscale.Windows;
 
 /// <summary>Creates a backend's window from its options (<see cref="WindowOptions.Kind"/> names the factory).</summary>
@@ -9,44 +11,38 @@ public delegate IResponseTimeWindow ResponseTimeWindowFactory(WindowOptions opti
 /// </summary>
 public sealed class ResponseTimeWindowRegistry
 {
-    private readonly Dictionary<string, ResponseTimeWindowFactory> _factories = new(StringComparer.OrdinalIgnoreCase);
+    private readonly NamedFactories<ResponseTimeWindowFactory> _factories = new("window kind");
 
     /// <summary>A registry with <c>count</c>, <c>time</c> and <c>ewma</c>.</summary>
     public ResponseTimeWindowRegistry()
     {
         foreach (string kind in (string[])[WindowKinds.Count, WindowKinds.Time, WindowKinds.Ewma])
         {
-            _factories.Add(kind, ResponseTimeWindows.Create);
+            _factories.Add(kind, ResponseTimeWindows.Create, nameof(kind));
         }
     }
 
     /// <summary>The registered kinds.</summary>
-    public IEnumerable<string> Names => _factories.Keys;
+    public IEnumerable<string> Names => _factories.Names;
 
     /// <summary>Registers a window under <paramref name="kind"/>.</summary>
     /// <exception cref="ArgumentException">The kind is already registered.</exception>
     public ResponseTimeWindowRegistry Add(string kind, ResponseTimeWindowFactory factory)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(kind);
-        ArgumentNullException.ThrowIfNull(factory);
-        if (!_factories.TryAdd(kind, factory))
-        {
-            throw new ArgumentException($"a window kind named '{kind}' is already registered", nameof(kind));
-        }
-
+        _factories.Add(kind, factory, nameof(kind));
         return this;
     }
 
     /// <summary>Whether a window of that kind exists.</summary>
-    public bool Contains(string kind) => _factories.ContainsKey(kind);
+    public bool Contains(string kind) => _factories.Contains(kind);
 
     /// <summary>Creates the window <paramref name="options"/> describe.</summary>
     /// <exception cref="ArgumentException">No window of that kind is registered.</exception>
     public IResponseTimeWindow Create(WindowOptions options, TimeProvider timeProvider)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return _factories.TryGetValue(options.Kind, out ResponseTimeWindowFactory? factory)
+        return _factories.TryGet(options.Kind, out ResponseTimeWindowFactory? factory)
             ? factory(options, timeProvider)
-            : throw new ArgumentException($"unknown window kind '{options.Kind}' (known: {string.Join(", ", _factories.Keys.Order(StringComparer.Ordinal))})", nameof(options));
+            : throw new ArgumentException(_factories.Unknown("window kind", options.Kind), nameof(options));
     }
 }
