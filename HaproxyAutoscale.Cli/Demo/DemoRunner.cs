@@ -192,7 +192,7 @@ internal sealed class DemoRunner(TextWriter output, TimeSpan duration, double sp
         output.WriteLine("Cold starts paid by users: " + apps.Sum(a => a.Served?.ColdUsers ?? 0) + " (warm-ups absorbed " + apps.Sum(a => a.Served?.ColdWarmups ?? 0) + ")"
             + (unreported > 0 ? $"; {unreported} app processes were killed before they reported." : "."));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"App processes: {apps.Count} started and stopped: {string.Join(", ", apps.Select(a => $"{a.Server} pid {a.Pid} ran {a.Lifetime.TotalSeconds * speed:0.0}s"))}; {_apps.Running.Count} left running."));
+            $"App processes: {apps.Count} started and stopped: {string.Join(", ", apps.OrderBy(a => a.Server, StringComparer.Ordinal).Select(a => $"{a.Server} pid {a.Pid} ran {a.Lifetime.TotalSeconds * speed:0.0}s"))}; {_apps.Running.Count} left running."));
         // Keeping every app up: each runs as long as the always-up s1 did (from before the load to after it).
         double used = _apps.RunningTime.TotalSeconds * speed, allUp = _ports.Count * apps.Where(a => a.Server == "s1").Sum(a => a.Lifetime.TotalSeconds) * speed;
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
