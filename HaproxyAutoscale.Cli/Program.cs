@@ -40,6 +40,7 @@ public static class Program
             AdminCommands.CreatePause(console),
             AdminCommands.CreateResume(console),
             Demo.DemoCommand.Create(console),
+            Demo.DemoAppCommand.Create(console),
         };
         root.Options.Add(CliConsole.VerboseOption);
 

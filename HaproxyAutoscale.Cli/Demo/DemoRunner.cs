@@ -12,11 +12,12 @@ using Microsoft.Extensions.Logging;
 namespace HaproxyAutoscale.Cli.Demo;
 
 /// <summary>
-/// The zero-set-up demo: a real HAProxy (from PATH) on loopback, four lazily started apps behind it (s1 always up,
-/// s2-s4 stopped until needed: started through a server provider, kept warm once parked, then stopped), a load ramp
-/// up and down from in-process clients, and the autoscaler reading HAProxy's logs over UDP. Prints a live line per
-/// second (apps running, each server's lifecycle) and a summary of what was scaled and when, and of the app-seconds
-/// used against keeping every app up. Everything runs on 127.0.0.1 and every process it starts is stopped by its PID.
+/// The zero-set-up demo: a real HAProxy (from PATH) on loopback, four lazily started apps behind it, each its own
+/// process (this CLI's hidden <c>demo-app</c>; s1 always up, s2-s4 stopped until needed: started through a server
+/// provider, kept warm once parked, then stopped), a load ramp up and down from in-process clients, and the autoscaler
+/// reading HAProxy's logs over UDP. Prints a live line per second (app processes running with their PIDs, each
+/// server's lifecycle) and a summary of what was scaled and when, and of the app-process-seconds used against keeping
+/// every app up. Everything runs on 127.0.0.1 and every process it starts is stopped by its PID.
 /// </summary>
 /// <remarks>
 /// <paramref name="speed"/> runs the demo's clock faster (the tests use it): the ramp, the live line, the apps' cold
@@ -33,7 +34,7 @@ internal sealed class DemoRunner(TextWriter output, TimeSpan duration, double sp
     private long _failed;
     private int _clients;
     private readonly Dictionary<string, int> _ports = new(StringComparer.Ordinal) { ["s1"] = FreePort(), ["s2"] = FreePort(), ["s3"] = FreePort(), ["s4"] = FreePort() };
-    private DemoAppProvider _apps = null!;
+    private DemoAppProcesses _apps = null!;
 
     /// <summary>The time since the start on the demo's clock.</summary>
     private TimeSpan Now => _clock.Elapsed * speed;
@@ -53,11 +54,12 @@ internal sealed class DemoRunner(TextWriter output, TimeSpan duration, double sp
         string dir = Path.Combine(Path.GetTempPath(), "haproxy-autoscale-demo-" + Environment.ProcessId);
         Directory.CreateDirectory(dir);
         TimeSpan coldStart = Real(TimeSpan.FromSeconds(1));
-        await using DemoAppProvider apps = _apps = new DemoAppProvider(name => new DemoAppServer(name, _ports[name]) { ColdStart = name == "s1" ? TimeSpan.Zero : coldStart });
-        apps.Start("s1");
+        await using DemoAppProcesses apps = _apps = new DemoAppProcesses(DemoAppCommand.SelfInvocation(), name =>
+            ["--name", name, "--port", _ports[name].ToString(CultureInfo.InvariantCulture), "--cold-start-ms", (name == "s1" ? 0 : (int)coldStart.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)]);
         Process? haproxy = null;
         try
         {
+            await apps.StartAsync(new ServerProviderTarget("app", "s1"), cancellationToken).ConfigureAwait(false); // the always-up app
             await using ILogSource logs = LogSources.FromDatagrams(new IPEndPoint(IPAddress.Loopback, 0));
             int logPort = ((IPEndPoint)((DatagramLogSource)logs).LocalEndPoint).Port;
             int frontendPort = FreePort();
@@ -71,7 +73,7 @@ internal sealed class DemoRunner(TextWriter output, TimeSpan duration, double sp
                 return ExitCodes.Failure;
             }
 
-            output.WriteLine($"HAProxy {haproxy.Id} on http://127.0.0.1:{frontendPort}/ with apps s1 (always up) and s2-s4 (stopped: started when needed, 1 s cold start, kept warm {Durations.Format(KeepWarm)} once parked, then stopped); logs over UDP to 127.0.0.1:{logPort}");
+            output.WriteLine($"HAProxy {haproxy.Id} on http://127.0.0.1:{frontendPort}/ with app processes s1 (always up, pid {apps.Running[0].Pid}) and s2-s4 (stopped: started when needed, 1 s cold start, kept warm {Durations.Format(KeepWarm)} once parked, then stopped); logs over UDP to 127.0.0.1:{logPort}");
             output.WriteLine($"Load ramps up to {MaxClients} clients and back to none over {Durations.Format(duration)}.");
             if (speed != 1)
             {
@@ -96,6 +98,7 @@ internal sealed class DemoRunner(TextWriter output, TimeSpan duration, double sp
 
             await stop.CancelAsync().ConfigureAwait(false);
             await Task.WhenAll(scaling, load).ConfigureAwait(false);
+            await apps.DisposeAsync().ConfigureAwait(false); // every app process ends and reports what it served
             WriteSummary();
             return ExitCodes.Success;
         }
@@ -163,13 +166,15 @@ internal sealed class DemoRunner(TextWriter output, TimeSpan duration, double sp
         BackendSnapshot app = autoscaler.Snapshot()[0];
         string window = app.Window.HasValue ? $"{app.Window.Value,5:0} ms" : "    - ms";
         string servers = string.Join("  ", app.Lifecycle.Select(s => $"{s.Server}:{Admin.AdminJson.Lifecycle(s.State),-8}"));
+        IReadOnlyList<(string Server, int Pid)> running = _apps.Running;
+        string pids = string.Join(" ", running.Select(r => r.Pid.ToString(CultureInfo.InvariantCulture)));
         return string.Create(CultureInfo.InvariantCulture,
-            $"{Now.TotalSeconds,5:0}s  clients {_clients,2}  window {window}  apps {_apps.Running}/{_ports.Count}  {servers}  ok {Interlocked.Read(ref _ok)}  failed {Interlocked.Read(ref _failed)}");
+            $"{Now.TotalSeconds,5:0}s  clients {_clients,2}  window {window}  processes {running.Count}/{_ports.Count} (pid {pids,-23})  {servers}  ok {Interlocked.Read(ref _ok)}  failed {Interlocked.Read(ref _failed)}");
     }
 
     private void WriteSummary()
     {
-        List<DemoAppServer> apps = [.. _apps.Instances];
+        List<EndedApp> apps = [.. _apps.Ended];
         output.WriteLine();
         output.WriteLine("What the autoscaler did:");
         foreach ((TimeSpan at, string what) in _timeline)
@@ -181,12 +186,17 @@ internal sealed class DemoRunner(TextWriter output, TimeSpan duration, double sp
         string percentiles = latencies.Length == 0 ? "" : string.Create(CultureInfo.InvariantCulture,
             $", client latency p50 {latencies[latencies.Length / 2]:0} ms, p95 {latencies[(int)(latencies.Length * 0.95)]:0} ms");
         output.WriteLine($"Requests: {Interlocked.Read(ref _ok)} ok, {Interlocked.Read(ref _failed)} failed{percentiles}.");
-        output.WriteLine("Requests served per app: " + string.Join(", ", apps.GroupBy(a => a.Name).OrderBy(g => g.Key, StringComparer.Ordinal)
-            .Select(g => $"{g.Key} {g.Sum(a => a.Served.Count(r => r.Path != "/warmup"))}")));
-        output.WriteLine("Cold starts paid by users: " + apps.Sum(a => a.Served.Count(r => r.Cold && r.Path != "/warmup")) + " (warm-ups absorbed " + apps.Sum(a => a.Served.Count(r => r.Cold && r.Path == "/warmup")) + ").");
-        double used = _apps.RunningTime.TotalSeconds * speed, allUp = _ports.Count * Now.TotalSeconds;
+        output.WriteLine("Requests served per app: " + string.Join(", ", apps.GroupBy(a => a.Server).OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => $"{g.Key} {g.Sum(a => a.Served?.Requests ?? 0)}")));
+        int unreported = apps.Count(a => a.Served is null);
+        output.WriteLine("Cold starts paid by users: " + apps.Sum(a => a.Served?.ColdUsers ?? 0) + " (warm-ups absorbed " + apps.Sum(a => a.Served?.ColdWarmups ?? 0) + ")"
+            + (unreported > 0 ? $"; {unreported} app processes were killed before they reported." : "."));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"App-seconds: {used:0} with apps started and stopped on demand ({_apps.Starts - 1} starts), {allUp:0} with all {_ports.Count} up: {100 * (1 - (used / allUp)):0} % saved."));
+            $"App processes: {apps.Count} started and stopped: {string.Join(", ", apps.OrderBy(a => a.Server, StringComparer.Ordinal).Select(a => $"{a.Server} pid {a.Pid} ran {a.Lifetime.TotalSeconds * speed:0.0}s"))}; {_apps.Running.Count} left running."));
+        // Keeping every app up: each runs as long as the always-up s1 did (from before the load to after it).
+        double used = _apps.RunningTime.TotalSeconds * speed, allUp = _ports.Count * apps.Where(a => a.Server == "s1").Sum(a => a.Lifetime.TotalSeconds) * speed;
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"App-process-seconds: {used:0} with app processes started and stopped on demand ({apps.Count - 1} starts), {allUp:0} with all {_ports.Count} up: {100 * (1 - (used / allUp)):0} % saved."));
     }
 
     private AutoscaleOptions Options(string socket)
