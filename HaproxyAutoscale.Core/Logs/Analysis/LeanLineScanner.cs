@@ -61,14 +61,14 @@ internal sealed class LeanLineScanner<TValue>
             return false;
         }
 
-        // frontend[~] backend/server
-        int space = s[pos..].IndexOf((byte)' ');
-        if (space <= 0)
+        // frontend[~] backend/server: both spaces from one vector compare when they are in the next 32 bytes.
+        (int frontendEnd, int pairEnd) = NextTwoSpaces(s, pos);
+        if (frontendEnd <= pos || pairEnd < 0)
         {
             return false;
         }
 
-        ReadOnlySpan<byte> frontend = s.Slice(pos, space);
+        ReadOnlySpan<byte> frontend = s[pos..frontendEnd];
         if (frontend[^1] == (byte)'~')
         {
             frontend = frontend[..^1];
@@ -79,13 +79,8 @@ internal sealed class LeanLineScanner<TValue>
             return false;
         }
 
-        pos += space + 1;
-        space = s[pos..].IndexOf((byte)' ');
-        if (space < 0)
-        {
-            return false;
-        }
-
+        pos = frontendEnd + 1;
+        int space = pairEnd - pos;
         if (!_pairs.TryGet(s.Slice(pos, space), out pair, out _))
         {
             MissedPair = (body + pos, space);
@@ -139,13 +134,16 @@ internal sealed class LeanLineScanner<TValue>
         for (; three != 0; three &= three - 1)
         {
             int at = BitOperations.TrailingZeroCount(three);
-            if (s.Slice(at, 3).SequenceCompareTo("255"u8) > 0)
+            if (((s[at] - '0') * 100) + ((s[at + 1] - '0') * 10) + (s[at + 2] - '0') > 255)
             {
                 return -1;
             }
         }
 
-        return end - colon - 1 == 5 && s.Slice(colon + 1, 5).SequenceCompareTo("65535"u8) > 0 ? -1 : end + 1;
+        int port = colon + 1;
+        return end - port == 5
+            && ((s[port] - '0') * 10000) + ((s[port + 1] - '0') * 1000) + ((s[port + 2] - '0') * 100) + ((s[port + 3] - '0') * 10) + (s[port + 4] - '0') > 65535
+            ? -1 : end + 1;
     }
 
     // "[26/Nov/2026:15:01:04.676] ": only the millisecond format; the day is checked in full once per day.
@@ -298,6 +296,30 @@ internal sealed class LeanLineScanner<TValue>
         uint four = two & (two >> 2);
         uint eight = four & (four >> 4);
         return (eight & (two >> 8) & region) != 0 ? -1 : pos + second + 1;
+    }
+
+    // The positions of the first two spaces at or after pos (-1 for one not found).
+    private static (int First, int Second) NextTwoSpaces(ReadOnlySpan<byte> s, int pos)
+    {
+        if (Vector128.IsHardwareAccelerated && s.Length - pos >= 32)
+        {
+            Vector128<byte> space = Vector128.Create((byte)' ');
+            uint spaces = Mask(Vector128.Equals(Vector128.Create(s.Slice(pos, 16)), space), Vector128.Equals(Vector128.Create(s.Slice(pos + 16, 16)), space));
+            uint rest = spaces & (spaces - 1);
+            if (rest != 0)
+            {
+                return (pos + BitOperations.TrailingZeroCount(spaces), pos + BitOperations.TrailingZeroCount(rest));
+            }
+        }
+
+        int first = s[pos..].IndexOf((byte)' ');
+        if (first < 0)
+        {
+            return (-1, -1);
+        }
+
+        int second = s[(pos + first + 1)..].IndexOf((byte)' ');
+        return (pos + first, second < 0 ? -1 : pos + first + 1 + second);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
