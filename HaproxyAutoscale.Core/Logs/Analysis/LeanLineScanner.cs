@@ -167,7 +167,7 @@ internal sealed class LeanLineScanner<TValue>
             _hasDay = true;
         }
         else if (date[11] != (byte)':' || date[14] != (byte)':' || date[17] != (byte)':' || date[20] != (byte)'.'
-            || TwoDigits(date, 12) >= 24 || TwoDigits(date, 15) >= 60 || TwoDigits(date, 18) >= 60
+            || (uint)TwoDigits(date, 12) >= 24 || (uint)TwoDigits(date, 15) >= 60 || (uint)TwoDigits(date, 18) >= 60
             || TwoDigits(date, 21) < 0 || (uint)(date[23] - '0') > 9)
         {
             // The parser would still accept a leap second (:60) through its full check: leave it to the parser.
@@ -353,7 +353,7 @@ internal sealed class LeanLineScanner<TValue>
         return j == start ? -1 : number;
     }
 
-    // Two digits as a number, or -1.
+    // Two digits as a number, or -1 (compare as uint to reject it with any upper bound).
     private static int TwoDigits(ReadOnlySpan<byte> s, int at)
     {
         uint hi = (uint)(s[at] - '0');

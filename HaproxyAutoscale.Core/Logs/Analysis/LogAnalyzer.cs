@@ -13,14 +13,17 @@ internal sealed class LogAnalyzer
     // The same rows by the parser's pair id: no hashing per line.
     private readonly PairIdMap<ServerStatistics> _byPairId = new();
     // Reads most lines with a fraction of the parser's work; any line it is not sure about goes to the parser.
-    private readonly LeanLineScanner<ServerStatistics> _lean;
+    private readonly LeanLineScanner<ServerStatistics>? _lean;
 
     public LogAnalyzer()
         : this(NameTable<string>.DefaultCapacity)
     {
     }
 
-    internal LogAnalyzer(int nameCapacity) => (_parser, _lean) = (new HaproxyLogParser(nameCapacity), new(nameCapacity));
+    /// <param name="nameCapacity">How many names and pairs the parser and the lean scanner keep.</param>
+    /// <param name="leanScan">False: every line through the full parser (the reference the tests compare with).</param>
+    internal LogAnalyzer(int nameCapacity, bool leanScan = true) =>
+        (_parser, _lean) = (new HaproxyLogParser(nameCapacity), leanScan ? new(nameCapacity) : null);
 
     public long Lines { get; private set; }
 
@@ -36,7 +39,7 @@ internal sealed class LogAnalyzer
     public void Add(ReadOnlySpan<byte> line)
     {
         Lines++;
-        if (_lean.TryScan(line, out ServerStatistics? lean, out int status, out LeanLineScanner<ServerStatistics>.Timers t))
+        if (_lean is not null && _lean.TryScan(line, out ServerStatistics? lean, out int status, out LeanLineScanner<ServerStatistics>.Timers t))
         {
             Parsed++;
             lean!.AddHttp(status, queueTime: t[1], connectTime: t[2], responseTime: t[3], totalTime: t[4]);
@@ -55,7 +58,7 @@ internal sealed class LogAnalyzer
             _byPairId.Set(_parser.LastPairId, stats);
         }
 
-        _lean.AddPair(line, stats!);
+        _lean?.AddPair(line, stats!);
         stats!.Add(in record);
     }
 
