@@ -22,6 +22,10 @@ internal sealed class LeanLineScanner<TValue>
     // The last day ("26/Nov/2026") the parser's full date check accepted.
     private readonly byte[] _day = new byte[11];
     private bool _hasDay;
+    // The last "host tag[pid]: " after an RFC 3164 timestamp.
+    private const int HostAndTagCapacity = 64;
+    private readonly byte[] _hostAndTag = new byte[HostAndTagCapacity];
+    private int _hostAndTagLength;
 
     public LeanLineScanner(int capacity) => _pairs = new NameTable<TValue>(capacity);
 
@@ -48,7 +52,7 @@ internal sealed class LeanLineScanner<TValue>
         timers = default;
         MissedPair = default;
         line = HaproxyLogParser.TrimEnd(line);
-        int body = SyslogEnvelope.FindBody(line);
+        int body = FindBody(line);
         if (body < 0)
         {
             return false;
@@ -89,6 +93,28 @@ internal sealed class LeanLineScanner<TValue>
 
         pos += space + 1;
         return TryReadTimers(s, ref pos, ref timers) && TryReadHttpTail(s, pos, out status);
+    }
+
+    // The envelope as the parser finds it, without searching for the host and tag when they are the last line's:
+    // after an RFC 3164 timestamp (no PRI), SyslogEnvelope decides from the bytes up to "tag: " alone.
+    private int FindBody(ReadOnlySpan<byte> line)
+    {
+        const int TimestampLength = 16;
+        bool rfc3164 = SyslogEnvelope.IsRfc3164Timestamp(line);
+        if (rfc3164 && _hostAndTagLength > 0 && line[TimestampLength..].StartsWith(_hostAndTag.AsSpan(0, _hostAndTagLength)))
+        {
+            return TimestampLength + _hostAndTagLength;
+        }
+
+        int body = SyslogEnvelope.FindBody(line);
+        int length = body - TimestampLength;
+        if (rfc3164 && length is > 2 and <= HostAndTagCapacity && line[body - 2] == (byte)':' && line[body - 1] == (byte)' ')
+        {
+            line[TimestampLength..body].CopyTo(_hostAndTag);
+            _hostAndTagLength = length;
+        }
+
+        return body;
     }
 
     // "a.b.c.d:port " as the parser reads it; returns the position after the space, or -1. The shape is checked on
