@@ -240,9 +240,14 @@ internal sealed class LeanLineScanner<TValue>
         }
 
         pos++;
-        // Bytes: 1 to 18 digits (the parser's limit); only their shape matters here.
-        int digits = s[pos..].IndexOfAnyExceptInRange((byte)'0', (byte)'9');
-        if (digits is <= 0 or > 18 || s[pos + digits] != (byte)' ')
+        // Bytes: 1 to 15 digits (the parser takes 18) and a space; only their shape matters here.
+        if (!Vector128.IsHardwareAccelerated || s.Length - pos < 16)
+        {
+            return false;
+        }
+
+        int digits = BitOperations.TrailingZeroCount(~Digits(Vector128.Create(s.Slice(pos, 16))).ExtractMostSignificantBits());
+        if (digits is 0 or 16 || s[pos + digits] != (byte)' ')
         {
             return false;
         }
@@ -254,7 +259,8 @@ internal sealed class LeanLineScanner<TValue>
         }
 
         // Termination state: four bytes without a space, then a space.
-        if (s.Length <= pos + 4 || s[pos + 4] != (byte)' ' || s.Slice(pos, 4).Contains((byte)' '))
+        if (s.Length <= pos + 4 || s[pos + 4] != (byte)' '
+            || s[pos] == (byte)' ' || s[pos + 1] == (byte)' ' || s[pos + 2] == (byte)' ' || s[pos + 3] == (byte)' ')
         {
             return false;
         }
