@@ -6,7 +6,7 @@ namespace HaproxyAutoscale.Logs.Analysis;
 
 /// <summary>
 /// The analyze-only fast path: checks an <c>httplog</c> line in its common shape (IPv4 client, millisecond date,
-/// backend/server pair seen before, unsigned numbers of at most nine digits) and reads only the fields
+/// backend/server pair seen before, numbers of at most nine digits without a '+') and reads only the fields
 /// <see cref="LogAnalyzer"/> needs. It never rejects a line: whatever it is not sure about, it leaves to the full
 /// <see cref="HaproxyLogParser"/>, so analyze's counts (malformed lines included) stay exactly the parser's.
 /// </summary>
