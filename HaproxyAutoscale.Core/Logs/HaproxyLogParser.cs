@@ -457,7 +457,7 @@ public sealed class HaproxyLogParser
     }
 
     // dd/Mmm/yyyy:HH:mm:ss.mmm (the milliseconds are optional in older formats).
-    private static bool TryParseFullDate(ReadOnlySpan<byte> s, out DateTime date)
+    internal static bool TryParseFullDate(ReadOnlySpan<byte> s, out DateTime date)
     {
         date = default;
         if ((s.Length != 20 && s.Length != 24) || s[2] != (byte)'/' || s[6] != (byte)'/' || s[11] != (byte)':'
@@ -524,9 +524,9 @@ public sealed class HaproxyLogParser
         private int _element;
     }
 
-    private static bool IsName(ReadOnlySpan<byte> name) => !name.IsEmpty && !name.ContainsAnyExcept(NameBytes);
+    internal static bool IsName(ReadOnlySpan<byte> name) => !name.IsEmpty && !name.ContainsAnyExcept(NameBytes);
 
-    private static ReadOnlySpan<byte> TrimEnd(ReadOnlySpan<byte> line)
+    internal static ReadOnlySpan<byte> TrimEnd(ReadOnlySpan<byte> line)
     {
         int end = line.Length;
         while (end > 0 && line[end - 1] is (byte)'\n' or (byte)'\r' or 0)

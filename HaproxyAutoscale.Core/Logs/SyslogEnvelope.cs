@@ -142,7 +142,7 @@ internal static class SyslogEnvelope
     }
 
     // "Nov 26 15:01:04 " or "Feb  6 15:01:04 ".
-    private static bool IsRfc3164Timestamp(ReadOnlySpan<byte> s) =>
+    internal static bool IsRfc3164Timestamp(ReadOnlySpan<byte> s) =>
         s.Length > 16
         && IsLetter(s[0]) && IsLetter(s[1]) && IsLetter(s[2]) && s[3] == (byte)' '
         && (s[4] == (byte)' ' || IsDigit(s[4])) && IsDigit(s[5]) && s[6] == (byte)' '

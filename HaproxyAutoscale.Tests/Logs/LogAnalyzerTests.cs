@@ -1,5 +1,6 @@
 using System.Text;
 using HaproxyAutoscale.Benchmarks;
+using HaproxyAutoscale.Logs;
 using HaproxyAutoscale.Logs.Analysis;
 using HaproxyAutoscale.Tests.Infrastructure;
 
@@ -76,5 +77,106 @@ public sealed class LogAnalyzerTests
         var slow = new TimerStatistics();
         slow.Add(123_456);
         slow.Percentile(50).Should().BeInRange((int)(123_456 * 0.99), 123_456);
+    }
+
+    // Each variant changes one field of a good line to just inside or just outside what the parser accepts.
+    private static readonly (string From, string To)[] Variants =
+    [
+        ("", ""),
+        ("10.0.0.1:", "255.255.255.255:"), ("10.0.0.1:", "256.0.0.1:"), ("10.0.0.1:", "1000.0.0.1:"), ("10.0.0.1:", "10.0.0:"), ("10.0.0.1:", "10..0.1:"),
+        (":5000 ", ":65535 "), (":5000 ", ":65536 "), (":5000 ", ":123456 "), (":5000 ", ": "), ("10.0.0.1:5000", "::1:5000"), ("10.0.0.1:5000", "unix:1"),
+        ("5000 [", "5000  ["), (".676]", "]"), ("15:01:04.676", "15:01:60.676"), ("15:01:04.", "24:01:04."), ("[26/Nov", "[31/Nov"),
+        ("[26/Nov", "[27/Nov"), (".676", ".6x6"), (" fe ", " fe~ "), (" fe ", " f\u00e9 "), (" fe ", " ~ "), ("be/srv", "be/<NOSRV>"), ("be/srv", "be/srv/x"),
+        ("be/srv", "be"), (" 1/2/3/40/50 ", " -1/2/-1/-1/50 "), ("/50 ", "/+50 "), ("/50 ", "/123456789 "), ("/50 ", "/1234567890 "),
+        ("/50 ", "/50/6 "), (" 1/2/3/40/50 ", " 2/3/50 "), (" 200 ", " -1 "), (" 200 ", " 999 "), (" 200 ", " 1000 "), (" 200 ", " +200 "),
+        (" 1234 ", " +1234 "), (" 1234 ", " -1 "), (" 1234 ", " 1234567890123456789 "), (" - - ", " c=1 - "), (" - - ", "  - "), (" ---- ", " --- "),
+        (" ---- ", " -- - "), (" 1/2/3/4/0 ", " 1/2/3/4 "), (" 1/2/3/4/0 ", " 1/2/3/4/0/5 "), (" 1/2/3/4/0 ", " -1/2/3/4/0 "),
+        (" 1/2/3/4/0 ", " 1234567890/2/3/4/0 "), (" 1/2/3/4/0 ", " 1//3/4/0 "), (" 0/0 \"", " 0/0/0 \""), (" 0/0 \"", " 0 \""),
+        (" 0/0 \"", " 0/0 {a b} \""), (" 0/0 \"GET /\"", " 0/0 {a b}"), (" 0/0 \"GET /\"", " 0/0 "), ("Nov 26 15:01:04 lb1 haproxy[1]: ", "<134>Nov 26 15:01:04 haproxy[1]: "),
+        ("Nov 26 15:01:04 lb1 haproxy[1]: ", ""), ("lb1 haproxy", "lb1haproxy"), ("\"GET /\"", "\"GET /\"\r"),
+    ];
+
+    [Fact]
+    public void LeanScanner_AcceptsOnlyLinesTheParserAccepts_WithTheParsersValues()
+    {
+        // Soundness of the analyze fast path, line by line: whatever it accepts, the full parser accepts with the
+        // same pair, status and timers; whatever it is unsure about goes to the parser (so counts cannot differ).
+        const string Good = "Nov 26 15:01:04 lb1 haproxy[1]: 10.0.0.1:5000 [26/Nov/2026:15:01:04.676] fe be/srv 1/2/3/40/50 200 1234 - - ---- 1/2/3/4/0 0/0 \"GET /\"";
+        var lines = new List<byte[]>();
+        foreach ((string From, string To) variant in Variants)
+        {
+            string line = variant.From.Length == 0 ? Good : Good.Replace(variant.From, variant.To, StringComparison.Ordinal);
+            line.Should().NotBe(variant.From.Length == 0 ? null : Good, variant.From);
+            lines.Add(Encoding.Latin1.GetBytes(line));
+        }
+
+        // And random damage to generated lines: a byte replaced by one of the separators or digits.
+        var generated = new StringWriter();
+        LogGenerator.Write(generated, 3_000);
+        var random = new Random(15);
+        byte[] alphabet = "0123456789 /.:-+[]{}\"~x"u8.ToArray();
+        foreach (string line in generated.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            byte[] bytes = Encoding.UTF8.GetBytes(line);
+            lines.Add(bytes);
+            byte[] damaged = (byte[])bytes.Clone();
+            damaged[random.Next(damaged.Length)] = alphabet[random.Next(alphabet.Length)];
+            lines.Add(damaged);
+        }
+
+        var lean = new LeanLineScanner<string>(capacity: 64);
+        var parser = new HaproxyLogParser();
+        int leanAccepted = 0, parserOnly = 0;
+        foreach (byte[] line in lines)
+        {
+            bool parsed = parser.TryParse(line, out RequestRecord record);
+            if (lean.TryScan(line, out string? pair, out int status, out LeanLineScanner<string>.Timers t))
+            {
+                leanAccepted++;
+                parsed.Should().BeTrue(Encoding.Latin1.GetString(line));
+                (pair, status, t[0], t[1], t[2], t[3], t[4]).Should().Be(
+                    ($"{record.Backend}/{record.Server}", record.StatusCode, record.RequestTime, record.QueueTime, record.ConnectTime, record.ResponseTime, record.TotalTime),
+                    Encoding.Latin1.GetString(line));
+            }
+            else if (parsed)
+            {
+                parserOnly++;
+                lean.AddPair(line, $"{record.Backend}/{record.Server}");
+            }
+        }
+
+        // Not vacuous: the fast path takes most good lines, and the parser still gets the ones it is unsure about.
+        leanAccepted.Should().BeGreaterThan(4_000, "of 3,000 good lines and 3,000 damaged copies");
+        parserOnly.Should().BeGreaterThan(10);
+    }
+
+    [Fact]
+    public void Add_WithAndWithoutTheLeanScanner_SameRowsAndCounts()
+    {
+        var generated = new StringWriter();
+        LogGenerator.Write(generated, 5_000);
+        var random = new Random(5);
+        var fast = new LogAnalyzer();
+        var full = new LogAnalyzer(NameTable<string>.DefaultCapacity, leanScan: false);
+        foreach (string line in generated.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            byte[] bytes = Encoding.UTF8.GetBytes(line);
+            if (random.Next(10) == 0)
+            {
+                bytes[random.Next(bytes.Length)] = (byte)"0 /-+x"[random.Next(6)];
+            }
+
+            fast.Add(bytes);
+            full.Add(bytes);
+        }
+
+        (fast.Lines, fast.Parsed).Should().Be((full.Lines, full.Parsed));
+        full.Unparsed.Should().BeGreaterThan(0);
+        fast.Servers.Select(Row).Order().Should().Equal(full.Servers.Select(Row).Order());
+
+        static string Row(ServerStatistics s) =>
+            $"{s.Backend}/{s.Server} {s.Requests} {string.Join(',', s.StatusClasses)} {Timer(s.Tr)} {Timer(s.Tw)} {Timer(s.Tc)} {Timer(s.Ta)}";
+
+        static string Timer(TimerStatistics t) => $"{t.Count}:{t.Sum}:{t.Max}:{t.Percentile(50)}:{t.Percentile(95)}:{t.Percentile(99)}";
     }
 }

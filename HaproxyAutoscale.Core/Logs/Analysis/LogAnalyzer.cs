@@ -12,13 +12,18 @@ internal sealed class LogAnalyzer
     private readonly Dictionary<(string Backend, string Server), ServerStatistics> _byValue = [];
     // The same rows by the parser's pair id: no hashing per line.
     private readonly PairIdMap<ServerStatistics> _byPairId = new();
+    // Reads most lines with a fraction of the parser's work; any line it is not sure about goes to the parser.
+    private readonly LeanLineScanner<ServerStatistics>? _lean;
 
     public LogAnalyzer()
         : this(NameTable<string>.DefaultCapacity)
     {
     }
 
-    internal LogAnalyzer(int nameCapacity) => _parser = new HaproxyLogParser(nameCapacity);
+    /// <param name="nameCapacity">How many names and pairs the parser and the lean scanner keep.</param>
+    /// <param name="leanScan">False: every line through the full parser (the reference the tests compare with).</param>
+    internal LogAnalyzer(int nameCapacity, bool leanScan = true) =>
+        (_parser, _lean) = (new HaproxyLogParser(nameCapacity), leanScan ? new(nameCapacity) : null);
 
     public long Lines { get; private set; }
 
@@ -34,6 +39,13 @@ internal sealed class LogAnalyzer
     public void Add(ReadOnlySpan<byte> line)
     {
         Lines++;
+        if (_lean is not null && _lean.TryScan(line, out ServerStatistics? lean, out int status, out LeanLineScanner<ServerStatistics>.Timers t))
+        {
+            Parsed++;
+            lean!.AddHttp(status, queueTime: t[1], connectTime: t[2], responseTime: t[3], totalTime: t[4]);
+            return;
+        }
+
         if (!_parser.TryParse(line, out RequestRecord record))
         {
             return;
@@ -46,6 +58,7 @@ internal sealed class LogAnalyzer
             _byPairId.Set(_parser.LastPairId, stats);
         }
 
+        _lean?.AddPair(line, stats!);
         stats!.Add(in record);
     }
 
@@ -103,17 +116,26 @@ internal sealed class ServerStatistics(string backend, string server)
 
     public void Add(in RequestRecord record)
     {
-        Requests++;
         if (record.Kind == RequestKind.Http)
         {
-            int status = record.StatusCode;
-            StatusClasses[status is >= 100 and <= 599 ? (status / 100) - 1 : 5]++;
-            Tr.Add(record.ResponseTime);
+            AddHttp(record.StatusCode, record.QueueTime, record.ConnectTime, record.ResponseTime, record.TotalTime);
+            return;
         }
 
+        Requests++;
         Tw.Add(record.QueueTime);
         Tc.Add(record.ConnectTime);
         Ta.Add(record.TotalTime);
+    }
+
+    public void AddHttp(int status, int queueTime, int connectTime, int responseTime, int totalTime)
+    {
+        Requests++;
+        StatusClasses[status is >= 100 and <= 599 ? (status / 100) - 1 : 5]++;
+        Tr.Add(responseTime);
+        Tw.Add(queueTime);
+        Tc.Add(connectTime);
+        Ta.Add(totalTime);
     }
 
     public void Merge(ServerStatistics other)

@@ -1,0 +1,402 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace HaproxyAutoscale.Logs.Analysis;
+
+/// <summary>
+/// The analyze-only fast path: checks an <c>httplog</c> line in its common shape (IPv4 client, millisecond date,
+/// backend/server pair seen before, numbers of at most nine digits without a '+') and reads only the fields
+/// <see cref="LogAnalyzer"/> needs. It never rejects a line: whatever it is not sure about, it leaves to the full
+/// <see cref="HaproxyLogParser"/>, so analyze's counts (malformed lines included) stay exactly the parser's.
+/// </summary>
+/// <remarks>
+/// Every check here is the parser's check or a stricter one, on the same positions: a line accepted here is a line
+/// the parser accepts, with the same values. Not thread-safe; one per analyzer.
+/// </remarks>
+internal sealed class LeanLineScanner<TValue>
+    where TValue : class
+{
+    // Pairs ("app/srv1") the full parser accepted, with the analyzer's row for each.
+    private readonly NameTable<TValue> _pairs;
+    // The last day ("26/Nov/2026") the parser's full date check accepted.
+    private readonly byte[] _day = new byte[11];
+    private bool _hasDay;
+    // The last "host tag[pid]: " after an RFC 3164 timestamp.
+    private const int HostAndTagCapacity = 64;
+    private readonly byte[] _hostAndTag = new byte[HostAndTagCapacity];
+    private int _hostAndTagLength;
+
+    public LeanLineScanner(int capacity) => _pairs = new NameTable<TValue>(capacity);
+
+    /// <summary>Where the last line's pair token was when it was not in the table (for <see cref="AddPair"/>), else length 0.</summary>
+    public (int Start, int Length) MissedPair { get; private set; }
+
+    /// <summary>Keeps the pair token of a line the full parser accepted after <see cref="TryScan"/> missed it.</summary>
+    public void AddPair(ReadOnlySpan<byte> line, TValue value)
+    {
+        if (MissedPair.Length > 0)
+        {
+            _pairs.Add(line.Slice(MissedPair.Start, MissedPair.Length), value);
+        }
+    }
+
+    /// <summary>
+    /// Scans an HTTP line in the common shape; <see langword="false"/> means "not sure", never "malformed". The five
+    /// timers are TR/Tw/Tc/Tr/Ta.
+    /// </summary>
+    public bool TryScan(ReadOnlySpan<byte> line, out TValue? pair, out int status, out Timers timers)
+    {
+        pair = null;
+        status = 0;
+        timers = default;
+        MissedPair = default;
+        line = HaproxyLogParser.TrimEnd(line);
+        int body = FindBody(line);
+        if (body < 0)
+        {
+            return false;
+        }
+
+        ReadOnlySpan<byte> s = line[body..];
+        int pos = SkipIPv4Client(s);
+        if (pos < 0 || !TrySkipDate(s, ref pos))
+        {
+            return false;
+        }
+
+        // frontend[~] backend/server: both spaces from one vector compare when they are in the next 32 bytes.
+        (int frontendEnd, int pairEnd) = NextTwoSpaces(s, pos);
+        if (frontendEnd <= pos || pairEnd < 0)
+        {
+            return false;
+        }
+
+        ReadOnlySpan<byte> frontend = s[pos..frontendEnd];
+        if (frontend[^1] == (byte)'~')
+        {
+            frontend = frontend[..^1];
+        }
+
+        if (!HaproxyLogParser.IsName(frontend))
+        {
+            return false;
+        }
+
+        pos = frontendEnd + 1;
+        int space = pairEnd - pos;
+        if (!_pairs.TryGet(s.Slice(pos, space), out pair, out _))
+        {
+            MissedPair = (body + pos, space);
+            return false;
+        }
+
+        pos += space + 1;
+        return TryReadTimers(s, ref pos, ref timers) && TryReadHttpTail(s, pos, out status);
+    }
+
+    // The envelope as the parser finds it, without searching for the host and tag when they are the last line's:
+    // after an RFC 3164 timestamp (no PRI), SyslogEnvelope decides from the bytes up to "tag: " alone.
+    private int FindBody(ReadOnlySpan<byte> line)
+    {
+        const int TimestampLength = 16;
+        bool rfc3164 = SyslogEnvelope.IsRfc3164Timestamp(line);
+        if (rfc3164 && _hostAndTagLength > 0 && line[TimestampLength..].StartsWith(_hostAndTag.AsSpan(0, _hostAndTagLength)))
+        {
+            return TimestampLength + _hostAndTagLength;
+        }
+
+        int body = SyslogEnvelope.FindBody(line);
+        int length = body - TimestampLength;
+        if (rfc3164 && length is > 2 and <= HostAndTagCapacity && line[body - 2] == (byte)':' && line[body - 1] == (byte)' ')
+        {
+            line[TimestampLength..body].CopyTo(_hostAndTag);
+            _hostAndTagLength = length;
+        }
+
+        return body;
+    }
+
+    // "a.b.c.d:port " as the parser reads it; returns the position after the space, or -1. The shape is checked on
+    // 32 bytes with vector compares (no loop exit to mispredict per digit); only three-digit octets and five-digit
+    // ports need their value compared.
+    private static int SkipIPv4Client(ReadOnlySpan<byte> s)
+    {
+        const int Width = 32;
+        if (!Vector128.IsHardwareAccelerated || s.Length < Width)
+        {
+            return -1;
+        }
+
+        Vector128<byte> low = Vector128.Create(s[..16]);
+        Vector128<byte> high = Vector128.Create(s.Slice(16, 16));
+        uint digits = Mask(Digits(low), Digits(high));
+        uint dots = Mask(Vector128.Equals(low, Vector128.Create((byte)'.')), Vector128.Equals(high, Vector128.Create((byte)'.')));
+        uint colons = Mask(Vector128.Equals(low, Vector128.Create((byte)':')), Vector128.Equals(high, Vector128.Create((byte)':')));
+        uint spaces = Mask(Vector128.Equals(low, Vector128.Create((byte)' ')), Vector128.Equals(high, Vector128.Create((byte)' ')));
+        int end = BitOperations.TrailingZeroCount(spaces);
+        if (end is < 9 or > 21)
+        {
+            return -1; // "1.1.1.1:1" to "255.255.255.255:65535"
+        }
+
+        uint region = (1u << end) - 1;
+        int colon = BitOperations.TrailingZeroCount(colons);
+        uint octets = (1u << colon) - 1; // the address part, before the colon
+        if ((region & ~(digits | dots | colons)) != 0 || (colons & region) != 1u << colon
+            || BitOperations.PopCount(dots & region) != 3 || (dots & ~octets) != 0
+            || (digits & 1) == 0 || ((dots | colons | (1u << end)) & ~(digits << 1)) != 0 // no empty number
+            || end - colon - 1 > 5)
+        {
+            return -1;
+        }
+
+        uint three = digits & (digits >> 1) & (digits >> 2) & octets;
+        if ((three & (digits >> 3)) != 0)
+        {
+            return -1; // an octet of four digits or more
+        }
+
+        for (; three != 0; three &= three - 1)
+        {
+            int at = BitOperations.TrailingZeroCount(three);
+            if (((s[at] - '0') * 100) + ((s[at + 1] - '0') * 10) + (s[at + 2] - '0') > 255)
+            {
+                return -1;
+            }
+        }
+
+        int port = colon + 1;
+        return end - port == 5
+            && ((s[port] - '0') * 10000) + ((s[port + 1] - '0') * 1000) + ((s[port + 2] - '0') * 100) + ((s[port + 3] - '0') * 10) + (s[port + 4] - '0') > 65535
+            ? -1 : end + 1;
+    }
+
+    // "[26/Nov/2026:15:01:04.676] ": only the millisecond format; the day is checked in full once per day.
+    private bool TrySkipDate(ReadOnlySpan<byte> s, ref int pos)
+    {
+        const int Length = 24;
+        if (s.Length <= pos + Length + 3 || s[pos] != (byte)'[' || s[pos + Length + 1] != (byte)']' || s[pos + Length + 2] != (byte)' ')
+        {
+            return false;
+        }
+
+        ReadOnlySpan<byte> date = s.Slice(pos + 1, Length);
+        if (!_hasDay || !date[..11].SequenceEqual(_day))
+        {
+            if (!HaproxyLogParser.TryParseFullDate(date, out _))
+            {
+                return false;
+            }
+
+            date[..11].CopyTo(_day);
+            _hasDay = true;
+        }
+        else if (date[11] != (byte)':' || date[14] != (byte)':' || date[17] != (byte)':' || date[20] != (byte)'.'
+            || (uint)TwoDigits(date, 12) >= 24 || (uint)TwoDigits(date, 15) >= 60 || (uint)TwoDigits(date, 18) >= 60
+            || TwoDigits(date, 21) < 0 || (uint)(date[23] - '0') > 9)
+        {
+            // The parser would still accept a leap second (:60) through its full check: leave it to the parser.
+            return false;
+        }
+
+        pos += Length + 3;
+        return true;
+    }
+
+    // "TR/Tw/Tc/Tr/Ta ": five numbers, each -1 or 1 to 9 digits ('+', longer numbers and TCP lines go to the parser).
+    private static bool TryReadTimers(ReadOnlySpan<byte> s, ref int pos, ref Timers timers)
+    {
+        int i = pos;
+        for (int n = 0; n < 5; n++)
+        {
+            bool negative = (uint)i < (uint)s.Length && s[i] == (byte)'-';
+            if (negative)
+            {
+                i++;
+            }
+
+            int value = ReadDigits(s, ref i, 9);
+            if (value < 0 || (uint)i >= (uint)s.Length || s[i] != (n < 4 ? (byte)'/' : (byte)' '))
+            {
+                return false;
+            }
+
+            timers[n] = negative ? -value : value;
+            i++;
+        }
+
+        pos = i;
+        return true;
+    }
+
+    // status bytes req_cookie res_cookie termination counters, then the request line's quote.
+    private static bool TryReadHttpTail(ReadOnlySpan<byte> s, int pos, out int status)
+    {
+        status = ReadDigits(s, ref pos, 3);
+        if (status < 0 || (uint)pos >= (uint)s.Length || s[pos] != (byte)' ')
+        {
+            return false;
+        }
+
+        pos++;
+        // Bytes: 1 to 15 digits (the parser takes 18) and a space; only their shape matters here.
+        if (!Vector128.IsHardwareAccelerated || s.Length - pos < 16)
+        {
+            return false;
+        }
+
+        int digits = BitOperations.TrailingZeroCount(~Digits(Vector128.Create(s.Slice(pos, 16))).ExtractMostSignificantBits());
+        if (digits is 0 or 16 || s[pos + digits] != (byte)' ')
+        {
+            return false;
+        }
+
+        pos += digits + 1;
+        if (!SkipToken(s, ref pos) || !SkipToken(s, ref pos))
+        {
+            return false;
+        }
+
+        // Termination state: four bytes without a space, then a space.
+        if (s.Length <= pos + 4 || s[pos + 4] != (byte)' '
+            || s[pos] == (byte)' ' || s[pos + 1] == (byte)' ' || s[pos + 2] == (byte)' ' || s[pos + 3] == (byte)' ')
+        {
+            return false;
+        }
+
+        pos += 5;
+        pos = SkipCounters(s, pos);
+        return pos >= 0 && pos < s.Length && (s[pos] == (byte)'"' || (s[pos] == (byte)'{' && s[pos..].Contains((byte)'"')));
+    }
+
+    private static bool SkipToken(ReadOnlySpan<byte> s, ref int pos)
+    {
+        if (s.Length > pos + 1 && s[pos] == (byte)'-' && s[pos + 1] == (byte)' ')
+        {
+            pos += 2;
+            return true;
+        }
+
+        int space = s[pos..].IndexOf((byte)' ');
+        if (space <= 0)
+        {
+            return false;
+        }
+
+        pos += space + 1;
+        return true;
+    }
+
+    // "a/f/b/s/r sq/bq ": seven unsigned numbers of 1 to 9 digits, checked on the next 32 bytes with vector compares where there are that many.
+    // Returns the position after the second space, or -1 (then the parser decides).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int SkipCounters(ReadOnlySpan<byte> s, int pos)
+    {
+        const int Width = 32;
+        if (!Vector128.IsHardwareAccelerated || s.Length - pos < Width)
+        {
+            return -1;
+        }
+
+        // Two 16-byte vectors rather than one of 32: Native AOT for x64 targets SSE by default, not AVX2.
+        Vector128<byte> low = Vector128.Create(s.Slice(pos, 16));
+        Vector128<byte> high = Vector128.Create(s.Slice(pos + 16, 16));
+        uint digits = Mask(Digits(low), Digits(high));
+        uint slashes = Mask(Vector128.Equals(low, Vector128.Create((byte)'/')), Vector128.Equals(high, Vector128.Create((byte)'/')));
+        uint spaces = Mask(Vector128.Equals(low, Vector128.Create((byte)' ')), Vector128.Equals(high, Vector128.Create((byte)' ')));
+        int first = BitOperations.TrailingZeroCount(spaces);
+        uint rest = spaces & (spaces - 1);
+        if (rest == 0)
+        {
+            return -1;
+        }
+
+        int second = BitOperations.TrailingZeroCount(rest);
+        uint region = (1u << second) - 1; // bytes before the second space
+        uint firstPart = (1u << first) - 1;
+        uint separators = (slashes | spaces) & (region | (1u << second));
+        if ((region & ~(digits | slashes | (1u << first))) != 0 // only digits and slashes, one space between
+            || BitOperations.PopCount(slashes & firstPart) != 4 || BitOperations.PopCount(slashes & region & ~firstPart) != 1
+            || (digits & 1) == 0 || (separators & ~(digits << 1)) != 0) // every number has a digit
+        {
+            return -1;
+        }
+
+        // No number of ten digits or more: ten digits in a row.
+        uint two = digits & (digits >> 1);
+        uint four = two & (two >> 2);
+        uint eight = four & (four >> 4);
+        return (eight & (two >> 8) & region) != 0 ? -1 : pos + second + 1;
+    }
+
+    // The positions of the first two spaces at or after pos (-1 for one not found).
+    private static (int First, int Second) NextTwoSpaces(ReadOnlySpan<byte> s, int pos)
+    {
+        if (Vector128.IsHardwareAccelerated && s.Length - pos >= 32)
+        {
+            Vector128<byte> space = Vector128.Create((byte)' ');
+            uint spaces = Mask(Vector128.Equals(Vector128.Create(s.Slice(pos, 16)), space), Vector128.Equals(Vector128.Create(s.Slice(pos + 16, 16)), space));
+            uint rest = spaces & (spaces - 1);
+            if (rest != 0)
+            {
+                return (pos + BitOperations.TrailingZeroCount(spaces), pos + BitOperations.TrailingZeroCount(rest));
+            }
+        }
+
+        int first = s[pos..].IndexOf((byte)' ');
+        if (first < 0)
+        {
+            return (-1, -1);
+        }
+
+        int second = s[(pos + first + 1)..].IndexOf((byte)' ');
+        return (pos + first, second < 0 ? -1 : pos + first + 1 + second);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<byte> Digits(Vector128<byte> v) =>
+        Vector128.LessThanOrEqual(v - Vector128.Create((byte)'0'), Vector128.Create((byte)9));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint Mask(Vector128<byte> low, Vector128<byte> high) =>
+        low.ExtractMostSignificantBits() | (high.ExtractMostSignificantBits() << 16);
+
+    // 1 to maxDigits (≤ 9) digits, or -1 (none, or more than maxDigits); i is left after them.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int ReadDigits(ReadOnlySpan<byte> s, ref int i, int maxDigits)
+    {
+        int start = i;
+        int number = 0;
+        uint digit;
+        int j = i;
+        while ((uint)j < (uint)s.Length && (digit = (uint)(s[j] - '0')) <= 9)
+        {
+            if (j - start == maxDigits)
+            {
+                return -1;
+            }
+
+            number = (number * 10) + (int)digit;
+            j++;
+        }
+
+        i = j;
+        return j == start ? -1 : number;
+    }
+
+    // Two digits as a number, or -1 (compare as uint to reject it with any upper bound).
+    private static int TwoDigits(ReadOnlySpan<byte> s, int at)
+    {
+        uint hi = (uint)(s[at] - '0');
+        uint lo = (uint)(s[at + 1] - '0');
+        return hi <= 9 && lo <= 9 ? (int)((hi * 10) + lo) : -1;
+    }
+
+    /// <summary>The five HTTP timers of a line.</summary>
+    [InlineArray(5)]
+    public struct Timers
+    {
+        private int _element;
+    }
+}
