@@ -114,24 +114,7 @@ public sealed class ScalingPolicyRegistry
             return null;
         }
 
-        IScalingPolicy policy;
-        try
-        {
-            policy = factory(settings);
-        }
-        catch (ArgumentException e)
-        {
-            // A factory that checks its settings by throwing (ScalingPolicies.Band…) is a configuration problem, not a crash.
-            errors.Add($"{settings.Path}: {e.Message}");
-            return null;
-        }
-
-        settings.ReportUnknownKeys();
-        foreach (string error in settings.Errors)
-        {
-            errors.Add(error);
-        }
-
-        return settings.Errors.Count == 0 ? policy : null;
+        // A factory that checks its settings by throwing (ScalingPolicies.Band…) is a configuration problem, not a crash.
+        return NamedFactories<ScalingPolicyFactory>.Create(() => factory(settings), settings.Path, settings.ReportUnknownKeys, settings.Errors, errors);
     }
 }

@@ -133,24 +133,7 @@ public sealed class ServerProviderRegistry
             return null;
         }
 
-        IServerProvider provider;
-        try
-        {
-            provider = factory(settings);
-        }
-        catch (ArgumentException e)
-        {
-            errors.Add($"{settings.Path}: {e.Message}");
-            return null;
-        }
-
-        settings.ReportUnknownKeys();
-        foreach (string error in settings.Errors)
-        {
-            errors.Add(error);
-        }
-
-        return settings.Errors.Count == 0 ? provider : null;
+        return NamedFactories<ServerProviderFactory>.Create(() => factory(settings), settings.Path, settings.ReportUnknownKeys, settings.Errors, errors);
     }
 }
 

@@ -17,13 +17,11 @@ public sealed class ActiveStandbyTests(ITestOutputHelper output)
     public async Task KillLeader_DuringLoadStep_StandbyEnablesServerWithinLeaseTtlPlusTwoSeconds()
     {
         await using HaRig rig = await HaRig.StartAsync(s2ColdStart: TimeSpan.FromSeconds(1));
-        try
+        await rig.ReportingOutputsAsync(output, async () =>
         {
             (string leaderName, CliProcess leader) = rig.Leader;
             (string standbyName, CliProcess standby) = rig.Other(leaderName);
-            using var load = new CancellationTokenSource();
-            Task loading = rig.LoadAsync(clients: 8, TimeSpan.FromSeconds(30), load.Token);
-            try
+            await rig.UnderLoadAsync(async () =>
             {
                 // The leader decides during the load step and starts warming s2 up: kill -9 it then.
                 await leader.WaitForAsync(UpS2, "the leader to decide up s2");
@@ -42,18 +40,8 @@ public sealed class ActiveStandbyTests(ITestOutputHelper output)
                 sent.Should().Contain(c => c.Command == "set server app/s2 state ready");
                 HaRig.CommandsOf(leaderName, leader.Output).Should().BeEmpty("the killed leader never got to send");
                 rig.ShouldNeverHaveHadTwoLeaders();
-            }
-            finally
-            {
-                await load.CancelAsync();
-                await loading;
-            }
-        }
-        catch
-        {
-            output.WriteLine(rig.Outputs);
-            throw;
-        }
+            });
+        });
     }
 
     [Fact]
@@ -61,13 +49,11 @@ public sealed class ActiveStandbyTests(ITestOutputHelper output)
     {
         // s2's warm-up takes 1.5 s: the leader is stopped (SIGSTOP, a hung process) in the middle of its action.
         await using HaRig rig = await HaRig.StartAsync(s2ColdStart: TimeSpan.FromSeconds(1.5));
-        try
+        await rig.ReportingOutputsAsync(output, async () =>
         {
             (string leaderName, CliProcess leader) = rig.Leader;
             (string standbyName, CliProcess standby) = rig.Other(leaderName);
-            using var load = new CancellationTokenSource();
-            Task loading = rig.LoadAsync(clients: 8, TimeSpan.FromSeconds(30), load.Token);
-            try
+            await rig.UnderLoadAsync(async () =>
             {
                 await leader.WaitForAsync(UpS2, "the leader to decide up s2");
                 await HaRig.SignalAsync(leader.Pid, "STOP");
@@ -92,25 +78,15 @@ public sealed class ActiveStandbyTests(ITestOutputHelper output)
                 HaRig.FirstEvent(leader.Output, AutoscaleEventIds.LeadershipGained, after: stoppedAt).Should().BeNull("the standby leads now");
                 (await rig.StatusOfAsync("s2")).Should().NotBe("MAINT");
                 rig.ShouldNeverHaveHadTwoLeaders();
-            }
-            finally
-            {
-                await load.CancelAsync();
-                await loading;
-            }
-        }
-        catch
-        {
-            output.WriteLine(rig.Outputs);
-            throw;
-        }
+            });
+        });
     }
 
     [Fact]
     public async Task LoseEtcdQuorum_LeaderStepsDownBeforeItsLeaseExpires_AndNobodyActs()
     {
         await using HaRig rig = await HaRig.StartAsync(s2ColdStart: TimeSpan.Zero);
-        try
+        await rig.ReportingOutputsAsync(output, async () =>
         {
             (string leaderName, CliProcess leader) = rig.Leader;
 
@@ -123,34 +99,22 @@ public sealed class ActiveStandbyTests(ITestOutputHelper output)
             sinceQuorumLost.Elapsed.Should().BeLessThan(HaRig.LeaseTtl + TimeSpan.FromSeconds(1), "it steps down before its lease could expire, give or take a renewal round");
 
             // A load step now: both replicas want s2, neither may enable it.
-            using var load = new CancellationTokenSource();
-            Task loading = rig.LoadAsync(clients: 8, TimeSpan.FromSeconds(30), load.Token);
-            try
+            await rig.UnderLoadAsync(async () =>
             {
                 await Poll.UntilAsync(
                     () => rig.Replicas.Values.All(r => r.Output.Contains($"HaproxyAutoscale[{AutoscaleEventIds.StandbyDecision}] app: standby decided up s2", StringComparison.Ordinal)),
                     TimeSpan.FromSeconds(15), "both replicas to decide up s2 as standbys");
                 (await rig.StatusOfAsync("s2")).Should().Be("MAINT");
                 rig.Replicas.SelectMany(r => HaRig.CommandsOf(r.Key, r.Value.Output)).Should().BeEmpty("without etcd nobody leads");
-            }
-            finally
-            {
-                await load.CancelAsync();
-                await loading;
-            }
-        }
-        catch
-        {
-            output.WriteLine(rig.Outputs);
-            throw;
-        }
+            });
+        });
     }
 
     [Fact]
     public async Task StopEtcdMember_LeaderTalksTo_FailsOverAndOneLeaderStillScales()
     {
         await using HaRig rig = await HaRig.StartAsync(s2ColdStart: TimeSpan.Zero);
-        try
+        await rig.ReportingOutputsAsync(output, async () =>
         {
             (string leaderName, CliProcess leader) = rig.Leader;
 
@@ -159,9 +123,7 @@ public sealed class ActiveStandbyTests(ITestOutputHelper output)
             await leader.WaitForAsync($"HaproxyAutoscale[{AutoscaleEventIds.ElectionEndpointFailed}]", "the leader to notice its etcd member is gone");
 
             // Then a load step: whoever leads now (the same leader through another member, or a new one) scales.
-            using var load = new CancellationTokenSource();
-            Task loading = rig.LoadAsync(clients: 8, TimeSpan.FromSeconds(30), load.Token);
-            try
+            await rig.UnderLoadAsync(async () =>
             {
                 await Poll.UntilAsync(() => rig.StatusOfAsync("s2").GetAwaiter().GetResult() != "MAINT", TimeSpan.FromSeconds(20), "a leader to enable s2 with one etcd member down");
                 List<SentCommand> sent = [.. rig.Replicas.SelectMany(r => HaRig.CommandsOf(r.Key, r.Value.Output))];
@@ -174,18 +136,8 @@ public sealed class ActiveStandbyTests(ITestOutputHelper output)
                 }
 
                 rig.ShouldNeverHaveHadTwoLeaders();
-            }
-            finally
-            {
-                await load.CancelAsync();
-                await loading;
-            }
-        }
-        catch
-        {
-            output.WriteLine(rig.Outputs);
-            throw;
-        }
+            });
+        });
     }
 }
 

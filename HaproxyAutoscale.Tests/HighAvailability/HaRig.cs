@@ -110,6 +110,36 @@ internal sealed partial class HaRig : IAsyncDisposable
         return (other.Key, other.Value);
     }
 
+    /// <summary>Runs <paramref name="body"/> while 8 clients load the frontend (30 s at most), then stops the load.</summary>
+    public async Task UnderLoadAsync(Func<Task> body)
+    {
+        using var load = new CancellationTokenSource();
+        Task loading = LoadAsync(clients: 8, TimeSpan.FromSeconds(30), load.Token);
+        try
+        {
+            await body();
+        }
+        finally
+        {
+            await load.CancelAsync();
+            await loading;
+        }
+    }
+
+    /// <summary>Runs <paramref name="body"/>; if it fails, the replicas' outputs go to the test's output first.</summary>
+    public async Task ReportingOutputsAsync(ITestOutputHelper output, Func<Task> body)
+    {
+        try
+        {
+            await body();
+        }
+        catch
+        {
+            output.WriteLine(Outputs);
+            throw;
+        }
+    }
+
     /// <summary>Sends requests from <paramref name="clients"/> loops until cancelled or the time limit.</summary>
     public Task LoadAsync(int clients, TimeSpan limit, CancellationToken cancellationToken)
     {
