@@ -40,7 +40,7 @@ public sealed class ShippingTests
             .Should().Contain("\"backend\":\"app\",\"server\":\"s1\",\"requests\":2").And.Contain("\"tr\":{\"count\":2,\"mean\":50");
     }
 
-    // The README's extension examples (blocks marked "compiled: FILE") built into a fresh project against the packed
+    // The extension examples of docs/embedding.md (blocks marked "compiled: FILE") built into a fresh project against the packed
     // Core package, and run: a custom log source feeds a queued request, a custom window reports it, a custom policy
     // (composing the idle rule) scales up, and a real HAProxy enables the parked server.
     [Fact]
@@ -70,8 +70,8 @@ public sealed class ShippingTests
               </ItemGroup>
             </Project>
             """);
-        string readme = await File.ReadAllTextAsync(Path.Combine(RepositoryRoot(), "README.md"));
-        MatchCollection examples = Regex.Matches(readme, @"<!-- compiled: (?<file>\S+) -->\n```csharp\n(?<code>.*?)```", RegexOptions.Singleline);
+        string page = await File.ReadAllTextAsync(Path.Combine(RepositoryRoot(), "docs", "embedding.md"));
+        MatchCollection examples = Regex.Matches(page, @"<!-- compiled: (?<file>\S+) -->\n```csharp\n(?<code>.*?)```", RegexOptions.Singleline);
         examples.Select(m => m.Groups["file"].Value).Should().Equal("QueueOnlyPolicy.cs", "SlowestWindow.cs", "ChannelLogSource.cs");
         foreach (Match example in examples)
         {
@@ -169,6 +169,22 @@ public sealed class ShippingTests
             .Errors.Should().BeEmpty();
         using var dir = new TempDirectory();
         (await RunAsync(Haproxy.ExecutablePath, dir.Path, "-c", "-f", Path.Combine(deploy, "haproxy.cfg.snippet"))).Should().Contain("Configuration file is valid");
+    }
+
+    // The README's first configuration (blocks marked "checked: FILE"): the JSON parses with no problem and the
+    // haproxy.cfg passes HAProxy's own check.
+    [Fact]
+    public async Task Readme_FirstConfiguration_IsValid()
+    {
+        string readme = await File.ReadAllTextAsync(Path.Combine(RepositoryRoot(), "README.md"));
+        Dictionary<string, string> blocks = Regex.Matches(readme, @"<!-- checked: (?<file>\S+) -->\n```\w*\n(?<code>.*?)```", RegexOptions.Singleline)
+            .ToDictionary(m => m.Groups["file"].Value, m => m.Groups["code"].Value);
+        blocks.Keys.Should().BeEquivalentTo("haproxy.cfg", "autoscale.json");
+
+        HaproxyAutoscale.Configuration.AutoscaleConfiguration.Parse(blocks["autoscale.json"]).Errors.Should().BeEmpty();
+        using var dir = new TempDirectory();
+        await File.WriteAllTextAsync(dir.File("haproxy.cfg"), blocks["haproxy.cfg"]);
+        (await RunAsync(Haproxy.ExecutablePath, dir.Path, "-c", "-f", dir.File("haproxy.cfg"))).Should().Contain("Configuration file is valid");
     }
 
     [Fact]
