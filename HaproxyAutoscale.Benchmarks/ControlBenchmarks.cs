@@ -1,8 +1,8 @@
-using System.Text;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using HaproxyAutoscale.Control;
+using HaproxyAutoscale.Lab;
 
 namespace HaproxyAutoscale.Benchmarks;
 
@@ -14,7 +14,7 @@ namespace HaproxyAutoscale.Benchmarks;
 [Config(typeof(LatencyColumns))]
 public class ControlBenchmarks
 {
-    private LocalHaproxy? _haproxy;
+    private Haproxy? _haproxy;
     private IHaproxyControl _unix = null!;
     private IHaproxyControl _tcp = null!;
     private IHaproxyControl _unixOneShot = null!;
@@ -22,16 +22,12 @@ public class ControlBenchmarks
     private string _showStat = "";
 
     /// <summary>A local HAProxy with a 200-server backend <c>app</c>, admin sockets over UNIX and TCP (127.0.0.1:<paramref name="port"/>).</summary>
-    public static LocalHaproxy StartHaproxy(out int port)
+    public static Haproxy StartHaproxy(out int port)
     {
         port = 20000 + (Environment.ProcessId % 20000);
-        var backend = new StringBuilder("backend app\n");
-        for (int i = 1; i <= 200; i++)
-        {
-            backend.Append($"    server s{i} 127.0.0.{1 + (i % 200)}:{8000 + i} weight 10\n");
-        }
-
-        return new LocalHaproxy(backend.ToString(), $"    stats socket ipv4@127.0.0.1:{port} level admin\n");
+        var config = new HaproxyConfig { StatsSocket = "{dir}/admin.sock", StatsPort = port };
+        config.Backends.Add(new HaproxyBackend("app") { Balance = null, Servers = [.. Enumerable.Range(1, 200).Select(i => new HaproxyServer($"s{i}", $"127.0.0.{1 + (i % 200)}:{8000 + i}") { Weight = 10 })] });
+        return Haproxy.StartAsync(config).GetAwaiter().GetResult();
     }
 
     [GlobalSetup]
@@ -39,15 +35,15 @@ public class ControlBenchmarks
     {
         _haproxy = StartHaproxy(out int port);
         var oneShot = new HaproxyControlOptions { Persistent = false };
-        _unix = HaproxyControl.Create("unix@" + _haproxy.Socket);
+        _unix = HaproxyControl.Create("unix@" + _haproxy.ReadySocket);
         _tcp = HaproxyControl.Create($"ipv4@127.0.0.1:{port}");
-        _unixOneShot = HaproxyControl.Create("unix@" + _haproxy.Socket, oneShot);
+        _unixOneShot = HaproxyControl.Create("unix@" + _haproxy.ReadySocket, oneShot);
         _tcpOneShot = HaproxyControl.Create($"ipv4@127.0.0.1:{port}", oneShot);
         _showStat = _unix.ExecuteAsync("show stat -1 4 -1").GetAwaiter().GetResult();
     }
 
     [GlobalCleanup]
-    public void Cleanup() => _haproxy?.Dispose();
+    public void Cleanup() => _haproxy?.DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     [Benchmark(Baseline = true)]
     public Task<HaproxyInfo> ShowInfoUnixOneShot() => _unixOneShot.ShowInfoAsync();

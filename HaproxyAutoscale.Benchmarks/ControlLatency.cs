@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using HaproxyAutoscale.Control;
+using HaproxyAutoscale.Lab;
 
 namespace HaproxyAutoscale.Benchmarks;
 
@@ -12,9 +13,9 @@ public static class ControlLatency
 {
     public static async Task RunAsync(int calls)
     {
-        using LocalHaproxy haproxy = ControlBenchmarks.StartHaproxy(out int port);
+        await using Haproxy haproxy = ControlBenchmarks.StartHaproxy(out int port);
         var oneShot = new HaproxyControlOptions { Persistent = false };
-        (string Transport, string Endpoint)[] transports = [("UNIX", "unix@" + haproxy.Socket), ("TCP", $"ipv4@127.0.0.1:{port}")];
+        (string Transport, string Endpoint)[] transports = [("UNIX", "unix@" + haproxy.ReadySocket), ("TCP", $"ipv4@127.0.0.1:{port}")];
         Console.WriteLine($"{"command",-12} {"transport",-9} {"session",-10} {"p50 µs",8} {"p99 µs",8} {"max µs",8}   ({calls} calls each, after 2,000 warm-up calls)");
         foreach ((string command, Func<IHaproxyControl, Task> call) in new (string, Func<IHaproxyControl, Task>)[]
         {

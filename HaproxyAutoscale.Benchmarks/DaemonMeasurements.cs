@@ -6,6 +6,7 @@ using System.Text;
 using HaproxyAutoscale.Configuration;
 using HaproxyAutoscale.Control;
 using HaproxyAutoscale.Hosting;
+using HaproxyAutoscale.Lab;
 using HaproxyAutoscale.Logs;
 using HaproxyAutoscale.Scaling;
 
@@ -17,20 +18,26 @@ namespace HaproxyAutoscale.Benchmarks;
 /// </summary>
 public static class DaemonMeasurements
 {
-    private const string Backend = "backend app\n    server s1 127.0.0.1:1 weight 10\n    server s2 127.0.0.1:2 weight 10 disabled\n";
+    /// <summary>An HAProxy whose backend <c>app</c> has s1 (up) and s2 (disabled), at addresses nothing listens on.</summary>
+    internal static HaproxyConfig TwoServers()
+    {
+        var config = new HaproxyConfig { StatsSocket = "{dir}/admin.sock" };
+        config.Backends.Add(new HaproxyBackend("app") { Servers = { new("s1", 1) { Weight = 10 }, new("s2", 2) { Weight = 10, Disabled = true } } });
+        return config;
+    }
 
     /// <summary>Median, p90 and max over <paramref name="trials"/> of: slow datagram sent → first command for s2 sent.</summary>
     public static async Task ReactionAsync(int trials)
     {
-        using var haproxy = new LocalHaproxy(Backend);
+        await using Haproxy haproxy = await Haproxy.StartAsync(TwoServers());
         var samples = new List<double>();
         for (int trial = 0; trial < trials; trial++)
         {
-            await using IHaproxyControl real = HaproxyControl.Create(haproxy.Socket);
+            await using IHaproxyControl real = HaproxyControl.Create(haproxy.ReadySocket!);
             await real.DisableServerAsync("app", "s2");
-            await using var recording = new RecordingControl(HaproxyControl.Create(haproxy.Socket));
+            await using var recording = new RecordingControl(HaproxyControl.Create(haproxy.ReadySocket!));
             var options = new AutoscaleOptions { EvaluationInterval = TimeSpan.FromMilliseconds(1), ReconcileInterval = TimeSpan.FromHours(1) };
-            options.Endpoints.Add(haproxy.Socket);
+            options.Endpoints.Add(haproxy.ReadySocket!);
             var backend = new BackendOptions { Name = "app", PolicyKind = "threshold", SettleTime = TimeSpan.Zero };
             backend.Window.Size = 1;
             backend.PolicySettings["thresholdMs"] = "100";
@@ -72,11 +79,11 @@ public static class DaemonMeasurements
     /// <summary>Runs <c>haproxy-autoscale run</c> and floods it with <paramref name="rate"/> log datagrams/s for <paramref name="seconds"/> s.</summary>
     public static async Task LoadAsync(string cliDll, int rate, int seconds)
     {
-        using var haproxy = new LocalHaproxy(Backend);
+        await using Haproxy haproxy = await Haproxy.StartAsync(TwoServers());
         int port = FreeUdpPort();
         string config = Path.Combine(haproxy.Directory, "config.json");
         await File.WriteAllTextAsync(config, $$"""
-            { "haproxy": { "endpoints": ["{{haproxy.Socket}}"] }, "logs": { "source": "udp@127.0.0.1:{{port}}" },
+            { "haproxy": { "endpoints": ["{{haproxy.ReadySocket!}}"] }, "logs": { "source": "udp@127.0.0.1:{{port}}" },
               "backends": { "app": { "policy": { "kind": "threshold", "thresholdMs": 100000 },
                                      "servers": { "s1": { "alwaysUp": true }, "s2": {} } } } }
             """);
@@ -129,11 +136,11 @@ public static class DaemonMeasurements
     /// </summary>
     public static async Task LoadTcpAsync(string cliDll, int lines, int connections)
     {
-        using var haproxy = new LocalHaproxy(Backend);
+        await using Haproxy haproxy = await Haproxy.StartAsync(TwoServers());
         int port = FreeTcpPort(), metricsPort = FreeTcpPort();
         string config = Path.Combine(haproxy.Directory, "config.json");
         await File.WriteAllTextAsync(config, $$"""
-            { "haproxy": { "endpoints": ["{{haproxy.Socket}}"] }, "logs": { "source": "tcp@127.0.0.1:{{port}}" },
+            { "haproxy": { "endpoints": ["{{haproxy.ReadySocket!}}"] }, "logs": { "source": "tcp@127.0.0.1:{{port}}" },
               "backends": { "app": { "policy": { "kind": "threshold", "thresholdMs": 100000 },
                                      "servers": { "s1": { "alwaysUp": true }, "s2": {} } } } }
             """);

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using BenchmarkDotNet.Attributes;
+using HaproxyAutoscale.Lab;
 using HaproxyAutoscale.Logs;
 using HaproxyAutoscale.Windows;
 

@@ -1,5 +1,6 @@
 using System.Text;
 using BenchmarkDotNet.Attributes;
+using HaproxyAutoscale.Lab;
 using HaproxyAutoscale.Logs;
 
 namespace HaproxyAutoscale.Benchmarks;

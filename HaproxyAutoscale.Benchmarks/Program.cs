@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Running;
 using HaproxyAutoscale.Benchmarks;
+using HaproxyAutoscale.Lab;
 
 // `generate-log FILE LINES` writes a sample log (compare-with-halog.sh, replay-vs-analyze.sh); no special verb runs benchmarks.
 if (args.Length == 3 && args[0] == "generate-log")
@@ -66,4 +67,4 @@ if (args.Length >= 1 && args[0] == "fidelity")
     return;
 }
 
-BenchmarkSwitcher.FromAssembly(typeof(LogGenerator).Assembly).Run(args);
+BenchmarkSwitcher.FromAssembly(typeof(ParserBenchmarks).Assembly).Run(args);

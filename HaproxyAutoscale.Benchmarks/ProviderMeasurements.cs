@@ -6,6 +6,7 @@ using System.Net.Sockets;
 using System.Text;
 using HaproxyAutoscale.Configuration;
 using HaproxyAutoscale.Hosting;
+using HaproxyAutoscale.Lab;
 using HaproxyAutoscale.Logs;
 using HaproxyAutoscale.Providers;
 using HaproxyAutoscale.Scaling;
@@ -50,9 +51,9 @@ public static class ProviderMeasurements
 
     private static async Task<(double DecisionToEnabled, double StartCall)> TrialAsync(bool pool)
     {
-        using var haproxy = new LocalHaproxy("backend app\n    balance roundrobin\n    server s1 127.0.0.1:1 weight 10\n    server s2 127.0.0.1:2 weight 10 disabled\n");
+        await using Haproxy haproxy = await Haproxy.StartAsync(DaemonMeasurements.TwoServers());
         var options = new AutoscaleOptions { EvaluationInterval = TimeSpan.FromMilliseconds(1), ReconcileInterval = TimeSpan.FromHours(1) };
-        options.Endpoints.Add(haproxy.Socket);
+        options.Endpoints.Add(haproxy.ReadySocket!);
         var backend = new BackendOptions { Name = "app", PolicyKind = "threshold", SettleTime = TimeSpan.Zero };
         backend.Window.Size = 1;
         backend.PolicySettings["thresholdMs"] = "100";

@@ -1,4 +1,5 @@
 using System.Globalization;
+using HaproxyAutoscale.Lab.Fidelity;
 
 namespace HaproxyAutoscale.Benchmarks.Fidelity;
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Reflection;
+using HaproxyAutoscale.Lab;
 
 namespace HaproxyAutoscale.Cli.Demo;
 

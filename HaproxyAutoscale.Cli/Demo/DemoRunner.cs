@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Net;
 using HaproxyAutoscale.Configuration;
 using HaproxyAutoscale.Hosting;
+using HaproxyAutoscale.Lab;
 using HaproxyAutoscale.Logs;
 using HaproxyAutoscale.Providers;
 using HaproxyAutoscale.Scaling;
@@ -12,7 +13,7 @@ using Microsoft.Extensions.Logging;
 namespace HaproxyAutoscale.Cli.Demo;
 
 /// <summary>
-/// The zero-set-up demo: a real HAProxy (from PATH) on loopback, four lazily started apps behind it, each its own
+/// The zero-set-up demo: a real HAProxy (<see cref="HaproxyBinary"/>: HPA_HAPROXY, else PATH) on loopback, four lazily started apps behind it, each its own
 /// process (this CLI's hidden <c>demo-app</c>; s1 always up, s2-s4 stopped until needed: started through a server
 /// provider, kept warm once parked, then stopped), a load ramp up and down from in-process clients, and the autoscaler
 /// reading HAProxy's logs over UDP. Prints a live line per second (app processes running with their PIDs, each
@@ -28,13 +29,11 @@ internal sealed class DemoRunner(TextWriter output, TimeSpan duration, double sp
 {
     private const int MaxClients = 16;
     private readonly ConcurrentQueue<(TimeSpan At, string What)> _timeline = new();
-    private readonly ConcurrentBag<double> _latencies = [];
     private readonly Stopwatch _clock = new();
-    private long _ok;
-    private long _failed;
     private int _clients;
-    private readonly Dictionary<string, int> _ports = new(StringComparer.Ordinal) { ["s1"] = FreePort(), ["s2"] = FreePort(), ["s3"] = FreePort(), ["s4"] = FreePort() };
+    private readonly Dictionary<string, int> _ports = new(StringComparer.Ordinal) { ["s1"] = Ports.FreeTcp(), ["s2"] = Ports.FreeTcp(), ["s3"] = Ports.FreeTcp(), ["s4"] = Ports.FreeTcp() };
     private DemoAppProcesses _apps = null!;
+    private HttpLoad _load = null!;
 
     /// <summary>The time since the start on the demo's clock.</summary>
     private TimeSpan Now => _clock.Elapsed * speed;
@@ -44,36 +43,35 @@ internal sealed class DemoRunner(TextWriter output, TimeSpan duration, double sp
 
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
-        string? haproxyPath = FindHaproxy();
-        if (haproxyPath is null)
+        if (HaproxyBinary.Problem is { } problem)
         {
-            output.WriteLine("error: haproxy is not installed (looked on PATH and in /usr/sbin): apt-get install -y haproxy");
+            output.WriteLine($"error: {problem}");
             return ExitCodes.Failure;
         }
 
-        string dir = Path.Combine(Path.GetTempPath(), "haproxy-autoscale-demo-" + Environment.ProcessId);
-        Directory.CreateDirectory(dir);
+        using var dir = TempDirectory.At(Path.Combine(Path.GetTempPath(), "haproxy-autoscale-demo-" + Environment.ProcessId));
         TimeSpan coldStart = Real(TimeSpan.FromSeconds(1));
         await using DemoAppProcesses apps = _apps = new DemoAppProcesses(DemoAppCommand.SelfInvocation(), name =>
             ["--name", name, "--port", _ports[name].ToString(CultureInfo.InvariantCulture), "--cold-start-ms", (name == "s1" ? 0 : (int)coldStart.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)]);
-        Process? haproxy = null;
+        await apps.StartAsync(new ServerProviderTarget("app", "s1"), cancellationToken).ConfigureAwait(false); // the always-up app
+        await using ILogSource logs = LogSources.FromDatagrams(new IPEndPoint(IPAddress.Loopback, 0));
+        int logPort = ((IPEndPoint)((DatagramLogSource)logs).LocalEndPoint).Port;
+        int frontendPort = Ports.FreeTcp();
+        string socket = dir.File("admin.sock");
+        Haproxy haproxy;
         try
         {
-            await apps.StartAsync(new ServerProviderTarget("app", "s1"), cancellationToken).ConfigureAwait(false); // the always-up app
-            await using ILogSource logs = LogSources.FromDatagrams(new IPEndPoint(IPAddress.Loopback, 0));
-            int logPort = ((IPEndPoint)((DatagramLogSource)logs).LocalEndPoint).Port;
-            int frontendPort = FreePort();
-            string socket = Path.Combine(dir, "admin.sock");
-            string config = Path.Combine(dir, "haproxy.cfg");
-            await File.WriteAllTextAsync(config, HaproxyConfig(socket, logPort, frontendPort, _ports), cancellationToken).ConfigureAwait(false);
-            haproxy = Process.Start(new ProcessStartInfo(haproxyPath) { ArgumentList = { "-db", "-f", config }, RedirectStandardOutput = true, RedirectStandardError = true })!;
-            if (!await WaitForAsync(() => File.Exists(socket) || haproxy.HasExited, TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false) || haproxy.HasExited)
-            {
-                output.WriteLine($"error: haproxy did not start: {await haproxy.StandardError.ReadToEndAsync(cancellationToken).ConfigureAwait(false)}");
-                return ExitCodes.Failure;
-            }
+            haproxy = await Haproxy.StartAsync(DemoConfig(socket, logPort, frontendPort, _ports), dir, cancellationToken).ConfigureAwait(false);
+        }
+        catch (InvalidOperationException e)
+        {
+            output.WriteLine($"error: haproxy did not start: {e.Message}");
+            return ExitCodes.Failure;
+        }
 
-            output.WriteLine($"HAProxy {haproxy.Id} on http://127.0.0.1:{frontendPort}/ with app processes s1 (always up, pid {apps.Running[0].Pid}) and s2-s4 (stopped: started when needed, 1 s cold start, kept warm {Durations.Format(KeepWarm)} once parked, then stopped); logs over UDP to 127.0.0.1:{logPort}");
+        await using (haproxy.ConfigureAwait(false))
+        {
+            output.WriteLine($"HAProxy {haproxy.Pid} on http://127.0.0.1:{frontendPort}/ with app processes s1 (always up, pid {apps.Running[0].Pid}) and s2-s4 (stopped: started when needed, 1 s cold start, kept warm {Durations.Format(KeepWarm)} once parked, then stopped); logs over UDP to 127.0.0.1:{logPort}");
             output.WriteLine($"Load ramps up to {MaxClients} clients and back to none over {Durations.Format(duration)}.");
             if (speed != 1)
             {
@@ -87,9 +85,17 @@ internal sealed class DemoRunner(TextWriter output, TimeSpan duration, double sp
             builder.Providers.Add("demo", _ => apps);
             await using Autoscaler autoscaler = builder.Build();
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            _load = new HttpLoad(new Uri($"http://127.0.0.1:{frontendPort}/page"))
+            {
+                Clients = MaxClients,
+                Duration = TimeSpan.MaxValue, // until stopped
+                ActiveClients = () => ClientsAt(Now / duration),
+                IdleWait = Real(TimeSpan.FromMilliseconds(100)),
+                KeepLatencies = true,
+            };
             _clock.Start();
             Task scaling = autoscaler.RunAsync(stop.Token);
-            Task load = LoadAsync(frontendPort, stop.Token);
+            Task load = _load.RunAsync(stop.Token);
             while (Now < duration && !cancellationToken.IsCancellationRequested)
             {
                 await Task.Delay(Real(TimeSpan.FromSeconds(1)), CancellationToken.None).ConfigureAwait(false);
@@ -101,17 +107,6 @@ internal sealed class DemoRunner(TextWriter output, TimeSpan duration, double sp
             await apps.DisposeAsync().ConfigureAwait(false); // every app process ends and reports what it served
             WriteSummary();
             return ExitCodes.Success;
-        }
-        finally
-        {
-            if (haproxy is { HasExited: false })
-            {
-                haproxy.Kill();
-                await haproxy.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
-            }
-
-            haproxy?.Dispose();
-            Directory.Delete(dir, recursive: true);
         }
     }
 
@@ -125,41 +120,6 @@ internal sealed class DemoRunner(TextWriter output, TimeSpan duration, double sp
         _ => 0,
     };
 
-    private async Task LoadAsync(int port, CancellationToken cancellationToken)
-    {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-        var workers = new List<Task>();
-        for (int id = 0; id < MaxClients; id++)
-        {
-            int client = id;
-            workers.Add(Task.Run(async () =>
-            {
-                while (!cancellationToken.IsCancellationRequested)
-                {
-                    if (client >= ClientsAt(Now / duration))
-                    {
-                        await Task.Delay(Real(TimeSpan.FromMilliseconds(100)), CancellationToken.None).ConfigureAwait(false);
-                        continue;
-                    }
-
-                    long started = Stopwatch.GetTimestamp();
-                    try
-                    {
-                        using HttpResponseMessage response = await http.GetAsync(new Uri($"http://127.0.0.1:{port}/page"), CancellationToken.None).ConfigureAwait(false);
-                        Interlocked.Increment(ref response.IsSuccessStatusCode ? ref _ok : ref _failed);
-                        _latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-                    }
-                    catch (HttpRequestException)
-                    {
-                        Interlocked.Increment(ref _failed);
-                    }
-                }
-            }, CancellationToken.None));
-        }
-
-        await Task.WhenAll(workers).ConfigureAwait(false);
-    }
-
     private string LiveLine(Autoscaler autoscaler)
     {
         _clients = ClientsAt(Now / duration);
@@ -169,7 +129,7 @@ internal sealed class DemoRunner(TextWriter output, TimeSpan duration, double sp
         IReadOnlyList<(string Server, int Pid)> running = _apps.Running;
         string pids = string.Join(" ", running.Select(r => r.Pid.ToString(CultureInfo.InvariantCulture)));
         return string.Create(CultureInfo.InvariantCulture,
-            $"{Now.TotalSeconds,5:0}s  clients {_clients,2}  window {window}  processes {running.Count}/{_ports.Count} (pid {pids,-23})  {servers}  ok {Interlocked.Read(ref _ok)}  failed {Interlocked.Read(ref _failed)}");
+            $"{Now.TotalSeconds,5:0}s  clients {_clients,2}  window {window}  processes {running.Count}/{_ports.Count} (pid {pids,-23})  {servers}  ok {_load.Succeeded}  failed {_load.Failed}");
     }
 
     private void WriteSummary()
@@ -182,10 +142,10 @@ internal sealed class DemoRunner(TextWriter output, TimeSpan duration, double sp
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  +{at.TotalSeconds,5:0.0}s  {what}"));
         }
 
-        double[] latencies = [.. _latencies.Order()];
+        double[] latencies = [.. _load.Latencies.Order()];
         string percentiles = latencies.Length == 0 ? "" : string.Create(CultureInfo.InvariantCulture,
             $", client latency p50 {latencies[latencies.Length / 2]:0} ms, p95 {latencies[(int)(latencies.Length * 0.95)]:0} ms");
-        output.WriteLine($"Requests: {Interlocked.Read(ref _ok)} ok, {Interlocked.Read(ref _failed)} failed{percentiles}.");
+        output.WriteLine($"Requests: {_load.Succeeded} ok, {_load.Failed} failed{percentiles}.");
         output.WriteLine("Requests served per app: " + string.Join(", ", apps.GroupBy(a => a.Server).OrderBy(g => g.Key, StringComparer.Ordinal)
             .Select(g => $"{g.Key} {g.Sum(a => a.Served?.Requests ?? 0)}")));
         int unreported = apps.Count(a => a.Served is null);
@@ -227,51 +187,9 @@ internal sealed class DemoRunner(TextWriter output, TimeSpan duration, double sp
     // A parked app is kept running this long (demo time) before it is stopped.
     private TimeSpan KeepWarm => TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerSecond * 2, duration.Ticks / 12));
 
-    private static string HaproxyConfig(string socket, int logPort, int frontendPort, Dictionary<string, int> ports) => $"""
-        global
-            stats socket {socket} mode 600 level admin
-            log 127.0.0.1:{logPort} local0
-        defaults
-            mode http
-            log global
-            option httplog
-            timeout connect 1s
-            timeout client 10s
-            timeout server 10s
-        frontend demo
-            bind 127.0.0.1:{frontendPort}
-            default_backend app
-        backend app
-            balance roundrobin
-        {string.Join("\n", ports.Select((a, i) => $"    server {a.Key} 127.0.0.1:{a.Value} weight 10{(i == 0 ? "" : " disabled")}"))}
-
-        """;
-
-    private static string? FindHaproxy() =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Append("/usr/sbin").Select(d => Path.Combine(d, "haproxy")).FirstOrDefault(File.Exists);
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static async Task<bool> WaitForAsync(Func<bool> condition, TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (deadline.Elapsed > timeout)
-            {
-                return false;
-            }
-
-            await Task.Delay(20, cancellationToken).ConfigureAwait(false);
-        }
-
-        return true;
-    }
+    // s1 in service, s2-s4 in maintenance until the autoscaler enables them; request logs over UDP.
+    private static HaproxyConfig DemoConfig(string socket, int logPort, int frontendPort, Dictionary<string, int> ports) =>
+        HaproxyConfig.ForApps(socket, frontendPort, HaproxyBackend.FirstUp("app", ports.Select(p => (p.Key, p.Value))), HaproxyLogTarget.Udp(logPort));
 
     // Turns the engine's decision and action events into the demo's timeline.
     private sealed class TimelineLogger(DemoRunner demo) : ILoggerProvider, ILogger
@@ -285,7 +203,8 @@ internal sealed class DemoRunner(TextWriter output, TimeSpan duration, double sp
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
-            if (eventId.Id is 2 or 4 or 5 or 6 or 7 or 8 or AutoscaleEventIds.ServerStarted or AutoscaleEventIds.ServerStopped)
+            if (eventId.Id is AutoscaleEventIds.Decision or AutoscaleEventIds.ActionCompleted or AutoscaleEventIds.ActionFailed or AutoscaleEventIds.WarmupFailed
+                or AutoscaleEventIds.HeldByOperator or AutoscaleEventIds.Reapplied or AutoscaleEventIds.ServerStarted or AutoscaleEventIds.ServerStopped)
             {
                 demo._timeline.Enqueue((demo.Now, formatter(state, exception)));
             }

@@ -4,6 +4,7 @@ using HaproxyAutoscale.Tests.Infrastructure;
 namespace HaproxyAutoscale.Tests.Cli;
 
 /// <summary><c>explain</c>, <c>pause</c>, <c>resume</c> and <c>status --admin</c> as processes against a <c>run --admin</c> daemon process and a real HAProxy.</summary>
+[Trait("Category", "Haproxy")]
 public sealed class AdminCommandsTests
 {
     [Fact]

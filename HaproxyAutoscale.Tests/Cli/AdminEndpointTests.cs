@@ -6,12 +6,12 @@ using HaproxyAutoscale.Configuration;
 using HaproxyAutoscale.Control;
 using HaproxyAutoscale.Hosting;
 using HaproxyAutoscale.Scaling;
-using HaproxyAutoscale.Tests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace HaproxyAutoscale.Tests.Cli;
 
 /// <summary>The admin endpoint through real HTTP, on loopback TCP and on a UNIX socket, over an autoscaler driving a real HAProxy.</summary>
+[Trait("Category", "Haproxy")]
 public sealed class AdminEndpointTests
 {
     [Fact]

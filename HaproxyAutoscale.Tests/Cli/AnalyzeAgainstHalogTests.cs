@@ -9,6 +9,7 @@ namespace HaproxyAutoscale.Tests.Cli;
 /// <c>analyze --json</c> must agree with HAProxy's own analyzer: for every server <c>halog -srv</c> lists, its
 /// <c>tot_req</c> equals our <c>requests</c> and its <c>avg_rt</c> the integer part of our <c>tr.mean</c>.
 /// </summary>
+[Trait("Category", "Haproxy")]
 public sealed class AnalyzeAgainstHalogTests
 {
     [Fact]
@@ -86,7 +87,7 @@ public sealed class AnalyzeAgainstHalogTests
 
     private static async Task<Dictionary<string, (long, long)>> RunHalogSrvAsync(string logFile)
     {
-        var start = new ProcessStartInfo("halog") { ArgumentList = { "-srv" }, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo(HaproxyBinary.HalogPath) { ArgumentList = { "-srv" }, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
         using Process halog = Process.Start(start) ?? throw new InvalidOperationException("halog did not start");
         await halog.StandardInput.WriteAsync(await File.ReadAllTextAsync(logFile));
         halog.StandardInput.Close();

@@ -6,12 +6,13 @@ using HaproxyAutoscale.Tests.Infrastructure;
 
 namespace HaproxyAutoscale.Tests.Cli;
 
+[Trait("Category", "Haproxy")]
 public sealed class DemoCommandTests
 {
     [Fact]
     public async Task Demo_20SecondsAtSpeed4_ScalesUpUnderTheRampAndBackDown_WithoutFailedRequests()
     {
-        _ = Haproxy.ExecutablePath; // fails with a clear message when HAProxy is missing
+        _ = HaproxyBinary.Require(); // fails with a clear message when HAProxy is missing
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var (exitCode, output, error) = await CliRunner.RunAsync("demo", "--duration", "20s", "--speed", "4");
         clock.Stop();

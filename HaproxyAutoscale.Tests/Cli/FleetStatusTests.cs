@@ -9,6 +9,7 @@ namespace HaproxyAutoscale.Tests.Cli;
 /// source: the backend's one window holds both instances' requests, coverage is counted over both, and
 /// <c>status --fleet</c> shows each instance (and one that cannot be reached).
 /// </summary>
+[Trait("Category", "Haproxy")]
 public sealed class FleetStatusTests
 {
     [Fact]
@@ -20,10 +21,10 @@ public sealed class FleetStatusTests
         using var dir2 = new TempDirectory();
         await using var app = AppServers.Plain();
         int logPort = Ports.FreeTcp(), http1 = Ports.FreeTcp(), http2 = Ports.FreeTcp();
-        string Config(int http, string framing) =>
-            TcpLogSourceTests.RingConfig(logPort, http, app.Port, framing, $"    server s1 127.0.0.1:{app.Port}\n    server s2 127.0.0.1:{app.Port} disabled");
-        await using Haproxy first = await Haproxy.StartAsync(Config(http1, "log-proto octet-count"), dir1, dir1.File("admin.sock"));
-        await using Haproxy second = await Haproxy.StartAsync(Config(http2, ""), dir2, dir2.File("admin.sock"));
+        HaproxyConfig Config(TempDirectory at, int http, string framing) =>
+            TcpLogSourceTests.RingConfig(at, logPort, http, app.Port, framing, new("s1", app.Port), new("s2", app.Port) { Disabled = true });
+        await using Haproxy first = await Haproxy.StartAsync(Config(dir1, http1, "log-proto octet-count"), dir1);
+        await using Haproxy second = await Haproxy.StartAsync(Config(dir2, http2, ""), dir2);
 
         string config = dir.File("config.json");
         await File.WriteAllTextAsync(config, $$"""

@@ -2,6 +2,7 @@ using HaproxyAutoscale.Tests.Infrastructure;
 
 namespace HaproxyAutoscale.Tests.Cli;
 
+[Trait("Category", "Haproxy")]
 public sealed class MetricsEndpointTests
 {
     [Fact]

@@ -3,6 +3,7 @@ using HaproxyAutoscale.Tests.Infrastructure;
 
 namespace HaproxyAutoscale.Tests.Cli;
 
+[Trait("Category", "Haproxy")]
 public sealed class StatusCommandTests
 {
     [Fact]

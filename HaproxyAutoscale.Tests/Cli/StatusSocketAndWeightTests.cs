@@ -6,6 +6,7 @@ using HaproxyAutoscale.Tests.Infrastructure;
 namespace HaproxyAutoscale.Tests.Cli;
 
 /// <summary><c>status</c> and <c>check</c> against sockets that are not there, and backends with uneven weights.</summary>
+[Trait("Category", "Haproxy")]
 public sealed class StatusSocketAndWeightTests
 {
     [Fact]

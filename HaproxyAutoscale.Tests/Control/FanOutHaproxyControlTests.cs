@@ -1,9 +1,9 @@
 using HaproxyAutoscale.Control;
-using HaproxyAutoscale.Tests.Infrastructure;
 
 namespace HaproxyAutoscale.Tests.Control;
 
 /// <summary>Two real HAProxy processes behind one fan-out control.</summary>
+[Trait("Category", "Haproxy")]
 public sealed class FanOutHaproxyControlTests
 {
     private const string Backends = """

@@ -1,11 +1,11 @@
 using System.Net;
 using System.Net.Sockets;
 using HaproxyAutoscale.Control;
-using HaproxyAutoscale.Tests.Infrastructure;
 
 namespace HaproxyAutoscale.Tests.Control;
 
 /// <summary>The Runtime API client against a real HAProxy over its UNIX and TCP admin sockets and a user-level socket.</summary>
+[Trait("Category", "Haproxy")]
 public sealed class SocketHaproxyControlTests : IAsyncLifetime
 {
     private readonly TempDirectory _dir = new();

@@ -1,6 +1,4 @@
 using System.Net;
-using HaproxyAutoscale.Benchmarks;
-using HaproxyAutoscale.Cli.Demo;
 using HaproxyAutoscale.Configuration;
 using HaproxyAutoscale.Control;
 using HaproxyAutoscale.Hosting;
@@ -24,21 +22,11 @@ internal sealed class AutoscaleRig : IAsyncDisposable
     private Task _running = Task.CompletedTask;
     private ILogSource? _source;
     private readonly List<IAsyncDisposable> _owned = [];
-    private long _ok;
-    private long _failed;
+    private readonly HttpAnswerCounts _answers = new();
 
-    private AutoscaleRig()
-    {
-        _loggerFactory = LoggerFactory.Create(b => b.AddProvider(_logs).SetMinimumLevel(LogLevel.Debug));
-        Apps = [new DemoAppServer("s1") { ColdStart = TimeSpan.Zero }, new DemoAppServer("s2"), new DemoAppServer("s3")];
-        foreach (DemoAppServer app in Apps)
-        {
-            app.BaseDelay = TimeSpan.FromMilliseconds(10);
-            app.PerRequestDelay = TimeSpan.FromMilliseconds(40);
-        }
-    }
+    private AutoscaleRig() => _loggerFactory = LoggerFactory.Create(b => b.AddProvider(_logs).SetMinimumLevel(LogLevel.Debug));
 
-    public DemoAppServer[] Apps { get; }
+    public DemoAppServer[] Apps { get; } = AppServers.Three();
 
     public Haproxy Haproxy { get; private set; } = null!;
 
@@ -50,9 +38,9 @@ internal sealed class AutoscaleRig : IAsyncDisposable
 
     public IReadOnlyCollection<(LogLevel Level, int EventId, string Message)> Logs => _logs.Entries;
 
-    public long Succeeded => Interlocked.Read(ref _ok);
+    public long Succeeded => _answers.Succeeded;
 
-    public long Failed => Interlocked.Read(ref _failed);
+    public long Failed => _answers.Failed;
 
     public string Endpoint => _dir.File("admin.sock");
 
@@ -67,10 +55,10 @@ internal sealed class AutoscaleRig : IAsyncDisposable
     /// <summary>
     /// Starts the rig; <paramref name="build"/> may replace parts of the autoscaler (a custom warm-up, control, policy…),
     /// <paramref name="configureOptions"/> change the global options (intervals, back-off, <c>logs.allowFrom</c> for the rig's
-    /// log source), <paramref name="serverTimeout"/> is HAProxy's;
+    /// log source), <paramref name="serverTimeout"/> is HAProxy's, <paramref name="weight"/> the servers' in haproxy.cfg (null: none);
     /// with <paramref name="relay"/> HAProxy logs through a <see cref="UdpRelay"/>.
     /// </summary>
-    public static async Task<AutoscaleRig> StartAsync(Action<BackendOptions>? configure = null, string? s2WarmupUrl = null, bool dryRun = false, Action<AutoscalerBuilder, AutoscaleRig>? build = null, string weight = " weight 10",
+    public static async Task<AutoscaleRig> StartAsync(Action<BackendOptions>? configure = null, string? s2WarmupUrl = null, bool dryRun = false, Action<AutoscalerBuilder, AutoscaleRig>? build = null, int? weight = 10,
         Action<AutoscaleOptions>? configureOptions = null, string serverTimeout = "10s", bool relay = false)
     {
         var rig = new AutoscaleRig();
@@ -106,29 +94,12 @@ internal sealed class AutoscaleRig : IAsyncDisposable
             logPort = rig.Relay.Port; // HAProxy logs to the relay, the relay to the autoscaler
         }
 
-        rig.Haproxy = await Haproxy.StartAsync($$"""
-            global
-                stats socket {dir}/admin.sock mode 600 level admin
-                log 127.0.0.1:{{logPort}} local0
-            defaults
-                mode http
-                log global
-                option httplog
-                timeout connect 1s
-                timeout client 10s
-                timeout server {{serverTimeout}}
-            frontend fe
-                bind 127.0.0.1:{{rig.FrontendPort}}
-                default_backend app
-            backend app
-                balance roundrobin
-                server s1 127.0.0.1:{{rig.Apps[0].Port}}{{weight}}
-                server s2 127.0.0.1:{{rig.Apps[1].Port}}{{weight}} disabled
-                server s3 127.0.0.1:{{rig.Apps[2].Port}}{{weight}} disabled
-            """, rig._dir, rig._dir.File("admin.sock"));
+        HaproxyConfig config = HaproxyConfig.ForApps(rig.Endpoint, rig.FrontendPort, AppServers.Backend(rig.Apps, weight), HaproxyLogTarget.Udp(logPort));
+        config.ServerTimeout = serverTimeout;
+        rig.Haproxy = await Haproxy.StartAsync(config, rig._dir);
         await rig.Haproxy.WaitForPortAsync(rig.FrontendPort);
-        options.Endpoints.Add(rig._dir.File("admin.sock"));
-        rig.Control = HaproxyControl.Create(rig._dir.File("admin.sock"));
+        options.Endpoints.Add(rig.Endpoint);
+        rig.Control = HaproxyControl.Create(rig.Endpoint);
         var builder = new AutoscalerBuilder(options).UseLogSource(logs).UseLoggerFactory(rig._loggerFactory).DryRun(dryRun);
         build?.Invoke(builder, rig);
         rig.Autoscaler = builder.Build();
@@ -137,28 +108,11 @@ internal sealed class AutoscaleRig : IAsyncDisposable
         return rig;
     }
 
-    /// <summary>Sends requests from <paramref name="clients"/> concurrent loops until the token is cancelled or the time limit.</summary>
-    public Task LoadAsync(int clients, TimeSpan limit, CancellationToken cancellationToken)
+    /// <summary>Sends requests to <c>/page</c> from <paramref name="clients"/> concurrent loops until the token is cancelled, the time limit, or the rig's end.</summary>
+    public async Task LoadAsync(int clients, TimeSpan limit, CancellationToken cancellationToken)
     {
-        var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-        var until = DateTime.UtcNow + limit;
-        CancellationToken token = cancellationToken;
-        Task[] loops = [.. Enumerable.Range(0, clients).Select(_ => Task.Run(async () =>
-        {
-            while (!token.IsCancellationRequested && !_stop.IsCancellationRequested && DateTime.UtcNow < until)
-            {
-                try
-                {
-                    using HttpResponseMessage response = await http.GetAsync($"http://127.0.0.1:{FrontendPort}/page");
-                    Interlocked.Increment(ref response.IsSuccessStatusCode ? ref _ok : ref _failed);
-                }
-                catch (HttpRequestException)
-                {
-                    Interlocked.Increment(ref _failed);
-                }
-            }
-        }))];
-        return Task.WhenAll(loops).ContinueWith(_ => http.Dispose(), TaskScheduler.Default);
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stop.Token);
+        await new HttpLoad(new Uri($"http://127.0.0.1:{FrontendPort}/page")) { Clients = clients, Duration = limit, Counts = _answers }.RunAsync(either.Token);
     }
 
     public async Task<string> StatusOfAsync(string server) =>

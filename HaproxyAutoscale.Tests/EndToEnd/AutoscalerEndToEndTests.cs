@@ -1,7 +1,5 @@
-using HaproxyAutoscale.Cli.Demo;
 using HaproxyAutoscale.Control;
 using HaproxyAutoscale.Scaling;
-using HaproxyAutoscale.Tests.Infrastructure;
 using Microsoft.Extensions.Logging;
 
 namespace HaproxyAutoscale.Tests.EndToEnd;
@@ -10,6 +8,7 @@ namespace HaproxyAutoscale.Tests.EndToEnd;
 /// The whole autoscaler against a real HAProxy, real demo apps (cold start 1 s, slower under concurrency) and logs
 /// over UDP, with bounded load from the test.
 /// </summary>
+[Trait("Category", "Haproxy")]
 public sealed class AutoscalerEndToEndTests
 {
     [Fact]
@@ -28,7 +27,7 @@ public sealed class AutoscalerEndToEndTests
         served[0].Path.Should().Be("/warmup");
         served[0].Cold.Should().BeTrue();
         served.Skip(1).Should().OnlyContain(r => r.Path == "/page" && !r.Cold);
-        rig.Logs.Should().Contain(l => l.EventId == 4 && l.Message.StartsWith("app/s2: up done in", StringComparison.Ordinal));
+        rig.Logs.Should().Contain(l => l.EventId == AutoscaleEventIds.ActionCompleted && l.Message.StartsWith("app/s2: up done in", StringComparison.Ordinal));
 
         // b. Load stops: after 2 s without requests, servers drain back to maintenance one by one; s1 stays.
         await load.CancelAsync();
@@ -36,7 +35,7 @@ public sealed class AutoscalerEndToEndTests
         await rig.WaitForStatusAsync("s2", s => s == "MAINT", "back in maintenance");
         await rig.WaitForStatusAsync("s3", s => s == "MAINT", "in maintenance");
         (await rig.StatusOfAsync("s1")).Should().NotStartWith("MAINT");
-        rig.Logs.Should().Contain(l => l.EventId == 2 && l.Message.Contains("decided down s2: no request for", StringComparison.Ordinal));
+        rig.Logs.Should().Contain(l => l.EventId == AutoscaleEventIds.Decision && l.Message.Contains("decided down s2: no request for", StringComparison.Ordinal));
         rig.Autoscaler.Snapshot().Single().Servers.Should().Contain(("s1", ServerRole.Active));
         rig.Failed.Should().Be(0);
     }
@@ -73,7 +72,7 @@ public sealed class AutoscalerEndToEndTests
 
         rig.Succeeded.Should().BeGreaterThan(100);
         rig.Failed.Should().Be(0, "drain lets every request in flight finish");
-        rig.Logs.Should().Contain(l => l.EventId == 4 && l.Message.StartsWith("app/s2: down done", StringComparison.Ordinal));
+        rig.Logs.Should().Contain(l => l.EventId == AutoscaleEventIds.ActionCompleted && l.Message.StartsWith("app/s2: down done", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -84,8 +83,8 @@ public sealed class AutoscalerEndToEndTests
         using var load = new CancellationTokenSource();
         Task loading = rig.LoadAsync(clients: 8, TimeSpan.FromSeconds(30), load.Token);
 
-        await Poll.UntilAsync(() => rig.Logs.Any(l => l.EventId == 6), TimeSpan.FromSeconds(20), "a failed warm-up");
-        (LogLevel level, _, string message) = rig.Logs.First(l => l.EventId == 6);
+        await Poll.UntilAsync(() => rig.Logs.Any(l => l.EventId == AutoscaleEventIds.WarmupFailed), TimeSpan.FromSeconds(20), "a failed warm-up");
+        (LogLevel level, _, string message) = rig.Logs.First(l => l.EventId == AutoscaleEventIds.WarmupFailed);
         level.Should().Be(LogLevel.Warning);
         message.Should().StartWith($"app/s2: warm-up of http://127.0.0.1:{closedPort}/warmup failed: ").And.EndWith("the server stays parked");
         (await rig.StatusOfAsync("s2")).Should().Be("MAINT");
@@ -111,16 +110,16 @@ public sealed class AutoscalerEndToEndTests
         await rig.Haproxy.StopAsync();
         await rig.Haproxy.StartAsync(waitForSocket: null);
         await rig.Haproxy.WaitForPortAsync(rig.FrontendPort);
-        await Poll.UntilAsync(() => rig.Logs.Any(l => l.EventId == 8), TimeSpan.FromSeconds(10), "the restart to be noticed");
-        rig.Logs.First(l => l.EventId == 8).Message.Should().Contain($"pid {oldPid} -> {rig.Haproxy.Pid}");
+        await Poll.UntilAsync(() => rig.Logs.Any(l => l.EventId == AutoscaleEventIds.Reapplied), TimeSpan.FromSeconds(10), "the restart to be noticed");
+        rig.Logs.First(l => l.EventId == AutoscaleEventIds.Reapplied).Message.Should().Contain($"pid {oldPid} -> {rig.Haproxy.Pid}");
         await rig.WaitForStatusAsync("s2", s => s != "MAINT", "re-enabled after the restart");
 
         // f. An operator puts s2 into maintenance by hand: it stays there, and is reported.
         await load.CancelAsync();
         await loading;
         await rig.Control.DisableServerAsync("app", "s2");
-        await Poll.UntilAsync(() => rig.Logs.Any(l => l.EventId == 7), TimeSpan.FromSeconds(10), "the operator's change to be noticed");
-        rig.Logs.First(l => l.EventId == 7).Message.Should().StartWith("app/s2: put in maintenance by someone else");
+        await Poll.UntilAsync(() => rig.Logs.Any(l => l.EventId == AutoscaleEventIds.HeldByOperator), TimeSpan.FromSeconds(10), "the operator's change to be noticed");
+        rig.Logs.First(l => l.EventId == AutoscaleEventIds.HeldByOperator).Message.Should().StartWith("app/s2: put in maintenance by someone else");
         rig.Autoscaler.Snapshot().Single().Servers.Should().Contain(("s2", ServerRole.HeldByOperator));
 
         // Warming servers no longer hold a further scale-up, so the first load may have enabled s3 too: once idle it is
@@ -133,11 +132,11 @@ public sealed class AutoscalerEndToEndTests
         using var again = new CancellationTokenSource();
         Task loadingAgain = rig.LoadAsync(clients: 8, TimeSpan.FromSeconds(30), again.Token);
         await Poll.UntilAsync(
-            () => rig.Logs.Skip(before).Any(l => (l.EventId == 2 && l.Message.StartsWith("app: decided up ", StringComparison.Ordinal))
+            () => rig.Logs.Skip(before).Any(l => (l.EventId == AutoscaleEventIds.Decision && l.Message.StartsWith("app: decided up ", StringComparison.Ordinal))
                 || (l.EventId == AutoscaleEventIds.HeldByGate && l.Message.Contains("no server can move", StringComparison.Ordinal))),
             TimeSpan.FromSeconds(20),
             "a scale-up decision under the new load");
-        rig.Logs.Skip(before).Should().NotContain(l => l.EventId == 2 && l.Message.StartsWith("app: decided up s2", StringComparison.Ordinal));
+        rig.Logs.Skip(before).Should().NotContain(l => l.EventId == AutoscaleEventIds.Decision && l.Message.StartsWith("app: decided up s2", StringComparison.Ordinal));
         (await rig.StatusOfAsync("s2")).Should().Be("MAINT", "the autoscaler never re-enables what an operator disabled");
         rig.Autoscaler.Snapshot().Single().Servers.Should().Contain(("s2", ServerRole.HeldByOperator));
         await again.CancelAsync();
@@ -151,11 +150,11 @@ public sealed class AutoscalerEndToEndTests
         using var load = new CancellationTokenSource();
         Task loading = rig.LoadAsync(clients: 8, TimeSpan.FromSeconds(20), load.Token);
 
-        await Poll.UntilAsync(() => rig.Logs.Any(l => l.EventId == 10), TimeSpan.FromSeconds(15), "a dry-run action");
-        rig.Logs.Where(l => l.EventId == 10).Select(l => l.Message).Take(2).Should().Equal(
+        await Poll.UntilAsync(() => rig.Logs.Any(l => l.EventId == AutoscaleEventIds.DryRun), TimeSpan.FromSeconds(15), "a dry-run action");
+        rig.Logs.Where(l => l.EventId == AutoscaleEventIds.DryRun).Select(l => l.Message).Take(2).Should().Equal(
             $"{rig.Endpoint}: dry run, not sent: set weight app/s2 100%",
             $"{rig.Endpoint}: dry run, not sent: set server app/s2 state ready");
-        rig.Logs.Should().Contain(l => l.EventId == 1 && l.Message.Contains("dry run", StringComparison.Ordinal));
+        rig.Logs.Should().Contain(l => l.EventId == AutoscaleEventIds.Started && l.Message.Contains("dry run", StringComparison.Ordinal));
         (await rig.StatusOfAsync("s2")).Should().Be("MAINT");
         rig.Apps[1].Served.Should().ContainSingle().Which.Path.Should().Be("/warmup", "warm-ups are not HAProxy commands: a dry run still shows they work");
         await load.CancelAsync();

@@ -1,4 +1,3 @@
-using HaproxyAutoscale.Cli.Demo;
 using HaproxyAutoscale.Control;
 using HaproxyAutoscale.Policies;
 using HaproxyAutoscale.Scaling;
@@ -13,6 +12,7 @@ namespace HaproxyAutoscale.Tests.EndToEnd;
 /// Each asserts what an operator would check afterwards: HAProxy's state is what the autoscaler believes, no server
 /// is left in drain, nothing half done.
 /// </summary>
+[Trait("Category", "Haproxy")]
 public sealed class ChaosTests
 {
     [Fact]
@@ -53,7 +53,7 @@ public sealed class ChaosTests
             rig.Apps[1].BaseDelay = TimeSpan.FromMilliseconds(10);
             // It stays down for two reconcile passes (0.5 s each): longer than the drain's session poll (0.5 s).
             await Poll.UntilAsync(() => rig.Logs.Skip(before).Count(l => l.EventId == AutoscaleEventIds.ReconcileFailed) >= 2, TimeSpan.FromSeconds(10), "the autoscaler to find HAProxy gone");
-            await rig.Haproxy.StartAsync(waitForSocket: rig.Endpoint);
+            await rig.Haproxy.RestartAsync();
             await rig.Haproxy.WaitForPortAsync(rig.FrontendPort);
             rig.Haproxy.Pid.Should().NotBe(oldPid);
 
@@ -115,7 +115,7 @@ public sealed class ChaosTests
         rig.Autoscaler.Snapshot().Single().Servers.Should().Equal(("s1", ServerRole.Active), ("s2", ServerRole.Active), ("s3", ServerRole.Parked));
 
         // The socket is back (a new HAProxy, from the configuration where s2 and s3 are "disabled").
-        await rig.Haproxy.StartAsync(waitForSocket: rig.Endpoint);
+        await rig.Haproxy.RestartAsync();
         await rig.Haproxy.WaitForPortAsync(rig.FrontendPort);
         await Poll.UntilAsync(() => rig.Logs.Skip(before).Any(l => l.EventId == AutoscaleEventIds.Reapplied), TimeSpan.FromSeconds(10), "the restart to be noticed");
         rig.Logs.Skip(before).First(l => l.EventId == AutoscaleEventIds.Reapplied).Message.Should().Contain($"pid {oldPid} -> {rig.Haproxy.Pid}").And.Contain("re-applying 1 server state(s)");
@@ -138,31 +138,11 @@ public sealed class ChaosTests
     {
         // Real apps (s2 takes 4 s to start: its warm-up is slow), a real HAProxy logging to the daemon over UDP.
         using var dir = new TempDirectory();
-        await using DemoAppServer s1 = new("s1") { ColdStart = TimeSpan.Zero, BaseDelay = TimeSpan.FromMilliseconds(10), PerRequestDelay = TimeSpan.FromMilliseconds(40) };
-        await using DemoAppServer s2 = new("s2") { ColdStart = TimeSpan.FromSeconds(4), BaseDelay = TimeSpan.FromMilliseconds(10), PerRequestDelay = TimeSpan.FromMilliseconds(40) };
-        await using DemoAppServer s3 = new("s3") { BaseDelay = TimeSpan.FromMilliseconds(10), PerRequestDelay = TimeSpan.FromMilliseconds(40) };
+        DemoAppServer[] apps = AppServers.Three(s2ColdStart: TimeSpan.FromSeconds(4));
+        await using DemoAppServer s1 = apps[0], s2 = apps[1], s3 = apps[2];
         int frontend = Ports.FreeTcp();
         int logPort = Ports.FreeUdp();
-        await using Haproxy haproxy = await Haproxy.StartAsync($$"""
-            global
-                stats socket {dir}/admin.sock mode 600 level admin
-                log 127.0.0.1:{{logPort}} local0
-            defaults
-                mode http
-                log global
-                option httplog
-                timeout connect 1s
-                timeout client 10s
-                timeout server 10s
-            frontend fe
-                bind 127.0.0.1:{{frontend}}
-                default_backend app
-            backend app
-                balance roundrobin
-                server s1 127.0.0.1:{{s1.Port}} weight 10
-                server s2 127.0.0.1:{{s2.Port}} weight 10 disabled
-                server s3 127.0.0.1:{{s3.Port}} weight 10 disabled
-            """, dir, dir.File("admin.sock"));
+        await using Haproxy haproxy = await Haproxy.StartAsync(HaproxyConfig.ForApps(dir.File("admin.sock"), frontend, AppServers.Backend(apps), HaproxyLogTarget.Udp(logPort)), dir);
         await haproxy.WaitForPortAsync(frontend);
         await using IHaproxyControl control = HaproxyControl.Create(dir.File("admin.sock"));
         string config = dir.File("autoscale.json");
@@ -287,19 +267,8 @@ public sealed class ChaosTests
     private static int Occurrences(string text, string what) => (text.Length - text.Replace(what, "", StringComparison.Ordinal).Length) / what.Length;
 
     /// <summary>Bounded load through HAProxy's frontend from <paramref name="clients"/> loops.</summary>
-    private static Task LoadAsync(int port, int clients, TimeSpan limit, CancellationToken cancellationToken)
-    {
-        var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-        DateTime until = DateTime.UtcNow + limit;
-        Task[] loops = [.. Enumerable.Range(0, clients).Select(_ => Task.Run(async () =>
-        {
-            while (!cancellationToken.IsCancellationRequested && DateTime.UtcNow < until)
-            {
-                await SendIgnoringFailureAsync(http, $"http://127.0.0.1:{port}/page", cancellationToken);
-            }
-        }))];
-        return Task.WhenAll(loops).ContinueWith(_ => http.Dispose(), TaskScheduler.Default);
-    }
+    private static Task LoadAsync(int port, int clients, TimeSpan limit, CancellationToken cancellationToken) =>
+        new HttpLoad(new Uri($"http://127.0.0.1:{port}/page")) { Clients = clients, Duration = limit }.RunAsync(cancellationToken);
 
     private static int SessionsOn(AutoscaleRig rig, string server) =>
         rig.Control.ShowStatAsync().GetAwaiter().GetResult().Single(r => r.Backend == "app" && r.Server == server).CurrentSessions;

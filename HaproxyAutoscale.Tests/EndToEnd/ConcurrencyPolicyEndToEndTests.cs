@@ -1,6 +1,5 @@
 using HaproxyAutoscale.Policies;
 using HaproxyAutoscale.Scaling;
-using HaproxyAutoscale.Tests.Infrastructure;
 
 namespace HaproxyAutoscale.Tests.EndToEnd;
 
@@ -9,6 +8,7 @@ namespace HaproxyAutoscale.Tests.EndToEnd;
 /// server panic it up to all servers in one decision; when the load stops, the idle rule drains them one at a time,
 /// the second one held by <c>behavior.down.cooldown</c> (event 23) until the first drain completed 3 s before.
 /// </summary>
+[Trait("Category", "Haproxy")]
 public sealed class ConcurrencyPolicyEndToEndTests
 {
     [Fact]

@@ -1,7 +1,6 @@
 using HaproxyAutoscale.Control;
 using HaproxyAutoscale.Logs;
 using HaproxyAutoscale.Scaling;
-using HaproxyAutoscale.Tests.Infrastructure;
 
 namespace HaproxyAutoscale.Tests.EndToEnd;
 
@@ -9,6 +8,7 @@ namespace HaproxyAutoscale.Tests.EndToEnd;
 /// Each extension point throws, through the public API, against a real HAProxy: the exception is logged with backend
 /// and server (event 15) and the backend keeps scaling with its other servers.
 /// </summary>
+[Trait("Category", "Haproxy")]
 public sealed class ExtensionFaultTests
 {
     [Fact]

@@ -8,6 +8,7 @@ namespace HaproxyAutoscale.Tests.EndToEnd;
 /// Chaos on the log path, against a real HAProxy and real apps: HAProxy logs through a UDP relay (a stand-in for
 /// rsyslog) that dies or drops datagrams, while HAProxy's own counters go on counting.
 /// </summary>
+[Trait("Category", "Haproxy")]
 public sealed class LogStallTests
 {
     [Fact]

@@ -1,10 +1,10 @@
 using HaproxyAutoscale.Policies;
 using HaproxyAutoscale.Scaling;
-using HaproxyAutoscale.Tests.Infrastructure;
 
 namespace HaproxyAutoscale.Tests.EndToEnd;
 
 /// <summary>Chaos test g (issue 11): an operator pauses a backend during a load step; nothing is enabled until resume.</summary>
+[Trait("Category", "Haproxy")]
 public sealed class PauseChaosTests
 {
     [Fact]

@@ -1,4 +1,5 @@
 using HaproxyAutoscale.Scaling;
+using HaproxyAutoscale.Tests.Infrastructure;
 
 namespace HaproxyAutoscale.Tests.EndToEnd;
 
@@ -6,6 +7,7 @@ namespace HaproxyAutoscale.Tests.EndToEnd;
 /// Servers started and stopped through the exec provider, as real processes behind a real HAProxy: a load step starts
 /// one, warms it before any user request and enables it; without load it is drained, kept warm, then stopped.
 /// </summary>
+[Trait("Category", "Haproxy")]
 public sealed class ProviderEndToEndTests
 {
     private const string WarmupAgent = "haproxy-autoscale-warmup/1 /warmup";
@@ -75,8 +77,9 @@ public sealed class ProviderEndToEndTests
         await rig.WaitAsync(() => rig.LifecycleOf("s2") == ServerLifecycleState.Stopped, "s2 back to stopped");
         (await rig.StatusOfAsync("s2")).Should().StartWith("MAINT");
 
-        // The back-off (30 s) keeps it from being started again at once, though the load still calls for it.
-        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        // The back-off (30 s) keeps it from being started again at once, though the load still calls for it: five more
+        // evaluations after the failure (about a second) start nothing.
+        await rig.WaitAsync(() => EvaluationEvents.After(rig.Logs, e => e.EventId == AutoscaleEventIds.ActionFailed) >= 5, "five evaluations after the failed start");
         rig.Apps.Starts("s2").Should().Be(1);
         rig.Logs.Should().Contain(e => e.EventId == AutoscaleEventIds.ActionFailed && e.Message.Contains("retried after 30s", StringComparison.Ordinal));
         await slow.CancelAsync();

@@ -6,6 +6,7 @@ namespace HaproxyAutoscale.Tests.EndToEnd;
 /// The autoscaler (the CLI's <c>run</c>) killed with SIGKILL while a process it started serves, then started again:
 /// it adopts the running process instead of starting a second one, and stops it when it is no longer needed.
 /// </summary>
+[Trait("Category", "Haproxy")]
 public sealed class ProviderRestartEndToEndTests
 {
     [Fact]

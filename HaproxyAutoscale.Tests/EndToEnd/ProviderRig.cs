@@ -25,8 +25,7 @@ internal sealed class ProviderRig : IAsyncDisposable
     private CancellationTokenSource _stop = new();
     private Task _running = Task.CompletedTask;
     private ILogSource? _source;
-    private long _ok;
-    private long _failed;
+    private readonly HttpAnswerCounts _answers = new();
 
     private ProviderRig() => _loggerFactory = LoggerFactory.Create(b => b.AddProvider(_logs).SetMinimumLevel(LogLevel.Debug));
 
@@ -57,9 +56,9 @@ internal sealed class ProviderRig : IAsyncDisposable
 
     public IReadOnlyCollection<(LogLevel Level, int EventId, string Message)> Logs => _logs.Entries;
 
-    public long Succeeded => Interlocked.Read(ref _ok);
+    public long Succeeded => _answers.Succeeded;
 
-    public long Failed => Interlocked.Read(ref _failed);
+    public long Failed => _answers.Failed;
 
     /// <summary>HAProxy and the apps' set-up; the autoscaler is started by <see cref="StartAutoscaler"/> (or run as the CLI with <see cref="WriteConfig"/>).</summary>
     public static async Task<ProviderRig> StartAsync(TimeSpan keepWarm, int pool = 0, TimeSpan? providerTimeout = null)
@@ -97,26 +96,12 @@ internal sealed class ProviderRig : IAsyncDisposable
         string s1 = (await new ServerProviderRegistry().TryCreate(new ServerProviderSettings("app", backend.Provider, "provider"), new List<string>())!
             .StartAsync(new ServerProviderTarget("app", "s1"), CancellationToken.None)).Address!;
 
-        rig.Haproxy = await Haproxy.StartAsync($$"""
-            global
-                stats socket {dir}/admin.sock mode 600 level admin
-                log 127.0.0.1:{{rig.LogPort}} local0
-            defaults
-                mode http
-                log global
-                option httplog
-                timeout connect 1s
-                timeout client 10s
-                timeout server 10s
-            frontend fe
-                bind 127.0.0.1:{{rig.FrontendPort}}
-                default_backend app
-            backend app
-                balance roundrobin
-                retries 0
-                server s1 {{s1}} weight 10
-                server s2 127.0.0.1:{{rig.S2Port}} weight 10 disabled
-            """, rig._dir, rig._dir.File("admin.sock"));
+        var servers = new HaproxyBackend("app")
+        {
+            Lines = { "retries 0" },
+            Servers = { new("s1", s1) { Weight = 10 }, new("s2", rig.S2Port) { Weight = 10, Disabled = true } },
+        };
+        rig.Haproxy = await Haproxy.StartAsync(HaproxyConfig.ForApps(rig.Socket, rig.FrontendPort, servers, HaproxyLogTarget.Udp(rig.LogPort)), rig._dir);
         await rig.Haproxy.WaitForPortAsync(rig.FrontendPort);
         rig.Options.Endpoints.Add(rig.Socket);
         rig.Control = HaproxyControl.Create(rig.Socket);
@@ -174,28 +159,9 @@ internal sealed class ProviderRig : IAsyncDisposable
         return path;
     }
 
-    /// <summary>Requests from <paramref name="clients"/> loops until cancelled or the limit.</summary>
-    public Task LoadAsync(string path, int clients, TimeSpan limit, CancellationToken cancellationToken)
-    {
-        var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-        DateTime until = DateTime.UtcNow + limit;
-        Task[] loops = [.. Enumerable.Range(0, clients).Select(_ => Task.Run(async () =>
-        {
-            while (!cancellationToken.IsCancellationRequested && DateTime.UtcNow < until)
-            {
-                try
-                {
-                    using HttpResponseMessage response = await http.GetAsync($"http://127.0.0.1:{FrontendPort}{path}", CancellationToken.None);
-                    Interlocked.Increment(ref response.IsSuccessStatusCode ? ref _ok : ref _failed);
-                }
-                catch (HttpRequestException)
-                {
-                    Interlocked.Increment(ref _failed);
-                }
-            }
-        }))];
-        return Task.WhenAll(loops).ContinueWith(_ => http.Dispose(), TaskScheduler.Default);
-    }
+    /// <summary>Requests to <paramref name="path"/> from <paramref name="clients"/> loops until cancelled or the limit.</summary>
+    public Task LoadAsync(string path, int clients, TimeSpan limit, CancellationToken cancellationToken) =>
+        new HttpLoad(new Uri($"http://127.0.0.1:{FrontendPort}{path}")) { Clients = clients, Duration = limit, Counts = _answers }.RunAsync(cancellationToken);
 
     /// <summary>The lifecycle state the autoscaler reports for <paramref name="server"/>.</summary>
     public ServerLifecycleState LifecycleOf(string server) =>
@@ -205,8 +171,7 @@ internal sealed class ProviderRig : IAsyncDisposable
 
     public async Task<string?> StatusOfAsync(string server) => (await StatsAsync()).SingleOrDefault(r => r.Server == server)?.Status;
 
-    public Task WaitAsync(Func<Task<bool>> condition, string what, int seconds = 30) =>
-        Poll.UntilAsync(() => condition().GetAwaiter().GetResult(), TimeSpan.FromSeconds(seconds), what);
+    public Task WaitAsync(Func<Task<bool>> condition, string what, int seconds = 30) => Poll.UntilAsync(condition, TimeSpan.FromSeconds(seconds), what);
 
     public Task WaitAsync(Func<bool> condition, string what, int seconds = 30) => Poll.UntilAsync(condition, TimeSpan.FromSeconds(seconds), what);
 
@@ -214,8 +179,7 @@ internal sealed class ProviderRig : IAsyncDisposable
     public async Task RestartHaproxyAsync()
     {
         await Haproxy.StopAsync();
-        File.Delete(Socket);
-        await Haproxy.StartAsync(Socket);
+        await Haproxy.RestartAsync();
         await Haproxy.WaitForPortAsync(FrontendPort);
     }
 

@@ -9,6 +9,7 @@ namespace HaproxyAutoscale.Tests.EndToEnd;
 /// Faults on the reconcile path against a real HAProxy (commands fail or throw on their way to it): the state
 /// HAProxy should have is applied until it went through, and nothing is mistaken for an operator's maintenance.
 /// </summary>
+[Trait("Category", "Haproxy")]
 public sealed class ReconcileFaultTests
 {
     private static HaproxyControlException Timeout(string endpoint, string command) =>

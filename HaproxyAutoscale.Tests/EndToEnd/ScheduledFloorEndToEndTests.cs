@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using HaproxyAutoscale.Configuration;
 using HaproxyAutoscale.Scaling;
-using HaproxyAutoscale.Tests.Infrastructure;
 
 namespace HaproxyAutoscale.Tests.EndToEnd;
 
@@ -10,6 +9,7 @@ namespace HaproxyAutoscale.Tests.EndToEnd;
 /// A scheduled floor against a real HAProxy: with no traffic at all, a floor in force warms up and enables servers up
 /// to its <c>minActive</c> (pre-warming before users arrive), and the idle rule does not drain them below it.
 /// </summary>
+[Trait("Category", "Haproxy")]
 public sealed class ScheduledFloorEndToEndTests
 {
     [Fact]

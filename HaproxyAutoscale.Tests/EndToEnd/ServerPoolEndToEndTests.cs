@@ -8,6 +8,7 @@ namespace HaproxyAutoscale.Tests.EndToEnd;
 /// <c>add server</c>, warmed, enabled; drained, deleted with <c>del server</c> and stopped on the way down; added again
 /// after HAProxy lost them in a restart.
 /// </summary>
+[Trait("Category", "Haproxy")]
 public sealed class ServerPoolEndToEndTests
 {
     [Fact]

@@ -4,7 +4,6 @@ using System.Net.Sockets;
 using System.Text;
 using HaproxyAutoscale.Logs;
 using HaproxyAutoscale.Scaling;
-using HaproxyAutoscale.Tests.Infrastructure;
 
 namespace HaproxyAutoscale.Tests.EndToEnd;
 
@@ -12,6 +11,7 @@ namespace HaproxyAutoscale.Tests.EndToEnd;
 /// Chaos test f of issue 11: a sender outside <c>logs.allowFrom</c> sends well-formed HAProxy log lines claiming huge
 /// response times. They must be rejected and counted, and nothing may scale up because of them.
 /// </summary>
+[Trait("Category", "Haproxy")]
 public sealed class SpoofedLogsChaosTests
 {
     [Fact]

@@ -5,6 +5,7 @@ using HaproxyAutoscale.Scaling;
 namespace HaproxyAutoscale.Tests.EndToEnd;
 
 /// <summary>Enabling keeps the weights haproxy.cfg declares, and pre-flight checks report weights that differ.</summary>
+[Trait("Category", "Haproxy")]
 public sealed class WeightTests
 {
     private static readonly IWarmup NoWarmup = new InstantWarmup();
@@ -13,7 +14,7 @@ public sealed class WeightTests
     public async Task Enable_NoWeightConfigured_RestoresHaproxyCfgWeight()
     {
         // HAProxy's default weight is 1: an enabled server must not get 10x the always-up server's share.
-        await using AutoscaleRig rig = await AutoscaleRig.StartAsync(AlwaysUpPolicy.Configure, weight: "", build: (builder, _) =>
+        await using AutoscaleRig rig = await AutoscaleRig.StartAsync(AlwaysUpPolicy.Configure, weight: null, build: (builder, _) =>
         {
             builder.Policies.Add(AlwaysUpPolicy.Name, _ => new AlwaysUpPolicy());
             builder.UseWarmup(NoWarmup);
@@ -31,7 +32,7 @@ public sealed class WeightTests
         {
             AlwaysUpPolicy.Configure(backend);
             backend.Servers.Single(s => s.Name == "s2").Weight = 10;
-        }, weight: "", build: (builder, _) =>
+        }, weight: null, build: (builder, _) =>
         {
             builder.Policies.Add(AlwaysUpPolicy.Name, _ => new AlwaysUpPolicy());
             builder.UseWarmup(NoWarmup);

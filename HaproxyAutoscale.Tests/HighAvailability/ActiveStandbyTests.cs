@@ -9,6 +9,7 @@ namespace HaproxyAutoscale.Tests.HighAvailability;
 /// real apps, a lease TTL of 2 s. Timing-sensitive (leases), so the class runs alone.
 /// </summary>
 [Collection(nameof(ActiveStandbyTests))]
+[Trait("Category", "Haproxy")]
 public sealed class ActiveStandbyTests(ITestOutputHelper output)
 {
     private static readonly string UpS2 = "decided up s2";
@@ -72,8 +73,8 @@ public sealed class ActiveStandbyTests(ITestOutputHelper output)
                 await leader.WaitForAsync($"HaproxyAutoscale[{AutoscaleEventIds.SteppedDown}]", "the resumed leader to step down");
                 await leader.WaitForAsync($"HaproxyAutoscale[{AutoscaleEventIds.StandingBy}]", "the resumed leader to stand by");
 
-                // Let it run a while as a standby under load: still nothing from it.
-                await Task.Delay(TimeSpan.FromSeconds(1));
+                // Let it evaluate five times as a standby under load (each evaluation is logged): still nothing from it.
+                await Poll.UntilAsync(() => HaRig.EvaluationsAfter(leader.Output, AutoscaleEventIds.StandingBy) >= 5, TimeSpan.FromSeconds(10), "the resumed leader to evaluate five times as a standby");
                 HaRig.CommandsOf(leaderName, leader.Output).Should().BeEmpty("a leader whose lease expired sends nothing, before or after it notices");
                 HaRig.FirstEvent(leader.Output, AutoscaleEventIds.LeadershipGained, after: stoppedAt).Should().BeNull("the standby leads now");
                 (await rig.StatusOfAsync("s2")).Should().NotBe("MAINT");

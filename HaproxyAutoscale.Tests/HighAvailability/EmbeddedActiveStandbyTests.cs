@@ -9,6 +9,7 @@ namespace HaproxyAutoscale.Tests.HighAvailability;
 /// Active/standby in an embedded engine with a custom <see cref="ILeaderElection"/> (switched by the test), a real
 /// HAProxy and real apps: the engine's side of the election, without etcd's timing.
 /// </summary>
+[Trait("Category", "Haproxy")]
 public sealed class EmbeddedActiveStandbyTests
 {
     [Fact]
@@ -32,7 +33,7 @@ public sealed class EmbeddedActiveStandbyTests
             meters.Latest("leader", "").Should().Be(0);
             election.Runs.Should().Be(1, "the autoscaler runs the election");
 
-            // Leader: it takes over (event 45) before its first command, and every command carries its epoch.
+            // Leader: it takes over (AutoscaleEventIds.LeadershipGained) before its first command, and every command carries its epoch.
             election.State = new LeadershipState(true, 41, "a leads");
             await rig.WaitForStatusAsync("s2", s => s != "MAINT", "enabled by the new leader");
             List<(Microsoft.Extensions.Logging.LogLevel Level, int EventId, string Message)> entries = [.. rig.Logs];

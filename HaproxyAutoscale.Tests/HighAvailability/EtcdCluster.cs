@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using HaproxyAutoscale.Tests.Infrastructure;
 
 namespace HaproxyAutoscale.Tests.HighAvailability;
 

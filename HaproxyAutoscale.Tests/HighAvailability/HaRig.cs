@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
-using HaproxyAutoscale.Cli.Demo;
 using HaproxyAutoscale.Control;
 using HaproxyAutoscale.Scaling;
 using HaproxyAutoscale.Tests.Infrastructure;
@@ -19,15 +18,10 @@ internal sealed partial class HaRig : IAsyncDisposable
     private readonly TempDirectory _dir = new();
     private readonly CancellationTokenSource _stop = new();
 
-    private HaRig(EtcdCluster etcd)
+    private HaRig(EtcdCluster etcd, TimeSpan s2ColdStart)
     {
         Etcd = etcd;
-        Apps = [new DemoAppServer("s1") { ColdStart = TimeSpan.Zero }, new DemoAppServer("s2"), new DemoAppServer("s3")];
-        foreach (DemoAppServer app in Apps)
-        {
-            app.BaseDelay = TimeSpan.FromMilliseconds(10);
-            app.PerRequestDelay = TimeSpan.FromMilliseconds(40);
-        }
+        Apps = AppServers.Three(s2ColdStart);
     }
 
     public EtcdCluster Etcd { get; }
@@ -44,32 +38,12 @@ internal sealed partial class HaRig : IAsyncDisposable
 
     public static async Task<HaRig> StartAsync(TimeSpan s2ColdStart)
     {
-        var rig = new HaRig(await EtcdCluster.StartAsync());
+        var rig = new HaRig(await EtcdCluster.StartAsync(), s2ColdStart);
         try
         {
-            rig.Apps[1].ColdStart = s2ColdStart;
             int[] logPorts = [Ports.FreeUdp(), Ports.FreeUdp()];
-            rig.Haproxy = await Haproxy.StartAsync($$"""
-                global
-                    stats socket {dir}/admin.sock mode 600 level admin
-                    log 127.0.0.1:{{logPorts[0]}} local0
-                    log 127.0.0.1:{{logPorts[1]}} local0
-                defaults
-                    mode http
-                    log global
-                    option httplog
-                    timeout connect 1s
-                    timeout client 10s
-                    timeout server 10s
-                frontend fe
-                    bind 127.0.0.1:{{rig.FrontendPort}}
-                    default_backend app
-                backend app
-                    balance roundrobin
-                    server s1 127.0.0.1:{{rig.Apps[0].Port}} weight 10
-                    server s2 127.0.0.1:{{rig.Apps[1].Port}} weight 10 disabled
-                    server s3 127.0.0.1:{{rig.Apps[2].Port}} weight 10 disabled
-                """, rig._dir, rig._dir.File("admin.sock"));
+            rig.Haproxy = await Haproxy.StartAsync(
+                HaproxyConfig.ForApps(rig._dir.File("admin.sock"), rig.FrontendPort, AppServers.Backend(rig.Apps), HaproxyLogTarget.Udp(logPorts[0]), HaproxyLogTarget.Udp(logPorts[1])), rig._dir);
             await rig.Haproxy.WaitForPortAsync(rig.FrontendPort);
             rig.Control = HaproxyControl.Create(rig._dir.File("admin.sock"));
 
@@ -79,7 +53,7 @@ internal sealed partial class HaRig : IAsyncDisposable
             {
                 string config = rig._dir.File($"{names[i]}.json");
                 await File.WriteAllTextAsync(config, rig.Config(names[i], logPorts[i], election));
-                rig.Replicas[names[i]] = CliProcess.Start("run", "--config", config);
+                rig.Replicas[names[i]] = CliProcess.Start("run", "--config", config, "--verbose"); // every evaluation logged
             }
 
             await Poll.UntilAsync(() => rig.Replicas.Values.Count(r => r.Output.Contains($"HaproxyAutoscale[{AutoscaleEventIds.LeadershipGained}]", StringComparison.Ordinal)) == 1
@@ -140,25 +114,11 @@ internal sealed partial class HaRig : IAsyncDisposable
         }
     }
 
-    /// <summary>Sends requests from <paramref name="clients"/> loops until cancelled or the time limit.</summary>
-    public Task LoadAsync(int clients, TimeSpan limit, CancellationToken cancellationToken)
+    /// <summary>Sends requests to <c>/page</c> from <paramref name="clients"/> loops until cancelled, the time limit, or the rig's end.</summary>
+    public async Task LoadAsync(int clients, TimeSpan limit, CancellationToken cancellationToken)
     {
-        var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-        DateTime until = DateTime.UtcNow + limit;
-        Task[] loops = [.. Enumerable.Range(0, clients).Select(_ => Task.Run(async () =>
-        {
-            while (!cancellationToken.IsCancellationRequested && !_stop.IsCancellationRequested && DateTime.UtcNow < until)
-            {
-                try
-                {
-                    using HttpResponseMessage response = await http.GetAsync($"http://127.0.0.1:{FrontendPort}/page", cancellationToken);
-                }
-                catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
-                {
-                }
-            }
-        }))];
-        return Task.WhenAll(loops).ContinueWith(_ => http.Dispose(), TaskScheduler.Default);
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stop.Token);
+        await new HttpLoad(new Uri($"http://127.0.0.1:{FrontendPort}/page")) { Clients = clients, Duration = limit }.RunAsync(either.Token);
     }
 
     public async Task<string> StatusOfAsync(string server) =>
@@ -172,7 +132,7 @@ internal sealed partial class HaRig : IAsyncDisposable
         kill.ExitCode.Should().Be(0, $"kill -{signal} {pid}");
     }
 
-    /// <summary>Every command a replica sent to HAProxy (event 47), with its time and leader epoch.</summary>
+    /// <summary>Every command a replica sent to HAProxy (AutoscaleEventIds.LeaderCommand), with its time and leader epoch.</summary>
     public static List<SentCommand> CommandsOf(string replica, string output) =>
         [.. LogLine().Matches(output)
             .Where(m => m.Groups["id"].Value == AutoscaleEventIds.LeaderCommand.ToString(CultureInfo.InvariantCulture))
@@ -186,6 +146,14 @@ internal sealed partial class HaRig : IAsyncDisposable
     /// <summary>When a replica first logged event <paramref name="eventId"/> after <paramref name="after"/>, or null.</summary>
     public static DateTime? FirstEvent(string output, int eventId, DateTime after = default) =>
         LogLine().Matches(output).Where(m => m.Groups["id"].Value == eventId.ToString(CultureInfo.InvariantCulture)).Select(Time).Where(t => t >= after).Cast<DateTime?>().FirstOrDefault();
+
+    /// <summary>Evaluations (<see cref="EvaluationEvents"/>) a replica logged after its last event <paramref name="eventId"/>.</summary>
+    public static int EvaluationsAfter(string output, int eventId)
+    {
+        List<Match> lines = [.. LogLine().Matches(output).Cast<Match>()];
+        int last = lines.FindLastIndex(m => m.Groups["id"].Value == eventId.ToString(CultureInfo.InvariantCulture));
+        return last < 0 ? 0 : lines.Skip(last + 1).Count(m => EvaluationEvents.Ids.Contains(int.Parse(m.Groups["id"].Value, CultureInfo.InvariantCulture)));
+    }
 
     /// <summary>
     /// No two leaders ever sent commands: each epoch belongs to one replica, and every command of an epoch went out

@@ -9,6 +9,7 @@ using Microsoft.Extensions.Logging;
 namespace HaproxyAutoscale.Tests.HighAvailability;
 
 /// <summary>The <c>ha</c> section, the builder's rule, and the leader-only control against a real HAProxy.</summary>
+[Trait("Category", "Haproxy")]
 public sealed class HighAvailabilityUnitTests
 {
     private const string Backends = """

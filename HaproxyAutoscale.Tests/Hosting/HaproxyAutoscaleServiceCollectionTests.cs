@@ -2,13 +2,13 @@ using HaproxyAutoscale.Configuration;
 using HaproxyAutoscale.Control;
 using HaproxyAutoscale.Hosting;
 using HaproxyAutoscale.Policies;
-using HaproxyAutoscale.Tests.Infrastructure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 namespace HaproxyAutoscale.Tests.Hosting;
 
+[Trait("Category", "Haproxy")]
 public sealed class HaproxyAutoscaleServiceCollectionTests
 {
     [Fact]

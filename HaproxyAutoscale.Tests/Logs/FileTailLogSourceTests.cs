@@ -3,7 +3,6 @@ using System.IO.Abstractions;
 using System.IO.Abstractions.TestingHelpers;
 using System.Text;
 using HaproxyAutoscale.Logs;
-using HaproxyAutoscale.Tests.Infrastructure;
 using Microsoft.Extensions.Time.Testing;
 
 namespace HaproxyAutoscale.Tests.Logs;

@@ -11,6 +11,7 @@ namespace HaproxyAutoscale.Tests.Logs;
 /// A real HAProxy 2.6 logs real requests to our real sources: UDP in the default RFC3164 format, RFC5424 and raw
 /// formats, and a UNIX datagram socket. Every target must yield the same records, field by field.
 /// </summary>
+[Trait("Category", "Haproxy")]
 public sealed class HaproxyLogIntegrationTests
 {
     [Fact]

@@ -1,8 +1,6 @@
 using System.Text;
-using HaproxyAutoscale.Benchmarks;
 using HaproxyAutoscale.Logs;
 using HaproxyAutoscale.Logs.Analysis;
-using HaproxyAutoscale.Tests.Infrastructure;
 
 namespace HaproxyAutoscale.Tests.Logs;
 

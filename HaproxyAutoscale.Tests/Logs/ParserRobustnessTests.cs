@@ -1,5 +1,4 @@
 using System.Text;
-using HaproxyAutoscale.Benchmarks;
 using HaproxyAutoscale.Logs;
 
 namespace HaproxyAutoscale.Tests.Logs;

@@ -12,6 +12,7 @@ namespace HaproxyAutoscale.Tests.Logs;
 /// slow handler, the sender allowlist, malformed streams; and two real HAProxy 2.6 forwarding their logs through
 /// <c>ring</c> sections at once.
 /// </summary>
+[Trait("Category", "Haproxy")]
 public sealed class TcpLogSourceTests
 {
     private const string Line = "<134>Nov 26 15:00:00 haproxy[1]: 127.0.0.1:40000 [26/Nov/2026:15:00:00.000] fe app/s1 0/0/0/12/13 200 512 - - ---- 1/1/0/0/0 0/0 \"GET /{0} HTTP/1.1\"";
@@ -81,7 +82,11 @@ public sealed class TcpLogSourceTests
 
         // While the handler is stuck the sender cannot finish: what it wrote waits in the kernel, not in the source.
         // (Memory is bounded by construction: one read of TcpSourceOptions.ReadSize per connection plus one message.)
-        await Task.Delay(TimeSpan.FromSeconds(1));
+        // The kernel shows it: the source's receive queue holds data and the sender's send queue too (the window is
+        // closed); a source that kept reading would drain both.
+        var client = (IPEndPoint)socket.LocalEndPoint!;
+        await Poll.UntilAsync(() => TcpQueues(client, source.LocalEndPoint) is { Unsent: > 0 } && TcpQueues(source.LocalEndPoint, client) is { Unread: > 0 },
+            TimeSpan.FromSeconds(30), "the connection's window to close (data queued on both sides)");
         sending.IsCompleted.Should().BeFalse("the source stops reading when its handler does not return");
         Interlocked.Read(ref delivered).Should().Be(0, "the handler is still stuck in the first line");
 
@@ -216,8 +221,8 @@ public sealed class TcpLogSourceTests
         using var dir1 = new TempDirectory();
         using var dir2 = new TempDirectory();
         // The README's snippet: HAProxy 1 frames with octet counting, HAProxy 2 with LF (log-proto legacy, the default).
-        await using Haproxy first = await Haproxy.StartAsync(RingConfig(port, http1, app.Port, "log-proto octet-count"), dir1);
-        await using Haproxy second = await Haproxy.StartAsync(RingConfig(port, http2, app.Port, ""), dir2);
+        await using Haproxy first = await Haproxy.StartAsync(RingConfig(dir1, port, http1, app.Port, "log-proto octet-count"), dir1);
+        await using Haproxy second = await Haproxy.StartAsync(RingConfig(dir2, port, http2, app.Port, ""), dir2);
         await Poll.UntilAsync(() => source.Senders.Sum(s => s.Connections) == 2, TimeSpan.FromSeconds(20), "both rings to connect");
 
         using var http = new HttpClient();
@@ -239,32 +244,33 @@ public sealed class TcpLogSourceTests
     }
 
     /// <summary>An HAProxy whose logs go through a ring forwarded over TCP to the source (format rfc5424).</summary>
-    internal static string RingConfig(int logPort, int httpPort, int appPort, string serverOptions, string servers = "") => $$"""
-        global
-            stats socket {dir}/admin.sock mode 600 level admin
-            log ring@fleet local0
-        ring fleet
-            description "request logs to the autoscaler"
-            format rfc5424
-            maxlen 4096
-            size 1048576
-            timeout connect 5s
-            timeout server 10s
-            server autoscaler 127.0.0.1:{{logPort}} {{serverOptions}}
-        defaults
-            mode http
-            log global
-            option httplog
-            timeout connect 1s
-            timeout client 5s
-            timeout server 5s
-        frontend fe
-            bind 127.0.0.1:{{httpPort}}
-            default_backend app
-        backend app
-            server a1 127.0.0.1:{{appPort}}
-        {{servers}}
-        """;
+    internal static HaproxyConfig RingConfig(TempDirectory dir, int logPort, int httpPort, int appPort, string serverOptions, params HaproxyServer[] moreServers)
+    {
+        HaproxyConfig config = HaproxyConfig.ForApps(dir.File("admin.sock"), httpPort, new HaproxyBackend("app") { Balance = null, Servers = [new("a1", appPort), .. moreServers] },
+            HaproxyLogTarget.Tcp(logPort, serverOptions, ring: "fleet"));
+        (config.ClientTimeout, config.ServerTimeout) = ("5s", "5s");
+        return config;
+    }
+
+    /// <summary>
+    /// The kernel's queues of the TCP connection from <paramref name="local"/> to <paramref name="remote"/> (from
+    /// /proc/net/tcp): bytes sent but not acknowledged (the peer's window is closed), and bytes received but not read.
+    /// </summary>
+    private static (long Unsent, long Unread)? TcpQueues(IPEndPoint local, IPEndPoint remote)
+    {
+        static string Hex(IPEndPoint e) => $"{BitConverter.ToUInt32(e.Address.GetAddressBytes()):X8}:{e.Port:X4}";
+        foreach (string line in File.ReadLines("/proc/net/tcp").Skip(1))
+        {
+            string[] fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (fields[1] == Hex(local) && fields[2] == Hex(remote) && fields[4].Split(':') is [var tx, var rx])
+            {
+                return (long.Parse(tx, System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture),
+                    long.Parse(rx, System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture));
+            }
+        }
+
+        return null;
+    }
 
     private static async Task<Socket> ConnectAsync(IPEndPoint target, IPAddress from)
     {

@@ -1,9 +1,9 @@
 using HaproxyAutoscale.Control;
-using HaproxyAutoscale.Tests.Infrastructure;
 
 namespace HaproxyAutoscale.Tests.Providers;
 
 /// <summary><c>add server</c>, <c>enable health</c> and <c>del server</c> against a real HAProxy 2.6: what the pool relies on.</summary>
+[Trait("Category", "Haproxy")]
 public sealed class DynamicServerCommandsTests
 {
     [Fact]

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using HaproxyAutoscale.Providers;
-using HaproxyAutoscale.Tests.Infrastructure;
 
 namespace HaproxyAutoscale.Tests.Providers;
 

@@ -1,9 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using HaproxyAutoscale.Cli.Demo;
 using HaproxyAutoscale.Configuration;
 using HaproxyAutoscale.Scaling;
-using HaproxyAutoscale.Tests.Infrastructure;
 using Microsoft.Extensions.Time.Testing;
 
 namespace HaproxyAutoscale.Tests.Scaling;

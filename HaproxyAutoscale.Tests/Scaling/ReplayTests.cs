@@ -1,5 +1,4 @@
 using System.Text.Json;
-using HaproxyAutoscale.Benchmarks;
 using HaproxyAutoscale.Tests.Infrastructure;
 
 namespace HaproxyAutoscale.Tests.Scaling;

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 using HaproxyAutoscale.Control;
-using HaproxyAutoscale.Tests.Infrastructure;
 
 namespace HaproxyAutoscale.Tests.Shipping;
 
@@ -9,6 +8,7 @@ namespace HaproxyAutoscale.Tests.Shipping;
 /// What users install: the dotnet tool and the Core package from the local package folder, and the Native AOT
 /// binary. <c>.ci/test</c> builds them into <c>artifacts/</c> (HPA_ARTIFACTS) before the tests run.
 /// </summary>
+[Trait("Category", "Haproxy")]
 public sealed class ShippingTests
 {
     private static string Artifacts =>
@@ -130,7 +130,7 @@ public sealed class ShippingTests
     [Fact]
     public async Task PublishedNativeBinary_RunsTheDemo()
     {
-        _ = Haproxy.ExecutablePath;
+        _ = HaproxyBinary.Require();
         string binary = Path.Combine(Artifacts, "publish", "haproxy-autoscale");
         File.Exists(binary).Should().BeTrue("the Native AOT binary is published by .ci/test");
         using var dir = new TempDirectory();
@@ -168,7 +168,7 @@ public sealed class ShippingTests
         HaproxyAutoscale.Configuration.AutoscaleConfiguration.Parse(await File.ReadAllTextAsync(Path.Combine(deploy, "config.example.json")))
             .Errors.Should().BeEmpty();
         using var dir = new TempDirectory();
-        (await RunAsync(Haproxy.ExecutablePath, dir.Path, "-c", "-f", Path.Combine(deploy, "haproxy.cfg.snippet"))).Should().Contain("Configuration file is valid");
+        (await RunAsync(HaproxyBinary.Path, dir.Path, "-c", "-f", Path.Combine(deploy, "haproxy.cfg.snippet"))).Should().Contain("Configuration file is valid");
     }
 
     // The README's first configuration (blocks marked "checked: FILE"): the JSON parses with no problem and the

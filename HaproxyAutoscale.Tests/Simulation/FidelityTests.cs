@@ -1,5 +1,4 @@
-using HaproxyAutoscale.Benchmarks.Fidelity;
-using HaproxyAutoscale.Tests.Infrastructure;
+using HaproxyAutoscale.Lab.Fidelity;
 
 namespace HaproxyAutoscale.Tests.Simulation;
 
@@ -11,6 +10,7 @@ namespace HaproxyAutoscale.Tests.Simulation;
 /// ±25 %, scale-ups ±1. The figures are in the test output and in HaproxyAutoscale.Benchmarks/results/simulator-fidelity.md.
 /// </summary>
 [Collection(nameof(FidelityTests))]
+[Trait("Category", "Haproxy")]
 public sealed class FidelityTests
 {
     // The step's server-seconds target (±15 %) is NOT met: the simulation adds a 6th server at the end of the

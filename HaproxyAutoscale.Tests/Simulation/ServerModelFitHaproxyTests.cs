@@ -10,6 +10,7 @@ namespace HaproxyAutoscale.Tests.Simulation;
 /// The fit on a log written by a real HAProxy 2.6: requests alone, then queued behind <c>maxconn</c>, a tcplog backend
 /// and the frontend's <c>&lt;BADREQ&gt;</c> line of the readiness probe (left out with a note).
 /// </summary>
+[Trait("Category", "Haproxy")]
 public sealed class ServerModelFitHaproxyTests
 {
     [Fact]

@@ -4,7 +4,6 @@ using System.Text;
 using HaproxyAutoscale.Cli;
 using HaproxyAutoscale.Cli.Commands;
 using HaproxyAutoscale.Simulation;
-using HaproxyAutoscale.Tests.Infrastructure;
 
 namespace HaproxyAutoscale.Tests.Simulation;
 

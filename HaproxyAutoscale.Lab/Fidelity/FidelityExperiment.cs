@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using HaproxyAutoscale.Configuration;
 using HaproxyAutoscale.Hosting;
@@ -10,7 +9,7 @@ using HaproxyAutoscale.Scaling;
 using HaproxyAutoscale.Simulation;
 using Microsoft.Extensions.Logging;
 
-namespace HaproxyAutoscale.Benchmarks.Fidelity;
+namespace HaproxyAutoscale.Lab.Fidelity;
 
 /// <summary>A load to run live and to simulate: a name and its rate schedule.</summary>
 public sealed record FidelityScenario(string Name, IReadOnlyList<LoadPhase> Phases)
@@ -121,28 +120,24 @@ public static class FidelityExperiment
         var samples = new List<(DateTimeOffset Time, int Capacity)>();
         LoadOutcome outcome;
         AutoscaleOptions options;
-        int frontendPort = FreeTcpPort();
+        int frontendPort = Ports.FreeTcp();
         try
         {
             options = Options([.. apps.Select(a => a.Port)]);
             await using ILogSource source = LogSources.FromDatagrams(new IPEndPoint(IPAddress.Loopback, 0), AutoscalerBuilder.DatagramOptions(options));
             using var tee = new UdpRelay((IPEndPoint)((DatagramLogSource)source).LocalEndPoint, logPath);
-            var servers = new StringBuilder();
-            for (int i = 0; i < apps.Count; i++)
-            {
-                servers.Append(CultureInfo.InvariantCulture, $"    server s{i + 1} 127.0.0.1:{apps[i].Port} maxconn {MaxConn}{(i == 0 ? "" : " disabled")}\n");
-            }
-
-            using var haproxy = new LocalHaproxy(
-                $"frontend fe\n    bind 127.0.0.1:{frontendPort}\n    log global\n    option httplog\n    default_backend app\n" +
-                $"backend app\n    balance roundrobin\n    timeout queue 30s\n{servers}",
-                $"    log 127.0.0.1:{tee.Port} local0\n");
-            options.Endpoints.Add(haproxy.Socket);
+            using var dir = new TempDirectory("hpa-fidelity-");
+            HaproxyBackend backend = HaproxyBackend.FirstUp("app", apps.Select(a => (a.Name, a.Port)), weight: null, options: $"maxconn {MaxConn}");
+            backend.Lines.Add("timeout queue 30s");
+            HaproxyConfig config = HaproxyConfig.ForApps(dir.File("admin.sock"), frontendPort, backend, HaproxyLogTarget.Udp(tee.Port));
+            (config.ClientTimeout, config.ServerTimeout) = ("5s", "5s");
+            await using Haproxy haproxy = await Haproxy.StartAsync(config, dir, cancellationToken);
+            options.Endpoints.Add(dir.File("admin.sock"));
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             await using Autoscaler autoscaler = new AutoscalerBuilder(options).UseLogSource(source).UseLoggerFactory(events).Build();
             Task running = autoscaler.RunAsync(stop.Token);
             Task sampling = SampleAsync(autoscaler, samples, stop.Token);
-            await UntilAsync(() => autoscaler.Snapshot().Single().Servers.Count(s => s.Role == ServerRole.Active) == 1, TimeSpan.FromSeconds(10), "s1 active");
+            await Poll.UntilAsync(() => autoscaler.Snapshot().Single().Servers.Count(s => s.Role == ServerRole.Active) == 1, TimeSpan.FromSeconds(10), "s1 active", cancellationToken);
 
             progress?.WriteLine($"{scenario.Name}: load starts");
             TimeSpan[] arrivals = OpenLoopLoad.Arrivals(scenario.Phases, seed);
@@ -150,7 +145,7 @@ public static class FidelityExperiment
             progress?.WriteLine($"{scenario.Name}: load done: {outcome}");
 
             // Every answer's log line reaches the file (and the autoscaler) shortly after the answer.
-            await UntilAsync(() => tee.Lines >= outcome.Sent, TimeSpan.FromSeconds(5), "every log line", throwOnTimeout: false);
+            await Poll.TryUntilAsync(() => tee.Lines >= outcome.Sent, TimeSpan.FromSeconds(5), cancellationToken);
             await Task.Delay(300, cancellationToken); // a last sample of the roles after the last line
             await stop.CancelAsync();
             await running;
@@ -314,32 +309,6 @@ public static class FidelityExperiment
         catch (OperationCanceledException)
         {
         }
-    }
-
-    private static async Task UntilAsync(Func<bool> condition, TimeSpan limit, string what, bool throwOnTimeout = true)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (clock.Elapsed > limit)
-            {
-                if (throwOnTimeout)
-                {
-                    throw new TimeoutException($"waited {limit.TotalSeconds} s for {what}");
-                }
-
-                return;
-            }
-
-            await Task.Delay(20);
-        }
-    }
-
-    private static int FreeTcpPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>Keeps the autoscaler's information events (id and message).</summary>

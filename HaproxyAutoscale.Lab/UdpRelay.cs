@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace HaproxyAutoscale.Benchmarks;
+namespace HaproxyAutoscale.Lab;
 
 /// <summary>
 /// A log relay between HAProxy and the autoscaler (a stand-in for rsyslog): forwards the datagrams it receives on a

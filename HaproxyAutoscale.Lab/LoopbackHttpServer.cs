@@ -3,17 +3,17 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace HaproxyAutoscale.Cli.Demo;
+namespace HaproxyAutoscale.Lab;
 
 /// <summary>The answer of a <see cref="LoopbackHttpServer"/> handler: a status, a text body and extra header lines (each ending in CRLF).</summary>
-internal sealed record HttpAnswer(int Status, string Body, string ExtraHeaders = "");
+public sealed record HttpAnswer(int Status, string Body, string ExtraHeaders = "");
 
 /// <summary>
 /// A minimal real HTTP/1.1 server on 127.0.0.1 for the demo's apps and the tests' and benchmarks' stand-ins: one
 /// request per connection, its path and head handed to the handler, whose answer is sent before the connection is
 /// closed (no answer: closed unanswered). Disposing stops accepting and waits for the connections.
 /// </summary>
-internal sealed class LoopbackHttpServer : IAsyncDisposable
+public sealed class LoopbackHttpServer : IAsyncDisposable
 {
     private readonly TcpListener _listener;
     private readonly CancellationTokenSource _stop = new();

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 
-namespace HaproxyAutoscale.Cli.Demo;
+namespace HaproxyAutoscale.Lab;
 
 /// <summary>
 /// A small real HTTP/1.1 server on 127.0.0.1 that behaves like the lazily started apps the autoscaler is for: after
@@ -8,7 +8,7 @@ namespace HaproxyAutoscale.Cli.Demo;
 /// arrives meanwhile), and it slows down with concurrency (each request in flight adds <see cref="PerRequestDelay"/>).
 /// It answers every request with <see cref="Status"/>, closes each connection, and records what it served.
 /// </summary>
-internal sealed class DemoAppServer : IAsyncDisposable
+public sealed class DemoAppServer : IAsyncDisposable
 {
     private readonly ConcurrentQueue<ServedRequest> _served = new();
     private readonly TimeProvider _time = TimeProvider.System;
@@ -89,4 +89,4 @@ internal sealed class DemoAppServer : IAsyncDisposable
 }
 
 /// <summary>A request a demo app served: its path, when it arrived, whether it paid the cold start.</summary>
-internal sealed record ServedRequest(string Path, DateTimeOffset Arrived, bool Cold);
+public sealed record ServedRequest(string Path, DateTimeOffset Arrived, bool Cold);

@@ -1,6 +1,4 @@
-using HaproxyAutoscale.Cli.Demo;
-
-namespace HaproxyAutoscale.Benchmarks.Fidelity;
+namespace HaproxyAutoscale.Lab.Fidelity;
 
 /// <summary>
 /// A real HTTP/1.1 server on 127.0.0.1 with a real capacity limit, behaving exactly as the simulator's server model

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace HaproxyAutoscale.Benchmarks;
+namespace HaproxyAutoscale.Lab;
 
 /// <summary>
 /// Writes a synthetic but realistic HAProxy httplog file in rsyslog's file format (what <c>halog</c> reads):

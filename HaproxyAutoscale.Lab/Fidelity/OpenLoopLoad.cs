@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace HaproxyAutoscale.Benchmarks.Fidelity;
+namespace HaproxyAutoscale.Lab.Fidelity;
 
 /// <summary>One phase of a load: <paramref name="Rate"/> requests per second for <paramref name="Duration"/>.</summary>
 public sealed record LoadPhase(TimeSpan Duration, double Rate);
