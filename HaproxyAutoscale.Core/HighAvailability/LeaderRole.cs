@@ -80,7 +80,7 @@ internal sealed partial class LeaderRole
             Log.StandbyDecision(_logger, plan.Backend, action, servers, plan.Decision.Reason, Scaling.Log.Value(plan.Window));
         }
 
-        return plan.HeldByRule("standby", "this replica is a standby (the leader acts)");
+        return plan.HeldByRule(HoldGate.Standby, "this replica is a standby (the leader acts)");
     }
 
     private static partial class Log

@@ -31,11 +31,11 @@ internal sealed partial class Actuator
             DateTimeOffset now = _time.GetUtcNow();
             ServerTable servers = backend.Servers;
             due = [.. backend.Options.Servers.Select(s => s.Name).Where(s =>
-                servers.RoleOf(s) == ServerRole.Parked && servers.LifecycleOf(s) == ServerLifecycleState.Parked
-                && now - servers.LifecycleSince(s) >= options.KeepWarm && servers.IsAvailable(s, now)).Select(s => (s, now - servers.LifecycleSince(s)))];
+                servers.StateOf(s) == ServerLifecycleState.Parked
+                && now - servers.StateSince(s) >= options.KeepWarm && servers.IsAvailable(s, now)).Select(s => (s, now - servers.StateSince(s)))];
             foreach ((string server, _) in due)
             {
-                servers.SetLifecycle(server, ServerLifecycleState.Stopping); // out of the candidates until stopped
+                servers.Set(server, ServerLifecycleState.Stopping); // out of the candidates until stopped
             }
         }
 
@@ -91,7 +91,7 @@ internal sealed partial class Actuator
                         continue; // an action took it meanwhile
                     }
 
-                    backend.Servers.SetLifecycle(server, lifecycle);
+                    backend.Servers.Set(server, lifecycle);
                     if (due)
                     {
                         backend.Servers.StopDue(server);
@@ -116,7 +116,7 @@ internal sealed partial class Actuator
         bool slot = PoolSlots.IsSlot(backend.Options, server);
         lock (backend.Gate)
         {
-            if (backend.Servers.LifecycleOf(server) != ServerLifecycleState.Starting)
+            if (backend.Servers.StateOf(server) != ServerLifecycleState.Starting)
             {
                 return backend.Servers.AddressOf(server);
             }
@@ -145,7 +145,7 @@ internal sealed partial class Actuator
 
         lock (backend.Gate)
         {
-            backend.Servers.SetLifecycle(server, ServerLifecycleState.Warming);
+            backend.Servers.Set(server, ServerLifecycleState.Warming);
             if (slot)
             {
                 backend.Servers.SetAddress(server, address);
@@ -270,7 +270,7 @@ internal sealed partial class Actuator
             }, cancellationToken).ConfigureAwait(false);
             lock (backend.Gate)
             {
-                backend.Servers.SetLifecycle(server, ServerLifecycleState.Stopped);
+                backend.Servers.Set(server, ServerLifecycleState.Stopped);
                 backend.Servers.SetAddress(server, null);
                 backend.Servers.Succeeded(server);
             }
@@ -286,8 +286,7 @@ internal sealed partial class Actuator
             lock (backend.Gate)
             {
                 // Still parked and maybe running: stopped again once the back-off is over.
-                backoff = backend.Servers.Failed(server, ServerRole.Parked, _failureBackoff);
-                backend.Servers.SetLifecycle(server, ServerLifecycleState.Parked);
+                backoff = backend.Servers.Failed(server, ServerLifecycleState.Parked, _failureBackoff);
                 backend.Servers.StopDue(server);
             }
 

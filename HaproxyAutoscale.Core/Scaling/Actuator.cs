@@ -11,7 +11,7 @@ namespace HaproxyAutoscale.Scaling;
 /// Carries plans out: (start through the provider,) warm-up, then weight and ready (up); drain, wait for sessions,
 /// maintenance (down), all through typed <see cref="IHaproxyControl"/> commands; a parked server kept warm past
 /// <c>keepWarm</c> is stopped (see Actuator.Providers.cs). It owns the servers' lifecycle: a claimed server is
-/// <see cref="ServerRole.Warming"/> or <see cref="ServerRole.Draining"/> until its action ends, then active or
+/// <see cref="ServerLifecycleState.Starting"/>, <see cref="ServerLifecycleState.Warming"/> or <see cref="ServerLifecycleState.Draining"/> until its action ends, then active or
 /// parked on success, or back where it was with a back-off on failure. Each action runs on its own task and never
 /// faults: whatever an extension throws is caught, logged with backend and server, and counted.
 /// </summary>
@@ -47,8 +47,8 @@ internal sealed partial class Actuator
             // From now on the server counts as capacity (up) or is out of the candidates (down). A stopped one is
             // started first.
             bool up = plan.Decision.Action == ScalingAction.Up;
-            bool stopped = backend.Servers.LifecycleOf(server) == ServerLifecycleState.Stopped;
-            backend.Servers.Set(server, up ? ServerRole.Warming : ServerRole.Draining, lifecycle: up && stopped ? ServerLifecycleState.Starting : null);
+            bool stopped = backend.Servers.StateOf(server) == ServerLifecycleState.Stopped;
+            backend.Servers.Set(server, !up ? ServerLifecycleState.Draining : stopped ? ServerLifecycleState.Starting : ServerLifecycleState.Warming);
         }
     }
 
@@ -100,7 +100,7 @@ internal sealed partial class Actuator
         {
             lock (backend.Gate)
             {
-                backend.Servers.Set(server, up ? ServerRole.Active : ServerRole.Parked);
+                backend.Servers.Set(server, up ? ServerLifecycleState.Active : ServerLifecycleState.Parked);
                 backend.Servers.Succeeded(server);
             }
 
@@ -115,10 +115,10 @@ internal sealed partial class Actuator
         lock (backend.Gate)
         {
             // A failed scale-up leaves the server parked, a failed scale-down leaves it active: as it was.
-            backoff = backend.Servers.Failed(server, up ? ServerRole.Parked : ServerRole.Active, _failureBackoff);
+            backoff = backend.Servers.Failed(server, up ? ServerLifecycleState.Parked : ServerLifecycleState.Active, _failureBackoff);
             if (afterFailure is { } lifecycle)
             {
-                backend.Servers.SetLifecycle(server, lifecycle);
+                backend.Servers.Set(server, lifecycle);
                 if (lifecycle == ServerLifecycleState.Parked && progress.StartAttempted)
                 {
                     backend.Servers.StopDue(server); // its stop failed: tried again once the back-off is over

@@ -250,8 +250,8 @@ public sealed class Autoscaler : IAsyncDisposable
             {
                 if (plan.Time < until)
                 {
-                    plan = plan.HeldByRule("paused", until == DateTimeOffset.MaxValue ? "paused until resumed" : $"paused until {until:u}");
-                    backend.Decider.HeldAfterDecide("paused"); // the policy's decision was not carried out
+                    plan = plan.HeldByRule(HoldGate.Paused, until == DateTimeOffset.MaxValue ? "paused until resumed" : $"paused until {until:u}");
+                    backend.Decider.HeldAfterDecide(HoldGate.Paused); // the policy's decision was not carried out
                 }
                 else
                 {
@@ -266,8 +266,8 @@ public sealed class Autoscaler : IAsyncDisposable
             }
 
             // An action a pause or blindness holds back is worth seeing without --verbose, once per spell.
-            firstHeldBack = plan.HeldBy is "paused" or "blind" && backend.HeldBackBy != plan.HeldBy;
-            backend.HeldBackBy = backend.PausedUntil is not null || backend.Coverage?.Blind == true ? plan.HeldBy ?? backend.HeldBackBy : null;
+            firstHeldBack = plan.Gate is { IsSpell: true } && backend.HeldBackBy != plan.Gate;
+            backend.HeldBackBy = backend.PausedUntil is not null || backend.Coverage?.Blind == true ? plan.Gate ?? backend.HeldBackBy : null;
             backend.LastDecision = plan.ToDecision();
             Actuator.Claim(backend, plan);
         }
@@ -285,10 +285,10 @@ public sealed class Autoscaler : IAsyncDisposable
             {
                 Log.HeldBack(_logger, plan.Backend, plan.HeldBy!, plan.Decision.Reason);
             }
-            else if (plan.HeldBy is { } gate && !gate.EndsWith(" error", StringComparison.Ordinal))
+            else if (plan.Gate is { IsFault: false } gate)
             {
                 // A rule of the engine held it back (a fault of the policy or window is event 3, and event 15).
-                Log.HeldByGate(_logger, plan.Backend, gate, plan.Decision.Reason);
+                Log.HeldByGate(_logger, plan.Backend, gate.Name, plan.Decision.Reason);
             }
             else
             {

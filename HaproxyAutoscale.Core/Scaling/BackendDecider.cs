@@ -14,13 +14,16 @@ namespace HaproxyAutoscale.Scaling;
 /// <param name="Servers">The servers to enable (up) or drain (down); empty for hold.</param>
 /// <param name="Window">The window's value at the decision.</param>
 /// <param name="HasFreshData">Whether the window had new samples since the previous evaluation.</param>
-/// <param name="HeldBy">The engine rule that turned the policy's decision into a hold, or <see langword="null"/>.</param>
-internal sealed record ScalingPlan(string Backend, DateTimeOffset Time, ScalingDecision Decision, IReadOnlyList<string> Servers, WindowValue Window, bool HasFreshData, string? HeldBy = null)
+/// <param name="Gate">The engine rule that turned the policy's decision into a hold, or <see langword="null"/>.</param>
+internal sealed record ScalingPlan(string Backend, DateTimeOffset Time, ScalingDecision Decision, IReadOnlyList<string> Servers, WindowValue Window, bool HasFreshData, HoldGate? Gate = null)
 {
+    /// <summary>The name of the rule that held it back (<see cref="Gate"/>), or <see langword="null"/>.</summary>
+    public string? HeldBy => Gate?.Name;
+
     /// <summary>This plan turned into a hold by an engine rule (pause, blindness…), with the rule named in the reason.</summary>
-    public ScalingPlan HeldByRule(string rule, string why) => Decision.Action == ScalingAction.Hold
+    public ScalingPlan HeldByRule(HoldGate rule, string why) => Decision.Action == ScalingAction.Hold
         ? this
-        : this with { Decision = ScalingDecision.Hold($"{Decision.Reason}, but {why}"), Servers = [], HeldBy = rule };
+        : this with { Decision = ScalingDecision.Hold($"{Decision.Reason}, but {why}"), Servers = [], Gate = rule };
 
     /// <summary>The plan as reported in <see cref="BackendSnapshot.LastDecision"/>.</summary>
     public BackendDecision ToDecision() => new(Time, Decision.Action, Servers, Decision.Reason, HeldBy);
@@ -167,7 +170,7 @@ internal sealed class BackendDecider
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             Fault("window", e);
-            return Hold(now, WindowValue.Empty, $"the window failed ({e.GetType().Name}: {e.Message}): holding", fresh: false, "window error");
+            return Hold(now, WindowValue.Empty, $"the window failed ({e.GetType().Name}: {e.Message}): holding", fresh: false, HoldGate.WindowError);
         }
 
         // A scheduled floor raises the lower bound the policy sees (never above the upper one).
@@ -191,7 +194,7 @@ internal sealed class BackendDecider
             {
                 if (_fallback == BlindFallback.Hold)
                 {
-                    return Hold(now, window, $"blind (coverage {Ratio(_coverage.Coverage)}): holding until the logs are back", context.HasFreshData, Gates.Blind);
+                    return Hold(now, window, $"blind (coverage {Ratio(_coverage.Coverage)}): holding until the logs are back", context.HasFreshData, HoldGate.Blind);
                 }
 
                 context = FromCounters(context, _coverage);
@@ -206,11 +209,11 @@ internal sealed class BackendDecider
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             Fault("policy", e);
-            return Hold(now, window, $"the policy failed ({e.GetType().Name}: {e.Message}): holding", context.HasFreshData, "policy error");
+            return Hold(now, window, $"the policy failed ({e.GetType().Name}: {e.Message}): holding", context.HasFreshData, HoldGate.PolicyError);
         }
 
         ScalingDecision decision = asked.WithinBounds(context);
-        string? heldBy = asked.Action != ScalingAction.Hold && decision.Action == ScalingAction.Hold ? Gates.Bounds : null;
+        HoldGate? heldBy = asked.Action != ScalingAction.Hold && decision.Action == ScalingAction.Hold ? HoldGate.Bounds : null;
         if (floorWhy is not null && context.ActiveServers < minActive && !(decision.Action == ScalingAction.Up && decision.Servers >= minActive - context.ActiveServers))
         {
             // Below a scheduled floor: up to it, whatever the policy said (its decision is not carried out).
@@ -243,14 +246,14 @@ internal sealed class BackendDecider
             decision = ScalingDecision.Hold(busy
                 ? $"{decision.Reason}, but no server has been idle for {Durations.Format(_options.Behavior.Down.MinIdleBeforePark)}"
                 : $"{decision.Reason}, but no server can move");
-            heldBy = busy ? Gates.MinIdle : Gates.Selection;
+            heldBy = busy ? HoldGate.MinIdle : HoldGate.Selection;
         }
 
         if (asked.Action != ScalingAction.Hold)
         {
             if (decision.Action != asked.Action)
             {
-                Feedback(asked, heldBy ?? "schedule"); // held back, or overruled by a scheduled floor
+                Feedback(asked, heldBy ?? HoldGate.Schedule); // held back, or overruled by a scheduled floor
             }
             else
             {
@@ -265,7 +268,7 @@ internal sealed class BackendDecider
     /// The engine held back the plan <see cref="Decide"/> just returned (a pause): the policy hears that its decision
     /// was not carried out, so its cooldowns and breach counts do not move.
     /// </summary>
-    public void HeldAfterDecide(string gate)
+    public void HeldAfterDecide(HoldGate gate)
     {
         if (_actedOn is { } asked)
         {
@@ -274,7 +277,7 @@ internal sealed class BackendDecider
         }
     }
 
-    private void Feedback(ScalingDecision asked, string gate)
+    private void Feedback(ScalingDecision asked, HoldGate gate)
     {
         if (_policy is not IScalingPolicyFeedback feedback)
         {
@@ -283,7 +286,7 @@ internal sealed class BackendDecider
 
         try
         {
-            feedback.OnHeld(asked, gate);
+            feedback.OnHeld(asked, gate.Name);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -331,7 +334,7 @@ internal sealed class BackendDecider
     // The engine's guards on scale-down where HAProxy's counters are read (the daemon): not while blind, not on stale
     // counters, and after a start not before the window has refilled (an idle backend's empty window goes by the
     // idle rule, which counts idle time from HAProxy's counters too).
-    private (string Rule, string Why)? DownHeldBy(DateTimeOffset now, in ScalingContext context)
+    private (HoldGate Rule, string Why)? DownHeldBy(DateTimeOffset now, in ScalingContext context)
     {
         if (_coverage is null)
         {
@@ -340,15 +343,15 @@ internal sealed class BackendDecider
 
         if (_coverage.Blind)
         {
-            return (Gates.Blind, $"blind (coverage {Ratio(_coverage.Coverage)}): no scale-down until the logs are back");
+            return (HoldGate.Blind, $"blind (coverage {Ratio(_coverage.Coverage)}): no scale-down until the logs are back");
         }
 
         if (_coverage.IsStale(now))
         {
-            return ("counters", "HAProxy's counters could not be read lately: no scale-down without them");
+            return (HoldGate.Counters, "HAProxy's counters could not be read lately: no scale-down without them");
         }
 
-        return context.Window.HasValue && !IsRefilled(now) ? ("refilling", "the window is still refilling since the start") : null;
+        return context.Window.HasValue && !IsRefilled(now) ? (HoldGate.Refilling, "the window is still refilling since the start") : null;
     }
 
     // Whether the window holds a full window's worth of samples taken since the start.
@@ -364,7 +367,7 @@ internal sealed class BackendDecider
 
     private static string Ratio(double? value) => value is { } v ? v.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture) : "-";
 
-    private ScalingPlan Hold(DateTimeOffset now, WindowValue window, string reason, bool fresh, string heldBy) =>
+    private ScalingPlan Hold(DateTimeOffset now, WindowValue window, string reason, bool fresh, HoldGate heldBy) =>
         new(_options.Name, now, ScalingDecision.Hold(reason), [], window, fresh, heldBy);
 
     private void Fault(string extension, Exception e) =>
