@@ -104,7 +104,7 @@ internal sealed class Reconciler
                 if (item.ReaddAt is { } address)
                 {
                     // A pool server HAProxy lost (reload): added again, then given its state below.
-                    await Actuator.AddServerAsync([instance], item.Backend.Options, item.Server.Name, address, cancellationToken).ConfigureAwait(false);
+                    await ProviderCalls.AddServerAsync([instance], item.Backend.Options, item.Server.Name, address, cancellationToken).ConfigureAwait(false);
                     Log.ServerAdded(_logger, item.Backend.Name, item.Server.Name, address, $"HAProxy on {instance.Endpoint} lost it");
                 }
 
