@@ -51,7 +51,7 @@ public static class DaemonMeasurements
             await using Autoscaler autoscaler = new AutoscalerBuilder(options).UseLogSource(source).UseControl(recording).Build();
             using var stop = new CancellationTokenSource();
             Task running = autoscaler.RunAsync(stop.Token);
-            while (autoscaler.Snapshot()[0].Servers.Any(s => s.Server == "s2" && s.Role != ServerRole.Parked))
+            while (autoscaler.Snapshot()[0].Servers.Any(s => s.Name == "s2" && s.Role != ServerRole.Parked))
             {
                 await Task.Delay(5);
             }

@@ -86,7 +86,7 @@ public static class ProviderMeasurements
         using var stop = new CancellationTokenSource();
         Task running = autoscaler.RunAsync(stop.Token);
         string target = pool ? "auto1" : "s2";
-        while (autoscaler.Snapshot()[0].Lifecycle.Single(s => s.Server == target).State != ServerLifecycleState.Stopped)
+        while (autoscaler.Snapshot()[0].Servers.Single(s => s.Name == target).Lifecycle != ServerLifecycleState.Stopped)
         {
             await Task.Delay(5);
         }

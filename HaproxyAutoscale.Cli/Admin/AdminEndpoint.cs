@@ -167,14 +167,13 @@ internal static class AdminJson
             w.WriteBoolean("paused", b.PausedUntil is not null);
             WriteUntil(w, b.PausedUntil);
             w.WriteStartArray("servers");
-            foreach ((string server, ServerRole role) in b.Servers)
+            foreach (ServerSnapshot server in b.Servers)
             {
                 w.WriteStartObject();
-                w.WriteString("server", server);
-                w.WriteString("role", Role(role));
-                ServerLifecycleInfo? life = b.Lifecycle.FirstOrDefault(l => l.Server == server);
-                w.WriteString("lifecycle", life is null ? null : Lifecycle(life.State));
-                w.WriteString("address", life?.Address);
+                w.WriteString("server", server.Name);
+                w.WriteString("role", Role(server.Role));
+                w.WriteString("lifecycle", Lifecycle(server.Lifecycle));
+                w.WriteString("address", server.Address);
                 w.WriteEndObject();
             }
 

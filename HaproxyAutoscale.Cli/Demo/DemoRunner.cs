@@ -125,7 +125,7 @@ internal sealed class DemoRunner(TextWriter output, TimeSpan duration, double sp
         _clients = ClientsAt(Now / duration);
         BackendSnapshot app = autoscaler.Snapshot()[0];
         string window = app.Window.HasValue ? $"{app.Window.Value,5:0} ms" : "    - ms";
-        string servers = string.Join("  ", app.Lifecycle.Select(s => $"{s.Server}:{Admin.AdminJson.Lifecycle(s.State),-8}"));
+        string servers = string.Join("  ", app.Servers.Select(s => $"{s.Name}:{Admin.AdminJson.Lifecycle(s.Lifecycle),-8}"));
         IReadOnlyList<(string Server, int Pid)> running = _apps.Running;
         string pids = string.Join(" ", running.Select(r => r.Pid.ToString(CultureInfo.InvariantCulture)));
         return string.Create(CultureInfo.InvariantCulture,

@@ -9,10 +9,11 @@ namespace HaproxyAutoscale.HighAvailability;
 /// <summary>
 /// The engine's side of active/standby. The replica acts only once it has taken over: the election says it leads and
 /// it has reconciled with HAProxy under that leadership (epoch). Until then, and as soon as the election says it does
-/// not lead any more, it is a standby: its plans are logged and counted as standby decisions and held. Every command
+/// not lead any more, it is a standby: its plans are logged and counted as standby decisions and held (a step of the
+/// evaluation, so the policy hears that its decision was not carried out, as under a pause). Every command
 /// that changes HAProxy is checked again by <see cref="LeaderOnlyHaproxyControl"/> right before it is sent.
 /// </summary>
-internal sealed partial class LeaderRole
+internal sealed partial class LeaderRole : IPlanStep
 {
     private readonly ILeaderElection _election;
     private readonly ILogger _logger;
@@ -62,8 +63,11 @@ internal sealed partial class LeaderRole
         }
     }
 
+    /// <summary>The plan as this replica may act on it: as it is while it acts; a standby's is shadowed.</summary>
+    public ScalingPlan Apply(ScaledBackend backend, ScalingPlan plan) => IsActing ? plan : Shadow(plan);
+
     /// <summary>A standby's plan: logged (once while it stays the same) and counted, then held.</summary>
-    public ScalingPlan Shadow(ScalingPlan plan)
+    private ScalingPlan Shadow(ScalingPlan plan)
     {
         if (plan.Decision.Action == ScalingAction.Hold)
         {
@@ -80,7 +84,7 @@ internal sealed partial class LeaderRole
             Log.StandbyDecision(_logger, plan.Backend, action, servers, plan.Decision.Reason, Scaling.Log.Value(plan.Window));
         }
 
-        return plan.HeldByRule("standby", "this replica is a standby (the leader acts)");
+        return plan.HeldByRule(HoldGate.Standby, "this replica is a standby (the leader acts)");
     }
 
     private static partial class Log

@@ -164,7 +164,7 @@ public sealed class AutoscalerBuilder
                 tcp.Logger ??= _loggers.CreateLogger("HaproxyAutoscale"); // connections, rejections, malformed streams (events 40-44)
             }
 
-            return new Autoscaler(options, source, control, Policies, Windows, warmup, _time, _loggers, _dryRun, _meters, owned, election, Providers);
+            return new Autoscaler(options, new EngineConnections(source, control, warmup, election), new EngineRegistries(Policies, Windows, Providers), new EngineRuntime(_time, _loggers, _meters, _dryRun), owned);
         }
         catch
         {

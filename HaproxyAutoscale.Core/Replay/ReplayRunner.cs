@@ -127,7 +127,7 @@ public sealed class ReplayRunner
         {
             if (!record.HasNoServer && backend.Servers.Contains(record.Server) && backend.Servers.RoleOf(record.Server) == ServerRole.Parked)
             {
-                backend.Servers.Set(record.Server, ServerRole.Active, justEnabled: false);
+                backend.Servers.Set(record.Server, ServerLifecycleState.Active, justEnabled: false);
             }
 
             backend.Decider.OnRecord(record);
@@ -210,7 +210,7 @@ public sealed class ReplayRunner
         foreach (string server in plan.Servers)
         {
             // Every action succeeds at once: the server goes straight to where the actuator would leave it.
-            backend.Servers.Set(server, up ? ServerRole.Active : ServerRole.Parked);
+            backend.Servers.Set(server, up ? ServerLifecycleState.Active : ServerLifecycleState.Parked);
             if (up)
             {
                 summary.Ups++;

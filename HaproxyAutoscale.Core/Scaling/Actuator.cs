@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using HaproxyAutoscale.Configuration;
 using HaproxyAutoscale.Control;
 using HaproxyAutoscale.Policies;
@@ -8,35 +7,35 @@ using Microsoft.Extensions.Logging;
 namespace HaproxyAutoscale.Scaling;
 
 /// <summary>
-/// Carries plans out: (start through the provider,) warm-up, then weight and ready (up); drain, wait for sessions,
-/// maintenance (down), all through typed <see cref="IHaproxyControl"/> commands; a parked server kept warm past
-/// <c>keepWarm</c> is stopped (see Actuator.Providers.cs). It owns the servers' lifecycle: a claimed server is
-/// <see cref="ServerRole.Warming"/> or <see cref="ServerRole.Draining"/> until its action ends, then active or
+/// Carries plans out: (start through the provider, see <see cref="ServerStarts"/>,) warm-up, then weight and ready
+/// (up); drain, wait for sessions, maintenance (down), all through typed <see cref="IHaproxyControl"/> commands. It owns the servers' lifecycle: a claimed server is
+/// <see cref="ServerLifecycleState.Starting"/>, <see cref="ServerLifecycleState.Warming"/> or <see cref="ServerLifecycleState.Draining"/> until its action ends, then active or
 /// parked on success, or back where it was with a back-off on failure. Each action runs on its own task and never
 /// faults: whatever an extension throws is caught, logged with backend and server, and counted.
 /// </summary>
-internal sealed partial class Actuator
+internal sealed class Actuator
 {
     private static readonly TimeSpan SessionPollInterval = TimeSpan.FromMilliseconds(500);
 
     private readonly IHaproxyControl _control;
     private readonly IReadOnlyList<IHaproxyControl> _instances;
     private readonly IWarmup _warmup;
-    private readonly TimeSpan _failureBackoff;
+    private readonly ServerStarts _starts;
+    private readonly ActionServices _services;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly AutoscaleMetrics _metrics;
-    private readonly ConcurrentDictionary<Task, byte> _inFlight = new();
 
-    public Actuator(IHaproxyControl control, IReadOnlyList<IHaproxyControl> instances, IWarmup warmup, TimeSpan failureBackoff, TimeProvider time, ILogger logger, AutoscaleMetrics metrics)
+    public Actuator(IHaproxyControl control, IReadOnlyList<IHaproxyControl> instances, IWarmup warmup, ServerStarts starts, ActionServices services)
     {
         _control = control;
         _instances = instances;
         _warmup = warmup;
-        _failureBackoff = failureBackoff;
-        _time = time;
-        _logger = logger;
-        _metrics = metrics;
+        _starts = starts;
+        _services = services;
+        _time = services.Time;
+        _logger = services.Logger;
+        _metrics = services.Metrics;
     }
 
     /// <summary>Marks the plan's servers as warming (up) or draining (down). Call under the backend's lock, with the decision.</summary>
@@ -47,8 +46,8 @@ internal sealed partial class Actuator
             // From now on the server counts as capacity (up) or is out of the candidates (down). A stopped one is
             // started first.
             bool up = plan.Decision.Action == ScalingAction.Up;
-            bool stopped = backend.Servers.LifecycleOf(server) == ServerLifecycleState.Stopped;
-            backend.Servers.Set(server, up ? ServerRole.Warming : ServerRole.Draining, lifecycle: up && stopped ? ServerLifecycleState.Starting : null);
+            bool stopped = backend.Servers.StateOf(server) == ServerLifecycleState.Stopped;
+            backend.Servers.Set(server, !up ? ServerLifecycleState.Draining : stopped ? ServerLifecycleState.Starting : ServerLifecycleState.Warming);
         }
     }
 
@@ -57,12 +56,9 @@ internal sealed partial class Actuator
     {
         foreach (string server in plan.Servers)
         {
-            Track(ActAsync(backend, server, plan, cancellationToken));
+            _services.Track(ActAsync(backend, server, plan, cancellationToken));
         }
     }
-
-    /// <summary>Completes when every action started so far has ended.</summary>
-    public Task WhenIdleAsync() => Task.WhenAll(_inFlight.Keys);
 
     private async Task ActAsync(ScaledBackend backend, string server, ScalingPlan plan, CancellationToken cancellationToken)
     {
@@ -71,7 +67,7 @@ internal sealed partial class Actuator
         string action = up ? "up" : "down";
         long started = _time.GetTimestamp();
         string? failure;
-        var progress = new UpProgress();
+        var progress = new StartProgress();
         try
         {
             failure = up ? await EnableAsync(backend, server, progress, cancellationToken).ConfigureAwait(false) : await DisableAsync(backend.Options, server, cancellationToken).ConfigureAwait(false);
@@ -92,7 +88,7 @@ internal sealed partial class Actuator
         {
             // A custom IHaproxyControl broke its contract (only HaproxyControlException is expected): contain it
             // like a failed command.
-            failure = Contained(backend.Name, server, "control", e);
+            failure = _services.Contained(backend.Name, server, "control", e);
         }
 
         long elapsedMs = (long)_time.GetElapsedTime(started).TotalMilliseconds;
@@ -100,7 +96,7 @@ internal sealed partial class Actuator
         {
             lock (backend.Gate)
             {
-                backend.Servers.Set(server, up ? ServerRole.Active : ServerRole.Parked);
+                backend.Servers.Set(server, up ? ServerLifecycleState.Active : ServerLifecycleState.Parked);
                 backend.Servers.Succeeded(server);
             }
 
@@ -110,15 +106,15 @@ internal sealed partial class Actuator
         }
 
         // Nothing started is left unaccounted for: what this action started or added is removed and stopped again.
-        ServerLifecycleState? afterFailure = up ? await UndoStartAsync(backend, server, progress).ConfigureAwait(false) : null;
+        ServerLifecycleState? afterFailure = up ? await _starts.UndoStartAsync(backend, server, progress).ConfigureAwait(false) : null;
         TimeSpan backoff;
         lock (backend.Gate)
         {
             // A failed scale-up leaves the server parked, a failed scale-down leaves it active: as it was.
-            backoff = backend.Servers.Failed(server, up ? ServerRole.Parked : ServerRole.Active, _failureBackoff);
+            backoff = backend.Servers.Failed(server, up ? ServerLifecycleState.Parked : ServerLifecycleState.Active, _services.FailureBackoff);
             if (afterFailure is { } lifecycle)
             {
-                backend.Servers.SetLifecycle(server, lifecycle);
+                backend.Servers.Set(server, lifecycle);
                 if (lifecycle == ServerLifecycleState.Parked && progress.StartAttempted)
                 {
                     backend.Servers.StopDue(server); // its stop failed: tried again once the back-off is over
@@ -131,12 +127,12 @@ internal sealed partial class Actuator
     }
 
     // (Start, add,) warm-up, then weight and ready; returns why it failed, or null.
-    private async Task<string?> EnableAsync(ScaledBackend scaled, string server, UpProgress progress, CancellationToken cancellationToken)
+    private async Task<string?> EnableAsync(ScaledBackend scaled, string server, StartProgress progress, CancellationToken cancellationToken)
     {
         BackendOptions backend = scaled.Options;
         ServerOptions options = backend.Servers.First(s => s.Name == server);
-        string? address = await StartIfStoppedAsync(scaled, server, progress, cancellationToken).ConfigureAwait(false);
-        if ((options.WarmupUrl ?? PoolWarmupUrl(backend, server, address)) is { } url)
+        string? address = await _starts.StartIfStoppedAsync(scaled, server, progress, cancellationToken).ConfigureAwait(false);
+        if ((options.WarmupUrl ?? ServerStarts.PoolWarmupUrl(backend, server, address)) is { } url)
         {
             WarmupResult warmup;
             try
@@ -146,7 +142,7 @@ internal sealed partial class Actuator
             catch (Exception e) when (e is not OutOfMemoryException && !(e is OperationCanceledException && cancellationToken.IsCancellationRequested))
             {
                 // A custom IWarmup should report failures in its result; a throw means the same: not warm.
-                return $"warm-up: {Contained(backend.Name, server, "warmup", e)}";
+                return $"warm-up: {_services.Contained(backend.Name, server, "warmup", e)}";
             }
 
             if (!warmup.Succeeded)
@@ -156,17 +152,9 @@ internal sealed partial class Actuator
             }
         }
 
-        await AddIfStartedAsync(scaled, server, address, progress, cancellationToken).ConfigureAwait(false);
+        await _starts.AddIfStartedAsync(scaled, server, address, progress, cancellationToken).ConfigureAwait(false);
         await ServerCommands.EnableAsync(_control, backend.Name, options, cancellationToken).ConfigureAwait(false);
         return null;
-    }
-
-    private string Contained(string backend, string server, string extension, Exception e)
-    {
-        string error = $"{e.GetType().Name}: {e.Message}";
-        Log.ExtensionFailed(_logger, backend, server, extension, error);
-        _metrics.ExtensionFailures.Add(1, AutoscaleMetrics.ExtensionTags(backend, extension));
-        return error;
     }
 
     // Drain, wait for no session, maintenance (or weight 0 + disable); failures throw.

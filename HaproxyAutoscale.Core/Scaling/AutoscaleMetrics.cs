@@ -62,13 +62,11 @@ internal sealed class AutoscaleMetrics : IDisposable
         {
             foreach (ServerLifecycleState state in Enum.GetValues<ServerLifecycleState>())
             {
-                yield return new Measurement<int>(snapshot.Lifecycle.Count(l => l.State == state),
-                    new KeyValuePair<string, object?>("backend", snapshot.Backend), new KeyValuePair<string, object?>("state", StateName(state)));
+                yield return new Measurement<int>(snapshot.Servers.Count(s => s.Lifecycle == state),
+                    new KeyValuePair<string, object?>("backend", snapshot.Backend), new KeyValuePair<string, object?>("state", ServerStates.Name(state)));
             }
         }
     }
-
-    private static string StateName(ServerLifecycleState state) => state == ServerLifecycleState.HeldByOperator ? "held-by-operator" : state.ToString().ToLowerInvariant();
 
     private static IEnumerable<Measurement<T>> PerBackend<T>(IReadOnlyList<BackendSnapshot> snapshots, Func<BackendSnapshot, T?> value)
         where T : struct

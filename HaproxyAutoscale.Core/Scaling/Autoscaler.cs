@@ -3,9 +3,7 @@ using HaproxyAutoscale.Configuration;
 using HaproxyAutoscale.Control;
 using HaproxyAutoscale.HighAvailability;
 using HaproxyAutoscale.Logs;
-using HaproxyAutoscale.Policies;
 using HaproxyAutoscale.Providers;
-using HaproxyAutoscale.Windows;
 using Microsoft.Extensions.Logging;
 
 namespace HaproxyAutoscale.Scaling;
@@ -28,6 +26,9 @@ public sealed class Autoscaler : IAsyncDisposable
     private readonly bool _dryRun;
     private readonly Dictionary<string, ScaledBackend> _backends = new(StringComparer.Ordinal);
     private readonly Actuator _actuator;
+    private readonly KeepWarm _keepWarm;
+    private readonly ActionServices _actions;
+    private readonly BackendEvaluation _evaluation;
     private readonly Reconciler _reconciler;
     private readonly CounterPoller _counters;
     private readonly AutoscaleMetrics _metrics;
@@ -36,29 +37,30 @@ public sealed class Autoscaler : IAsyncDisposable
     private readonly SemaphoreSlim _reconciling = new(1, 1);
     private long _unparsed;
 
-    internal Autoscaler(AutoscaleOptions options, ILogSource source, IHaproxyControl control, ScalingPolicyRegistry policies, ResponseTimeWindowRegistry windows, IWarmup warmup,
-        TimeProvider time, ILoggerFactory loggers, bool dryRun, IMeterFactory? meters, IReadOnlyList<IAsyncDisposable> owned, ILeaderElection? election = null,
-        ServerProviderRegistry? providers = null)
+    internal Autoscaler(AutoscaleOptions options, EngineConnections connections, EngineRegistries registries, EngineRuntime runtime, IReadOnlyList<IAsyncDisposable> owned)
     {
         _options = options;
-        _source = source;
-        _endpoints = control.Endpoint;
-        _time = time;
-        _logger = loggers.CreateLogger("HaproxyAutoscale");
-        _dryRun = dryRun;
+        _source = connections.Source;
+        _endpoints = connections.Control.Endpoint;
+        _time = runtime.Time;
+        _logger = runtime.Loggers.CreateLogger("HaproxyAutoscale");
+        _dryRun = runtime.DryRun;
         _owned = owned;
         foreach (BackendOptions backend in options.Backends)
         {
             PoolSlots.Expand(backend); // the engine's own copy: pool slots are servers like the configured ones
-            _backends[backend.Name] = ScaledBackend.Create(backend, policies, windows, time, signals: options);
-            _backends[backend.Name].Provider = ServerProviderRules.Create(backend, providers ?? new ServerProviderRegistry(), loggers, dryRun ? _logger : null);
+            _backends[backend.Name] = ScaledBackend.Create(backend, registries.Policies, registries.Windows, _time, signals: options);
+            _backends[backend.Name].Provider = ServerProviderRules.Create(backend, registries.Providers, runtime.Loggers, _dryRun ? _logger : null);
         }
 
+        IHaproxyControl control = connections.Control;
         IReadOnlyList<IHaproxyControl> instances = control is IHaproxyFanOut fanOut ? fanOut.Instances : [control];
-        _metrics = new AutoscaleMetrics(LineMeasurements, Snapshot, meters);
-        if (election is not null)
+        _metrics = new AutoscaleMetrics(LineMeasurements, Snapshot, runtime.Meters);
+        List<IPlanStep> steps = [new PauseStep(_logger)];
+        if (connections.Election is { } election)
         {
             _leader = new LeaderRole(election, _logger, _metrics.Meter);
+            steps.Add(_leader); // a standby holds every plan
             (control, instances) = _leader.Wrap(control);
             foreach (ScaledBackend backend in _backends.Values)
             {
@@ -66,14 +68,18 @@ public sealed class Autoscaler : IAsyncDisposable
             }
         }
 
-        if (dryRun)
+        if (_dryRun)
         {
             (control, instances) = DryRunHaproxyControl.Wrap(control, _logger);
         }
 
-        _actuator = new Actuator(control, instances, warmup, options.Warmup.FailureBackoff, time, _logger, _metrics);
-        _reconciler = new Reconciler(instances, _backends.Values, _logger, _metrics, dryRun);
-        _counters = new CounterPoller(instances, _backends.Values, time, _logger, _metrics);
+        _actions = new ActionServices(_time, _logger, _metrics, options.Warmup.FailureBackoff);
+        var providerCalls = new ProviderCalls(instances, _actions);
+        _actuator = new Actuator(control, instances, connections.Warmup, new ServerStarts(instances, providerCalls, _actions), _actions);
+        _keepWarm = new KeepWarm(providerCalls, _actions);
+        _evaluation = new BackendEvaluation(steps, _logger, _metrics);
+        _reconciler = new Reconciler(instances, _backends.Values, _logger, _metrics, _dryRun);
+        _counters = new CounterPoller(instances, _backends.Values, _time, _logger, _metrics);
     }
 
     /// <summary>The log source's counters (lines, drops).</summary>
@@ -96,15 +102,15 @@ public sealed class Autoscaler : IAsyncDisposable
     {
         Log.Started(_logger, _backends.Count, _source.Address, _endpoints, _dryRun ? " (dry run: no command that changes HAProxy is sent)" : "");
         await ReconcileAsync(cancellationToken).ConfigureAwait(false);
-        await _actuator.AdoptProcessesAsync(_backends.Values, cancellationToken).ConfigureAwait(false);
+        await _keepWarm.AdoptProcessesAsync(_backends.Values, cancellationToken).ConfigureAwait(false);
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var stopElection = new CancellationTokenSource();
         Task electing = _leader?.Election.RunAsync(stopElection.Token) ?? Task.CompletedTask;
         Task reading = ReadLogsAsync(stop.Token);
         Task evaluating = EvaluateLoopAsync(stop.Token);
-        Task reconciling = RepeatAsync(_options.ReconcileInterval, ReconcileAsync, stop.Token);
-        Task counting = RepeatAsync(_options.CounterInterval, _counters.PollAsync, stop.Token, now: true);
+        Task reconciling = Periodic.RunAsync(_options.ReconcileInterval, ReconcileAsync, _time, stop.Token);
+        Task counting = Periodic.RunAsync(_options.CounterInterval, _counters.PollAsync, _time, stop.Token, now: true);
         await Task.WhenAny(reading, evaluating, reconciling, counting).ConfigureAwait(false);
         await stop.CancelAsync().ConfigureAwait(false);
         try
@@ -113,7 +119,7 @@ public sealed class Autoscaler : IAsyncDisposable
         }
         finally
         {
-            await _actuator.WhenIdleAsync().ConfigureAwait(false);
+            await _actions.WhenIdleAsync().ConfigureAwait(false);
 
             // The leadership is given up only once no action is left that could still send a command.
             await stopElection.CancelAsync().ConfigureAwait(false);
@@ -222,90 +228,17 @@ public sealed class Autoscaler : IAsyncDisposable
 
                 foreach (ScaledBackend backend in _backends.Values)
                 {
-                    Evaluate(backend, cancellationToken);
+                    _evaluation.Evaluate(backend, _actuator, cancellationToken);
                     if (_leader is not { IsActing: false })
                     {
-                        _actuator.StopIdle(backend, cancellationToken); // a standby starts and stops nothing
+                        _keepWarm.StopIdle(backend, cancellationToken); // a standby starts and stops nothing
                     }
-
                 }
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
         }
-    }
-
-    // Decide and claim under the backend's lock (so reconcile cannot slip in between), then act outside it.
-    private void Evaluate(ScaledBackend backend, CancellationToken cancellationToken)
-    {
-        ScalingPlan plan;
-        DecisionFault? fault;
-        bool firstHeldBack;
-        lock (backend.Gate)
-        {
-            plan = backend.Decider.Decide();
-            fault = backend.Decider.TakeFault();
-            if (backend.PausedUntil is { } until)
-            {
-                if (plan.Time < until)
-                {
-                    plan = plan.HeldByRule("paused", until == DateTimeOffset.MaxValue ? "paused until resumed" : $"paused until {until:u}");
-                    backend.Decider.HeldAfterDecide("paused"); // the policy's decision was not carried out
-                }
-                else
-                {
-                    backend.PausedUntil = null;
-                    Log.Resumed(_logger, backend.Name, "the pause ended");
-                }
-            }
-
-            if (_leader is { IsActing: false })
-            {
-                plan = _leader.Shadow(plan);
-            }
-
-            // An action a pause or blindness holds back is worth seeing without --verbose, once per spell.
-            firstHeldBack = plan.HeldBy is "paused" or "blind" && backend.HeldBackBy != plan.HeldBy;
-            backend.HeldBackBy = backend.PausedUntil is not null || backend.Coverage?.Blind == true ? plan.HeldBy ?? backend.HeldBackBy : null;
-            backend.LastDecision = plan.ToDecision();
-            Actuator.Claim(backend, plan);
-        }
-
-        if (fault is not null)
-        {
-            string error = $"{fault.Exception.GetType().Name}: {fault.Exception.Message}" + (fault.Count > 1 ? $" ({fault.Count} times since the last evaluation)" : "");
-            Log.ExtensionFailed(_logger, backend.Name, "-", fault.Extension, error);
-            _metrics.ExtensionFailures.Add(fault.Count, AutoscaleMetrics.ExtensionTags(backend.Name, fault.Extension));
-        }
-
-        if (plan.Decision.Action == ScalingAction.Hold)
-        {
-            if (firstHeldBack)
-            {
-                Log.HeldBack(_logger, plan.Backend, plan.HeldBy!, plan.Decision.Reason);
-            }
-            else if (plan.HeldBy is { } gate && !gate.EndsWith(" error", StringComparison.Ordinal))
-            {
-                // A rule of the engine held it back (a fault of the policy or window is event 3, and event 15).
-                Log.HeldByGate(_logger, plan.Backend, gate, plan.Decision.Reason);
-            }
-            else
-            {
-                Log.Hold(_logger, plan.Backend, plan.Decision.Reason);
-            }
-
-            return;
-        }
-
-        string action = plan.Decision.Action == ScalingAction.Up ? "up" : "down";
-        foreach (string server in plan.Servers)
-        {
-            Log.Decision(_logger, plan.Backend, action, server, plan.Decision.Reason, Log.Value(plan.Window));
-            _metrics.Decisions.Add(1, AutoscaleMetrics.Tags(plan.Backend, action));
-        }
-
-        _actuator.Start(backend, plan, cancellationToken);
     }
 
     // A reconcile pass; a replica that does not act (standby, or taking over) adopts HAProxy's state instead of
@@ -338,27 +271,6 @@ public sealed class Autoscaler : IAsyncDisposable
             {
                 backend.Decider.RestartRefill();
             }
-        }
-    }
-
-    // Runs a pass every interval (the first one at once when now), until cancelled.
-    private async Task RepeatAsync(TimeSpan interval, Func<CancellationToken, Task> pass, CancellationToken cancellationToken, bool now = false)
-    {
-        try
-        {
-            if (now)
-            {
-                await pass(cancellationToken).ConfigureAwait(false);
-            }
-
-            while (true)
-            {
-                await Task.Delay(interval, _time, cancellationToken).ConfigureAwait(false);
-                await pass(cancellationToken).ConfigureAwait(false);
-            }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
         }
     }
 

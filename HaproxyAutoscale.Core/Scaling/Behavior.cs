@@ -5,19 +5,6 @@ using HaproxyAutoscale.Scheduling;
 
 namespace HaproxyAutoscale.Scaling;
 
-/// <summary>The names of the rules that can hold a decision back, as shown in <see cref="BackendDecision.HeldBy"/>, <c>explain</c>, <c>replay</c> and <c>simulate</c>.</summary>
-internal static class Gates
-{
-    public const string Bounds = "bounds";
-    public const string Tolerance = "tolerance";
-    public const string Stabilization = "stabilization";
-    public const string Cooldown = "cooldown";
-    public const string MinIdle = "minIdle";
-    public const string Selection = "selection";
-    public const string Blind = "blind";
-    public const string Paused = "paused";
-}
-
 /// <summary>
 /// The engine's per-direction behaviour (<c>behavior.up</c>/<c>behavior.down</c>), applied to every policy's decision
 /// after the bounds: stabilization (up to the lowest desired count of the period, down to the highest), tolerance,
@@ -31,7 +18,7 @@ internal sealed class BehaviorGate(ScalingBehaviorOptions options)
     private readonly TimeSpan _longest = options.Up.Stabilization > options.Down.Stabilization ? options.Up.Stabilization : options.Down.Stabilization;
 
     /// <summary>The decision as the behaviour allows it, and the gate that held it back (or <see langword="null"/>).</summary>
-    public (ScalingDecision Decision, string? Gate) Apply(ScalingDecision decision, in ScalingContext context, ServerTable servers)
+    public (ScalingDecision Decision, HoldGate? Gate) Apply(ScalingDecision decision, in ScalingContext context, ServerTable servers)
     {
         int active = context.ActiveServers;
         int desired = decision.Action switch
@@ -57,7 +44,7 @@ internal sealed class BehaviorGate(ScalingBehaviorOptions options)
             int stabilized = up ? period.Min() : period.Max();
             if (up ? stabilized <= active : stabilized >= active)
             {
-                return Held(decision, Gates.Stabilization, string.Create(CultureInfo.InvariantCulture, $"the {direction} stabilization ({Durations.Format(rules.Stabilization)}) holds it at {Math.Max(stabilized, active)}"));
+                return Held(decision, HoldGate.Stabilization, string.Create(CultureInfo.InvariantCulture, $"the {direction} stabilization ({Durations.Format(rules.Stabilization)}) holds it at {Math.Max(stabilized, active)}"));
             }
 
             desired = stabilized;
@@ -65,7 +52,7 @@ internal sealed class BehaviorGate(ScalingBehaviorOptions options)
 
         if (rules.Tolerance > 0 && active > 0 && Math.Abs(desired - active) <= rules.Tolerance * active)
         {
-            return Held(decision, Gates.Tolerance, string.Create(CultureInfo.InvariantCulture, $"{desired} is within the {direction} tolerance ({rules.Tolerance:0.##}) of {active} active"));
+            return Held(decision, HoldGate.Tolerance, string.Create(CultureInfo.InvariantCulture, $"{desired} is within the {direction} tolerance ({rules.Tolerance:0.##}) of {active} active"));
         }
 
         if (rules.Cooldown > TimeSpan.Zero)
@@ -73,13 +60,13 @@ internal sealed class BehaviorGate(ScalingBehaviorOptions options)
             // A running action has not completed: its cooldown has not even started.
             if (servers.Roles.FirstOrDefault(r => r.Role == ServerRole.Warming || (!up && r.Role == ServerRole.Draining)) is { Server: { } busy })
             {
-                return Held(decision, Gates.Cooldown, $"in {direction} cooldown: {busy}'s action has not completed");
+                return Held(decision, HoldGate.Cooldown, $"in {direction} cooldown: {busy}'s action has not completed");
             }
 
             DateTimeOffset? last = up ? servers.LastUpCompleted : Latest(servers.LastUpCompleted, servers.LastDownCompleted);
             if (last is { } completed && now - completed < rules.Cooldown)
             {
-                return Held(decision, Gates.Cooldown, $"in {direction} cooldown until {completed + rules.Cooldown:HH:mm:ss}");
+                return Held(decision, HoldGate.Cooldown, $"in {direction} cooldown until {completed + rules.Cooldown:HH:mm:ss}");
             }
         }
 
@@ -152,7 +139,7 @@ internal sealed class BehaviorGate(ScalingBehaviorOptions options)
         }
     }
 
-    private static (ScalingDecision, string?) Held(ScalingDecision decision, string gate, string why) =>
+    private static (ScalingDecision, HoldGate?) Held(ScalingDecision decision, HoldGate gate, string why) =>
         (ScalingDecision.Hold($"{decision.Reason}, but {why}"), gate);
 
     private void Remember(DateTimeOffset now, int desired)

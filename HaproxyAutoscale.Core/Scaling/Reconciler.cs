@@ -104,7 +104,7 @@ internal sealed class Reconciler
                 if (item.ReaddAt is { } address)
                 {
                     // A pool server HAProxy lost (reload): added again, then given its state below.
-                    await Actuator.AddServerAsync([instance], item.Backend.Options, item.Server.Name, address, cancellationToken).ConfigureAwait(false);
+                    await ProviderCalls.AddServerAsync([instance], item.Backend.Options, item.Server.Name, address, cancellationToken).ConfigureAwait(false);
                     Log.ServerAdded(_logger, item.Backend.Name, item.Server.Name, address, $"HAProxy on {instance.Endpoint} lost it");
                 }
 
@@ -144,11 +144,10 @@ internal sealed class Reconciler
             {
                 // A pool server is in HAProxy only while it runs. One we added that HAProxy no longer has (a reload
                 // forgets runtime-added servers) is added again, at the address its provider gave.
-                ServerRole slotRole = servers.RoleOf(server.Name);
-                if (servers.AddressOf(server.Name) is { } address && servers.LifecycleOf(server.Name) is ServerLifecycleState.Active or ServerLifecycleState.Parked
-                    && slotRole is ServerRole.Active or ServerRole.Parked)
+                ServerLifecycleState slotState = servers.StateOf(server.Name);
+                if (servers.AddressOf(server.Name) is { } address && slotState is ServerLifecycleState.Active or ServerLifecycleState.Parked)
                 {
-                    reapply.Add(new Reapply(backend, server, Enable: slotRole == ServerRole.Active, ReaddAt: address));
+                    reapply.Add(new Reapply(backend, server, Enable: slotState == ServerLifecycleState.Active, ReaddAt: address));
                 }
 
                 continue;
@@ -174,7 +173,7 @@ internal sealed class Reconciler
             if (!_adopted)
             {
                 ServerRole adopted = real == ServerAdminState.Ready ? ServerRole.Active : ServerRole.Parked;
-                servers.Set(server.Name, adopted, justEnabled: false, lifecycle: slot && adopted == ServerRole.Parked ? ServerLifecycleState.Parked : null);
+                servers.Set(server.Name, Adopted(adopted, servers.StateOf(server.Name), slot), justEnabled: false);
                 if (slot)
                 {
                     // Added by an earlier run of the autoscaler: it runs there.
@@ -204,14 +203,21 @@ internal sealed class Reconciler
             }
             else if (role == ServerRole.Active && real == ServerAdminState.Maint)
             {
-                servers.Set(server.Name, ServerRole.HeldByOperator);
+                servers.Set(server.Name, ServerLifecycleState.HeldByOperator);
                 Log.HeldByOperator(_logger, backend.Name, server.Name, endpoint);
             }
             else if (role is ServerRole.HeldByOperator or ServerRole.Parked && real == ServerAdminState.Ready)
             {
-                servers.Set(server.Name, ServerRole.Active, justEnabled: false);
+                servers.Set(server.Name, ServerLifecycleState.Active, justEnabled: false);
                 Log.Adopted(_logger, backend.Name, server.Name, "active", endpoint);
             }
         }
     }
+
+    // The state a server adopted from HAProxy's is in: a parked one keeps being stopped (or stopping) if it was,
+    // unless it is a pool server, which is in HAProxy only while it runs.
+    private static ServerLifecycleState Adopted(ServerRole adopted, ServerLifecycleState current, bool slot) =>
+        adopted == ServerRole.Active ? ServerLifecycleState.Active
+        : !slot && current is ServerLifecycleState.Stopped or ServerLifecycleState.Stopping ? current
+        : ServerLifecycleState.Parked;
 }

@@ -38,7 +38,7 @@ internal sealed class ScaledBackend
     public DateTimeOffset? PausedUntil { get; set; }
 
     /// <summary>The rule (paused, blind) whose first held-back action of the current spell was logged. Under <see cref="Gate"/>.</summary>
-    public string? HeldBackBy { get; set; }
+    public HoldGate? HeldBackBy { get; set; }
 
     /// <summary>The last evaluation's outcome. Under <see cref="Gate"/>.</summary>
     public BackendDecision? LastDecision { get; set; }
@@ -71,9 +71,8 @@ internal sealed class ScaledBackend
                 window = WindowValue.Empty; // the evaluation loop reports the window's failure
             }
 
-            return new BackendSnapshot(Name, window, [.. Servers.Roles])
+            return new BackendSnapshot(Name, window, [.. Servers.Snapshot])
             {
-                Lifecycle = [.. Servers.Lifecycle],
                 Coverage = Coverage?.Coverage,
                 Blind = Coverage?.Blind ?? false,
                 PausedUntil = PausedUntil,

@@ -199,7 +199,7 @@ internal sealed class SimulatedBackend
 
                 break;
             case WarmedUp:
-                _engine!.Servers.Set(_names[server], ServerRole.Active);
+                _engine!.Servers.Set(_names[server], ServerLifecycleState.Active);
                 _inRotation[server] = true;
                 DrainQueueOnto(server, now);
                 break;
@@ -272,7 +272,7 @@ internal sealed class SimulatedBackend
 
     private void Parked(int server, long now)
     {
-        _engine!.Servers.Set(_names[server], ServerRole.Parked);
+        _engine!.Servers.Set(_names[server], ServerLifecycleState.Parked);
         _parkedSince[server] = now;
     }
 

@@ -65,7 +65,7 @@ public sealed class ChaosTests
                 ["s2"] = ServerAdminState.Maint,
                 ["s3"] = ServerAdminState.Maint,
             });
-            rig.Autoscaler.Snapshot().Single().Servers.Should().Equal(("s1", ServerRole.Active), ("s2", ServerRole.Parked), ("s3", ServerRole.Parked));
+            rig.Autoscaler.Snapshot().Single().Servers.Select(s => (s.Name, s.Role)).Should().Equal(("s1", ServerRole.Active), ("s2", ServerRole.Parked), ("s3", ServerRole.Parked));
             rig.Logs.Should().Contain(l => l.EventId == AutoscaleEventIds.ActionCompleted && l.Message.StartsWith("app/s2: down done", StringComparison.Ordinal));
             rig.Logs.Should().NotContain(l => l.EventId == AutoscaleEventIds.ActionFailed, "the drain waited for HAProxy to come back");
             rig.Running.IsCompleted.Should().BeFalse();
@@ -112,7 +112,7 @@ public sealed class ChaosTests
         failures.Take(3).Select(m => m[(m.LastIndexOf("retried after ", StringComparison.Ordinal) + 14)..]).Should().Equal("400ms", "800ms", "1.6s");
         rig.Logs.Skip(before).Should().Contain(l => l.EventId == AutoscaleEventIds.ReconcileFailed);
         rig.Running.IsCompleted.Should().BeFalse("the autoscaler keeps running while HAProxy cannot be reached");
-        rig.Autoscaler.Snapshot().Single().Servers.Should().Equal(("s1", ServerRole.Active), ("s2", ServerRole.Active), ("s3", ServerRole.Parked));
+        rig.Autoscaler.Snapshot().Single().Servers.Select(s => (s.Name, s.Role)).Should().Equal(("s1", ServerRole.Active), ("s2", ServerRole.Active), ("s3", ServerRole.Parked));
 
         // The socket is back (a new HAProxy, from the configuration where s2 and s3 are "disabled").
         await rig.Haproxy.RestartAsync();
@@ -234,8 +234,8 @@ public sealed class ChaosTests
             {
                 IReadOnlyDictionary<string, ServerAdminState>? states = AdminStates(rig);
                 var roles = rig.Autoscaler.Snapshot().Single().Servers;
-                last = $"HAProxy {(states is null ? "unreachable" : string.Join(", ", states.Select(s => $"{s.Key} {s.Value}")))}; autoscaler {string.Join(", ", roles.Select(r => $"{r.Server} {r.Role}"))}";
-                bool converged = states is not null && roles.All(r => states.TryGetValue(r.Server, out ServerAdminState state) && r.Role switch
+                last = $"HAProxy {(states is null ? "unreachable" : string.Join(", ", states.Select(s => $"{s.Key} {s.Value}")))}; autoscaler {string.Join(", ", roles.Select(r => $"{r.Name} {r.Role}"))}";
+                bool converged = states is not null && roles.All(r => states.TryGetValue(r.Name, out ServerAdminState state) && r.Role switch
                 {
                     ServerRole.Active => state == ServerAdminState.Ready,
                     ServerRole.Parked or ServerRole.HeldByOperator => state == ServerAdminState.Maint,
@@ -273,7 +273,7 @@ public sealed class ChaosTests
     private static int SessionsOn(AutoscaleRig rig, string server) =>
         rig.Control.ShowStatAsync().GetAwaiter().GetResult().Single(r => r.Backend == "app" && r.Server == server).CurrentSessions;
 
-    private static ServerRole RoleOf(AutoscaleRig rig, string server) => rig.Autoscaler.Snapshot().Single().Servers.Single(s => s.Server == server).Role;
+    private static ServerRole RoleOf(AutoscaleRig rig, string server) => rig.Autoscaler.Snapshot().Single().Servers.Single(s => s.Name == server).Role;
 
     private static async Task SendIgnoringFailureAsync(HttpClient http, string url, CancellationToken cancellationToken)
     {

@@ -26,7 +26,7 @@ public sealed class ExtensionFaultTests
         rig.Logs.Should().Contain(l => l.EventId == AutoscaleEventIds.ActionFailed && l.Message.StartsWith("app/s2: up failed", StringComparison.Ordinal)
             && l.Message.EndsWith("retried after 30s", StringComparison.Ordinal));
         (await rig.StatusOfAsync("s2")).Should().Be("MAINT");
-        rig.Autoscaler.Snapshot().Single().Servers.Should().Contain(("s2", ServerRole.Parked), "not stuck warming");
+        rig.Autoscaler.Snapshot().Single().Servers.Select(s => (s.Name, s.Role)).Should().Contain(("s2", ServerRole.Parked), "not stuck warming");
     }
 
     [Fact]
@@ -45,7 +45,7 @@ public sealed class ExtensionFaultTests
         rig.Logs.Should().Contain(l => l.EventId == AutoscaleEventIds.ExtensionFailed
             && l.Message.StartsWith("app/s2: control threw IOException: control bug", StringComparison.Ordinal));
         (await rig.StatusOfAsync("s2")).Should().Be("MAINT");
-        rig.Autoscaler.Snapshot().Single().Servers.Should().Contain(("s2", ServerRole.Parked));
+        rig.Autoscaler.Snapshot().Single().Servers.Select(s => (s.Name, s.Role)).Should().Contain(("s2", ServerRole.Parked));
     }
 
     [Fact]

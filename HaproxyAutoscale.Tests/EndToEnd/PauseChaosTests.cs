@@ -31,7 +31,7 @@ public sealed class PauseChaosTests
             (await rig.StatusOfAsync("s3")).Should().Be("MAINT");
             rig.Apps[1].Served.Should().BeEmpty("not even a warm-up starts while paused");
             rig.Logs.Should().NotContain(l => l.EventId == AutoscaleEventIds.Decision, "a held decision is not an action");
-            rig.Autoscaler.Snapshot().Single().Servers.Should().Contain(("s2", ServerRole.Parked));
+            rig.Autoscaler.Snapshot().Single().Servers.Select(s => (s.Name, s.Role)).Should().Contain(("s2", ServerRole.Parked));
 
             rig.Autoscaler.Resume("app").Should().BeTrue();
             await rig.WaitForStatusAsync("s2", s => s != "MAINT", "enabled once resumed");

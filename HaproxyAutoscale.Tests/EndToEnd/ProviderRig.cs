@@ -165,7 +165,7 @@ internal sealed class ProviderRig : IAsyncDisposable
 
     /// <summary>The lifecycle state the autoscaler reports for <paramref name="server"/>.</summary>
     public ServerLifecycleState LifecycleOf(string server) =>
-        Autoscaler.Snapshot().Single().Lifecycle.Single(s => s.Server == server).State;
+        Autoscaler.Snapshot().Single().Servers.Single(s => s.Name == server).Lifecycle;
 
     public async Task<IReadOnlyList<ServerStat>> StatsAsync() => [.. (await Control.ShowStatAsync()).Where(r => r.Backend == "app")];
 

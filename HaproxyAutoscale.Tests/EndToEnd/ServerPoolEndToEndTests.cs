@@ -38,7 +38,7 @@ public sealed class ServerPoolEndToEndTests
 
         IReadOnlyList<ServerState> states = await rig.Control.ShowServersStateAsync("app");
         states.Where(s => s.Server.StartsWith("auto", StringComparison.Ordinal)).Select(s => $"{s.Address}:{s.Port}")
-            .Should().Equal(rig.Autoscaler.Snapshot().Single().Lifecycle.Where(l => l.Server.StartsWith("auto", StringComparison.Ordinal)).Select(l => l.Address));
+            .Should().Equal(rig.Autoscaler.Snapshot().Single().Servers.Where(s => s.Name.StartsWith("auto", StringComparison.Ordinal)).Select(s => s.Address));
         rig.Logs.Count(e => e.EventId == AutoscaleEventIds.ServerAdded).Should().Be(3);
 
         // Fast answers with traffic flowing: one server at a time is drained, deleted (pool) and stopped.
@@ -76,7 +76,7 @@ public sealed class ServerPoolEndToEndTests
             await load;
         }
 
-        string address = rig.Autoscaler.Snapshot().Single().Lifecycle.Single(l => l.Server == "auto1").Address!;
+        string address = rig.Autoscaler.Snapshot().Single().Servers.Single(s => s.Name == "auto1").Address!;
         await rig.RestartHaproxyAsync();
         (await rig.StatusOfAsync("auto1")).Should().BeNull("a restarted HAProxy has only haproxy.cfg's servers");
 
@@ -89,7 +89,7 @@ public sealed class ServerPoolEndToEndTests
         // A new autoscaler finds auto1 in HAProxy: adopted with its address, and deleted and stopped when not needed.
         await rig.StopAutoscalerAsync();
         rig.StartAutoscaler();
-        await rig.WaitAsync(() => rig.Autoscaler.Snapshot().Single().Lifecycle.Single(l => l.Server == "auto1") is { State: ServerLifecycleState.Active } adopted
+        await rig.WaitAsync(() => rig.Autoscaler.Snapshot().Single().Servers.Single(s => s.Name == "auto1") is { Lifecycle: ServerLifecycleState.Active } adopted
             && adopted.Address == address, "auto1 adopted as active at its address");
         using (var fast = new CancellationTokenSource())
         {

@@ -2,9 +2,13 @@ using HaproxyAutoscale.Configuration;
 using HaproxyAutoscale.Control;
 using HaproxyAutoscale.HighAvailability;
 using HaproxyAutoscale.Hosting;
+using HaproxyAutoscale.Logs;
+using HaproxyAutoscale.Policies;
 using HaproxyAutoscale.Scaling;
 using HaproxyAutoscale.Tests.Infrastructure;
+using HaproxyAutoscale.Windows;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 
 namespace HaproxyAutoscale.Tests.HighAvailability;
 
@@ -72,6 +76,48 @@ public sealed class HighAvailabilityUnitTests
 
         Action build = () => new AutoscalerBuilder(options).Build();
         build.Should().Throw<InvalidOperationException>().WithMessage("ha: active/standby needs a leader election*UseEtcdLeaderElection()*");
+    }
+
+    [Fact]
+    public void Evaluate_StandbyHoldsAScaleUp_ThePolicyHearsItSoItsBreachesStillCount()
+    {
+        // Without the hold reported (as under a pause), threshold restarted its breach count on a standby, and a
+        // takeover could wait up to `breaches` more evaluations before its first scale-up.
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 26, 15, 0, 0, TimeSpan.Zero));
+        var options = new BackendOptions { Name = "app", PolicyKind = ScalingPolicyNames.Threshold };
+        options.Servers.Add(new ServerOptions { Name = "s1", AlwaysUp = true });
+        options.Servers.Add(new ServerOptions { Name = "s2" });
+        ScaledBackend backend = ScaledBackend.Create(options, new ScalingPolicyRegistry(), new ResponseTimeWindowRegistry(), time);
+        var logs = new ListLoggerProvider();
+        using ILoggerFactory loggers = LoggerFactory.Create(b => b.AddProvider(logs));
+        ILogger logger = loggers.CreateLogger("test");
+        using var metrics = new AutoscaleMetrics(() => [], () => []);
+        var evaluation = new BackendEvaluation([new PauseStep(logger), new LeaderRole(new SwitchableElection(), logger, metrics.Meter)], logger, metrics);
+        var parser = new HaproxyLogParser();
+
+        // Each interval, a request that queued 5 ms (Tw): saturated, a breach of threshold's default 3.
+        ScalingPlan Evaluate()
+        {
+            parser.TryParse("Nov 26 15:00:00 lb1 haproxy[1]: 127.0.0.1:5 [26/Nov/2026:15:00:00.000] fe app/s1 0/5/0/40/45 200 1 - - ---- 1/1/0/0/0 0/0 \"GET / HTTP/1.1\""u8, out RequestRecord record).Should().BeTrue();
+            lock (backend.Gate)
+            {
+                backend.Decider.OnRecord(record);
+            }
+
+            time.Advance(TimeSpan.FromSeconds(1));
+            return evaluation.Decide(backend);
+        }
+
+        Evaluate().Decision.Reason.Should().EndWith("breach 1 of 3");
+        Evaluate().Decision.Reason.Should().EndWith("breach 2 of 3");
+        ScalingPlan held = Evaluate();
+        (held.Decision.Action, held.HeldBy, held.Decision.Reason).Should().Be((ScalingAction.Hold, "standby",
+            "saturated (<NOSRV> or queueing) on 3 consecutive evaluations, but this replica is a standby (the leader acts)"));
+        logs.Entries.Should().Contain(e => e.EventId == AutoscaleEventIds.StandbyDecision);
+
+        ScalingPlan next = Evaluate();
+        (next.HeldBy, next.Decision.Reason).Should().Be(("standby",
+            "saturated (<NOSRV> or queueing) on 3 consecutive evaluations, but this replica is a standby (the leader acts)"), "the held breaches still count");
     }
 
     [Fact]

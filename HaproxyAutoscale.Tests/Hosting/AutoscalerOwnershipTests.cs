@@ -41,7 +41,7 @@ public sealed class AutoscalerOwnershipTests
         backend.Servers.Add(new ServerOptions { Name = "s4" });
         options.EvaluationInterval = TimeSpan.Zero;
 
-        autoscaler.Snapshot().Single().Servers.Should().Equal([("s1", ServerRole.Active)], "a server added after Build() never reaches the engine");
+        autoscaler.Snapshot().Single().Servers.Select(s => (s.Name, s.Role)).Should().Equal([("s1", ServerRole.Active)], "a server added after Build() never reaches the engine");
     }
 
     [Fact]

@@ -48,12 +48,12 @@ public sealed class BackendDeciderTests
         (BackendDecider scaler, ServerTable scalerServers) = Create(Backend(), new Fixed(ScalingDecision.Up(2, "test")));
         scaler.OnRecord(Request("s1", 10));
         scaler.Decide().Servers.Should().Equal("s2", "s3");
-        scalerServers.Set("s2", ServerRole.Active);
-        scalerServers.Set("s3", ServerRole.Active);
+        scalerServers.Set("s2", ServerLifecycleState.Active);
+        scalerServers.Set("s3", ServerLifecycleState.Active);
 
         (BackendDecider down, ServerTable downServers) = Create(Backend(), new Fixed(ScalingDecision.Down(5, "test")));
-        downServers.Set("s2", ServerRole.Active);
-        downServers.Set("s3", ServerRole.Active);
+        downServers.Set("s2", ServerLifecycleState.Active);
+        downServers.Set("s3", ServerLifecycleState.Active);
         ScalingPlan plan = down.Decide();
         plan.Servers.Should().Equal("s3", "s2"); // never s1: alwaysUp
         plan.Decision.Servers.Should().Be(2, "bounded by the alwaysUp minimum");
@@ -80,7 +80,7 @@ public sealed class BackendDeciderTests
         BackendOptions options = Backend();
         options.MaxActive = 2;
         (BackendDecider scaler, ServerTable scalerServers) = Create(options, new Fixed(ScalingDecision.Up(1, "slow")));
-        scalerServers.Set("s2", ServerRole.Warming);
+        scalerServers.Set("s2", ServerLifecycleState.Warming);
         ScalingPlan plan = scaler.Decide();
         plan.Decision.Action.Should().Be(ScalingAction.Hold);
         plan.Decision.Reason.Should().Be("slow, but already at the maximum of 2 active");
@@ -93,12 +93,12 @@ public sealed class BackendDeciderTests
         var policy = new Recording(ScalingDecision.Up(1, "slow"));
         (BackendDecider scaler, ServerTable scalerServers) = Create(Backend(), policy);
         scaler.Decide().Servers.Should().Equal("s2");
-        scalerServers.Set("s2", ServerRole.Warming);
+        scalerServers.Set("s2", ServerLifecycleState.Warming);
         scaler.Decide().Servers.Should().Equal("s3");
         policy.Last.ActiveServers.Should().Be(2, "s2 warming is capacity");
 
-        scalerServers.Set("s2", ServerRole.Active);
-        scalerServers.Set("s3", ServerRole.Warming);
+        scalerServers.Set("s2", ServerLifecycleState.Active);
+        scalerServers.Set("s3", ServerLifecycleState.Warming);
         ScalingPlan plan = scaler.Decide();
         plan.Servers.Should().Equal("s4");
         plan.HeldBy.Should().BeNull();
@@ -113,14 +113,14 @@ public sealed class BackendDeciderTests
         var policy = new Recording(ScalingDecision.Up(1, "slow"));
         (BackendDecider scaler, ServerTable servers) = Create(options, policy);
         scaler.Decide().Servers.Should().Equal("s2");
-        servers.Set("s2", ServerRole.Warming);
+        servers.Set("s2", ServerLifecycleState.Warming);
 
         ScalingPlan running = scaler.Decide();
         (running.Decision.Action, running.HeldBy, running.Decision.Reason).Should().Be((ScalingAction.Hold, "cooldown", "slow, but in up cooldown: s2's action has not completed"));
         policy.Held.Should().Equal((ScalingDecision.Up(1, "slow"), "cooldown"));
 
         _time.Advance(TimeSpan.FromSeconds(5));
-        servers.Set("s2", ServerRole.Active); // the warm-up took 5 s: the cooldown starts now, at 15:00:05
+        servers.Set("s2", ServerLifecycleState.Active); // the warm-up took 5 s: the cooldown starts now, at 15:00:05
         _time.Advance(TimeSpan.FromSeconds(29));
         scaler.Decide().Decision.Reason.Should().Be("slow, but in up cooldown until 15:00:35");
         _time.Advance(TimeSpan.FromSeconds(1));
@@ -137,7 +137,7 @@ public sealed class BackendDeciderTests
         (BackendDecider scaler, ServerTable servers) = Create(options, policy);
         foreach (string name in new[] { "s2", "s3", "s4" })
         {
-            servers.Set(name, ServerRole.Active, justEnabled: false);
+            servers.Set(name, ServerLifecycleState.Active, justEnabled: false);
         }
 
         scaler.Decide().Decision.Action.Should().Be(ScalingAction.Hold); // desired 4 at 15:00:00
@@ -160,7 +160,7 @@ public sealed class BackendDeciderTests
         options.Behavior.Up.MaxStep = 1;
         var policy = new Recording(ScalingDecision.Up(1, "a bit slow"));
         (BackendDecider scaler, ServerTable servers) = Create(options, policy);
-        servers.Set("s2", ServerRole.Active, justEnabled: false);
+        servers.Set("s2", ServerLifecycleState.Active, justEnabled: false);
         ScalingPlan small = scaler.Decide();
         (small.HeldBy, small.Decision.Reason).Should().Be(("tolerance", "a bit slow, but 3 is within the up tolerance (0.5) of 2 active"));
 
@@ -175,8 +175,8 @@ public sealed class BackendDeciderTests
         BackendOptions options = Backend();
         options.Behavior.Down.MinIdleBeforePark = TimeSpan.FromSeconds(30);
         (BackendDecider scaler, ServerTable servers) = Create(options, new Fixed(ScalingDecision.Down(1, "fast")));
-        servers.Set("s2", ServerRole.Active, justEnabled: false);
-        servers.Set("s3", ServerRole.Active, justEnabled: false);
+        servers.Set("s2", ServerLifecycleState.Active, justEnabled: false);
+        servers.Set("s3", ServerLifecycleState.Active, justEnabled: false);
         scaler.OnRecord(Request("s2", 10));
         _time.Advance(TimeSpan.FromSeconds(31));
         scaler.OnRecord(Request("s3", 10));
@@ -193,7 +193,7 @@ public sealed class BackendDeciderTests
         (BackendDecider least, ServerTable leastServers) = Create(Backend(ServerSelection.LeastSessions), new Fixed(ScalingDecision.Down(1, "fast")));
         foreach ((string name, int sessions) in new[] { ("s2", 5), ("s3", 1), ("s4", 3) })
         {
-            leastServers.Set(name, ServerRole.Active);
+            leastServers.Set(name, ServerLifecycleState.Active);
             leastServers.SetSessions(name, sessions);
         }
 
@@ -202,7 +202,7 @@ public sealed class BackendDeciderTests
         (BackendDecider newest, ServerTable newestServers) = Create(Backend(ServerSelection.Newest), new Fixed(ScalingDecision.Down(2, "fast")));
         foreach (string name in new[] { "s3", "s2", "s4" })
         {
-            newestServers.Set(name, ServerRole.Active);
+            newestServers.Set(name, ServerLifecycleState.Active);
             _time.Advance(TimeSpan.FromSeconds(1));
         }
 
@@ -257,7 +257,7 @@ public sealed class BackendDeciderTests
     {
         var policy = new Recording();
         (BackendDecider scaler, ServerTable scalerServers) = Create(Backend(), policy);
-        scalerServers.Set("s2", ServerRole.Active);
+        scalerServers.Set("s2", ServerLifecycleState.Active);
         scaler.OnRecord(Request("s2", 5000));           // cold start: ignored
         scaler.OnRecord(Request("s1", 100));
         scaler.Decide();

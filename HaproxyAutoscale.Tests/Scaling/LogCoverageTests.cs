@@ -76,7 +76,7 @@ public sealed class LogCoverageTests
     {
         var coverage = new LogCoverage(new AutoscaleOptions());
         (BackendDecider decider, ServerTable servers) = Create(new FixedPolicy(ScalingDecision.Down(1, "fast")), coverage);
-        servers.Set("s2", ServerRole.Active, justEnabled: false);
+        servers.Set("s2", ServerLifecycleState.Active, justEnabled: false);
         MakeBlind(coverage);
 
         ScalingPlan plan = decider.Decide();
@@ -119,7 +119,7 @@ public sealed class LogCoverageTests
     {
         var coverage = new LogCoverage(new AutoscaleOptions());
         (BackendDecider decider, ServerTable servers) = Create(new FixedPolicy(ScalingDecision.Down(1, "fast")), coverage);
-        servers.Set("s2", ServerRole.Active, justEnabled: false);
+        servers.Set("s2", ServerLifecycleState.Active, justEnabled: false);
         decider.Decide().HeldBy.Should().Be("counters", "never read yet");
 
         coverage.Update(Now(), 0, Counted(0));
@@ -131,7 +131,7 @@ public sealed class LogCoverageTests
         decider.Decide().Decision.Action.Should().Be(ScalingAction.Down);
 
         _time.Advance(3 * Interval + TimeSpan.FromSeconds(1));
-        servers.Set("s2", ServerRole.Active, justEnabled: false);
+        servers.Set("s2", ServerLifecycleState.Active, justEnabled: false);
         decider.Decide().HeldBy.Should().Be("counters", "the last reading is older than three intervals");
     }
 
@@ -140,7 +140,7 @@ public sealed class LogCoverageTests
     {
         var coverage = new LogCoverage(new AutoscaleOptions());
         (BackendDecider decider, ServerTable servers) = Create(new FixedPolicy(ScalingDecision.Down(1, "fast")), coverage);
-        servers.Set("s2", ServerRole.Active, justEnabled: false);
+        servers.Set("s2", ServerLifecycleState.Active, justEnabled: false);
         coverage.Update(Now(), 0, Counted(0));
         for (int i = 0; i < 3; i++)
         {

@@ -101,7 +101,7 @@ public sealed class ShippingTests
 
             // One request that waited 5 ms in HAProxy's queue (Tw) and took 40 ms on s1 (Tr).
             channel.Writer.TryWrite("Nov 26 15:01:04 lb1 haproxy[1]: 127.0.0.1:5 [26/Nov/2026:15:01:04.676] fe app/s1 0/5/0/40/45 200 1 - - ---- 1/1/0/0/0 0/0 \"GET / HTTP/1.1\""u8.ToArray());
-            for (int i = 0; i < 400 && !autoscaler.Snapshot()[0].Servers.Contains(("s2", ServerRole.Active)); i++)
+            for (int i = 0; i < 400 && !autoscaler.Snapshot()[0].Servers.Any(s => s is { Name: "s2", Role: ServerRole.Active }); i++)
             {
                 await Task.Delay(25);
             }
@@ -109,7 +109,7 @@ public sealed class ShippingTests
             BackendSnapshot app = autoscaler.Snapshot()[0];
             channel.Writer.Complete();
             await running;
-            Console.WriteLine($"window {app.Window.Value} ms; {string.Join(", ", app.Servers)}; lines {autoscaler.LogCounters.Lines}");
+            Console.WriteLine($"window {app.Window.Value} ms; {string.Join(", ", app.Servers.Select(s => (s.Name, s.Role)))}; lines {autoscaler.LogCounters.Lines}");
             """);
         await File.WriteAllTextAsync(dir.File("nuget.config"), ConsumerNugetConfig(dir));
 

@@ -1,0 +1,51 @@
+using HaproxyAutoscale.Policies;
+using HaproxyAutoscale.Windows;
+
+namespace HaproxyAutoscale.Scaling;
+
+/// <summary>A backend's state as the autoscaler sees it, for live views, health and admin endpoints.</summary>
+/// <param name="Backend">The backend.</param>
+/// <param name="Window">Its window's value now.</param>
+/// <param name="Servers">Each configured server (pool slots included), in configuration order.</param>
+public sealed record BackendSnapshot(string Backend, WindowValue Window, IReadOnlyList<ServerSnapshot> Servers)
+{
+    /// <summary>
+    /// Requests logged ÷ requests HAProxy counted over the coverage interval (1.0: every request was seen in the
+    /// logs); <see langword="null"/> before HAProxy's counters were read, or while HAProxy counted no request.
+    /// </summary>
+    public double? Coverage { get; init; }
+
+    /// <summary>Whether the backend is blind: HAProxy counts traffic the logs do not show, so nothing scales it down.</summary>
+    public bool Blind { get; init; }
+
+    /// <summary>Until when the backend is paused (it decides and logs, but acts on nothing); <see langword="null"/> when not paused.</summary>
+    public DateTimeOffset? PausedUntil { get; init; }
+
+    /// <summary>The last evaluation's outcome, or <see langword="null"/> before the first one.</summary>
+    public BackendDecision? LastDecision { get; init; }
+}
+
+/// <summary>One server as reported by <see cref="BackendSnapshot.Servers"/>.</summary>
+/// <param name="Name">The server.</param>
+/// <param name="Lifecycle">Where it is in its life: the server's state.</param>
+/// <param name="Address">The address its provider gave (<c>ADDRESS:PORT</c>), or <see langword="null"/>.</param>
+/// <param name="Since">When it entered <paramref name="Lifecycle"/>.</param>
+public sealed record ServerSnapshot(string Name, ServerLifecycleState Lifecycle, string? Address, DateTimeOffset Since)
+{
+    /// <summary>What the server is to the scaling decisions, derived from <see cref="Lifecycle"/>.</summary>
+    public ServerRole Role => ServerStates.RoleOf(Lifecycle);
+
+    /// <summary>The weight it is enabled with (its configured <c>weight</c>), or <see langword="null"/>: haproxy.cfg's.</summary>
+    public int? Weight { get; init; }
+
+    /// <summary>Whether it is never scaled down (<c>alwaysUp</c>).</summary>
+    public bool AlwaysUp { get; init; }
+}
+
+/// <summary>One evaluation's outcome for a backend, as reported by <see cref="BackendSnapshot.LastDecision"/>.</summary>
+/// <param name="Time">When it was decided.</param>
+/// <param name="Action">Up, down, or hold.</param>
+/// <param name="Servers">The servers it moves (empty for a hold).</param>
+/// <param name="Reason">The policy's reason and, for a hold the engine imposed, the rule that held it back.</param>
+/// <param name="HeldBy">The engine rule that turned the policy's decision into a hold (e.g. <c>cooldown</c>, <c>bounds</c>, <c>blind</c>, <c>paused</c>, <c>standby</c>), or <see langword="null"/>.</param>
+public sealed record BackendDecision(DateTimeOffset Time, ScalingAction Action, IReadOnlyList<string> Servers, string Reason, string? HeldBy);

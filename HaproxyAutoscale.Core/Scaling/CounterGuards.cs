@@ -1,0 +1,91 @@
+using System.Globalization;
+using HaproxyAutoscale.Configuration;
+using HaproxyAutoscale.Control;
+using HaproxyAutoscale.Policies;
+using HaproxyAutoscale.Windows;
+
+namespace HaproxyAutoscale.Scaling;
+
+/// <summary>
+/// The rules that go by HAProxy's counters where they are read (the daemon): idle time counted from them too, the
+/// blind fallback (a blind backend's policy sees HAProxy's own view, or it holds), and the guards on scale-down (not
+/// while blind, not on stale counters, not before the window has refilled since the start or a takeover). Not
+/// thread-safe: callers hold the backend's lock.
+/// </summary>
+internal sealed class CounterGuards(BackendOptions options, LogCoverage coverage, BlindFallback fallback, DateTimeOffset start)
+{
+    private DateTimeOffset? _lastReadingUsed;
+    private DateTimeOffset _refillFrom = start; // where the refill rule counts from: the start, or gaining the leadership (ha)
+    private long _samplesSinceStart;
+
+    /// <summary>A sample went into the window.</summary>
+    public void NoteSample() => _samplesSinceStart++;
+
+    /// <summary>Makes the refill rule count from <paramref name="now"/>, as after a start.</summary>
+    public void RestartRefill(DateTimeOffset now)
+    {
+        _refillFrom = now;
+        _samplesSinceStart = 0;
+    }
+
+    /// <summary>
+    /// The context as the policy should see it (a backend is idle only when HAProxy saw no request either; a blind
+    /// one sees HAProxy's counters), or a hold when a blind backend holds (<c>blindFallback: hold</c>).
+    /// </summary>
+    public (ScalingContext Context, string? Hold) Adjust(ScalingContext context)
+    {
+        context = context with { LastRequest = BehaviorGate.Latest(context.LastRequest, coverage.LastCountedRequest) };
+        if (!coverage.Blind)
+        {
+            return (context, null);
+        }
+
+        return fallback == BlindFallback.Hold
+            ? (context, $"blind (coverage {Ratio(coverage.Coverage)}): holding until the logs are back")
+            : (FromCounters(context), null);
+    }
+
+    /// <summary>The rule that holds a scale-down back now, and why; or <see langword="null"/>.</summary>
+    public (HoldGate Rule, string Why)? DownHeldBy(DateTimeOffset now, in ScalingContext context)
+    {
+        if (coverage.Blind)
+        {
+            return (HoldGate.Blind, $"blind (coverage {Ratio(coverage.Coverage)}): no scale-down until the logs are back");
+        }
+
+        if (coverage.IsStale(now))
+        {
+            return (HoldGate.Counters, "HAProxy's counters could not be read lately: no scale-down without them");
+        }
+
+        return context.Window.HasValue && !IsRefilled(now) ? (HoldGate.Refilling, "the window is still refilling since the start") : null;
+    }
+
+    // A blind backend's policy sees HAProxy's own view: rtime (average of the last 1,024 requests) as the window
+    // value, fresh once per counter reading; queued requests or new errors as saturation; sessions and queue as in-flight.
+    private ScalingContext FromCounters(ScalingContext context)
+    {
+        BackendStat? stat = coverage.Stat;
+        bool fresh = coverage.LastReading != _lastReadingUsed;
+        _lastReadingUsed = coverage.LastReading;
+        int milliseconds = stat is null ? 0 : stat.ResponseTimeMs + (options.Window.Timer == ResponseTimer.Tr ? 0 : stat.QueueTimeMs);
+        return context with
+        {
+            Window = stat is null ? WindowValue.Empty : new WindowValue(milliseconds, 1),
+            InFlight = fresh && stat is not null ? stat.CurrentSessions + stat.CurrentQueue : null, // scur + qcur: in flight now
+            NewSamples = fresh ? 1 : 0,
+            Saturated = context.Saturated || (fresh && (stat?.CurrentQueue > 0 || coverage.ErrorsGrew)),
+        };
+    }
+
+    // Whether the window holds a full window's worth of samples taken since the start.
+    private bool IsRefilled(DateTimeOffset now) => options.Window.Kind.ToLowerInvariant() switch
+    {
+        WindowKinds.Count => _samplesSinceStart >= options.Window.Size,
+        WindowKinds.Time => now - _refillFrom >= options.Window.Duration,
+        WindowKinds.Ewma => now - _refillFrom >= 3 * options.Window.HalfLife,
+        _ => _samplesSinceStart > 0 && now - _refillFrom >= options.SettleTime, // a custom window: no size to go by
+    };
+
+    private static string Ratio(double? value) => value is { } v ? v.ToString("0.00", CultureInfo.InvariantCulture) : "-";
+}

@@ -1,0 +1,52 @@
+using HaproxyAutoscale.Logs;
+using HaproxyAutoscale.Policies;
+
+namespace HaproxyAutoscale.Scaling;
+
+/// <summary>
+/// One evaluation interval's requests, turned into the context's arrival rate, in-flight (Little's law: the sum of
+/// the ended requests' total times ÷ the interval, queued time included: queued requests are demand too) and demand.
+/// Not thread-safe: callers hold the backend's lock.
+/// </summary>
+internal sealed class IntervalStatistics(DateTimeOffset start)
+{
+    private DateTimeOffset _lastEvaluation = start;
+    private int _requests;
+    private int _timedRequests;
+    private long _sumTotalMs;
+    private long _sumQueueMs;
+
+    /// <summary>Counts a logged request; returns whether it was timed (it reached a server and has a total time).</summary>
+    public bool Add(in RequestRecord record)
+    {
+        _requests++;
+        if (record.HasNoServer || record.TotalTime < 0)
+        {
+            return false;
+        }
+
+        _timedRequests++;
+        _sumTotalMs += record.TotalTime;
+        _sumQueueMs += Math.Max(0, record.QueueTime);
+        return true;
+    }
+
+    /// <summary>The interval's figures set on <paramref name="context"/> (<paramref name="serving"/>: the active servers), then a new interval.</summary>
+    public ScalingContext Apply(ScalingContext context, DateTimeOffset now, int serving)
+    {
+        double seconds = (now - _lastEvaluation).TotalSeconds;
+        _lastEvaluation = now;
+        if (seconds > 0)
+        {
+            context = context with
+            {
+                ArrivalRate = _requests / seconds,
+                InFlight = _timedRequests > 0 ? _sumTotalMs / 1000.0 / seconds : null,
+                DemandServers = _sumQueueMs > 0 && serving > 0 ? (int)Math.Ceiling(serving * (double)_sumTotalMs / Math.Max(1, _sumTotalMs - _sumQueueMs)) : null,
+            };
+        }
+
+        (_requests, _timedRequests, _sumTotalMs, _sumQueueMs) = (0, 0, 0, 0);
+        return context;
+    }
+}

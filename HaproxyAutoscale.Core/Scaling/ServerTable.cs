@@ -1,0 +1,190 @@
+using HaproxyAutoscale.Configuration;
+
+namespace HaproxyAutoscale.Scaling;
+
+/// <summary>
+/// Every configured server of one backend and its lifecycle state (its role is derived from it): written by the
+/// actuator (and the reconciler, from HAProxy's state), read by the decider. Not thread-safe: callers hold the
+/// backend's lock.
+/// </summary>
+internal sealed class ServerTable
+{
+    private static readonly TimeSpan MaxFailureBackoff = TimeSpan.FromMinutes(10);
+
+    private readonly Dictionary<string, Entry> _servers;
+    private readonly TimeProvider _time;
+
+    public ServerTable(BackendOptions backend, TimeProvider time)
+    {
+        Backend = backend;
+        _time = time;
+        _servers = backend.Servers.ToDictionary(s => s.Name, s => new Entry(s, time.GetUtcNow()), StringComparer.Ordinal);
+        foreach (Entry entry in _servers.Values.Where(e => Providers.PoolSlots.IsSlot(backend, e.Options.Name)))
+        {
+            entry.State = ServerLifecycleState.Stopped; // not in HAProxy until started and added
+        }
+    }
+
+    public BackendOptions Backend { get; }
+
+    /// <summary>Each configured server and its role, in configuration order.</summary>
+    public IEnumerable<(string Server, ServerRole Role)> Roles => Backend.Servers.Select(s => (s.Name, _servers[s.Name].Role));
+
+    /// <summary>Each configured server as reported in a snapshot, in configuration order.</summary>
+    public IEnumerable<ServerSnapshot> Snapshot => Backend.Servers.Select(s => _servers[s.Name].Snapshot());
+
+    /// <summary>Servers taking traffic or warming up: warming counts as capacity.</summary>
+    public int Capacity => _servers.Values.Count(s => s.Role is ServerRole.Active or ServerRole.Warming);
+
+    public bool Contains(string server) => _servers.ContainsKey(server);
+
+    public ServerRole RoleOf(string server) => _servers[server].Role;
+
+    /// <summary>The server's lifecycle state.</summary>
+    public ServerLifecycleState StateOf(string server) => _servers[server].State;
+
+    /// <summary>Counts every change of a state: a reading of HAProxy taken before a change must not overwrite it.</summary>
+    public long Changes { get; private set; }
+
+    /// <summary>
+    /// Whether an action on the server failed part-way (a drain sent but not the maintenance, a command that timed
+    /// out and may still run): HAProxy's state for it is unknown, and the reconciler applies the role's state again.
+    /// </summary>
+    public bool IsUnsettled(string server) => _servers[server].Unsettled;
+
+    /// <summary>The reconciler applied the role's state again.</summary>
+    public void Settled(string server) => _servers[server].Unsettled = false;
+
+    /// <summary>When the last scale-up completed (a warming server became active), or <see langword="null"/>; cooldowns start here.</summary>
+    public DateTimeOffset? LastUpCompleted { get; private set; }
+
+    /// <summary>When the last scale-down completed (a draining server was parked), or <see langword="null"/>.</summary>
+    public DateTimeOffset? LastDownCompleted { get; private set; }
+
+    /// <summary>
+    /// Sets where a server is in its life. <paramref name="justEnabled"/>: on becoming active, it starts serving now
+    /// (settle time applies), as opposed to adopted as already serving.
+    /// </summary>
+    public void Set(string server, ServerLifecycleState state, bool justEnabled = true)
+    {
+        Entry entry = _servers[server];
+        ServerRole was = entry.Role, role = ServerStates.RoleOf(state);
+        if (role == ServerRole.Active && was != ServerRole.Active)
+        {
+            entry.ActiveSince = justEnabled ? _time.GetUtcNow() : DateTimeOffset.MinValue;
+        }
+
+        // An action completes when its server reaches the role it was claimed for.
+        if (was == ServerRole.Warming && role == ServerRole.Active)
+        {
+            LastUpCompleted = _time.GetUtcNow();
+        }
+        else if (was == ServerRole.Draining && role == ServerRole.Parked)
+        {
+            LastDownCompleted = _time.GetUtcNow();
+        }
+
+        if (entry.State != state)
+        {
+            entry.State = state;
+            entry.StateSince = _time.GetUtcNow();
+        }
+
+        Changes++;
+    }
+
+    /// <summary>When the server entered its lifecycle state (a parked server: since when it is kept warm).</summary>
+    public DateTimeOffset StateSince(string server) => _servers[server].StateSince;
+
+    /// <summary>The address a provider gave the server (pool servers: where HAProxy sends it traffic), or <see langword="null"/>.</summary>
+    public string? AddressOf(string server) => _servers[server].Address;
+
+    public void SetAddress(string server, string? address) => _servers[server].Address = address;
+
+    /// <summary>Makes a parked server due for its stop at once (its state is unknown, or its stop failed): no keep-warm wait.</summary>
+    public void StopDue(string server) => _servers[server].StateSince = DateTimeOffset.MinValue;
+
+    /// <summary>Whether <paramref name="server"/> started serving less than the settle time ago (its first answers are slow).</summary>
+    public bool IsSettling(string server, DateTimeOffset now) =>
+        _servers.TryGetValue(server, out Entry? entry) && entry.Role == ServerRole.Active && now - entry.ActiveSince < Backend.SettleTime;
+
+    /// <summary>When the server was last enabled by the autoscaler (<see cref="DateTimeOffset.MinValue"/> when adopted or never).</summary>
+    public DateTimeOffset EnabledAt(string server) => _servers[server].ActiveSince;
+
+    /// <summary>The server's current sessions (HAProxy's <c>scur</c>, summed over the instances) at the last counter reading, or -1 before one.</summary>
+    public int SessionsOf(string server) => _servers[server].Sessions;
+
+    /// <summary>Records the server's current sessions from a counter reading (an unknown server is ignored).</summary>
+    public void SetSessions(string server, int sessions)
+    {
+        if (_servers.TryGetValue(server, out Entry? entry))
+        {
+            entry.Sessions = sessions;
+        }
+    }
+
+    /// <summary>When the server last logged a request (kept only when <c>behavior.down.minIdleBeforePark</c> is set).</summary>
+    public DateTimeOffset LastRequestOf(string server) => _servers[server].LastRequest;
+
+    /// <summary>Records that the server logged a request now (an unknown server is ignored).</summary>
+    public void NoteRequest(string server, DateTimeOffset now)
+    {
+        if (_servers.TryGetValue(server, out Entry? entry))
+        {
+            entry.LastRequest = now;
+        }
+    }
+
+    /// <summary>Whether the server may be picked now (not in a failure back-off, not being stopped).</summary>
+    public bool IsAvailable(string server, DateTimeOffset now) => _servers[server] is var entry && entry.NotBefore <= now && entry.State != ServerLifecycleState.Stopping;
+
+    /// <summary>An action on the server completed: its failure count starts again.</summary>
+    public void Succeeded(string server)
+    {
+        Entry entry = _servers[server];
+        entry.Failures = 0;
+        entry.Unsettled = false;
+    }
+
+    /// <summary>
+    /// An action on the server failed: it is set to <paramref name="state"/> and kept out of the picks for
+    /// <paramref name="firstBackoff"/>, doubled on each further failure up to 10 minutes. Returns the back-off.
+    /// </summary>
+    public TimeSpan Failed(string server, ServerLifecycleState state, TimeSpan firstBackoff)
+    {
+        Entry entry = _servers[server];
+        entry.Failures++;
+        TimeSpan backoff = Backoff.Exponential(firstBackoff, entry.Failures, MaxFailureBackoff);
+        Set(server, state);
+        entry.Unsettled = true; // some of its commands may have been carried out
+        entry.NotBefore = _time.GetUtcNow() + backoff;
+        return backoff;
+    }
+
+    private sealed class Entry(ServerOptions options, DateTimeOffset now)
+    {
+        public ServerOptions Options { get; } = options;
+
+        public ServerLifecycleState State { get; set; } = options.AlwaysUp ? ServerLifecycleState.Active : ServerLifecycleState.Parked;
+
+        public ServerRole Role => ServerStates.RoleOf(State);
+
+        public DateTimeOffset StateSince { get; set; } = now;
+
+        public string? Address { get; set; }
+
+        public DateTimeOffset ActiveSince { get; set; } = DateTimeOffset.MinValue;
+
+        public DateTimeOffset NotBefore { get; set; } = DateTimeOffset.MinValue;
+
+        public int Failures { get; set; }
+
+        public int Sessions { get; set; } = -1;
+
+        public DateTimeOffset LastRequest { get; set; } = DateTimeOffset.MinValue;
+
+        public bool Unsettled { get; set; }
+
+        public ServerSnapshot Snapshot() => new(Options.Name, State, Address, StateSince) { Weight = Options.Weight, AlwaysUp = Options.AlwaysUp };
+    }
+}
