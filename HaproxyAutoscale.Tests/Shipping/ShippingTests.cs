@@ -184,7 +184,7 @@ public sealed class ShippingTests
         HaproxyAutoscale.Configuration.AutoscaleConfiguration.Parse(blocks["autoscale.json"]).Errors.Should().BeEmpty();
         using var dir = new TempDirectory();
         await File.WriteAllTextAsync(dir.File("haproxy.cfg"), blocks["haproxy.cfg"]);
-        (await RunAsync(Haproxy.ExecutablePath, dir.Path, "-c", "-f", dir.File("haproxy.cfg"))).Should().Contain("Configuration file is valid");
+        (await RunAsync(HaproxyBinary.Path, dir.Path, "-c", "-V", "-f", dir.File("haproxy.cfg"))).Should().Contain("Configuration file is valid");
     }
 
     [Fact]
