@@ -3,7 +3,7 @@ using HaproxyAutoscale.Control;
 
 namespace HaproxyAutoscale.Benchmarks;
 
-/// <summary>A real haproxy (from PATH) with an admin socket in a temp folder, for measurements; stopped by PID.</summary>
+/// <summary>A real haproxy (<c>HPA_HAPROXY</c>, else from PATH) with an admin socket in a temp folder, for measurements; stopped by PID.</summary>
 public sealed class LocalHaproxy : IDisposable
 {
     private readonly Process _process;
@@ -16,7 +16,7 @@ public sealed class LocalHaproxy : IDisposable
         string config = $"global\n    stats socket {Socket} mode 600 level admin\n{globalExtra}" +
             "defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n" + backendAndMore;
         File.WriteAllText(Path.Combine(Directory, "haproxy.cfg"), config);
-        _process = Process.Start(new ProcessStartInfo("haproxy") { ArgumentList = { "-db", "-f", Path.Combine(Directory, "haproxy.cfg") }, RedirectStandardOutput = true, RedirectStandardError = true })
+        _process = Process.Start(new ProcessStartInfo(Environment.GetEnvironmentVariable("HPA_HAPROXY") is { Length: > 0 } chosen ? chosen : "haproxy") { ArgumentList = { "-db", "-f", Path.Combine(Directory, "haproxy.cfg") }, RedirectStandardOutput = true, RedirectStandardError = true })
             ?? throw new InvalidOperationException("haproxy did not start");
         IHaproxyControl control = HaproxyControl.Create(Socket, new HaproxyControlOptions { Persistent = false });
         for (int attempt = 0; ; attempt++)

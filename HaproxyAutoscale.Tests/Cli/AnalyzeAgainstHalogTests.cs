@@ -86,7 +86,7 @@ public sealed class AnalyzeAgainstHalogTests
 
     private static async Task<Dictionary<string, (long, long)>> RunHalogSrvAsync(string logFile)
     {
-        var start = new ProcessStartInfo("halog") { ArgumentList = { "-srv" }, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("HPA_HALOG") is { Length: > 0 } chosen ? chosen : "halog") { ArgumentList = { "-srv" }, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
         using Process halog = Process.Start(start) ?? throw new InvalidOperationException("halog did not start");
         await halog.StandardInput.WriteAsync(await File.ReadAllTextAsync(logFile));
         halog.StandardInput.Close();
