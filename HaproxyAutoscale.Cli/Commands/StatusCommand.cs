@@ -165,7 +165,7 @@ internal static class StatusCommand
             }
         }
 
-        // On stderr, after the table: stdout stays the table or the JSON array that scripts read.
+        // On stderr, after the table: stdout stays the table (and each instance's version) or the JSON array that scripts read.
         foreach ((string endpoint, HaproxyInfo info) in versions)
         {
             if (HaproxyVersions.Warning(info) is { } old)
@@ -316,9 +316,10 @@ internal static class StatusCommand
     {
         public string AdminState => (State?.AdminState ?? ServerAdminState.Ready).ToString().ToLowerInvariant();
 
-        // show stat's weight is the effective one; for a server in maintenance it differs by version (2.6 keeps the
-        // weight it last served with, 3.0 says 0). Show the weight haproxy.cfg gave it (srv_iweight), the one the
-        // autoscaler restores when it enables the server.
+        // show stat's weight is the effective one. For a server in maintenance after "set weight" it differs by
+        // version: 2.6 keeps the weight it last served with, 3.0 reports the new user weight (0 after the immediate
+        // scale-down). Show the weight haproxy.cfg gave it (srv_iweight): what the autoscaler enables it with (100 %)
+        // unless its configuration sets a weight.
         public int Weight => State is { AdminState: ServerAdminState.Maint } state ? state.InitialWeight : Stat.Weight;
 
         public string OperState => State?.OperationalState switch
