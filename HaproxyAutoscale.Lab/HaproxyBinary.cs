@@ -30,6 +30,24 @@ public static class HaproxyBinary
             ? $"{Variable}={Path}: no such file"
             : "haproxy is not installed (not on PATH nor in /usr/sbin; or set HPA_HAPROXY to its path): apt-get install -y haproxy";
 
+    /// <summary>
+    /// The version of <see cref="Path"/> as <c>show info</c> reports it (<c>2.6.12-1+deb12u4</c>, <c>3.0.11-9e587df</c>),
+    /// read once from <c>haproxy -v</c>.
+    /// </summary>
+    public static string Version => LazyVersion.Value;
+
+    private static readonly Lazy<string> LazyVersion = new(() =>
+    {
+        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(Require(), "-v") { RedirectStandardOutput = true, UseShellExecute = false })
+            ?? throw new InvalidOperationException($"{Path} -v did not start");
+        string firstLine = process.StandardOutput.ReadLine() ?? "";
+        process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        return firstLine.StartsWith("HAProxy version ", StringComparison.Ordinal)
+            ? firstLine.Split(' ')[2]
+            : throw new InvalidOperationException($"{Path} -v said '{firstLine}'");
+    });
+
     /// <summary>Returns <see cref="Path"/>; throws with <see cref="Problem"/> when it does not exist.</summary>
     public static string Require() => Problem is { } problem ? throw new InvalidOperationException(problem) : Path;
 

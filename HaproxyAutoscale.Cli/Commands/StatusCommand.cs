@@ -107,6 +107,7 @@ internal static class StatusCommand
         }
 
         var rows = new List<StatusRow>();
+        var versions = new List<(string Endpoint, HaproxyInfo Info)>();
         try
         {
             await using var disposer = new AsyncDisposables(controls);
@@ -120,6 +121,8 @@ internal static class StatusCommand
                     ServerState? state = states.GetValueOrDefault((stat.Backend, stat.Server));
                     rows.Add(new StatusRow(control.Endpoint, stat, state));
                 }
+
+                versions.Add((control.Endpoint, await control.ShowInfoAsync(cancellationToken).ConfigureAwait(false)));
             }
         }
         catch (HaproxyControlException e)
@@ -131,7 +134,7 @@ internal static class StatusCommand
         List<WeightWarning> warnings = [.. WeightWarnings(rows)];
         if (json)
         {
-            WriteJson(console.Out, rows, withEndpoint, warnings, view);
+            WriteJson(console.Out, rows, withEndpoint, warnings, view, versions.ToDictionary(v => v.Endpoint, v => v.Info.Version));
         }
         else
         {
@@ -144,7 +147,7 @@ internal static class StatusCommand
             List<string[]> table = [withEndpoint ? ["ENDPOINT", .. header] : header];
             foreach (StatusRow r in rows)
             {
-                string[] cells = [r.Stat.Backend, r.Stat.Server, r.AdminState, r.OperState, Text(r.Stat.Weight), Text(r.Stat.CurrentSessions), Text(r.Stat.CurrentQueue), Text(r.Stat.ResponseTimeMs)];
+                string[] cells = [r.Stat.Backend, r.Stat.Server, r.AdminState, r.OperState, Text(r.Weight), Text(r.Stat.CurrentSessions), Text(r.Stat.CurrentQueue), Text(r.Stat.ResponseTimeMs)];
                 if (view is not null)
                 {
                     AutoscaledBackend? scaled = view.Backends.GetValueOrDefault(r.Stat.Backend);
@@ -155,9 +158,22 @@ internal static class StatusCommand
             }
 
             TableWriter.Write(console.Out, table);
+            console.Out.WriteLine();
+            foreach ((string endpoint, HaproxyInfo info) in versions)
+            {
+                console.Out.WriteLine($"{endpoint}: {info.Name} {info.Version}, pid {info.Pid}");
+            }
         }
 
-        // On stderr, after the table: stdout stays the table or the JSON array that scripts read.
+        // On stderr, after the table: stdout stays the table (and each instance's version) or the JSON array that scripts read.
+        foreach ((string endpoint, HaproxyInfo info) in versions)
+        {
+            if (HaproxyVersions.Warning(info) is { } old)
+            {
+                console.Error.WriteLine($"warning: {(withEndpoint ? endpoint + ": " : "")}{old}");
+            }
+        }
+
         foreach (WeightWarning warning in warnings)
         {
             console.Error.WriteLine($"warning: {(withEndpoint ? warning.Endpoint + ": " : "")}backend {warning.Backend}: {warning.Text}");
@@ -195,7 +211,7 @@ internal static class StatusCommand
         }
     }
 
-    private static void WriteJson(TextWriter output, List<StatusRow> rows, bool withEndpoint, List<WeightWarning> warnings, AutoscalerView? view)
+    private static void WriteJson(TextWriter output, List<StatusRow> rows, bool withEndpoint, List<WeightWarning> warnings, AutoscalerView? view, Dictionary<string, string> versions)
     {
         output.WriteLine(JsonOutput.Write(writer =>
         {
@@ -212,7 +228,7 @@ internal static class StatusCommand
                 writer.WriteString("server", r.Stat.Server);
                 writer.WriteString("adminState", r.AdminState);
                 writer.WriteString("operState", r.OperState);
-                writer.WriteNumber("weight", r.Stat.Weight);
+                writer.WriteNumber("weight", r.Weight);
                 if (r.State is { } state)
                 {
                     writer.WriteNumber("initialWeight", state.InitialWeight);
@@ -226,6 +242,7 @@ internal static class StatusCommand
                 writer.WriteNumber("sessions", r.Stat.CurrentSessions);
                 writer.WriteNumber("queue", r.Stat.CurrentQueue);
                 writer.WriteNumber("rtimeMs", r.Stat.ResponseTimeMs);
+                writer.WriteString("haproxyVersion", versions.GetValueOrDefault(r.Endpoint));
                 if (view is not null)
                 {
                     // null: a backend or server the autoscaler does not manage
@@ -298,6 +315,12 @@ internal static class StatusCommand
     private sealed record StatusRow(string Endpoint, ServerStat Stat, ServerState? State)
     {
         public string AdminState => (State?.AdminState ?? ServerAdminState.Ready).ToString().ToLowerInvariant();
+
+        // show stat's weight is the effective one. For a server in maintenance after "set weight" it differs by
+        // version: 2.6 keeps the weight it last served with, 3.0 reports the new user weight (0 after the immediate
+        // scale-down). Show the weight haproxy.cfg gave it (srv_iweight): what the autoscaler enables it with (100 %)
+        // unless its configuration sets a weight.
+        public int Weight => State is { AdminState: ServerAdminState.Maint } state ? state.InitialWeight : Stat.Weight;
 
         public string OperState => State?.OperationalState switch
         {

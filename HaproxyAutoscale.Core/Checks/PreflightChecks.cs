@@ -25,7 +25,8 @@ public sealed record PreflightFinding(PreflightSeverity Severity, string Message
 /// <summary>
 /// The checks behind <c>haproxy-autoscale check</c>, for embedders to run before starting: every endpoint answers,
 /// every configured backend and server exists there, the socket allows admin commands, and the servers of a
-/// backend get equal weights when enabled (or the difference is reported). Nothing in HAProxy is changed.
+/// backend get equal weights when enabled (or the difference is reported). The HAProxy version is reported, with a
+/// warning below 2.4 (no dynamic servers). Nothing in HAProxy is changed.
 /// </summary>
 public static class PreflightChecks
 {
@@ -66,6 +67,10 @@ public static class PreflightChecks
         {
             HaproxyInfo info = await instance.ShowInfoAsync(cancellationToken).ConfigureAwait(false);
             findings.Add(new(PreflightSeverity.Ok, $"{instance.Endpoint}: {info.Name} {info.Version}, pid {info.Pid}"));
+            if (HaproxyVersions.Warning(info) is { } old)
+            {
+                findings.Add(new(PreflightSeverity.Warning, $"{instance.Endpoint}: {old}"));
+            }
         }
         catch (HaproxyControlException e)
         {

@@ -35,6 +35,33 @@ public static class HaproxyDynamicServerExtensions
     public static Task DeleteServerAsync(this IHaproxyControl control, string backend, string server, CancellationToken cancellationToken = default) =>
         control.ExecuteAsync($"del server {HaproxyControlExtensions.ServerName(control, backend, server)}", cancellationToken);
 
+    /// <summary>
+    /// Takes a server out of HAProxy: <c>set server b/s state maint</c>, then <c>del server b/s</c>. On HAProxy 3.0+
+    /// (<c>show info</c>) <c>wait DELAY srv-removable b/s</c> comes between them, so connections still finishing get up
+    /// to <paramref name="wait"/> (default 1 s; keep it below the control's timeout) instead of a refused
+    /// <c>del server</c>. The <c>wait</c>'s own failure is not reported: <c>del server</c> then says why.
+    /// </summary>
+    internal static async Task RemoveServerAsync(this IHaproxyControl control, string backend, string server, TimeSpan? wait = null, CancellationToken cancellationToken = default)
+    {
+        string name = HaproxyControlExtensions.ServerName(control, backend, server);
+        HaproxyInfo info = await control.ShowInfoAsync(cancellationToken).ConfigureAwait(false);
+        await control.SetServerStateAsync(backend, server, ServerAdminState.Maint, cancellationToken).ConfigureAwait(false);
+        if (HaproxyVersions.Has(info, HaproxyVersions.WaitServerRemovable))
+        {
+            long milliseconds = (long)Math.Max(1, (wait ?? TimeSpan.FromSeconds(1)).TotalMilliseconds);
+            try
+            {
+                await control.ExecuteAsync(string.Create(CultureInfo.InvariantCulture, $"wait {milliseconds} srv-removable {name}"), cancellationToken).ConfigureAwait(false);
+            }
+            catch (HaproxyControlException e) when (e.Kind is not (HaproxyErrorKind.ConnectionFailed or HaproxyErrorKind.Timeout))
+            {
+                // "Wait delay expired." or a condition that cannot be met: del server below names it.
+            }
+        }
+
+        await control.DeleteServerAsync(backend, server, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary><c>enable health b/s</c>: starts the health checks of a server added with <c>check</c> (HAProxy leaves them off).</summary>
     public static Task EnableHealthAsync(this IHaproxyControl control, string backend, string server, CancellationToken cancellationToken = default) =>
         control.ExecuteAsync($"enable health {HaproxyControlExtensions.ServerName(control, backend, server)}", cancellationToken);

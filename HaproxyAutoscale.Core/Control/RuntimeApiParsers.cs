@@ -95,7 +95,14 @@ public sealed record ServerState(string Backend, string Server, string Address, 
 /// <param name="Pid">Pid.</param>
 /// <param name="Uptime">Uptime_sec.</param>
 /// <param name="Fields">Every <c>Key: value</c> line.</param>
-public sealed record HaproxyInfo(string Name, string Version, int Pid, TimeSpan Uptime, IReadOnlyDictionary<string, string> Fields);
+public sealed record HaproxyInfo(string Name, string Version, int Pid, TimeSpan Uptime, IReadOnlyDictionary<string, string> Fields)
+{
+    /// <summary>
+    /// The release number at the start of <see cref="Version"/> (<c>3.0.11-9e587df</c> → 3.0.11), or
+    /// <see langword="null"/> when it does not start with one: what to compare when a command needs a given release.
+    /// </summary>
+    public Version? Release => HaproxyVersions.Parse(Version);
+}
 
 /// <summary>Parsers of Runtime API answers.</summary>
 internal static class RuntimeApiParsers

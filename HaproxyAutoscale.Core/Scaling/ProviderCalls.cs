@@ -40,8 +40,7 @@ internal sealed class ProviderCalls(IReadOnlyList<IHaproxyControl> instances, Ac
         {
             try
             {
-                await instance.SetServerStateAsync(backend.Name, server, ServerAdminState.Maint, cancellationToken).ConfigureAwait(false);
-                await instance.DeleteServerAsync(backend.Name, server, cancellationToken).ConfigureAwait(false);
+                await instance.RemoveServerAsync(backend.Name, server, cancellationToken: cancellationToken).ConfigureAwait(false);
             }
             catch (HaproxyControlException e) when (e.Kind == HaproxyErrorKind.UnknownServer)
             {

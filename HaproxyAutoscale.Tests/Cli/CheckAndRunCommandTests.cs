@@ -33,7 +33,7 @@ public sealed class CheckAndRunCommandTests
 
         var (exitCode, output, error) = await CliRunner.RunAsync("check", "--config", config);
         exitCode.Should().Be(0, output + error);
-        output.Should().Contain("HAProxy 2.").And.Contain("backends.app.servers.s2: maint").And.Contain("admin commands allowed");
+        output.Should().Contain($"{dir.File("admin.sock")}: HAProxy {HaproxyBinary.Version}, pid {haproxy.Pid}\n").And.Contain("backends.app.servers.s2: maint").And.Contain("admin commands allowed");
         output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Should().OnlyContain(l => l.StartsWith("ok ", StringComparison.Ordinal));
     }
 

@@ -70,6 +70,7 @@ public sealed class StatusSocketAndWeightTests
 
         exitCode.Should().Be(0, error);
         output.Split('\n')[0].Should().StartWith("BACKEND");
+        output.Should().EndWith($"\n\n{socket}: HAProxy {HaproxyBinary.Version}, pid {haproxy.Pid}\n", "the version of each instance after the table");
         error.Should().Be(
             "warning: backend app: ready server not at the configured weight: s2 5 (configured 10)\n" +
             "warning: backend mixed: configured weights differ (m1 10, m2 1)\n");
@@ -82,11 +83,15 @@ public sealed class StatusSocketAndWeightTests
             .Should().Equal(
                 ("s1", 10, 10, true),
                 ("s2", 5, 10, true),
-                ("parked", 10, 10, true), // show stat's weight of a server in maintenance is not its user weight
+                // In maintenance after "set weight 0": show stat says 10 on 2.6 (never recomputed in maintenance), 0 on
+                // 3.0 (its user weight); status shows srv_iweight on both, the weight the autoscaler enables it with.
+                ("parked", 10, 10, true),
                 ("e1", 1, 1, false),
                 ("e2", 1, 1, false),
                 ("m1", 10, 10, true),
                 ("m2", 1, 1, true));
+
+        rows.Values.Should().OnlyContain(r => r.GetProperty("haproxyVersion").GetString() == HaproxyBinary.Version);
 
         (exitCode, _, error) = await CliRunner.RunAsync("status", "--endpoint", socket, "--backend", "even");
         (exitCode, error).Should().Be((0, ""));
