@@ -16,7 +16,7 @@ public static class EtcdLeaderElection
     public static ILeaderElection Create(HighAvailabilityOptions options, ILoggerFactory? loggers = null, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (HighAvailabilityOptions.Problems(options, "ha").Select(p => $"{p.Path}: {p.Message}").ToList() is { Count: > 0 } problems)
+        if (options.Validate() is { Count: > 0 } problems)
         {
             throw new ArgumentException(string.Join("; ", problems), nameof(options));
         }

@@ -1,10 +1,10 @@
 using System.Text;
 using HaproxyAutoscale.Benchmarks;
 using HaproxyAutoscale.Logs;
-using HaproxyAutoscale.Logs.Analysis;
+using HaproxyAutoscale.Cli.Analysis;
 using HaproxyAutoscale.Tests.Infrastructure;
 
-namespace HaproxyAutoscale.Tests.Logs;
+namespace HaproxyAutoscale.Tests.Cli.Analysis;
 
 public sealed class LogAnalyzerTests
 {

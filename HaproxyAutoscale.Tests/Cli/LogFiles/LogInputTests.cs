@@ -4,7 +4,7 @@ using System.Text;
 using HaproxyAutoscale.Benchmarks;
 using HaproxyAutoscale.Tests.Infrastructure;
 
-namespace HaproxyAutoscale.Tests.Cli;
+namespace HaproxyAutoscale.Tests.Cli.LogFiles;
 
 /// <summary>
 /// What users hand <c>analyze</c> and <c>replay</c>: pipes, FIFOs, process substitutions, gzip files, several files,
