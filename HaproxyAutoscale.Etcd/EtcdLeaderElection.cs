@@ -33,4 +33,15 @@ public static class EtcdLeaderElection
         ArgumentNullException.ThrowIfNull(builder);
         return builder.UseLeaderElection((options, loggers, time) => Create(options, loggers, time));
     }
+
+    /// <summary>
+    /// Makes the autoscaler registered by <c>AddHaproxyAutoscale</c> one of several active/standby replicas when its
+    /// options have an <c>ha</c> section (the election is created from it and disposed with the autoscaler); without the
+    /// section it acts alone.
+    /// </summary>
+    public static IHaproxyAutoscaleBuilder UseEtcdLeaderElection(this IHaproxyAutoscaleBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder.UseLeaderElection((options, loggers, time) => Create(options, loggers, time));
+    }
 }

@@ -1,4 +1,5 @@
 using HaproxyAutoscale.Control;
+using HaproxyAutoscale.HighAvailability;
 using HaproxyAutoscale.Logs;
 using HaproxyAutoscale.Policies;
 using HaproxyAutoscale.Providers;
@@ -6,6 +7,7 @@ using HaproxyAutoscale.Scaling;
 using HaproxyAutoscale.Windows;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 
 namespace HaproxyAutoscale.Hosting;
 
@@ -48,6 +50,19 @@ public static class HaproxyAutoscaleBuilderExtensions
     public static IHaproxyAutoscaleBuilder UseWarmup(this IHaproxyAutoscaleBuilder builder, Func<IServiceProvider, IWarmup> factory) =>
         Replace(builder, factory);
 
+    /// <summary>
+    /// Creates the leader election with <paramref name="factory"/> from the options' <c>ha</c> section when there is one
+    /// (the autoscaler disposes it); without that section the autoscaler acts alone. An <see cref="ILeaderElection"/>
+    /// registered as a service is used instead. <c>HaproxyAutoscale.Etcd</c>'s <c>UseEtcdLeaderElection()</c> calls this.
+    /// </summary>
+    public static IHaproxyAutoscaleBuilder UseLeaderElection(this IHaproxyAutoscaleBuilder builder, Func<HighAvailabilityOptions, ILoggerFactory, TimeProvider, ILeaderElection> factory)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(factory);
+        builder.Services.Replace(ServiceDescriptor.Singleton(new LeaderElectionRegistration(factory)));
+        return builder;
+    }
+
     private static IHaproxyAutoscaleBuilder Replace<TService>(IHaproxyAutoscaleBuilder builder, Func<IServiceProvider, TService> factory)
         where TService : class
     {
@@ -62,3 +77,5 @@ internal sealed record ServerProviderRegistration(string Name, ServerProviderFac
 internal sealed record PolicyRegistration(string Name, ScalingPolicyFactory Factory);
 
 internal sealed record WindowRegistration(string Kind, ResponseTimeWindowFactory Factory);
+
+internal sealed record LeaderElectionRegistration(Func<HighAvailabilityOptions, ILoggerFactory, TimeProvider, ILeaderElection> Factory);

@@ -118,6 +118,11 @@ public static class HaproxyAutoscaleServiceCollectionExtensions
             builder.UseLeaderElection(election);
         }
 
+        if (provider.GetService<LeaderElectionRegistration>() is { } elections)
+        {
+            builder.UseLeaderElection(elections.Factory);
+        }
+
         if (provider.GetService<IWarmup>() is { } warmup)
         {
             builder.UseWarmup(warmup);

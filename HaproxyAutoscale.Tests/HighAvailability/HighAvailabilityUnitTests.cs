@@ -1,9 +1,11 @@
 using HaproxyAutoscale.Configuration;
 using HaproxyAutoscale.Control;
+using HaproxyAutoscale.Etcd;
 using HaproxyAutoscale.HighAvailability;
 using HaproxyAutoscale.Hosting;
 using HaproxyAutoscale.Scaling;
 using HaproxyAutoscale.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace HaproxyAutoscale.Tests.HighAvailability;
@@ -71,6 +73,26 @@ public sealed class HighAvailabilityUnitTests
 
         Action build = () => new AutoscalerBuilder(options).Build();
         build.Should().Throw<InvalidOperationException>().WithMessage("ha: active/standby needs a leader election*UseEtcdLeaderElection()*");
+    }
+
+    [Fact]
+    public async Task AddHaproxyAutoscale_HaSection_UseEtcdLeaderElectionProvidesTheElection()
+    {
+        AutoscaleOptions options = Hosting.HaproxyAutoscaleServiceCollectionTests.OptionsWithHaSection();
+        var alone = new ServiceCollection();
+        alone.AddHaproxyAutoscale(options);
+        await using (ServiceProvider provider = alone.BuildServiceProvider())
+        {
+            Action resolve = () => provider.GetRequiredService<Autoscaler>();
+            resolve.Should().Throw<InvalidOperationException>().WithMessage("ha: active/standby needs a leader election*UseEtcdLeaderElection()*");
+        }
+
+        var replicas = new ServiceCollection();
+        replicas.AddHaproxyAutoscale(options).UseEtcdLeaderElection();
+        await using (ServiceProvider provider = replicas.BuildServiceProvider())
+        {
+            provider.GetRequiredService<Autoscaler>().Should().NotBeNull();
+        }
     }
 
     [Fact]
