@@ -35,7 +35,7 @@ internal sealed partial class EtcdElection : ILeaderElection
     {
         _time = time;
         _logger = loggers.CreateLogger("HaproxyAutoscale");
-        _replica = options.ReplicaOrDefault;
+        _replica = string.IsNullOrEmpty(options.Replica) ? $"{Environment.MachineName}:{Environment.ProcessId}" : options.Replica;
         _prefix = Encoding.UTF8.GetBytes(options.ElectionName + "/");
         _ttl = options.LeaseTtl;
         _ttlSeconds = (long)options.LeaseTtl.TotalSeconds;

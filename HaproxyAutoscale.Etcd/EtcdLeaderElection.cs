@@ -16,7 +16,7 @@ public static class EtcdLeaderElection
     public static ILeaderElection Create(HighAvailabilityOptions options, ILoggerFactory? loggers = null, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (HighAvailabilityOptions.Problems(options, "ha").Select(p => $"{p.Path}: {p.Message}").ToList() is { Count: > 0 } problems)
+        if (options.Validate() is { Count: > 0 } problems)
         {
             throw new ArgumentException(string.Join("; ", problems), nameof(options));
         }
@@ -29,6 +29,17 @@ public static class EtcdLeaderElection
     /// election is created from it and disposed with the autoscaler); without the section it acts alone.
     /// </summary>
     public static AutoscalerBuilder UseEtcdLeaderElection(this AutoscalerBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder.UseLeaderElection((options, loggers, time) => Create(options, loggers, time));
+    }
+
+    /// <summary>
+    /// Makes the autoscaler registered by <c>AddHaproxyAutoscale</c> one of several active/standby replicas when its
+    /// options have an <c>ha</c> section (the election is created from it and disposed with the autoscaler); without the
+    /// section it acts alone.
+    /// </summary>
+    public static IHaproxyAutoscaleBuilder UseEtcdLeaderElection(this IHaproxyAutoscaleBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
         return builder.UseLeaderElection((options, loggers, time) => Create(options, loggers, time));

@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
-using HaproxyAutoscale.Logs;
-using HaproxyAutoscale.Logs.Analysis;
+using HaproxyAutoscale.Cli.Analysis;
+using HaproxyAutoscale.Cli.LogFiles;
 
 namespace HaproxyAutoscale.Cli.Commands;
 

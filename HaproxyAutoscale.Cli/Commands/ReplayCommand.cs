@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
+using HaproxyAutoscale.Cli.LogFiles;
 using HaproxyAutoscale.Configuration;
-using HaproxyAutoscale.Logs;
 using HaproxyAutoscale.Policies;
 using HaproxyAutoscale.Replay;
 

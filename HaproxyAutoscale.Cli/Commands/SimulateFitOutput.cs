@@ -1,4 +1,4 @@
-using HaproxyAutoscale.Logs;
+using HaproxyAutoscale.Cli.LogFiles;
 using HaproxyAutoscale.Simulation;
 
 namespace HaproxyAutoscale.Cli.Commands;

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using HaproxyAutoscale.Cli.LogFiles;
 using HaproxyAutoscale.Configuration;
 using HaproxyAutoscale.Logs;
 using HaproxyAutoscale.Simulation;

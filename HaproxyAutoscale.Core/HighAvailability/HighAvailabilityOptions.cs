@@ -24,11 +24,16 @@ public sealed class HighAvailabilityOptions
     /// <value>The default is <see langword="null"/>: the host name and process id.</value>
     public string? Replica { get; set; }
 
-    /// <summary>The replica's name: <see cref="Replica"/>, or the host name and process id.</summary>
-    internal string ReplicaOrDefault => string.IsNullOrEmpty(Replica) ? $"{Environment.MachineName}:{Environment.ProcessId}" : Replica;
-
     /// <summary>The least lease TTL accepted (etcd's least with its default election timeout).</summary>
     internal static readonly TimeSpan MinLeaseTtl = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Every problem of this section as <c>ha.path: message</c>, by the rules <see cref="Configuration.AutoscaleOptionsValidator"/>
+    /// applies to it; empty when it is valid. For a leader election created from the section alone, outside
+    /// <see cref="Hosting.AutoscalerBuilder.Build"/> (which validates it with the rest): <c>HaproxyAutoscale.Etcd</c>'s
+    /// <c>EtcdLeaderElection.Create</c> checks its argument with it, and another election implementation can do the same.
+    /// </summary>
+    public IReadOnlyList<string> Validate() => [.. Problems(this, "ha").Select(p => $"{p.Path}: {p.Message}")];
 
     /// <summary>The rules of the section, each problem with its path under <paramref name="path"/>.</summary>
     internal static IEnumerable<(string Path, string Message)> Problems(HighAvailabilityOptions options, string path)

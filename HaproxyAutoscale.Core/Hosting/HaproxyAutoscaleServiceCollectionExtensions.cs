@@ -118,6 +118,11 @@ public static class HaproxyAutoscaleServiceCollectionExtensions
             builder.UseLeaderElection(election);
         }
 
+        if (provider.GetService<LeaderElectionRegistration>() is { } elections)
+        {
+            builder.UseLeaderElection(elections.Factory);
+        }
+
         if (provider.GetService<IWarmup>() is { } warmup)
         {
             builder.UseWarmup(warmup);
@@ -127,46 +132,6 @@ public static class HaproxyAutoscaleServiceCollectionExtensions
     }
 }
 
-/// <summary>Customises the autoscaler registered by <c>AddHaproxyAutoscale</c>.</summary>
-public interface IHaproxyAutoscaleBuilder
-{
-    /// <summary>The service collection.</summary>
-    IServiceCollection Services { get; }
-
-    /// <summary>Makes a custom policy available under <paramref name="name"/> (case-insensitive; built-in names are taken).</summary>
-    IHaproxyAutoscaleBuilder AddPolicy(string name, ScalingPolicyFactory factory);
-
-    /// <summary>Makes a custom window available under <paramref name="kind"/> (case-insensitive; built-in kinds are taken).</summary>
-    IHaproxyAutoscaleBuilder AddWindow(string kind, ResponseTimeWindowFactory factory);
-
-    /// <summary>Reads logs from a source created by <paramref name="factory"/> instead of <c>logs.source</c>.</summary>
-    IHaproxyAutoscaleBuilder UseLogSource(Func<IServiceProvider, ILogSource> factory);
-
-    /// <summary>Sends commands through a control created by <paramref name="factory"/> instead of <c>haproxy.endpoints</c>.</summary>
-    IHaproxyAutoscaleBuilder UseControl(Func<IServiceProvider, IHaproxyControl> factory);
-
-    /// <summary>Warms servers up with <paramref name="factory"/>'s warm-up instead of HTTP GETs.</summary>
-    IHaproxyAutoscaleBuilder UseWarmup(Func<IServiceProvider, IWarmup> factory);
-}
-
-/// <summary>Registers custom server providers on the autoscaler registered by <c>AddHaproxyAutoscale</c>.</summary>
-public static class HaproxyAutoscaleBuilderProviderExtensions
-{
-    /// <summary>Makes a custom server provider available under <paramref name="name"/> (case-insensitive; <c>exec</c> is taken).</summary>
-    public static IHaproxyAutoscaleBuilder AddServerProvider(this IHaproxyAutoscaleBuilder builder, string name, ServerProviderFactory factory)
-    {
-        ArgumentNullException.ThrowIfNull(builder);
-        builder.Services.AddSingleton(new ServerProviderRegistration(name, factory));
-        return builder;
-    }
-}
-
-internal sealed record ServerProviderRegistration(string Name, ServerProviderFactory Factory);
-
-internal sealed record PolicyRegistration(string Name, ScalingPolicyFactory Factory);
-
-internal sealed record WindowRegistration(string Kind, ResponseTimeWindowFactory Factory);
-
 internal sealed class AutoscaleOptionsReader(Func<ScalingPolicyRegistry, ResponseTimeWindowRegistry, ConfigurationResult> read)
 {
     public ConfigurationResult Read(ScalingPolicyRegistry policies, ResponseTimeWindowRegistry windows) => read(policies, windows);
@@ -175,36 +140,6 @@ internal sealed class AutoscaleOptionsReader(Func<ScalingPolicyRegistry, Respons
 internal sealed class HaproxyAutoscaleBuilder(IServiceCollection services) : IHaproxyAutoscaleBuilder
 {
     public IServiceCollection Services { get; } = services;
-
-    public IHaproxyAutoscaleBuilder AddPolicy(string name, ScalingPolicyFactory factory)
-    {
-        Services.AddSingleton(new PolicyRegistration(name, factory));
-        return this;
-    }
-
-    public IHaproxyAutoscaleBuilder AddWindow(string kind, ResponseTimeWindowFactory factory)
-    {
-        Services.AddSingleton(new WindowRegistration(kind, factory));
-        return this;
-    }
-
-    public IHaproxyAutoscaleBuilder UseLogSource(Func<IServiceProvider, ILogSource> factory)
-    {
-        Services.Replace(ServiceDescriptor.Singleton(factory));
-        return this;
-    }
-
-    public IHaproxyAutoscaleBuilder UseControl(Func<IServiceProvider, IHaproxyControl> factory)
-    {
-        Services.Replace(ServiceDescriptor.Singleton(factory));
-        return this;
-    }
-
-    public IHaproxyAutoscaleBuilder UseWarmup(Func<IServiceProvider, IWarmup> factory)
-    {
-        Services.Replace(ServiceDescriptor.Singleton(factory));
-        return this;
-    }
 }
 
 /// <summary>Runs the <see cref="Autoscaler"/> for the host's lifetime; creating it validates the configuration.</summary>

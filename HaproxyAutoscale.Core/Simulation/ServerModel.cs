@@ -8,7 +8,7 @@ namespace HaproxyAutoscale.Simulation;
 /// <see cref="ServerModelFitter"/>, written and read as JSON by <see cref="ServerModelJson"/> (edit the file to
 /// override what the log cannot show, such as the cold start).
 /// </summary>
-public sealed class ServerModel
+internal sealed class ServerModel
 {
     /// <summary>One model per backend; backend names are unique.</summary>
     public IList<BackendModel> Backends { get; } = [];
@@ -41,7 +41,7 @@ public sealed class ServerModel
 /// concurrency as processor sharing does. Requests beyond <see cref="MaxConn"/> wait in HAProxy's queue. The cold
 /// start never shows in a log: <see cref="ColdStartMs"/> is what the fit was given (0 unless told).
 /// </remarks>
-public sealed class BackendModel
+internal sealed class BackendModel
 {
     private readonly List<double> _quantiles = [];
 

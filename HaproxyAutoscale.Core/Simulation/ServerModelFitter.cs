@@ -26,7 +26,7 @@ namespace HaproxyAutoscale.Simulation;
 /// assumes the servers of a backend are alike and every request draws from the same service time.</para>
 /// <para>An instance is not thread-safe.</para>
 /// </remarks>
-public sealed class ServerModelFitter
+internal sealed class ServerModelFitter
 {
     private readonly HaproxyLogParser _parser = new();
     private readonly Dictionary<string, BackendFit> _backends = new(StringComparer.Ordinal);
@@ -144,7 +144,7 @@ public sealed class ServerModelFitter
 }
 
 /// <summary>What <see cref="ServerModelFitter.Fit"/> found: the model of the backends it could fit, errors for the others, and notes.</summary>
-public sealed class ServerModelFitResult
+internal sealed class ServerModelFitResult
 {
     internal ServerModelFitResult(ServerModel model, IReadOnlyList<string> errors, IReadOnlyList<string> notes) =>
         (Model, Errors, Notes) = (model, errors, notes);

@@ -10,7 +10,7 @@ namespace HaproxyAutoscale.Simulation;
 /// "coldStartMs": 1000, "idleToColdS": 300, "fittedRequests": 123456}]}</c>. Keys are case-insensitive; only
 /// <c>backend</c> and <c>serviceTimeQuantilesMs</c> are required, the others have <see cref="BackendModel"/>'s defaults.
 /// </summary>
-public static class ServerModelJson
+internal static class ServerModelJson
 {
     /// <summary>How many quantiles a backend's service time has: p0 to p100.</summary>
     public const int QuantileCount = 101;
@@ -289,7 +289,7 @@ public static class ServerModelJson
 }
 
 /// <summary>A server model file that cannot be read: every problem, as <c>path: message</c>.</summary>
-public sealed class ServerModelFormatException : FormatException
+internal sealed class ServerModelFormatException : FormatException
 {
     /// <summary>Creates the exception for <paramref name="errors"/>.</summary>
     public ServerModelFormatException(IReadOnlyList<string> errors)

@@ -1,7 +1,7 @@
 namespace HaproxyAutoscale.Simulation;
 
 /// <summary>How HAProxy picks a server among those in rotation (<c>balance</c>).</summary>
-public enum SimulatedBalance
+internal enum SimulatedBalance
 {
     /// <summary><c>balance roundrobin</c>, HAProxy's default.</summary>
     RoundRobin,
@@ -11,7 +11,7 @@ public enum SimulatedBalance
 }
 
 /// <summary>What a simulation runs and reports.</summary>
-public sealed class SimulationOptions
+internal sealed class SimulationOptions
 {
     /// <summary>The latency objective: a request slower than this is over the SLO, a second whose p95 is above it a violation.</summary>
     /// <value>The default is 200 ms.</value>
@@ -40,7 +40,7 @@ public sealed class SimulationOptions
 /// <summary>One of SPEC RG's elasticity metrics for one direction (Herbst et al. 2015): how far and how long supply missed demand.</summary>
 /// <param name="Accuracy">Mean over the seconds of the shortfall (or excess) relative to the oracle's servers, e.g. 0.25 = a quarter too few on average.</param>
 /// <param name="Timeshare">Fraction of the seconds with too few (or too many) servers.</param>
-public sealed record ProvisioningMetric(double Accuracy, double Timeshare);
+internal sealed record ProvisioningMetric(double Accuracy, double Timeshare);
 
 /// <summary>One second of a simulation.</summary>
 /// <param name="Time">The second's start.</param>
@@ -48,7 +48,7 @@ public sealed record ProvisioningMetric(double Accuracy, double Timeshare);
 /// <param name="Active">Servers active or warming at its end.</param>
 /// <param name="Oracle">The fewest servers that keep the model under the SLO for its arrivals.</param>
 /// <param name="P95Ms">The 95th percentile of the requests that completed in it, or <see langword="null"/>.</param>
-public sealed record SimulationSecond(DateTimeOffset Time, int Arrivals, int Active, int Oracle, int? P95Ms);
+internal sealed record SimulationSecond(DateTimeOffset Time, int Arrivals, int Active, int Oracle, int? P95Ms);
 
 /// <summary>What a policy (or a static count of servers) would have done to one backend's latency and cost.</summary>
 /// <param name="Backend">The backend.</param>
@@ -67,7 +67,7 @@ public sealed record SimulationSecond(DateTimeOffset Time, int Arrivals, int Act
 /// <param name="UnderProvisioning">Too few servers against the oracle.</param>
 /// <param name="OverProvisioning">Too many servers against the oracle.</param>
 /// <param name="Instability">Fraction of seconds where supply and the oracle moved in different directions (Ilyushkin et al. 2017).</param>
-public sealed record BackendSimulation(
+internal sealed record BackendSimulation(
     string Backend,
     string Policy,
     long Requests,

@@ -11,7 +11,7 @@ namespace HaproxyAutoscale.Simulation;
 /// replay, adding a server changes the simulated response times, so the result says what the policy would have done
 /// to latency and cost.
 /// </summary>
-public static class Simulator
+internal static class Simulator
 {
     /// <summary>Simulates one backend over its arrivals (Unix milliseconds, ascending).</summary>
     /// <exception cref="AutoscaleOptionsException">The options break a rule of <see cref="AutoscaleOptionsValidator"/>.</exception>
@@ -31,7 +31,7 @@ public static class Simulator
 }
 
 /// <summary>Collects each configured backend's arrivals (accept dates) from log lines, for <see cref="Simulator"/>.</summary>
-public sealed class ArrivalLog
+internal sealed class ArrivalLog
 {
     private readonly HaproxyLogParser _parser = new();
     private readonly Dictionary<string, List<long>> _arrivals;

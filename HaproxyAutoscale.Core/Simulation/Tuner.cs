@@ -6,7 +6,7 @@ using HaproxyAutoscale.Windows;
 namespace HaproxyAutoscale.Simulation;
 
 /// <summary>What <see cref="Tuner"/> searches for.</summary>
-public sealed class TuneOptions
+internal sealed class TuneOptions
 {
     /// <summary>The simulation's SLO, seed and balance; its static count and timeline are ignored.</summary>
     public SimulationOptions Simulation { get; } = new();
@@ -24,13 +24,13 @@ public sealed class TuneOptions
 /// <param name="PolicySettings">The policy's settings (the policy kind is the configured one).</param>
 /// <param name="Window">The window.</param>
 /// <param name="Result">The simulation's result.</param>
-public sealed record TuneCandidate(IReadOnlyDictionary<string, string> PolicySettings, WindowOptions Window, BackendSimulation Result);
+internal sealed record TuneCandidate(IReadOnlyDictionary<string, string> PolicySettings, WindowOptions Window, BackendSimulation Result);
 
 /// <summary>What the tuner found.</summary>
 /// <param name="Evaluated">Every setting tried.</param>
 /// <param name="ParetoFront">The settings no other beats on both server-seconds and requests over the SLO, cheapest first.</param>
 /// <param name="Recommended">The cheapest within the budget, or <see langword="null"/> when none is.</param>
-public sealed record TuneResult(IReadOnlyList<TuneCandidate> Evaluated, IReadOnlyList<TuneCandidate> ParetoFront, TuneCandidate? Recommended);
+internal sealed record TuneResult(IReadOnlyList<TuneCandidate> Evaluated, IReadOnlyList<TuneCandidate> ParetoFront, TuneCandidate? Recommended);
 
 /// <summary>
 /// Searches a built-in policy's main settings (thresholds or targets relative to the SLO, window size and statistic,
@@ -38,7 +38,7 @@ public sealed record TuneResult(IReadOnlyList<TuneCandidate> Evaluated, IReadOnl
 /// panic threshold) with the closed-loop <see cref="Simulator"/> for the fewest server-seconds
 /// with requests over the SLO within the budget. A grid, not an optimizer: every setting is simulated, in parallel.
 /// </summary>
-public static class Tuner
+internal static class Tuner
 {
     /// <summary>Tunes the policy of <paramref name="backend"/>.</summary>
     /// <exception cref="ArgumentException">The backend is not configured, or its policy is not a built-in one.</exception>

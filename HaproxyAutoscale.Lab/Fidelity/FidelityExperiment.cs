@@ -237,7 +237,7 @@ public static class FidelityExperiment
     /// The server model the simulation uses, fitted from the run's log as <c>simulate</c> does (the cold start, which no
     /// log shows, is given as <c>simulate --cold-start</c> would be: the apps' warm-up time).
     /// </summary>
-    public static (BackendModel Model, ServerModelFitResult Fit) FitModel(string logPath)
+    internal static (BackendModel Model, ServerModelFitResult Fit) FitModel(string logPath)
     {
         var fitter = new ServerModelFitter(coldStartMs: ColdStart.TotalMilliseconds);
         foreach (byte[] line in ReadLines(logPath))

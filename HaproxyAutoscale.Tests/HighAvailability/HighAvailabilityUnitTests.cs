@@ -1,5 +1,6 @@
 using HaproxyAutoscale.Configuration;
 using HaproxyAutoscale.Control;
+using HaproxyAutoscale.Etcd;
 using HaproxyAutoscale.HighAvailability;
 using HaproxyAutoscale.Hosting;
 using HaproxyAutoscale.Logs;
@@ -7,6 +8,7 @@ using HaproxyAutoscale.Policies;
 using HaproxyAutoscale.Scaling;
 using HaproxyAutoscale.Tests.Infrastructure;
 using HaproxyAutoscale.Windows;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 
@@ -118,6 +120,26 @@ public sealed class HighAvailabilityUnitTests
         ScalingPlan next = Evaluate();
         (next.HeldBy, next.Decision.Reason).Should().Be(("standby",
             "saturated (<NOSRV> or queueing) on 3 consecutive evaluations, but this replica is a standby (the leader acts)"), "the held breaches still count");
+    }
+
+    [Fact]
+    public async Task AddHaproxyAutoscale_HaSection_UseEtcdLeaderElectionProvidesTheElection()
+    {
+        AutoscaleOptions options = Hosting.HaproxyAutoscaleServiceCollectionTests.OptionsWithHaSection();
+        var alone = new ServiceCollection();
+        alone.AddHaproxyAutoscale(options);
+        await using (ServiceProvider provider = alone.BuildServiceProvider())
+        {
+            Action resolve = () => provider.GetRequiredService<Autoscaler>();
+            resolve.Should().Throw<InvalidOperationException>().WithMessage("ha: active/standby needs a leader election*UseEtcdLeaderElection()*");
+        }
+
+        var replicas = new ServiceCollection();
+        replicas.AddHaproxyAutoscale(options).UseEtcdLeaderElection();
+        await using (ServiceProvider provider = replicas.BuildServiceProvider())
+        {
+            provider.GetRequiredService<Autoscaler>().Should().NotBeNull();
+        }
     }
 
     [Fact]

@@ -1,7 +1,9 @@
 using HaproxyAutoscale.Configuration;
 using HaproxyAutoscale.Control;
+using HaproxyAutoscale.HighAvailability;
 using HaproxyAutoscale.Hosting;
 using HaproxyAutoscale.Policies;
+using HaproxyAutoscale.Scaling;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -102,6 +104,36 @@ public sealed class HaproxyAutoscaleServiceCollectionTests
         using ServiceProvider provider = services.BuildServiceProvider();
         provider.GetRequiredService<TimeProvider>().Should().BeSameAs(time);
         provider.GetServices<IHostedService>().Should().ContainSingle();
+    }
+
+    [Fact]
+    public async Task UseLeaderElection_HaSection_TheFactoryCreatesTheElectionFromIt()
+    {
+        AutoscaleOptions options = OptionsWithHaSection();
+        HighAvailabilityOptions? given = null;
+        var services = new ServiceCollection();
+        services.AddHaproxyAutoscale(options).UseLeaderElection((ha, _, _) =>
+        {
+            given = ha;
+            return new HighAvailability.SwitchableElection();
+        });
+        await using ServiceProvider provider = services.BuildServiceProvider();
+
+        provider.GetRequiredService<Autoscaler>().Should().NotBeNull();
+        (given?.ElectionName, given?.Etcd.Single()).Should().Be(("lb-pair", "http://127.0.0.1:2379"));
+    }
+
+    /// <summary>Options an autoscaler can be built from without HAProxy running, with an <c>ha</c> section.</summary>
+    internal static AutoscaleOptions OptionsWithHaSection()
+    {
+        var options = new AutoscaleOptions { LogSource = "udp@127.0.0.1:0" };
+        options.Endpoints.Add("/nonexistent/admin.sock");
+        options.HighAvailability = new HighAvailabilityOptions { ElectionName = "lb-pair" };
+        options.HighAvailability.Etcd.Add("http://127.0.0.1:2379");
+        var backend = new BackendOptions { Name = "app" };
+        backend.Servers.Add(new ServerOptions { Name = "s1" });
+        options.Backends.Add(backend);
+        return options;
     }
 
     private sealed class OneUp(TimeSpan delay, string reason) : IScalingPolicy

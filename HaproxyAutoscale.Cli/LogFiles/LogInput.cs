@@ -1,6 +1,7 @@
 using System.IO.Compression;
+using HaproxyAutoscale.Logs;
 
-namespace HaproxyAutoscale.Logs;
+namespace HaproxyAutoscale.Cli.LogFiles;
 
 /// <summary>How a <see cref="LogInput"/> is read.</summary>
 internal enum LogInputKind

@@ -1,6 +1,7 @@
+using HaproxyAutoscale.Logs;
 using Microsoft.Win32.SafeHandles;
 
-namespace HaproxyAutoscale.Logs;
+namespace HaproxyAutoscale.Cli.LogFiles;
 
 /// <summary>
 /// Reads the lines of a whole file, or of a range of it, with plain blocking reads on the calling thread: for a file

@@ -1,8 +1,9 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using HaproxyAutoscale.Logs;
 
-namespace HaproxyAutoscale.Logs.Analysis;
+namespace HaproxyAutoscale.Cli.Analysis;
 
 /// <summary>
 /// The analyze-only fast path: checks an <c>httplog</c> line in its common shape (IPv4 client, millisecond date,

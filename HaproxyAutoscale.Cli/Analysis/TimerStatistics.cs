@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 
-namespace HaproxyAutoscale.Logs.Analysis;
+namespace HaproxyAutoscale.Cli.Analysis;
 
 /// <summary>
 /// Count, exact mean and max, and percentiles of one timer, in bounded memory whatever the number of samples

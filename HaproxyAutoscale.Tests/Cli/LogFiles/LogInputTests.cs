@@ -3,7 +3,7 @@ using System.IO.Compression;
 using System.Text;
 using HaproxyAutoscale.Tests.Infrastructure;
 
-namespace HaproxyAutoscale.Tests.Cli;
+namespace HaproxyAutoscale.Tests.Cli.LogFiles;
 
 /// <summary>
 /// What users hand <c>analyze</c> and <c>replay</c>: pipes, FIFOs, process substitutions, gzip files, several files,

@@ -1,6 +1,8 @@
+using HaproxyAutoscale.Cli.LogFiles;
+using HaproxyAutoscale.Logs;
 using Microsoft.Win32.SafeHandles;
 
-namespace HaproxyAutoscale.Logs.Analysis;
+namespace HaproxyAutoscale.Cli.Analysis;
 
 /// <summary>Runs a <see cref="LogAnalyzer"/> over whole files or streams, a plain file split across all cores.</summary>
 internal static class LogFileAnalysis

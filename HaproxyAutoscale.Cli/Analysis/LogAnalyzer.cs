@@ -1,4 +1,6 @@
-namespace HaproxyAutoscale.Logs.Analysis;
+using HaproxyAutoscale.Logs;
+
+namespace HaproxyAutoscale.Cli.Analysis;
 
 /// <summary>
 /// Accumulates per backend/server statistics of log lines, as <c>haproxy-autoscale analyze</c> prints them.

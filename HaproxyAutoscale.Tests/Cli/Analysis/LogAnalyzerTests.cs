@@ -1,8 +1,8 @@
 using System.Text;
 using HaproxyAutoscale.Logs;
-using HaproxyAutoscale.Logs.Analysis;
+using HaproxyAutoscale.Cli.Analysis;
 
-namespace HaproxyAutoscale.Tests.Logs;
+namespace HaproxyAutoscale.Tests.Cli.Analysis;
 
 public sealed class LogAnalyzerTests
 {
