@@ -84,12 +84,12 @@ public static class FidelityExperiment
         };
         options.Warmup.Attempts = 2;
         options.Warmup.RetryDelay = TimeSpan.FromMilliseconds(100);
-        var backend = new BackendOptions { Name = "app", PolicyKind = "threshold", SettleTime = TimeSpan.FromSeconds(1) };
+        var backend = new BackendOptions { Name = "app", Policy = { Kind = "threshold" }, SettleTime = TimeSpan.FromSeconds(1) };
         backend.Window.Size = 20;
-        backend.PolicyKind = "threshold";
-        backend.PolicySettings["thresholdMs"] = "150";
-        backend.PolicySettings["breaches"] = "3";
-        backend.PolicySettings["idleScaleDown"] = "0s";
+        backend.Policy.Kind = "threshold";
+        backend.Policy.Settings["thresholdMs"] = "150";
+        backend.Policy.Settings["breaches"] = "3";
+        backend.Policy.Settings["idleScaleDown"] = "0s";
         backend.ScaleDown.DrainTimeout = TimeSpan.FromSeconds(3);
         for (int i = 0; i < ports.Count; i++)
         {
@@ -137,7 +137,7 @@ public static class FidelityExperiment
                 $"frontend fe\n    bind 127.0.0.1:{frontendPort}\n    log global\n    option httplog\n    default_backend app\n" +
                 $"backend app\n    balance roundrobin\n    timeout queue 30s\n{servers}",
                 $"    log 127.0.0.1:{tee.Port} local0\n");
-            options.Endpoints.Add(haproxy.Socket);
+            options.Haproxy.Endpoints.Add(haproxy.Socket);
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             await using Autoscaler autoscaler = new AutoscalerBuilder(options).UseLogSource(source).UseLoggerFactory(events).Build();
             Task running = autoscaler.RunAsync(stop.Token);

@@ -152,7 +152,7 @@ internal sealed partial class Actuator
             }
         }
 
-        Log.ServerStarted(_logger, backend.Name, server, backend.Options.Provider!.Type, (long)_time.GetElapsedTime(started).TotalMilliseconds, address ?? "from haproxy.cfg");
+        Log.ServerStarted(_logger, backend.Name, server, backend.Options.Provider!.Kind, (long)_time.GetElapsedTime(started).TotalMilliseconds, address ?? "from haproxy.cfg");
         return address;
     }
 
@@ -229,7 +229,7 @@ internal sealed partial class Actuator
                 backend.Servers.SetAddress(server, null);
             }
 
-            Log.ServerStopped(_logger, backend.Name, server, backend.Options.Provider!.Type, 0, "its scale-up failed");
+            Log.ServerStopped(_logger, backend.Name, server, backend.Options.Provider!.Kind, 0, "its scale-up failed");
             return ServerLifecycleState.Stopped;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -275,7 +275,7 @@ internal sealed partial class Actuator
                 backend.Servers.Succeeded(server);
             }
 
-            Log.ServerStopped(_logger, backend.Name, server, backend.Options.Provider!.Type, (long)_time.GetElapsedTime(started).TotalMilliseconds,
+            Log.ServerStopped(_logger, backend.Name, server, backend.Options.Provider!.Kind, (long)_time.GetElapsedTime(started).TotalMilliseconds,
                 keptWarm > TimeSpan.FromDays(1) ? "its state was unknown" : $"parked and kept warm for {Durations.Format(keptWarm)}");
             _metrics.Actions.Add(1, AutoscaleMetrics.Tags(backend.Name, "stop"));
         }

@@ -83,12 +83,12 @@ internal sealed class AutoscaleRig : IAsyncDisposable
         options.Warmup.FailureBackoff = TimeSpan.FromSeconds(30);
         options.Warmup.Attempts = 2;
         options.Warmup.RetryDelay = TimeSpan.FromMilliseconds(100);
-        var backend = new BackendOptions { Name = "app", PolicyKind = "threshold", SettleTime = TimeSpan.FromSeconds(1) };
+        var backend = new BackendOptions { Name = "app", Policy = { Kind = "threshold" }, SettleTime = TimeSpan.FromSeconds(1) };
         backend.Window.Size = 10;
-        backend.PolicyKind = "threshold";
-        backend.PolicySettings["thresholdMs"] = "150";
-        backend.PolicySettings["breaches"] = "2";
-        backend.PolicySettings["idleScaleDown"] = "2s";
+        backend.Policy.Kind = "threshold";
+        backend.Policy.Settings["thresholdMs"] = "150";
+        backend.Policy.Settings["breaches"] = "2";
+        backend.Policy.Settings["idleScaleDown"] = "2s";
         backend.ScaleDown.DrainTimeout = TimeSpan.FromSeconds(3);
         backend.Servers.Add(new ServerOptions { Name = "s1", AlwaysUp = true });
         backend.Servers.Add(new ServerOptions { Name = "s2", WarmupUrl = new Uri(s2WarmupUrl ?? $"http://127.0.0.1:{rig.Apps[1].Port}/warmup") });
@@ -127,7 +127,7 @@ internal sealed class AutoscaleRig : IAsyncDisposable
                 server s3 127.0.0.1:{{rig.Apps[2].Port}}{{weight}} disabled
             """, rig._dir, rig._dir.File("admin.sock"));
         await rig.Haproxy.WaitForPortAsync(rig.FrontendPort);
-        options.Endpoints.Add(rig._dir.File("admin.sock"));
+        options.Haproxy.Endpoints.Add(rig._dir.File("admin.sock"));
         rig.Control = HaproxyControl.Create(rig._dir.File("admin.sock"));
         var builder = new AutoscalerBuilder(options).UseLogSource(logs).UseLoggerFactory(rig._loggerFactory).DryRun(dryRun);
         build?.Invoke(builder, rig);

@@ -69,7 +69,7 @@ internal sealed class ProviderRig : IAsyncDisposable
         rig.Options.Warmup.FailureBackoff = TimeSpan.FromSeconds(30);
         rig.Options.Warmup.Attempts = 3;
         rig.Options.Warmup.RetryDelay = TimeSpan.FromMilliseconds(200);
-        var backend = new BackendOptions { Name = "app", SettleTime = TimeSpan.FromMilliseconds(500), PolicyKind = "band" };
+        var backend = new BackendOptions { Name = "app", SettleTime = TimeSpan.FromMilliseconds(500), Policy = { Kind = "band" } };
         backend.Window.Kind = "count";
         backend.Window.Size = 8;
         foreach ((string key, string value) in new[]
@@ -78,7 +78,7 @@ internal sealed class ProviderRig : IAsyncDisposable
             ("stabilization", "1s"), ("maxStepUp", "1"), ("maxStepDown", "1"), ("idleScaleDown", "1h"),
         })
         {
-            backend.PolicySettings[key] = value;
+            backend.Policy.Settings[key] = value;
         }
 
         backend.ScaleDown.DrainTimeout = TimeSpan.FromSeconds(5);
@@ -91,7 +91,7 @@ internal sealed class ProviderRig : IAsyncDisposable
         }
 
         rig.Options.Backends.Add(backend);
-        rig.Options.LogSource = $"udp@127.0.0.1:{rig.LogPort}";
+        rig.Options.Logs.Source = $"udp@127.0.0.1:{rig.LogPort}";
 
         // s1 is always up: started here, by the same script, so that it is counted and killed with the others.
         string s1 = (await new ServerProviderRegistry().TryCreate(new ServerProviderSettings("app", backend.Provider, "provider"), new List<string>())!
@@ -118,7 +118,7 @@ internal sealed class ProviderRig : IAsyncDisposable
                 server s2 127.0.0.1:{{rig.S2Port}} weight 10 disabled
             """, rig._dir, rig._dir.File("admin.sock"));
         await rig.Haproxy.WaitForPortAsync(rig.FrontendPort);
-        rig.Options.Endpoints.Add(rig.Socket);
+        rig.Options.Haproxy.Endpoints.Add(rig.Socket);
         rig.Control = HaproxyControl.Create(rig.Socket);
         return rig;
     }
@@ -161,11 +161,11 @@ internal sealed class ProviderRig : IAsyncDisposable
               "backends": {
                 "app": {
                   "window": { "kind": "count", "size": 8 },
-                  "policy": { "kind": "band", {{string.Join(", ", Backend.PolicySettings.Select(p => $"\"{p.Key}\": \"{p.Value}\""))}} },
+                  "policy": { "kind": "band", {{string.Join(", ", Backend.Policy.Settings.Select(p => $"\"{p.Key}\": \"{p.Value}\""))}} },
                   "scaleDown": { "drainTimeout": "5s" },
                   "settleTime": "500ms",
                   "servers": { "s1": { "alwaysUp": true }, "s2": { "warmupUrl": "http://127.0.0.1:{{S2Port}}/warmup" } },
-                  "provider": { "type": "exec", "keepWarm": "{{(int)provider.KeepWarm.TotalMilliseconds}}ms", "timeout": "20s",
+                  "provider": { "kind": "exec", "keepWarm": "{{(int)provider.KeepWarm.TotalMilliseconds}}ms", "timeout": "20s",
                     "start": {{Json(provider.Lists["start"])}}, "stop": {{Json(provider.Lists["stop"])}}, "status": {{Json(provider.Lists["status"])}} }
                 }
               }
