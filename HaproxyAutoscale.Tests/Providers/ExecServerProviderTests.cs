@@ -192,8 +192,9 @@ public sealed class ExecServerProviderTests : IDisposable
         inCode.Backends[0].Provider!.Kind = "nomad";
         AutoscaleOptionsValidator.Validate(inCode).Should().Equal(
             "backends.app.provider.keepWarm: must not be negative", "backends.app.provider.kind: unknown provider 'nomad' (known: exec)");
-        AutoscaleOptionsValidator.Validate(inCode, new AutoscaleRegistries { Providers = new ServerProviderRegistry().Add("nomad", _ => null!) })
-            .Should().Equal("backends.app.provider.keepWarm: must not be negative", "the embedder's providers are known to the public Validate");
+        var nomad = new ServerProviderRegistry().Add("nomad", settings => new ReadsEverySetting(settings));
+        AutoscaleOptionsValidator.Validate(inCode, new AutoscaleRegistries { Providers = nomad })
+            .Should().Equal(["backends.app.provider.keepWarm: must not be negative"], "the embedder's providers are known to the public Validate");
         FluentActions.Invoking(() => new HaproxyAutoscale.Hosting.AutoscalerBuilder(inCode).Build()).Should().Throw<AutoscaleOptionsException>()
             .Which.Message.Should().Contain("backends.app.provider.kind: unknown provider 'nomad' (known: exec)");
     }
@@ -210,5 +211,20 @@ public sealed class ExecServerProviderTests : IDisposable
         IServerProvider? provider = new ServerProviderRegistry().TryCreate(new ServerProviderSettings("app", options, "provider", _loggers), errors);
         errors.Should().BeEmpty();
         return provider!;
+    }
+
+    // A custom provider for validation only: it reads the exec-shaped settings and is never started.
+    private sealed class ReadsEverySetting : IServerProvider
+    {
+        public ReadsEverySetting(ServerProviderSettings settings)
+        {
+            _ = (settings.GetList("start"), settings.GetList("stop"), settings.GetList("status"));
+        }
+
+        public Task<ServerStartResult> StartAsync(ServerProviderTarget target, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task StopAsync(ServerProviderTarget target, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<ServerRunState> GetStatusAsync(ServerProviderTarget target, CancellationToken cancellationToken) => throw new NotSupportedException();
     }
 }
