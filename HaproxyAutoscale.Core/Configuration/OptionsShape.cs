@@ -95,12 +95,7 @@ internal sealed class OptionsShape<T>(Func<T> create, params OptionKey<T>[] keys
     public T Copy(T source)
     {
         T copy = create();
-        foreach (OptionKey<T> key in keys)
-        {
-            key.Copy(source, copy);
-        }
-
-        Others?.Copy(source, copy);
+        CopyInto(source, copy);
         return copy;
     }
 
