@@ -37,12 +37,12 @@ public static class DaemonMeasurements
             await real.DisableServerAsync("app", "s2");
             await using var recording = new RecordingControl(HaproxyControl.Create(haproxy.ReadySocket!));
             var options = new AutoscaleOptions { EvaluationInterval = TimeSpan.FromMilliseconds(1), ReconcileInterval = TimeSpan.FromHours(1) };
-            options.Endpoints.Add(haproxy.ReadySocket!);
-            var backend = new BackendOptions { Name = "app", PolicyKind = "threshold", SettleTime = TimeSpan.Zero };
+            options.Haproxy.Endpoints.Add(haproxy.ReadySocket!);
+            var backend = new BackendOptions { Name = "app", Policy = { Kind = "threshold" }, SettleTime = TimeSpan.Zero };
             backend.Window.Size = 1;
-            backend.PolicySettings["thresholdMs"] = "100";
-            backend.PolicySettings["breaches"] = "1";
-            backend.PolicySettings["idleScaleDown"] = "1h";
+            backend.Policy.Settings["thresholdMs"] = "100";
+            backend.Policy.Settings["breaches"] = "1";
+            backend.Policy.Settings["idleScaleDown"] = "1h";
             backend.Servers.Add(new ServerOptions { Name = "s1", AlwaysUp = true });
             backend.Servers.Add(new ServerOptions { Name = "s2" });
             options.Backends.Add(backend);

@@ -53,15 +53,15 @@ public static class ProviderMeasurements
     {
         await using Haproxy haproxy = await Haproxy.StartAsync(DaemonMeasurements.TwoServers());
         var options = new AutoscaleOptions { EvaluationInterval = TimeSpan.FromMilliseconds(1), ReconcileInterval = TimeSpan.FromHours(1) };
-        options.Endpoints.Add(haproxy.ReadySocket!);
-        var backend = new BackendOptions { Name = "app", PolicyKind = "threshold", SettleTime = TimeSpan.Zero };
+        options.Haproxy.Endpoints.Add(haproxy.ReadySocket!);
+        var backend = new BackendOptions { Name = "app", Policy = { Kind = "threshold" }, SettleTime = TimeSpan.Zero };
         backend.Window.Size = 1;
-        backend.PolicySettings["thresholdMs"] = "100";
-        backend.PolicySettings["breaches"] = "1";
-        backend.PolicySettings["idleScaleDown"] = "1h";
+        backend.Policy.Settings["thresholdMs"] = "100";
+        backend.Policy.Settings["breaches"] = "1";
+        backend.Policy.Settings["idleScaleDown"] = "1h";
         backend.MaxActive = 2;
         backend.Servers.Add(new ServerOptions { Name = "s1", AlwaysUp = true });
-        var provider = new ServerProviderOptions { Type = "exec", KeepWarm = TimeSpan.FromHours(1) };
+        var provider = new ServerProviderOptions { Kind = "exec", KeepWarm = TimeSpan.FromHours(1) };
         if (pool)
         {
             backend.Pool = new ServerPoolOptions { Max = 1, ServerOptions = "check inter 1h", WarmupPath = null };

@@ -19,8 +19,8 @@ public class SimulatorBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var backend = new BackendOptions { Name = "app", PolicyKind = "threshold" };
-        backend.PolicySettings["thresholdMs"] = "120";
+        var backend = new BackendOptions { Name = "app", Policy = { Kind = "threshold" } };
+        backend.Policy.Settings["thresholdMs"] = "120";
         backend.Servers.Add(new ServerOptions { Name = "s1", AlwaysUp = true });
         foreach (string name in new[] { "s2", "s3", "s4" })
         {

@@ -1,5 +1,4 @@
 using HaproxyAutoscale.Configuration;
-using HaproxyAutoscale.Policies;
 
 namespace HaproxyAutoscale.Cli;
 
@@ -18,7 +17,7 @@ internal static class ConfigFile
             return (null, console.Fail($"cannot read the configuration '{path}': {e.Message}", ExitCodes.Usage));
         }
 
-        ConfigurationResult result = AutoscaleConfiguration.Parse(json, new ScalingPolicyRegistry());
+        ConfigurationResult result = AutoscaleConfiguration.Parse(json);
         if (!result.IsValid)
         {
             await console.Error.WriteLineAsync($"error: {path} has {result.Errors.Count} problem{(result.Errors.Count == 1 ? "" : "s")}:").ConfigureAwait(false);

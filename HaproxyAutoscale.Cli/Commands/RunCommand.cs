@@ -34,7 +34,7 @@ internal static class RunCommand
             return exitCode;
         }
 
-        if (options.Endpoints.Count == 0)
+        if (options.Haproxy.Endpoints.Count == 0)
         {
             return console.Fail($"{configPath}: haproxy.endpoints: at least one stats socket is needed to run", ExitCodes.Usage);
         }
@@ -60,7 +60,7 @@ internal static class RunCommand
         }
         catch (SocketException e)
         {
-            return console.Fail($"cannot listen for logs on {options.LogSource}: {e.Message}");
+            return console.Fail($"cannot listen for logs on {options.Logs.Source}: {e.Message}");
         }
 
         await using (autoscaler.ConfigureAwait(false))
@@ -81,7 +81,7 @@ internal static class RunCommand
             }
             catch (Exception e) when (e is IOException or SocketException or UnauthorizedAccessException)
             {
-                return console.Fail($"reading logs from {options.LogSource} failed: {e.Message}");
+                return console.Fail($"reading logs from {options.Logs.Source} failed: {e.Message}");
             }
             finally
             {

@@ -102,7 +102,7 @@ internal static class SimulateCommand
                 return console.Fail(e.Message);
             }
 
-            string policy = loaded.Options.Backends.First(b => b.Name == name).PolicyKind;
+            string policy = loaded.Options.Backends.First(b => b.Name == name).Policy.Kind;
             console.Out.WriteLine(parse.GetValue(json) ? TuneJson(result, policy, share) : TuneTable(result, policy, share));
             return result.Recommended is null ? ExitCodes.Failure : ExitCodes.Success;
         });

@@ -40,7 +40,7 @@ internal static class StatusCommand
                     return exitCode;
                 }
 
-                addresses = [.. options.Endpoints];
+                addresses = [.. options.Haproxy.Endpoints];
                 if (addresses.Length == 0)
                 {
                     return console.Fail($"{configPath}: haproxy.endpoints is empty", ExitCodes.Usage);

@@ -166,14 +166,14 @@ internal sealed class DemoRunner(TextWriter output, TimeSpan duration, double sp
             EvaluationInterval = Real(TimeSpan.FromMilliseconds(250)),
             ReconcileInterval = Real(TimeSpan.FromSeconds(2)),
         };
-        options.Endpoints.Add(socket);
-        var backend = new BackendOptions { Name = "app", PolicyKind = Policies.ScalingPolicyNames.Threshold, SettleTime = Real(TimeSpan.FromSeconds(2)) };
+        options.Haproxy.Endpoints.Add(socket);
+        var backend = new BackendOptions { Name = "app", Policy = { Kind = Policies.ScalingPolicyNames.Threshold }, SettleTime = Real(TimeSpan.FromSeconds(2)) };
         backend.Window.Size = 20;
-        backend.PolicySettings["thresholdMs"] = "150";
-        backend.PolicySettings["breaches"] = "3";
-        backend.PolicySettings["idleScaleDown"] = Durations.Format(Real(TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerSecond * 2, duration.Ticks / 15))));
+        backend.Policy.Settings["thresholdMs"] = "150";
+        backend.Policy.Settings["breaches"] = "3";
+        backend.Policy.Settings["idleScaleDown"] = Durations.Format(Real(TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerSecond * 2, duration.Ticks / 15))));
         backend.ScaleDown.DrainTimeout = Real(TimeSpan.FromSeconds(3));
-        backend.Provider = new ServerProviderOptions { Type = "demo", KeepWarm = Real(KeepWarm), Timeout = Real(TimeSpan.FromSeconds(10)) };
+        backend.Provider = new ServerProviderOptions { Kind = "demo", KeepWarm = Real(KeepWarm), Timeout = Real(TimeSpan.FromSeconds(10)) };
         backend.Servers.Add(new ServerOptions { Name = "s1", AlwaysUp = true });
         foreach ((string name, int port) in _ports.Skip(1))
         {

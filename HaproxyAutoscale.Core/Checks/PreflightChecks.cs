@@ -35,20 +35,20 @@ public static class PreflightChecks
     private const string ProbeServer = "hpa-check-probe";
 
     /// <summary>
-    /// Runs the checks against the options' <see cref="AutoscaleOptions.Endpoints"/>. The options' own rules are
+    /// Runs the checks against the options' <see cref="HaproxyOptions.Endpoints"/>. The options' own rules are
     /// <see cref="AutoscaleOptionsValidator"/>'s (with your policy and window registries): validate them first.
     /// </summary>
     public static async Task<IReadOnlyList<PreflightFinding>> RunAsync(AutoscaleOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         var findings = new List<PreflightFinding>();
-        if (options.Endpoints.Count == 0)
+        if (options.Haproxy.Endpoints.Count == 0)
         {
             findings.Add(new(PreflightSeverity.Problem, "haproxy.endpoints: none configured"));
         }
 
-        var controlOptions = new HaproxyControlOptions { Timeout = options.CommandTimeout, ConnectTimeout = options.CommandTimeout };
-        foreach (string endpoint in options.Endpoints)
+        var controlOptions = new HaproxyControlOptions { Timeout = options.Haproxy.Timeout, ConnectTimeout = options.Haproxy.Timeout };
+        foreach (string endpoint in options.Haproxy.Endpoints)
         {
             await using IHaproxyControl control = HaproxyControl.Create(endpoint, controlOptions);
             findings.AddRange(await RunAsync(options, control, cancellationToken).ConfigureAwait(false));

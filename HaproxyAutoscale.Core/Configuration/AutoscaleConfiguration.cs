@@ -1,6 +1,4 @@
 using System.Text.Json;
-using HaproxyAutoscale.Policies;
-using HaproxyAutoscale.Windows;
 using Microsoft.Extensions.Configuration;
 
 namespace HaproxyAutoscale.Configuration;
@@ -24,32 +22,11 @@ public sealed record ConfigurationResult(AutoscaleOptions? Options, IReadOnlyLis
 public static class AutoscaleConfiguration
 {
     /// <summary>
-    /// Reads a <c>Microsoft.Extensions.Configuration</c> section (appsettings.json, environment variables…) with the
-    /// same keys, defaults and rules as the JSON file. Values there are text; numbers and booleans are parsed.
-    /// Backends and servers are objects keyed by name (a server may be named <c>0</c>); <c>haproxy.endpoints</c> is an
-    /// array, stored by configuration providers as keys <c>0</c>, <c>1</c>…
+    /// Parses and validates a JSON configuration (comments and trailing commas allowed). Each backend's policy, window
+    /// and provider are checked against <paramref name="registries"/>: what the embedder registered, or the built-in
+    /// ones when <see langword="null"/>.
     /// </summary>
-    public static ConfigurationResult Parse(IConfiguration configuration) => Parse(configuration, new ScalingPolicyRegistry());
-
-    /// <summary>Reads a configuration section; policies are checked against <paramref name="policies"/>.</summary>
-    public static ConfigurationResult Parse(IConfiguration configuration, ScalingPolicyRegistry policies) =>
-        Parse(configuration, policies, new ResponseTimeWindowRegistry());
-
-    /// <summary>Reads a configuration section; policies and window kinds are checked against the registries.</summary>
-    public static ConfigurationResult Parse(IConfiguration configuration, ScalingPolicyRegistry policies, ResponseTimeWindowRegistry windows)
-    {
-        ArgumentNullException.ThrowIfNull(configuration);
-        return Read(ConfigNode.From(configuration), policies, windows);
-    }
-
-    /// <summary>Parses and validates <paramref name="json"/> with the built-in policies.</summary>
-    public static ConfigurationResult Parse(string json) => Parse(json, new ScalingPolicyRegistry());
-
-    /// <summary>Parses and validates <paramref name="json"/>; policies are checked against <paramref name="policies"/>.</summary>
-    public static ConfigurationResult Parse(string json, ScalingPolicyRegistry policies) => Parse(json, policies, new ResponseTimeWindowRegistry());
-
-    /// <summary>Parses and validates <paramref name="json"/>; policies and window kinds are checked against the registries.</summary>
-    public static ConfigurationResult Parse(string json, ScalingPolicyRegistry policies, ResponseTimeWindowRegistry windows)
+    public static ConfigurationResult Parse(string json, AutoscaleRegistries? registries = null)
     {
         ArgumentNullException.ThrowIfNull(json);
         JsonDocument document;
@@ -64,14 +41,25 @@ public static class AutoscaleConfiguration
 
         using (document)
         {
-            return Read(ConfigNode.From(document.RootElement), policies, windows);
+            return Read(ConfigNode.From(document.RootElement), registries ?? new AutoscaleRegistries());
         }
     }
 
-    private static ConfigurationResult Read(ConfigNode root, ScalingPolicyRegistry policies, ResponseTimeWindowRegistry windows)
+    /// <summary>
+    /// Reads and validates a <c>Microsoft.Extensions.Configuration</c> section (appsettings.json, environment
+    /// variables…) with the same keys, defaults and rules as the JSON file. Values there are text; numbers and booleans
+    /// are parsed. Backends and servers are objects keyed by name (a server may be named <c>0</c>);
+    /// <c>haproxy.endpoints</c> is an array, stored by configuration providers as keys <c>0</c>, <c>1</c>… Choices are
+    /// checked against <paramref name="registries"/>, or the built-in ones when <see langword="null"/>.
+    /// </summary>
+    public static ConfigurationResult Read(IConfiguration configuration, AutoscaleRegistries? registries = null)
     {
-        ArgumentNullException.ThrowIfNull(policies);
-        ArgumentNullException.ThrowIfNull(windows);
+        ArgumentNullException.ThrowIfNull(configuration);
+        return Read(ConfigNode.From(configuration), registries ?? new AutoscaleRegistries());
+    }
+
+    private static ConfigurationResult Read(ConfigNode root, AutoscaleRegistries registries)
+    {
         var problems = new List<ConfigurationProblem>();
         if (OptionsReader.Read(root, problems) is not { } options)
         {
@@ -80,7 +68,7 @@ public static class AutoscaleConfiguration
 
         // A value that could not be read is not judged again (a backend that is not an object has no servers).
         List<ConfigurationProblem> unread = [.. problems];
-        problems.AddRange(AutoscaleOptionsValidator.Problems(options, policies, windows).Where(rule => !unread.Exists(p => rule.IsUnder(p.Path))));
+        problems.AddRange(AutoscaleOptionsValidator.Problems(options, registries).Where(rule => !unread.Exists(p => rule.IsUnder(p.Path))));
         return new ConfigurationResult(problems.Count == 0 ? options : null, [.. problems.Select(p => p.Text)]);
     }
 }

@@ -9,27 +9,11 @@ namespace HaproxyAutoscale.Configuration;
 /// </summary>
 public sealed class AutoscaleOptions
 {
-    /// <summary>Stats socket endpoints (several = several HAProxy instances, all commanded).</summary>
-    public IList<string> Endpoints { get; } = [];
+    /// <summary>The HAProxy instances to command (the <c>haproxy</c> section).</summary>
+    public HaproxyOptions Haproxy { get; } = new();
 
-    /// <summary>Deadline of one Runtime API exchange.</summary>
-    /// <value>The default is 2 seconds.</value>
-    public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromSeconds(2);
-
-    /// <summary>Where log lines come from: <c>udp@HOST:PORT</c>, <c>tcp@HOST:PORT</c>, <c>unix@/path</c>, a file path or <c>-</c>.</summary>
-    /// <value>The default is <c>udp@127.0.0.1:5140</c>.</value>
-    public string LogSource { get; set; } = "udp@127.0.0.1:5140";
-
-    /// <summary>
-    /// The senders a UDP log source accepts datagrams from: IP addresses (<c>10.0.0.5</c>, <c>::1</c>) or CIDR prefixes
-    /// (<c>10.0.0.0/8</c>). A datagram from any other sender is dropped before it is parsed and counted as rejected
-    /// (<c>log_lines{outcome="rejected"}</c>; the first one from each sender is logged as event 18), so whoever can
-    /// reach the port cannot fake load or idleness. Applies to <c>udp@</c> datagrams and <c>tcp@</c> connections: a <c>unix@</c> socket is
-    /// guarded by its file mode, a file or standard input by who may write them. Clear the list before adding your
-    /// own entries; <c>0.0.0.0/0</c> and <c>::/0</c> accept every sender.
-    /// </summary>
-    /// <value>The default is loopback only: <c>127.0.0.0/8</c> and <c>::1</c>.</value>
-    public IList<string> LogAllowFrom { get; } = ["127.0.0.0/8", "::1"];
+    /// <summary>Where log lines come from and how far they are trusted (the <c>logs</c> section).</summary>
+    public LogOptions Logs { get; } = new();
 
     /// <summary>How often every backend's policy is evaluated.</summary>
     /// <value>The default is 1 second.</value>
@@ -45,21 +29,6 @@ public sealed class AutoscaleOptions
     /// </summary>
     /// <value>The default is 2 seconds.</value>
     public TimeSpan CounterInterval { get; set; } = TimeSpan.FromSeconds(2);
-
-    /// <summary>The fraction of requests HAProxy logs: 1 without sampling, 0.1 for <c>log … sample 1:10</c>.</summary>
-    /// <value>The default is 1.</value>
-    public double LogSampleRatio { get; set; } = 1;
-
-    /// <summary>
-    /// Below this log coverage (requests logged ÷ requests HAProxy counted, after <see cref="LogSampleRatio"/>) while
-    /// HAProxy counts traffic, a backend is blind: nothing scales it down until its logs are back.
-    /// </summary>
-    /// <value>The default is 0.5.</value>
-    public double MinLogCoverage { get; set; } = 0.5;
-
-    /// <summary>What a blind backend may still do: scale up from HAProxy's counters, or hold.</summary>
-    /// <value>The default is <see cref="BlindFallback.Stat"/>.</value>
-    public BlindFallback BlindFallback { get; set; } = BlindFallback.Stat;
 
     /// <summary>How parked servers are warmed up before they are enabled.</summary>
     public WarmupOptions Warmup { get; } = new();
@@ -108,15 +77,8 @@ public sealed class BackendOptions
     /// <summary>The response-time window.</summary>
     public WindowOptions Window { get; set; } = new();
 
-    /// <summary>The policy's name.</summary>
-    /// <value>
-    /// The default is <c>concurrency</c> (chosen by measurement: see the README's "Windows and policies"); the classic
-    /// algorithm is <c>threshold</c>.
-    /// </value>
-    public string PolicyKind { get; set; } = Policies.ScalingPolicyNames.Concurrency;
-
-    /// <summary>The policy's settings as configured (values as text, read by the policy's factory).</summary>
-    public IDictionary<string, string> PolicySettings { get; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+    /// <summary>The policy: its kind and its settings.</summary>
+    public PolicyOptions Policy { get; } = new();
 
     /// <summary>How servers leave.</summary>
     public ScaleDownOptions ScaleDown { get; set; } = new();
@@ -143,6 +105,7 @@ public sealed class BackendOptions
 
     /// <summary>Servers added at run time beyond the configured ones (<c>pool</c>, needs <see cref="Provider"/>); <see langword="null"/>: none.</summary>
     public Providers.ServerPoolOptions? Pool { get; set; }
+
     /// <summary>The engine's per-direction rules (tolerance, cooldown, stabilization, step, idle before park) applied to every policy's decisions.</summary>
     public ScalingBehaviorOptions Behavior { get; } = new();
 

@@ -8,69 +8,62 @@ namespace HaproxyAutoscale.Configuration;
 
 /// <summary>
 /// The rules every <see cref="AutoscaleOptions"/> must meet, however it was made: read from the JSON file, from
-/// <c>IConfiguration</c>, or built in code. <see cref="AutoscaleConfiguration.Parse(string)"/>,
+/// <c>IConfiguration</c>, or built in code. <see cref="AutoscaleConfiguration.Parse"/>,
 /// <see cref="Hosting.AutoscalerBuilder.Build"/> and the host's start all apply them, and report every problem at once,
 /// each with its configuration path: <c>evaluationInterval: must be more than 0</c>,
 /// <c>backends.app.servers.s2.weight: expected an integer from 1 to 256</c>.
 /// </summary>
-public static class AutoscaleOptionsValidator
+public static partial class AutoscaleOptionsValidator
 {
     internal const string NotAnHttpUrl = "not an absolute http(s) URL";
 
-    /// <summary>Every problem of <paramref name="options"/>, with the built-in policies; empty when they are valid.</summary>
-    public static IReadOnlyList<string> Validate(AutoscaleOptions options) => Validate(options, new ScalingPolicyRegistry());
-
     /// <summary>
     /// Every problem of <paramref name="options"/> as <c>path: message</c>; empty when they are valid. Each backend's
-    /// policy is created through <paramref name="policies"/>, so an unknown policy name or a wrong setting is a problem too.
+    /// policy, window and provider are created through <paramref name="registries"/> (what the embedder registered, or
+    /// the built-in ones when <see langword="null"/>), so an unknown kind or a wrong setting is a problem too.
     /// </summary>
-    public static IReadOnlyList<string> Validate(AutoscaleOptions options, ScalingPolicyRegistry policies) =>
-        Validate(options, policies, new ResponseTimeWindowRegistry());
-
-    /// <summary>As <see cref="Validate(AutoscaleOptions, ScalingPolicyRegistry)"/>, with window kinds checked against <paramref name="windows"/>.</summary>
-    public static IReadOnlyList<string> Validate(AutoscaleOptions options, ScalingPolicyRegistry policies, ResponseTimeWindowRegistry windows) =>
-        [.. Problems(options, policies, windows).Select(p => p.Text)];
+    public static IReadOnlyList<string> Validate(AutoscaleOptions options, AutoscaleRegistries? registries = null) =>
+        [.. Problems(options, registries ?? new AutoscaleRegistries()).Select(p => p.Text)];
 
     /// <summary>Throws <see cref="AutoscaleOptionsException"/> listing every problem, if there is any.</summary>
-    internal static void ThrowIfInvalid(AutoscaleOptions options, ScalingPolicyRegistry policies, ResponseTimeWindowRegistry windows, Providers.ServerProviderRegistry? providers = null)
+    internal static void ThrowIfInvalid(AutoscaleOptions options, AutoscaleRegistries registries)
     {
-        if (Problems(options, policies, windows, providers).Select(p => p.Text).ToList() is { Count: > 0 } errors)
+        if (Problems(options, registries).Select(p => p.Text).ToList() is { Count: > 0 } errors)
         {
             throw new AutoscaleOptionsException(errors);
         }
     }
 
-    // providers: null checks the built-in providers' settings and leaves other provider names to the builder, which
-    // knows the ones an embedder registered.
-    internal static List<ConfigurationProblem> Problems(AutoscaleOptions options, ScalingPolicyRegistry policies, ResponseTimeWindowRegistry windows, Providers.ServerProviderRegistry? providers = null)
+    internal static List<ConfigurationProblem> Problems(AutoscaleOptions options, AutoscaleRegistries registries)
     {
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(policies);
-        ArgumentNullException.ThrowIfNull(windows);
+        ArgumentNullException.ThrowIfNull(registries);
         var rules = new Rules();
-        for (int i = 0; i < options.Endpoints.Count; i++)
+        HaproxyOptions haproxy = options.Haproxy;
+        for (int i = 0; i < haproxy.Endpoints.Count; i++)
         {
             string path = $"haproxy.endpoints[{i.ToString(CultureInfo.InvariantCulture)}]";
-            if (!HaproxyEndpoint.TryParse(options.Endpoints[i] ?? "", out _, out string? error))
+            if (!HaproxyEndpoint.TryParse(haproxy.Endpoints[i] ?? "", out _, out string? error))
             {
                 rules.Add(path, error ?? "not an endpoint");
             }
         }
 
-        rules.Positive("haproxy.timeout", options.CommandTimeout);
-        if (LogSources.Validate(options.LogSource ?? "") is { } sourceError)
+        rules.Positive("haproxy.timeout", haproxy.Timeout);
+        LogOptions logs = options.Logs;
+        if (LogSources.Validate(logs.Source ?? "") is { } sourceError)
         {
             rules.Add("logs.source", sourceError);
         }
 
-        if (options.LogAllowFrom.Count == 0)
+        if (logs.AllowFrom.Count == 0)
         {
             rules.Add("logs.allowFrom", "empty: every datagram would be rejected (list the senders, or [\"0.0.0.0/0\", \"::/0\"] to accept any)");
         }
 
-        for (int i = 0; i < options.LogAllowFrom.Count; i++)
+        for (int i = 0; i < logs.AllowFrom.Count; i++)
         {
-            if (!SenderAllowlist.TryParse(options.LogAllowFrom[i], out _, out string? error))
+            if (!SenderAllowlist.TryParse(logs.AllowFrom[i], out _, out string? error))
             {
                 rules.Add($"logs.allowFrom[{i.ToString(CultureInfo.InvariantCulture)}]", error!);
             }
@@ -79,17 +72,17 @@ public static class AutoscaleOptionsValidator
         rules.Positive("evaluationInterval", options.EvaluationInterval);
         rules.Positive("reconcileInterval", options.ReconcileInterval);
         rules.Positive("counterInterval", options.CounterInterval);
-        if (!(options.LogSampleRatio > 0 && options.LogSampleRatio <= 1))
+        if (!(logs.SampleRatio > 0 && logs.SampleRatio <= 1))
         {
             rules.Add("logs.sampleRatio", "expected a fraction above 0 and at most 1 (0.1 for 'log … sample 1:10')");
         }
 
-        if (!(options.MinLogCoverage >= 0 && options.MinLogCoverage <= 1))
+        if (!(logs.MinCoverage >= 0 && logs.MinCoverage <= 1))
         {
             rules.Add("logs.minCoverage", "expected a number from 0 to 1 (0 turns blindness detection off)");
         }
 
-        rules.Defined("logs.fallback", options.BlindFallback);
+        rules.Defined("logs.fallback", logs.Fallback);
 
         WarmupOptions warmup = options.Warmup;
         rules.Positive("warmup.timeout", warmup.Timeout);
@@ -126,18 +119,18 @@ public static class AutoscaleOptionsValidator
 
             string path = $"backends.{backend.Name}";
             rules.Name(path, backend.Name, "backend", backendNames);
-            Backend(rules, backend, path, policies, windows);
-            rules.Problems.AddRange(Providers.ServerProviderRules.Problems(backend, path, providers));
+            Backend(rules, backend, path, registries);
+            ProviderAndPool(rules, backend, path, registries.Providers);
         }
 
         return rules.Problems;
     }
 
-    private static void Backend(Rules rules, BackendOptions backend, string path, ScalingPolicyRegistry policies, ResponseTimeWindowRegistry windows)
+    private static void Backend(Rules rules, BackendOptions backend, string path, AutoscaleRegistries registries)
     {
         if (backend.Window is { } window)
         {
-            Window(rules, window, path + ".window", windows);
+            Window(rules, window, path + ".window", registries.Windows);
         }
         else
         {
@@ -145,9 +138,9 @@ public static class AutoscaleOptionsValidator
         }
 
         // The policy's own factory checks its settings, so a custom policy's rules apply here too.
-        var settings = new PolicySettings(backend.PolicyKind ?? "", backend.PolicySettings.ToDictionary(), path + ".policy");
+        var settings = new PolicySettings(backend.Policy.Kind ?? "", backend.Policy.Settings.ToDictionary(), path + ".policy");
         var policyErrors = new List<string>();
-        policies.TryCreate(settings, policyErrors);
+        registries.Policies.TryCreate(settings, policyErrors);
         foreach (string error in policyErrors)
         {
             rules.Problems.Add(new ConfigurationProblem(settings.Path, error));

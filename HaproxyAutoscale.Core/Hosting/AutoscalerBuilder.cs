@@ -29,7 +29,7 @@ public sealed class AutoscalerBuilder
     private ILeaderElection? _election;
     private Func<HighAvailabilityOptions, ILoggerFactory, TimeProvider, ILeaderElection>? _electionFactory;
 
-    /// <summary>Starts from validated options (see <see cref="AutoscaleConfiguration.Parse(string, ScalingPolicyRegistry?)"/>).</summary>
+    /// <summary>Starts from validated options (see <see cref="AutoscaleConfiguration.Parse"/>).</summary>
     public AutoscalerBuilder(AutoscaleOptions options) => _options = options ?? throw new ArgumentNullException(nameof(options));
 
     /// <summary>The policies available by name; add custom ones here.</summary>
@@ -62,14 +62,14 @@ public sealed class AutoscalerBuilder
         return this;
     }
 
-    /// <summary>Reads logs from <paramref name="source"/> instead of <see cref="AutoscaleOptions.LogSource"/>.</summary>
+    /// <summary>Reads logs from <paramref name="source"/> instead of <see cref="LogOptions.Source"/>.</summary>
     public AutoscalerBuilder UseLogSource(ILogSource source)
     {
         _source = source;
         return this;
     }
 
-    /// <summary>Sends commands through <paramref name="control"/> instead of <see cref="AutoscaleOptions.Endpoints"/>.</summary>
+    /// <summary>Sends commands through <paramref name="control"/> instead of <see cref="HaproxyOptions.Endpoints"/>.</summary>
     public AutoscalerBuilder UseControl(IHaproxyControl control)
     {
         _control = control;
@@ -136,7 +136,7 @@ public sealed class AutoscalerBuilder
     /// <exception cref="InvalidOperationException">No endpoint and no control; or an <c>ha</c> section and no leader election.</exception>
     public Autoscaler Build()
     {
-        AutoscaleOptionsValidator.ThrowIfInvalid(_options, Policies, Windows, Providers);
+        AutoscaleOptionsValidator.ThrowIfInvalid(_options, new AutoscaleRegistries { Policies = Policies, Windows = Windows, Providers = Providers });
         AutoscaleOptions options = OptionsCopy.Of(_options); // later changes to the caller's object do not reach the engine
 
         // What is created here from the options is the autoscaler's to dispose; what the caller supplied stays theirs.
@@ -153,7 +153,7 @@ public sealed class AutoscalerBuilder
 
             IHaproxyControl control = _control ?? Own(CreateControl(options), owned);
             IWarmup warmup = _warmup ?? Own(new HttpWarmup(options.Warmup, _time), owned);
-            ILogSource source = _source ?? Own(LogSources.Create(options.LogSource, new FileSystem(), _time, datagramOptions: DatagramOptions(options)), owned);
+            ILogSource source = _source ?? Own(LogSources.Create(options.Logs.Source, new FileSystem(), _time, datagramOptions: DatagramOptions(options)), owned);
             if (source is DatagramLogSource datagrams)
             {
                 // Rejected senders are reported through the engine's logger (event 18), whoever made the source.
@@ -182,7 +182,7 @@ public sealed class AutoscalerBuilder
     {
         var datagramOptions = new DatagramSourceOptions();
         datagramOptions.AllowFrom.Clear();
-        foreach (string entry in options.LogAllowFrom)
+        foreach (string entry in options.Logs.AllowFrom)
         {
             // Validated: every entry parses.
             if (SenderAllowlist.TryParse(entry, out System.Net.IPNetwork network, out _))
@@ -196,13 +196,13 @@ public sealed class AutoscalerBuilder
 
     private static IHaproxyControl CreateControl(AutoscaleOptions options)
     {
-        if (options.Endpoints.Count == 0)
+        if (options.Haproxy.Endpoints.Count == 0)
         {
             throw new InvalidOperationException("no HAProxy endpoint configured (haproxy.endpoints)");
         }
 
-        var controlOptions = new HaproxyControlOptions { Timeout = options.CommandTimeout, ConnectTimeout = options.CommandTimeout };
-        List<IHaproxyControl> instances = [.. options.Endpoints.Select(e => HaproxyControl.Create(e, controlOptions))];
+        var controlOptions = new HaproxyControlOptions { Timeout = options.Haproxy.Timeout, ConnectTimeout = options.Haproxy.Timeout };
+        List<IHaproxyControl> instances = [.. options.Haproxy.Endpoints.Select(e => HaproxyControl.Create(e, controlOptions))];
         return instances.Count == 1 ? instances[0] : HaproxyControl.FanOut(instances);
     }
 

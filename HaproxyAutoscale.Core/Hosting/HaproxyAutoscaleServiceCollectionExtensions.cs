@@ -26,7 +26,7 @@ public static class HaproxyAutoscaleServiceCollectionExtensions
     public static IHaproxyAutoscaleBuilder AddHaproxyAutoscale(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        return services.AddHaproxyAutoscale((policies, windows) => AutoscaleConfiguration.Parse(configuration, policies, windows));
+        return services.AddHaproxyAutoscale(registries => AutoscaleConfiguration.Read(configuration, registries));
     }
 
     /// <summary>
@@ -37,10 +37,10 @@ public static class HaproxyAutoscaleServiceCollectionExtensions
     public static IHaproxyAutoscaleBuilder AddHaproxyAutoscale(this IServiceCollection services, AutoscaleOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return services.AddHaproxyAutoscale((_, _) => new ConfigurationResult(options, []));
+        return services.AddHaproxyAutoscale(_ => new ConfigurationResult(options, []));
     }
 
-    private static IHaproxyAutoscaleBuilder AddHaproxyAutoscale(this IServiceCollection services, Func<ScalingPolicyRegistry, ResponseTimeWindowRegistry, ConfigurationResult> read)
+    private static IHaproxyAutoscaleBuilder AddHaproxyAutoscale(this IServiceCollection services, Func<AutoscaleRegistries, ConfigurationResult> read)
     {
         ArgumentNullException.ThrowIfNull(services);
         services.TryAddSingleton(TimeProvider.System);
@@ -82,9 +82,13 @@ public static class HaproxyAutoscaleServiceCollectionExtensions
 
     private static Autoscaler CreateAutoscaler(IServiceProvider provider)
     {
-        ScalingPolicyRegistry policies = provider.GetRequiredService<ScalingPolicyRegistry>();
-        ResponseTimeWindowRegistry windows = provider.GetRequiredService<ResponseTimeWindowRegistry>();
-        ConfigurationResult result = provider.GetRequiredService<AutoscaleOptionsReader>().Read(policies, windows);
+        var registries = new AutoscaleRegistries
+        {
+            Policies = provider.GetRequiredService<ScalingPolicyRegistry>(),
+            Windows = provider.GetRequiredService<ResponseTimeWindowRegistry>(),
+            Providers = provider.GetRequiredService<ServerProviderRegistry>(),
+        };
+        ConfigurationResult result = provider.GetRequiredService<AutoscaleOptionsReader>().Read(registries);
         if (!result.IsValid)
         {
             throw new AutoscaleOptionsException(result.Errors);
@@ -92,9 +96,9 @@ public static class HaproxyAutoscaleServiceCollectionExtensions
 
         // Build() validates options built in code with the same rules.
         var builder = new AutoscalerBuilder(result.Options!)
-            .UsePolicies(policies)
-            .UseWindows(windows)
-            .UseProviders(provider.GetRequiredService<ServerProviderRegistry>())
+            .UsePolicies(registries.Policies)
+            .UseWindows(registries.Windows)
+            .UseProviders(registries.Providers)
             .UseTimeProvider(provider.GetRequiredService<TimeProvider>())
             .UseLoggerFactory(provider.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance);
 
@@ -132,9 +136,9 @@ public static class HaproxyAutoscaleServiceCollectionExtensions
     }
 }
 
-internal sealed class AutoscaleOptionsReader(Func<ScalingPolicyRegistry, ResponseTimeWindowRegistry, ConfigurationResult> read)
+internal sealed class AutoscaleOptionsReader(Func<AutoscaleRegistries, ConfigurationResult> read)
 {
-    public ConfigurationResult Read(ScalingPolicyRegistry policies, ResponseTimeWindowRegistry windows) => read(policies, windows);
+    public ConfigurationResult Read(AutoscaleRegistries registries) => read(registries);
 }
 
 internal sealed class HaproxyAutoscaleBuilder(IServiceCollection services) : IHaproxyAutoscaleBuilder

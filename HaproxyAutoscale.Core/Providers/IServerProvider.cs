@@ -3,7 +3,7 @@ namespace HaproxyAutoscale.Providers;
 /// <summary>
 /// Starts and stops the capacity behind HAProxy servers: a systemd unit, a container, a cloud instance. The
 /// autoscaler starts a server before it warms it up and enables it, and stops it once it was parked longer than
-/// <see cref="ServerProviderOptions.KeepWarm"/>. Plugged in per backend by name (<c>"provider": {"type": "exec", …}</c>,
+/// <see cref="ServerProviderOptions.KeepWarm"/>. Plugged in per backend by name (<c>"provider": {"kind": "exec", …}</c>,
 /// see <see cref="ServerProviderRegistry"/>). Every call gets a cancellation token that carries the deadline
 /// (<see cref="ServerProviderOptions.Timeout"/>); failures are reported as <see cref="ServerProviderException"/>.
 /// </summary>

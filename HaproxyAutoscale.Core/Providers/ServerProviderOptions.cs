@@ -1,14 +1,14 @@
 namespace HaproxyAutoscale.Providers;
 
 /// <summary>
-/// How a backend's servers are started and stopped (<c>"provider": {"type": "exec", "start": […], …}</c>). Without a
+/// How a backend's servers are started and stopped (<c>"provider": {"kind": "exec", "start": […], …}</c>). Without a
 /// provider a parked server is only out of HAProxy's rotation; with one, it is stopped after
 /// <see cref="KeepWarm"/> in maintenance and started again before it is warmed up and enabled.
 /// </summary>
 public sealed class ServerProviderOptions
 {
     /// <summary>The provider's name in the <see cref="ServerProviderRegistry"/>: <c>exec</c> or one an embedder registered.</summary>
-    public string Type { get; set; } = "";
+    public string Kind { get; set; } = "";
 
     /// <summary>
     /// How long a parked server keeps running before it is stopped: a scale-up within this time enables it again

@@ -1,11 +1,10 @@
-using System.Globalization;
 using HaproxyAutoscale.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace HaproxyAutoscale.Providers;
 
-/// <summary>Names of the built-in providers, as configured in <c>"provider": {"type": …}</c>.</summary>
+/// <summary>Names of the built-in providers, as configured in <c>"provider": {"kind": …}</c>.</summary>
 public static class ServerProviderNames
 {
     /// <summary>Runs commands (argument arrays, no shell) to start, stop and ask the status of a server.</summary>
@@ -41,7 +40,7 @@ public sealed class ServerProviderSettings
     public string Backend { get; }
 
     /// <summary>The provider's name.</summary>
-    public string Type => _options.Type;
+    public string Kind => _options.Kind;
 
     /// <summary>The configuration path of the provider object.</summary>
     public string Path { get; }
@@ -74,7 +73,7 @@ public sealed class ServerProviderSettings
         }
         else if (required)
         {
-            AddError(key, $"required by the '{Type}' provider");
+            AddError(key, $"required by the '{Kind}' provider");
         }
 
         return null;
@@ -88,7 +87,7 @@ public sealed class ServerProviderSettings
     {
         foreach (string key in _options.Settings.Keys.Concat(_options.Lists.Keys).Where(k => !_read.Contains(k)).Order(StringComparer.Ordinal))
         {
-            _errors.Add($"{Path}.{key}: unknown setting for the '{Type}' provider");
+            _errors.Add($"{Path}.{key}: unknown setting for the '{Kind}' provider");
         }
     }
 }
@@ -127,9 +126,9 @@ public sealed class ServerProviderRegistry
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(errors);
-        if (!_factories.TryGet(settings.Type, out ServerProviderFactory? factory))
+        if (!_factories.TryGet(settings.Kind, out ServerProviderFactory? factory))
         {
-            errors.Add($"{settings.Path}.type: {_factories.Unknown("provider", settings.Type)}");
+            errors.Add($"{settings.Path}.kind: {_factories.Unknown("provider", settings.Kind)}");
             return null;
         }
 
@@ -137,95 +136,9 @@ public sealed class ServerProviderRegistry
     }
 }
 
-/// <summary>The rules of a backend's <c>provider</c> and <c>pool</c>, applied by <see cref="AutoscaleOptionsValidator"/>.</summary>
+/// <summary>Creates a backend's provider for the engine.</summary>
 internal static class ServerProviderRules
 {
-    private static readonly ServerProviderRegistry BuiltIn = new();
-
-    public static IEnumerable<ConfigurationProblem> Problems(BackendOptions backend, string path, ServerProviderRegistry? providers)
-    {
-        if (backend.Provider is { } provider)
-        {
-            string at = path + ".provider";
-            if (provider.KeepWarm < TimeSpan.Zero)
-            {
-                yield return ConfigurationProblem.At(at + ".keepWarm", "must not be negative");
-            }
-
-            if (provider.Timeout <= TimeSpan.Zero)
-            {
-                yield return ConfigurationProblem.At(at + ".timeout", "must be more than 0");
-            }
-
-            var errors = new List<string>();
-            if (providers is not null || BuiltIn.Contains(provider.Type ?? ""))
-            {
-                (providers ?? BuiltIn).TryCreate(new ServerProviderSettings(backend.Name, provider, at), errors);
-            }
-
-            foreach (string error in errors)
-            {
-                yield return new ConfigurationProblem(at, error);
-            }
-        }
-
-        if (backend.Pool is { } pool)
-        {
-            string at = path + ".pool";
-            if (backend.Provider is null)
-            {
-                yield return ConfigurationProblem.At(at, "a pool needs a provider to start its servers (backends.<name>.provider)");
-            }
-
-            if (pool.Max is < 1 or > 1000)
-            {
-                yield return ConfigurationProblem.At(at + ".max", "expected an integer from 1 to 1000");
-            }
-
-            string last = pool.Prefix + pool.Max.ToString(CultureInfo.InvariantCulture);
-            if (string.IsNullOrEmpty(pool.Prefix) || !Control.HaproxyControlExtensions.IsValidName(last) || pool.Prefix.StartsWith('#'))
-            {
-                yield return ConfigurationProblem.At(at + ".prefix", $"'{pool.Prefix}' does not make valid HAProxy server names ({Control.HaproxyNames.Description})");
-            }
-            else if (backend.Servers.FirstOrDefault(s => s?.Name is { } name && PoolSlots.IsSlotName(pool, name)) is { } clash)
-            {
-                yield return ConfigurationProblem.At(at + ".prefix", $"the configured server '{clash.Name}' has a pool slot's name");
-            }
-
-            if (pool.ServerOptions is null || pool.ServerOptions.AsSpan().IndexOfAny(";\r\n#") >= 0 || pool.ServerOptions.Contains("<<", StringComparison.Ordinal))
-            {
-                yield return ConfigurationProblem.At(at + ".serverOptions", "server keywords on one line, without ';', '#' or '<<'");
-            }
-
-            if (pool.WarmupPath is { } warmupPath && (!warmupPath.StartsWith('/') || !Uri.TryCreate("http://127.0.0.1:1" + warmupPath, UriKind.Absolute, out _)))
-            {
-                yield return ConfigurationProblem.At(at + ".warmupPath", "expected a URL path starting with '/'");
-            }
-        }
-    }
-
-    /// <summary>Deep copies, for <see cref="OptionsCopy"/>.</summary>
-    public static (ServerProviderOptions? Provider, ServerPoolOptions? Pool) Copy(ServerProviderOptions? provider, ServerPoolOptions? pool)
-    {
-        ServerProviderOptions? providerCopy = provider is null ? null : new ServerProviderOptions { Type = provider.Type, KeepWarm = provider.KeepWarm, Timeout = provider.Timeout };
-        if (provider is not null)
-        {
-            foreach ((string key, string value) in provider.Settings)
-            {
-                providerCopy!.Settings[key] = value;
-            }
-
-            foreach ((string key, IList<string> list) in provider.Lists)
-            {
-                providerCopy!.Lists[key] = [.. list];
-            }
-        }
-
-        ServerPoolOptions? poolCopy = pool is null ? null
-            : new ServerPoolOptions { Prefix = pool.Prefix, Max = pool.Max, ServerOptions = pool.ServerOptions, WarmupPath = pool.WarmupPath };
-        return (providerCopy, poolCopy);
-    }
-
     /// <summary>The backend's provider from validated options (dry run: wrapped so that nothing is started or stopped), or <see langword="null"/>.</summary>
     public static IServerProvider? Create(BackendOptions backend, ServerProviderRegistry providers, ILoggerFactory loggers, ILogger? dryRun)
     {

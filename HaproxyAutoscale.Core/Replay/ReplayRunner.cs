@@ -85,7 +85,7 @@ public sealed class ReplayRunner
     public ReplayRunner(AutoscaleOptions options, ScalingPolicyRegistry policies, ResponseTimeWindowRegistry windows, Action<ReplayDecision> onDecision)
     {
         _windows = windows ?? throw new ArgumentNullException(nameof(windows));
-        AutoscaleOptionsValidator.ThrowIfInvalid(options ?? throw new ArgumentNullException(nameof(options)), policies ?? throw new ArgumentNullException(nameof(policies)), windows);
+        AutoscaleOptionsValidator.ThrowIfInvalid(options ?? throw new ArgumentNullException(nameof(options)), new AutoscaleRegistries { Policies = policies ?? throw new ArgumentNullException(nameof(policies)), Windows = windows });
         _options = options ?? throw new ArgumentNullException(nameof(options));
         _policies = policies ?? throw new ArgumentNullException(nameof(policies));
         _onDecision = onDecision ?? throw new ArgumentNullException(nameof(onDecision));

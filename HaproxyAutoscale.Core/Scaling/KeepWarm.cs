@@ -143,7 +143,7 @@ internal sealed class KeepWarm(ProviderCalls provider, ActionServices services)
                 backend.Servers.Succeeded(server);
             }
 
-            Log.ServerStopped(_services.Logger, backend.Name, server, backend.Options.Provider!.Type, (long)_services.Time.GetElapsedTime(started).TotalMilliseconds,
+            Log.ServerStopped(_services.Logger, backend.Name, server, backend.Options.Provider!.Kind, (long)_services.Time.GetElapsedTime(started).TotalMilliseconds,
                 keptWarm > TimeSpan.FromDays(1) ? "its state was unknown" : $"parked and kept warm for {Durations.Format(keptWarm)}");
             _services.Metrics.Actions.Add(1, AutoscaleMetrics.Tags(backend.Name, "stop"));
         }

@@ -84,7 +84,7 @@ internal sealed class LogCoverage
         (long oldestLogged, long oldestCounted) = _readings.Peek();
         Counted = counted.Requests - oldestCounted;
         Logged = logged - oldestLogged;
-        Coverage = Counted > 0 ? Logged / (Counted * _options.LogSampleRatio) : null;
+        Coverage = Counted > 0 ? Logged / (Counted * _options.Logs.SampleRatio) : null;
 
         bool wasBlind = Blind;
         if (Counted == 0)
@@ -93,7 +93,7 @@ internal sealed class LogCoverage
         }
         else if (Counted >= MinRequestsForVerdict)
         {
-            Blind = Coverage < _options.MinLogCoverage;
+            Blind = Coverage < _options.Logs.MinCoverage;
         }
 
         return Blind == wasBlind ? 0 : Blind ? 1 : -1;

@@ -48,12 +48,12 @@ internal sealed class ScaledBackend
         Random? random = null, AutoscaleOptions? signals = null)
     {
         var errors = new List<string>();
-        var settings = new PolicySettings(options.PolicyKind, options.PolicySettings.ToDictionary(), $"backends.{options.Name}.policy");
+        var settings = new PolicySettings(options.Policy.Kind, options.Policy.Settings.ToDictionary(), $"backends.{options.Name}.policy");
         IScalingPolicy policy = policies.TryCreate(settings, errors)
             ?? throw new ArgumentException($"invalid policy for backend '{options.Name}': {string.Join("; ", errors)}", nameof(options));
         var servers = new ServerTable(options, time);
         LogCoverage? coverage = signals is null ? null : new LogCoverage(signals);
-        var decider = new BackendDecider(options, policy, windows.Create(options.Window, time), servers, time, random, coverage, signals?.BlindFallback ?? BlindFallback.Stat);
+        var decider = new BackendDecider(options, policy, windows.Create(options.Window, time), servers, time, random, coverage, signals?.Logs.Fallback ?? BlindFallback.Stat);
         return new ScaledBackend(options, servers, decider, coverage);
     }
 

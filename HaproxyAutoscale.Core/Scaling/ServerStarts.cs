@@ -58,7 +58,7 @@ internal sealed class ServerStarts(IReadOnlyList<IHaproxyControl> instances, Pro
             }
         }
 
-        Log.ServerStarted(_services.Logger, backend.Name, server, backend.Options.Provider!.Type, (long)_services.Time.GetElapsedTime(started).TotalMilliseconds, address ?? "from haproxy.cfg");
+        Log.ServerStarted(_services.Logger, backend.Name, server, backend.Options.Provider!.Kind, (long)_services.Time.GetElapsedTime(started).TotalMilliseconds, address ?? "from haproxy.cfg");
         return address;
     }
 
@@ -111,7 +111,7 @@ internal sealed class ServerStarts(IReadOnlyList<IHaproxyControl> instances, Pro
                 backend.Servers.SetAddress(server, null);
             }
 
-            Log.ServerStopped(_services.Logger, backend.Name, server, backend.Options.Provider!.Type, 0, "its scale-up failed");
+            Log.ServerStopped(_services.Logger, backend.Name, server, backend.Options.Provider!.Kind, 0, "its scale-up failed");
             return ServerLifecycleState.Stopped;
         }
         catch (Exception e) when (e is not OutOfMemoryException)

@@ -143,7 +143,7 @@ internal sealed class SimulatedBackend
     private long QueueExpiry() =>
         _simulation.QueueTimeout is { } timeout && _queued.Count > 0 ? _queued.Peek() + (long)timeout.TotalMilliseconds : long.MaxValue;
 
-    private string Policy => _simulation.StaticServers is { } n ? $"static {n}" : _options.PolicyKind;
+    private string Policy => _simulation.StaticServers is { } n ? $"static {n}" : _options.Policy.Kind;
 
     private void Arrive(long now)
     {

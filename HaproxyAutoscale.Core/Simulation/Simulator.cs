@@ -23,7 +23,7 @@ internal static class Simulator
         ArgumentNullException.ThrowIfNull(simulation);
         policies ??= new ScalingPolicyRegistry();
         windows ??= new ResponseTimeWindowRegistry();
-        AutoscaleOptionsValidator.ThrowIfInvalid(options, policies, windows);
+        AutoscaleOptionsValidator.ThrowIfInvalid(options, new AutoscaleRegistries { Policies = policies, Windows = windows });
         BackendOptions backendOptions = options.Backends.FirstOrDefault(b => b.Name == backend)
             ?? throw new ArgumentException($"backend '{backend}' is not configured", nameof(backend));
         return new SimulatedBackend(options, backendOptions, policies, windows, model, simulation).Run(arrivals);

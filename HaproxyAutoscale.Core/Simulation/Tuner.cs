@@ -49,7 +49,7 @@ internal static class Tuner
         BackendOptions configured = options.Backends.FirstOrDefault(b => b.Name == backend)
             ?? throw new ArgumentException($"backend '{backend}' is not configured", nameof(backend));
         double slo = tune.Simulation.Slo.TotalMilliseconds;
-        List<(Dictionary<string, string> Settings, WindowOptions Window)> grid = [.. Grid(configured.PolicyKind, slo)];
+        List<(Dictionary<string, string> Settings, WindowOptions Window)> grid = [.. Grid(configured.Policy.Kind, slo)];
         // Each result in its grid slot: ties (equal cost and SLO share are common) resolve by grid order, so the
         // same inputs give the same front and recommendation whatever the threads did.
         var results = new TuneCandidate[grid.Count];
@@ -59,10 +59,10 @@ internal static class Tuner
             AutoscaleOptions trial = OptionsCopy.Of(options);
             BackendOptions trialBackend = trial.Backends.First(b => b.Name == backend);
             trialBackend.Window = window;
-            trialBackend.PolicySettings.Clear();
+            trialBackend.Policy.Settings.Clear();
             foreach (KeyValuePair<string, string> setting in settings)
             {
-                trialBackend.PolicySettings[setting.Key] = setting.Value;
+                trialBackend.Policy.Settings[setting.Key] = setting.Value;
             }
 
             var simulation = new SimulationOptions { Slo = tune.Simulation.Slo, Seed = tune.Simulation.Seed, Balance = tune.Simulation.Balance, QueueTimeout = tune.Simulation.QueueTimeout };

@@ -83,12 +83,12 @@ public static class FidelityExperiment
         };
         options.Warmup.Attempts = 2;
         options.Warmup.RetryDelay = TimeSpan.FromMilliseconds(100);
-        var backend = new BackendOptions { Name = "app", PolicyKind = "threshold", SettleTime = TimeSpan.FromSeconds(1) };
+        var backend = new BackendOptions { Name = "app", Policy = { Kind = "threshold" }, SettleTime = TimeSpan.FromSeconds(1) };
         backend.Window.Size = 20;
-        backend.PolicyKind = "threshold";
-        backend.PolicySettings["thresholdMs"] = "150";
-        backend.PolicySettings["breaches"] = "3";
-        backend.PolicySettings["idleScaleDown"] = "0s";
+        backend.Policy.Kind = "threshold";
+        backend.Policy.Settings["thresholdMs"] = "150";
+        backend.Policy.Settings["breaches"] = "3";
+        backend.Policy.Settings["idleScaleDown"] = "0s";
         backend.ScaleDown.DrainTimeout = TimeSpan.FromSeconds(3);
         for (int i = 0; i < ports.Count; i++)
         {
@@ -132,7 +132,7 @@ public static class FidelityExperiment
             HaproxyConfig config = HaproxyConfig.ForApps(dir.File("admin.sock"), frontendPort, backend, HaproxyLogTarget.Udp(tee.Port));
             (config.ClientTimeout, config.ServerTimeout) = ("5s", "5s");
             await using Haproxy haproxy = await Haproxy.StartAsync(config, dir, cancellationToken);
-            options.Endpoints.Add(dir.File("admin.sock"));
+            options.Haproxy.Endpoints.Add(dir.File("admin.sock"));
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             await using Autoscaler autoscaler = new AutoscalerBuilder(options).UseLogSource(source).UseLoggerFactory(events).Build();
             Task running = autoscaler.RunAsync(stop.Token);

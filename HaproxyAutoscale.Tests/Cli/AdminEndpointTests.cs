@@ -222,10 +222,10 @@ public sealed class AdminEndpointTests
                     server s2 127.0.0.1:2
                 """, rig._dir);
             rig._control = HaproxyControl.Create(rig._dir.File("admin.sock"));
-            var options = new AutoscaleOptions { LogSource = "udp@127.0.0.1:0", EvaluationInterval = TimeSpan.FromMilliseconds(100), ReconcileInterval = TimeSpan.FromMilliseconds(500) };
-            options.Endpoints.Add(rig._dir.File("admin.sock"));
-            var backend = new BackendOptions { Name = "app", PolicyKind = "threshold", SettleTime = TimeSpan.Zero };
-            backend.PolicySettings["idleScaleDown"] = idleScaleDown;
+            var options = new AutoscaleOptions { Logs = { Source = "udp@127.0.0.1:0" }, EvaluationInterval = TimeSpan.FromMilliseconds(100), ReconcileInterval = TimeSpan.FromMilliseconds(500) };
+            options.Haproxy.Endpoints.Add(rig._dir.File("admin.sock"));
+            var backend = new BackendOptions { Name = "app", Policy = { Kind = "threshold" }, SettleTime = TimeSpan.Zero };
+            backend.Policy.Settings["idleScaleDown"] = idleScaleDown;
             backend.ScaleDown.DrainTimeout = TimeSpan.FromSeconds(1);
             backend.Servers.Add(new ServerOptions { Name = "s1", AlwaysUp = true });
             backend.Servers.Add(new ServerOptions { Name = "s2" });

@@ -32,16 +32,16 @@ public sealed class AutoscaleConfigurationTests
         ConfigurationResult result = AutoscaleConfiguration.Parse(DesignExample);
         result.Errors.Should().BeEmpty();
         AutoscaleOptions options = result.Options!;
-        options.Endpoints.Should().Equal("/run/haproxy/admin.sock", "ipv4@127.0.0.1:9999");
-        options.CommandTimeout.Should().Be(TimeSpan.FromSeconds(2));
-        options.LogSource.Should().Be("udp@127.0.0.1:5140");
+        options.Haproxy.Endpoints.Should().Equal("/run/haproxy/admin.sock", "ipv4@127.0.0.1:9999");
+        options.Haproxy.Timeout.Should().Be(TimeSpan.FromSeconds(2));
+        options.Logs.Source.Should().Be("udp@127.0.0.1:5140");
         BackendOptions backend = options.Backends.Single();
         backend.Name.Should().Be("app1backend");
         backend.Window.Kind.Should().Be(WindowKinds.Count);
         backend.Window.Size.Should().Be(15);
-        backend.PolicyKind.Should().Be("threshold");
-        backend.PolicySettings["idleScaleDown"].Should().Be("5m");
-        backend.PolicySettings["thresholdMs"].Should().Be("800");
+        backend.Policy.Kind.Should().Be("threshold");
+        backend.Policy.Settings["idleScaleDown"].Should().Be("5m");
+        backend.Policy.Settings["thresholdMs"].Should().Be("800");
         backend.ScaleDown.Mode.Should().Be(ScaleDownMode.Drain);
         backend.ScaleDown.DrainTimeout.Should().Be(TimeSpan.FromSeconds(30));
         backend.Servers.Select(s => s.Name).Should().Equal("server1", "server2", "server3");
@@ -128,10 +128,10 @@ public sealed class AutoscaleConfigurationTests
             ["backends:0:servers:1:weight"] = "7",
         }).Build();
 
-        ConfigurationResult result = AutoscaleConfiguration.Parse(configuration);
+        ConfigurationResult result = AutoscaleConfiguration.Read(configuration);
 
         result.Errors.Should().BeEmpty();
-        result.Options!.Endpoints.Should().Equal("/run/haproxy/admin.sock", "ipv4@127.0.0.1:9999");
+        result.Options!.Haproxy.Endpoints.Should().Equal("/run/haproxy/admin.sock", "ipv4@127.0.0.1:9999");
         BackendOptions backend = result.Options.Backends.Single();
         backend.Name.Should().Be("0");
         backend.Servers.Select(s => (s.Name, s.AlwaysUp, s.Weight)).Should().Equal(("0", true, (int?)null), ("1", false, 7));
@@ -148,7 +148,7 @@ public sealed class AutoscaleConfigurationTests
             ["backends:app:window"] = "count",
         }).Build();
 
-        AutoscaleConfiguration.Parse(configuration).Errors.Should().Equal(
+        AutoscaleConfiguration.Read(configuration).Errors.Should().Equal(
             "backends.app.servers.s1.alwaysUp: expected true or false",
             "backends.app.servers.s1.Wieght: unknown key",
             "backends.app.window: expected an object",
@@ -162,7 +162,7 @@ public sealed class AutoscaleConfigurationTests
             .AddJsonStream(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(DesignExample)))
             .Build();
 
-        ConfigurationResult fromConfiguration = AutoscaleConfiguration.Parse(configuration);
+        ConfigurationResult fromConfiguration = AutoscaleConfiguration.Read(configuration);
 
         fromConfiguration.Errors.Should().BeEmpty();
         fromConfiguration.Options.Should().BeEquivalentTo(AutoscaleConfiguration.Parse(DesignExample).Options);
@@ -201,18 +201,18 @@ public sealed class AutoscaleConfigurationTests
     public void Validate_SameProblemsFromJsonConfigurationAndCode_SameErrors()
     {
         var options = new AutoscaleOptions { EvaluationInterval = TimeSpan.Zero };
-        options.Endpoints.Add("udp@1.2.3.4:5");
+        options.Haproxy.Endpoints.Add("udp@1.2.3.4:5");
         options.Warmup.MinStatus = 500;
         options.Warmup.MaxStatus = 200;
         var backend = new BackendOptions
         {
             Name = "app",
             Window = new WindowOptions { Kind = WindowKinds.Ewma, Statistic = WindowStatistic.P95 },
-            PolicyKind = "band",
+            Policy = { Kind = "band" },
             MinActive = 3,
         };
-        backend.PolicySettings["upperMs"] = "100";
-        backend.PolicySettings["lowerMs"] = "300";
+        backend.Policy.Settings["upperMs"] = "100";
+        backend.Policy.Settings["lowerMs"] = "300";
         backend.Servers.Add(new ServerOptions { Name = "0", Weight = 0 });
         backend.Servers.Add(new ServerOptions { Name = "1", WarmupUrl = new Uri("ftp://10.0.0.1/") });
         options.Backends.Add(backend);
@@ -221,7 +221,7 @@ public sealed class AutoscaleConfigurationTests
             .Build();
 
         AutoscaleConfiguration.Parse(InvalidEverywhere).Errors.Should().Equal(InvalidEverywhereErrors);
-        AutoscaleConfiguration.Parse(configuration).Errors.Should().Equal(InvalidEverywhereErrors);
+        AutoscaleConfiguration.Read(configuration).Errors.Should().Equal(InvalidEverywhereErrors);
         AutoscaleOptionsValidator.Validate(options).Should().Equal(InvalidEverywhereErrors);
     }
 
@@ -232,8 +232,8 @@ public sealed class AutoscaleConfigurationTests
 
         var options = new AutoscaleOptions
         {
-            CommandTimeout = TimeSpan.Zero,
-            LogSource = "",
+            Haproxy = { Timeout = TimeSpan.Zero },
+            Logs = { Source = "" },
             ReconcileInterval = TimeSpan.FromSeconds(-1),
         };
         options.Warmup.Attempts = 0;
@@ -242,12 +242,12 @@ public sealed class AutoscaleConfigurationTests
         {
             Name = "app",
             Window = new WindowOptions { Kind = "sliding", Duration = TimeSpan.Zero },
-            PolicyKind = "threshold",
+            Policy = { Kind = "threshold" },
             ScaleDown = new ScaleDownOptions { Mode = (ScaleDownMode)7, DrainTimeout = TimeSpan.Zero },
             MaxActive = 0,
             SettleTime = TimeSpan.FromSeconds(-1),
         };
-        backend.PolicySettings["thresholdMs"] = "0";
+        backend.Policy.Settings["thresholdMs"] = "0";
         backend.Servers.Add(new ServerOptions { Name = "s1", AlwaysUp = true });
         backend.Servers.Add(new ServerOptions { Name = "s1" });
         backend.Servers.Add(new ServerOptions { Name = "s 2" });

@@ -20,7 +20,7 @@ public sealed class LogAllowFromConfigurationTests
         ConfigurationResult result = AutoscaleConfiguration.Parse(AutoscaleConfigurationTests.DesignExample);
 
         result.Errors.Should().BeEmpty();
-        result.Options!.LogAllowFrom.Should().Equal("127.0.0.0/8", "::1");
+        result.Options!.Logs.AllowFrom.Should().Equal("127.0.0.0/8", "::1");
     }
 
     [Fact]
@@ -31,7 +31,7 @@ public sealed class LogAllowFromConfigurationTests
             """);
 
         result.Errors.Should().BeEmpty();
-        result.Options!.LogAllowFrom.Should().Equal("127.0.0.1", "10.0.0.0/8", "::1");
+        result.Options!.Logs.AllowFrom.Should().Equal("127.0.0.1", "10.0.0.0/8", "::1");
     }
 
     [Fact]
@@ -44,10 +44,10 @@ public sealed class LogAllowFromConfigurationTests
             ["backends:app:servers:s1:alwaysUp"] = "true",
         }).Build();
 
-        ConfigurationResult result = AutoscaleConfiguration.Parse(configuration);
+        ConfigurationResult result = AutoscaleConfiguration.Read(configuration);
 
         result.Errors.Should().BeEmpty();
-        result.Options!.LogAllowFrom.Should().Equal("10.0.0.0/8", "fd00::/8");
+        result.Options!.Logs.AllowFrom.Should().Equal("10.0.0.0/8", "fd00::/8");
     }
 
     private static readonly string[] InvalidEntries = ["127.0.0.1", "localhost", "10.1.2.3/8", "::/129"];
@@ -67,14 +67,14 @@ public sealed class LogAllowFromConfigurationTests
             .AddJsonStream(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(json)))
             .Build();
         AutoscaleOptions options = AutoscalerBuilderTests.ValidOptions();
-        options.LogAllowFrom.Clear();
+        options.Logs.AllowFrom.Clear();
         foreach (string entry in InvalidEntries)
         {
-            options.LogAllowFrom.Add(entry);
+            options.Logs.AllowFrom.Add(entry);
         }
 
         AutoscaleConfiguration.Parse(json).Errors.Should().Equal(InvalidEntriesErrors);
-        AutoscaleConfiguration.Parse(configuration).Errors.Should().Equal(InvalidEntriesErrors);
+        AutoscaleConfiguration.Read(configuration).Errors.Should().Equal(InvalidEntriesErrors);
         AutoscaleOptionsValidator.Validate(options).Should().Equal(InvalidEntriesErrors);
         new Func<object>(() => new AutoscalerBuilder(options).Build()).Should().Throw<AutoscaleOptionsException>()
             .Which.Errors.Should().Equal(InvalidEntriesErrors);
@@ -84,7 +84,7 @@ public sealed class LogAllowFromConfigurationTests
     public void Validate_EmptyAllowFrom_RejectedBecauseEveryDatagramWouldBe()
     {
         AutoscaleOptions options = AutoscalerBuilderTests.ValidOptions();
-        options.LogAllowFrom.Clear();
+        options.Logs.AllowFrom.Clear();
 
         AutoscaleOptionsValidator.Validate(options).Should().Equal(
             "logs.allowFrom: empty: every datagram would be rejected (list the senders, or [\"0.0.0.0/0\", \"::/0\"] to accept any)");
@@ -104,9 +104,9 @@ public sealed class LogAllowFromConfigurationTests
     public void DatagramOptions_FromOptions_CarryTheAllowlist()
     {
         AutoscaleOptions options = AutoscalerBuilderTests.ValidOptions();
-        options.LogAllowFrom.Clear();
-        options.LogAllowFrom.Add("127.0.0.1");
-        options.LogAllowFrom.Add("fd00::/8");
+        options.Logs.AllowFrom.Clear();
+        options.Logs.AllowFrom.Add("127.0.0.1");
+        options.Logs.AllowFrom.Add("fd00::/8");
 
         DatagramSourceOptions datagrams = AutoscalerBuilder.DatagramOptions(options);
 

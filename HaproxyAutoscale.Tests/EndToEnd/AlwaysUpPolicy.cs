@@ -13,8 +13,8 @@ internal sealed class AlwaysUpPolicy : IScalingPolicy
     /// <summary>Configures a rig's backend for this policy (register it with the builder's <c>Policies</c>).</summary>
     public static void Configure(BackendOptions backend)
     {
-        backend.PolicyKind = Name;
-        backend.PolicySettings.Clear();
+        backend.Policy.Kind = Name;
+        backend.Policy.Settings.Clear();
     }
 
     public ScalingDecision Decide(ScalingContext context) =>

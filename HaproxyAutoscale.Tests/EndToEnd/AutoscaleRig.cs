@@ -71,12 +71,12 @@ internal sealed class AutoscaleRig : IAsyncDisposable
         options.Warmup.FailureBackoff = TimeSpan.FromSeconds(30);
         options.Warmup.Attempts = 2;
         options.Warmup.RetryDelay = TimeSpan.FromMilliseconds(100);
-        var backend = new BackendOptions { Name = "app", PolicyKind = "threshold", SettleTime = TimeSpan.FromSeconds(1) };
+        var backend = new BackendOptions { Name = "app", Policy = { Kind = "threshold" }, SettleTime = TimeSpan.FromSeconds(1) };
         backend.Window.Size = 10;
-        backend.PolicyKind = "threshold";
-        backend.PolicySettings["thresholdMs"] = "150";
-        backend.PolicySettings["breaches"] = "2";
-        backend.PolicySettings["idleScaleDown"] = "2s";
+        backend.Policy.Kind = "threshold";
+        backend.Policy.Settings["thresholdMs"] = "150";
+        backend.Policy.Settings["breaches"] = "2";
+        backend.Policy.Settings["idleScaleDown"] = "2s";
         backend.ScaleDown.DrainTimeout = TimeSpan.FromSeconds(3);
         backend.Servers.Add(new ServerOptions { Name = "s1", AlwaysUp = true });
         backend.Servers.Add(new ServerOptions { Name = "s2", WarmupUrl = new Uri(s2WarmupUrl ?? $"http://127.0.0.1:{rig.Apps[1].Port}/warmup") });
@@ -98,7 +98,7 @@ internal sealed class AutoscaleRig : IAsyncDisposable
         config.ServerTimeout = serverTimeout;
         rig.Haproxy = await Haproxy.StartAsync(config, rig._dir);
         await rig.Haproxy.WaitForPortAsync(rig.FrontendPort);
-        options.Endpoints.Add(rig.Endpoint);
+        options.Haproxy.Endpoints.Add(rig.Endpoint);
         rig.Control = HaproxyControl.Create(rig.Endpoint);
         var builder = new AutoscalerBuilder(options).UseLogSource(logs).UseLoggerFactory(rig._loggerFactory).DryRun(dryRun);
         build?.Invoke(builder, rig);

@@ -45,14 +45,14 @@ public sealed class AutoscalerEndToEndTests
     {
         await using AutoscaleRig rig = await AutoscaleRig.StartAsync(backend =>
         {
-            backend.PolicyKind = "band";
-            backend.PolicySettings.Clear();
-            backend.PolicySettings["upperMs"] = "150";
-            backend.PolicySettings["lowerMs"] = "60";
-            backend.PolicySettings["breaches"] = "2";
-            backend.PolicySettings["stabilization"] = "2s";
-            backend.PolicySettings["scaleUpCooldown"] = "1s";
-            backend.PolicySettings["scaleDownCooldown"] = "2s";
+            backend.Policy.Kind = "band";
+            backend.Policy.Settings.Clear();
+            backend.Policy.Settings["upperMs"] = "150";
+            backend.Policy.Settings["lowerMs"] = "60";
+            backend.Policy.Settings["breaches"] = "2";
+            backend.Policy.Settings["stabilization"] = "2s";
+            backend.Policy.Settings["scaleUpCooldown"] = "1s";
+            backend.Policy.Settings["scaleDownCooldown"] = "2s";
         });
 
         // Heavy load until a server is up, then light load (one client) that never stops until it is drained again.

@@ -85,8 +85,8 @@ public sealed class ChaosTests
         await using AutoscaleRig rig = await AutoscaleRig.StartAsync(
             backend =>
             {
-                backend.PolicyKind = SteeredPolicy.Name;
-                backend.PolicySettings.Clear();
+                backend.Policy.Kind = SteeredPolicy.Name;
+                backend.Policy.Settings.Clear();
                 backend.SettleTime = TimeSpan.Zero;
             },
             configureOptions: options => options.Warmup.FailureBackoff = TimeSpan.FromMilliseconds(400),

@@ -16,13 +16,13 @@ public sealed class ConcurrencyPolicyEndToEndTests
     {
         await using AutoscaleRig rig = await AutoscaleRig.StartAsync(backend =>
         {
-            backend.PolicyKind = ScalingPolicyNames.Concurrency;
-            backend.PolicySettings.Clear();
-            backend.PolicySettings["targetInFlight"] = "2";
-            backend.PolicySettings["stableWindow"] = "6s";
-            backend.PolicySettings["panicWindow"] = "1s";
-            backend.PolicySettings["scaleDownStabilization"] = "2s";
-            backend.PolicySettings["idleScaleDown"] = "2s";
+            backend.Policy.Kind = ScalingPolicyNames.Concurrency;
+            backend.Policy.Settings.Clear();
+            backend.Policy.Settings["targetInFlight"] = "2";
+            backend.Policy.Settings["stableWindow"] = "6s";
+            backend.Policy.Settings["panicWindow"] = "1s";
+            backend.Policy.Settings["scaleDownStabilization"] = "2s";
+            backend.Policy.Settings["idleScaleDown"] = "2s";
             backend.Behavior.Down.Cooldown = TimeSpan.FromSeconds(3);
         });
 

@@ -57,7 +57,7 @@ public sealed class LogStallTests
     [Fact]
     public async Task HalfTheDatagramsDropped_CoverageAboutHalf_DecisionsContinue()
     {
-        await using AutoscaleRig rig = await AutoscaleRig.StartAsync(relay: true, build: (_, rig) => rig.Options.MinLogCoverage = 0.3);
+        await using AutoscaleRig rig = await AutoscaleRig.StartAsync(relay: true, build: (_, rig) => rig.Options.Logs.MinCoverage = 0.3);
         rig.Relay!.DropEveryOther = true;
         using var load = new CancellationTokenSource();
         Task loading = rig.LoadAsync(clients: 8, TimeSpan.FromSeconds(30), load.Token);

@@ -68,7 +68,7 @@ internal sealed class ProviderRig : IAsyncDisposable
         rig.Options.Warmup.FailureBackoff = TimeSpan.FromSeconds(30);
         rig.Options.Warmup.Attempts = 3;
         rig.Options.Warmup.RetryDelay = TimeSpan.FromMilliseconds(200);
-        var backend = new BackendOptions { Name = "app", SettleTime = TimeSpan.FromMilliseconds(500), PolicyKind = "band" };
+        var backend = new BackendOptions { Name = "app", SettleTime = TimeSpan.FromMilliseconds(500), Policy = { Kind = "band" } };
         backend.Window.Kind = "count";
         backend.Window.Size = 8;
         foreach ((string key, string value) in new[]
@@ -77,7 +77,7 @@ internal sealed class ProviderRig : IAsyncDisposable
             ("stabilization", "1s"), ("maxStepUp", "1"), ("maxStepDown", "1"), ("idleScaleDown", "1h"),
         })
         {
-            backend.PolicySettings[key] = value;
+            backend.Policy.Settings[key] = value;
         }
 
         backend.ScaleDown.DrainTimeout = TimeSpan.FromSeconds(5);
@@ -90,7 +90,7 @@ internal sealed class ProviderRig : IAsyncDisposable
         }
 
         rig.Options.Backends.Add(backend);
-        rig.Options.LogSource = $"udp@127.0.0.1:{rig.LogPort}";
+        rig.Options.Logs.Source = $"udp@127.0.0.1:{rig.LogPort}";
 
         // s1 is always up: started here, by the same script, so that it is counted and killed with the others.
         string s1 = (await new ServerProviderRegistry().TryCreate(new ServerProviderSettings("app", backend.Provider, "provider"), new List<string>())!
@@ -103,7 +103,7 @@ internal sealed class ProviderRig : IAsyncDisposable
         };
         rig.Haproxy = await Haproxy.StartAsync(HaproxyConfig.ForApps(rig.Socket, rig.FrontendPort, servers, HaproxyLogTarget.Udp(rig.LogPort)), rig._dir);
         await rig.Haproxy.WaitForPortAsync(rig.FrontendPort);
-        rig.Options.Endpoints.Add(rig.Socket);
+        rig.Options.Haproxy.Endpoints.Add(rig.Socket);
         rig.Control = HaproxyControl.Create(rig.Socket);
         return rig;
     }
@@ -146,11 +146,11 @@ internal sealed class ProviderRig : IAsyncDisposable
               "backends": {
                 "app": {
                   "window": { "kind": "count", "size": 8 },
-                  "policy": { "kind": "band", {{string.Join(", ", Backend.PolicySettings.Select(p => $"\"{p.Key}\": \"{p.Value}\""))}} },
+                  "policy": { "kind": "band", {{string.Join(", ", Backend.Policy.Settings.Select(p => $"\"{p.Key}\": \"{p.Value}\""))}} },
                   "scaleDown": { "drainTimeout": "5s" },
                   "settleTime": "500ms",
                   "servers": { "s1": { "alwaysUp": true }, "s2": { "warmupUrl": "http://127.0.0.1:{{S2Port}}/warmup" } },
-                  "provider": { "type": "exec", "keepWarm": "{{(int)provider.KeepWarm.TotalMilliseconds}}ms", "timeout": "20s",
+                  "provider": { "kind": "exec", "keepWarm": "{{(int)provider.KeepWarm.TotalMilliseconds}}ms", "timeout": "20s",
                     "start": {{Json(provider.Lists["start"])}}, "stop": {{Json(provider.Lists["stop"])}}, "status": {{Json(provider.Lists["status"])}} }
                 }
               }

@@ -80,8 +80,8 @@ public sealed class ReconcileFaultTests
         AutoscaleRig.StartAsync(
             backend =>
             {
-                backend.PolicyKind = SteeredPolicy.Name;
-                backend.PolicySettings.Clear();
+                backend.Policy.Kind = SteeredPolicy.Name;
+                backend.Policy.Settings.Clear();
                 backend.ScaleDown.DrainTimeout = TimeSpan.FromSeconds(1);
             },
             build: (builder, rig) =>

@@ -19,8 +19,8 @@ public sealed class SpoofedLogsChaosTests
     {
         await using AutoscaleRig rig = await AutoscaleRig.StartAsync(configureOptions: options =>
         {
-            options.LogAllowFrom.Clear();
-            options.LogAllowFrom.Add("127.0.0.1"); // HAProxy's own address; the spoofer sends from 127.0.0.2
+            options.Logs.AllowFrom.Clear();
+            options.Logs.AllowFrom.Add("127.0.0.1"); // HAProxy's own address; the spoofer sends from 127.0.0.2
         });
         await rig.WaitForStatusAsync("s2", s => s == "MAINT", "parked at start");
 

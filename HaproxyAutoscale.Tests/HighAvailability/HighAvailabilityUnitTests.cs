@@ -68,8 +68,8 @@ public sealed class HighAvailabilityUnitTests
     [Fact]
     public void Build_HaSectionWithoutAnElection_ClearError()
     {
-        var options = new AutoscaleOptions { LogSource = "-" };
-        options.Endpoints.Add("/nonexistent/admin.sock");
+        var options = new AutoscaleOptions { Logs = { Source = "-" } };
+        options.Haproxy.Endpoints.Add("/nonexistent/admin.sock");
         options.HighAvailability = new HighAvailabilityOptions();
         options.HighAvailability.Etcd.Add("http://127.0.0.1:2379");
         var backend = new BackendOptions { Name = "app" };

@@ -9,8 +9,8 @@ public sealed class AutoscalerBuilderTests
     /// <summary>Options that pass validation: one endpoint, one backend <c>app</c> with servers <c>s1</c> and <c>s2</c>.</summary>
     internal static AutoscaleOptions ValidOptions()
     {
-        var options = new AutoscaleOptions { LogSource = "udp@127.0.0.1:0" };
-        options.Endpoints.Add("/run/haproxy/admin.sock");
+        var options = new AutoscaleOptions { Logs = { Source = "udp@127.0.0.1:0" } };
+        options.Haproxy.Endpoints.Add("/run/haproxy/admin.sock");
         var backend = new BackendOptions { Name = "app" };
         backend.Servers.Add(new ServerOptions { Name = "s1", AlwaysUp = true });
         backend.Servers.Add(new ServerOptions { Name = "s2" });
@@ -39,8 +39,8 @@ public sealed class AutoscalerBuilderTests
     {
         AutoscaleOptions options = ValidOptions();
         options.ReconcileInterval = TimeSpan.FromSeconds(-1);
-        options.Backends[0].PolicyKind = "custom";
-        options.Backends[0].PolicySettings["step"] = "0";
+        options.Backends[0].Policy.Kind = "custom";
+        options.Backends[0].Policy.Settings["step"] = "0";
 
         var build = () => new AutoscalerBuilder(options)
             .UsePolicies(new ScalingPolicyRegistry().Add("custom", s => new Step(s.GetInt32("step", 1, minimum: 1))))

@@ -14,7 +14,7 @@ public sealed class AutoscalerOwnershipTests
     public async Task DisposeAsync_SuppliedSourceAndControl_LeftToTheCaller()
     {
         var options = new AutoscaleOptions();
-        options.Endpoints.Add("/run/haproxy/admin.sock");
+        options.Haproxy.Endpoints.Add("/run/haproxy/admin.sock");
         var backend = new BackendOptions { Name = "app" };
         backend.Servers.Add(new ServerOptions { Name = "s1", AlwaysUp = true });
         options.Backends.Add(backend);
@@ -32,7 +32,7 @@ public sealed class AutoscalerOwnershipTests
     public async Task Build_OptionsChangedAfterwards_TheEngineKeepsTheValidatedCopy()
     {
         var options = new AutoscaleOptions();
-        options.Endpoints.Add("/run/haproxy/admin.sock");
+        options.Haproxy.Endpoints.Add("/run/haproxy/admin.sock");
         var backend = new BackendOptions { Name = "app" };
         backend.Servers.Add(new ServerOptions { Name = "s1", AlwaysUp = true });
         options.Backends.Add(backend);

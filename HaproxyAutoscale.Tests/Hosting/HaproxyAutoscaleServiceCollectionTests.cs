@@ -78,9 +78,9 @@ public sealed class HaproxyAutoscaleServiceCollectionTests
         AutoscaleOptions options = AutoscalerBuilderTests.ValidOptions();
         options.EvaluationInterval = TimeSpan.Zero;
         options.Backends[0].Servers[0].Weight = 0;
-        options.Backends[0].PolicyKind = "band";
-        options.Backends[0].PolicySettings["upperMs"] = "100";
-        options.Backends[0].PolicySettings["lowerMs"] = "300";
+        options.Backends[0].Policy.Kind = "band";
+        options.Backends[0].Policy.Settings["upperMs"] = "100";
+        options.Backends[0].Policy.Settings["lowerMs"] = "300";
         var services = new ServiceCollection();
         services.AddHaproxyAutoscale(options);
         await using ServiceProvider provider = services.BuildServiceProvider();

@@ -76,7 +76,7 @@ public sealed class PolicyFeedbackTests
         BackendOptions backend = good.Options!.Backends[0];
         (backend.Selection, backend.Behavior.Up.Cooldown, backend.Behavior.Up.MaxStep, backend.Behavior.Down.Stabilization, backend.Behavior.Down.MinIdleBeforePark, backend.Schedule[0].TimeZone)
             .Should().Be((ServerSelection.LeastSessions, TimeSpan.FromSeconds(10), (int?)2, TimeSpan.FromMinutes(5), TimeSpan.FromSeconds(30), "Europe/Berlin"));
-        backend.PolicyKind.Should().Be("concurrency", "the default policy");
+        backend.Policy.Kind.Should().Be("concurrency", "the default policy");
 
         // The same through IConfiguration (appsettings, environment variables): arrays are children 0, 1…
         IConfiguration configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
@@ -88,7 +88,7 @@ public sealed class PolicyFeedbackTests
             ["backends:app:schedule:0:for"] = "10h",
             ["backends:app:schedule:0:minActive"] = "0",
         }).Build();
-        ConfigurationResult fromConfiguration = AutoscaleConfiguration.Parse(configuration);
+        ConfigurationResult fromConfiguration = AutoscaleConfiguration.Read(configuration);
         fromConfiguration.Errors.Should().Equal("backends.app.schedule[0].minActive: must be at least 1, not 0");
     }
 }

@@ -74,7 +74,7 @@ public sealed class ExecServerProviderTests : IDisposable
     public async Task Start_ArgumentsWithShellSyntax_ArePassedLiterallyWithNamesSubstituted()
     {
         string marker = Path.Combine(_apps.Directory, "pwned");
-        var options = new ServerProviderOptions { Type = "exec" };
+        var options = new ServerProviderOptions { Kind = "exec" };
         options.Lists["start"] = ["printf", "%s|%s\\n", "{backend}/{server}-x", $"$(touch {marker}); `touch {marker}` {{server}}"];
         options.Lists["stop"] = ["true"];
         IServerProvider provider = Create(options);
@@ -89,7 +89,7 @@ public sealed class ExecServerProviderTests : IDisposable
     [Fact]
     public async Task Start_InvalidServerName_RunsNothing()
     {
-        var options = new ServerProviderOptions { Type = "exec" };
+        var options = new ServerProviderOptions { Kind = "exec" };
         options.Lists["start"] = ["touch", Path.Combine(_apps.Directory, "{server}")];
         options.Lists["stop"] = ["true"];
         IServerProvider provider = Create(options);
@@ -103,7 +103,7 @@ public sealed class ExecServerProviderTests : IDisposable
     [Fact]
     public async Task Start_MissingProgram_ThrowsNotFound()
     {
-        var options = new ServerProviderOptions { Type = "exec" };
+        var options = new ServerProviderOptions { Kind = "exec" };
         options.Lists["start"] = ["/nonexistent/start-app"];
         options.Lists["stop"] = ["true"];
 
@@ -117,7 +117,7 @@ public sealed class ExecServerProviderTests : IDisposable
     {
         foreach ((string code, ServerRunState expected) in new[] { ("0", ServerRunState.Running), ("3", ServerRunState.Stopped), ("1", ServerRunState.Unknown), ("4", ServerRunState.Unknown) })
         {
-            var options = new ServerProviderOptions { Type = "exec" };
+            var options = new ServerProviderOptions { Kind = "exec" };
             options.Lists["start"] = ["true"];
             options.Lists["stop"] = ["true"];
             options.Lists["status"] = ["bash", "-c", $"exit {code}"];
@@ -129,7 +129,7 @@ public sealed class ExecServerProviderTests : IDisposable
     public async Task Start_ChildKeepsTheOutputOpen_ReturnsWhenTheCommandExits()
     {
         // A start that leaves a daemon holding its standard output must not keep the autoscaler waiting for it.
-        var options = new ServerProviderOptions { Type = "exec" };
+        var options = new ServerProviderOptions { Kind = "exec" };
         options.Lists["start"] = ["bash", "-c", $"sleep 30 & echo $! > {_apps.Directory}/sleeper.pid; echo 127.0.0.1:8080"];
         options.Lists["stop"] = ["true"];
         var watch = Stopwatch.StartNew();
@@ -152,7 +152,7 @@ public sealed class ExecServerProviderTests : IDisposable
         ConfigurationResult good = AutoscaleConfiguration.Parse("""
             {"haproxy": {"endpoints": ["/run/haproxy/admin.sock"]}, "backends": {"app": {
               "servers": {"s1": {"alwaysUp": true}, "s2": {}},
-              "provider": {"type": "exec", "keepWarm": "2m", "timeout": "45s", "start": ["systemctl", "start", "app@{server}"], "stop": ["systemctl", "stop", "app@{server}"], "status": ["systemctl", "is-active", "--quiet", "app@{server}"]},
+              "provider": {"kind": "exec", "keepWarm": "2m", "timeout": "45s", "start": ["systemctl", "start", "app@{server}"], "stop": ["systemctl", "stop", "app@{server}"], "status": ["systemctl", "is-active", "--quiet", "app@{server}"]},
               "pool": {"prefix": "auto", "max": 4, "serverOptions": "check inter 2s", "warmupPath": "/health"}}}}
             """);
         good.Errors.Should().BeEmpty();
@@ -167,7 +167,7 @@ public sealed class ExecServerProviderTests : IDisposable
         ConfigurationResult bad = AutoscaleConfiguration.Parse("""
             {"haproxy": {"endpoints": ["/run/haproxy/admin.sock"]}, "backends": {"app": {
               "servers": {"s1": {"alwaysUp": true}, "auto2": {}},
-              "provider": {"type": "exec", "keepWarm": "soon", "start": "systemctl start app", "stopp": ["x"]},
+              "provider": {"kind": "exec", "keepWarm": "soon", "start": "systemctl start app", "stopp": ["x"]},
               "pool": {"prefix": "auto", "max": 0, "serverOptions": "check; shutdown sessions"}}}}
             """);
         bad.Errors.Should().BeEquivalentTo(
@@ -180,7 +180,7 @@ public sealed class ExecServerProviderTests : IDisposable
 
         AutoscaleConfiguration.Parse("""
             {"haproxy": {"endpoints": ["/run/haproxy/admin.sock"]}, "backends": {"app": {
-              "servers": {"s1": {"alwaysUp": true}, "auto2": {}}, "provider": {"type": "exec", "start": ["a"], "stop": ["b"]}, "pool": {"max": 3}}}}
+              "servers": {"s1": {"alwaysUp": true}, "auto2": {}}, "provider": {"kind": "exec", "start": ["a"], "stop": ["b"]}, "pool": {"max": 3}}}}
             """).Errors.Should().Equal("backends.app.pool.prefix: the configured server 'auto2' has a pool slot's name");
         AutoscaleConfiguration.Parse("""
             {"haproxy": {"endpoints": ["/run/haproxy/admin.sock"]}, "backends": {"app": {"servers": {"s1": {}}, "pool": {"max": 3}}}}
@@ -189,10 +189,14 @@ public sealed class ExecServerProviderTests : IDisposable
         // Options built in code meet the same rules.
         AutoscaleOptions inCode = good.Options!;
         inCode.Backends[0].Provider!.KeepWarm = TimeSpan.FromSeconds(-1);
-        inCode.Backends[0].Provider!.Type = "nomad";
-        AutoscaleOptionsValidator.Validate(inCode).Should().Equal("backends.app.provider.keepWarm: must not be negative");
+        inCode.Backends[0].Provider!.Kind = "nomad";
+        AutoscaleOptionsValidator.Validate(inCode).Should().Equal(
+            "backends.app.provider.keepWarm: must not be negative", "backends.app.provider.kind: unknown provider 'nomad' (known: exec)");
+        var nomad = new ServerProviderRegistry().Add("nomad", settings => new ReadsEverySetting(settings));
+        AutoscaleOptionsValidator.Validate(inCode, new AutoscaleRegistries { Providers = nomad })
+            .Should().Equal(["backends.app.provider.keepWarm: must not be negative"], "the embedder's providers are known to the public Validate");
         FluentActions.Invoking(() => new HaproxyAutoscale.Hosting.AutoscalerBuilder(inCode).Build()).Should().Throw<AutoscaleOptionsException>()
-            .Which.Message.Should().Contain("backends.app.provider.type: unknown provider 'nomad' (known: exec)");
+            .Which.Message.Should().Contain("backends.app.provider.kind: unknown provider 'nomad' (known: exec)");
     }
 
     public void Dispose()
@@ -207,5 +211,20 @@ public sealed class ExecServerProviderTests : IDisposable
         IServerProvider? provider = new ServerProviderRegistry().TryCreate(new ServerProviderSettings("app", options, "provider", _loggers), errors);
         errors.Should().BeEmpty();
         return provider!;
+    }
+
+    // A custom provider for validation only: it reads the exec-shaped settings and is never started.
+    private sealed class ReadsEverySetting : IServerProvider
+    {
+        public ReadsEverySetting(ServerProviderSettings settings)
+        {
+            _ = (settings.GetList("start"), settings.GetList("stop"), settings.GetList("status"));
+        }
+
+        public Task<ServerStartResult> StartAsync(ServerProviderTarget target, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task StopAsync(ServerProviderTarget target, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<ServerRunState> GetStatusAsync(ServerProviderTarget target, CancellationToken cancellationToken) => throw new NotSupportedException();
     }
 }

@@ -98,7 +98,7 @@ internal sealed class ScriptedApps : IDisposable
     /// <summary>The <c>exec</c> provider over the scripts.</summary>
     public ServerProviderOptions Provider(TimeSpan keepWarm, TimeSpan? timeout = null)
     {
-        var options = new ServerProviderOptions { Type = ServerProviderNames.Exec, KeepWarm = keepWarm, Timeout = timeout ?? TimeSpan.FromSeconds(20) };
+        var options = new ServerProviderOptions { Kind = ServerProviderNames.Exec, KeepWarm = keepWarm, Timeout = timeout ?? TimeSpan.FromSeconds(20) };
         options.Lists["start"] = ["bash", _dir.File("start.sh"), "{server}"];
         options.Lists["stop"] = ["bash", _dir.File("stop.sh"), "{server}"];
         options.Lists["status"] = ["bash", _dir.File("status.sh"), "{server}"];

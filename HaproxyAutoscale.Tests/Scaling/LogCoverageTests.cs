@@ -38,7 +38,7 @@ public sealed class LogCoverageTests
     [Fact]
     public void Update_SampledLogs_CoverageCountsTheSampleRatio()
     {
-        var coverage = new LogCoverage(new AutoscaleOptions { LogSampleRatio = 0.1 });
+        var coverage = new LogCoverage(new AutoscaleOptions { Logs = { SampleRatio = 0.1 } });
         coverage.Update(Now(), 0, Counted(0));
         coverage.Update(Now(), 10, Counted(100));
         coverage.Coverage.Should().BeApproximately(1.0, 1e-9);
@@ -107,7 +107,7 @@ public sealed class LogCoverageTests
     [Fact]
     public void Decide_BlindWithHoldFallback_Holds()
     {
-        var coverage = new LogCoverage(new AutoscaleOptions { BlindFallback = BlindFallback.Hold });
+        var coverage = new LogCoverage(new AutoscaleOptions { Logs = { Fallback = BlindFallback.Hold } });
         (BackendDecider decider, _) = Create(new FixedPolicy(ScalingDecision.Up(1, "slow")), coverage, BlindFallback.Hold);
         MakeBlind(coverage);
         ScalingPlan plan = decider.Decide();

@@ -85,8 +85,8 @@ public sealed class ShippingTests
             using HaproxyAutoscale.Scaling;
 
             var options = new AutoscaleOptions { EvaluationInterval = TimeSpan.FromMilliseconds(50) };
-            options.Endpoints.Add(args[0]);
-            var backend = new BackendOptions { Name = "app", PolicyKind = "queue-only", SettleTime = TimeSpan.Zero };
+            options.Haproxy.Endpoints.Add(args[0]);
+            var backend = new BackendOptions { Name = "app", Policy = { Kind = "queue-only" }, SettleTime = TimeSpan.Zero };
             backend.Window.Kind = "slowest-100";
             backend.Servers.Add(new ServerOptions { Name = "s1", AlwaysUp = true });
             backend.Servers.Add(new ServerOptions { Name = "s2" });

@@ -39,9 +39,9 @@ public sealed class SimulatorTests
     private static AutoscaleOptions Options()
     {
         var options = new AutoscaleOptions();
-        var backend = new BackendOptions { Name = "app", PolicyKind = "threshold", SettleTime = TimeSpan.FromSeconds(2) };
-        backend.PolicySettings["thresholdMs"] = "100";
-        backend.PolicySettings["breaches"] = "2";
+        var backend = new BackendOptions { Name = "app", Policy = { Kind = "threshold" }, SettleTime = TimeSpan.FromSeconds(2) };
+        backend.Policy.Settings["thresholdMs"] = "100";
+        backend.Policy.Settings["breaches"] = "2";
         backend.Servers.Add(new ServerOptions { Name = "s1", AlwaysUp = true });
         foreach (string name in new[] { "s2", "s3", "s4" })
         {
