@@ -61,16 +61,4 @@ public sealed class HighAvailabilityOptions
             yield return ($"{path}.leaseTtl", "expected whole seconds, at least 2s (etcd's lease TTL)");
         }
     }
-
-    /// <summary>A deep copy.</summary>
-    internal HighAvailabilityOptions Copy()
-    {
-        var copy = new HighAvailabilityOptions { ElectionName = ElectionName, LeaseTtl = LeaseTtl, Replica = Replica };
-        foreach (string url in Etcd)
-        {
-            copy.Etcd.Add(url);
-        }
-
-        return copy;
-    }
 }
