@@ -86,7 +86,7 @@ public sealed class HighAvailabilityUnitTests
         // Without the hold reported (as under a pause), threshold restarted its breach count on a standby, and a
         // takeover could wait up to `breaches` more evaluations before its first scale-up.
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 26, 15, 0, 0, TimeSpan.Zero));
-        var options = new BackendOptions { Name = "app", PolicyKind = ScalingPolicyNames.Threshold };
+        var options = new BackendOptions { Name = "app", Policy = { Kind = ScalingPolicyNames.Threshold } };
         options.Servers.Add(new ServerOptions { Name = "s1", AlwaysUp = true });
         options.Servers.Add(new ServerOptions { Name = "s2" });
         ScaledBackend backend = ScaledBackend.Create(options, new ScalingPolicyRegistry(), new ResponseTimeWindowRegistry(), time);

@@ -126,8 +126,8 @@ public sealed class HaproxyAutoscaleServiceCollectionTests
     /// <summary>Options an autoscaler can be built from without HAProxy running, with an <c>ha</c> section.</summary>
     internal static AutoscaleOptions OptionsWithHaSection()
     {
-        var options = new AutoscaleOptions { LogSource = "udp@127.0.0.1:0" };
-        options.Endpoints.Add("/nonexistent/admin.sock");
+        var options = new AutoscaleOptions { Logs = { Source = "udp@127.0.0.1:0" } };
+        options.Haproxy.Endpoints.Add("/nonexistent/admin.sock");
         options.HighAvailability = new HighAvailabilityOptions { ElectionName = "lb-pair" };
         options.HighAvailability.Etcd.Add("http://127.0.0.1:2379");
         var backend = new BackendOptions { Name = "app" };
