@@ -6,7 +6,7 @@ using System.Text;
 namespace HaproxyAutoscale.Tests.Infrastructure;
 
 /// <summary>
-/// A real <c>haproxy</c> process (from PATH) running a generated config in its own temp folder, on loopback only.
+/// A real <c>haproxy</c> process (<c>HPA_HAPROXY</c>, else from PATH) running a generated config in its own temp folder, on loopback only.
 /// Stopped by PID on dispose. A test that needs HAProxy fails with a clear message when it is not installed.
 /// </summary>
 internal sealed class Haproxy : IAsyncDisposable
@@ -145,8 +145,14 @@ internal sealed class Haproxy : IAsyncDisposable
         }
     }
 
+    // HPA_HAPROXY picks another build (CI runs the HAProxy tests again against 3.0, see .ci/test).
     private static string FindExecutable()
     {
+        if (Environment.GetEnvironmentVariable("HPA_HAPROXY") is { Length: > 0 } chosen)
+        {
+            return File.Exists(chosen) ? chosen : throw new InvalidOperationException($"HPA_HAPROXY={chosen}: no such file");
+        }
+
         foreach (string dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Append("/usr/sbin").Append("/usr/local/sbin"))
         {
             string candidate = Path.Combine(dir, "haproxy");
