@@ -25,7 +25,7 @@ public sealed class LuaHoldScriptTests
         exitCode.Should().Be(0);
         script.Should().StartWith("-- haproxy-autoscale:").And.Contain("core.register_action(\"autoscale-hold\"");
         await File.WriteAllTextAsync(dir.File("haproxy-autoscale.lua"), script);
-        await File.WriteAllTextAsync(dir.File("haproxy.cfg"), Config(dir, Ports.FreeTcp(), Ports.FreeUdp(), Ports.FreeTcp()));
+        await File.WriteAllTextAsync(dir.File("haproxy.cfg"), Config(dir, Ports.FreeTcp(), Ports.FreeUdp(), Ports.FreeTcp()) + "\n");
 
         var (checkExit, output) = await ChildProcess.RunAsync(Haproxy.ExecutablePath, ["-c", "-f", dir.File("haproxy.cfg")]);
         checkExit.Should().Be(0, output);
