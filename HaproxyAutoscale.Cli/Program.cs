@@ -36,6 +36,7 @@ public static class Program
             SimulateCommand.CreateTune(console),
             RunCommand.Create(console),
             CheckCommand.Create(console),
+            LuaCommand.Create(console),
             AdminCommands.CreateExplain(console),
             AdminCommands.CreatePause(console),
             AdminCommands.CreateResume(console),

@@ -4,7 +4,9 @@ using HaproxyAutoscale.Configuration;
 using HaproxyAutoscale.Etcd;
 using HaproxyAutoscale.Hosting;
 using HaproxyAutoscale.Scaling;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
 
 namespace HaproxyAutoscale.Cli.Commands;
 
@@ -95,12 +97,24 @@ internal static class RunCommand
         return ExitCodes.Success;
     }
 
+    /// <summary>
+    /// Text or JSON lines on standard output. Under systemd (JOURNAL_STREAM set: stdout goes to journald) each line
+    /// starts with its syslog priority, which journald keeps as the entry's level; text lines then carry no
+    /// timestamp of their own (journald stamps them).
+    /// </summary>
     internal static ILoggerFactory CreateLoggers(string format, bool verbose) => LoggerFactory.Create(logging =>
     {
         logging.SetMinimumLevel(verbose ? LogLevel.Debug : LogLevel.Information);
+        bool journald = !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("JOURNAL_STREAM"));
         if (format == "json")
         {
-            logging.AddJsonConsole(o => o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ");
+            // Registered as an instance: AddConsoleFormatter binds options from configuration, which Native AOT refuses.
+            logging.Services.AddSingleton<ConsoleFormatter>(new JsonLogFormatter(syslogPriorityPrefix: journald));
+            logging.AddConsole(o => o.FormatterName = JsonLogFormatter.FormatterName);
+        }
+        else if (journald)
+        {
+            logging.AddSystemdConsole();
         }
         else
         {
