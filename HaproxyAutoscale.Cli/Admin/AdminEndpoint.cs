@@ -133,7 +133,7 @@ internal static class AdminJson
         w.WriteEndObject();
     });
 
-    /// <summary><c>{"backends": [ … ]}</c>, one object per backend (README, section <c>run --admin</c>).</summary>
+    /// <summary><c>{"backends": [ … ]}</c>, one object per backend (docs/running.md, section "Admin endpoint").</summary>
     public static string Status(IReadOnlyList<BackendSnapshot> backends, IReadOnlyList<LogSenderStatistics>? senders = null) => JsonOutput.Write(w =>
     {
         w.WriteStartObject();

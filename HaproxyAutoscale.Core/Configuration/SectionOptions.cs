@@ -50,7 +50,7 @@ public sealed class PolicyOptions
 {
     /// <summary>The policy's name in the <see cref="Policies.ScalingPolicyRegistry"/>.</summary>
     /// <value>
-    /// The default is <c>concurrency</c> (chosen by measurement: see the README's "Windows and policies"); the classic
+    /// The default is <c>concurrency</c> (chosen by measurement: see docs/policies.md); the classic
     /// algorithm is <c>threshold</c>.
     /// </value>
     public string Kind { get; set; } = Policies.ScalingPolicyNames.Concurrency;

@@ -220,7 +220,7 @@ public sealed class TcpLogSourceTests
         int http1 = Ports.FreeTcp(), http2 = Ports.FreeTcp();
         using var dir1 = new TempDirectory();
         using var dir2 = new TempDirectory();
-        // The README's snippet: HAProxy 1 frames with octet counting, HAProxy 2 with LF (log-proto legacy, the default).
+        // The snippet in docs/logs.md: HAProxy 1 frames with octet counting, HAProxy 2 with LF (log-proto legacy, the default).
         await using Haproxy first = await Haproxy.StartAsync(RingConfig(dir1, port, http1, app.Port, "log-proto octet-count"), dir1);
         await using Haproxy second = await Haproxy.StartAsync(RingConfig(dir2, port, http2, app.Port, ""), dir2);
         await Poll.UntilAsync(() => source.Senders.Sum(s => s.Connections) == 2, TimeSpan.FromSeconds(20), "both rings to connect");
