@@ -45,7 +45,7 @@ public sealed class OptionsSchemaTests
 
         // The committed list is the key reference the docs follow: regenerate it with HPA_UPDATE_KEYS=1 when a key changes.
         string text = Markdown(keys);
-        string path = Path.Combine(SourceDirectory(), "..", "..", "docs", "configuration-keys.md");
+        string path = Repository.File("docs", "configuration-keys.md");
         if (Environment.GetEnvironmentVariable("HPA_UPDATE_KEYS") == "1")
         {
             File.WriteAllText(path, text);
@@ -161,6 +161,4 @@ public sealed class OptionsSchemaTests
             yield return path;
         }
     }
-
-    private static string SourceDirectory([System.Runtime.CompilerServices.CallerFilePath] string file = "") => Path.GetDirectoryName(file)!;
 }
