@@ -3,22 +3,6 @@ using HaproxyAutoscale.Logs;
 
 namespace HaproxyAutoscale.Cli.LogFiles;
 
-/// <summary>How a <see cref="LogInput"/> is read.</summary>
-internal enum LogInputKind
-{
-    /// <summary>A regular uncompressed file: read by ranges, so <c>analyze</c> can split it across cores.</summary>
-    PlainFile,
-
-    /// <summary>A regular file that starts with the gzip magic bytes: decompressed as it is read.</summary>
-    GzipFile,
-
-    /// <summary>Readable once, start to end: a pipe, a FIFO, <c>/dev/fd/N</c> of a process substitution, standard input.</summary>
-    Stream,
-}
-
-/// <summary>A problem with one input the user named: one sentence that starts with the name.</summary>
-internal sealed class LogInputException(string message, Exception? inner = null) : IOException(message, inner);
-
 /// <summary>
 /// A log that <c>analyze</c> and <c>replay</c> read once from start to end. <see cref="Open"/> checks the path at once
 /// (so a bad one fails before any output) and keeps it open until it is read.
@@ -26,7 +10,6 @@ internal sealed class LogInputException(string message, Exception? inner = null)
 internal sealed class LogInput : IDisposable
 {
     private const int ReadBufferSize = 64 * 1024;
-    private static ReadOnlySpan<byte> GzipMagic => [0x1f, 0x8b];
 
     private readonly uint _sizeInGzipTrailer;
     private Stream? _stream;
@@ -85,7 +68,7 @@ internal sealed class LogInput : IDisposable
         try
         {
             Span<byte> head = stackalloc byte[2];
-            bool gzip = file.ReadAtLeast(head, head.Length, throwOnEndOfStream: false) == head.Length && head.SequenceEqual(GzipMagic);
+            bool gzip = file.ReadAtLeast(head, head.Length, throwOnEndOfStream: false) == head.Length && head.SequenceEqual(GzipFormat.Magic);
             file.Position = 0;
             if (!gzip && name.EndsWith(".gz", StringComparison.OrdinalIgnoreCase))
             {
@@ -93,7 +76,7 @@ internal sealed class LogInput : IDisposable
             }
 
             return gzip
-                ? new LogInput(name, LogInputKind.GzipFile, file, ReadSizeInTrailer(name, file))
+                ? new LogInput(name, LogInputKind.GzipFile, file, GzipFormat.ReadSizeInTrailer(name, file))
                 : new LogInput(name, LogInputKind.PlainFile, file);
         }
         catch
@@ -142,7 +125,7 @@ internal sealed class LogInput : IDisposable
 
         Stream text = Kind == LogInputKind.GzipFile
             ? new GZipStream(stream, CompressionMode.Decompress)
-            : await DecompressIfGzipAsync(stream, cancellationToken).ConfigureAwait(false);
+            : await GzipFormat.DecompressIfGzipAsync(stream, cancellationToken).ConfigureAwait(false);
         await using (text.ConfigureAwait(false))
         {
             var splitter = new LineSplitter(LogSources.DefaultMaxLineLength, counters);
@@ -223,97 +206,5 @@ internal sealed class LogInput : IDisposable
     {
         _stream?.Dispose();
         _stream = null;
-    }
-
-    // ISIZE, the uncompressed size modulo 2^32 that ends a gzip member (RFC 1952). In a file of several members
-    // (cat a.gz b.gz), rare for logs, it is the last member's only, and such a file is reported as truncated.
-    private static uint ReadSizeInTrailer(string name, FileStream file)
-    {
-        const int SmallestGzip = 10 + 2 + 8; // header, an empty deflate block, CRC-32 and ISIZE
-        Span<byte> size = stackalloc byte[4];
-        if (file.Length < SmallestGzip || RandomAccess.Read(file.SafeFileHandle, size, file.Length - size.Length) != size.Length)
-        {
-            throw new LogInputException($"{name}: truncated gzip file ({file.Length} bytes)");
-        }
-
-        return System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(size);
-    }
-
-    // A stream only shows its first bytes once: they are read here and handed on in front of the rest.
-    private static async Task<Stream> DecompressIfGzipAsync(Stream stream, CancellationToken cancellationToken)
-    {
-        byte[] head = new byte[2];
-        int read = await stream.ReadAtLeastAsync(head, head.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
-        var whole = new PrefixedStream(head.AsMemory(0, read), stream);
-        return read == head.Length && head.AsSpan().SequenceEqual(GzipMagic) ? new GZipStream(whole, CompressionMode.Decompress) : whole;
-    }
-
-    /// <summary>Reads some bytes already taken from a stream, then the rest of that stream.</summary>
-    private sealed class PrefixedStream(ReadOnlyMemory<byte> prefix, Stream rest) : Stream
-    {
-        private ReadOnlyMemory<byte> _prefix = prefix;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-        public override int Read(Span<byte> buffer)
-        {
-            if (TakePrefix(buffer) is int taken and > 0)
-            {
-                return taken;
-            }
-
-            return rest.Read(buffer);
-        }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            if (TakePrefix(buffer.Span) is int taken and > 0)
-            {
-                return ValueTask.FromResult(taken);
-            }
-
-            return rest.ReadAsync(buffer, cancellationToken);
-        }
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                rest.Dispose();
-            }
-
-            base.Dispose(disposing);
-        }
-
-        private int TakePrefix(Span<byte> buffer)
-        {
-            int count = Math.Min(_prefix.Length, buffer.Length);
-            _prefix.Span[..count].CopyTo(buffer);
-            _prefix = _prefix[count..];
-            return count;
-        }
     }
 }

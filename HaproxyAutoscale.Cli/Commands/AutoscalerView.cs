@@ -1,0 +1,27 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace HaproxyAutoscale.Cli.Commands;
+
+/// <summary>The running autoscaler's view of each backend it manages, from <c>GET /status</c>.</summary>
+internal sealed record AutoscalerView(Dictionary<string, AutoscaledBackend> Backends)
+{
+    public static AutoscalerView From(IReadOnlyList<JsonElement> backends) => new(backends.ToDictionary(
+        b => b.GetProperty("backend").GetString()!,
+        b => new AutoscaledBackend(
+            b.GetProperty("servers").EnumerateArray().ToDictionary(s => s.GetProperty("server").GetString()!, s => s.GetProperty("role").GetString()!),
+            b.GetProperty("servers").EnumerateArray().ToDictionary(
+                s => s.GetProperty("server").GetString()!, s => s.TryGetProperty("lifecycle", out JsonElement l) && l.GetString() is { } text ? text : "-"),
+            b.GetProperty("paused").GetBoolean(),
+            b.GetProperty("pausedUntil").GetString(),
+            b.GetProperty("coverage") is { ValueKind: JsonValueKind.Number } c ? c.GetDouble() : null),
+        StringComparer.Ordinal));
+}
+
+/// <summary>One backend as the running autoscaler sees it: each server's role and lifecycle, paused, coverage.</summary>
+internal sealed record AutoscaledBackend(Dictionary<string, string> Roles, Dictionary<string, string> Lifecycles, bool Paused, string? PausedUntil, double? Coverage)
+{
+    public string PausedText => !Paused ? "no" : PausedUntil is null ? "until resumed" : $"until {PausedUntil}";
+
+    public string CoverageText => Coverage?.ToString("0.##", CultureInfo.InvariantCulture) ?? "-";
+}
