@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using HaproxyAutoscale.Scaling;
@@ -18,7 +17,6 @@ internal sealed class DatagramLogSource : ILogSource
     private readonly EndPoint _endPoint;
     private readonly DatagramSourceOptions _options;
     private readonly Socket _socket;
-    private const int PooledBufferSize = 2048; // HAProxy's default log line is at most 1024 bytes
     private const int MaxRememberedSenders = 16;
     // How long the batch receiver waits after a partial batch: a millisecond next to a reaction time of ~4 ms.
     private static readonly TimeSpan BatchLinger = TimeSpan.FromMilliseconds(1);
@@ -29,14 +27,7 @@ internal sealed class DatagramLogSource : ILogSource
     private readonly UInt128[] _rejectedSenders = new UInt128[MaxRememberedSenders];
     private int _rejectedSenderCount;
 
-    private readonly ConcurrentQueue<Datagram> _pending = new();
-    // Set when datagrams are queued. No spinning before blocking: at 1,000 datagrams/s a spinning wait (SemaphoreSlim
-    // yields the core some dozens of times first) cost more CPU than handling the lines.
-    private readonly ManualResetEventSlim _available = new(initialState: false, spinCount: 0);
-    // Buffers go from the receive loop to the handler loop and back: a free list of our own, because ArrayPool's
-    // per-thread caches never see a buffer come back on the thread that rented it and keep allocating.
-    private readonly ConcurrentQueue<byte[]> _freeBuffers = new();
-    private long _queuedBytes;
+    private readonly DatagramQueue _queue;
     private volatile bool _stopping;
 
     public DatagramLogSource(EndPoint endPoint, string address, DatagramSourceOptions options)
@@ -44,6 +35,7 @@ internal sealed class DatagramLogSource : ILogSource
         _endPoint = endPoint;
         _options = options;
         Address = address;
+        _queue = new DatagramQueue(options);
         if (endPoint is not UnixDomainSocketEndPoint)
         {
             _allowlist = new SenderAllowlist(options.AllowFrom);
@@ -60,7 +52,7 @@ internal sealed class DatagramLogSource : ILogSource
     public LogSourceCounters Counters { get; } = new();
 
     /// <summary>The most bytes ever waiting in the queue (written by the receive loop only).</summary>
-    public long PeakQueuedBytes { get; private set; }
+    public long PeakQueuedBytes => _queue.PeakQueuedBytes;
 
     /// <summary>The bound endpoint (with the actual port when port 0 was asked for).</summary>
     public EndPoint LocalEndPoint => _socket.LocalEndPoint!;
@@ -105,7 +97,7 @@ internal sealed class DatagramLogSource : ILogSource
     public ValueTask DisposeAsync()
     {
         _socket.Dispose();
-        _available.Dispose();
+        _queue.Dispose();
         if (_endPoint is UnixDomainSocketEndPoint unix)
         {
             TryDelete(unix.ToString());
@@ -170,13 +162,12 @@ internal sealed class DatagramLogSource : ILogSource
                         continue;
                     }
 
-                    ReadOnlySpan<byte> datagram = receiver.Datagram(i);
-                    Enqueue(datagram[..TrimTerminators(datagram)]);
+                    Enqueue(SyslogTerminators.Trim(receiver.Datagram(i)));
                 }
 
                 if (count > 0)
                 {
-                    _available.Set();
+                    _queue.Signal();
                     if (count < receiver.BatchSize)
                     {
                         // The kernel had no more: let a few arrive before asking again. At 50,000 lines/s this turns
@@ -209,16 +200,8 @@ internal sealed class DatagramLogSource : ILogSource
     {
         while (!cancellationToken.IsCancellationRequested)
         {
-            if (!_pending.TryDequeue(out Datagram datagram))
+            if (!_queue.TryTake(out QueuedDatagram datagram))
             {
-                // Reset, then look again: a datagram queued in between has set the event again, so none is missed.
-                _available.Reset();
-                if (_pending.IsEmpty)
-                {
-                    // A timed wait instead of Wait(token): registering on the token would allocate on every blocking wait.
-                    _available.Wait(200);
-                }
-
                 continue;
             }
 
@@ -229,41 +212,17 @@ internal sealed class DatagramLogSource : ILogSource
             }
             finally
             {
-                Interlocked.Add(ref _queuedBytes, -datagram.Length);
-                if (datagram.Buffer.Length == PooledBufferSize)
-                {
-                    _freeBuffers.Enqueue(datagram.Buffer);
-                }
+                _queue.Release(datagram);
             }
         }
     }
 
     private void Enqueue(ReadOnlySpan<byte> datagram)
     {
-        if (Interlocked.Read(ref _queuedBytes) + datagram.Length > _options.MaxQueuedBytes)
+        if (!_queue.TryEnqueue(datagram))
         {
             Counters.AddDropped();
-            return;
         }
-
-        byte[] buffer = datagram.Length > PooledBufferSize ? new byte[datagram.Length]
-            : _freeBuffers.TryDequeue(out byte[]? free) ? free
-            : new byte[PooledBufferSize];
-        datagram.CopyTo(buffer);
-        long queued = Interlocked.Add(ref _queuedBytes, datagram.Length);
-        PeakQueuedBytes = Math.Max(PeakQueuedBytes, queued);
-        _pending.Enqueue(new Datagram(buffer, datagram.Length)); // the receive loop signals once per batch
-    }
-
-    private static int TrimTerminators(ReadOnlySpan<byte> datagram)
-    {
-        int end = datagram.Length;
-        while (end > 0 && datagram[end - 1] is (byte)'\n' or (byte)'\r' or 0)
-        {
-            end--;
-        }
-
-        return end;
     }
 
     private static void TryDelete(string path)
@@ -279,40 +238,4 @@ internal sealed class DatagramLogSource : ILogSource
         {
         }
     }
-
-    private readonly record struct Datagram(byte[] Buffer, int Length)
-    {
-        public ReadOnlySpan<byte> Bytes => Buffer.AsSpan(0, Length);
-    }
-}
-
-/// <summary>Options of the syslog datagram sources (UDP and UNIX).</summary>
-public sealed class DatagramSourceOptions
-{
-    /// <summary>The largest datagram accepted; longer ones are cut by the socket.</summary>
-    /// <value>The default is 65,536 bytes.</value>
-    public int MaxDatagramSize { get; set; } = LogSources.DefaultMaxLineLength;
-
-    /// <summary>Bytes of received but unhandled datagrams held at most; past that, datagrams are dropped and counted.</summary>
-    /// <value>The default is 16 MiB.</value>
-    public long MaxQueuedBytes { get; set; } = 16L * 1024 * 1024;
-
-    /// <summary>The kernel receive buffer asked for the UDP socket (Linux caps it at <c>net.core.rmem_max</c>).</summary>
-    /// <value>The default is 4 MiB.</value>
-    public int ReceiveBufferSize { get; set; } = 4 * 1024 * 1024;
-
-    /// <summary>
-    /// The senders whose UDP datagrams are accepted: IP addresses or CIDR prefixes (an IPv4 sender that reaches an IPv6
-    /// socket as <c>::ffff:a.b.c.d</c> matches the IPv4 entries). A datagram from any other sender is dropped before it
-    /// is parsed and counted in <see cref="LogSourceCounters.Rejected"/>, so a host that can reach the port cannot fake
-    /// load or idleness. It does not apply to UNIX sockets, whose file mode (<see cref="UnixSocketMode"/>) says who may
-    /// write. Replace the entries to accept others, e.g. <c>AllowFrom.Clear(); AllowFrom.Add(IPNetwork.Parse("10.0.0.0/8"))</c>;
-    /// an empty list rejects every datagram. Read when the source is created.
-    /// </summary>
-    /// <value>The default is loopback only: <c>127.0.0.0/8</c> and <c>::1</c>.</value>
-    public IList<IPNetwork> AllowFrom { get; } = [.. SenderAllowlist.Loopback];
-
-    /// <summary>File mode of a UNIX socket, so that HAProxy's user may write to it; <see langword="null"/> keeps the umask's.</summary>
-    /// <value>The default is <see langword="null"/>.</value>
-    public UnixFileMode? UnixSocketMode { get; set; }
 }

@@ -2,19 +2,6 @@ using System.Buffers;
 
 namespace HaproxyAutoscale.Logs;
 
-/// <summary>How the messages of one syslog TCP connection are delimited (RFC 6587).</summary>
-internal enum SyslogFraming
-{
-    /// <summary>Not known yet: too few bytes have arrived to tell.</summary>
-    Unknown,
-
-    /// <summary><c>LEN SP MSG</c>, no terminator: HAProxy's ring <c>server … log-proto octet-count</c>, rsyslog <c>TCP_Framing="octet-counted"</c>.</summary>
-    OctetCounting,
-
-    /// <summary>Each message ends with LF: HAProxy's ring <c>server</c> by default (<c>log-proto legacy</c>), rsyslog <c>omfwd</c> by default.</summary>
-    LineFeed,
-}
-
 /// <summary>
 /// Cuts the bytes of one syslog TCP connection into messages. The framing is detected from the connection's first
 /// bytes (digits followed by a space: octet counting; anything else: LF) and kept for the connection. A message
@@ -24,9 +11,6 @@ internal enum SyslogFraming
 /// </summary>
 internal sealed class SyslogFramer
 {
-    // RFC 6587's MSG-LEN has no upper bound; ten digits exceed any line HAProxy can log.
-    private const int MaxLengthDigits = 10;
-
     private readonly int _maxLineLength;
     private byte[]? _scratch; // a message split across two buffer segments is copied here (rare)
     private long _skipRemaining; // octet counting: bytes of an oversized message still to skip
@@ -76,7 +60,7 @@ internal sealed class SyslogFramer
             return final ? SyslogFraming.LineFeed : SyslogFraming.Unknown;
         }
 
-        Span<byte> head = stackalloc byte[MaxLengthDigits + 1];
+        Span<byte> head = stackalloc byte[OctetCount.MaxDigits + 1];
         int length = (int)Math.Min(start.Length, head.Length);
         start.Slice(0, length).CopyTo(head);
         head = head[..length];
@@ -89,7 +73,7 @@ internal sealed class SyslogFramer
         if (digits < 0)
         {
             // All digits so far: a length still arriving, unless there are more digits than any length has.
-            return head.Length > MaxLengthDigits || final ? SyslogFraming.LineFeed : SyslogFraming.Unknown;
+            return head.Length > OctetCount.MaxDigits || final ? SyslogFraming.LineFeed : SyslogFraming.Unknown;
         }
 
         // "174 <134>1 …" is octet counting; "127.0.0.1:4242 [date] …" (format raw) is a line.
@@ -120,17 +104,17 @@ internal sealed class SyslogFramer
             SequencePosition frameStart = reader.Position;
             if (!reader.TryReadTo(out ReadOnlySpan<byte> digits, (byte)' '))
             {
-                if (reader.Remaining > MaxLengthDigits || final)
+                if (reader.Remaining > OctetCount.MaxDigits || final)
                 {
-                    Malformed = final && reader.Remaining <= MaxLengthDigits ? "the stream ended inside an octet count" : "an octet count is not followed by a space";
+                    Malformed = final && reader.Remaining <= OctetCount.MaxDigits ? "the stream ended inside an octet count" : "an octet count is not followed by a space";
                 }
 
                 return;
             }
 
-            if (!TryParseLength(digits, out long length))
+            if (!OctetCount.TryParse(digits, out long length))
             {
-                Malformed = $"'{Printable(digits)}' is not an octet count";
+                Malformed = $"'{OctetCount.Printable(digits)}' is not an octet count";
                 return;
             }
 
@@ -155,11 +139,11 @@ internal sealed class SyslogFramer
             ReadOnlySpan<byte> unread = reader.UnreadSpan;
             if (unread.Length >= length)
             {
-                onMessage.OnMessage(TrimTerminators(unread[..(int)length]));
+                onMessage.OnMessage(SyslogTerminators.Trim(unread[..(int)length]));
             }
             else
             {
-                onMessage.OnMessage(TrimTerminators(Copy(reader.UnreadSequence.Slice(0, length))));
+                onMessage.OnMessage(SyslogTerminators.Trim(Copy(reader.UnreadSequence.Slice(0, length))));
             }
 
             reader.Advance(length);
@@ -234,7 +218,7 @@ internal sealed class SyslogFramer
             return;
         }
 
-        line = TrimTerminators(line);
+        line = SyslogTerminators.Trim(line);
         if (!line.IsEmpty)
         {
             onMessage.OnMessage(line);
@@ -256,54 +240,4 @@ internal sealed class SyslogFramer
         message.CopyTo(_scratch);
         return _scratch.AsSpan(0, (int)message.Length);
     }
-
-    private static bool TryParseLength(ReadOnlySpan<byte> digits, out long length)
-    {
-        length = 0;
-        if (digits.IsEmpty || digits.Length > MaxLengthDigits || digits[0] == (byte)'0')
-        {
-            return false;
-        }
-
-        foreach (byte digit in digits)
-        {
-            if (digit is < (byte)'0' or > (byte)'9')
-            {
-                return false;
-            }
-
-            length = (length * 10) + (digit - '0');
-        }
-
-        return true;
-    }
-
-    // A sender may end each message with LF (rsyslog) or CR LF even inside an octet count.
-    private static ReadOnlySpan<byte> TrimTerminators(ReadOnlySpan<byte> message)
-    {
-        int end = message.Length;
-        while (end > 0 && message[end - 1] is (byte)'\n' or (byte)'\r' or 0)
-        {
-            end--;
-        }
-
-        return message[..end];
-    }
-
-    private static string Printable(ReadOnlySpan<byte> bytes)
-    {
-        var text = new System.Text.StringBuilder();
-        foreach (byte b in bytes[..Math.Min(bytes.Length, 20)])
-        {
-            text.Append(b is >= 32 and < 127 ? (char)b : '?');
-        }
-
-        return bytes.Length > 20 ? text.Append('…').ToString() : text.ToString();
-    }
-}
-
-/// <summary>Receives the messages a <see cref="SyslogFramer"/> cuts; a struct so the call is direct.</summary>
-internal interface IMessageSink
-{
-    void OnMessage(ReadOnlySpan<byte> message);
 }

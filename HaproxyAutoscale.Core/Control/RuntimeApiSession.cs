@@ -1,0 +1,95 @@
+using System.Net.Sockets;
+using System.Text;
+
+namespace HaproxyAutoscale.Control;
+
+/// <summary>
+/// One interactive (<c>prompt</c>) Runtime API session, kept open and used by one exchange at a time. A session HAProxy
+/// closed meanwhile (idle timeout, reload) is reopened and the command sent once more: every command we send is idempotent.
+/// </summary>
+internal sealed class RuntimeApiSession(RuntimeApiConnector connector, HaproxyControlOptions options) : IAsyncDisposable
+{
+    private const string Prompt = "\n> ";
+
+    private readonly SemaphoreSlim _lock = new(1, 1);
+    private Socket? _socket;
+
+    /// <summary>Sends <paramref name="joined"/> (<paramref name="count"/> commands joined by ';') and returns each command's answer.</summary>
+    public async Task<List<string>> ExchangeAsync(string joined, int count, CancellationToken cancellationToken)
+    {
+        await _lock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            for (int attempt = 0; ; attempt++)
+            {
+                bool reused = _socket is not null;
+                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                deadline.CancelAfter(options.Timeout);
+                var phase = new ExchangePhase();
+                try
+                {
+                    _socket ??= await OpenAsync(phase, deadline.Token).ConfigureAwait(false);
+                    phase.Name = "send";
+                    await _socket.SendAsync(Encoding.ASCII.GetBytes(joined + "\n"), SocketFlags.None, deadline.Token).ConfigureAwait(false);
+                    phase.Name = "read the answer";
+                    // In interactive mode every command's answer is followed by its own prompt.
+                    string response = await RuntimeApiConnector.ReadAsync(_socket, prompts: count, deadline.Token).ConfigureAwait(false);
+                    return [.. response.Split(Prompt).Take(count).Select(answer => RuntimeApiAnswers.Split(answer) is [var first, ..] ? first : "")];
+                }
+                catch (Exception e) when (e is SocketException or IOException && reused && attempt == 0)
+                {
+                    Drop();
+                }
+                catch (Exception e) when (connector.Translate(e, phase, joined, cancellationToken) is { } error)
+                {
+                    Drop(); // its state is unknown after a timeout or a broken exchange
+                    throw error;
+                }
+            }
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _lock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            Drop();
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+
+    private async Task<Socket> OpenAsync(ExchangePhase phase, CancellationToken cancellationToken)
+    {
+        Socket socket = await connector.ConnectAsync(phase, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            phase.Name = "start an interactive session";
+            foreach (string command in new[] { "prompt", RuntimeApiConnector.SeverityCommand })
+            {
+                await socket.SendAsync(Encoding.ASCII.GetBytes(command + "\n"), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+                await RuntimeApiConnector.ReadAsync(socket, prompts: 1, cancellationToken).ConfigureAwait(false);
+            }
+
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    private void Drop()
+    {
+        _socket?.Dispose();
+        _socket = null;
+    }
+}
