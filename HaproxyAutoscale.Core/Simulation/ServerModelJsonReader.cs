@@ -88,11 +88,7 @@ internal static class ServerModelJsonReader
                     ReadQuantiles(value, p, backend, problems);
                     break;
                 case "workers":
-                    if (JsonKeyReader.Number(value, p, problems, 1, "a number of 1 or more") is double workers)
-                    {
-                        backend.Workers = workers;
-                    }
-
+                    backend.Workers = JsonKeyReader.Number(value, p, problems, 1, "a number of 1 or more") ?? backend.Workers;
                     break;
                 case "maxConn":
                     if (value.ValueKind != JsonValueKind.Null)
@@ -109,18 +105,10 @@ internal static class ServerModelJsonReader
 
                     break;
                 case "coldStartMs":
-                    if (JsonKeyReader.Number(value, p, problems, 0, "a number of milliseconds, 0 or more") is double coldStart)
-                    {
-                        backend.ColdStartMs = coldStart;
-                    }
-
+                    backend.ColdStartMs = JsonKeyReader.Number(value, p, problems, 0, "a number of milliseconds, 0 or more") ?? backend.ColdStartMs;
                     break;
                 case "idleToColdS":
-                    if (JsonKeyReader.Number(value, p, problems, 0, "a number of seconds, 0 or more") is double idle)
-                    {
-                        backend.IdleToColdS = idle;
-                    }
-
+                    backend.IdleToColdS = JsonKeyReader.Number(value, p, problems, 0, "a number of seconds, 0 or more") ?? backend.IdleToColdS;
                     break;
                 case "fittedRequests":
                     if (value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out long fitted) && fitted >= 0)

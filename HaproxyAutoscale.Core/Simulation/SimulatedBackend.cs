@@ -54,7 +54,7 @@ internal sealed class SimulatedBackend
         _routing = new SimulatedRouting(_connections, _inRotation, model.MaxConn, simulation.Balance);
         if (simulation.StaticServers is null)
         {
-            _decider = new SimulatedDecider(backend, _names, policies, windows, simulation.Seed);
+            _decider = new SimulatedDecider(backend, _names, clock => ScaledBackend.Create(backend, policies, windows, clock, new Random(simulation.Seed)));
         }
 
         _accounting = new SimulationAccounting(backend, model, simulation);

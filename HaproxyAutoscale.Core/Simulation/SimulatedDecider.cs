@@ -2,7 +2,6 @@ using HaproxyAutoscale.Configuration;
 using HaproxyAutoscale.Logs;
 using HaproxyAutoscale.Policies;
 using HaproxyAutoscale.Scaling;
-using HaproxyAutoscale.Windows;
 
 namespace HaproxyAutoscale.Simulation;
 
@@ -18,16 +17,17 @@ internal sealed class SimulatedDecider
     private readonly BackendOptions _options;
     private readonly string[] _names;
     private readonly ManualClock _clock = new();
-    private readonly Func<ScaledBackend> _createEngine;
+    private readonly Func<TimeProvider, ScaledBackend> _createEngine;
     private readonly long[] _lastAction;
     private readonly bool[] _lastActionUp;
     private ScaledBackend? _engine;
 
-    public SimulatedDecider(BackendOptions backend, string[] names, ScalingPolicyRegistry policies, ResponseTimeWindowRegistry windows, int seed)
+    // createEngine makes the daemon's engine for this backend on the clock it is given (the simulated one).
+    public SimulatedDecider(BackendOptions backend, string[] names, Func<TimeProvider, ScaledBackend> createEngine)
     {
         _options = backend;
         _names = names;
-        _createEngine = () => ScaledBackend.Create(backend, policies, windows, _clock, new Random(seed));
+        _createEngine = createEngine;
         _lastAction = Enumerable.Repeat(long.MinValue, names.Length).ToArray();
         _lastActionUp = new bool[names.Length];
     }
@@ -45,7 +45,7 @@ internal sealed class SimulatedDecider
     public void Start(long now)
     {
         _clock.Set(DateTimeOffset.FromUnixTimeMilliseconds(now));
-        _engine = _createEngine();
+        _engine = _createEngine(_clock);
     }
 
     /// <summary>The daemon's evaluation at <paramref name="now"/>: the plan, claimed as the actuator claims it.</summary>
