@@ -29,11 +29,11 @@ namespace HaproxyAutoscale.Simulation;
 internal sealed class ServerModelFitter
 {
     private readonly HaproxyLogParser _parser = new();
-    private readonly Dictionary<string, BackendFit> _backends = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, BackendLogTally> _backends = new(StringComparer.Ordinal);
     private readonly double _coldStartMs;
     private readonly double _idleToColdS;
-    private BackendFit?[] _byPair = new BackendFit?[64];
-    private BackendFit? _last;
+    private BackendLogTally?[] _byPair = new BackendLogTally?[64];
+    private BackendLogTally? _last;
 
     /// <summary>Creates a fitter whose models get the cold start given here (a log cannot show it).</summary>
     /// <param name="coldStartMs">Extra milliseconds of a cold server's first request, e.g. the warm-up time. The default is 0.</param>
@@ -77,7 +77,7 @@ internal sealed class ServerModelFitter
             return;
         }
 
-        BackendFit fit = Find(record.Backend);
+        BackendLogTally fit = Find(record.Backend);
         if (pair >= 0)
         {
             if (pair >= _byPair.Length)
@@ -115,9 +115,9 @@ internal sealed class ServerModelFitter
             return new ServerModelFitResult(model, errors, notes);
         }
 
-        foreach (BackendFit backend in _backends.Values.OrderBy(b => b.Backend, StringComparer.Ordinal))
+        foreach (BackendLogTally backend in _backends.Values.OrderBy(b => b.Backend, StringComparer.Ordinal))
         {
-            if (backend.Fit(_coldStartMs, _idleToColdS, errors, notes) is { } fitted)
+            if (BackendModelFit.Fit(backend, _coldStartMs, _idleToColdS, errors, notes) is { } fitted)
             {
                 model.Backends.Add(fitted);
             }
@@ -126,16 +126,16 @@ internal sealed class ServerModelFitter
         return new ServerModelFitResult(model, errors, notes);
     }
 
-    private BackendFit Find(string backend)
+    private BackendLogTally Find(string backend)
     {
         if (_last is not null && ReferenceEquals(_last.Backend, backend))
         {
             return _last;
         }
 
-        if (!_backends.TryGetValue(backend, out BackendFit? fit))
+        if (!_backends.TryGetValue(backend, out BackendLogTally? fit))
         {
-            fit = new BackendFit(backend);
+            fit = new BackendLogTally(backend);
             _backends.Add(backend, fit);
         }
 

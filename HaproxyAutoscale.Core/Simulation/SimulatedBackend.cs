@@ -7,42 +7,35 @@ using HaproxyAutoscale.Windows;
 namespace HaproxyAutoscale.Simulation;
 
 /// <summary>
-/// A discrete-event simulation of one backend: the log's arrivals, HAProxy's routing (roundrobin or leastconn, its
-/// maxconn queue, no server → 503), the fitted servers (latency = service × max(1, concurrency / k), cold starts), and
-/// the daemon's own decider (window, policy, bounds, settle time, idle rule, selection) fed with the simulated log
-/// lines on the simulated clock. The actuator's part is played here: warm-up before enable (a cold server's warm-up
-/// lasts its cold start), drain (out of rotation at once, parked when its last request ends or at the drain timeout).
+/// A discrete-event simulation of one backend: the log's arrivals, HAProxy's routing (<see cref="SimulatedRouting"/>,
+/// its maxconn queue, no server → 503), the fitted servers (latency = service × max(1, concurrency / k), cold starts),
+/// and the daemon's own decider (<see cref="SimulatedDecider"/>) fed with the simulated log lines on the simulated
+/// clock. The actuator's part is played here: warm-up before enable (a cold server's warm-up lasts its cold start),
+/// drain (out of rotation at once, parked when its last request ends or at the drain timeout).
 /// </summary>
 internal sealed class SimulatedBackend
 {
     private const int Completion = 0, WarmedUp = 1, DrainDeadline = 2;
-    private static readonly long FlapWindowMs = (long)TimeSpan.FromMinutes(5).TotalMilliseconds;
 
     private readonly BackendOptions _options;
     private readonly BackendModel _model;
     private readonly SimulationOptions _simulation;
-    private readonly ManualClock _clock = new();
-    private readonly Func<ScaledBackend>? _createEngine;
-    private ScaledBackend? _engine;
+    private readonly SimulatedDecider? _decider; // null for a static number of servers
+    private readonly SimulatedRouting _routing;
     private readonly string[] _names;
     private readonly int[] _connections;
     private readonly bool[] _inRotation;
     private readonly bool[] _cold;
     private readonly long[] _parkedSince;
-    private readonly long[] _lastAction;
-    private readonly bool[] _lastActionUp;
     private readonly int[] _drains;
     private readonly PriorityQueue<(int Kind, int Server, int Tr, int Tw), long> _events = new();
     private readonly Queue<long> _queued = new();
     private readonly Random _random;
     private readonly SimulationAccounting _accounting;
     private readonly long _evaluationMs;
-    private int _nextRoundRobin;
-    private int _flaps;
     private long _coldStarts;
     private long _lastTime;
     private int _capacity; // servers in rotation or warming (warming counts as capacity, as in the engine)
-    private readonly SortedDictionary<string, int> _heldBy = new(StringComparer.Ordinal);
 
     public SimulatedBackend(AutoscaleOptions options, BackendOptions backend, ScalingPolicyRegistry policies, ResponseTimeWindowRegistry windows, BackendModel model, SimulationOptions simulation)
     {
@@ -57,13 +50,11 @@ internal sealed class SimulatedBackend
         _inRotation = new bool[count];
         _cold = new bool[count];
         _parkedSince = new long[count];
-        _lastAction = Enumerable.Repeat(long.MinValue, count).ToArray();
-        _lastActionUp = new bool[count];
         _drains = new int[count];
+        _routing = new SimulatedRouting(_connections, _inRotation, model.MaxConn, simulation.Balance);
         if (simulation.StaticServers is null)
         {
-            // Created once the clock shows the first arrival: the decider's start (the idle rule's origin) is then.
-            _createEngine = () => ScaledBackend.Create(backend, policies, windows, _clock, new Random(simulation.Seed));
+            _decider = new SimulatedDecider(backend, _names, clock => ScaledBackend.Create(backend, policies, windows, clock, new Random(simulation.Seed)));
         }
 
         _accounting = new SimulationAccounting(backend, model, simulation);
@@ -84,8 +75,7 @@ internal sealed class SimulatedBackend
         }
 
         long start = arrivals[0];
-        _clock.Set(DateTimeOffset.FromUnixTimeMilliseconds(start));
-        _engine = _createEngine?.Invoke();
+        _decider?.Start(start);
         _accounting.Start(start, _capacity);
         long nextEvaluation = start + _evaluationMs;
         int next = 0;
@@ -94,7 +84,7 @@ internal sealed class SimulatedBackend
             long arrival = next < arrivals.Length ? arrivals[next] : long.MaxValue;
             long eventTime = NextEventTime();
             long now = Math.Min(arrival, eventTime);
-            while (_engine is not null && nextEvaluation <= now)
+            while (_decider is not null && nextEvaluation <= now)
             {
                 Evaluate(nextEvaluation);
                 nextEvaluation += _evaluationMs;
@@ -136,7 +126,8 @@ internal sealed class SimulatedBackend
         return Result();
     }
 
-    private BackendSimulation Result() => _accounting.Result(Policy, _flaps, _coldStarts) with { HeldBy = _heldBy };
+    private BackendSimulation Result() =>
+        _accounting.Result(Policy, _decider?.Flaps ?? 0, _coldStarts) with { HeldBy = _decider?.HeldBy ?? new SortedDictionary<string, int>(StringComparer.Ordinal) };
 
     private long NextEventTime() => Math.Min(_events.TryPeek(out _, out long t) ? t : long.MaxValue, QueueExpiry());
 
@@ -148,11 +139,11 @@ internal sealed class SimulatedBackend
     private void Arrive(long now)
     {
         _accounting.Arrival(now);
-        if (Pick() is int server)
+        if (_routing.Pick() is int server)
         {
             Start(server, now, queuedSince: now);
         }
-        else if (AnyInRotation())
+        else if (_routing.AnyInRotation())
         {
             _queued.Enqueue(now); // every server at maxconn: HAProxy's backend queue
         }
@@ -192,18 +183,18 @@ internal sealed class SimulatedBackend
                 {
                     DrainQueueOnto(server, now);
                 }
-                else if (_connections[server] == 0 && _engine?.Servers.RoleOf(_names[server]) == ServerRole.Draining)
+                else if (_connections[server] == 0 && _decider?.Servers.RoleOf(_names[server]) == ServerRole.Draining)
                 {
                     Parked(server, now);
                 }
 
                 break;
             case WarmedUp:
-                _engine!.Servers.Set(_names[server], ServerLifecycleState.Active);
+                _decider!.Servers.Set(_names[server], ServerLifecycleState.Active);
                 _inRotation[server] = true;
                 DrainQueueOnto(server, now);
                 break;
-            case DrainDeadline when _engine!.Servers.RoleOf(_names[server]) == ServerRole.Draining && tr == _drains[server]:
+            case DrainDeadline when _decider!.Servers.RoleOf(_names[server]) == ServerRole.Draining && tr == _drains[server]:
                 // (tr carries the drain's number: a deadline of an earlier drain of this server does not count)
                 Parked(server, now); // HAProxy puts it in maintenance; its last requests finish (or are cut) there
                 break;
@@ -213,33 +204,12 @@ internal sealed class SimulatedBackend
     // The daemon's evaluation at this instant: decide, claim, and start the actions the actuator would.
     private void Evaluate(long now)
     {
-        _clock.Set(DateTimeOffset.FromUnixTimeMilliseconds(now));
         _accounting.Advance(now, _capacity);
-        if (_options.Selection == ServerSelection.LeastSessions)
-        {
-            for (int i = 0; i < _names.Length; i++)
-            {
-                _engine!.Servers.SetSessions(_names[i], _connections[i]); // what the counter poller reads from HAProxy
-            }
-        }
-
-        ScalingPlan plan = _engine!.Decider.Decide();
-        if (plan.HeldBy is { } gate)
-        {
-            _heldBy[gate] = _heldBy.GetValueOrDefault(gate) + 1;
-        }
-
-        Actuator.Claim(_engine, plan);
+        ScalingPlan plan = _decider!.Decide(now, _connections);
         bool up = plan.Decision.Action == ScalingAction.Up;
         foreach (string name in plan.Servers)
         {
             int server = Array.IndexOf(_names, name);
-            if (_lastAction[server] != long.MinValue && _lastActionUp[server] != up && now - _lastAction[server] <= FlapWindowMs)
-            {
-                _flaps++;
-            }
-
-            (_lastAction[server], _lastActionUp[server]) = (now, up);
             _capacity += up ? 1 : -1; // warming counts from now; a draining server leaves rotation now
             if (up)
             {
@@ -272,70 +242,19 @@ internal sealed class SimulatedBackend
 
     private void Parked(int server, long now)
     {
-        _engine!.Servers.Set(_names[server], ServerLifecycleState.Parked);
+        _decider!.Servers.Set(_names[server], ServerLifecycleState.Parked);
         _parkedSince[server] = now;
     }
 
     private void DrainQueueOnto(int server, long now)
     {
-        while (_queued.Count > 0 && HasRoom(server))
+        while (_queued.Count > 0 && _routing.HasRoom(server))
         {
             Start(server, now, _queued.Dequeue());
         }
     }
 
-    private bool HasRoom(int server) => _model.MaxConn is not { } max || _connections[server] < max;
-
-    private bool AnyInRotation() => Array.IndexOf(_inRotation, true) >= 0;
-
-    private int? Pick()
-    {
-        int count = _names.Length;
-        int? best = null;
-        for (int offset = 0; offset < count; offset++)
-        {
-            int i = (_nextRoundRobin + offset) % count;
-            if (!_inRotation[i] || !HasRoom(i))
-            {
-                continue;
-            }
-
-            if (_simulation.Balance == SimulatedBalance.RoundRobin)
-            {
-                _nextRoundRobin = (i + 1) % count;
-                return i;
-            }
-
-            if (best is not int b || _connections[i] < _connections[b])
-            {
-                best = i;
-            }
-        }
-
-        return best;
-    }
-
-    // A simulated log line, as HAProxy writes it when the request ends, fed to the decider at that time.
-    private void Log(long now, string server, int tr, int tw, int status)
-    {
-        if (_engine is null)
-        {
-            return;
-        }
-
-        _clock.Set(DateTimeOffset.FromUnixTimeMilliseconds(now));
-        var record = new RequestRecord
-        {
-            Kind = RequestKind.Http,
-            Backend = _options.Name,
-            Server = server,
-            StatusCode = status,
-            ServerConnections = server == RequestRecord.NoServerName ? 0 : _connections[Array.IndexOf(_names, server)],
-            QueueTime = tw,
-            ConnectTime = tr < 0 ? -1 : 0,
-            ResponseTime = tr,
-            TotalTime = Math.Max(0, tw + Math.Max(0, tr)),
-        };
-        _engine.Decider.OnRecord(record);
-    }
+    // A simulated log line, as HAProxy writes it when the request ends (none to feed with a static number of servers).
+    private void Log(long now, string server, int tr, int tw, int status) =>
+        _decider?.OnLine(now, server, server == RequestRecord.NoServerName ? 0 : _connections[Array.IndexOf(_names, server)], tr, tw, status);
 }
