@@ -104,13 +104,13 @@ public sealed class LuaHoldScriptTests
             bind 127.0.0.1:{{port}}
             use_backend %[path,field(2,/)]
         backend hold
-            http-request lua.autoscale-hold
+            http-request lua.autoscale-hold if { nbsrv eq 0 }
             server s1 127.0.0.1:{{appPort}} disabled
         backend deadline
             http-request lua.autoscale-hold-with 1 503
             server s1 127.0.0.1:{{appPort}} disabled
         backend page
-            http-request lua.autoscale-hold-with 1 page
+            http-request lua.autoscale-hold-with 1 page if { nbsrv eq 0 }
             server s1 127.0.0.1:{{appPort}} disabled
         """;
 }
