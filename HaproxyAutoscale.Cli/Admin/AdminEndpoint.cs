@@ -164,6 +164,15 @@ internal static class AdminJson
             }
 
             w.WriteBoolean("blind", b.Blind);
+            if (b.OpenSessions is { } open)
+            {
+                w.WriteNumber("openSessions", open);
+            }
+            else
+            {
+                w.WriteNull("openSessions");
+            }
+
             w.WriteBoolean("paused", b.PausedUntil is not null);
             WriteUntil(w, b.PausedUntil);
             w.WriteStartArray("servers");

@@ -118,6 +118,10 @@ internal static class AdminCommands
         output.WriteLine(b.GetProperty("blind").GetBoolean()
             ? "blind: yes (HAProxy counts requests the logs do not show: no scale-down)"
             : "blind: no");
+        // An older daemon's /status has no openSessions.
+        output.WriteLine(b.TryGetProperty("openSessions", out JsonElement open) && open.ValueKind == JsonValueKind.Number
+            ? string.Create(CultureInfo.InvariantCulture, $"open sessions: {open.GetInt32()} (HAProxy's scur + qcur: in flight now, logged or not; not idle while above 0)")
+            : "open sessions: unknown (HAProxy's counters not read yet)");
         output.WriteLine(!b.GetProperty("paused").GetBoolean() ? "paused: no"
             : b.GetProperty("pausedUntil").GetString() is { } until ? $"paused: until {until} (decisions are logged, no action is taken)"
             : "paused: until resumed (decisions are logged, no action is taken)");

@@ -46,9 +46,18 @@ public readonly record struct ScalingContext(
     /// Requests in flight in the backend (serving or queued) over the evaluation interval, by Little's law: requests
     /// logged per second × their mean total time (<c>Ta</c>). A time average, unlike a log line's <c>srv_conn</c>,
     /// which is sampled when a request ends and so over-weights busy moments. <see langword="null"/> when no request
-    /// ended in the interval (no data, not zero).
+    /// ended in the interval (no data, not zero). Where HAProxy's counters are read, never below
+    /// <see cref="OpenSessions"/>: a backend holding open connections that have not logged yet is busy, not idle.
     /// </summary>
     public double? InFlight { get; init; }
+
+    /// <summary>
+    /// HAProxy's current sessions and queued requests of the backend (<c>scur</c> + <c>qcur</c>, summed over the
+    /// instances) at the last counter reading, where the counters are read and fresh; otherwise <see langword="null"/>.
+    /// They include what the log cannot show yet (a request logs when it ends): open WebSockets, server-sent event
+    /// streams, long downloads, requests held at zero. <see cref="InFlight"/> is never below them.
+    /// </summary>
+    public int? OpenSessions { get; init; }
 
     /// <summary>Requests logged per second over the evaluation interval (0 when none was).</summary>
     public double ArrivalRate { get; init; }

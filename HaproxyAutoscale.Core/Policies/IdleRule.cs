@@ -4,8 +4,8 @@ namespace HaproxyAutoscale.Policies;
 
 /// <summary>
 /// The idle rule of the built-in policies, for custom policies to compose: no request for the period removes one
-/// server and re-arms, so each further idle period takes the next one, down to the lower bound. A zero period turns
-/// it off. Keep one instance per policy instance (it remembers its last scale-down).
+/// server and re-arms, so each further idle period takes the next one, down to the lower bound. A backend with open
+/// sessions (<see cref="ScalingContext.OpenSessions"/>) is not idle. A zero period turns it off. Keep one instance per policy instance (it remembers its last scale-down).
 /// </summary>
 /// <remarks>An idle backend gives no samples, and no samples never means "fast": this is the only way down without traffic.</remarks>
 public sealed class IdleRule(TimeSpan period)
@@ -19,7 +19,8 @@ public sealed class IdleRule(TimeSpan period)
         // Idle: measured from the last request, or from the last idle scale-down (re-armed), or from the start.
         DateTimeOffset lastRequest = context.LastRequest ?? context.Started;
         DateTimeOffset idleSince = _lastScaleDown is { } last && last > lastRequest ? last : lastRequest;
-        if (period <= TimeSpan.Zero || context.Saturated || context.Now - idleSince < period)
+        // Open sessions (a WebSocket, an event stream) log nothing until they end: the backend is busy, not idle.
+        if (period <= TimeSpan.Zero || context.Saturated || context.Now - idleSince < period || context.OpenSessions > 0)
         {
             return null;
         }

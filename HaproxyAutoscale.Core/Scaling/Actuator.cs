@@ -193,15 +193,17 @@ internal sealed class Actuator
     // instance that cannot be reached is not known to be empty: it is waited for (once restarted it has none).
     private async Task WaitForNoSessionsAsync(string backend, string server, DateTimeOffset deadline, CancellationToken cancellationToken)
     {
+        bool told = false;
         while (_time.GetUtcNow() < deadline)
         {
             bool empty = true;
+            int sessions = 0;
             foreach (IHaproxyControl instance in _instances)
             {
                 try
                 {
-                    empty &= (await instance.ShowStatAsync(cancellationToken).ConfigureAwait(false))
-                        .Where(r => r.Backend == backend && r.Server == server).Sum(r => r.CurrentSessions) == 0;
+                    sessions += (await instance.ShowStatAsync(cancellationToken).ConfigureAwait(false))
+                        .Where(r => r.Backend == backend && r.Server == server).Sum(r => r.CurrentSessions);
                 }
                 catch (HaproxyControlException e) when (IsUnreachable(e))
                 {
@@ -209,9 +211,16 @@ internal sealed class Actuator
                 }
             }
 
-            if (empty)
+            if (empty && sessions == 0)
             {
                 return;
+            }
+
+            if (!told && sessions > 0)
+            {
+                // Long-lived connections (WebSockets, event streams) keep a draining server busy: say what it waits for.
+                Log.DrainWaiting(_logger, backend, server, sessions, deadline);
+                told = true;
             }
 
             await Task.Delay(SessionPollInterval, _time, cancellationToken).ConfigureAwait(false);

@@ -18,6 +18,12 @@ public sealed record BackendSnapshot(string Backend, WindowValue Window, IReadOn
     /// <summary>Whether the backend is blind: HAProxy counts traffic the logs do not show, so nothing scales it down.</summary>
     public bool Blind { get; init; }
 
+    /// <summary>
+    /// HAProxy's current sessions and queued requests of the backend at the last counter reading (open connections
+    /// included, which log only when they end); <see langword="null"/> before the counters were read.
+    /// </summary>
+    public int? OpenSessions { get; init; }
+
     /// <summary>Until when the backend is paused (it decides and logs, but acts on nothing); <see langword="null"/> when not paused.</summary>
     public DateTimeOffset? PausedUntil { get; init; }
 

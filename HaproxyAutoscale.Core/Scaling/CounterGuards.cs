@@ -35,6 +35,14 @@ internal sealed class CounterGuards(BackendOptions options, LogCoverage coverage
     public (ScalingContext Context, string? Hold) Adjust(ScalingContext context)
     {
         context = context with { LastRequest = BehaviorGate.Latest(context.LastRequest, coverage.LastCountedRequest) };
+        if (coverage.Stat is { } stat && !coverage.IsStale(context.Now))
+        {
+            // Little's law sees a request only once it ended: open sessions are in flight now (max, not a sum: in
+            // steady traffic both count the same requests).
+            int open = stat.CurrentSessions + stat.CurrentQueue;
+            context = context with { OpenSessions = open, InFlight = open > 0 ? Math.Max(context.InFlight ?? 0, open) : context.InFlight };
+        }
+
         if (!coverage.Blind)
         {
             return (context, null);

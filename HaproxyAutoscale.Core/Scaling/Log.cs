@@ -150,6 +150,9 @@ public static class AutoscaleEventIds
 
     /// <summary>Another replica leads the election (logged when the leader changes), with its epoch.</summary>
     public const int LeaderObserved = 54;
+
+    /// <summary>A draining server still has open sessions: it is parked when they end or at the drain's deadline.</summary>
+    public const int DrainWaiting = 60;
 }
 
 /// <summary>The engine's log events, one per decision and per action.</summary>
@@ -253,6 +256,9 @@ internal static partial class Log
 
     [LoggerMessage(AutoscaleEventIds.ServerAdded, LogLevel.Information, "{Backend}/{Server}: added to HAProxy at {Address} ({Why})")]
     public static partial void ServerAdded(ILogger logger, string backend, string server, string address, string why);
+
+    [LoggerMessage(AutoscaleEventIds.DrainWaiting, LogLevel.Information, "{Backend}/{Server}: draining, waiting for {Sessions} open session(s) to end (until {Deadline:HH:mm:ss}, scaleDown.drainTimeout)")]
+    public static partial void DrainWaiting(ILogger logger, string backend, string server, int sessions, DateTimeOffset deadline);
 
     [LoggerMessage(AutoscaleEventIds.ServerDeleted, LogLevel.Information, "{Backend}/{Server}: deleted from HAProxy")]
     public static partial void ServerDeleted(ILogger logger, string backend, string server);

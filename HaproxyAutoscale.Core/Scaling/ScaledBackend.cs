@@ -75,6 +75,7 @@ internal sealed class ScaledBackend
             {
                 Coverage = Coverage?.Coverage,
                 Blind = Coverage?.Blind ?? false,
+                OpenSessions = Coverage?.Stat is { } stat ? stat.CurrentSessions + stat.CurrentQueue : null,
                 PausedUntil = PausedUntil,
                 LastDecision = LastDecision,
             };

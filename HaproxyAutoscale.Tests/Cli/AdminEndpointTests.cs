@@ -31,6 +31,10 @@ public sealed class AdminEndpointTests
         app.GetProperty("coverage").ValueKind.Should().Be(JsonValueKind.Null, "coverage is not measured yet");
         app.GetProperty("blind").GetBoolean().Should().BeFalse();
         app.GetProperty("paused").GetBoolean().Should().BeFalse();
+        JsonElement open = default;
+        await Poll.UntilAsync(() => (open = rig.StatusAsync(rig.Tcp).GetAwaiter().GetResult().GetProperty("backends")[0].GetProperty("openSessions")).ValueKind == JsonValueKind.Number,
+            TimeSpan.FromSeconds(10), "HAProxy's sessions read");
+        open.GetInt32().Should().Be(0, "no request is open");
         app.GetProperty("servers").EnumerateArray().Select(s => (s.GetProperty("server").GetString(), s.GetProperty("role").GetString()))
             .Should().Equal(("s1", "active"), ("s2", "active"));
         JsonElement decision = app.GetProperty("lastDecision");

@@ -173,6 +173,19 @@ public sealed class ScalingPolicyTests
     }
 
     [Theory]
+    [InlineData(ScalingPolicyNames.Threshold)]
+    [InlineData(ScalingPolicyNames.Concurrency)]
+    public void IdleRule_OpenSessions_NotIdle_UntilTheyEnd(string kind)
+    {
+        IScalingPolicy policy = Create(kind);
+        DateTimeOffset last = T0.AddSeconds(10);
+
+        // Ten minutes without a request logged, but 12 sessions open (event streams log only when they end): 3 servers busy.
+        policy.Decide(At(610, null, active: 3, lastRequest: last) with { OpenSessions = 12, InFlight = 12 }).Action.Should().Be(ScalingAction.Hold);
+        policy.Decide(At(611, null, active: 3, lastRequest: last) with { OpenSessions = 0 }).Should().Be(ScalingDecision.Down(1, "no request for 10m 1s"));
+    }
+
+    [Theory]
     [InlineData(ScalingPolicyNames.Threshold, null, null)]
     [InlineData(ScalingPolicyNames.Band, "upperMs", "lowerMs")]
     [InlineData(ScalingPolicyNames.Target, "targetMs", null)]

@@ -105,6 +105,36 @@ public sealed class LogCoverageTests
     }
 
     [Fact]
+    public void Decide_OpenSessionsWithNothingLogged_PolicySeesThemInFlight_AndNoneWithoutThem()
+    {
+        var coverage = new LogCoverage(new AutoscaleOptions());
+        var policy = new RecordingPolicy(ScalingDecision.Hold("-"));
+        (BackendDecider decider, _) = Create(policy, coverage);
+        coverage.Update(Now(), 0, Counted(0));
+        coverage.Update(Now(), 0, Counted(0) with { CurrentSessions = 47, CurrentQueue = 3 });
+
+        decider.Decide();
+        (policy.Last.OpenSessions, policy.Last.InFlight).Should().Be((50, 50d), "open connections log nothing until they end");
+
+        // Little's law over the requests that ended counts above the open sessions: the larger figure is in flight.
+        coverage.Update(Now(), 0, Counted(0) with { CurrentSessions = 1 });
+        _time.Advance(Interval);
+        for (int i = 0; i < 40; i++)
+        {
+            decider.OnRecord(Request(100)); // 40 × 0.1 s in one interval
+        }
+
+        decider.Decide();
+        policy.Last.OpenSessions.Should().Be(1);
+        policy.Last.InFlight.Should().BeApproximately(4.0 / Interval.TotalSeconds, 1e-9);
+
+        coverage.Update(Now(), 0, Counted(0));
+        _time.Advance(Interval);
+        decider.Decide();
+        (policy.Last.OpenSessions, policy.Last.InFlight).Should().Be((0, (double?)null), "no session and no request ended: no data, not zero");
+    }
+
+    [Fact]
     public void Decide_BlindWithHoldFallback_Holds()
     {
         var coverage = new LogCoverage(new AutoscaleOptions { Logs = { Fallback = BlindFallback.Hold } });

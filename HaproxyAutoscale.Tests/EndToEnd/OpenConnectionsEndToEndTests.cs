@@ -1,0 +1,111 @@
+using System.Net;
+using HaproxyAutoscale.Configuration;
+using HaproxyAutoscale.Control;
+using HaproxyAutoscale.Hosting;
+using HaproxyAutoscale.Logs;
+using HaproxyAutoscale.Scaling;
+using HaproxyAutoscale.Tests.Infrastructure;
+using Microsoft.Extensions.Logging;
+
+namespace HaproxyAutoscale.Tests.EndToEnd;
+
+/// <summary>
+/// Long-lived connections through a real HAProxy (streams an app answers only when the test lets it, as an event
+/// stream or a WebSocket stays open): HAProxy logs a request when it ends, so while they are open the log is silent.
+/// The backend is busy all the same (its sessions), so the idle rule does not take a server away; once they end, it does.
+/// </summary>
+[Trait("Category", "Haproxy")]
+public sealed class OpenConnectionsEndToEndTests
+{
+    private const int Streams = 50;
+
+    [Fact]
+    public async Task OpenStreams_WithNoRequestLogged_KeepTheServers_AndTheIdleRuleParksOneOnceTheyEnd()
+    {
+        using var dir = new TempDirectory();
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        int open = 0;
+        Func<string, string, CancellationToken, Task<HttpAnswer?>> app = async (path, _, stopping) =>
+        {
+            if (path.StartsWith("/stream", StringComparison.Ordinal))
+            {
+                Interlocked.Increment(ref open);
+                await release.Task.WaitAsync(stopping);
+            }
+
+            return new HttpAnswer(200, "ok\n");
+        };
+        await using var s1 = new LoopbackHttpServer(app);
+        await using var s2 = new LoopbackHttpServer(app);
+
+        var options = new AutoscaleOptions
+        {
+            EvaluationInterval = TimeSpan.FromMilliseconds(200),
+            ReconcileInterval = TimeSpan.FromMilliseconds(500),
+            CounterInterval = TimeSpan.FromMilliseconds(250),
+        };
+        var backend = new BackendOptions { Name = "app", SettleTime = TimeSpan.Zero };
+        backend.Policy.Kind = "threshold";
+        backend.Policy.Settings["idleScaleDown"] = "1s";
+        backend.ScaleDown.DrainTimeout = TimeSpan.FromSeconds(5);
+        backend.Servers.Add(new ServerOptions { Name = "s1", AlwaysUp = true });
+        backend.Servers.Add(new ServerOptions { Name = "s2" });
+        options.Backends.Add(backend);
+
+        await using ILogSource logs = LogSources.FromDatagrams(new IPEndPoint(IPAddress.Loopback, 0), AutoscalerBuilder.DatagramOptions(options));
+        int logPort = ((IPEndPoint)((DatagramLogSource)logs).LocalEndPoint).Port;
+        int frontend = Ports.FreeTcp();
+        // Both servers in service from the start (the autoscaler adopts s2 as active); streams may stay open a minute.
+        var haproxyBackend = new HaproxyBackend("app") { Servers = [new HaproxyServer("s1", s1.Port), new HaproxyServer("s2", s2.Port)] };
+        HaproxyConfig config = HaproxyConfig.ForApps(dir.File("admin.sock"), frontend, haproxyBackend, HaproxyLogTarget.Udp(logPort));
+        config.ServerTimeout = "60s";
+        config.ClientTimeout = "60s";
+        await using Haproxy haproxy = await Haproxy.StartAsync(config, dir);
+        await haproxy.WaitForPortAsync(frontend);
+        await using IHaproxyControl control = HaproxyControl.Create(dir.File("admin.sock"));
+
+        // The streams open before the autoscaler starts: it never sees a request logged while they are open.
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
+        Task<HttpResponseMessage>[] streams = [.. Enumerable.Range(0, Streams).Select(i => client.GetAsync(new Uri($"http://127.0.0.1:{frontend}/stream/{i}")))];
+        try
+        {
+            await Poll.UntilAsync(() => Volatile.Read(ref open) == Streams, TimeSpan.FromSeconds(10), $"{Streams} streams open at the apps");
+
+            options.Haproxy.Endpoints.Add(dir.File("admin.sock"));
+            var entries = new ListLoggerProvider();
+            using ILoggerFactory loggers = LoggerFactory.Create(b => b.AddProvider(entries).SetMinimumLevel(LogLevel.Debug));
+            await using Autoscaler autoscaler = new AutoscalerBuilder(options).UseLogSource(logs).UseLoggerFactory(loggers).Build();
+            using var stop = new CancellationTokenSource();
+            Task running = autoscaler.RunAsync(stop.Token);
+
+            // Without the open sessions the idle rule would park s2 at the first evaluation past 1 s. Wait for the
+            // engine to have seen them and evaluated for another 2 s past the idle period: s2 stays.
+            DateTimeOffset started = DateTimeOffset.UtcNow;
+            await Poll.UntilAsync(() => autoscaler.Snapshot()[0].OpenSessions == Streams, TimeSpan.FromSeconds(10), "the engine to see the open sessions");
+            await Poll.UntilAsync(() => DateTimeOffset.UtcNow - started > TimeSpan.FromSeconds(3) && EvaluationEvents.After(entries.Entries, _ => true) >= 15,
+                TimeSpan.FromSeconds(15), "evaluations for 2 s past the idle period");
+            entries.Entries.Should().NotContain(e => e.EventId == AutoscaleEventIds.Decision, "no request was logged, but 50 sessions are open: the backend is busy");
+            (await control.ShowStatAsync()).Single(r => r.Backend == "app" && r.Server == "s2").Status.Should().NotBe("MAINT");
+
+            // The streams end (and log): one idle period later, the idle rule parks s2.
+            release.SetResult();
+            foreach (HttpResponseMessage response in await Task.WhenAll(streams))
+            {
+                response.StatusCode.Should().Be(HttpStatusCode.OK);
+                response.Dispose();
+            }
+
+            await Poll.UntilAsync(async () => (await control.ShowStatAsync()).Single(r => r.Backend == "app" && r.Server == "s2").Status == "MAINT",
+                TimeSpan.FromSeconds(15), "s2 parked by the idle rule once the streams ended");
+            entries.Entries.Should().Contain(e => e.EventId == AutoscaleEventIds.Decision && e.Message.StartsWith("app: decided down ", StringComparison.Ordinal)
+                && e.Message.Contains("no request for", StringComparison.Ordinal));
+            await stop.CancelAsync();
+            await running;
+        }
+        finally
+        {
+            release.TrySetResult();
+            await Task.WhenAll(streams).ContinueWith(_ => { }, TaskScheduler.Default);
+        }
+    }
+}
