@@ -18,12 +18,20 @@ public sealed class ChaosTests
     [Fact]
     public async Task Drain_HaproxyKilledAndRestarted_ServerEndsInMaintenanceNoneLeftInDrain()
     {
-        // Only s2 may be enabled (s1 always up, at most 2 active); a drain waits up to 60 s for sessions to end.
+        // Only s2 may be enabled (s1 always up, at most 2 active); a drain waits up to 60 s for sessions to end. The
+        // concurrency policy (2 in flight per server, short windows) scales down with requests still open, where the
+        // idle rule would wait for them to end.
         await using AutoscaleRig rig = await AutoscaleRig.StartAsync(
             backend =>
             {
                 backend.MaxActive = 2;
                 backend.ScaleDown.DrainTimeout = TimeSpan.FromSeconds(60);
+                backend.Policy.Kind = "concurrency";
+                backend.Policy.Settings.Clear();
+                backend.Policy.Settings["targetInFlight"] = "2";
+                backend.Policy.Settings["stableWindow"] = "2s";
+                backend.Policy.Settings["panicWindow"] = "1s";
+                backend.Policy.Settings["scaleDownStabilization"] = "1s";
             },
             serverTimeout: "60s");
 
@@ -35,7 +43,7 @@ public sealed class ChaosTests
             await loading;
         }
 
-        // A slow request in flight on s2 keeps its drain going once the idle rule (2 s) takes it down.
+        // A slow request in flight on s2 keeps its drain going once the policy takes it down (2 requests in flight: 1 server).
         rig.Apps[1].BaseDelay = TimeSpan.FromSeconds(60);
         using var slow = new CancellationTokenSource();
         using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
