@@ -152,7 +152,7 @@ public static class AutoscaleEventIds
     public const int LeaderObserved = 54;
 
     /// <summary>A draining server still has open sessions: it is parked when they end or at the drain's deadline.</summary>
-    public const int DrainWaiting = 60;
+    public const int DrainWaiting = 24;
 }
 
 /// <summary>The engine's log events, one per decision and per action.</summary>
