@@ -2,11 +2,21 @@ using BenchmarkDotNet.Running;
 using HaproxyAutoscale.Benchmarks;
 using HaproxyAutoscale.Lab;
 
-// `generate-log FILE LINES` writes a sample log (compare-with-halog.sh, replay-vs-analyze.sh); no special verb runs benchmarks.
-if (args.Length == 3 && args[0] == "generate-log")
+// `generate-log FILE LINES [mixed]` writes a sample log (compare-with-halog.sh, replay-vs-analyze.sh; mixed: 30 %
+// captures, 1 % lines outside the common shape, as operators' logs are); no special verb runs benchmarks.
+if (args.Length is 3 or 4 && args[0] == "generate-log")
 {
     using var output = new StreamWriter(args[1], append: false, new System.Text.UTF8Encoding(false), bufferSize: 1 << 20);
-    LogGenerator.Write(output, int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture));
+    int lines = int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture);
+    if (args.Length == 4 && args[3] == "mixed")
+    {
+        LogGenerator.WriteMixed(output, lines);
+    }
+    else
+    {
+        LogGenerator.Write(output, lines);
+    }
+
     return;
 }
 

@@ -5,8 +5,10 @@
 # shared machine hits all of them alike; prints median and range per command and the ratios to halog's medians.
 # Then hyperfine (when installed) on the same commands as a cross-check of the wall times.
 #
-# Usage: HaproxyAutoscale.Benchmarks/analyze-vs-halog.sh [OLD_REF] [LINES] [ROUNDS]
+# Usage: [LOG=mixed] HaproxyAutoscale.Benchmarks/analyze-vs-halog.sh [OLD_REF] [LINES] [ROUNDS]
 #   OLD_REF: the git revision of the "old" analyze (default ingest); OLD_AOT_DIR / OLD_JIT_DIR reuse old builds.
+#   LOG=mixed: the log operators have (30 % captured headers, 1 % lines outside the common shape, two processes)
+#   instead of the default generator's (captures on every line).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 old_ref=${1:-ingest}
@@ -32,7 +34,7 @@ fi
 
 dotnet build HaproxyAutoscale.Benchmarks -c Release -v quiet -nologo >/dev/null
 log="$out/access.log"
-dotnet HaproxyAutoscale.Benchmarks/bin/Release/net10.0/HaproxyAutoscale.Benchmarks.dll generate-log "$log" "$lines"
+dotnet HaproxyAutoscale.Benchmarks/bin/Release/net10.0/HaproxyAutoscale.Benchmarks.dll generate-log "$log" "$lines" ${LOG:-}
 cat "$log" > /dev/null
 
 names=(halog old-aot new-aot old-jit new-jit)

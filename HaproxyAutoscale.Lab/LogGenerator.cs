@@ -46,6 +46,60 @@ public static class LogGenerator
     }
 
     /// <summary>
+    /// Writes a log shaped like the ones operators have: 30 % of the lines carry captured headers
+    /// (<c>{host|agent}</c>), 70 % none; 1 % are what the common shape does not cover: <c>&lt;NOSRV&gt;</c> 503s, aborted
+    /// requests (-1 timers), <c>+</c> totals (<c>option logasap</c>) and lines that are not request logs (server
+    /// state changes); two HAProxy processes (a reload) write interleaved. Deterministic for a given seed.
+    /// </summary>
+    public static void WriteMixed(TextWriter output, int lines, int seed = 42, DateTime? start = null)
+    {
+        var random = new Random(seed);
+        DateTime time = start ?? new DateTime(2026, 11, 26, 15, 0, 0);
+        string[] backends = ["app1backend", "app2backend", "static.be"];
+        string[] paths = ["/", "/index.html?q=1", "/api/v1/items/42", "/static/app.js", "/login"];
+        var line = new StringBuilder(320);
+        for (int i = 0; i < lines; i++)
+        {
+            time = time.AddMilliseconds(random.Next(0, 4));
+            string backend = backends[random.Next(backends.Length)];
+            int roll = random.Next(1000);
+            int pid = random.Next(8) == 0 ? 12853 : 13011; // the old process still finishing its connections after a reload
+            line.Clear();
+            line.Append(CultureInfo.InvariantCulture, $"{time:MMM dd HH:mm:ss} lb1 haproxy[{pid}]: ");
+            if (roll < 2)
+            {
+                line.Append(CultureInfo.InvariantCulture, $"Server {backend}/server{random.Next(1, 5)} is UP, reason: Layer7 check passed, code: 200, check duration: 1ms. 4 active and 0 backup servers online. 0 sessions requeued, 0 total in queue.");
+                output.Write(line);
+                output.Write('\n');
+                continue;
+            }
+
+            line.Append(CultureInfo.InvariantCulture, $"10.0.{random.Next(256)}.{random.Next(1, 255)}:{random.Next(1024, 65535)} [{time:dd/MMM/yyyy:HH:mm:ss.fff}] fe_http ");
+            if (roll < 4)
+            {
+                line.Append(CultureInfo.InvariantCulture, $"{backend}/<NOSRV> 0/-1/-1/-1/0 503 217 - - SC-- 3/3/0/0/0 0/0 \"GET / HTTP/1.1\"");
+            }
+            else
+            {
+                bool aborted = roll < 7;
+                int tr = aborted ? -1 : (int)Math.Min(60_000, 5 + (random.NextDouble() * random.NextDouble() * 400));
+                int tw = random.Next(100) < 3 ? random.Next(1, 50) : 0;
+                int tc = random.Next(0, 3);
+                int ta = Math.Max(0, tr) + tw + tc + random.Next(0, 3);
+                string total = roll < 10 && !aborted ? "+" + ta.ToString(CultureInfo.InvariantCulture) : ta.ToString(CultureInfo.InvariantCulture);
+                int status = aborted ? 502 : roll < 40 ? 404 : roll < 60 ? 302 : roll < 65 ? 500 : 200;
+                string termination = aborted ? "SH--" : "----";
+                string captures = random.Next(10) < 3 ? "{10.0.0.1|Mozilla/5.0 (X11; Linux x86_64) spaced agent} " : "";
+                line.Append(CultureInfo.InvariantCulture,
+                    $"{backend}/server{random.Next(1, 5)} 0/{tw}/{tc}/{tr}/{total} {status} {random.Next(100, 20000)} - - {termination} 12/12/{random.Next(8)}/{random.Next(4)}/0 0/0 {captures}\"GET {paths[random.Next(paths.Length)]} HTTP/1.1\"");
+            }
+
+            output.Write(line);
+            output.Write('\n');
+        }
+    }
+
+    /// <summary>
     /// Writes a scenario for one backend: phases of steady traffic to <paramref name="server"/> at a rate with a
     /// fixed server response time; a phase with rate 0 is silence (no line at all).
     /// </summary>
