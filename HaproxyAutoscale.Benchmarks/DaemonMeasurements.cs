@@ -210,14 +210,14 @@ public static class DaemonMeasurements
     }
 
     // haproxyautoscale_log_lines…{outcome="read"} from the daemon's Prometheus endpoint.
-    private static async Task<long> ReadLinesAsync(HttpClient http, Uri metrics)
+    internal static async Task<long> ReadLinesAsync(HttpClient http, Uri metrics)
     {
         string text = await http.GetStringAsync(metrics);
         string? line = text.Split('\n').FirstOrDefault(l => l.StartsWith("haproxyautoscale_log_lines", StringComparison.Ordinal) && l.Contains("outcome=\"read\"", StringComparison.Ordinal));
         return line is null ? 0 : (long)double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
     }
 
-    private static int FreeTcpPort()
+    internal static int FreeTcpPort()
     {
         using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
@@ -233,7 +233,7 @@ public static class DaemonMeasurements
     }
 
     // utime + stime (clock ticks, 100/s on Linux) and VmRSS of a process.
-    private static (double CpuSeconds, long RssKb) CpuAndRss(int pid)
+    internal static (double CpuSeconds, long RssKb) CpuAndRss(int pid)
     {
         string stat = File.ReadAllText($"/proc/{pid}/stat");
         string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');

@@ -56,6 +56,14 @@ if (args.Length == 4 && args[0] == "daemon-load-tcp")
     return;
 }
 
+// `scale CLI_DLL BACKENDS RATE SECONDS`: one daemon, many backends of 8 servers, Zipf-spread lines (see scale-measurements.sh).
+if (args.Length == 5 && args[0] == "scale")
+{
+    var invariant = System.Globalization.CultureInfo.InvariantCulture;
+    await ScaleMeasurements.RunAsync(args[1], int.Parse(args[2], invariant), int.Parse(args[3], invariant), int.Parse(args[4], invariant));
+    return;
+}
+
 // `provider-latency [TRIALS]`: decision to enabled for a server started through the exec provider (configured and pool).
 if (args.Length >= 1 && args[0] == "provider-latency")
 {

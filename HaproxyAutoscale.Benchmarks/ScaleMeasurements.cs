@@ -1,0 +1,204 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using HaproxyAutoscale.Control;
+using HaproxyAutoscale.Lab;
+
+namespace HaproxyAutoscale.Benchmarks;
+
+/// <summary>
+/// One daemon, many backends (issue 22): a real HAProxy with <c>B</c> backends of 8 servers (s1 up, s2–s8 parked,
+/// at addresses nothing listens on, no checks), the daemon (<c>haproxy-autoscale run</c>) with a <c>tcp@</c> source fed
+/// httplog lines whose backends follow a Zipf law (a few busy, most nearly idle), at a paced rate. Reports the
+/// daemon's CPU per 100,000 lines/s, RSS, lines read, and the time from a step of slow requests on an idle backend
+/// (the last one: the Zipf lines go to the others) to its s2 running in HAProxy.
+/// </summary>
+public static class ScaleMeasurements
+{
+    private const int ServersPerBackend = 8;
+
+    public static async Task RunAsync(string cliDll, int backends, int rate, int seconds)
+    {
+        var config = new HaproxyConfig { StatsSocket = "{dir}/admin.sock" };
+        config.Global.Add("maxconn 1000");
+        for (int b = 0; b < backends; b++)
+        {
+            var backend = new HaproxyBackend(Name(b));
+            for (int s = 1; s <= ServersPerBackend; s++)
+            {
+                backend.Servers.Add(new HaproxyServer($"s{s}", 1) { Weight = 10, Disabled = s > 1 });
+            }
+
+            config.Backends.Add(backend);
+        }
+
+        var clock = Stopwatch.StartNew();
+        await using Haproxy haproxy = await Haproxy.StartAsync(config);
+        double haproxyStart = clock.Elapsed.TotalSeconds;
+        int port = DaemonMeasurements.FreeTcpPort(), metricsPort = DaemonMeasurements.FreeTcpPort();
+        string configPath = Path.Combine(haproxy.Directory, "config.json");
+        await File.WriteAllTextAsync(configPath, DaemonConfig(haproxy.ReadySocket!, port, backends));
+        using var daemon = Process.Start(new ProcessStartInfo("dotnet") { ArgumentList = { cliDll, "run", "--config", configPath, "--metrics", $"127.0.0.1:{metricsPort}" }, RedirectStandardOutput = true, RedirectStandardError = true })!;
+        daemon.OutputDataReceived += (_, e) => { if (e.Data is { } line && line.Contains(Name(backends - 1), StringComparison.Ordinal)) { Console.Error.WriteLine(line); } };
+        daemon.ErrorDataReceived += (_, e) => { if (e.Data is { } line) { Console.Error.WriteLine(line); } };
+        daemon.BeginOutputReadLine();
+        daemon.BeginErrorReadLine();
+        try
+        {
+            using var http = new HttpClient();
+            var metrics = new Uri($"http://127.0.0.1:{metricsPort}/metrics");
+            clock.Restart();
+            while (!await MetricsAnswerAsync(http, metrics) && clock.Elapsed < TimeSpan.FromMinutes(2))
+            {
+                await Task.Delay(100);
+            }
+
+            double daemonStart = clock.Elapsed.TotalSeconds;
+            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port));
+            byte[][] blocks = ZipfBlocks(backends - 1, blockLines: 1000, count: 64); // the last backend stays idle for the step
+
+            // Warm-up (JIT, tiering, every backend's first lines): 5 s at the rate, not measured.
+            await SendPacedAsync(socket, blocks, rate, TimeSpan.FromSeconds(5));
+            long before = await DaemonMeasurements.ReadLinesAsync(http, metrics);
+            (double cpuBefore, _) = DaemonMeasurements.CpuAndRss(daemon.Id);
+            clock.Restart();
+            long sent = await SendPacedAsync(socket, blocks, rate, TimeSpan.FromSeconds(seconds));
+            double elapsed = clock.Elapsed.TotalSeconds;
+            (double cpuAfter, long rssKb) = DaemonMeasurements.CpuAndRss(daemon.Id);
+            long read = 0;
+            var drain = Stopwatch.StartNew();
+            while ((read = await DaemonMeasurements.ReadLinesAsync(http, metrics) - before) < sent && drain.Elapsed < TimeSpan.FromSeconds(30))
+            {
+                await Task.Delay(50);
+            }
+
+            // A step on the idle backend: in-flight far above one server's target, then time to s2 enabled.
+            double step = await StepAsync(socket, haproxy.ReadySocket!, Name(backends - 1));
+            double cores = (cpuAfter - cpuBefore) / elapsed;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{backends} backends ({backends * ServersPerBackend} servers), {sent / elapsed:N0} lines/s for {elapsed:0.0} s: daemon {cores:0.000} cores ({cores / (sent / elapsed / 100_000.0):0.000} per 100,000 lines/s), RSS {rssKb / 1024.0:0.0} MB, read {read:N0} of {sent:N0}, step to s2 enabled {step:0.00} s (HAProxy start {haproxyStart:0.0} s, daemon ready {daemonStart:0.0} s)"));
+        }
+        finally
+        {
+            if (!daemon.HasExited)
+            {
+                Process.Start("kill", ["-TERM", daemon.Id.ToString(CultureInfo.InvariantCulture)])!.WaitForExit();
+            }
+
+            await daemon.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        }
+    }
+
+    private static string Name(int backend) => $"be{backend:D5}";
+
+    // Every backend: s1 always up, s2–s8 parked; the default policy (concurrency).
+    private static string DaemonConfig(string socket, int port, int backends)
+    {
+        var json = new StringBuilder($$"""{ "haproxy": { "endpoints": ["{{socket}}"] }, "logs": { "source": "tcp@127.0.0.1:{{port}}" }, "backends": {""");
+        for (int b = 0; b < backends; b++)
+        {
+            json.Append(b == 0 ? "" : ",").Append('"').Append(Name(b)).Append("\": { \"servers\": { \"s1\": { \"alwaysUp\": true }");
+            for (int s = 2; s <= ServersPerBackend; s++)
+            {
+                json.Append(CultureInfo.InvariantCulture, $", \"s{s}\": {{}}");
+            }
+
+            json.Append(" } }");
+        }
+
+        return json.Append("} }").ToString();
+    }
+
+    // Octet-counted RFC 5424 lines (an HAProxy ring's format), backends drawn from Zipf(1) over the first ones.
+    private static byte[][] ZipfBlocks(int backends, int blockLines, int count)
+    {
+        var random = new Random(22);
+        double[] cumulative = new double[backends];
+        double sum = 0;
+        for (int b = 0; b < backends; b++)
+        {
+            cumulative[b] = sum += 1.0 / (b + 1);
+        }
+
+        var blocks = new byte[count][];
+        for (int k = 0; k < count; k++)
+        {
+            var block = new MemoryStream();
+            for (int i = 0; i < blockLines; i++)
+            {
+                int b = Array.BinarySearch(cumulative, random.NextDouble() * sum);
+                b = b < 0 ? Math.Min(~b, backends - 1) : b;
+                string line = $"<134>1 2026-11-26T15:00:00.000000+00:00 - haproxy 1 - - 127.0.0.1:40000 [26/Nov/2026:15:00:00.000] fe_http {Name(b)}/s1 0/0/0/12/13 200 512 - - ---- 1/1/0/0/0 0/0 \"GET /index.html HTTP/1.1\"";
+                block.Write(Encoding.ASCII.GetBytes($"{line.Length} {line}"));
+            }
+
+            blocks[k] = block.ToArray();
+        }
+
+        return blocks;
+    }
+
+    // Sends blocks of 1,000 lines paced to the rate (in 10 ms steps), bounded by the duration; returns the lines sent.
+    private static async Task<long> SendPacedAsync(Socket socket, byte[][] blocks, int rate, TimeSpan duration)
+    {
+        var clock = Stopwatch.StartNew();
+        long sent = 0;
+        int next = 0;
+        while (clock.Elapsed < duration)
+        {
+            long due = (long)(clock.Elapsed.TotalSeconds * rate);
+            while (sent + 1000 <= due)
+            {
+                await socket.SendAsync(blocks[next++ % blocks.Length]);
+                sent += 1000;
+            }
+
+            await Task.Delay(10);
+        }
+
+        return sent;
+    }
+
+    // 200 lines of 2 s requests on one backend (in-flight 400 over a 1 s interval), then polls HAProxy until its s2 is ready.
+    private static async Task<double> StepAsync(Socket socket, string adminSocket, string backend)
+    {
+        await using IHaproxyControl control = HaproxyControl.Create(adminSocket);
+        var block = new MemoryStream();
+        for (int i = 0; i < 200; i++)
+        {
+            string line = $"<134>1 2026-11-26T15:00:00.000000+00:00 - haproxy 1 - - 127.0.0.1:40000 [26/Nov/2026:15:00:00.000] fe_http {backend}/s1 0/0/0/2000/2000 200 512 - - ---- 1/1/0/0/0 0/0 \"GET /slow HTTP/1.1\"";
+            block.Write(Encoding.ASCII.GetBytes($"{line.Length} {line}"));
+        }
+
+        var clock = Stopwatch.StartNew();
+        await socket.SendAsync(block.ToArray());
+        while (clock.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            string state = await control.ExecuteAsync($"show servers state {backend}");
+            // srv_op_state 2: running (srv_admin_state keeps the configuration's "disabled" bit, 0x04, once enabled).
+            if (state.Split('\n').Any(l => l.Split(' ') is [_, _, _, "s2", _, "2", ..]))
+            {
+                return clock.Elapsed.TotalSeconds;
+            }
+
+            await Task.Delay(20);
+        }
+
+        return double.NaN;
+    }
+
+    private static async Task<bool> MetricsAnswerAsync(HttpClient http, Uri metrics)
+    {
+        try
+        {
+            return (await http.GetStringAsync(metrics)).Contains("haproxyautoscale_", StringComparison.Ordinal);
+        }
+        catch (HttpRequestException)
+        {
+            return false;
+        }
+    }
+}

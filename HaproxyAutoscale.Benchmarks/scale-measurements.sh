@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# One daemon, many backends (issue 22): for 10, 100, 1,000 and 10,000 backends of 8 servers each, a real HAProxy,
+# the daemon (Release build, JIT) fed Zipf-spread httplog lines over its tcp@ source at RATE lines/s for SECONDS,
+# then a step of slow requests on the least busy backend. Prints CPU, RSS, lines read and step-to-enabled per size.
+# Usage: HaproxyAutoscale.Benchmarks/scale-measurements.sh [RATE] [SECONDS] [SIZES...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rate=${1:-100000}
+seconds=${2:-20}
+shift $(( $# > 2 ? 2 : $# ))
+sizes=("${@:-10 100 1000 10000}")
+dotnet build HaproxyAutoscale.Cli -c Release -v quiet -nologo >/dev/null
+dotnet build HaproxyAutoscale.Benchmarks -c Release -v quiet -nologo >/dev/null
+for b in ${sizes[@]}; do
+  dotnet HaproxyAutoscale.Benchmarks/bin/Release/net10.0/HaproxyAutoscale.Benchmarks.dll scale \
+    "$PWD/HaproxyAutoscale.Cli/bin/Release/net10.0/haproxy-autoscale.dll" "$b" "$rate" "$seconds"
+done
