@@ -35,20 +35,25 @@ internal sealed partial class SystemdService
     /// </summary>
     public static async Task RunAsync(SystemdNotifier notifier, Autoscaler autoscaler, string status, TimeSpan evaluationInterval, TimeProvider time, ILogger logger, CancellationToken stopping)
     {
+        const string Stopping = "STOPPING=1\nSTATUS=Stopping: finishing the actions in flight";
         var service = new SystemdService(notifier, autoscaler, time, logger);
-        using CancellationTokenRegistration stop = stopping.Register(() => service.Send("STOPPING=1\nSTATUS=Stopping: finishing the actions in flight", last: true));
+        using CancellationTokenRegistration stop = stopping.Register(() => service.Send(Stopping, last: true));
         try
         {
             await autoscaler.Started.WaitAsync(stopping).ConfigureAwait(false);
             service.Send($"READY=1\nSTATUS={status}");
-            if (notifier.Watchdog is { } watchdog)
-            {
-                await service.PingWhileEvaluatingAsync(watchdog, evaluationInterval, stopping).ConfigureAwait(false);
-            }
+            await (notifier.Watchdog is { } watchdog
+                ? service.PingWhileEvaluatingAsync(watchdog, evaluationInterval, stopping)
+                : Task.Delay(Timeout.Infinite, stopping)).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
-            // Stopping (or the run ended before it started): STOPPING=1 went out with the cancellation.
+            // Stopping, or the run ended before it started.
+        }
+        finally
+        {
+            // Also here: a continuation run inline by the cancellation can dispose the registration before its turn.
+            service.Send(Stopping, last: true);
         }
     }
 
