@@ -13,7 +13,6 @@ namespace HaproxyAutoscale.Tests.Cli;
 /// NOTIFY_SOCKET names, and checks what arrives and in which order (READY, WATCHDOG while the evaluation loop
 /// completes passes, STOPPING), against a real HAProxy.
 /// </summary>
-[Trait("Category", "Haproxy")]
 public sealed class SystemdNotifyTests
 {
     private const string Ready = "READY=1\nSTATUS=Autoscaling 1 backend(s) from udp@127.0.0.1:0";
@@ -21,23 +20,14 @@ public sealed class SystemdNotifyTests
     private static readonly TimeSpan Watchdog = TimeSpan.FromMilliseconds(400);
 
     [Fact]
+    [Trait("Category", "Haproxy")]
     public async Task Run_UnderNotifySocket_ReadyThenPingsThenStoppingOnSigterm_Exit0()
     {
         using var dir = new TempDirectory();
         await using Haproxy haproxy = await Haproxy.StartWithAdminSocketAsync("backend app\n    server s1 127.0.0.1:1\n    server s2 127.0.0.1:2 disabled\n", dir);
-        string config = dir.File("config.json");
-        await File.WriteAllTextAsync(config, $$"""
-            {
-              "haproxy": { "endpoints": ["{{dir.File("admin.sock")}}"] },
-              "logs": { "source": "udp@127.0.0.1:0" },
-              "evaluationInterval": "100ms",
-              "backends": { "app": { "servers": { "s1": { "alwaysUp": true }, "s2": {} } } }
-            }
-            """);
+        string config = await WriteConfigAsync(dir, dir.File("admin.sock"));
         using var notify = new NotifySocket(dir.File("notify.sock"));
-        var environment = new Dictionary<string, string?> { ["NOTIFY_SOCKET"] = notify.Address, ["WATCHDOG_USEC"] = "400000", ["WATCHDOG_PID"] = null };
-
-        await using var cli = CliProcess.Start(environment, "run", "--config", config);
+        await using var cli = CliProcess.Start(NotifyEnvironment(notify), "run", "--config", config);
         await Poll.UntilAsync(() => notify.Count(Ping) >= 3 || cli.HasExited, TimeSpan.FromSeconds(20), "three watchdog pings");
         int exitCode = await cli.TerminateAsync();
         await Poll.UntilAsync(() => notify.Received.Any(r => r.State.StartsWith("STOPPING=1", StringComparison.Ordinal)), TimeSpan.FromSeconds(5), $"STOPPING=1; received {string.Join(" | ", notify.Received.Select(r => r.State))}; output:\n{cli.Output}");
@@ -52,6 +42,25 @@ public sealed class SystemdNotifyTests
     }
 
     [Fact]
+    public async Task Run_HaproxyUnreachableAtStart_ReadyAnyway_TheEngineCarriesOn()
+    {
+        // The engine does not wait for HAProxy: an unreachable instance is logged and read again at the next pass. So
+        // READY follows the first pass whatever it found, and systemctl start does not hang while HAProxy is down.
+        using var dir = new TempDirectory();
+        string config = await WriteConfigAsync(dir, dir.File("missing.sock"));
+        using var notify = new NotifySocket(dir.File("notify.sock"));
+
+        await using var cli = CliProcess.Start(NotifyEnvironment(notify), "run", "--config", config);
+        await Poll.UntilAsync(() => notify.Count(Ping) >= 1 || cli.HasExited, TimeSpan.FromSeconds(20), "READY and a ping");
+        int exitCode = await cli.TerminateAsync();
+
+        exitCode.Should().Be(0, cli.Output);
+        notify.Received[0].State.Should().Be(Ready);
+        cli.Output.Should().Contain($"Reading state from HAProxy failed: {dir.File("missing.sock")}");
+    }
+
+    [Fact]
+    [Trait("Category", "Haproxy")]
     public async Task Ready_OnlyOnceTheFirstReconcileIsDone()
     {
         var reading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -78,6 +87,7 @@ public sealed class SystemdNotifyTests
     }
 
     [Fact]
+    [Trait("Category", "Haproxy")]
     public async Task Watchdog_EvaluationLoopStuck_NoPingUntilItCompletesAPassAgain()
     {
         var policy = new GatePolicy();
@@ -154,6 +164,23 @@ public sealed class SystemdNotifyTests
         using SystemdNotifier notifier = SystemdNotifier.FromEnvironment(name => name == "NOTIFY_SOCKET" ? dir.File("gone.sock") : null, Environment.ProcessId)!;
 
         notifier.Notify("READY=1").Should().NotBeNull();
+    }
+
+    private static Dictionary<string, string?> NotifyEnvironment(NotifySocket notify) =>
+        new() { ["NOTIFY_SOCKET"] = notify.Address, ["WATCHDOG_USEC"] = "400000", ["WATCHDOG_PID"] = null };
+
+    private static async Task<string> WriteConfigAsync(TempDirectory dir, string endpoint)
+    {
+        string config = dir.File("config.json");
+        await File.WriteAllTextAsync(config, $$"""
+            {
+              "haproxy": { "endpoints": ["{{endpoint}}"] },
+              "logs": { "source": "udp@127.0.0.1:0" },
+              "evaluationInterval": "100ms",
+              "backends": { "app": { "servers": { "s1": { "alwaysUp": true }, "s2": {} } } }
+            }
+            """);
+        return config;
     }
 
     // SystemdService over a rig's autoscaler, logging to a list, stopped (STOPPING=1) on dispose.
