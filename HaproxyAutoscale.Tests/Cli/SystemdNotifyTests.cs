@@ -117,7 +117,7 @@ public sealed class SystemdNotifyTests
             int before = notify.Count(Ping);
             policy.Release();
             await Poll.UntilAsync(() => notify.Count(Ping) > before, TimeSpan.FromSeconds(3), "the pings to resume");
-            systemd.Logs.Should().Contain(l => l.EventId == SystemdEventIds.WatchdogResumed);
+            await Poll.UntilAsync(() => systemd.Logs.Any(l => l.EventId == SystemdEventIds.WatchdogResumed), TimeSpan.FromSeconds(3), "the resumption logged");
         }
         finally
         {
@@ -125,6 +125,22 @@ public sealed class SystemdNotifyTests
         }
 
         await Poll.UntilAsync(() => notify.Received[^1].State.StartsWith("STOPPING=1", StringComparison.Ordinal), TimeSpan.FromSeconds(5), "STOPPING=1, last");
+    }
+
+    [Fact]
+    [Trait("Category", "Haproxy")]
+    public async Task Watchdog_EvaluationIntervalLongerThanHalfOfIt_WarnsAndAHealthyLoopStillPings()
+    {
+        // Passes 300 ms apart, pings every 200 ms: a pass is "recent" within one evaluation interval plus a ping period.
+        await using AutoscaleRig rig = await AutoscaleRig.StartAsync(configureOptions: options => options.EvaluationInterval = TimeSpan.FromMilliseconds(300));
+        using var dir = new TempDirectory();
+        using var notify = new NotifySocket(dir.File("notify.sock"));
+        await using Notifying systemd = Notifying.Start(notify, rig, Watchdog);
+
+        await Poll.UntilAsync(() => notify.Count(Ping) >= 4, TimeSpan.FromSeconds(10), "pings from a healthy loop");
+        systemd.Logs.Should().Contain(l => l.EventId == SystemdEventIds.WatchdogSlow && l.Level == LogLevel.Warning
+            && l.Message.StartsWith("systemd watchdog: evaluationInterval 300ms is longer than half of WatchdogSec (400ms)", StringComparison.Ordinal));
+        systemd.Logs.Should().Contain(l => l.EventId == SystemdEventIds.WatchdogEnabled && l.Message.Contains("within 500ms; a hung loop is restarted within 900ms", StringComparison.Ordinal));
     }
 
     [Theory]
