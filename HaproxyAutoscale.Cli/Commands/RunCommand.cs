@@ -11,7 +11,10 @@ using Microsoft.Extensions.Logging.Console;
 
 namespace HaproxyAutoscale.Cli.Commands;
 
-/// <summary><c>run --config FILE</c>: the daemon. Ctrl-C or SIGTERM stop it cleanly (exit 0).</summary>
+/// <summary>
+/// <c>run --config FILE</c>: the daemon. Ctrl-C or SIGTERM stop it cleanly (exit 0). Started by systemd as
+/// <c>Type=notify</c> (NOTIFY_SOCKET set), it reports READY, STOPPING and watchdog pings (<see cref="SystemdService"/>).
+/// </summary>
 internal static class RunCommand
 {
     public static Command Create(CliConsole console)
