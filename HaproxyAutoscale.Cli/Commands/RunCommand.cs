@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Net.Sockets;
 using HaproxyAutoscale.Configuration;
+using HaproxyAutoscale.Cli.Systemd;
 using HaproxyAutoscale.Etcd;
 using HaproxyAutoscale.Hosting;
 using HaproxyAutoscale.Scaling;
@@ -10,7 +11,10 @@ using Microsoft.Extensions.Logging.Console;
 
 namespace HaproxyAutoscale.Cli.Commands;
 
-/// <summary><c>run --config FILE</c>: the daemon. Ctrl-C or SIGTERM stop it cleanly (exit 0).</summary>
+/// <summary>
+/// <c>run --config FILE</c>: the daemon. Ctrl-C or SIGTERM stop it cleanly (exit 0). Started by systemd as
+/// <c>Type=notify</c> (NOTIFY_SOCKET set), it reports READY, STOPPING and watchdog pings (<see cref="SystemdService"/>).
+/// </summary>
 internal static class RunCommand
 {
     public static Command Create(CliConsole console)
@@ -77,6 +81,11 @@ internal static class RunCommand
                 return console.Fail($"--admin: cannot listen on {adminAddress}: {e.Message}");
             }
 
+            using SystemdNotifier? systemd = SystemdFromEnvironment();
+            using var shutdown = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            Task notifying = systemd is null ? Task.CompletedTask : SystemdService.RunAsync(
+                systemd, autoscaler, $"Autoscaling {options.Backends.Count} backend(s) from {options.Logs.Source}", options.EvaluationInterval,
+                TimeProvider.System, loggers.CreateLogger("HaproxyAutoscale.Systemd"), shutdown.Token);
             try
             {
                 await autoscaler.RunAsync(cancellationToken).ConfigureAwait(false);
@@ -87,6 +96,8 @@ internal static class RunCommand
             }
             finally
             {
+                await shutdown.CancelAsync().ConfigureAwait(false); // STOPPING=1 (sent at once on SIGTERM: the token is linked)
+                await notifying.ConfigureAwait(false);
                 if (adminEndpoint is not null)
                 {
                     await adminEndpoint.DisposeAsync().ConfigureAwait(false);
@@ -95,6 +106,19 @@ internal static class RunCommand
         }
 
         return ExitCodes.Success;
+    }
+
+    // Type=notify under systemd; the variables are then unset so that child processes (a process provider's servers)
+    // cannot notify in the daemon's name.
+    private static SystemdNotifier? SystemdFromEnvironment()
+    {
+        SystemdNotifier? notifier = SystemdNotifier.FromEnvironment(Environment.GetEnvironmentVariable, Environment.ProcessId);
+        foreach (string variable in SystemdNotifier.Variables)
+        {
+            Environment.SetEnvironmentVariable(variable, null);
+        }
+
+        return notifier;
     }
 
     /// <summary>

@@ -35,6 +35,7 @@ public sealed class Autoscaler : IAsyncDisposable
     private readonly IReadOnlyList<IAsyncDisposable> _owned;
     private readonly LeaderRole? _leader; // active/standby (ha); null: this replica acts alone
     private readonly SemaphoreSlim _reconciling = new(1, 1);
+    private readonly Heartbeat _heartbeat = new();
     private long _unparsed;
 
     internal Autoscaler(AutoscaleOptions options, EngineConnections connections, EngineRegistries registries, EngineRuntime runtime, IReadOnlyList<IAsyncDisposable> owned)
@@ -91,6 +92,12 @@ public sealed class Autoscaler : IAsyncDisposable
     /// <summary>Lines read that were not request logs.</summary>
     public long UnparsedLines => Interlocked.Read(ref _unparsed);
 
+    /// <summary>Completes once the engine runs: its log source listens, the first reconcile is done, the loops started (cancelled if the run ends before).</summary>
+    public Task Started => _heartbeat.Started;
+
+    /// <summary>When the evaluation loop last completed a pass (null before the first): a liveness signal for a watchdog or a health check.</summary>
+    public DateTimeOffset? LastEvaluation => _heartbeat.LastBeat;
+
     /// <summary>Each backend's window and servers now.</summary>
     public IReadOnlyList<BackendSnapshot> Snapshot() => [.. _backends.Values.Select(b => b.Snapshot())];
 
@@ -98,7 +105,9 @@ public sealed class Autoscaler : IAsyncDisposable
     /// Runs until <paramref name="cancellationToken"/> is cancelled (or a finite log source ends), then waits for
     /// actions in flight. Throws the log source's exception if it failed (after logging it).
     /// </summary>
-    public async Task RunAsync(CancellationToken cancellationToken)
+    public Task RunAsync(CancellationToken cancellationToken) => _heartbeat.TrackAsync(RunLoopsAsync(cancellationToken));
+
+    private async Task RunLoopsAsync(CancellationToken cancellationToken)
     {
         Log.Started(_logger, _backends.Count, _source.Address, _endpoints, _dryRun ? " (dry run: no command that changes HAProxy is sent)" : "");
         await ReconcileAsync(cancellationToken).ConfigureAwait(false);
@@ -111,6 +120,7 @@ public sealed class Autoscaler : IAsyncDisposable
         Task evaluating = EvaluateLoopAsync(stop.Token);
         Task reconciling = Periodic.RunAsync(_options.ReconcileInterval, ReconcileAsync, _time, stop.Token);
         Task counting = Periodic.RunAsync(_options.CounterInterval, _counters.PollAsync, _time, stop.Token, now: true);
+        _heartbeat.Start();
         await Task.WhenAny(reading, evaluating, reconciling, counting).ConfigureAwait(false);
         await stop.CancelAsync().ConfigureAwait(false);
         try
@@ -234,6 +244,8 @@ public sealed class Autoscaler : IAsyncDisposable
                         _keepWarm.StopIdle(backend, cancellationToken); // a standby starts and stops nothing
                     }
                 }
+
+                _heartbeat.Beat(_time.GetUtcNow());
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

@@ -11,9 +11,14 @@ internal sealed class CliProcess : IAsyncDisposable
     private readonly StringBuilder _stdout = new();
     private readonly StringBuilder _stderr = new();
 
-    private CliProcess(params string[] args)
+    private CliProcess(string[] args, IReadOnlyDictionary<string, string?>? environment = null)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach ((string name, string? value) in environment ?? new Dictionary<string, string?>())
+        {
+            start.Environment[name] = value;
+        }
+
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "haproxy-autoscale.dll"));
         foreach (string arg in args)
         {
@@ -44,6 +49,22 @@ internal sealed class CliProcess : IAsyncDisposable
     public int Pid => _process.Id;
 
     public static CliProcess Start(params string[] args) => new(args);
+
+    /// <summary>Starts the CLI with these environment variables set (null: unset) on top of the test's.</summary>
+    public static CliProcess Start(IReadOnlyDictionary<string, string?> environment, params string[] args) => new(args, environment);
+
+    /// <summary>SIGTERM, by PID (systemd's stop); waits up to 10 s for the exit and returns its code.</summary>
+    public async Task<int> TerminateAsync()
+    {
+        using (Process kill = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-TERM", Pid.ToString(System.Globalization.CultureInfo.InvariantCulture) }, UseShellExecute = false })!)
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await _process.WaitForExitAsync(deadline.Token);
+        return _process.ExitCode;
+    }
 
     /// <summary>Waits until the output contains <paramref name="text"/>; fails at once, with the output, if the process exits first.</summary>
     public Task WaitForAsync(string text, string what) => Poll.UntilAsync(
