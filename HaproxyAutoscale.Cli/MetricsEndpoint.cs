@@ -19,6 +19,11 @@ internal sealed class MetricsEndpoint : IDisposable
         _meterAdapter = MeterAdapter.StartListening(new MeterAdapterOptions
         {
             InstrumentFilterPredicate = instrument => instrument.Meter.Name == Scaling.AutoscaleMetricsNames.Meter,
+            // prometheus-net ignores the instruments' advice by itself: its default buckets (10 ms × 2^n) are read from
+            // it, so the lag histograms get buckets of a fraction of a second to minutes.
+            ResolveHistogramBuckets = instrument => (instrument as System.Diagnostics.Metrics.Histogram<double>)?.Advice?.HistogramBucketBoundaries is { } advised
+                ? [.. advised]
+                : MeterAdapterOptions.DefaultHistogramBuckets,
         });
         // HttpListener matches requests by the prefix's host: "+" accepts any Host header (needed for 0.0.0.0).
         string host = endPoint.Address.Equals(IPAddress.Any) ? "+" : endPoint.Address.ToString();

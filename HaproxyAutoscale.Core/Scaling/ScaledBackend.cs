@@ -77,6 +77,8 @@ internal sealed class ScaledBackend
                 Blind = Coverage?.Blind ?? false,
                 PausedUntil = PausedUntil,
                 LastDecision = LastDecision,
+                Gauges = Decider.Gauges,
+                ObjectiveMs = (Decider.Policy as ILatencyObjective)?.ObjectiveMs,
             };
         }
     }
