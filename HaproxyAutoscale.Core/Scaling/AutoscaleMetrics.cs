@@ -74,6 +74,32 @@ internal sealed class AutoscaleMetrics : IDisposable
 
     public Histogram<double> StartToReady { get; }
 
+    /// <summary>
+    /// Adds 0 to the counters alerts read, so that an exporter shows them at 0 before their first event (a series
+    /// that appears at 1 has no increase to Prometheus) and keeps them while they are idle (prometheus-net drops a
+    /// series not updated for a while): each backend's decisions, actions and failures, its provider's failures, and
+    /// the engine-wide contained failures. Called at start and on every reconcile.
+    /// </summary>
+    public void AddZeros(IEnumerable<(string Backend, bool Provider)> backends)
+    {
+        ExtensionFailures.Add(0, ExtensionTags("", "source"));
+        ExtensionFailures.Add(0, ExtensionTags("", "control"));
+        foreach ((string backend, bool provider) in backends)
+        {
+            foreach (string action in (string[])["up", "down"])
+            {
+                Decisions.Add(0, Tags(backend, action));
+                Actions.Add(0, Tags(backend, action));
+                ActionFailures.Add(0, Tags(backend, action));
+            }
+
+            foreach (string operation in provider ? (string[])["start", "stop", "status"] : [])
+            {
+                ProviderFailures.Add(0, OperationTags(backend, operation));
+            }
+        }
+    }
+
     public static KeyValuePair<string, object?>[] Tags(string backend, string action) => [new("backend", backend), new("action", action)];
 
     public static KeyValuePair<string, object?>[] HoldTags(string backend, string gate) => [new("backend", backend), new("gate", gate)];
