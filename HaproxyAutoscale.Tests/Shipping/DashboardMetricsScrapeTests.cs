@@ -83,5 +83,6 @@ public sealed class DashboardMetricsScrapeTests
         scraped.Should().Contain("haproxyautoscale_holds{backend=\"app\",gate=\"selection\"}");
         scraped.Should().Contain("haproxyautoscale_scale_up_lag_seconds_bucket{backend=\"app\",le=\"0.05\"}", "the lag buckets are the advised ones");
         scraped.Should().Contain("haproxyautoscale_leader 1");
+        scraped.Should().Contain("haproxyautoscale_servers_max{backend=\"app\"} 2").And.Contain("haproxyautoscale_window_objective_ms{backend=\"app\"} 100", "the band policy's upperMs");
     }
 }
