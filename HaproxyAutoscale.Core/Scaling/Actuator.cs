@@ -102,6 +102,10 @@ internal sealed class Actuator
 
             Log.ActionCompleted(_logger, backend.Name, server, action, elapsedMs, plan.Decision.Reason, Log.Value(plan.Window));
             _metrics.Actions.Add(1, AutoscaleMetrics.Tags(backend.Name, action));
+            if (up)
+            {
+                _metrics.ScaleUpLag.Record(Math.Max(0, (_time.GetUtcNow() - plan.Time).TotalSeconds), AutoscaleMetrics.BackendTag(backend.Name));
+            }
             return;
         }
 
@@ -150,6 +154,12 @@ internal sealed class Actuator
                 Log.WarmupFailed(_logger, backend.Name, server, url, warmup.Reason);
                 return $"warm-up: {warmup.Reason}";
             }
+        }
+
+        if (progress.Started)
+        {
+            // Started and (with a warm-up) warm: the provider's share of the scale-up lag.
+            _metrics.StartToReady.Record(_time.GetElapsedTime(progress.StartedAt).TotalSeconds, AutoscaleMetrics.BackendTag(backend.Name));
         }
 
         await _starts.AddIfStartedAsync(scaled, server, address, progress, cancellationToken).ConfigureAwait(false);

@@ -11,6 +11,7 @@ public static class AutoscaleMetricsNames
 
 /// <summary>
 /// The engine's instruments on the <c>HaproxyAutoscale</c> meter (no exporter here: the CLI or the host chooses one).
+/// Per backend, never per server: a fleet's series stay few.
 /// </summary>
 internal sealed class AutoscaleMetrics : IDisposable
 {
@@ -32,11 +33,27 @@ internal sealed class AutoscaleMetrics : IDisposable
             "1 while a backend is paused by an operator: it decides but does not act.");
         _meter.CreateObservableGauge("servers_lifecycle", () => Lifecycles(snapshot()), "{server}",
             "Each backend's servers per lifecycle state (tags: backend, state: stopped, starting, warming, active, draining, parked, stopping, held-by-operator).");
+        _meter.CreateObservableGauge("window_objective_ms", () => PerBackend(snapshot(), s => s.ObjectiveMs), "ms",
+            "Each backend's latency objective the window value is compared with: the policy's threshold, band upper bound or target (none for a policy without one).");
+        _meter.CreateObservableGauge("servers_desired", () => PerBackend(snapshot(), s => s.Gauges?.Desired), "{server}",
+            "The active servers each backend's last decision wants within its bounds, before cooldowns and the other rules that pace a change.");
+        _meter.CreateObservableGauge("servers_min", () => PerBackend(snapshot(), s => s.Gauges?.MinActive), "{server}",
+            "Each backend's lower bound of active servers (minActive, raised by a scheduled floor).");
+        _meter.CreateObservableGauge("servers_max", () => PerBackend(snapshot(), s => s.Gauges?.MaxActive), "{server}", "Each backend's upper bound of active servers (maxActive).");
+        _meter.CreateObservableGauge("in_flight", () => PerBackend(snapshot(), s => s.Gauges?.InFlight), "{request}",
+            "Requests in flight each backend's last evaluation saw (HAProxy's sessions and queue, or Little's law on the logged requests).");
         Decisions = _meter.CreateCounter<long>("decisions", "{decision}", "Up and down decisions (tags: backend, action).");
         Actions = _meter.CreateCounter<long>("actions", "{action}", "Completed scaling actions (tags: backend, action).");
         ActionFailures = _meter.CreateCounter<long>("action_failures", "{action}", "Failed warm-ups and commands (tags: backend, action).");
         ExtensionFailures = _meter.CreateCounter<long>("extension_failures", "{exception}", "Exceptions thrown by a policy, window, warm-up, control or log source, contained by the engine (tags: backend, extension).");
+        Holds = _meter.CreateCounter<long>("holds", "{evaluation}", "Evaluations whose up or down decision an engine rule held back (tags: backend, gate: bounds, cooldown, blind, paused, standby…).");
+        ProviderFailures = _meter.CreateCounter<long>("provider_failures", "{call}", "Provider calls that failed or timed out (tags: backend, operation: start, stop, status).");
+        ScaleUpLag = LagHistogram("scale_up_lag_seconds", "From a scale-up decision to its server enabled in HAProxy (start, warm-up and commands included) (tag: backend).");
+        StartToReady = LagHistogram("start_to_ready_seconds", "From asking the provider to start a server to the server ready: started and, with a warm-up, warm (tag: backend).");
     }
+
+    /// <summary>Bucket boundaries, in seconds, for lags of a fraction of a second to minutes.</summary>
+    public static IReadOnlyList<double> LagBuckets { get; } = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600];
 
     /// <summary>The meter, for instruments of optional parts (active/standby).</summary>
     public Meter Meter => _meter;
@@ -49,11 +66,60 @@ internal sealed class AutoscaleMetrics : IDisposable
 
     public Counter<long> ExtensionFailures { get; }
 
+    public Counter<long> Holds { get; }
+
+    public Counter<long> ProviderFailures { get; }
+
+    public Histogram<double> ScaleUpLag { get; }
+
+    public Histogram<double> StartToReady { get; }
+
+    /// <summary>
+    /// Adds 0 to the counters alerts read, so that an exporter shows them at 0 before their first event (a series
+    /// that appears at 1 has no increase to Prometheus) and keeps them while they are idle (prometheus-net drops a
+    /// series not updated for a while): each backend's decisions, actions and failures, its provider's failures, and
+    /// the engine-wide contained failures. Called at start and on every reconcile.
+    /// </summary>
+    public void AddZeros(IEnumerable<(string Backend, bool Provider)> backends)
+    {
+        ExtensionFailures.Add(0, ExtensionTags("", "source"));
+        ExtensionFailures.Add(0, ExtensionTags("", "control"));
+        foreach ((string backend, bool provider) in backends)
+        {
+            foreach (string action in (string[])["up", "down"])
+            {
+                Decisions.Add(0, Tags(backend, action));
+                Actions.Add(0, Tags(backend, action));
+                ActionFailures.Add(0, Tags(backend, action));
+            }
+
+            foreach (string operation in provider ? (string[])["start", "stop", "status"] : [])
+            {
+                ProviderFailures.Add(0, OperationTags(backend, operation));
+            }
+        }
+    }
+
     public static KeyValuePair<string, object?>[] Tags(string backend, string action) => [new("backend", backend), new("action", action)];
+
+    public static KeyValuePair<string, object?>[] HoldTags(string backend, string gate) => [new("backend", backend), new("gate", gate)];
+
+    public static KeyValuePair<string, object?>[] OperationTags(string backend, string operation) => [new("backend", backend), new("operation", operation)];
+
+    public static KeyValuePair<string, object?> BackendTag(string backend) => new("backend", backend);
 
     public static KeyValuePair<string, object?>[] ExtensionTags(string backend, string extension) => [new("backend", backend), new("extension", extension)];
 
     public void Dispose() => _meter.Dispose();
+
+    // A histogram in seconds whose buckets suit lags (advised to the exporter: the OpenTelemetry SDK and the CLI's
+    // endpoint honour the advice; .NET 8 has none, so its exporter's defaults apply there).
+    private Histogram<double> LagHistogram(string name, string description) =>
+#if NET9_0_OR_GREATER
+        _meter.CreateHistogram(name, "s", description, tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = LagBuckets });
+#else
+        _meter.CreateHistogram<double>(name, "s", description);
+#endif
 
     // One measurement per backend and lifecycle state, zeros included, so a dashboard sees a state empty out.
     private static IEnumerable<Measurement<int>> Lifecycles(IReadOnlyList<BackendSnapshot> snapshots)

@@ -260,6 +260,7 @@ public sealed class Autoscaler : IAsyncDisposable
         await _reconciling.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            _metrics.AddZeros(_backends.Values.Select(b => (b.Name, b.Provider is not null)));
             if (_leader is { IsActing: false })
             {
                 _reconciler.Readopt();

@@ -57,6 +57,9 @@ internal sealed class BackendDecider
 
     public DateTimeOffset? LastRequest { get; private set; }
 
+    /// <summary>The last evaluation's bounds, in-flight and servers wanted, for the metrics; <see langword="null"/> before the first.</summary>
+    public EvaluationGauges? Gauges { get; private set; }
+
     /// <summary>Requests of this backend parsed from the logs since the start (compared with HAProxy's counters).</summary>
     public long LoggedRequests { get; private set; }
 
@@ -147,6 +150,7 @@ internal sealed class BackendDecider
             (context, string? blindHold) = _counters.Adjust(context);
             if (blindHold is not null)
             {
+                Gauges = EvaluationGauges.Holding(context);
                 return Hold(now, window, blindHold, context.HasFreshData, HoldGate.Blind);
             }
         }
@@ -159,18 +163,22 @@ internal sealed class BackendDecider
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             Fault("policy", e);
+            Gauges = EvaluationGauges.Holding(context);
             return Hold(now, window, $"the policy failed ({e.GetType().Name}: {e.Message}): holding", context.HasFreshData, HoldGate.PolicyError);
         }
 
         ScalingDecision decision = asked.WithinBounds(context);
         HoldGate? heldBy = asked.Action != ScalingAction.Hold && decision.Action == ScalingAction.Hold ? HoldGate.Bounds : null;
-        if (floorWhy is not null && context.ActiveServers < minActive && !(decision.Action == ScalingAction.Up && decision.Servers >= minActive - context.ActiveServers))
+        bool floored = floorWhy is not null && context.ActiveServers < minActive && !(decision.Action == ScalingAction.Up && decision.Servers >= minActive - context.ActiveServers);
+        if (floored)
         {
             // Below a scheduled floor: up to it, whatever the policy said (its decision is not carried out).
             heldBy = null;
             decision = ScalingDecision.Up(minActive - context.ActiveServers, $"{floorWhy}; the policy: {asked.Reason}");
         }
-        else if (heldBy is null)
+
+        Gauges = EvaluationGauges.Of(context, decision); // what is wanted within bounds, before the rules that pace it
+        if (!floored && heldBy is null)
         {
             (decision, heldBy) = _behavior.Apply(decision, context, _servers);
         }

@@ -78,6 +78,11 @@ internal sealed class BackendEvaluation(IReadOnlyList<IPlanStep> steps, ILogger 
             return plan;
         }
 
+        if (plan.Gate is { } holding)
+        {
+            metrics.Holds.Add(1, AutoscaleMetrics.HoldTags(plan.Backend, holding.Name));
+        }
+
         if (firstHeldBack)
         {
             Log.HeldBack(logger, plan.Backend, plan.Gate!.Name, plan.Decision.Reason);

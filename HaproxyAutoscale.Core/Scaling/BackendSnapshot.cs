@@ -29,6 +29,12 @@ public sealed record BackendSnapshot(string Backend, WindowValue Window, IReadOn
 
     /// <summary>The last evaluation's outcome, or <see langword="null"/> before the first one.</summary>
     public BackendDecision? LastDecision { get; init; }
+
+    /// <summary>The last evaluation's servers wanted, bounds and in-flight (for the metrics), or <see langword="null"/> before the first.</summary>
+    internal EvaluationGauges? Gauges { get; init; }
+
+    /// <summary>The policy's latency objective (<see cref="ILatencyObjective"/>), if it has one.</summary>
+    internal double? ObjectiveMs { get; init; }
 }
 
 /// <summary>One server as reported by <see cref="BackendSnapshot.Servers"/>.</summary>

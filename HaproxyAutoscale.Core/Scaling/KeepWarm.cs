@@ -75,7 +75,7 @@ internal sealed class KeepWarm(ProviderCalls provider, ActionServices services)
                 ServerRunState state;
                 try
                 {
-                    state = await _provider.WithDeadlineAsync(backend, server, (p, t) => p.GetStatusAsync(new ServerProviderTarget(backend.Name, server), t), cancellationToken).ConfigureAwait(false);
+                    state = await _provider.WithDeadlineAsync(backend, server, "status", (p, t) => p.GetStatusAsync(new ServerProviderTarget(backend.Name, server), t), cancellationToken).ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is not OutOfMemoryException && !(e is OperationCanceledException && cancellationToken.IsCancellationRequested))
                 {
@@ -131,7 +131,7 @@ internal sealed class KeepWarm(ProviderCalls provider, ActionServices services)
             }
 
             step = "stop";
-            await _provider.WithDeadlineAsync(backend, server, async (p, t) =>
+            await _provider.WithDeadlineAsync(backend, server, "stop", async (p, t) =>
             {
                 await p.StopAsync(new ServerProviderTarget(backend.Name, server), t).ConfigureAwait(false);
                 return true;

@@ -13,7 +13,21 @@ internal sealed class ProviderCalls(IReadOnlyList<IHaproxyControl> instances, Ac
     private readonly ActionServices _services = services;
 
     // A provider call under the provider's deadline; a custom provider's other exceptions are contained as failures.
-    public async Task<T> WithDeadlineAsync<T>(ScaledBackend backend, string server, Func<IServerProvider, CancellationToken, Task<T>> call, CancellationToken cancellationToken)
+    // Every failure is counted (provider_failures, by operation) but a standby's refusal: no call was made.
+    public async Task<T> WithDeadlineAsync<T>(ScaledBackend backend, string server, string operation, Func<IServerProvider, CancellationToken, Task<T>> call, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await CallAsync(backend, server, call, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ServerProviderException e) when (e.Kind != ServerProviderErrorKind.NotLeader)
+        {
+            _services.Metrics.ProviderFailures.Add(1, AutoscaleMetrics.OperationTags(backend.Name, operation));
+            throw;
+        }
+    }
+
+    private async Task<T> CallAsync<T>(ScaledBackend backend, string server, Func<IServerProvider, CancellationToken, Task<T>> call, CancellationToken cancellationToken)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(backend.Options.Provider!.Timeout);

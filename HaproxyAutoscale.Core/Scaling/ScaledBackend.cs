@@ -78,6 +78,8 @@ internal sealed class ScaledBackend
                 OpenSessions = Coverage?.Stat is { } stat ? stat.CurrentSessions + stat.CurrentQueue : null,
                 PausedUntil = PausedUntil,
                 LastDecision = LastDecision,
+                Gauges = Decider.Gauges,
+                ObjectiveMs = (Decider.Policy as ILatencyObjective)?.ObjectiveMs,
             };
         }
     }

@@ -33,21 +33,14 @@ internal sealed class ServerStarts(IReadOnlyList<IHaproxyControl> instances, Pro
             throw new InvalidOperationException($"{backend.Name}/{server} is stopped but the backend has no provider");
         }
 
-        long started = _services.Time.GetTimestamp();
+        long started = progress.StartedAt = _services.Time.GetTimestamp();
         progress.StartAttempted = true;
-        ServerStartResult result = await _provider.WithDeadlineAsync(backend, server, (p, t) => p.StartAsync(new ServerProviderTarget(backend.Name, server), t), cancellationToken).ConfigureAwait(false);
-        progress.Started = true;
-        string? address = result?.Address;
-        if (address is not null && !ServerAddress.TryParse(address, out _, out _))
+        string? address = await _provider.WithDeadlineAsync(backend, server, "start", async (p, t) =>
         {
-            throw new ServerProviderException(ServerProviderErrorKind.InvalidOutput, new ServerProviderTarget(backend.Name, server), "start", $"'{address}' is not ADDRESS:PORT");
-        }
-
-        if (slot && address is null)
-        {
-            throw new ServerProviderException(ServerProviderErrorKind.InvalidOutput, new ServerProviderTarget(backend.Name, server), "start",
-                "a pool server's start must print the ADDRESS:PORT it listens on (last line of its output)");
-        }
+            ServerStartResult result = await p.StartAsync(new ServerProviderTarget(backend.Name, server), t).ConfigureAwait(false);
+            progress.Started = true;
+            return AddressOf(result, new ServerProviderTarget(backend.Name, server), slot);
+        }, cancellationToken).ConfigureAwait(false);
 
         lock (backend.Gate)
         {
@@ -59,6 +52,24 @@ internal sealed class ServerStarts(IReadOnlyList<IHaproxyControl> instances, Pro
         }
 
         Log.ServerStarted(_services.Logger, backend.Name, server, backend.Options.Provider!.Kind, (long)_services.Time.GetElapsedTime(started).TotalMilliseconds, address ?? "from haproxy.cfg");
+        return address;
+    }
+
+    // The address a start printed, checked (a bad one fails the start, as a provider's failure).
+    private static string? AddressOf(ServerStartResult? result, ServerProviderTarget target, bool slot)
+    {
+        string? address = result?.Address;
+        if (address is not null && !ServerAddress.TryParse(address, out _, out _))
+        {
+            throw new ServerProviderException(ServerProviderErrorKind.InvalidOutput, target, "start", $"'{address}' is not ADDRESS:PORT");
+        }
+
+        if (slot && address is null)
+        {
+            throw new ServerProviderException(ServerProviderErrorKind.InvalidOutput, target, "start",
+                "a pool server's start must print the ADDRESS:PORT it listens on (last line of its output)");
+        }
+
         return address;
     }
 
@@ -101,7 +112,7 @@ internal sealed class ServerStarts(IReadOnlyList<IHaproxyControl> instances, Pro
                 backend.Servers.SetAddress(server, null); // out of HAProxy: nothing to add again after a reload
             }
 
-            await _provider.WithDeadlineAsync(backend, server, async (p, t) =>
+            await _provider.WithDeadlineAsync(backend, server, "stop", async (p, t) =>
             {
                 await p.StopAsync(new ServerProviderTarget(backend.Name, server), t).ConfigureAwait(false);
                 return true;
@@ -128,6 +139,9 @@ internal sealed class StartProgress
     public bool StartAttempted { get; set; }
 
     public bool Started { get; set; }
+
+    /// <summary>When the provider was asked to start the server (a <see cref="TimeProvider"/> timestamp).</summary>
+    public long StartedAt { get; set; }
 
     public bool Added { get; set; }
 }

@@ -17,6 +17,8 @@ public sealed class DebianPackageTests
     [
         Binary, Etc + "/config.json", "/usr/lib/systemd/system/haproxy-autoscale.service",
         "/usr/share/haproxy-autoscale/haproxy-autoscale.lua", "/usr/share/haproxy-autoscale/haproxy.cfg.snippet",
+        "/usr/share/haproxy-autoscale/grafana/haproxy-autoscale.json", "/usr/share/haproxy-autoscale/prometheus/haproxy-autoscale.rules.yml",
+        "/usr/share/haproxy-autoscale/prometheus/haproxy-autoscale.rules.test.yml",
         "/usr/share/man/man1/haproxy-autoscale.1.gz", "/usr/share/doc/haproxy-autoscale/copyright",
         "/usr/share/doc/haproxy-autoscale/changelog.Debian.gz",
     ];
@@ -49,6 +51,7 @@ public sealed class DebianPackageTests
             var (luaExit, lua) = await ChildProcess.RunAsync(Binary, ["lua"]);
             luaExit.Should().Be(0, lua);
             lua.Should().StartWith("-- haproxy-autoscale:").And.Be(await File.ReadAllTextAsync("/usr/share/haproxy-autoscale/haproxy-autoscale.lua"));
+            (await File.ReadAllTextAsync("/usr/share/haproxy-autoscale/prometheus/haproxy-autoscale.rules.yml")).Should().Be(await File.ReadAllTextAsync(MonitoringFiles.Rules));
             (await File.ReadAllTextAsync("/usr/lib/systemd/system/haproxy-autoscale.service")).Should().Contain("ExecStart=/usr/bin/haproxy-autoscale run").And.NotContain("/usr/local/bin");
 
             var (versionExit, version) = await ChildProcess.RunAsync(Binary, ["--version"]);
