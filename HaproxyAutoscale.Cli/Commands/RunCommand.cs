@@ -10,7 +10,10 @@ using Microsoft.Extensions.Logging.Console;
 
 namespace HaproxyAutoscale.Cli.Commands;
 
-/// <summary><c>run --config FILE</c>: the daemon. Ctrl-C or SIGTERM stop it cleanly (exit 0).</summary>
+/// <summary>
+/// <c>run --config FILE</c>: the daemon. Ctrl-C or SIGTERM stop it cleanly (exit 0); SIGHUP (and <c>POST /reload</c> on
+/// the admin endpoint) reads FILE again and applies it without a restart.
+/// </summary>
 internal static class RunCommand
 {
     public static Command Create(CliConsole console)
@@ -70,13 +73,15 @@ internal static class RunCommand
             Admin.AdminEndpoint? adminEndpoint;
             try
             {
-                adminEndpoint = adminAddress is null ? null : Admin.AdminEndpoint.Start(adminAddress, autoscaler);
+                adminEndpoint = adminAddress is null ? null
+                    : Admin.AdminEndpoint.Start(adminAddress, autoscaler, reload: reloadToken => ConfigReload.FromFileAsync(autoscaler, configPath, reloadToken));
             }
             catch (Exception e) when (e is SocketException or IOException or UnauthorizedAccessException)
             {
                 return console.Fail($"--admin: cannot listen on {adminAddress}: {e.Message}");
             }
 
+            using IDisposable? hangup = ConfigReload.OnHangup(() => ConfigReload.FromFileAsync(autoscaler, configPath, cancellationToken), console.Error);
             try
             {
                 await autoscaler.RunAsync(cancellationToken).ConfigureAwait(false);

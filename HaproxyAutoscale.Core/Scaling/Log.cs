@@ -150,6 +150,17 @@ public static class AutoscaleEventIds
 
     /// <summary>Another replica leads the election (logged when the leader changes), with its epoch.</summary>
     public const int LeaderObserved = 54;
+
+    // Reload: 60-62.
+
+    /// <summary>A reload applied a configuration: what it added, removed and changed (with the keys), and how many backends it left unchanged.</summary>
+    public const int ReloadApplied = 60;
+
+    /// <summary>A reload rejected a configuration (every problem with its key path); the running one is kept.</summary>
+    public const int ReloadRejected = 61;
+
+    /// <summary>A reload changed settings that cannot change at run time: named, their running values kept until a restart.</summary>
+    public const int ReloadNeedsRestart = 62;
 }
 
 /// <summary>The engine's log events, one per decision and per action.</summary>
@@ -253,6 +264,15 @@ internal static partial class Log
 
     [LoggerMessage(AutoscaleEventIds.ServerAdded, LogLevel.Information, "{Backend}/{Server}: added to HAProxy at {Address} ({Why})")]
     public static partial void ServerAdded(ILogger logger, string backend, string server, string address, string why);
+
+    [LoggerMessage(AutoscaleEventIds.ReloadApplied, LogLevel.Information, "Reload applied: {Changes}")]
+    public static partial void ReloadApplied(ILogger logger, string changes);
+
+    [LoggerMessage(AutoscaleEventIds.ReloadRejected, LogLevel.Warning, "Reload rejected, the running configuration is kept: {Count} problem(s): {Errors}")]
+    public static partial void ReloadRejected(ILogger logger, int count, string errors);
+
+    [LoggerMessage(AutoscaleEventIds.ReloadNeedsRestart, LogLevel.Warning, "Reload: {Settings} changed but cannot change at run time: the running values are kept until a restart")]
+    public static partial void ReloadNeedsRestart(ILogger logger, string settings);
 
     [LoggerMessage(AutoscaleEventIds.ServerDeleted, LogLevel.Information, "{Backend}/{Server}: deleted from HAProxy")]
     public static partial void ServerDeleted(ILogger logger, string backend, string server);
