@@ -17,6 +17,9 @@ public sealed partial class Autoscaler
     private AutoscaleOptions _configured; // the options as configured (pool slots not expanded): what a reload compares with
     private volatile bool _running;
 
+    /// <summary>The backends now, in configuration order (tests: which objects a reload kept).</summary>
+    internal IReadOnlyList<ScaledBackend> Backends => _backends.Values;
+
     /// <summary>
     /// Applies <paramref name="options"/> to the running autoscaler without a restart, or rejects them. They are
     /// validated first, as <see cref="AutoscalerBuilder.Build"/> does (with the same policy, window and provider
@@ -30,7 +33,7 @@ public sealed partial class Autoscaler
     /// because of a reload. Settings that cannot change at run time (see <see cref="ReloadResult.RestartRequired"/>)
     /// keep their running values; the rest applies. Reloads run one at a time.
     /// </summary>
-    public async Task<ReloadResult> ReloadAsync(AutoscaleOptions options, CancellationToken cancellationToken = default)
+    public async Task<ReloadResult> ReloadAsync(AutoscaleOptions options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
         await _reloading.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -49,7 +52,7 @@ public sealed partial class Autoscaler
     /// <see cref="ReloadAsync(AutoscaleOptions, CancellationToken)"/>); one that could not be read is rejected with its
     /// problems, logged and counted like an invalid one.
     /// </summary>
-    public Task<ReloadResult> ReloadAsync(ConfigurationResult configuration, CancellationToken cancellationToken = default)
+    public Task<ReloadResult> ReloadAsync(ConfigurationResult configuration, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         return configuration is { IsValid: true, Options: { } options }

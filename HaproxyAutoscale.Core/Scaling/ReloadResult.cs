@@ -3,7 +3,7 @@ using System.Text;
 namespace HaproxyAutoscale.Scaling;
 
 /// <summary>
-/// What <see cref="Autoscaler.ReloadAsync"/> did with a configuration: rejected (every problem with its key path; the
+/// What <see cref="Autoscaler.ReloadAsync(Configuration.AutoscaleOptions, CancellationToken)"/> did with a configuration: rejected (every problem with its key path; the
 /// running configuration is kept), or applied (backends added, removed and changed, the log source re-bound, and the
 /// settings that changed but need a restart, whose running values are kept).
 /// </summary>
