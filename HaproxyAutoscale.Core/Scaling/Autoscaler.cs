@@ -176,49 +176,6 @@ public sealed partial class Autoscaler : IAsyncDisposable
         return true;
     }
 
-    // Reads the log source until stopped; a reload that re-binds it stops this source's reading and the loop goes on
-    // with the new one (bound before the old one stopped, so the kernel holds what arrives meanwhile).
-    private async Task ReadLogsAsync(CancellationToken cancellationToken)
-    {
-        var parser = new HaproxyLogParser();
-        LogLineHandler onLine = line =>
-        {
-            if (!parser.TryParse(line, out RequestRecord record))
-            {
-                Interlocked.Increment(ref _unparsed);
-            }
-            else if (_backends.TryGetValue(record.Backend, out ScaledBackend? backend))
-            {
-                lock (backend.Gate)
-                {
-                    backend.Decider.OnRecord(record); // never throws: a failing window is contained there
-                }
-            }
-        };
-        while (true)
-        {
-            (ILogSource source, CancellationToken reading) = StartReading(cancellationToken);
-            try
-            {
-                await source.RunAsync(onLine, reading).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (reading.IsCancellationRequested)
-            {
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                Log.SourceFailed(_logger, source.Address, $"{e.GetType().Name}: {e.Message}");
-                _metrics.ExtensionFailures.Add(1, AutoscaleMetrics.ExtensionTags("", "source"));
-                throw;
-            }
-
-            if (cancellationToken.IsCancellationRequested || !await RetireAsync(source).ConfigureAwait(false))
-            {
-                return; // stopped, or a finite source ended
-            }
-        }
-    }
-
     private async Task EvaluateLoopAsync(CancellationToken cancellationToken)
     {
         try

@@ -5,13 +5,62 @@ using HaproxyAutoscale.Logs;
 
 namespace HaproxyAutoscale.Scaling;
 
-/// <summary>The log source a reload re-binds: the new one is bound first, the old one stops, their lines count together.</summary>
+/// <summary>
+/// Reading the logs: each line to its backend's decider. A reload that re-binds the log source binds the new one
+/// first, then the old one stops; their lines count together.
+/// </summary>
 public sealed partial class Autoscaler
 {
     private readonly object _sourceLock = new(); // guards the fields below and the swap of _source
     private readonly List<ILogSource> _sources = []; // the sources whose counters are live (the old one until it stopped)
     private LogSourceCounters? _retired; // what the sources a reload replaced counted, once re-bound
     private CancellationTokenSource? _stopReading;
+    private bool _reading; // the reading loop runs: it retires a replaced source itself
+
+    // Reads the log source until stopped; a reload that re-binds it stops this source's reading and the loop goes on
+    // with the new one (bound before the old one stopped, so the kernel holds what arrives meanwhile).
+    private async Task ReadLogsAsync(CancellationToken cancellationToken)
+    {
+        var parser = new HaproxyLogParser();
+        LogLineHandler onLine = line =>
+        {
+            if (!parser.TryParse(line, out RequestRecord record))
+            {
+                Interlocked.Increment(ref _unparsed);
+            }
+            else if (_backends.TryGetValue(record.Backend, out ScaledBackend? backend))
+            {
+                lock (backend.Gate)
+                {
+                    backend.Decider.OnRecord(record); // never throws: a failing window is contained there
+                }
+            }
+        };
+        while (true)
+        {
+            (ILogSource source, CancellationToken reading) = StartReading(cancellationToken);
+            try
+            {
+                await source.RunAsync(onLine, reading).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (reading.IsCancellationRequested)
+            {
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                Log.SourceFailed(_logger, source.Address, $"{e.GetType().Name}: {e.Message}");
+                _metrics.ExtensionFailures.Add(1, AutoscaleMetrics.ExtensionTags("", "source"));
+                StopReading();
+                throw;
+            }
+
+            if (cancellationToken.IsCancellationRequested || !await RetireAsync(source).ConfigureAwait(false))
+            {
+                StopReading();
+                return; // stopped, or a finite source ended
+            }
+        }
+    }
 
     // The source to read now, and the token that stops reading it (the run's, or a reload's re-bind).
     private (ILogSource Source, CancellationToken Token) StartReading(CancellationToken cancellationToken)
@@ -20,7 +69,16 @@ public sealed partial class Autoscaler
         {
             _stopReading?.Dispose();
             _stopReading = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            _reading = true;
             return (_source, _stopReading.Token);
+        }
+    }
+
+    private void StopReading()
+    {
+        lock (_sourceLock)
+        {
+            _reading = false;
         }
     }
 
@@ -52,6 +110,7 @@ public sealed partial class Autoscaler
     private async Task RebindAsync(ILogSource source)
     {
         ILogSource old;
+        bool reading;
         lock (_sourceLock)
         {
             if (_sources.Count == 0)
@@ -64,9 +123,10 @@ public sealed partial class Autoscaler
             _sources.Add(source);
             _owned.Add(source);
             _stopReading?.Cancel(); // the reading loop retires the old source and goes on with the new one
+            reading = _reading;
         }
 
-        if (!_running)
+        if (!reading)
         {
             await RetireAsync(old).ConfigureAwait(false); // nothing reads it
         }
