@@ -23,10 +23,11 @@ public sealed class ReloadCommandTests
         await using Haproxy haproxy = await Haproxy.StartWithAdminSocketAsync(Backends, dir);
         string config = dir.File("config.json");
         string admin = "unix:" + dir.File("ctl.sock");
+        string metrics = $"127.0.0.1:{Ports.FreeTcp().ToString(CultureInfo.InvariantCulture)}";
         await File.WriteAllTextAsync(config, Config(dir, """ "policy": { "kind": "threshold", "thresholdMs": 300 } """));
 
         string cli = Path.Combine(AppContext.BaseDirectory, "haproxy-autoscale.dll");
-        using var process = Process.Start(new ProcessStartInfo("dotnet") { ArgumentList = { cli, "run", "--config", config, "--admin", admin }, RedirectStandardOutput = true, RedirectStandardError = true })!;
+        using var process = Process.Start(new ProcessStartInfo("dotnet") { ArgumentList = { cli, "run", "--config", config, "--admin", admin, "--metrics", metrics }, RedirectStandardOutput = true, RedirectStandardError = true })!;
         var output = new System.Text.StringBuilder();
         process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
         process.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
@@ -56,6 +57,11 @@ public sealed class ReloadCommandTests
             Process.Start("kill", ["-HUP", process.Id.ToString(CultureInfo.InvariantCulture)])!.WaitForExit();
             await Poll.UntilAsync(() => Output().Contains("Reload applied: changed app (policy); unchanged 0", StringComparison.Ordinal), TimeSpan.FromSeconds(10), "the reload to apply");
             process.HasExited.Should().BeFalse("SIGHUP reloads, it does not end the daemon");
+            using (var http = new HttpClient())
+            {
+                string scraped = await http.GetStringAsync(new Uri($"http://{metrics}/metrics"));
+                scraped.Should().MatchRegex("(?m)^haproxyautoscale_reloads\\{outcome=\"rejected\"\\} 2$").And.MatchRegex("(?m)^haproxyautoscale_reloads\\{outcome=\"applied\"\\} 1$");
+            }
 
             Process.Start("kill", ["-TERM", process.Id.ToString(CultureInfo.InvariantCulture)])!.WaitForExit();
             using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));

@@ -47,6 +47,12 @@ public sealed class ReloadEndToEndTests
             rig.Autoscaler.Backends[0].Should().BeSameAs(app, "app keeps its object through every reload");
             Samples(rig).Should().BeGreaterThanOrEqualTo(before, $"app's window keeps its samples ({result.Summary})");
             await Poll.UntilAsync(() => Samples(rig) > before + 10, TimeSpan.FromSeconds(5), "samples to keep coming after the reload");
+            if (result.Added.Count > 0)
+            {
+                // The backend the reload brought adopts HAProxy's state (x1 serving, x2 disabled) instead of imposing its own.
+                rig.Autoscaler.Snapshot().Single(b => b.Backend == "extra").Servers.Select(s => (s.Name, s.Lifecycle))
+                    .Should().Equal([("x1", ServerLifecycleState.Active), ("x2", ServerLifecycleState.Parked)]);
+            }
         }
 
         await stopLoad.CancelAsync();
