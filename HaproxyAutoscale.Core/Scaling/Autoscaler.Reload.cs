@@ -112,8 +112,24 @@ public sealed partial class Autoscaler
             }
         }
 
-        BackendPlan plan = PlanBackends(configured, engine);
-        await _reconciling.WaitAsync(cancellationToken).ConfigureAwait(false); // no reconcile pass is between two backends
+        BackendPlan plan;
+        try
+        {
+            plan = PlanBackends(configured, engine); // a custom policy's or window's factory may throw: nothing changed yet
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            if (source is not null)
+            {
+                await source.DisposeAsync().ConfigureAwait(false);
+            }
+
+            return new ReloadResult { Applied = false, Errors = [$"backends: a policy, window or provider could not be created: {e.GetType().Name}: {e.Message}"] };
+        }
+
+        // Not cancellable from here: a reload either applies whole or not at all. A reconcile pass in progress ends
+        // first (its deadlines bound it), so no pass reads half of the old set and half of the new one.
+        await _reconciling.WaitAsync(CancellationToken.None).ConfigureAwait(false);
         try
         {
             lock (_swap)
