@@ -40,6 +40,7 @@ public static class Program
             AdminCommands.CreateExplain(console),
             AdminCommands.CreatePause(console),
             AdminCommands.CreateResume(console),
+            AdminCommands.CreateReload(console),
             Demo.DemoCommand.Create(console),
             Demo.DemoAppCommand.Create(console),
         };

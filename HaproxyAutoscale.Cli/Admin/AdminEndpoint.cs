@@ -9,8 +9,8 @@ using HaproxyAutoscale.Scaling;
 namespace HaproxyAutoscale.Cli.Admin;
 
 /// <summary>
-/// The daemon's admin endpoint (<c>run --admin</c>): <c>GET /status</c>, <c>POST /backends/NAME/pause[?for=30m]</c>
-/// and <c>POST /backends/NAME/resume</c>, every answer JSON. Loopback or a UNIX socket only (see
+/// The daemon's admin endpoint (<c>run --admin</c>): <c>GET /status</c>, <c>POST /backends/NAME/pause[?for=30m]</c>,
+/// <c>POST /backends/NAME/resume</c> and <c>POST /reload</c> (the configuration file read again), every answer JSON. Loopback or a UNIX socket only (see
 /// <see cref="AdminAddress"/>); requests from a browser (an <c>Origin</c> header, or a <c>Host</c> that is not a
 /// loopback name, as DNS rebinding sends) are refused, so a web page cannot pause a backend.
 /// </summary>
@@ -18,15 +18,35 @@ internal sealed class AdminEndpoint : IAsyncDisposable
 {
     public static readonly TimeSpan RequestDeadline = TimeSpan.FromSeconds(5);
     private readonly Autoscaler _autoscaler;
+    private readonly Func<CancellationToken, Task<ReloadResult>>? _reload;
     private readonly AdminHttpServer _server;
 
-    private AdminEndpoint(AdminAddress address, Autoscaler autoscaler, TimeSpan deadline)
+    private AdminEndpoint(AdminAddress address, Autoscaler autoscaler, TimeSpan deadline, Func<CancellationToken, Task<ReloadResult>>? reload)
     {
         _autoscaler = autoscaler;
-        _server = AdminHttpServer.Start(address, Handle, deadline);
+        _reload = reload;
+        _server = AdminHttpServer.Start(address, HandleAsync, deadline);
     }
 
-    public static AdminEndpoint Start(AdminAddress address, Autoscaler autoscaler, TimeSpan? deadline = null) => new(address, autoscaler, deadline ?? RequestDeadline);
+    /// <summary>Starts serving; <paramref name="reload"/> reads the configuration again and applies it (<c>POST /reload</c>; none: 404).</summary>
+    public static AdminEndpoint Start(AdminAddress address, Autoscaler autoscaler, TimeSpan? deadline = null, Func<CancellationToken, Task<ReloadResult>>? reload = null) =>
+        new(address, autoscaler, deadline ?? RequestDeadline, reload);
+
+    private async Task<AdminResponse> HandleAsync(AdminRequest request, CancellationToken cancellationToken)
+    {
+        if (request.Path != "/reload" || _reload is null || request.Origin is not null || !IsLocalHost(request.Host))
+        {
+            return Handle(request);
+        }
+
+        if (request.Method != "POST")
+        {
+            return WrongMethod("POST");
+        }
+
+        ReloadResult result = await _reload(cancellationToken).ConfigureAwait(false);
+        return new AdminResponse(result.Applied ? 200 : 422, AdminJson.Reload(result));
+    }
 
     private AdminResponse Handle(AdminRequest request)
     {
@@ -52,7 +72,7 @@ internal sealed class AdminEndpoint : IAsyncDisposable
             return parts[3] == "pause" ? Pause(backend, request.Query) : Resume(backend);
         }
 
-        return new AdminResponse(404, AdminJson.Message($"no such endpoint: {request.Path} (GET /status, POST /backends/NAME/pause?for=30m, POST /backends/NAME/resume)"));
+        return new AdminResponse(404, AdminJson.Message($"no such endpoint: {request.Path} (GET /status, POST /backends/NAME/pause?for=30m, POST /backends/NAME/resume, POST /reload)"));
     }
 
     private AdminResponse Pause(string backend, string query)
@@ -132,6 +152,45 @@ internal static class AdminJson
         WriteUntil(w, pausedUntil);
         w.WriteEndObject();
     });
+
+    /// <summary>
+    /// A reload's outcome: <c>{"applied", "message", "errors", "added", "removed", "changed": [{"backend", "keys"}],
+    /// "unchanged", "logSource", "restartRequired"}</c>.
+    /// </summary>
+    public static string Reload(ReloadResult result) => JsonOutput.Write(w =>
+    {
+        w.WriteStartObject();
+        w.WriteBoolean("applied", result.Applied);
+        w.WriteString("message", (result.Applied ? "reload applied: " : "reload ") + result.Summary);
+        Strings(w, "errors", result.Errors);
+        Strings(w, "added", result.Added);
+        Strings(w, "removed", result.Removed);
+        w.WriteStartArray("changed");
+        foreach (ChangedBackend changed in result.Changed)
+        {
+            w.WriteStartObject();
+            w.WriteString("backend", changed.Backend);
+            Strings(w, "keys", changed.Keys);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        w.WriteNumber("unchanged", result.Unchanged);
+        w.WriteString("logSource", result.LogSource);
+        Strings(w, "restartRequired", result.RestartRequired);
+        w.WriteEndObject();
+    });
+
+    private static void Strings(Utf8JsonWriter w, string name, IEnumerable<string> values)
+    {
+        w.WriteStartArray(name);
+        foreach (string value in values)
+        {
+            w.WriteStringValue(value);
+        }
+
+        w.WriteEndArray();
+    }
 
     /// <summary><c>{"backends": [ … ]}</c>, one object per backend (docs/running.md, section "Admin endpoint").</summary>
     public static string Status(IReadOnlyList<BackendSnapshot> backends, IReadOnlyList<LogSenderStatistics>? senders = null) => JsonOutput.Write(w =>

@@ -21,14 +21,14 @@ internal sealed class AdminHttpServer : IAsyncDisposable
     public const int MaxConnections = 16;
     private static readonly byte[] HeaderEnd = "\r\n\r\n"u8.ToArray();
     private readonly Socket _listener;
-    private readonly Func<AdminRequest, AdminResponse> _handle;
+    private readonly Func<AdminRequest, CancellationToken, Task<AdminResponse>> _handle;
     private readonly TimeSpan _deadline;
     private readonly string? _socketPath;
     private readonly SemaphoreSlim _slots = new(MaxConnections);
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _accepting;
 
-    private AdminHttpServer(Socket listener, Func<AdminRequest, AdminResponse> handle, TimeSpan deadline, string? socketPath)
+    private AdminHttpServer(Socket listener, Func<AdminRequest, CancellationToken, Task<AdminResponse>> handle, TimeSpan deadline, string? socketPath)
     {
         _listener = listener;
         _handle = handle;
@@ -38,7 +38,7 @@ internal sealed class AdminHttpServer : IAsyncDisposable
     }
 
     /// <summary>Binds and listens; a UNIX socket gets mode 0660 before it accepts anything. Throws <see cref="SocketException"/> or <see cref="IOException"/>.</summary>
-    public static AdminHttpServer Start(AdminAddress address, Func<AdminRequest, AdminResponse> handle, TimeSpan deadline)
+    public static AdminHttpServer Start(AdminAddress address, Func<AdminRequest, CancellationToken, Task<AdminResponse>> handle, TimeSpan deadline)
     {
         Socket listener = address.CreateSocket();
         try
@@ -144,7 +144,7 @@ internal sealed class AdminHttpServer : IAsyncDisposable
                 length += read;
             }
 
-            AdminResponse response = Parse(Encoding.Latin1.GetString(buffer, 0, headerEnd), out AdminRequest? request) ?? Handle(request!);
+            AdminResponse response = Parse(Encoding.Latin1.GetString(buffer, 0, headerEnd), out AdminRequest? request) ?? await HandleAsync(request!, deadline.Token).ConfigureAwait(false);
             await SendAsync(client, response, deadline.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
@@ -158,11 +158,15 @@ internal sealed class AdminHttpServer : IAsyncDisposable
         }
     }
 
-    private AdminResponse Handle(AdminRequest request)
+    private async Task<AdminResponse> HandleAsync(AdminRequest request, CancellationToken cancellationToken)
     {
         try
         {
-            return _handle(request);
+            return await _handle(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw; // past the deadline: the connection closes
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -231,6 +235,7 @@ internal sealed class AdminHttpServer : IAsyncDisposable
         405 => "Method Not Allowed",
         413 => "Content Too Large",
         421 => "Misdirected Request",
+        422 => "Unprocessable Content",
         431 => "Request Header Fields Too Large",
         _ => "Internal Server Error",
     };

@@ -6,7 +6,7 @@ using HaproxyAutoscale.Cli.Admin;
 namespace HaproxyAutoscale.Cli.Commands;
 
 /// <summary>
-/// <c>explain BACKEND</c>, <c>pause BACKEND [--for 30m]</c> and <c>resume BACKEND</c>: ask a running daemon through its
+/// <c>explain BACKEND</c>, <c>pause BACKEND [--for 30m]</c>, <c>resume BACKEND</c> and <c>reload</c>: ask a running daemon through its
 /// admin endpoint (<c>run --admin</c>). Errors (daemon not running, unknown backend) are one line on stderr, exit 1.
 /// </summary>
 internal static class AdminCommands
@@ -68,6 +68,14 @@ internal static class AdminCommands
         var command = new Command("resume", "End a pause: the running autoscaler acts on its decisions for the backend again.") { backend, admin };
         command.SetAction((parseResult, cancellationToken) =>
             PostAsync(console, parseResult.GetValue(admin)!, $"backends/{Uri.EscapeDataString(parseResult.GetValue(backend)!)}/resume", cancellationToken));
+        return command;
+    }
+
+    public static Command CreateReload(CliConsole console)
+    {
+        var admin = AdminOption($"The daemon's admin endpoint (run --admin). Default {AdminAddress.Default}.");
+        var command = new Command("reload", "Make the running autoscaler read its configuration file again and apply it (as SIGHUP does); an invalid one is rejected with its problems and the running one kept.") { admin };
+        command.SetAction((parseResult, cancellationToken) => PostAsync(console, parseResult.GetValue(admin)!, "reload", cancellationToken));
         return command;
     }
 

@@ -12,8 +12,9 @@ using Microsoft.Extensions.Logging.Console;
 namespace HaproxyAutoscale.Cli.Commands;
 
 /// <summary>
-/// <c>run --config FILE</c>: the daemon. Ctrl-C or SIGTERM stop it cleanly (exit 0). Started by systemd as
-/// <c>Type=notify</c> (NOTIFY_SOCKET set), it reports READY, STOPPING and watchdog pings (<see cref="SystemdService"/>).
+/// <c>run --config FILE</c>: the daemon. Ctrl-C or SIGTERM stop it cleanly (exit 0); SIGHUP (and <c>POST /reload</c> on
+/// the admin endpoint) reads FILE again and applies it without a restart. Started by systemd as <c>Type=notify</c>
+/// (NOTIFY_SOCKET set), it reports READY, STOPPING and watchdog pings (<see cref="SystemdService"/>).
 /// </summary>
 internal static class RunCommand
 {
@@ -74,7 +75,8 @@ internal static class RunCommand
             Admin.AdminEndpoint? adminEndpoint;
             try
             {
-                adminEndpoint = adminAddress is null ? null : Admin.AdminEndpoint.Start(adminAddress, autoscaler);
+                adminEndpoint = adminAddress is null ? null
+                    : Admin.AdminEndpoint.Start(adminAddress, autoscaler, reload: reloadToken => ConfigReload.FromFileAsync(autoscaler, configPath, reloadToken));
             }
             catch (Exception e) when (e is SocketException or IOException or UnauthorizedAccessException)
             {
@@ -86,6 +88,7 @@ internal static class RunCommand
             Task notifying = systemd is null ? Task.CompletedTask : SystemdService.RunAsync(
                 systemd, autoscaler, $"Autoscaling {options.Backends.Count} backend(s) from {options.Logs.Source}", options.EvaluationInterval,
                 TimeProvider.System, loggers.CreateLogger("HaproxyAutoscale.Systemd"), shutdown.Token);
+            using IDisposable? hangup = ConfigReload.OnHangup(() => ConfigReload.FromFileAsync(autoscaler, configPath, cancellationToken), console.Error);
             try
             {
                 await autoscaler.RunAsync(cancellationToken).ConfigureAwait(false);

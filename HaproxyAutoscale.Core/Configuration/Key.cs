@@ -21,6 +21,7 @@ internal static class Key<T>
         Type = "integer",
         Read = (r, n, p, o) => Set(r.Int(n, p), o, (o, v) => set(o, v)),
         Copy = (from, to) => set(to, get(from)),
+        Same = (a, b) => get(a) == get(b),
         Show = o => get(o)?.ToString(CultureInfo.InvariantCulture) ?? "none",
     };
 
@@ -47,6 +48,7 @@ internal static class Key<T>
             }
         },
         Copy = (from, to) => set(to, get(from)!),
+        Same = (a, b) => string.Equals(get(a), get(b), StringComparison.Ordinal),
         Show = o => get(o) is { Length: > 0 } text ? text : "none",
     };
 
@@ -73,6 +75,7 @@ internal static class Key<T>
                 list.Add(item);
             }
         },
+        Same = (a, b) => get(a).SequenceEqual(get(b), StringComparer.Ordinal),
         Show = o => get(o).Count == 0 ? "none" : $"[{string.Join(", ", get(o).Select(s => $"\"{s}\""))}]",
     };
 
@@ -84,6 +87,7 @@ internal static class Key<T>
         Type = "object",
         Read = (r, n, p, o) => shape.Read(r, n, p, get(o)),
         Copy = (from, to) => shape.CopyInto(get(from), get(to)),
+        Same = (a, b) => shape.Same(get(a), get(b)),
         Child = (shape, ""),
     };
 
@@ -100,6 +104,7 @@ internal static class Key<T>
             shape.Read(r, n, p, child);
         },
         Copy = (from, to) => set(to, get(from) is { } child ? shape.Copy(child) : null),
+        Same = (a, b) => (get(a), get(b)) is (null, null) || (get(a) is { } x && get(b) is { } y && shape.Same(x, y)),
         Show = _ => "none",
         Child = (shape, ""),
     };
@@ -135,6 +140,8 @@ internal static class Key<T>
                 get(to).Add(copy);
             }
         },
+        Same = (a, b) => get(a).Count == get(b).Count
+            && get(a).Zip(get(b)).All(p => string.Equals(nameOf(p.First), nameOf(p.Second), StringComparison.Ordinal) && shape.Same(p.First, p.Second)),
         Show = _ => "none",
         Child = (shape, ".NAME"),
     };
@@ -158,6 +165,7 @@ internal static class Key<T>
                 get(to).Add(shape.Copy(source));
             }
         },
+        Same = (a, b) => get(a).Count == get(b).Count && get(a).Zip(get(b)).All(p => shape.Same(p.First, p.Second)),
         Show = _ => "none",
         Child = (shape, "[]"),
     };
@@ -169,6 +177,7 @@ internal static class Key<T>
         Type = type,
         Read = read,
         Copy = (from, to) => set(to, get(from)),
+        Same = (a, b) => EqualityComparer<TValue>.Default.Equals(get(a), get(b)),
         Show = o => show(get(o)),
     };
 
@@ -182,6 +191,7 @@ internal static class Key<T>
         Type = type,
         Read = (r, n, p, o) => Set(read(r, n, p), o, set),
         Copy = (from, to) => set(to, get(from)),
+        Same = (a, b) => EqualityComparer<TValue>.Default.Equals(get(a), get(b)),
         Show = o => show(get(o)),
     };
 

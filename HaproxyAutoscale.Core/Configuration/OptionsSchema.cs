@@ -79,6 +79,7 @@ internal static class OptionsSchema
                 }
             },
             Copy = (from, to) => CopyAll(from.Settings, to.Settings, v => v),
+            Same = (a, b) => SameAll(a.Settings, b.Settings, string.Equals),
         },
     };
 
@@ -129,6 +130,7 @@ internal static class OptionsSchema
                 CopyAll(from.Settings, to.Settings, v => v);
                 CopyAll(from.Lists, to.Lists, list => (IList<string>)[.. list]);
             },
+            Same = (a, b) => SameAll(a.Settings, b.Settings, string.Equals) && SameAll(a.Lists, b.Lists, (x, y) => x.SequenceEqual(y, StringComparer.Ordinal)),
         },
     };
 
@@ -267,6 +269,9 @@ internal static class OptionsSchema
             set(v);
         }
     }
+
+    private static bool SameAll<TValue>(IDictionary<string, TValue> a, IDictionary<string, TValue> b, Func<TValue, TValue, bool> same) =>
+        a.Count == b.Count && a.All(entry => b.TryGetValue(entry.Key, out TValue? other) && same(entry.Value, other));
 
     private static void CopyAll<TValue>(IDictionary<string, TValue> from, IDictionary<string, TValue> to, Func<TValue, TValue> copy)
     {

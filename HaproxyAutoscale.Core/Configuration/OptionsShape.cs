@@ -18,6 +18,9 @@ internal sealed class OptionKey<T>
     /// <summary>Copies the value from the first options into the second (deep: no list or object is shared).</summary>
     public required Action<T, T> Copy { get; init; }
 
+    /// <summary>Whether the key holds the same value in both options (deep: objects, lists and maps compared entry by entry).</summary>
+    public required Func<T, T, bool> Same { get; init; }
+
     /// <summary>The value of fresh options, as the key reference shows it.</summary>
     public Func<T, string>? Show { get; init; }
 
@@ -49,6 +52,8 @@ internal sealed class OtherKeys<T>
     public required Action<OptionsReader, string, ConfigNode, string, T> Read { get; init; }
 
     public required Action<T, T> Copy { get; init; }
+
+    public required Func<T, T, bool> Same { get; init; }
 }
 
 /// <summary>
@@ -107,6 +112,21 @@ internal sealed class OptionsShape<T>(Func<T> create, params OptionKey<T>[] keys
         }
 
         Others?.Copy(source, target);
+    }
+
+    /// <summary>Whether every key holds the same value in both options (what a reload compares).</summary>
+    public bool Same(T a, T b) => Differences(a, b).Count == 0;
+
+    /// <summary>The names of the keys whose values differ (<c>*</c>: the other keys, a policy's or provider's settings), in declaration order.</summary>
+    public IReadOnlyList<string> Differences(T a, T b)
+    {
+        List<string> names = [.. keys.Where(k => !k.Same(a, b)).Select(k => k.Name)];
+        if (Others is { } others && !others.Same(a, b))
+        {
+            names.Add("*");
+        }
+
+        return names;
     }
 
     public IEnumerable<KeyReference> Describe(string path)

@@ -45,6 +45,7 @@ internal sealed class AutoscaleMetrics : IDisposable
         Decisions = _meter.CreateCounter<long>("decisions", "{decision}", "Up and down decisions (tags: backend, action).");
         Actions = _meter.CreateCounter<long>("actions", "{action}", "Completed scaling actions (tags: backend, action).");
         ActionFailures = _meter.CreateCounter<long>("action_failures", "{action}", "Failed warm-ups and commands (tags: backend, action).");
+        Reloads = _meter.CreateCounter<long>("reloads", "{reload}", "Configuration reloads (SIGHUP, POST /reload) (tag: outcome: applied, rejected).");
         ExtensionFailures = _meter.CreateCounter<long>("extension_failures", "{exception}", "Exceptions thrown by a policy, window, warm-up, control or log source, contained by the engine (tags: backend, extension).");
         Holds = _meter.CreateCounter<long>("holds", "{evaluation}", "Evaluations whose up or down decision an engine rule held back (tags: backend, gate: bounds, cooldown, blind, paused, standby…).");
         ProviderFailures = _meter.CreateCounter<long>("provider_failures", "{call}", "Provider calls that failed or timed out (tags: backend, operation: start, stop, status).");
@@ -99,6 +100,8 @@ internal sealed class AutoscaleMetrics : IDisposable
             }
         }
     }
+
+    public Counter<long> Reloads { get; }
 
     public static KeyValuePair<string, object?>[] Tags(string backend, string action) => [new("backend", backend), new("action", action)];
 

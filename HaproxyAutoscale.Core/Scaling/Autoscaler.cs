@@ -3,7 +3,6 @@ using HaproxyAutoscale.Configuration;
 using HaproxyAutoscale.Control;
 using HaproxyAutoscale.HighAvailability;
 using HaproxyAutoscale.Logs;
-using HaproxyAutoscale.Providers;
 using Microsoft.Extensions.Logging;
 
 namespace HaproxyAutoscale.Scaling;
@@ -16,15 +15,15 @@ namespace HaproxyAutoscale.Scaling;
 /// <c>extension_failures</c>) and leaves its backend holding or its server parked. Build it with
 /// <see cref="Hosting.AutoscalerBuilder"/> or <c>services.AddHaproxyAutoscale(…)</c>.
 /// </summary>
-public sealed class Autoscaler : IAsyncDisposable
+public sealed partial class Autoscaler : IAsyncDisposable
 {
-    private readonly AutoscaleOptions _options;
-    private readonly ILogSource _source;
+    private AutoscaleOptions _options; // replaced by a reload
+    private ILogSource _source; // replaced by a reload that re-binds the log source
     private readonly string _endpoints;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly bool _dryRun;
-    private readonly Dictionary<string, ScaledBackend> _backends = new(StringComparer.Ordinal);
+    private readonly LiveBackends _backends;
     private readonly Actuator _actuator;
     private readonly KeepWarm _keepWarm;
     private readonly ActionServices _actions;
@@ -32,7 +31,7 @@ public sealed class Autoscaler : IAsyncDisposable
     private readonly Reconciler _reconciler;
     private readonly CounterPoller _counters;
     private readonly AutoscaleMetrics _metrics;
-    private readonly IReadOnlyList<IAsyncDisposable> _owned;
+    private readonly List<IAsyncDisposable> _owned;
     private readonly LeaderRole? _leader; // active/standby (ha); null: this replica acts alone
     private readonly SemaphoreSlim _reconciling = new(1, 1);
     private readonly Heartbeat _heartbeat = new();
@@ -46,13 +45,10 @@ public sealed class Autoscaler : IAsyncDisposable
         _time = runtime.Time;
         _logger = runtime.Loggers.CreateLogger("HaproxyAutoscale");
         _dryRun = runtime.DryRun;
-        _owned = owned;
-        foreach (BackendOptions backend in options.Backends)
-        {
-            PoolSlots.Expand(backend); // the engine's own copy: pool slots are servers like the configured ones
-            _backends[backend.Name] = ScaledBackend.Create(backend, registries.Policies, registries.Windows, _time, signals: options);
-            _backends[backend.Name].Provider = ServerProviderRules.Create(backend, registries.Providers, runtime.Loggers, _dryRun ? _logger : null);
-        }
+        _owned = [.. owned];
+        _configured = OptionsCopy.Of(options); // as configured (pool slots not expanded): what a reload compares with
+        _factory = new BackendFactory(registries, runtime, _logger, connections.Election);
+        _backends = new LiveBackends([.. options.Backends.Select(b => _factory.Create(b, options))]);
 
         IHaproxyControl control = connections.Control;
         IReadOnlyList<IHaproxyControl> instances = control is IHaproxyFanOut fanOut ? fanOut.Instances : [control];
@@ -63,10 +59,6 @@ public sealed class Autoscaler : IAsyncDisposable
             _leader = new LeaderRole(election, _logger, _metrics.Meter);
             steps.Add(_leader); // a standby holds every plan
             (control, instances) = _leader.Wrap(control);
-            foreach (ScaledBackend backend in _backends.Values)
-            {
-                backend.Provider = backend.Provider is { } provider ? new LeaderOnlyServerProvider(provider, election) : null;
-            }
         }
 
         if (_dryRun)
@@ -79,12 +71,12 @@ public sealed class Autoscaler : IAsyncDisposable
         _actuator = new Actuator(control, instances, connections.Warmup, new ServerStarts(instances, providerCalls, _actions), _actions);
         _keepWarm = new KeepWarm(providerCalls, _actions);
         _evaluation = new BackendEvaluation(steps, _logger, _metrics);
-        _reconciler = new Reconciler(instances, _backends.Values, _logger, _metrics, _dryRun);
-        _counters = new CounterPoller(instances, _backends.Values, _time, _logger, _metrics);
+        _reconciler = new Reconciler(instances, _backends, _logger, _metrics, _dryRun);
+        _counters = new CounterPoller(instances, _backends, _time, _logger, _metrics);
     }
 
-    /// <summary>The log source's counters (lines, drops).</summary>
-    public LogSourceCounters LogCounters => _source.Counters;
+    /// <summary>The log source's counters (lines, drops); after a reload re-bound it, summed over the sources read.</summary>
+    public LogSourceCounters LogCounters => SourceCounters();
 
     /// <summary>What each sender delivered to a TCP log source (none for other sources): the fleet view of <c>status</c>.</summary>
     internal IReadOnlyList<LogSenderStatistics> LogSenders => _source is TcpLogSource tcp ? tcp.Senders : [];
@@ -110,6 +102,7 @@ public sealed class Autoscaler : IAsyncDisposable
     private async Task RunLoopsAsync(CancellationToken cancellationToken)
     {
         Log.Started(_logger, _backends.Count, _source.Address, _endpoints, _dryRun ? " (dry run: no command that changes HAProxy is sent)" : "");
+        _running = true;
         await ReconcileAsync(cancellationToken).ConfigureAwait(false);
         await _keepWarm.AdoptProcessesAsync(_backends.Values, cancellationToken).ConfigureAwait(false);
 
@@ -134,7 +127,8 @@ public sealed class Autoscaler : IAsyncDisposable
             // The leadership is given up only once no action is left that could still send a command.
             await stopElection.CancelAsync().ConfigureAwait(false);
             await electing.ConfigureAwait(false);
-            LogSourceCounters counters = _source.Counters;
+            _running = false;
+            LogSourceCounters counters = LogCounters;
             Log.Stopped(_logger, counters.Lines, UnparsedLines, counters.Dropped, counters.Oversized);
         }
     }
@@ -147,6 +141,7 @@ public sealed class Autoscaler : IAsyncDisposable
     {
         _metrics.Dispose();
         _reconciling.Dispose();
+        _reloading.Dispose();
         foreach (IAsyncDisposable owned in _owned)
         {
             await owned.DisposeAsync().ConfigureAwait(false);
@@ -191,39 +186,6 @@ public sealed class Autoscaler : IAsyncDisposable
         return true;
     }
 
-    private async Task ReadLogsAsync(CancellationToken cancellationToken)
-    {
-        var parser = new HaproxyLogParser();
-        try
-        {
-            await _source.RunAsync(
-                line =>
-                {
-                    if (!parser.TryParse(line, out RequestRecord record))
-                    {
-                        Interlocked.Increment(ref _unparsed);
-                    }
-                    else if (_backends.TryGetValue(record.Backend, out ScaledBackend? backend))
-                    {
-                        lock (backend.Gate)
-                        {
-                            backend.Decider.OnRecord(record); // never throws: a failing window is contained there
-                        }
-                    }
-                },
-                cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            Log.SourceFailed(_logger, _source.Address, $"{e.GetType().Name}: {e.Message}");
-            _metrics.ExtensionFailures.Add(1, AutoscaleMetrics.ExtensionTags("", "source"));
-            throw;
-        }
-    }
-
     private async Task EvaluateLoopAsync(CancellationToken cancellationToken)
     {
         try
@@ -236,12 +198,15 @@ public sealed class Autoscaler : IAsyncDisposable
                     await _leader.UpdateAsync(TakeOverAsync, cancellationToken).ConfigureAwait(false);
                 }
 
-                foreach (ScaledBackend backend in _backends.Values)
+                lock (_swap) // a reload's swap waits for the pass: no action starts on a backend it removed
                 {
-                    _evaluation.Evaluate(backend, _actuator, cancellationToken);
-                    if (_leader is not { IsActing: false })
+                    foreach (ScaledBackend backend in _backends.Values)
                     {
-                        _keepWarm.StopIdle(backend, cancellationToken); // a standby starts and stops nothing
+                        _evaluation.Evaluate(backend, _actuator, cancellationToken);
+                        if (_leader is not { IsActing: false })
+                        {
+                            _keepWarm.StopIdle(backend, cancellationToken); // a standby starts and stops nothing
+                        }
                     }
                 }
 
@@ -289,7 +254,7 @@ public sealed class Autoscaler : IAsyncDisposable
 
     private IEnumerable<Measurement<long>> LineMeasurements()
     {
-        LogSourceCounters counters = _source.Counters;
+        LogSourceCounters counters = LogCounters;
         yield return new Measurement<long>(counters.Lines, new KeyValuePair<string, object?>("outcome", "read"));
         yield return new Measurement<long>(UnparsedLines, new KeyValuePair<string, object?>("outcome", "unparsed"));
         yield return new Measurement<long>(counters.Dropped, new KeyValuePair<string, object?>("outcome", "dropped"));

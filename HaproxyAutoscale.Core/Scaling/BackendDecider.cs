@@ -13,21 +13,21 @@ namespace HaproxyAutoscale.Scaling;
 /// here (a hold that says why) and handed to the engine through <see cref="TakeFault"/>. Not thread-safe: callers
 /// hold the backend's lock.
 /// </summary>
-internal sealed class BackendDecider
+internal sealed partial class BackendDecider
 {
     private readonly BackendOptions _options;
     private readonly IScalingPolicy _policy;
     private readonly ServerTable _servers;
     private readonly TimeProvider _time;
-    private readonly DateTimeOffset _started;
+    private DateTimeOffset _started; // carried over by a reload that keeps the window
     private readonly LogCoverage? _coverage;
     private readonly CounterGuards? _counters; // null where HAProxy's counters are not read (replay, tests)
-    private readonly IntervalStatistics _interval;
+    private IntervalStatistics _interval; // carried over by a reload
     private readonly ServerPicker _picker;
     private bool _saturated;
     private int _newSamples;
     private DecisionFault? _fault;
-    private readonly BehaviorGate _behavior;
+    private BehaviorGate _behavior; // carried over by a reload that keeps the behaviour
     private readonly ScheduledFloors _floors;
     private readonly bool _trackIdle;
     private ScalingDecision? _actedOn; // the policy's last decision the plan carries out (told to the policy if held later)

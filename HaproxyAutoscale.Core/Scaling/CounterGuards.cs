@@ -18,6 +18,14 @@ internal sealed class CounterGuards(BackendOptions options, LogCoverage coverage
     private DateTimeOffset _refillFrom = start; // where the refill rule counts from: the start, or gaining the leadership (ha)
     private long _samplesSinceStart;
 
+    /// <summary>Continues the refill rule of <paramref name="previous"/> (a reload kept the backend's window and its samples).</summary>
+    public void ContinueFrom(CounterGuards previous)
+    {
+        _lastReadingUsed = previous._lastReadingUsed;
+        _refillFrom = previous._refillFrom;
+        _samplesSinceStart = previous._samplesSinceStart;
+    }
+
     /// <summary>A sample went into the window.</summary>
     public void NoteSample() => _samplesSinceStart++;
 

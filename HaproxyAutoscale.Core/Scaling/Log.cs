@@ -153,6 +153,17 @@ public static class AutoscaleEventIds
 
     /// <summary>A draining server still has open sessions: it is parked when they end or at the drain's deadline.</summary>
     public const int DrainWaiting = 24;
+
+    // Reload: 70-72.
+
+    /// <summary>A reload applied a configuration: what it added, removed and changed (with the keys), and how many backends it left unchanged.</summary>
+    public const int ReloadApplied = 70;
+
+    /// <summary>A reload rejected a configuration (every problem with its key path); the running one is kept.</summary>
+    public const int ReloadRejected = 71;
+
+    /// <summary>A reload changed settings that cannot change at run time: named, their running values kept until a restart.</summary>
+    public const int ReloadNeedsRestart = 72;
 }
 
 /// <summary>The engine's log events, one per decision and per action.</summary>
@@ -259,6 +270,15 @@ internal static partial class Log
 
     [LoggerMessage(AutoscaleEventIds.DrainWaiting, LogLevel.Information, "{Backend}/{Server}: draining, waiting for {Sessions} open session(s) to end (until {Deadline:HH:mm:ss}, scaleDown.drainTimeout)")]
     public static partial void DrainWaiting(ILogger logger, string backend, string server, int sessions, DateTimeOffset deadline);
+
+    [LoggerMessage(AutoscaleEventIds.ReloadApplied, LogLevel.Information, "Reload applied: {Changes}")]
+    public static partial void ReloadApplied(ILogger logger, string changes);
+
+    [LoggerMessage(AutoscaleEventIds.ReloadRejected, LogLevel.Warning, "Reload rejected, the running configuration is kept: {Count} problem(s): {Errors}")]
+    public static partial void ReloadRejected(ILogger logger, int count, string errors);
+
+    [LoggerMessage(AutoscaleEventIds.ReloadNeedsRestart, LogLevel.Warning, "Reload: {Settings} changed but cannot change at run time: the running values are kept until a restart")]
+    public static partial void ReloadNeedsRestart(ILogger logger, string settings);
 
     [LoggerMessage(AutoscaleEventIds.ServerDeleted, LogLevel.Information, "{Backend}/{Server}: deleted from HAProxy")]
     public static partial void ServerDeleted(ILogger logger, string backend, string server);

@@ -23,6 +23,7 @@ internal sealed class Reconciler
     private readonly Dictionary<string, HaproxyInfo> _seen = new(StringComparer.Ordinal);
     private bool _adopted;
     private bool _adoptedOnce; // adopting again (ha) logs only what changed
+    private bool _reloaded; // a reload brought servers whose state is to be adopted (even in a dry run)
 
     // dryRun: the belief departs from HAProxy on purpose, so HAProxy's state is adopted at start only.
     public Reconciler(IReadOnlyList<IHaproxyControl> instances, IReadOnlyCollection<ScaledBackend> backends, ILogger logger, AutoscaleMetrics metrics, bool dryRun)
@@ -37,13 +38,18 @@ internal sealed class Reconciler
     /// <summary>Makes the next pass adopt HAProxy's state again, as the first one does (a standby, or a replica that takes over).</summary>
     public void Readopt() => _adopted = false;
 
+    /// <summary>Makes the next pass run even in a dry run: a reload brought servers whose state it adopts (the others keep theirs).</summary>
+    public void AdoptReloaded() => _reloaded = true;
+
     /// <summary>One pass over every instance; an unreachable instance is logged and skipped. Not re-entrant.</summary>
     public async Task ReconcileAsync(CancellationToken cancellationToken)
     {
-        if (_adopted && _dryRun)
+        if (_adopted && _dryRun && !_reloaded)
         {
             return;
         }
+
+        _reloaded = false;
 
         foreach (IHaproxyControl instance in _instances)
         {
@@ -140,6 +146,17 @@ internal sealed class Reconciler
         {
             ServerState? state = states.FirstOrDefault(s => s.Server == server.Name);
             bool slot = Providers.PoolSlots.IsSlot(backend.Options, server.Name);
+            bool unadopted = servers.IsUnadopted(server.Name); // it came with a reload
+            if (_adopted && _dryRun && !unadopted)
+            {
+                continue; // a dry run's belief departs from HAProxy on purpose: only what a reload brought is adopted
+            }
+
+            if (unadopted && state is null)
+            {
+                servers.Adopted(server.Name);
+            }
+
             if (state is null && slot)
             {
                 // A pool server is in HAProxy only while it runs. One we added that HAProxy no longer has (a reload
@@ -155,7 +172,7 @@ internal sealed class Reconciler
 
             if (state is null)
             {
-                if (!_adoptedOnce)
+                if (!_adoptedOnce || unadopted)
                 {
                     Log.UnknownServer(_logger, backend.Name, server.Name, endpoint);
                 }
@@ -170,8 +187,9 @@ internal sealed class Reconciler
             }
 
             ServerAdminState real = state.AdminState;
-            if (!_adopted)
+            if (!_adopted || unadopted)
             {
+                servers.Adopted(server.Name);
                 ServerRole adopted = real == ServerAdminState.Ready ? ServerRole.Active : ServerRole.Parked;
                 servers.Set(server.Name, Adopted(adopted, servers.StateOf(server.Name), slot), justEnabled: false);
                 if (slot)
@@ -180,7 +198,7 @@ internal sealed class Reconciler
                     servers.SetAddress(server.Name, state.Port is { } port ? $"{(state.Address.Contains(':', StringComparison.Ordinal) ? $"[{state.Address}]" : state.Address)}:{port}" : null);
                 }
 
-                if (!_adoptedOnce || role != adopted)
+                if (!_adoptedOnce || role != adopted || unadopted)
                 {
                     Log.Adopted(_logger, backend.Name, server.Name, adopted.ToString().ToLowerInvariant(), endpoint);
                 }

@@ -18,13 +18,15 @@ internal sealed class ScaledBackend
         Coverage = coverage;
     }
 
-    public BackendOptions Options { get; }
+    /// <summary>The backend's options; a reload that changes the backend replaces them (under <see cref="Gate"/>).</summary>
+    public BackendOptions Options { get; set; }
 
     public string Name => Options.Name;
 
     public ServerTable Servers { get; }
 
-    public BackendDecider Decider { get; }
+    /// <summary>The backend's decider; a reload that changes the backend replaces it, carrying what it learned (under <see cref="Gate"/>).</summary>
+    public BackendDecider Decider { get; set; }
 
     /// <summary>The logs checked against HAProxy's counters (the daemon), or <see langword="null"/> (replay).</summary>
     public LogCoverage? Coverage { get; }
@@ -47,14 +49,20 @@ internal sealed class ScaledBackend
     public static ScaledBackend Create(BackendOptions options, ScalingPolicyRegistry policies, ResponseTimeWindowRegistry windows, TimeProvider time,
         Random? random = null, AutoscaleOptions? signals = null)
     {
-        var errors = new List<string>();
-        var settings = new PolicySettings(options.Policy.Kind, options.Policy.Settings.ToDictionary(), $"backends.{options.Name}.policy");
-        IScalingPolicy policy = policies.TryCreate(settings, errors)
-            ?? throw new ArgumentException($"invalid policy for backend '{options.Name}': {string.Join("; ", errors)}", nameof(options));
+        IScalingPolicy policy = CreatePolicy(options, policies);
         var servers = new ServerTable(options, time);
         LogCoverage? coverage = signals is null ? null : new LogCoverage(signals);
         var decider = new BackendDecider(options, policy, windows.Create(options.Window, time), servers, time, random, coverage, signals?.Logs.Fallback ?? BlindFallback.Stat);
         return new ScaledBackend(options, servers, decider, coverage);
+    }
+
+    /// <summary>The backend's policy from validated options (at start, and when a reload changes it).</summary>
+    public static IScalingPolicy CreatePolicy(BackendOptions options, ScalingPolicyRegistry policies)
+    {
+        var errors = new List<string>();
+        var settings = new PolicySettings(options.Policy.Kind, options.Policy.Settings.ToDictionary(), $"backends.{options.Name}.policy");
+        return policies.TryCreate(settings, errors)
+            ?? throw new ArgumentException($"invalid policy for backend '{options.Name}': {string.Join("; ", errors)}", nameof(options));
     }
 
     public BackendSnapshot Snapshot()

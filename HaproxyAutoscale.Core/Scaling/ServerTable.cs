@@ -25,7 +25,7 @@ internal sealed class ServerTable
         }
     }
 
-    public BackendOptions Backend { get; }
+    public BackendOptions Backend { get; private set; }
 
     /// <summary>Each configured server and its role, in configuration order.</summary>
     public IEnumerable<(string Server, ServerRole Role)> Roles => Backend.Servers.Select(s => (s.Name, _servers[s.Name].Role));
@@ -34,7 +34,7 @@ internal sealed class ServerTable
     public IEnumerable<ServerSnapshot> Snapshot => Backend.Servers.Select(s => _servers[s.Name].Snapshot());
 
     /// <summary>Servers taking traffic or warming up: warming counts as capacity.</summary>
-    public int Capacity => _servers.Values.Count(s => s.Role is ServerRole.Active or ServerRole.Warming);
+    public int Capacity => Backend.Servers.Count(s => _servers[s.Name].Role is ServerRole.Active or ServerRole.Warming);
 
     public bool Contains(string server) => _servers.ContainsKey(server);
 
@@ -136,7 +136,49 @@ internal sealed class ServerTable
     }
 
     /// <summary>Whether the server may be picked now (not in a failure back-off, not being stopped).</summary>
-    public bool IsAvailable(string server, DateTimeOffset now) => _servers[server] is var entry && entry.NotBefore <= now && entry.State != ServerLifecycleState.Stopping;
+    public bool IsAvailable(string server, DateTimeOffset now) =>
+        _servers[server] is var entry && entry.NotBefore <= now && entry.State != ServerLifecycleState.Stopping && !entry.Unadopted;
+
+    /// <summary>Whether the server came with a reload and its state is not yet adopted from HAProxy's (it is not picked until then).</summary>
+    public bool IsUnadopted(string server) => _servers[server].Unadopted;
+
+    /// <summary>Every server of the table is to be adopted from HAProxy's state by the next reconcile (a backend added by a reload).</summary>
+    public void Unadopt()
+    {
+        foreach (Entry entry in _servers.Values)
+        {
+            entry.Unadopted = true;
+        }
+    }
+
+    /// <summary>The reconciler adopted HAProxy's state for the server (or found it missing there): it may be picked.</summary>
+    public void Adopted(string server) => _servers[server].Unadopted = false;
+
+    /// <summary>
+    /// A reload changed the backend: servers that stay keep everything (lifecycle, address, back-off, sessions); new
+    /// ones wait for the next reconcile to adopt HAProxy's state; removed ones are kept out of sight (an action still
+    /// running on one completes on its entry) and never acted on again.
+    /// </summary>
+    public void Reconfigure(BackendOptions backend)
+    {
+        Backend = backend;
+        foreach (ServerOptions server in backend.Servers)
+        {
+            if (_servers.TryGetValue(server.Name, out Entry? entry))
+            {
+                entry.Options = server; // weight, warm-up URL, alwaysUp as configured now
+                continue;
+            }
+
+            _servers[server.Name] = new Entry(server, _time.GetUtcNow())
+            {
+                State = Providers.PoolSlots.IsSlot(backend, server.Name) ? ServerLifecycleState.Stopped : ServerLifecycleState.Parked,
+                Unadopted = true,
+            };
+        }
+
+        Changes++; // a reading of HAProxy taken before the reload is not used
+    }
 
     /// <summary>An action on the server completed: its failure count starts again.</summary>
     public void Succeeded(string server)
@@ -163,7 +205,7 @@ internal sealed class ServerTable
 
     private sealed class Entry(ServerOptions options, DateTimeOffset now)
     {
-        public ServerOptions Options { get; } = options;
+        public ServerOptions Options { get; set; } = options;
 
         public ServerLifecycleState State { get; set; } = options.AlwaysUp ? ServerLifecycleState.Active : ServerLifecycleState.Parked;
 
@@ -184,6 +226,8 @@ internal sealed class ServerTable
         public DateTimeOffset LastRequest { get; set; } = DateTimeOffset.MinValue;
 
         public bool Unsettled { get; set; }
+
+        public bool Unadopted { get; set; }
 
         public ServerSnapshot Snapshot() => new(Options.Name, State, Address, StateSince) { Weight = Options.Weight, AlwaysUp = Options.AlwaysUp };
     }

@@ -194,8 +194,8 @@ public sealed class AdminEndpointTests
             stale.Bind(new UnixDomainSocketEndPoint(path)); // the file stays after the socket closes, as after a SIGKILL
         }
 
-        await using AdminHttpServer server = AdminHttpServer.Start(address!, _ => new AdminResponse(200, "{}"), TimeSpan.FromSeconds(1));
-        FluentActions.Invoking(() => AdminHttpServer.Start(address!, _ => new AdminResponse(200, "{}"), TimeSpan.FromSeconds(1)))
+        await using AdminHttpServer server = AdminHttpServer.Start(address!, (_, _) => Task.FromResult(new AdminResponse(200, "{}")), TimeSpan.FromSeconds(1));
+        FluentActions.Invoking(() => AdminHttpServer.Start(address!, (_, _) => Task.FromResult(new AdminResponse(200, "{}")), TimeSpan.FromSeconds(1)))
             .Should().Throw<IOException>().WithMessage($"{path} is in use by another process");
     }
 

@@ -56,10 +56,10 @@ internal sealed class AutoscaleRig : IAsyncDisposable
     /// Starts the rig; <paramref name="build"/> may replace parts of the autoscaler (a custom warm-up, control, policy…),
     /// <paramref name="configureOptions"/> change the global options (intervals, back-off, <c>logs.allowFrom</c> for the rig's
     /// log source), <paramref name="serverTimeout"/> is HAProxy's, <paramref name="weight"/> the servers' in haproxy.cfg (null: none);
-    /// with <paramref name="relay"/> HAProxy logs through a <see cref="UdpRelay"/>.
+    /// with <paramref name="relay"/> HAProxy logs through a <see cref="UdpRelay"/>; <paramref name="configureHaproxy"/> adds to haproxy.cfg (more backends).
     /// </summary>
     public static async Task<AutoscaleRig> StartAsync(Action<BackendOptions>? configure = null, string? s2WarmupUrl = null, bool dryRun = false, Action<AutoscalerBuilder, AutoscaleRig>? build = null, int? weight = 10,
-        Action<AutoscaleOptions>? configureOptions = null, string serverTimeout = "10s", bool relay = false)
+        Action<AutoscaleOptions>? configureOptions = null, string serverTimeout = "10s", bool relay = false, Action<HaproxyConfig, AutoscaleRig>? configureHaproxy = null)
     {
         var rig = new AutoscaleRig();
         var options = new AutoscaleOptions
@@ -96,6 +96,7 @@ internal sealed class AutoscaleRig : IAsyncDisposable
 
         HaproxyConfig config = HaproxyConfig.ForApps(rig.Endpoint, rig.FrontendPort, AppServers.Backend(rig.Apps, weight), HaproxyLogTarget.Udp(logPort));
         config.ServerTimeout = serverTimeout;
+        configureHaproxy?.Invoke(config, rig);
         rig.Haproxy = await Haproxy.StartAsync(config, rig._dir);
         await rig.Haproxy.WaitForPortAsync(rig.FrontendPort);
         options.Haproxy.Endpoints.Add(rig.Endpoint);

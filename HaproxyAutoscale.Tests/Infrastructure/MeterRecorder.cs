@@ -11,6 +11,7 @@ internal sealed class MeterRecorder : IMeterFactory
 {
     private readonly MeterListener _listener = new();
     private readonly ConcurrentDictionary<(string Instrument, string Backend), double> _latest = new();
+    private readonly ConcurrentDictionary<(string Instrument, string Tag), long> _totals = new();
 
     public MeterRecorder()
     {
@@ -23,7 +24,17 @@ internal sealed class MeterRecorder : IMeterFactory
         };
         _listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) => Record(instrument, value, tags));
         _listener.SetMeasurementEventCallback<int>((instrument, value, tags, _) => Record(instrument, value, tags));
-        _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => Record(instrument, value, tags));
+        _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            Record(instrument, value, tags);
+            if (instrument is Counter<long>)
+            {
+                foreach (KeyValuePair<string, object?> tag in tags)
+                {
+                    _totals.AddOrUpdate((instrument.Name, $"{tag.Key}={tag.Value}"), value, (_, total) => total + value);
+                }
+            }
+        });
         _listener.Start();
     }
 
@@ -36,6 +47,9 @@ internal sealed class MeterRecorder : IMeterFactory
         _listener.RecordObservableInstruments();
         return _latest.TryGetValue((instrument, backend), out double value) ? value : null;
     }
+
+    /// <summary>What a counter (not an observable one) added so far with the tag <c>key=value</c> (e.g. <c>outcome=applied</c>).</summary>
+    public long Total(string instrument, string tag) => _totals.GetValueOrDefault((instrument, tag));
 
     public void Dispose() => _listener.Dispose();
 

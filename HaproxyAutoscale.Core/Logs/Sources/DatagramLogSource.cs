@@ -22,7 +22,7 @@ internal sealed class DatagramLogSource : ILogSource
     private static readonly TimeSpan BatchLinger = TimeSpan.FromMilliseconds(1);
 
     // Null for a UNIX socket: its senders have no address, its file mode says who may write.
-    private readonly SenderAllowlist? _allowlist;
+    private volatile SenderAllowlist? _allowlist; // replaced by a reload that changes logs.allowFrom
     // Rejected senders already warned about (receive thread only): bounded, later ones are only counted.
     private readonly UInt128[] _rejectedSenders = new UInt128[MaxRememberedSenders];
     private int _rejectedSenderCount;
@@ -48,6 +48,15 @@ internal sealed class DatagramLogSource : ILogSource
     }
 
     public string Address { get; }
+
+    /// <summary>Accepts datagrams from <paramref name="networks"/> from now on (a reload changed <c>logs.allowFrom</c>); a UNIX socket has no allowlist.</summary>
+    internal void ReplaceAllowlist(IEnumerable<IPNetwork> networks)
+    {
+        if (_allowlist is not null)
+        {
+            _allowlist = new SenderAllowlist(networks);
+        }
+    }
 
     public LogSourceCounters Counters { get; } = new();
 

@@ -31,6 +31,22 @@ public sealed class LogSourceCounters
     private long _rejected;
     private long _malformed;
 
+    /// <summary>The sum of several sources' counters (the sources an autoscaler read from, before and after a reload re-bound its log source).</summary>
+    internal static LogSourceCounters Sum(IEnumerable<LogSourceCounters> all)
+    {
+        var sum = new LogSourceCounters();
+        foreach (LogSourceCounters counters in all)
+        {
+            sum._lines += counters.Lines;
+            sum._dropped += counters.Dropped;
+            sum._oversized += counters.Oversized;
+            sum._rejected += counters.Rejected;
+            sum._malformed += counters.Malformed;
+        }
+
+        return sum;
+    }
+
     /// <summary>Lines delivered to the handler.</summary>
     public long Lines => Volatile.Read(ref _lines);
 

@@ -23,13 +23,16 @@ internal sealed class TcpLogSource : ILogSource
     private const int MaxRememberedSenders = 64;
 
     private readonly TcpSourceOptions _options;
-    private readonly SenderAllowlist _allowlist;
+    private volatile SenderAllowlist _allowlist; // replaced by a reload that changes logs.allowFrom
     private readonly Socket _listener;
     // Held while a batch of messages is handed to the handler: one connection's batch at a time.
     private readonly object _deliver = new();
     private readonly ConcurrentDictionary<UInt128, LogSender> _senders = new();
     private readonly ConcurrentDictionary<UInt128, bool> _warnedRejected = new();
     private int _connections;
+
+    /// <summary>Accepts connections from <paramref name="networks"/> from now on (a reload changed <c>logs.allowFrom</c>); open ones stay.</summary>
+    internal void ReplaceAllowlist(IEnumerable<IPNetwork> networks) => _allowlist = new SenderAllowlist(networks);
 
     public TcpLogSource(IPEndPoint endPoint, string address, TcpSourceOptions options)
     {

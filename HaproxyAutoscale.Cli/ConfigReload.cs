@@ -1,0 +1,57 @@
+using System.Runtime.InteropServices;
+using HaproxyAutoscale.Configuration;
+using HaproxyAutoscale.Scaling;
+
+namespace HaproxyAutoscale.Cli;
+
+/// <summary>
+/// <c>run</c>'s reload: its <c>--config</c> file read again and applied to the running autoscaler, on SIGHUP
+/// (<c>systemctl reload</c>) and on <c>POST /reload</c>. The engine logs and counts each outcome.
+/// </summary>
+internal static class ConfigReload
+{
+    /// <summary>Reads <paramref name="path"/> and applies it; a file that cannot be read or parsed is rejected with its problems.</summary>
+    public static async Task<ReloadResult> FromFileAsync(Autoscaler autoscaler, string path, CancellationToken cancellationToken)
+    {
+        ConfigurationResult configuration;
+        try
+        {
+            configuration = AutoscaleConfiguration.Parse(await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            configuration = new ConfigurationResult(null, [$"cannot read the configuration '{path}': {e.Message}"]);
+        }
+
+        return await autoscaler.ReloadAsync(configuration, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="reload"/> on each SIGHUP (instead of the default, which ends the process) until disposed;
+    /// <see langword="null"/> on Windows, which has no SIGHUP.
+    /// </summary>
+    public static IDisposable? OnHangup(Func<Task> reload, TextWriter error)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return null;
+        }
+
+        return PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+        {
+            context.Cancel = true;
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    await reload().ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    // The engine logs every outcome; what escapes it (a custom policy's factory throwing) is said here.
+                    await error.WriteLineAsync($"error: reload failed: {e.GetType().Name}: {e.Message}").ConfigureAwait(false);
+                }
+            });
+        });
+    }
+}

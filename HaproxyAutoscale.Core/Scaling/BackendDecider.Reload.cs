@@ -1,0 +1,33 @@
+namespace HaproxyAutoscale.Scaling;
+
+/// <summary>What a decider hands to the one a reload replaces it with.</summary>
+internal sealed partial class BackendDecider
+{
+    /// <summary>
+    /// Carries what <paramref name="previous"/> learned into this decider, made from the backend's new options: the
+    /// requests seen (log coverage compares them with HAProxy's counters), the current evaluation interval, and,
+    /// when the reload kept the window (its samples), the start and the refill rule; when it kept the behaviour, its
+    /// stabilization history. A new window refills from now, as after a start. Call under the backend's lock.
+    /// </summary>
+    public void ContinueFrom(BackendDecider previous, bool windowKept, bool behaviorKept)
+    {
+        LastRequest = previous.LastRequest;
+        LoggedRequests = previous.LoggedRequests;
+        _interval = previous._interval;
+        _saturated = previous._saturated;
+        _newSamples = previous._newSamples;
+        if (windowKept)
+        {
+            _started = previous._started;
+            if (_counters is not null && previous._counters is not null)
+            {
+                _counters.ContinueFrom(previous._counters);
+            }
+        }
+
+        if (behaviorKept)
+        {
+            _behavior = previous._behavior;
+        }
+    }
+}
