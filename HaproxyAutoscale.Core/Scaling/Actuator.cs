@@ -102,6 +102,11 @@ internal sealed class Actuator
 
             Log.ActionCompleted(_logger, backend.Name, server, action, elapsedMs, plan.Decision.Reason, Log.Value(plan.Window));
             _metrics.Actions.Add(1, AutoscaleMetrics.Tags(backend.Name, action));
+            if (up)
+            {
+                Wakes.UpEnded(backend, server, null, _services);
+            }
+
             return;
         }
 
@@ -124,6 +129,10 @@ internal sealed class Actuator
 
         Log.ActionFailed(_logger, backend.Name, server, action, elapsedMs, failure, Durations.Format(backoff));
         _metrics.ActionFailures.Add(1, AutoscaleMetrics.Tags(backend.Name, action));
+        if (up)
+        {
+            Wakes.UpEnded(backend, server, failure, _services);
+        }
     }
 
     // (Start, add,) warm-up, then weight and ready; returns why it failed, or null.

@@ -14,6 +14,8 @@ public static class AutoscaleMetricsNames
 /// </summary>
 internal sealed class AutoscaleMetrics : IDisposable
 {
+    private const string WakeToReadyDescription = "From the wake line that found a backend at zero to its first server taking traffic.";
+
     private readonly Meter _meter;
 
     public AutoscaleMetrics(Func<IEnumerable<Measurement<long>>> lines, Func<IReadOnlyList<BackendSnapshot>> snapshot, IMeterFactory? factory = null)
@@ -35,6 +37,18 @@ internal sealed class AutoscaleMetrics : IDisposable
         Decisions = _meter.CreateCounter<long>("decisions", "{decision}", "Up and down decisions (tags: backend, action).");
         Actions = _meter.CreateCounter<long>("actions", "{action}", "Completed scaling actions (tags: backend, action).");
         ActionFailures = _meter.CreateCounter<long>("action_failures", "{action}", "Failed warm-ups and commands (tags: backend, action).");
+        _meter.CreateObservableGauge("backend_zero", () => PerBackend<int>(snapshot(), s => s.AtZero ? 1 : 0), "1",
+            "1 while a backend is at zero by choice (scale to zero: no server active, warming or draining).");
+        _meter.CreateObservableGauge("backend_waking", () => PerBackend<int>(snapshot(), s => s.Waking is null ? 0 : 1), "1",
+            "1 while a backend is being woken from zero (from the wake line to its first server taking traffic).");
+        Wakes = _meter.CreateCounter<long>("wakes", "{line}",
+            "Wake lines from HAProxy's Lua hold (tags: backend, outcome: woken, added, waking, not-at-zero, held, no-server, unknown-backend with backend \"\").");
+#if NET9_0_OR_GREATER
+        WakeToReady = _meter.CreateHistogram("wake_to_ready", "s", WakeToReadyDescription,
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120] });
+#else
+        WakeToReady = _meter.CreateHistogram<double>("wake_to_ready", "s", WakeToReadyDescription);
+#endif
         ExtensionFailures = _meter.CreateCounter<long>("extension_failures", "{exception}", "Exceptions thrown by a policy, window, warm-up, control or log source, contained by the engine (tags: backend, extension).");
     }
 
@@ -48,6 +62,12 @@ internal sealed class AutoscaleMetrics : IDisposable
     public Counter<long> ActionFailures { get; }
 
     public Counter<long> ExtensionFailures { get; }
+
+    public Counter<long> Wakes { get; }
+
+    public Histogram<double> WakeToReady { get; }
+
+    public static KeyValuePair<string, object?>[] WakeTags(string backend, string outcome) => [new("backend", backend), new("outcome", outcome)];
 
     public static KeyValuePair<string, object?>[] Tags(string backend, string action) => [new("backend", backend), new("action", action)];
 

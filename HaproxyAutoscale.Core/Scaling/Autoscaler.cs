@@ -35,6 +35,7 @@ public sealed class Autoscaler : IAsyncDisposable
     private readonly IReadOnlyList<IAsyncDisposable> _owned;
     private readonly LeaderRole? _leader; // active/standby (ha); null: this replica acts alone
     private readonly SemaphoreSlim _reconciling = new(1, 1);
+    private readonly Wakes _wakes;
     private long _unparsed;
 
     internal Autoscaler(AutoscaleOptions options, EngineConnections connections, EngineRegistries registries, EngineRuntime runtime, IReadOnlyList<IAsyncDisposable> owned)
@@ -76,6 +77,8 @@ public sealed class Autoscaler : IAsyncDisposable
         _actions = new ActionServices(_time, _logger, _metrics, options.Warmup.FailureBackoff);
         var providerCalls = new ProviderCalls(instances, _actions);
         _actuator = new Actuator(control, instances, connections.Warmup, new ServerStarts(instances, providerCalls, _actions), _actions);
+        _wakes = new Wakes(_backends, () => _leader is not { IsActing: false }, _actions);
+        _wakes.Use(_actuator);
         _keepWarm = new KeepWarm(providerCalls, _actions);
         _evaluation = new BackendEvaluation(steps, _logger, _metrics);
         _reconciler = new Reconciler(instances, _backends.Values, _logger, _metrics, _dryRun);
@@ -191,7 +194,10 @@ public sealed class Autoscaler : IAsyncDisposable
                 {
                     if (!parser.TryParse(line, out RequestRecord record))
                     {
-                        Interlocked.Increment(ref _unparsed);
+                        if (!_wakes.TryTake(line, cancellationToken))
+                        {
+                            Interlocked.Increment(ref _unparsed);
+                        }
                     }
                     else if (_backends.TryGetValue(record.Backend, out ScaledBackend? backend))
                     {

@@ -55,6 +55,9 @@ internal sealed class BackendDecider
 
     public IScalingPolicy Policy => _policy;
 
+    /// <summary>Picks the servers a decision moves (a wake picks with it too).</summary>
+    public ServerPicker Picker => _picker;
+
     public DateTimeOffset? LastRequest { get; private set; }
 
     /// <summary>Requests of this backend parsed from the logs since the start (compared with HAProxy's counters).</summary>
@@ -65,6 +68,12 @@ internal sealed class BackendDecider
     /// window has refilled under its leadership.
     /// </summary>
     public void RestartRefill() => _counters?.RestartRefill(_time.GetUtcNow());
+
+    /// <summary>
+    /// HAProxy holds a request for the backend (a wake line): demand, like a request, although none is logged until it
+    /// ends. The idle rule counts from here, so the server a wake enables is not parked before its first answer is logged.
+    /// </summary>
+    public void OnWake() => LastRequest = _time.GetUtcNow();
 
     public void OnRecord(in RequestRecord record)
     {
@@ -175,7 +184,8 @@ internal sealed class BackendDecider
             (decision, heldBy) = _behavior.Apply(decision, context, _servers);
         }
 
-        if (decision.Action == ScalingAction.Down && _counters?.DownHeldBy(now, context) is { } held)
+        bool toZero = decision.Action == ScalingAction.Down && context.ActiveServers - decision.Servers <= 0;
+        if (decision.Action == ScalingAction.Down && _counters?.DownHeldBy(now, context, toZero) is { } held)
         {
             decision = ScalingDecision.Hold($"{decision.Reason}, but {held.Why}");
             heldBy = held.Rule;

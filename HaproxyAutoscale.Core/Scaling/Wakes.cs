@@ -1,0 +1,201 @@
+using System.Globalization;
+using System.Text;
+using HaproxyAutoscale.Logs;
+using HaproxyAutoscale.Policies;
+using HaproxyAutoscale.Windows;
+
+namespace HaproxyAutoscale.Scaling;
+
+/// <summary>
+/// Acts on wake lines (scale to zero): HAProxy's Lua hold reports the requests it holds for a backend with no usable
+/// server; a backend at zero is woken at once, without waiting for an evaluation and bypassing the window (it has no
+/// samples), sized to what is waiting. Repeated lines of one wake are one decision; a larger count while waking adds
+/// servers. A paused backend or a standby replica does not act; a blind one does (a wake only adds capacity). Called
+/// on the log reading thread for lines the request parser did not take.
+/// </summary>
+internal sealed class Wakes
+{
+    private const int MaxNameLength = 256;
+
+    private readonly NameTable<ScaledBackend> _backends = new();
+    private readonly Func<bool> _acting;
+    private readonly ActionServices _services;
+    private Actuator? _actuator;
+    private int _unknownLogged;
+
+    /// <param name="backends">The autoscaled backends by name.</param>
+    /// <param name="acting">Whether this replica acts (false: a standby of an active/standby pair).</param>
+    /// <param name="services">Time, log and metrics.</param>
+    public Wakes(Dictionary<string, ScaledBackend> backends, Func<bool> acting, ActionServices services)
+    {
+        foreach (ScaledBackend backend in backends.Values)
+        {
+            _backends.Add(Encoding.UTF8.GetBytes(backend.Name), backend);
+        }
+
+        _acting = acting;
+        _services = services;
+    }
+
+    /// <summary>The actuator that carries a wake's plan out (set once the engine built it).</summary>
+    public void Use(Actuator actuator) => _actuator = actuator;
+
+    /// <summary>Whether <paramref name="line"/> is a wake line (then acted on and counted); allocates nothing for other lines.</summary>
+    public bool TryTake(ReadOnlySpan<byte> line, CancellationToken cancellationToken)
+    {
+        if (!WakeLine.TryParse(line, out ReadOnlySpan<byte> name, out int held))
+        {
+            return false;
+        }
+
+        if (!_backends.TryGet(name, out ScaledBackend? backend, out _))
+        {
+            _services.Metrics.Wakes.Add(1, AutoscaleMetrics.WakeTags("", "unknown-backend"));
+            if (Interlocked.Exchange(ref _unknownLogged, 1) == 0)
+            {
+                Log.WakeUnknownBackend(_services.Logger, Encoding.UTF8.GetString(name[..Math.Min(name.Length, MaxNameLength)]));
+            }
+
+            return true;
+        }
+
+        Wake(backend, held, cancellationToken);
+        return true;
+    }
+
+    /// <summary>Acts on a wake line for <paramref name="backend"/> reporting <paramref name="held"/> requests held.</summary>
+    public void Wake(ScaledBackend backend, int held, CancellationToken cancellationToken)
+    {
+        DateTimeOffset now = _services.Time.GetUtcNow();
+        ScalingPlan? plan = null;
+        string outcome;
+        string? notActing = null;
+        lock (backend.Gate)
+        {
+            backend.Decider.OnWake();
+            WakeState wake = backend.Wake;
+            if (backend.Servers.Roles.Any(r => r.Role == ServerRole.Active))
+            {
+                // Not at zero (an operator enabled a server, or a wake completed): nothing to wake.
+                outcome = "not-at-zero";
+            }
+            else if (HeldBy(backend, now) is { } gate)
+            {
+                outcome = "held";
+                notActing = wake.HeldBy == gate ? null : gate == HoldGate.Paused ? "the backend is paused" : "this replica is a standby";
+                wake.HeldBy = gate;
+            }
+            else
+            {
+                wake.HeldBy = null;
+                bool first = !wake.IsWaking;
+                if (first)
+                {
+                    wake.Begin(now, _services.Time.GetTimestamp(), held);
+                }
+
+                wake.Held = Math.Max(held, 0);
+                (int desired, string sizing) = Size(backend, held);
+                int more = desired - backend.Servers.Capacity;
+                List<string> servers = more > 0 ? backend.Decider.Picker.ToEnable(more, now) : [];
+                if (servers.Count > 0)
+                {
+                    wake.NoServerLogged = false;
+                    string reason = first ? $"woken at zero: {sizing}" : $"waking: {sizing}";
+                    plan = new ScalingPlan(backend.Name, now, ScalingDecision.Up(servers.Count, reason), servers, WindowValue.Empty, HasFreshData: false);
+                    Actuator.Claim(backend, plan);
+                    backend.LastDecision = plan.ToDecision();
+                    outcome = first ? "woken" : "added";
+                }
+                else if (backend.Servers.Capacity > 0)
+                {
+                    outcome = "waking"; // the servers started by this wake are enough
+                }
+                else
+                {
+                    outcome = "no-server";
+                    wake.End();
+                    notActing = wake.NoServerLogged ? null : "no server can be started now (each is in its failure back-off or being stopped)";
+                    wake.NoServerLogged = true;
+                }
+            }
+        }
+
+        _services.Metrics.Wakes.Add(1, AutoscaleMetrics.WakeTags(backend.Name, outcome));
+        if (notActing is not null)
+        {
+            Log.WakeNotActedOn(_services.Logger, backend.Name, held, notActing);
+        }
+
+        if (plan is null)
+        {
+            return;
+        }
+
+        if (outcome == "woken")
+        {
+            Log.WakeStarted(_services.Logger, backend.Name, held, string.Join(", ", plan.Servers));
+        }
+
+        foreach (string server in plan.Servers)
+        {
+            Log.Decision(_services.Logger, backend.Name, "up", server, plan.Decision.Reason, Log.Value(plan.Window));
+            _services.Metrics.Decisions.Add(1, AutoscaleMetrics.Tags(backend.Name, "up"));
+        }
+
+        _actuator!.Start(backend, plan, cancellationToken);
+    }
+
+    /// <summary>
+    /// A scale-up of <paramref name="backend"/> ended (the actuator calls it): the first server to take traffic ends
+    /// the wake (<c>wake_to_ready</c>); the failure of the last server it was starting ends it too.
+    /// </summary>
+    public static void UpEnded(ScaledBackend backend, string server, string? failure, ActionServices services)
+    {
+        long elapsedMs;
+        int held;
+        lock (backend.Gate)
+        {
+            WakeState wake = backend.Wake;
+            if (!wake.IsWaking || (failure is not null && backend.Servers.Capacity > 0))
+            {
+                return;
+            }
+
+            elapsedMs = (long)services.Time.GetElapsedTime(wake.StartedTimestamp).TotalMilliseconds;
+            held = wake.Held;
+            wake.End();
+        }
+
+        if (failure is null)
+        {
+            services.Metrics.WakeToReady.Record(elapsedMs / 1000.0, new KeyValuePair<string, object?>("backend", backend.Name));
+            Log.WakeReady(services.Logger, backend.Name, server, elapsedMs, held);
+        }
+        else
+        {
+            Log.WakeFailed(services.Logger, backend.Name, elapsedMs, $"{server}: {failure}", held);
+        }
+    }
+
+    // Paused by an operator, or a standby: the wake is not acted on (the Lua script repeats it every second).
+    private HoldGate? HeldBy(ScaledBackend backend, DateTimeOffset now) =>
+        backend.PausedUntil is { } until && now < until ? HoldGate.Paused : !_acting() ? HoldGate.Standby : null;
+
+    /// <summary>
+    /// The servers a wake asks for: ceil(held ÷ the policy's requests in flight per server) as the concurrency policy
+    /// sizes a panic; a policy without such a figure (band, threshold, target, a custom one) gets one server, and its
+    /// own rules add more once the first answers are logged. At least 1, at most the backend's maximum.
+    /// </summary>
+    internal static (int Servers, string Why) Size(ScaledBackend backend, int held)
+    {
+        int max = Math.Max(1, backend.Options.EffectiveMaxActive);
+        if (backend.Decider.Policy is not ConcurrencyPolicy { TargetInFlight: > 0 and var target })
+        {
+            return (1, string.Create(CultureInfo.InvariantCulture, $"{held} request(s) held, one server (the policy has no per-server target)"));
+        }
+
+        int servers = Math.Clamp((int)Math.Ceiling(held / target - 1e-9), 1, max);
+        return (servers, string.Create(CultureInfo.InvariantCulture, $"{held} request(s) held, {target:0.#} per server: {servers} server(s)"));
+    }
+}
