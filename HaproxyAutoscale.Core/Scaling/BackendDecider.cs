@@ -184,8 +184,7 @@ internal sealed class BackendDecider
             (decision, heldBy) = _behavior.Apply(decision, context, _servers);
         }
 
-        bool toZero = decision.Action == ScalingAction.Down && context.ActiveServers - decision.Servers <= 0;
-        if (decision.Action == ScalingAction.Down && _counters?.DownHeldBy(now, context, toZero) is { } held)
+        if (decision.Action == ScalingAction.Down && _counters?.DownHeldBy(now, context) is { } held)
         {
             decision = ScalingDecision.Hold($"{decision.Reason}, but {held.Why}");
             heldBy = held.Rule;

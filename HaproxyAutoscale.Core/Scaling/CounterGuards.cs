@@ -17,7 +17,6 @@ internal sealed class CounterGuards(BackendOptions options, LogCoverage coverage
     private DateTimeOffset? _lastReadingUsed;
     private DateTimeOffset _refillFrom = start; // where the refill rule counts from: the start, or gaining the leadership (ha)
     private long _samplesSinceStart;
-    private long _readingsAtRefill;
 
     /// <summary>A sample went into the window.</summary>
     public void NoteSample() => _samplesSinceStart++;
@@ -27,7 +26,6 @@ internal sealed class CounterGuards(BackendOptions options, LogCoverage coverage
     {
         _refillFrom = now;
         _samplesSinceStart = 0;
-        _readingsAtRefill = coverage.ReadingCount;
     }
 
     /// <summary>
@@ -47,12 +45,8 @@ internal sealed class CounterGuards(BackendOptions options, LogCoverage coverage
             : (FromCounters(context), null);
     }
 
-    /// <summary>
-    /// The rule that holds a scale-down back now, and why; or <see langword="null"/>. <paramref name="toZero"/>: the
-    /// scale-down would leave no active server, which also waits for the window to refill when it is empty, unless
-    /// HAProxy counted no request at all since the refill started (two readings or more).
-    /// </summary>
-    public (HoldGate Rule, string Why)? DownHeldBy(DateTimeOffset now, in ScalingContext context, bool toZero = false)
+    /// <summary>The rule that holds a scale-down back now, and why; or <see langword="null"/>.</summary>
+    public (HoldGate Rule, string Why)? DownHeldBy(DateTimeOffset now, in ScalingContext context)
     {
         if (coverage.Blind)
         {
@@ -64,18 +58,8 @@ internal sealed class CounterGuards(BackendOptions options, LogCoverage coverage
             return (HoldGate.Counters, "HAProxy's counters could not be read lately: no scale-down without them");
         }
 
-        if (!IsRefilled(now) && (context.Window.HasValue || (toZero && !IdleSinceRefill())))
-        {
-            return (HoldGate.Refilling, toZero ? "the window is still refilling since the start: not to zero before it has" : "the window is still refilling since the start");
-        }
-
-        return null;
+        return context.Window.HasValue && !IsRefilled(now) ? (HoldGate.Refilling, "the window is still refilling since the start") : null;
     }
-
-    // HAProxy counted no request of the backend since the refill rule's start, over two readings at least: an idle
-    // backend has nothing to refill its window with, and its counters vouch for the silence.
-    private bool IdleSinceRefill() =>
-        coverage.ReadingCount - _readingsAtRefill >= 2 && !(coverage.LastCountedRequest >= _refillFrom);
 
     // A blind backend's policy sees HAProxy's own view: rtime (average of the last 1,024 requests) as the window
     // value, fresh once per counter reading; queued requests or new errors as saturation; sessions and queue as in-flight.

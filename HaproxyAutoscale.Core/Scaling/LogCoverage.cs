@@ -43,9 +43,6 @@ internal sealed class LogCoverage
     /// <summary>When the counters were last read, or <see langword="null"/> before the first reading.</summary>
     public DateTimeOffset? LastReading { get; private set; }
 
-    /// <summary>How many readings were taken since the start (the refill rule counts those since its own start).</summary>
-    public long ReadingCount { get; private set; }
-
     /// <summary>HAProxy's latest backend row.</summary>
     public BackendStat? Stat => _previous;
 
@@ -78,7 +75,6 @@ internal sealed class LogCoverage
 
         _previous = counted;
         LastReading = now;
-        ReadingCount++;
         if (_readings.Count == Readings)
         {
             _readings.Dequeue();
