@@ -25,7 +25,9 @@ internal sealed partial class ScaleToZeroRig : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private Task _running = Task.CompletedTask;
 
-    private ScaleToZeroRig() => _loggerFactory = LoggerFactory.Create(b => b.AddProvider(_logs).SetMinimumLevel(LogLevel.Debug));
+    private readonly EventClock _events = new();
+
+    private ScaleToZeroRig() => _loggerFactory = LoggerFactory.Create(b => b.AddProvider(_logs).AddProvider(_events).SetMinimumLevel(LogLevel.Debug));
 
     public ScriptedApps Apps { get; } = new();
 
@@ -98,6 +100,7 @@ internal sealed partial class ScaleToZeroRig : IAsyncDisposable
     public async Task<List<(int Status, TimeSpan After, TimeSpan? RetryAfter)>> BurstAsync(int count)
     {
         using var http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.Zero }) { Timeout = TimeSpan.FromSeconds(60) };
+        BurstStarted = Stopwatch.GetTimestamp();
         var clock = Stopwatch.StartNew();
         var uri = new Uri($"http://127.0.0.1:{FrontendPort}/burst");
         return [.. await Task.WhenAll(Enumerable.Range(0, count).Select(async _ =>
@@ -116,9 +119,15 @@ internal sealed partial class ScaleToZeroRig : IAsyncDisposable
         }))];
     }
 
+    /// <summary>When the last burst started (<see cref="Stopwatch.GetTimestamp"/>).</summary>
+    public long BurstStarted { get; private set; }
+
     /// <summary>The durations of s1's completed scale-ups (start, warm-up, enable), in the order they completed.</summary>
     public List<int> UpDurationsMs() =>
         [.. Logs.Where(e => e.EventId == AutoscaleEventIds.ActionCompleted).Select(e => UpDone().Match(e.Message)).Where(m => m.Success).Select(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture))];
+
+    /// <summary>When (<see cref="Stopwatch.GetTimestamp"/>) each event with id <paramref name="eventId"/> was logged, in order.</summary>
+    public List<long> EventTimes(int eventId) => [.. _events.Entries.Where(e => e.EventId == eventId).Select(e => e.Timestamp)];
 
     public async ValueTask DisposeAsync()
     {
@@ -135,4 +144,24 @@ internal sealed partial class ScaleToZeroRig : IAsyncDisposable
 
     [GeneratedRegex(@"^app/s1: up done in (\d+) ms")]
     private static partial Regex UpDone();
+
+    // The time each event was logged, to split a wake's delay into its parts.
+    private sealed class EventClock : ILoggerProvider, ILogger
+    {
+        public System.Collections.Concurrent.ConcurrentQueue<(int EventId, long Timestamp)> Entries { get; } = new();
+
+        public ILogger CreateLogger(string categoryName) => this;
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            Entries.Enqueue((eventId.Id, Stopwatch.GetTimestamp()));
+
+        public void Dispose()
+        {
+        }
+    }
 }
