@@ -77,8 +77,7 @@ public sealed class Autoscaler : IAsyncDisposable
         _actions = new ActionServices(_time, _logger, _metrics, options.Warmup.FailureBackoff);
         var providerCalls = new ProviderCalls(instances, _actions);
         _actuator = new Actuator(control, instances, connections.Warmup, new ServerStarts(instances, providerCalls, _actions), _actions);
-        _wakes = new Wakes(_backends, () => _leader is not { IsActing: false }, _actions);
-        _wakes.Use(_actuator);
+        _wakes = new Wakes(_backends, () => _leader is not { IsActing: false }, _actions, _actuator.Start);
         _keepWarm = new KeepWarm(providerCalls, _actions);
         _evaluation = new BackendEvaluation(steps, _logger, _metrics);
         _reconciler = new Reconciler(instances, _backends.Values, _logger, _metrics, _dryRun);

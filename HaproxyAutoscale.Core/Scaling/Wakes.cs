@@ -20,13 +20,14 @@ internal sealed class Wakes
     private readonly NameTable<ScaledBackend> _backends = new();
     private readonly Func<bool> _acting;
     private readonly ActionServices _services;
-    private Actuator? _actuator;
+    private readonly Action<ScaledBackend, ScalingPlan, CancellationToken> _start;
     private int _unknownLogged;
 
     /// <param name="backends">The autoscaled backends by name.</param>
     /// <param name="acting">Whether this replica acts (false: a standby of an active/standby pair).</param>
     /// <param name="services">Time, log and metrics.</param>
-    public Wakes(Dictionary<string, ScaledBackend> backends, Func<bool> acting, ActionServices services)
+    /// <param name="start">Carries a wake's plan out (<see cref="Actuator.Start"/>), its servers claimed already.</param>
+    public Wakes(IReadOnlyDictionary<string, ScaledBackend> backends, Func<bool> acting, ActionServices services, Action<ScaledBackend, ScalingPlan, CancellationToken> start)
     {
         foreach (ScaledBackend backend in backends.Values)
         {
@@ -35,10 +36,8 @@ internal sealed class Wakes
 
         _acting = acting;
         _services = services;
+        _start = start;
     }
-
-    /// <summary>The actuator that carries a wake's plan out (set once the engine built it).</summary>
-    public void Use(Actuator actuator) => _actuator = actuator;
 
     /// <summary>Whether <paramref name="line"/> is a wake line (then acted on and counted); allocates nothing for other lines.</summary>
     public bool TryTake(ReadOnlySpan<byte> line, CancellationToken cancellationToken)
@@ -143,7 +142,7 @@ internal sealed class Wakes
             _services.Metrics.Decisions.Add(1, AutoscaleMetrics.Tags(backend.Name, "up"));
         }
 
-        _actuator!.Start(backend, plan, cancellationToken);
+        _start(backend, plan, cancellationToken);
     }
 
     /// <summary>
