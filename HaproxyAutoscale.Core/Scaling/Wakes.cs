@@ -114,7 +114,7 @@ internal sealed class Wakes
                 {
                     outcome = "no-server";
                     wake.End();
-                    notActing = wake.NoServerLogged ? null : "no server can be started now (each is in its failure back-off or being stopped)";
+                    notActing = wake.NoServerLogged ? null : "no server can be started now (each is draining, being stopped or in its failure back-off)";
                     wake.NoServerLogged = true;
                 }
             }

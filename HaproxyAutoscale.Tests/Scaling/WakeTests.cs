@@ -221,6 +221,23 @@ public sealed class WakeTests : IDisposable
     }
 
     [Fact]
+    public void Wake_Blind_StillWakes()
+    {
+        // Blindness holds scale-downs; a wake only adds capacity, and its line is evidence of demand itself.
+        var options = new BackendOptions { Name = "app", MinActive = 0 };
+        options.Servers.Add(new ServerOptions { Name = "s1" });
+        ScaledBackend backend = ScaledBackend.Create(options, new ScalingPolicyRegistry(), new ResponseTimeWindowRegistry(), _time, signals: new AutoscaleOptions());
+        for (int reading = 1; reading <= 3; reading++)
+        {
+            backend.Coverage!.Update(_time.GetUtcNow(), 0, new HaproxyAutoscale.Control.BackendStat("app", 100 * reading, 0, 0, 0, 0, 0, 0, 0));
+        }
+
+        backend.Coverage!.Blind.Should().BeTrue();
+        Create(backend).Wake(backend, 1, CancellationToken.None);
+        _started.Single().Servers.Should().Equal("s1");
+    }
+
+    [Fact]
     public void OnWake_CountsAsARequest_TheIdleRuleWaitsFromIt()
     {
         ScaledBackend backend = Backend();
