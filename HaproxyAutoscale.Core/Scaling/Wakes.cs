@@ -77,6 +77,7 @@ internal sealed class Wakes
             {
                 // Not at zero (an operator enabled a server, or a wake completed): nothing to wake.
                 outcome = "not-at-zero";
+                wake.End();
             }
             else if (HeldBy(backend, now) is { } gate)
             {
@@ -156,8 +157,14 @@ internal sealed class Wakes
         lock (backend.Gate)
         {
             WakeState wake = backend.Wake;
-            if (!wake.IsWaking || (failure is not null && backend.Servers.Capacity > 0))
+            if (!wake.IsWaking || (failure is not null && backend.Servers.Roles.Any(r => r.Role == ServerRole.Warming)))
             {
+                return; // not waking, or another server is still on its way
+            }
+
+            if (failure is not null && backend.Servers.Roles.Any(r => r.Role == ServerRole.Active))
+            {
+                wake.End(); // a server serves already (enabled by someone else): the wake did not fail
                 return;
             }
 
