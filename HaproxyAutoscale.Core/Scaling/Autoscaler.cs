@@ -234,6 +234,7 @@ public sealed class Autoscaler : IAsyncDisposable
                 foreach (ScaledBackend backend in _backends.Values)
                 {
                     _evaluation.Evaluate(backend, _actuator, cancellationToken);
+                    _wakes.RetryPending(backend, cancellationToken);
                     if (_leader is not { IsActing: false })
                     {
                         _keepWarm.StopIdle(backend, cancellationToken); // a standby starts and stops nothing

@@ -21,6 +21,12 @@ internal sealed class WakeState
     /// <summary>No server left to start (all in their failure back-off): logged once until a wake acts again.</summary>
     public bool NoServerLogged { get; set; }
 
+    /// <summary>
+    /// The held count of a wake that found no server to start while one was on its way to parked or stopped
+    /// (draining, stopping): retried at each evaluation instead of waiting for the Lua script's next line (1 s).
+    /// </summary>
+    public int? Pending { get; set; }
+
     public bool IsWaking => Since is not null;
 
     public void Begin(DateTimeOffset now, long timestamp, int held)

@@ -62,8 +62,23 @@ internal sealed class Wakes
         return true;
     }
 
-    /// <summary>Acts on a wake line for <paramref name="backend"/> reporting <paramref name="held"/> requests held.</summary>
-    public void Wake(ScaledBackend backend, int held, CancellationToken cancellationToken)
+    /// <summary>Retries a wake that found the backend's servers on their way out (<see cref="WakeState.Pending"/>); the evaluation loop calls it.</summary>
+    public void RetryPending(ScaledBackend backend, CancellationToken cancellationToken)
+    {
+        int? pending;
+        lock (backend.Gate)
+        {
+            pending = backend.Wake.Pending;
+        }
+
+        if (pending is { } held)
+        {
+            Wake(backend, held, cancellationToken, retry: true);
+        }
+    }
+
+    /// <summary>Acts on a wake line for <paramref name="backend"/> reporting <paramref name="held"/> requests held (<paramref name="retry"/>: no new line, not counted).</summary>
+    public void Wake(ScaledBackend backend, int held, CancellationToken cancellationToken, bool retry = false)
     {
         DateTimeOffset now = _services.Time.GetUtcNow();
         ScalingPlan? plan = null;
@@ -73,6 +88,7 @@ internal sealed class Wakes
         {
             backend.Decider.OnWake();
             WakeState wake = backend.Wake;
+            wake.Pending = null;
             if (backend.Servers.Roles.Any(r => r.Role == ServerRole.Active))
             {
                 // Not at zero (an operator enabled a server, or a wake completed): nothing to wake.
@@ -115,13 +131,20 @@ internal sealed class Wakes
                 {
                     outcome = "no-server";
                     wake.End();
+                    bool onItsWayOut = backend.Servers.Roles.Any(r => r.Role == ServerRole.Draining
+                        || backend.Servers.StateOf(r.Server) == ServerLifecycleState.Stopping);
+                    wake.Pending = onItsWayOut ? held : null;
                     notActing = wake.NoServerLogged ? null : "no server can be started now (each is draining, being stopped or in its failure back-off)";
                     wake.NoServerLogged = true;
                 }
             }
         }
 
-        _services.Metrics.Wakes.Add(1, AutoscaleMetrics.WakeTags(backend.Name, outcome));
+        if (!retry)
+        {
+            _services.Metrics.Wakes.Add(1, AutoscaleMetrics.WakeTags(backend.Name, outcome));
+        }
+
         if (notActing is not null)
         {
             Log.WakeNotActedOn(_services.Logger, backend.Name, held, notActing);

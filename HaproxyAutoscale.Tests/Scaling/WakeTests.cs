@@ -221,6 +221,28 @@ public sealed class WakeTests : IDisposable
     }
 
     [Fact]
+    public void Wake_LastServerStillStopping_RetriedAtTheNextEvaluation()
+    {
+        ScaledBackend backend = Backend();
+        Wakes wakes = Create(backend);
+        backend.Servers.Set("s1", ServerLifecycleState.Stopping); // kept warm, now being stopped
+        foreach (string server in new[] { "s2", "s3", "s4" })
+        {
+            backend.Servers.Failed(server, ServerLifecycleState.Stopped, TimeSpan.FromMinutes(5));
+        }
+
+        wakes.Wake(backend, 2, CancellationToken.None);
+        wakes.RetryPending(backend, CancellationToken.None);
+        _started.Should().BeEmpty("s1 is still being stopped");
+        backend.Servers.Set("s1", ServerLifecycleState.Stopped);
+        wakes.RetryPending(backend, CancellationToken.None);
+        _started.Should().ContainSingle().Which.Servers.Should().Equal("s1");
+        wakes.RetryPending(backend, CancellationToken.None);
+        _started.Should().ContainSingle("retried until it acted, not after");
+        Outcomes().Should().Equal(["no-server"], "a retry is not a wake line");
+    }
+
+    [Fact]
     public void Wake_Blind_StillWakes()
     {
         // Blindness holds scale-downs; a wake only adds capacity, and its line is evidence of demand itself.
