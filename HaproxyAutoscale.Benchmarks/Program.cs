@@ -71,6 +71,15 @@ if (args.Length >= 1 && args[0] == "provider-latency")
     return;
 }
 
+// `scale-to-zero [WAKES] [COLD_START_SECONDS]`: wake-to-first-byte through the Lua hold (scale-to-zero.sh).
+if (args.Length >= 1 && args[0] == "scale-to-zero")
+{
+    await ScaleToZeroMeasurements.RunAsync(
+        args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 20,
+        args.Length > 2 ? double.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 1.0);
+    return;
+}
+
 // `control-latency [CALLS]`: p50/p99/max of single Runtime API round trips to a local HAProxy.
 if (args.Length >= 1 && args[0] == "control-latency")
 {

@@ -234,6 +234,8 @@ internal static class AdminJson
 
             w.WriteBoolean("paused", b.PausedUntil is not null);
             WriteUntil(w, b.PausedUntil);
+            w.WriteBoolean("zero", b.AtZero);
+            WriteWaking(w, b.Waking);
             w.WriteStartArray("servers");
             foreach (ServerSnapshot server in b.Servers)
             {
@@ -310,6 +312,21 @@ internal static class AdminJson
     };
 
     public static string Time(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
+
+    // "waking": {"since", "held"} while a wake from zero is in progress, else null.
+    public static void WriteWaking(Utf8JsonWriter w, BackendWaking? waking)
+    {
+        if (waking is null)
+        {
+            w.WriteNull("waking");
+            return;
+        }
+
+        w.WriteStartObject("waking");
+        w.WriteString("since", Time(waking.Since));
+        w.WriteNumber("held", waking.Held);
+        w.WriteEndObject();
+    }
 
     // "pausedUntil": null both when not paused and when paused until resumed ("paused" tells them apart).
     private static void WriteUntil(Utf8JsonWriter w, DateTimeOffset? until)

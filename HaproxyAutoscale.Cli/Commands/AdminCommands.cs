@@ -112,7 +112,7 @@ internal static class AdminCommands
     }
 
     // One fact per line, in the order an operator asks: what it sees, whether it may act, what it did and why.
-    private static void WriteExplanation(TextWriter output, JsonElement b)
+    internal static void WriteExplanation(TextWriter output, JsonElement b)
     {
         output.WriteLine($"backend: {b.GetProperty("backend").GetString()}");
         JsonElement window = b.GetProperty("window");
@@ -133,6 +133,11 @@ internal static class AdminCommands
         output.WriteLine(!b.GetProperty("paused").GetBoolean() ? "paused: no"
             : b.GetProperty("pausedUntil").GetString() is { } until ? $"paused: until {until} (decisions are logged, no action is taken)"
             : "paused: until resumed (decisions are logged, no action is taken)");
+        output.WriteLine(b.TryGetProperty("waking", out JsonElement waking) && waking.ValueKind == JsonValueKind.Object
+            ? $"zero: waking since {waking.GetProperty("since").GetString()}, {waking.GetProperty("held").GetInt32()} request(s) held by HAProxy"
+            : b.TryGetProperty("zero", out JsonElement zero) && zero.ValueKind == JsonValueKind.True
+            ? "zero: yes (no active server, by choice: HAProxy holds the next request and wakes it)"
+            : "zero: no");
         foreach (JsonElement server in b.GetProperty("servers").EnumerateArray())
         {
             output.WriteLine($"server {server.GetProperty("server").GetString()}: {server.GetProperty("role").GetString()}");

@@ -14,7 +14,13 @@ internal sealed record AutoscalerView(Dictionary<string, AutoscaledBackend> Back
                 s => s.GetProperty("server").GetString()!, s => s.TryGetProperty("lifecycle", out JsonElement l) && l.GetString() is { } text ? text : "-"),
             b.GetProperty("paused").GetBoolean(),
             b.GetProperty("pausedUntil").GetString(),
-            b.GetProperty("coverage") is { ValueKind: JsonValueKind.Number } c ? c.GetDouble() : null),
+            b.GetProperty("coverage") is { ValueKind: JsonValueKind.Number } c ? c.GetDouble() : null)
+        {
+            // Absent from a daemon older than scale to zero.
+            Zero = b.TryGetProperty("zero", out JsonElement zero) && zero.ValueKind == JsonValueKind.True,
+            Waking = b.TryGetProperty("waking", out JsonElement waking) && waking.ValueKind == JsonValueKind.Object
+                ? (waking.GetProperty("since").GetString()!, waking.GetProperty("held").GetInt32()) : null,
+        },
         StringComparer.Ordinal));
 }
 
@@ -24,4 +30,14 @@ internal sealed record AutoscaledBackend(Dictionary<string, string> Roles, Dicti
     public string PausedText => !Paused ? "no" : PausedUntil is null ? "until resumed" : $"until {PausedUntil}";
 
     public string CoverageText => Coverage?.ToString("0.##", CultureInfo.InvariantCulture) ?? "-";
+
+    /// <summary>At zero by choice (scale to zero): no server active, warming or draining.</summary>
+    public bool Zero { get; init; }
+
+    /// <summary>A wake from zero in progress: since when, how many requests HAProxy holds.</summary>
+    public (string Since, int Held)? Waking { get; init; }
+
+    /// <summary>The line status prints under the table for a backend at zero or waking, else <see langword="null"/>.</summary>
+    public string? ZeroText => Waking is { } w ? string.Create(CultureInfo.InvariantCulture, $"waking since {w.Since}, {w.Held} request(s) held by HAProxy")
+        : Zero ? "zero (no active server, by choice: HAProxy holds the next request and wakes it)" : null;
 }

@@ -58,6 +58,14 @@ internal static class StatusOutput
         }
 
         TableWriter.Write(output, table);
+        foreach ((string backend, AutoscaledBackend scaled) in view?.Backends ?? [])
+        {
+            if (scaled.ZeroText is { } zero)
+            {
+                output.WriteLine($"{backend}: {zero}");
+            }
+        }
+
         output.WriteLine();
         foreach ((string endpoint, HaproxyInfo info) in versions)
         {
@@ -110,6 +118,8 @@ internal static class StatusOutput
                         writer.WriteNull("paused");
                         writer.WriteNull("pausedUntil");
                         writer.WriteNull("coverage");
+                        writer.WriteNull("zero");
+                        writer.WriteNull("waking");
                     }
                     else
                     {
@@ -122,6 +132,19 @@ internal static class StatusOutput
                         else
                         {
                             writer.WriteNull("coverage");
+                        }
+
+                        writer.WriteBoolean("zero", scaled.Zero);
+                        if (scaled.Waking is { } waking)
+                        {
+                            writer.WriteStartObject("waking");
+                            writer.WriteString("since", waking.Since);
+                            writer.WriteNumber("held", waking.Held);
+                            writer.WriteEndObject();
+                        }
+                        else
+                        {
+                            writer.WriteNull("waking");
                         }
                     }
                 }

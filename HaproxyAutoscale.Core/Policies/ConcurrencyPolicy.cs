@@ -89,6 +89,9 @@ internal sealed class ConcurrencyPolicy : IScalingPolicy
 
     public ConcurrencyPolicy(ConcurrencyPolicyOptions options) => (_options, _idle) = (options, new IdleRule(options.IdleScaleDown));
 
+    /// <summary>Requests in flight per server it aims for: a wake from zero is sized by it, as a panic is.</summary>
+    public double TargetInFlight => _options.TargetInFlight;
+
     // Defaults come from the options class: a setting left out keeps it.
     public static IScalingPolicy Create(PolicySettings settings)
     {

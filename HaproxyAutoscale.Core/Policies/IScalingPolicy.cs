@@ -46,7 +46,7 @@ public readonly record struct ScalingContext(
     /// Requests in flight in the backend (serving or queued) over the evaluation interval, by Little's law: requests
     /// logged per second × their mean total time (<c>Ta</c>). A time average, unlike a log line's <c>srv_conn</c>,
     /// which is sampled when a request ends and so over-weights busy moments. <see langword="null"/> when no request
-    /// ended in the interval (no data, not zero). Where HAProxy's counters are read, never below
+    /// ended in the interval (no data, not zero). Where HAProxy's counters are read and a server serves, never below
     /// <see cref="OpenSessions"/>: a backend holding open connections that have not logged yet is busy, not idle.
     /// </summary>
     public double? InFlight { get; init; }
@@ -55,7 +55,8 @@ public readonly record struct ScalingContext(
     /// HAProxy's current sessions and queued requests of the backend (<c>scur</c> + <c>qcur</c>, summed over the
     /// instances) at the last counter reading, where the counters are read and fresh; otherwise <see langword="null"/>.
     /// They include what the log cannot show yet (a request logs when it ends): open WebSockets, server-sent event
-    /// streams, long downloads, requests held at zero. <see cref="InFlight"/> is never below them.
+    /// streams, long downloads, requests held at zero. <see cref="InFlight"/> is never below them while a server serves
+    /// (at zero, held requests wake the backend through the hold's wake lines, sized by them).
     /// </summary>
     public int? OpenSessions { get; init; }
 

@@ -105,7 +105,9 @@ internal sealed class Actuator
             if (up)
             {
                 _metrics.ScaleUpLag.Record(Math.Max(0, (_time.GetUtcNow() - plan.Time).TotalSeconds), AutoscaleMetrics.BackendTag(backend.Name));
+                Wakes.UpEnded(backend, server, null, _services);
             }
+
             return;
         }
 
@@ -128,6 +130,10 @@ internal sealed class Actuator
 
         Log.ActionFailed(_logger, backend.Name, server, action, elapsedMs, failure, Durations.Format(backoff));
         _metrics.ActionFailures.Add(1, AutoscaleMetrics.Tags(backend.Name, action));
+        if (up)
+        {
+            Wakes.UpEnded(backend, server, failure, _services);
+        }
     }
 
     // (Start, add,) warm-up, then weight and ready; returns why it failed, or null.

@@ -46,6 +46,14 @@ internal sealed class AutoscaleMetrics : IDisposable
         Actions = _meter.CreateCounter<long>("actions", "{action}", "Completed scaling actions (tags: backend, action).");
         ActionFailures = _meter.CreateCounter<long>("action_failures", "{action}", "Failed warm-ups and commands (tags: backend, action).");
         Reloads = _meter.CreateCounter<long>("reloads", "{reload}", "Configuration reloads (SIGHUP, POST /reload) (tag: outcome: applied, rejected).");
+
+        _meter.CreateObservableGauge("backend_zero", () => PerBackend<int>(snapshot(), s => s.AtZero ? 1 : 0), "1",
+            "1 while a backend is at zero by choice (scale to zero: no server active, warming or draining).");
+        _meter.CreateObservableGauge("backend_waking", () => PerBackend<int>(snapshot(), s => s.Waking is null ? 0 : 1), "1",
+            "1 while a backend is being woken from zero (from the wake line to its first server taking traffic).");
+        Wakes = _meter.CreateCounter<long>("wakes", "{line}",
+            "Wake lines from HAProxy's Lua hold (tags: backend, outcome: woken, added, waking, not-at-zero, held, no-server, unknown-backend with backend \"\").");
+        WakeToReady = LagHistogram("wake_to_ready_seconds", "From the wake line that found a backend at zero to its first server taking traffic (tag: backend).");
         ExtensionFailures = _meter.CreateCounter<long>("extension_failures", "{exception}", "Exceptions thrown by a policy, window, warm-up, control or log source, contained by the engine (tags: backend, extension).");
         Holds = _meter.CreateCounter<long>("holds", "{evaluation}", "Evaluations whose up or down decision an engine rule held back (tags: backend, gate: bounds, cooldown, blind, paused, standby…).");
         ProviderFailures = _meter.CreateCounter<long>("provider_failures", "{call}", "Provider calls that failed or timed out (tags: backend, operation: start, stop, status).");
@@ -102,6 +110,12 @@ internal sealed class AutoscaleMetrics : IDisposable
     }
 
     public Counter<long> Reloads { get; }
+
+    public Counter<long> Wakes { get; }
+
+    public Histogram<double> WakeToReady { get; }
+
+    public static KeyValuePair<string, object?>[] WakeTags(string backend, string outcome) => [new("backend", backend), new("outcome", outcome)];
 
     public static KeyValuePair<string, object?>[] Tags(string backend, string action) => [new("backend", backend), new("action", action)];
 

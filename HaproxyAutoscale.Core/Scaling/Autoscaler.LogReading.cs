@@ -26,7 +26,10 @@ public sealed partial class Autoscaler
         {
             if (!parser.TryParse(line, out RequestRecord record))
             {
-                Interlocked.Increment(ref _unparsed);
+                if (!_wakes.TryTake(line, cancellationToken)) // the Lua hold's wake lines (scale to zero)
+                {
+                    Interlocked.Increment(ref _unparsed);
+                }
             }
             else if (_backends.TryGetValue(record.Backend, out ScaledBackend? backend))
             {

@@ -35,6 +35,7 @@ public sealed partial class Autoscaler : IAsyncDisposable
     private readonly LeaderRole? _leader; // active/standby (ha); null: this replica acts alone
     private readonly SemaphoreSlim _reconciling = new(1, 1);
     private readonly Heartbeat _heartbeat = new();
+    private readonly Wakes _wakes;
     private long _unparsed;
 
     internal Autoscaler(AutoscaleOptions options, EngineConnections connections, EngineRegistries registries, EngineRuntime runtime, IReadOnlyList<IAsyncDisposable> owned)
@@ -69,6 +70,7 @@ public sealed partial class Autoscaler : IAsyncDisposable
         _actions = new ActionServices(_time, _logger, _metrics, options.Warmup.FailureBackoff);
         var providerCalls = new ProviderCalls(instances, _actions);
         _actuator = new Actuator(control, instances, connections.Warmup, new ServerStarts(instances, providerCalls, _actions), _actions);
+        _wakes = new Wakes(_backends, () => _leader is not { IsActing: false }, _actions, _actuator.Start);
         _keepWarm = new KeepWarm(providerCalls, _actions);
         _evaluation = new BackendEvaluation(steps, _logger, _metrics);
         _reconciler = new Reconciler(instances, _backends, _logger, _metrics, _dryRun);
@@ -203,6 +205,7 @@ public sealed partial class Autoscaler : IAsyncDisposable
                     foreach (ScaledBackend backend in _backends.Values)
                     {
                         _evaluation.Evaluate(backend, _actuator, cancellationToken);
+                        _wakes.RetryPending(backend, cancellationToken);
                         if (_leader is not { IsActing: false })
                         {
                             _keepWarm.StopIdle(backend, cancellationToken); // a standby starts and stops nothing

@@ -55,6 +55,9 @@ internal sealed partial class BackendDecider
 
     public IScalingPolicy Policy => _policy;
 
+    /// <summary>Picks the servers a decision moves (a wake picks with it too).</summary>
+    public ServerPicker Picker => _picker;
+
     public DateTimeOffset? LastRequest { get; private set; }
 
     /// <summary>The last evaluation's bounds, in-flight and servers wanted, for the metrics; <see langword="null"/> before the first.</summary>
@@ -68,6 +71,12 @@ internal sealed partial class BackendDecider
     /// window has refilled under its leadership.
     /// </summary>
     public void RestartRefill() => _counters?.RestartRefill(_time.GetUtcNow());
+
+    /// <summary>
+    /// HAProxy holds a request for the backend (a wake line): demand, like a request, although none is logged until it
+    /// ends. The idle rule counts from here, so the server a wake enables is not parked before its first answer is logged.
+    /// </summary>
+    public void OnWake() => LastRequest = _time.GetUtcNow();
 
     public void OnRecord(in RequestRecord record)
     {

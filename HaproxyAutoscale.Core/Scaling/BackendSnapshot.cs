@@ -35,7 +35,21 @@ public sealed record BackendSnapshot(string Backend, WindowValue Window, IReadOn
 
     /// <summary>The policy's latency objective (<see cref="ILatencyObjective"/>), if it has one.</summary>
     internal double? ObjectiveMs { get; init; }
+
+    /// <summary>
+    /// Whether the backend is at zero by choice (scale to zero): its minimum is 0 and no server is active, warming or
+    /// draining. HAProxy holds its requests (the Lua script) and wakes it.
+    /// </summary>
+    public bool AtZero { get; init; }
+
+    /// <summary>The wake in progress (since when, how many requests held), or <see langword="null"/>.</summary>
+    public BackendWaking? Waking { get; init; }
 }
+
+/// <summary>A backend being woken from zero, as reported by <see cref="BackendSnapshot.Waking"/>.</summary>
+/// <param name="Since">When the wake line that started the wake arrived.</param>
+/// <param name="Held">The requests HAProxy held, from the latest wake line.</param>
+public sealed record BackendWaking(DateTimeOffset Since, int Held);
 
 /// <summary>One server as reported by <see cref="BackendSnapshot.Servers"/>.</summary>
 /// <param name="Name">The server.</param>

@@ -46,9 +46,11 @@ internal sealed class CounterGuards(BackendOptions options, LogCoverage coverage
         if (coverage.Stat is { } stat && !coverage.IsStale(context.Now))
         {
             // Little's law sees a request only once it ended: open sessions are in flight now (max, not a sum: in
-            // steady traffic both count the same requests).
+            // steady traffic both count the same requests). At zero they are requests the Lua hold keeps: its wake
+            // lines size that scale-up (Wakes), the policy does not race them.
             int open = stat.CurrentSessions + stat.CurrentQueue;
-            context = context with { OpenSessions = open, InFlight = open > 0 ? Math.Max(context.InFlight ?? 0, open) : context.InFlight };
+            bool serving = context.ActiveServers > 0;
+            context = context with { OpenSessions = open, InFlight = open > 0 && serving ? Math.Max(context.InFlight ?? 0, open) : context.InFlight };
         }
 
         if (!coverage.Blind)

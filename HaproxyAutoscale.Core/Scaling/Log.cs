@@ -164,6 +164,23 @@ public static class AutoscaleEventIds
 
     /// <summary>A reload changed settings that cannot change at run time: named, their running values kept until a restart.</summary>
     public const int ReloadNeedsRestart = 72;
+
+    // Scale to zero: 60-69.
+
+    /// <summary>A wake line found a backend at zero: the servers started for the requests HAProxy holds.</summary>
+    public const int WakeStarted = 60;
+
+    /// <summary>A woken backend's first server took traffic, with the time from the wake line.</summary>
+    public const int WakeReady = 61;
+
+    /// <summary>Every server a wake started failed (the cause is event 5 or 33): HAProxy answers the held requests 503 past its deadline.</summary>
+    public const int WakeFailed = 62;
+
+    /// <summary>A wake line was not acted on (paused, standby, no server to start): logged once while it lasts.</summary>
+    public const int WakeNotActedOn = 63;
+
+    /// <summary>A wake line named a backend the configuration does not have (logged for the first one; every one counted in <c>wakes</c>).</summary>
+    public const int WakeUnknownBackend = 64;
 }
 
 /// <summary>The engine's log events, one per decision and per action.</summary>
@@ -282,4 +299,19 @@ internal static partial class Log
 
     [LoggerMessage(AutoscaleEventIds.ServerDeleted, LogLevel.Information, "{Backend}/{Server}: deleted from HAProxy")]
     public static partial void ServerDeleted(ILogger logger, string backend, string server);
+
+    [LoggerMessage(AutoscaleEventIds.WakeStarted, LogLevel.Information, "{Backend}: woken at zero by {Held} request(s) HAProxy holds: starting {Servers}")]
+    public static partial void WakeStarted(ILogger logger, string backend, int held, string servers);
+
+    [LoggerMessage(AutoscaleEventIds.WakeReady, LogLevel.Information, "{Backend}: awake: {Server} took traffic {DurationMs} ms after the wake line ({Held} request(s) held)")]
+    public static partial void WakeReady(ILogger logger, string backend, string server, long durationMs, int held);
+
+    [LoggerMessage(AutoscaleEventIds.WakeFailed, LogLevel.Warning, "{Backend}: the wake failed after {DurationMs} ms: {Error}; HAProxy answers the {Held} held request(s) 503 past its hold deadline")]
+    public static partial void WakeFailed(ILogger logger, string backend, long durationMs, string error, int held);
+
+    [LoggerMessage(AutoscaleEventIds.WakeNotActedOn, LogLevel.Information, "{Backend}: wake line for {Held} held request(s) not acted on: {Why}")]
+    public static partial void WakeNotActedOn(ILogger logger, string backend, int held, string why);
+
+    [LoggerMessage(AutoscaleEventIds.WakeUnknownBackend, LogLevel.Warning, "A wake line names the backend '{Backend}', which is not autoscaled; ignored (counted in wakes{{outcome=\"unknown-backend\"}})")]
+    public static partial void WakeUnknownBackend(ILogger logger, string backend);
 }

@@ -42,6 +42,16 @@ internal sealed class ScaledBackend
     /// <summary>The rule (paused, blind) whose first held-back action of the current spell was logged. Under <see cref="Gate"/>.</summary>
     public HoldGate? HeldBackBy { get; set; }
 
+    /// <summary>The wake in progress, if any (scale to zero). Under <see cref="Gate"/>.</summary>
+    public WakeState Wake { get; } = new();
+
+    /// <summary>
+    /// Whether the backend is at zero by choice: its minimum is 0 and no server is active, warming or draining (a wake
+    /// in progress is <see cref="WakeState.IsWaking"/>, not zero). Under <see cref="Gate"/>.
+    /// </summary>
+    public bool AtZero => Options.EffectiveMinActive == 0 && !Wake.IsWaking
+        && !Servers.Roles.Any(r => r.Role is ServerRole.Active or ServerRole.Warming or ServerRole.Draining);
+
     /// <summary>The last evaluation's outcome. Under <see cref="Gate"/>.</summary>
     public BackendDecision? LastDecision { get; set; }
 
@@ -88,6 +98,9 @@ internal sealed class ScaledBackend
                 LastDecision = LastDecision,
                 Gauges = Decider.Gauges,
                 ObjectiveMs = (Decider.Policy as ILatencyObjective)?.ObjectiveMs,
+
+                AtZero = AtZero,
+                Waking = Wake.Since is { } since ? new BackendWaking(since, Wake.Held) : null,
             };
         }
     }

@@ -7,7 +7,7 @@ namespace HaproxyAutoscale.Tests.Providers;
 /// Real app processes for the provider tests: a small Python HTTP server started, stopped and asked about by three
 /// bash scripts, the way an operator's own scripts would (pid file per server, <c>ADDRESS:PORT</c> printed by start,
 /// status exit 0 running / 3 stopped). Each app records the requests it gets (user agent and path) and answers
-/// <c>/slow</c> after 200 ms. A file <c>mode</c> makes start fail after launching the app (<c>fail</c>) or hang
+/// <c>/slow</c> after 200 ms; a file <c>delay</c> makes it wait before it listens (a cold start). A file <c>mode</c> makes start fail after launching the app (<c>fail</c>) or hang
 /// (<c>hang</c>). Every PID ever started is recorded; disposing kills whatever still runs.
 /// </summary>
 internal sealed class ScriptedApps : IDisposable
@@ -15,6 +15,8 @@ internal sealed class ScriptedApps : IDisposable
     private const string App = """
         import http.server, os, socketserver, sys, time
         port, state, name = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+        if os.path.exists(os.path.join(state, 'delay')):
+            time.sleep(float(open(os.path.join(state, 'delay')).read()))
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = 'HTTP/1.0'
             def do_GET(self):
@@ -107,6 +109,10 @@ internal sealed class ScriptedApps : IDisposable
 
     /// <summary>Fixes the port a configured server's app listens on (the one haproxy.cfg names).</summary>
     public void SetPort(string server, int port) => File.AppendAllText(_dir.File("ports"), $"{server} {port}\n");
+
+    /// <summary>Makes each app wait this long before it listens (a cold start), from the next start on.</summary>
+    public void SetStartDelay(TimeSpan delay) =>
+        File.WriteAllText(_dir.File("delay"), delay.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
     /// <summary>Makes the next starts fail (<c>fail</c>), hang (<c>hang</c>) or work (<c>null</c>).</summary>
     public void SetMode(string? mode)

@@ -40,6 +40,12 @@ public sealed class DashboardMetricsScrapeTests
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         using var stopLoad = new CancellationTokenSource();
         Task load = rig.LoadAsync("/slow", 4, TimeSpan.FromSeconds(60), stopLoad.Token);
+        // A histogram has no series before its first observation, and this daemon has no backend at zero to wake:
+        // wake_to_ready_seconds is exported like scale_up_lag_seconds (same advice, same path) and its instrument is
+        // pinned by WakeTests. Every other name the files use must be served.
+        const string WakeToReady = "haproxyautoscale_wake_to_ready_seconds_bucket";
+        used.Should().Contain(WakeToReady);
+        used = [.. used.Where(name => name != WakeToReady)];
         string[] missing = used;
         string scraped = "";
         try
