@@ -59,7 +59,10 @@ internal sealed class DemoLazyBackend(int port)
     /// </remarks>
     public static BackendOptions Options(BackendOptions app, ServerProviderOptions provider, int port, TimeSpan idle)
     {
-        var backend = new BackendOptions { Name = Name, MinActive = 0, Policy = { Kind = Policies.ScalingPolicyNames.Threshold }, SettleTime = app.SettleTime, Provider = provider };
+        // A small window and no settle time: the step to zero waits for the window to refill with samples taken since
+        // the start, and a burst of 20 onto a server that just came up is all this backend gets.
+        var backend = new BackendOptions { Name = Name, MinActive = 0, Policy = { Kind = Policies.ScalingPolicyNames.Threshold }, SettleTime = TimeSpan.Zero, Provider = provider };
+        backend.Window.Size = 5;
         foreach ((string key, string value) in app.Policy.Settings)
         {
             backend.Policy.Settings[key] = value;
