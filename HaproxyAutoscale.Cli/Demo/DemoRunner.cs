@@ -108,7 +108,8 @@ internal sealed class DemoRunner(TextWriter output, TimeSpan duration, double sp
                 output.WriteLine(LiveLine(autoscaler));
                 if (burst is null && Now >= BurstAt)
                 {
-                    burst = _lazy.BurstAsync(new Uri($"http://127.0.0.1:{frontendPort}/"), Now, stop.Token);
+                    TimeSpan at = Now;
+                    burst = Task.Run(() => _lazy.BurstAsync(new Uri($"http://127.0.0.1:{frontendPort}/"), at, stop.Token), CancellationToken.None); // off the live line's loop
                 }
             }
 
