@@ -43,10 +43,7 @@ internal static class SimulateCommand
                 return console.Fail($"--static: expected 0 to {fewest} servers (the configured servers of the backends simulated)", ExitCodes.Usage);
             }
 
-            var options = new SimulationOptions
-            {
-                Slo = loaded.Slo, Balance = loaded.Balance, QueueTimeout = loaded.QueueTimeout, StaticServers = parse.GetValue(staticServers), KeepTimeline = parse.GetValue(timeline) is not null,
-            };
+            SimulationOptions options = loaded.Simulation(parse.GetValue(staticServers), keepTimeline: parse.GetValue(timeline) is not null);
             List<BackendSimulation> results = [.. loaded.Backends.Select(b => Simulator.Run(loaded.Options, b.Backend, b.Model, b.Arrivals, options))];
             if (parse.GetValue(timeline) is { } path)
             {
@@ -64,17 +61,28 @@ internal static class SimulateCommand
         var inputs = new SimulationInputs();
         var backend = new Option<string>("--backend") { Description = "The backend whose policy to tune.", Required = true };
         var budget = new Option<string>("--budget") { Description = "The largest acceptable share of requests over the SLO, e.g. 1% or 0.01.", DefaultValueFactory = _ => "1%" };
+        var deadlineBudget = new Option<string>("--deadline-budget")
+        {
+            Description = "Scale to zero: the largest share of requests answered 503 past the hold deadline a recommended setting may have, e.g. 0.1%.",
+            DefaultValueFactory = _ => "0%",
+        };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table." };
         var command = new Command("tune", "Search the backend policy's main settings with the simulator: the fewest server-seconds within the SLO budget.");
         inputs.AddTo(command);
         command.Options.Add(backend);
         command.Options.Add(budget);
+        command.Options.Add(deadlineBudget);
         command.Options.Add(json);
         command.SetAction(async (parse, cancellationToken) =>
         {
             if (!TryParseFraction(parse.GetValue(budget)!, out double share))
             {
                 return console.Fail($"--budget: '{parse.GetValue(budget)}' is not a share such as 1% or 0.01", ExitCodes.Usage);
+            }
+
+            if (!TryParseFraction(parse.GetValue(deadlineBudget)!, out double deadlineShare))
+            {
+                return console.Fail($"--deadline-budget: '{parse.GetValue(deadlineBudget)}' is not a share such as 0.1% or 0.001", ExitCodes.Usage);
             }
 
             if (await inputs.LoadAsync(console, parse, cancellationToken).ConfigureAwait(false) is not { } loaded)
@@ -90,8 +98,9 @@ internal static class SimulateCommand
 
             (_, BackendModel model, long[] arrivals) = loaded.Backends.First(b => b.Backend == name);
 
-            var tune = new TuneOptions { Budget = share };
+            var tune = new TuneOptions { Budget = share, DeadlineBudget = deadlineShare };
             (tune.Simulation.Slo, tune.Simulation.Balance, tune.Simulation.QueueTimeout) = (loaded.Slo, loaded.Balance, loaded.QueueTimeout);
+            (tune.Simulation.HoldDeadline, tune.Simulation.ProviderStart) = (loaded.HoldDeadline, loaded.ProviderStart);
             TuneResult result;
             try
             {
@@ -103,7 +112,7 @@ internal static class SimulateCommand
             }
 
             string policy = loaded.Options.Backends.First(b => b.Name == name).Policy.Kind;
-            console.Out.WriteLine(parse.GetValue(json) ? TuneJson(result, policy, share) : TuneTable(result, policy, share));
+            console.Out.WriteLine(parse.GetValue(json) ? TuneJson(result, policy, share, deadlineShare) : TuneTable(result, policy, share, deadlineShare));
             return result.Recommended is null ? ExitCodes.Failure : ExitCodes.Success;
         });
         return command;
@@ -143,6 +152,15 @@ internal static class SimulateCommand
             $"{Percent(r.UnderProvisioning.Accuracy)}/{Percent(r.UnderProvisioning.Timeshare)}", $"{Percent(r.OverProvisioning.Accuracy)}/{Percent(r.OverProvisioning.Timeshare)}", Percent(r.Instability),
             r.HeldBy.Count == 0 ? "-" : string.Join(" ", r.HeldBy.Select(h => $"{h.Key}:{h.Value}")),
         }));
+        if (SimulateZeroOutput.Any(results))
+        {
+            rows[0] = [.. rows[0], .. SimulateZeroOutput.Headers];
+            for (int i = 1; i < rows.Count; i++)
+            {
+                rows[i] = [.. rows[i], .. SimulateZeroOutput.Cells(results[i - 1])];
+            }
+        }
+
         using var text = new StringWriter(CultureInfo.InvariantCulture);
         TableWriter.Write(text, rows);
         return text.ToString().TrimEnd();
@@ -187,6 +205,7 @@ internal static class SimulateCommand
         }
 
         writer.WriteEndObject();
+        SimulateZeroOutput.Write(writer, r);
         writer.WriteEndObject();
     }
 
@@ -210,29 +229,45 @@ internal static class SimulateCommand
         }
     }
 
-    private static string TuneTable(TuneResult result, string policy, double budget)
+    private static string TuneTable(TuneResult result, string policy, double budget, double deadlineBudget)
     {
+        bool zero = SimulateZeroOutput.Any(result.Evaluated.Select(c => c.Result));
         var rows = new List<string[]> { new[] { "SERVER-S", "OVER-SLO", "P95", "FLAPS", "POLICY SETTINGS", "WINDOW" } };
         rows.AddRange(result.ParetoFront.Select(c => new[]
         {
             c.Result.ServerSeconds.ToString("0", CultureInfo.InvariantCulture), Percent(c.Result.RequestsOverSlo), Ms(c.Result.P95Ms), c.Result.Flaps.ToString(CultureInfo.InvariantCulture),
             string.Join(" ", c.PolicySettings.Select(s => $"{s.Key}={s.Value}")), $"{c.Window.Kind} {c.Window.Size} {c.Window.Statistic.ToString().ToLowerInvariant()}",
         }));
+        if (zero)
+        {
+            rows[0] = [.. rows[0][..4], .. SimulateZeroOutput.TuneHeaders, .. rows[0][4..]];
+            for (int i = 1; i < rows.Count; i++)
+            {
+                rows[i] = [.. rows[i][..4], .. SimulateZeroOutput.TuneCells(result.ParetoFront[i - 1].Result), .. rows[i][4..]];
+            }
+        }
+
+        string within = zero ? $" and at most {Percent(deadlineBudget)} answered 503 past the hold deadline" : "";
         using var text = new StringWriter(CultureInfo.InvariantCulture);
         text.WriteLine($"{result.Evaluated.Count} settings simulated; Pareto front (fewest server-seconds first):");
         TableWriter.Write(text, rows);
         text.WriteLine();
         text.WriteLine(result.Recommended is { } best
-            ? $"Recommended (fewest server-seconds with at most {Percent(budget)} of requests over the SLO), to paste into the backend's configuration:{Environment.NewLine}{RecommendationJson(best, policy)}"
-            : $"No setting kept requests over the SLO within {Percent(budget)}: more servers (maxActive) or a looser SLO are needed.");
+            ? $"Recommended (fewest server-seconds with at most {Percent(budget)} of requests over the SLO{within}), to paste into the backend's configuration:{Environment.NewLine}{RecommendationJson(best, policy)}"
+            : $"No setting kept requests over the SLO within {Percent(budget)}{within}: more servers (maxActive){(zero ? ", a longer --hold-deadline" : "")} or a looser SLO are needed.");
         return text.ToString().TrimEnd();
     }
 
-    private static string TuneJson(TuneResult result, string policy, double budget) => JsonOutput.Write(writer =>
+    private static string TuneJson(TuneResult result, string policy, double budget, double deadlineBudget) => JsonOutput.Write(writer =>
     {
         writer.WriteStartObject();
         writer.WriteNumber("evaluated", result.Evaluated.Count);
         writer.WriteNumber("budget", budget);
+        if (SimulateZeroOutput.Any(result.Evaluated.Select(c => c.Result)))
+        {
+            writer.WriteNumber("deadlineBudget", deadlineBudget);
+        }
+
         writer.WriteStartArray("paretoFront");
         foreach (TuneCandidate candidate in result.ParetoFront)
         {

@@ -21,6 +21,18 @@ internal sealed class SimulationInputs
     private readonly Option<string> _balance = new("--balance") { Description = "HAProxy's balance: roundrobin or leastconn.", DefaultValueFactory = _ => "roundrobin" };
     private readonly Option<string> _coldStart = new("--cold-start") { Description = "A cold server's extra time on its first request (no log shows it).", DefaultValueFactory = _ => "0s" };
     private readonly Option<string> _idleToCold = new("--idle-to-cold") { Description = "How long a parked server stays warm.", DefaultValueFactory = _ => "5m" };
+    private readonly Option<string> _holdDeadline = new("--hold-deadline")
+    {
+        Description = "Scale to zero (a backend with minActive 0 and no alwaysUp server): the Lua hold's deadline, past which a held request gets a 503.",
+        DefaultValueFactory = _ => "30s",
+    };
+
+    private readonly Option<string> _providerStart = new("--provider-start")
+    {
+        Description = "Scale to zero: how long the provider takes to start a stopped server (parked longer than keepWarm, or never started), before its warm-up.",
+        DefaultValueFactory = _ => "0s",
+    };
+
     private readonly Option<string?> _queueTimeout = new("--queue-timeout") { Description = "HAProxy's timeout queue (default: its timeout connect): queued longer, a request gets a 503. Without it, requests wait as long as it takes." };
 
     public int ExitCode { get; private set; }
@@ -28,7 +40,7 @@ internal sealed class SimulationInputs
     public void AddTo(Command command)
     {
         command.Arguments.Add(Logs);
-        foreach (Option option in (Option[])[_config, _model, _slo, _balance, _coldStart, _idleToCold, _queueTimeout])
+        foreach (Option option in (Option[])[_config, _model, _slo, _balance, _coldStart, _idleToCold, _queueTimeout, _holdDeadline, _providerStart])
         {
             command.Options.Add(option);
         }
@@ -62,6 +74,16 @@ internal sealed class SimulationInputs
             {
                 return Fail(console.Fail($"{duration.Name}: '{parse.GetValue(duration)}' is not a duration such as 1s or 5m", ExitCodes.Usage));
             }
+        }
+
+        if (!Durations.TryParse(parse.GetValue(_holdDeadline), out TimeSpan holdDeadline) || holdDeadline <= TimeSpan.Zero)
+        {
+            return Fail(console.Fail($"--hold-deadline: '{parse.GetValue(_holdDeadline)}' is not a duration such as 30s", ExitCodes.Usage));
+        }
+
+        if (!Durations.TryParse(parse.GetValue(_providerStart), out TimeSpan providerStart) || providerStart < TimeSpan.Zero)
+        {
+            return Fail(console.Fail($"--provider-start: '{parse.GetValue(_providerStart)}' is not a duration such as 2s", ExitCodes.Usage));
         }
 
         TimeSpan? queueTimeout = null;
@@ -166,7 +188,7 @@ internal sealed class SimulationInputs
 
         return backends.Count == 0
             ? Fail(console.Fail($"no configured backend has a request in the log ({arrivals.Parsed} request lines read)"))
-            : new Loaded(options, slo, balance, queueTimeout, backends);
+            : new Loaded(options, slo, balance, queueTimeout, backends) { HoldDeadline = holdDeadline, ProviderStart = providerStart };
     }
 
     private Loaded? Fail(int exitCode)
@@ -177,4 +199,17 @@ internal sealed class SimulationInputs
 }
 
 /// <summary>The configuration and, per backend with requests, its model and arrivals.</summary>
-internal sealed record Loaded(AutoscaleOptions Options, TimeSpan Slo, SimulatedBalance Balance, TimeSpan? QueueTimeout, IReadOnlyList<(string Backend, BackendModel Model, long[] Arrivals)> Backends);
+internal sealed record Loaded(AutoscaleOptions Options, TimeSpan Slo, SimulatedBalance Balance, TimeSpan? QueueTimeout, IReadOnlyList<(string Backend, BackendModel Model, long[] Arrivals)> Backends)
+{
+    /// <summary>The Lua hold's deadline (scale to zero).</summary>
+    public TimeSpan HoldDeadline { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The provider's start of a stopped server (scale to zero).</summary>
+    public TimeSpan ProviderStart { get; init; }
+
+    /// <summary>The simulation's options from what was read.</summary>
+    public SimulationOptions Simulation(int? staticServers = null, bool keepTimeline = false) => new()
+    {
+        Slo = Slo, Balance = Balance, QueueTimeout = QueueTimeout, HoldDeadline = HoldDeadline, ProviderStart = ProviderStart, StaticServers = staticServers, KeepTimeline = keepTimeline,
+    };
+}

@@ -18,7 +18,8 @@ namespace HaproxyAutoscale.Cli.Demo;
 /// provider, kept warm once parked, then stopped), a load ramp up and down from in-process clients, and the autoscaler
 /// reading HAProxy's logs over UDP. Prints a live line per second (app processes running with their PIDs, each
 /// server's lifecycle) and a summary of what was scaled and when, and of the app-process-seconds used against keeping
-/// every app up. Everything runs on 127.0.0.1 and every process it starts is stopped by its PID.
+/// every app up. A second backend (<see cref="DemoLazyBackend"/>) sleeps at zero behind the shipped Lua hold until a
+/// burst wakes it, then goes back to zero. Everything runs on 127.0.0.1 and every process it starts is stopped by its PID.
 /// </summary>
 /// <remarks>
 /// <paramref name="speed"/> runs the demo's clock faster (the tests use it): the ramp, the live line, the apps' cold
@@ -32,6 +33,7 @@ internal sealed class DemoRunner(TextWriter output, TimeSpan duration, double sp
     private readonly Stopwatch _clock = new();
     private int _clients;
     private readonly Dictionary<string, int> _ports = new(StringComparer.Ordinal) { ["s1"] = Ports.FreeTcp(), ["s2"] = Ports.FreeTcp(), ["s3"] = Ports.FreeTcp(), ["s4"] = Ports.FreeTcp() };
+    private readonly DemoLazyBackend _lazy = new(Ports.FreeTcp());
     private DemoAppProcesses _apps = null!;
     private HttpLoad _load = null!;
 
@@ -52,16 +54,18 @@ internal sealed class DemoRunner(TextWriter output, TimeSpan duration, double sp
         using var dir = TempDirectory.At(Path.Combine(Path.GetTempPath(), "haproxy-autoscale-demo-" + Environment.ProcessId));
         TimeSpan coldStart = Real(TimeSpan.FromSeconds(1));
         await using DemoAppProcesses apps = _apps = new DemoAppProcesses(DemoAppCommand.SelfInvocation(), name =>
-            ["--name", name, "--port", _ports[name].ToString(CultureInfo.InvariantCulture), "--cold-start-ms", (name == "s1" ? 0 : (int)coldStart.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)]);
+            ["--name", name, "--port", (name == DemoLazyBackend.Server ? _lazy.Port : _ports[name]).ToString(CultureInfo.InvariantCulture), "--cold-start-ms", (name == "s1" ? 0 : (int)coldStart.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)]);
         await apps.StartAsync(new ServerProviderTarget("app", "s1"), cancellationToken).ConfigureAwait(false); // the always-up app
         await using ILogSource logs = LogSources.FromDatagrams(new IPEndPoint(IPAddress.Loopback, 0));
         int logPort = ((IPEndPoint)((DatagramLogSource)logs).LocalEndPoint).Port;
         int frontendPort = Ports.FreeTcp();
         string socket = dir.File("admin.sock");
+        HaproxyConfig config = DemoConfig(socket, logPort, frontendPort, _ports);
+        await _lazy.AddToAsync(config, dir, cancellationToken).ConfigureAwait(false);
         Haproxy haproxy;
         try
         {
-            haproxy = await Haproxy.StartAsync(DemoConfig(socket, logPort, frontendPort, _ports), dir, cancellationToken).ConfigureAwait(false);
+            haproxy = await Haproxy.StartAsync(config, dir, cancellationToken).ConfigureAwait(false);
         }
         catch (InvalidOperationException e)
         {
@@ -73,6 +77,7 @@ internal sealed class DemoRunner(TextWriter output, TimeSpan duration, double sp
         {
             output.WriteLine($"HAProxy {haproxy.Pid} on http://127.0.0.1:{frontendPort}/ with app processes s1 (always up, pid {apps.Running[0].Pid}) and s2-s4 (stopped: started when needed, 1 s cold start, kept warm {Durations.Format(KeepWarm)} once parked, then stopped); logs over UDP to 127.0.0.1:{logPort}");
             output.WriteLine($"Load ramps up to {MaxClients} clients and back to none over {Durations.Format(duration)}.");
+            output.WriteLine($"Backend {DemoLazyBackend.Name} (http://127.0.0.1:{frontendPort}/{DemoLazyBackend.Name}/, app {DemoLazyBackend.Server} stopped, minActive 0) sleeps at zero behind the Lua hold until a burst of {DemoLazyBackend.Burst} requests at {Durations.Format(BurstAt)} wakes it.");
             if (speed != 1)
             {
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"The demo's clock runs {speed:0.##} times faster: it takes {Durations.Format(Real(duration))}, times at the left are on the demo's clock."));
@@ -96,10 +101,21 @@ internal sealed class DemoRunner(TextWriter output, TimeSpan duration, double sp
             _clock.Start();
             Task scaling = autoscaler.RunAsync(stop.Token);
             Task load = _load.RunAsync(stop.Token);
+            Task? burst = null;
             while (Now < duration && !cancellationToken.IsCancellationRequested)
             {
                 await Task.Delay(Real(TimeSpan.FromSeconds(1)), CancellationToken.None).ConfigureAwait(false);
                 output.WriteLine(LiveLine(autoscaler));
+                if (burst is null && Now >= BurstAt)
+                {
+                    TimeSpan at = Now;
+                    burst = Task.Run(() => _lazy.BurstAsync(new Uri($"http://127.0.0.1:{frontendPort}/"), at, stop.Token), CancellationToken.None); // off the live line's loop
+                }
+            }
+
+            if (burst is not null)
+            {
+                await burst.ConfigureAwait(false); // its held requests need the autoscaler (they are answered long before the end)
             }
 
             await stop.CancelAsync().ConfigureAwait(false);
@@ -120,21 +136,25 @@ internal sealed class DemoRunner(TextWriter output, TimeSpan duration, double sp
         _ => 0,
     };
 
+    // The burst onto the lazy backend: a fifth in, so it is back at zero (and its app stopped) before the end.
+    private TimeSpan BurstAt => duration / 5;
+
     private string LiveLine(Autoscaler autoscaler)
     {
         _clients = ClientsAt(Now / duration);
-        BackendSnapshot app = autoscaler.Snapshot()[0];
+        IReadOnlyList<BackendSnapshot> snapshot = autoscaler.Snapshot();
+        BackendSnapshot app = snapshot.First(b => b.Backend == "app");
         string window = app.Window.HasValue ? $"{app.Window.Value,5:0} ms" : "    - ms";
         string servers = string.Join("  ", app.Servers.Select(s => $"{s.Name}:{Admin.AdminJson.Lifecycle(s.Lifecycle),-8}"));
-        IReadOnlyList<(string Server, int Pid)> running = _apps.Running;
+        IReadOnlyList<(string Server, int Pid)> running = [.. _apps.Running.Where(r => _ports.ContainsKey(r.Server))];
         string pids = string.Join(" ", running.Select(r => r.Pid.ToString(CultureInfo.InvariantCulture)));
         return string.Create(CultureInfo.InvariantCulture,
-            $"{Now.TotalSeconds,5:0}s  clients {_clients,2}  window {window}  processes {running.Count}/{_ports.Count} (pid {pids,-23})  {servers}  ok {_load.Succeeded}  failed {_load.Failed}");
+            $"{Now.TotalSeconds,5:0}s  clients {_clients,2}  window {window}  processes {running.Count}/{_ports.Count} (pid {pids,-23})  {servers}  ok {_load.Succeeded}  failed {_load.Failed}  {_lazy.Live(snapshot.First(b => b.Backend == DemoLazyBackend.Name), Now)}");
     }
 
     private void WriteSummary()
     {
-        List<EndedApp> apps = [.. _apps.Ended];
+        List<EndedApp> apps = [.. _apps.Ended.Where(a => _ports.ContainsKey(a.Server))];
         output.WriteLine();
         output.WriteLine("What the autoscaler did:");
         foreach ((TimeSpan at, string what) in _timeline)
@@ -154,9 +174,13 @@ internal sealed class DemoRunner(TextWriter output, TimeSpan duration, double sp
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"App processes: {apps.Count} started and stopped: {string.Join(", ", apps.OrderBy(a => a.Server, StringComparer.Ordinal).Select(a => $"{a.Server} pid {a.Pid} ran {a.Lifetime.TotalSeconds * speed:0.0}s"))}; {_apps.Running.Count} left running."));
         // Keeping every app up: each runs as long as the always-up s1 did (from before the load to after it).
-        double used = _apps.RunningTime.TotalSeconds * speed, allUp = _ports.Count * apps.Where(a => a.Server == "s1").Sum(a => a.Lifetime.TotalSeconds) * speed;
+        double used = apps.Sum(a => a.Lifetime.TotalSeconds) * speed, allUp = _ports.Count * apps.Where(a => a.Server == "s1").Sum(a => a.Lifetime.TotalSeconds) * speed;
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"App-process-seconds: {used:0} with app processes started and stopped on demand ({apps.Count - 1} starts), {allUp:0} with all {_ports.Count} up: {100 * (1 - (used / allUp)):0} % saved."));
+        foreach (string line in _lazy.Summary(_apps.Ended, speed))
+        {
+            output.WriteLine(line);
+        }
     }
 
     private AutoscaleOptions Options(string socket)
@@ -181,6 +205,8 @@ internal sealed class DemoRunner(TextWriter output, TimeSpan duration, double sp
         }
 
         options.Backends.Add(backend);
+        options.Backends.Add(DemoLazyBackend.Options(backend, new ServerProviderOptions { Kind = "demo", KeepWarm = Real(KeepWarm), Timeout = Real(TimeSpan.FromSeconds(10)) }, _lazy.Port,
+            Real(TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerSecond * 4, duration.Ticks / 10)))));
         return options;
     }
 
@@ -204,7 +230,8 @@ internal sealed class DemoRunner(TextWriter output, TimeSpan duration, double sp
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
             if (eventId.Id is AutoscaleEventIds.Decision or AutoscaleEventIds.ActionCompleted or AutoscaleEventIds.ActionFailed or AutoscaleEventIds.WarmupFailed
-                or AutoscaleEventIds.HeldByOperator or AutoscaleEventIds.Reapplied or AutoscaleEventIds.ServerStarted or AutoscaleEventIds.ServerStopped)
+                or AutoscaleEventIds.HeldByOperator or AutoscaleEventIds.Reapplied or AutoscaleEventIds.ServerStarted or AutoscaleEventIds.ServerStopped
+                or AutoscaleEventIds.WakeStarted or AutoscaleEventIds.WakeReady or AutoscaleEventIds.WakeFailed)
             {
                 demo._timeline.Enqueue((demo.Now, formatter(state, exception)));
             }

@@ -11,11 +11,13 @@ namespace HaproxyAutoscale.Simulation;
 /// its maxconn queue, no server → 503), the fitted servers (latency = service × max(1, concurrency / k), cold starts),
 /// and the daemon's own decider (<see cref="SimulatedDecider"/>) fed with the simulated log lines on the simulated
 /// clock. The actuator's part is played here: warm-up before enable (a cold server's warm-up lasts its cold start),
-/// drain (out of rotation at once, parked when its last request ends or at the drain timeout).
+/// drain (out of rotation at once, parked when its last request ends or at the drain timeout). A backend that may go to
+/// zero gets HAProxy's Lua hold (<see cref="SimulatedHold"/>) and the daemon's wakes, and its stopped servers take the
+/// provider's start before their warm-up.
 /// </summary>
-internal sealed class SimulatedBackend
+internal sealed partial class SimulatedBackend
 {
-    private const int Completion = 0, WarmedUp = 1, DrainDeadline = 2;
+    private const int Completion = 0, WarmedUp = 1, DrainDeadline = 2, Released = 3;
 
     private readonly BackendOptions _options;
     private readonly BackendModel _model;
@@ -28,8 +30,9 @@ internal sealed class SimulatedBackend
     private readonly bool[] _cold;
     private readonly long[] _parkedSince;
     private readonly int[] _drains;
-    private readonly PriorityQueue<(int Kind, int Server, int Tr, int Tw), long> _events = new();
-    private readonly Queue<long> _queued = new();
+    private readonly PriorityQueue<(int Kind, int Server, int Tr, int Tw, int Held), long> _events = new();
+    private readonly Queue<(long Since, int Held)> _queued = new();
+    private readonly SimulatedHold? _hold; // null unless the backend may go to zero
     private readonly Random _random;
     private readonly SimulationAccounting _accounting;
     private readonly long _evaluationMs;
@@ -58,6 +61,7 @@ internal sealed class SimulatedBackend
         }
 
         _accounting = new SimulationAccounting(backend, model, simulation);
+        _hold = SimulatedHold.Applies(backend, simulation) ? new SimulatedHold(simulation.HoldDeadline) : null;
         for (int i = 0; i < count; i++)
         {
             // Static: the first N serve from the start; with a policy, the alwaysUp ones (parked ones start cold).
@@ -75,11 +79,11 @@ internal sealed class SimulatedBackend
         }
 
         long start = arrivals[0];
-        _decider?.Start(start);
+        _decider?.Start(start, wakes: _hold is not null);
         _accounting.Start(start, _capacity);
         long nextEvaluation = start + _evaluationMs;
         int next = 0;
-        while (next < arrivals.Length || _events.Count > 0 || QueueExpiry() != long.MaxValue)
+        while (next < arrivals.Length || _events.Count > 0 || QueueExpiry() != long.MaxValue || HoldMoment() != long.MaxValue)
         {
             long arrival = next < arrivals.Length ? arrivals[next] : long.MaxValue;
             long eventTime = NextEventTime();
@@ -95,18 +99,23 @@ internal sealed class SimulatedBackend
             _accounting.Advance(now, _capacity);
             _lastTime = now;
             long expiry = QueueExpiry();
-            if (expiry != long.MaxValue && expiry <= Math.Min(arrival, _events.TryPeek(out _, out long t) ? t : long.MaxValue))
+            long firstEvent = _events.TryPeek(out _, out long t) ? t : long.MaxValue;
+            if (expiry != long.MaxValue && expiry <= Math.Min(arrival, firstEvent))
             {
                 // HAProxy's "timeout queue": the oldest queued request gets a 503 after waiting that long.
                 // A 503 is a failed request: it counts as over the SLO whatever it waited, as one without any server.
-                int waited = (int)(now - _queued.Dequeue());
+                (long since, int held) = _queued.Dequeue();
                 _accounting.Completed(now, latencyMs: int.MaxValue);
-                Log(now, RequestRecord.NoServerName, tr: -1, tw: waited, status: 503);
+                Log(now, RequestRecord.NoServerName, tr: -1, tw: (int)(now - since), status: 503, held);
+            }
+            else if (HoldMoment() is var moment && moment != long.MaxValue && moment <= Math.Min(arrival, firstEvent))
+            {
+                OnHoldMoment(moment);
             }
             else if (eventTime <= arrival)
             {
-                (int kind, int server, int tr, int tw) = _events.Dequeue();
-                Handle(kind, server, tr, tw, eventTime);
+                (int kind, int server, int tr, int tw, int held) = _events.Dequeue();
+                Handle(kind, server, tr, tw, held, eventTime);
             }
             else
             {
@@ -119,20 +128,25 @@ internal sealed class SimulatedBackend
         long end = _lastTime;
         while (_queued.Count > 0)
         {
-            _accounting.Completed(end, (int)Math.Min(int.MaxValue, end - _queued.Dequeue()));
+            (long since, int held) = _queued.Dequeue();
+            _accounting.Completed(end, (int)Math.Min(int.MaxValue, end - since + held));
         }
 
         _accounting.Finish(_capacity);
+        _decider?.Dispose();
         return Result();
     }
 
     private BackendSimulation Result() =>
-        _accounting.Result(Policy, _decider?.Flaps ?? 0, _coldStarts) with { HeldBy = _decider?.HeldBy ?? new SortedDictionary<string, int>(StringComparer.Ordinal) };
+        _accounting.Result(Policy, _decider?.Flaps ?? 0, _coldStarts) with
+        {
+            HeldBy = _decider?.HeldBy ?? new SortedDictionary<string, int>(StringComparer.Ordinal), ScaleToZero = _hold?.Result(_accounting.ZeroSeconds),
+        };
 
-    private long NextEventTime() => Math.Min(_events.TryPeek(out _, out long t) ? t : long.MaxValue, QueueExpiry());
+    private long NextEventTime() => Math.Min(Math.Min(_events.TryPeek(out _, out long t) ? t : long.MaxValue, QueueExpiry()), HoldMoment());
 
     private long QueueExpiry() =>
-        _simulation.QueueTimeout is { } timeout && _queued.Count > 0 ? _queued.Peek() + (long)timeout.TotalMilliseconds : long.MaxValue;
+        _simulation.QueueTimeout is { } timeout && _queued.Count > 0 ? _queued.Peek().Since + (long)timeout.TotalMilliseconds : long.MaxValue;
 
     private string Policy => _simulation.StaticServers is { } n ? $"static {n}" : _options.Policy.Kind;
 
@@ -145,7 +159,15 @@ internal sealed class SimulatedBackend
         }
         else if (_routing.AnyInRotation())
         {
-            _queued.Enqueue(now); // every server at maxconn: HAProxy's backend queue
+            _queued.Enqueue((now, 0)); // every server at maxconn: HAProxy's backend queue
+        }
+        else if (_hold is not null)
+        {
+            // No usable server: the Lua hold keeps the request; the first one held wakes the daemon at once.
+            if (_hold.Hold(now))
+            {
+                Wake(now);
+            }
         }
         else
         {
@@ -155,7 +177,7 @@ internal sealed class SimulatedBackend
         }
     }
 
-    private void Start(int server, long now, long queuedSince)
+    private void Start(int server, long now, long queuedSince, int held = 0)
     {
         _connections[server]++;
         double latency = _model.LatencyMs(_model.SampleServiceMs(_random.NextDouble()), _connections[server]);
@@ -168,17 +190,17 @@ internal sealed class SimulatedBackend
 
         int tw = (int)(now - queuedSince);
         int tr = (int)Math.Ceiling(latency);
-        _events.Enqueue((Completion, server, tr, tw), now + tr);
+        _events.Enqueue((Completion, server, tr, tw, held), now + tr);
     }
 
-    private void Handle(int kind, int server, int tr, int tw, long now)
+    private void Handle(int kind, int server, int tr, int tw, int held, long now)
     {
         switch (kind)
         {
             case Completion:
                 _connections[server]--;
-                _accounting.Completed(now, tw + tr);
-                Log(now, _names[server], tr, tw, status: 200);
+                _accounting.Completed(now, held + tw + tr);
+                Log(now, _names[server], tr, tw, status: 200, held);
                 if (_inRotation[server])
                 {
                     DrainQueueOnto(server, now);
@@ -193,6 +215,10 @@ internal sealed class SimulatedBackend
                 _decider!.Servers.Set(_names[server], ServerLifecycleState.Active);
                 _inRotation[server] = true;
                 DrainQueueOnto(server, now);
+                ReleaseHeld(server, now);
+                break;
+            case Released:
+                OnReleased(held, now);
                 break;
             case DrainDeadline when _decider!.Servers.RoleOf(_names[server]) == ServerRole.Draining && tr == _drains[server]:
                 // (tr carries the drain's number: a deadline of an earlier drain of this server does not count)
@@ -210,23 +236,13 @@ internal sealed class SimulatedBackend
         foreach (string name in plan.Servers)
         {
             int server = Array.IndexOf(_names, name);
-            _capacity += up ? 1 : -1; // warming counts from now; a draining server leaves rotation now
             if (up)
             {
-                bool cold = _model.ColdStartMs > 0 && now - _parkedSince[server] >= _model.IdleToColdS * 1000;
-                _cold[server] = cold;
-                long warmup = 0;
-                if (cold && _options.Servers[server].WarmupUrl is not null)
-                {
-                    // The warm-up request pays the cold start before HAProxy sends users.
-                    warmup = (long)Math.Ceiling(_model.ColdStartMs);
-                    _cold[server] = false;
-                }
-
-                _events.Enqueue((WarmedUp, server, 0, 0), now + warmup);
+                Enable(server, now);
             }
             else
             {
+                _capacity--; // a draining server leaves rotation now
                 _inRotation[server] = false;
                 if (_connections[server] == 0)
                 {
@@ -234,7 +250,7 @@ internal sealed class SimulatedBackend
                 }
                 else
                 {
-                    _events.Enqueue((DrainDeadline, server, ++_drains[server], 0), now + (long)_options.ScaleDown.DrainTimeout.TotalMilliseconds);
+                    _events.Enqueue((DrainDeadline, server, ++_drains[server], 0, 0), now + (long)_options.ScaleDown.DrainTimeout.TotalMilliseconds);
                 }
             }
         }
@@ -250,11 +266,12 @@ internal sealed class SimulatedBackend
     {
         while (_queued.Count > 0 && _routing.HasRoom(server))
         {
-            Start(server, now, _queued.Dequeue());
+            (long since, int held) = _queued.Dequeue();
+            Start(server, now, since, held);
         }
     }
 
     // A simulated log line, as HAProxy writes it when the request ends (none to feed with a static number of servers).
-    private void Log(long now, string server, int tr, int tw, int status) =>
-        _decider?.OnLine(now, server, server == RequestRecord.NoServerName ? 0 : _connections[Array.IndexOf(_names, server)], tr, tw, status);
+    private void Log(long now, string server, int tr, int tw, int status, int held = 0) =>
+        _decider?.OnLine(now, server, server == RequestRecord.NoServerName ? 0 : _connections[Array.IndexOf(_names, server)], tr, tw, status, held);
 }

@@ -25,6 +25,7 @@ internal sealed class SimulationAccounting
     private long _violationSeconds;
     private long _seconds;
     private double _serverMs;
+    private double _zeroMs;
     private double _oracleSeconds;
     private double _under, _over, _underTime, _overTime, _unstable;
     private int _previousSupply = -1, _previousDemand = -1;
@@ -63,13 +64,18 @@ internal sealed class SimulationAccounting
         {
             long end = _secondStart + 1000;
             _serverMs += capacity * (double)(end - _last);
+            _zeroMs += capacity == 0 ? end - _last : 0;
             _last = end;
             CloseSecond(capacity);
         }
 
         _serverMs += capacity * (double)(now - _last);
+        _zeroMs += capacity == 0 ? now - _last : 0;
         _last = now;
     }
+
+    /// <summary>Seconds so far with no server active or warming.</summary>
+    public double ZeroSeconds => _zeroMs / 1000;
 
     public void Finish(int capacity)
     {

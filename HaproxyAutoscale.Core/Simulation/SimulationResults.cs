@@ -30,6 +30,20 @@ internal sealed class SimulationOptions
     /// </summary>
     public TimeSpan? QueueTimeout { get; set; }
 
+    /// <summary>
+    /// The Lua hold's deadline for a backend that may go to zero (<see cref="SimulatedHold.Applies"/>): a request held
+    /// this long without a usable server is answered 503.
+    /// </summary>
+    /// <value>The default is 30 s, the script's.</value>
+    public TimeSpan HoldDeadline { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long the provider takes to start a stopped server of a backend that may go to zero (before its warm-up):
+    /// a server of a backend with a provider is stopped once parked for <c>keepWarm</c>, and at the start.
+    /// </summary>
+    /// <value>The default is zero.</value>
+    public TimeSpan ProviderStart { get; set; }
+
     /// <summary>The seed of the service-time draws: the same seed, log and configuration give the same result.</summary>
     public int Seed { get; set; }
 
@@ -93,4 +107,18 @@ internal sealed record BackendSimulation(
     /// <c>stabilization</c>, <c>tolerance</c>, <c>bounds</c>, <c>minIdle</c>, <c>selection</c>…); empty when none did.
     /// </summary>
     public IReadOnlyDictionary<string, int> HeldBy { get; init; } = new Dictionary<string, int>();
+
+    /// <summary>What scale to zero did, for a backend that may go to zero (<see cref="SimulatedHold.Applies"/>); otherwise <see langword="null"/>.</summary>
+    public ZeroSimulation? ScaleToZero { get; init; }
 }
+
+/// <summary>What scale to zero did to one backend: requests held by HAProxy's Lua hold while it had no usable server.</summary>
+/// <param name="Held">Requests held (served after waiting, or answered 503 past the deadline).</param>
+/// <param name="HeldP50Ms">Median wait of the held requests that went on to a server (their latency includes it), or <see langword="null"/>.</param>
+/// <param name="HeldP95Ms">95th percentile of that wait.</param>
+/// <param name="HeldMaxMs">The longest such wait.</param>
+/// <param name="PastDeadline">Held requests answered 503 at the deadline (they count in the latency figures as failed requests).</param>
+/// <param name="Wakes">Wakes: from the first wake line that found the backend at zero to a server usable (or the end).</param>
+/// <param name="WakeToReadyP50Ms">Median time from such a wake line to the first usable server, or <see langword="null"/>.</param>
+/// <param name="ZeroSeconds">Seconds with no server active or warming: what a floor of one server would have cost more.</param>
+internal sealed record ZeroSimulation(long Held, int? HeldP50Ms, int? HeldP95Ms, int? HeldMaxMs, long PastDeadline, long Wakes, int? WakeToReadyP50Ms, double ZeroSeconds);

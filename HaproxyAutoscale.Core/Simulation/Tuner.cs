@@ -15,6 +15,13 @@ internal sealed class TuneOptions
     /// <value>The default is 0.01 (1 %).</value>
     public double Budget { get; set; } = 0.01;
 
+    /// <summary>
+    /// For a backend that may go to zero: the largest acceptable fraction of requests answered 503 past the Lua hold's
+    /// deadline; a setting above it is never recommended, whatever its requests over the SLO.
+    /// </summary>
+    /// <value>The default is 0: no request lost to the deadline.</value>
+    public double DeadlineBudget { get; set; }
+
     /// <summary>Simulations run at once.</summary>
     /// <value>The default is the number of cores.</value>
     public int Parallelism { get; set; } = Environment.ProcessorCount;
@@ -65,7 +72,11 @@ internal static class Tuner
                 trialBackend.Policy.Settings[setting.Key] = setting.Value;
             }
 
-            var simulation = new SimulationOptions { Slo = tune.Simulation.Slo, Seed = tune.Simulation.Seed, Balance = tune.Simulation.Balance, QueueTimeout = tune.Simulation.QueueTimeout };
+            var simulation = new SimulationOptions
+            {
+                Slo = tune.Simulation.Slo, Seed = tune.Simulation.Seed, Balance = tune.Simulation.Balance, QueueTimeout = tune.Simulation.QueueTimeout,
+                HoldDeadline = tune.Simulation.HoldDeadline, ProviderStart = tune.Simulation.ProviderStart,
+            };
             results[i] = new TuneCandidate(settings, window, Simulator.Run(trial, backend, model, arrivals, simulation));
         });
 
@@ -80,9 +91,13 @@ internal static class Tuner
             }
         }
 
-        TuneCandidate? recommended = evaluated.FirstOrDefault(c => c.Result.RequestsOverSlo <= tune.Budget);
+        TuneCandidate? recommended = evaluated.FirstOrDefault(c => c.Result.RequestsOverSlo <= tune.Budget && WithinDeadlineBudget(c.Result, tune.DeadlineBudget));
         return new TuneResult(evaluated, front, recommended);
     }
+
+    /// <summary>Whether the requests answered 503 past the hold's deadline are within the budget (always, for a backend that cannot go to zero).</summary>
+    public static bool WithinDeadlineBudget(BackendSimulation result, double budget) =>
+        result.ScaleToZero is not { } zero || result.Requests == 0 || (double)zero.PastDeadline / result.Requests <= budget;
 
     // The settings tried per built-in policy: values relative to the SLO, the rest around the defaults.
     private static IEnumerable<(Dictionary<string, string>, WindowOptions)> Grid(string policy, double slo)

@@ -29,6 +29,13 @@ public sealed class DemoCommandTests
         output.Should().MatchRegex(@"processes [1-4]/4 \(pid [\d ]+\)  s1:active +s2:");
         output.Should().MatchRegex(@"App-process-seconds: \d+ with app processes started and stopped on demand \([1-9]\d* starts\), \d+ with all 4 up: \d+ % saved\.");
 
+        // The second backend slept at zero behind the Lua hold until the burst woke it; every held request got a 200.
+        output.Should().MatchRegex(@"clients +\d+ .*  lazy: zero", "the live line shows the backend at zero before the burst");
+        output.Should().MatchRegex(@"lazy: woken at zero by \d+ request\(s\) HAProxy holds: starting z1");
+        output.Should().MatchRegex(@"lazy: awake: z1 took traffic \d+ ms after the wake line");
+        output.Should().MatchRegex(@"Scale to zero \(lazy\): a burst of 20 requests at \+\d+\.\ds found it at zero and was held by HAProxy: 20 answered 200, 0 failed; first answer after \d+ ms");
+        output.Should().MatchRegex(@"lazy: decided down z1: no request for").And.MatchRegex(@"Scale to zero \(lazy\): back at zero at \+\d+\.\ds", "idle again, it goes back to zero");
+
         // The apps were real processes, children of this one (the demo ran in-process), and every one is gone.
         Match processes = Regex.Match(output, @"App processes: (\d+) started and stopped: (.*); 0 left running\.");
         processes.Success.Should().BeTrue(output);

@@ -111,6 +111,76 @@ public sealed class SimulateCommandTests : IDisposable
         error.Trim().Should().Be("error: --config: required (only --fit works without a configuration)");
     }
 
+    [Fact]
+    public async Task Simulate_BackendThatMayGoToZero_HoldFlags_ReportHeldRequestsTheirWait503sAndSecondsAtZero()
+    {
+        // Two bursts of 50 (at one instant) three minutes apart onto a backend with minActive 0 and a provider.
+        var log = new StringBuilder();
+        var start = new DateTime(2026, 12, 6, 12, 0, 0, DateTimeKind.Utc);
+        foreach (DateTime at in new[] { start, start.AddMinutes(3) })
+        {
+            for (int i = 0; i < 50; i++)
+            {
+                log.Append(CultureInfo.InvariantCulture, $"{at:MMM dd HH:mm:ss} lb1 haproxy[1]: 127.0.0.1:40000 [{at:dd/MMM/yyyy:HH:mm:ss.fff}] fe lazy/l1 0/0/0/50/51 200 512 - - ---- 1/1/0/0/0 0/0 \"GET / HTTP/1.1\"\n");
+            }
+        }
+
+        string burstLog = _dir.File("bursts.log");
+        string config = _dir.File("zero.json");
+        await File.WriteAllTextAsync(burstLog, log.ToString());
+        await File.WriteAllTextAsync(config, """
+            { "haproxy": { "endpoints": ["/run/haproxy/admin.sock"] },
+              "backends": { "lazy": { "policy": { "kind": "threshold", "thresholdMs": 100, "idleScaleDown": "1m" }, "minActive": 0,
+                "provider": { "kind": "exec", "start": ["start", "{server}"], "stop": ["stop", "{server}"], "keepWarm": "30s" },
+                "servers": { "l1": { "warmupUrl": "http://127.0.0.1:1/" }, "l2": { "warmupUrl": "http://127.0.0.1:1/" } } } } }
+            """);
+        string[] common = ["simulate", burstLog, "--config", config, "--cold-start", "1s", "--provider-start", "2s"];
+
+        (int exit, string output, string error) = await CliRunner.RunAsync([.. common, "--json"]);
+        exit.Should().Be(0, error);
+        using (JsonDocument document = JsonDocument.Parse(output))
+        {
+            JsonElement zero = document.RootElement.GetProperty("backends")[0].GetProperty("scaleToZero");
+            (zero.GetProperty("held").GetInt64(), zero.GetProperty("pastDeadline").GetInt64(), zero.GetProperty("wakes").GetInt64()).Should().Be((100L, 0L, 2L));
+            (zero.GetProperty("heldP50Ms").GetInt32(), zero.GetProperty("heldMaxMs").GetInt32(), zero.GetProperty("wakeToReadyP50Ms").GetInt32())
+                .Should().Be((3000, 3000, 3000), "provider start 2 s + warm-up 1 s");
+            zero.GetProperty("zeroSeconds").GetDouble().Should().BeInRange(110, 120);
+        }
+
+        (exit, output, error) = await CliRunner.RunAsync([.. common, "--hold-deadline", "1s", "--json"]);
+        exit.Should().Be(0, error);
+        using (JsonDocument document = JsonDocument.Parse(output))
+        {
+            document.RootElement.GetProperty("backends")[0].GetProperty("scaleToZero").GetProperty("pastDeadline").GetInt64().Should().Be(100, "1 s of hold, 3 s to a usable server");
+        }
+
+        (exit, output, _) = await CliRunner.RunAsync([.. common]);
+        exit.Should().Be(0);
+        output.Should().Contain("HOLDS").And.Contain("HOLD WAIT p50/p95/max").And.Contain("HOLD 503").And.Contain("ZERO-S").And.Contain("3000 ms/3000 ms/3000 ms");
+
+        (exit, output, error) = await CliRunner.RunAsync("tune", burstLog, "--config", config, "--cold-start", "1s", "--provider-start", "2s", "--hold-deadline", "2s",
+            "--backend", "lazy", "--budget", "100%", "--json");
+        exit.Should().Be(1, "every setting loses the held requests to a 2 s deadline: none is within the default deadline budget of 0");
+        using (JsonDocument document = JsonDocument.Parse(output))
+        {
+            document.RootElement.GetProperty("deadlineBudget").GetDouble().Should().Be(0);
+            document.RootElement.GetProperty("recommended").ValueKind.Should().Be(JsonValueKind.Null);
+        }
+
+        (exit, output, error) = await CliRunner.RunAsync("tune", burstLog, "--config", config, "--cold-start", "1s", "--provider-start", "2s", "--backend", "lazy", "--budget", "100%");
+        exit.Should().Be(0, error);
+        output.Should().Contain("HOLD 503").And.Contain("and at most 0% answered 503 past the hold deadline");
+    }
+
+    [Fact]
+    public async Task Simulate_BackendThatCannotGoToZero_TableAndJsonHaveNoScaleToZeroFigures()
+    {
+        (int exit, string output, _) = await CliRunner.RunAsync("simulate", Log, "--config", Config);
+        exit.Should().Be(0);
+        output.Should().NotContain("HOLDS").And.NotContain("ZERO-S");
+        (await SimulateAsync()).TryGetProperty("scaleToZero", out _).Should().BeFalse();
+    }
+
     public void Dispose() => _dir.Dispose();
 
     private async Task<JsonElement> SimulateAsync(params string[] args)
