@@ -54,8 +54,8 @@ internal sealed class DemoLazyBackend(int port)
     /// <paramref name="idle"/>, started by <paramref name="provider"/> like the app's servers.
     /// </summary>
     /// <remarks>
-    /// The idle period counts from the last wake line while the app starts; HAProxy logs the held requests only once
-    /// they are answered, so an idle period shorter than the wake would drain the app as it takes them.
+    /// The idle period counts from the moment the woken app takes the held requests (HAProxy logs them only once they
+    /// are answered), then from their log lines.
     /// </remarks>
     public static BackendOptions Options(BackendOptions app, ServerProviderOptions provider, int port, TimeSpan idle)
     {

@@ -189,6 +189,8 @@ internal sealed class DemoRunner(TextWriter output, TimeSpan duration, double sp
         {
             EvaluationInterval = Real(TimeSpan.FromMilliseconds(250)),
             ReconcileInterval = Real(TimeSpan.FromSeconds(2)),
+            // HAProxy's counters on the demo's clock too: open sessions keep a backend from idling until they are read again.
+            CounterInterval = Real(TimeSpan.FromSeconds(1)),
         };
         options.Haproxy.Endpoints.Add(socket);
         var backend = new BackendOptions { Name = "app", Policy = { Kind = Policies.ScalingPolicyNames.Threshold }, SettleTime = Real(TimeSpan.FromSeconds(2)) };

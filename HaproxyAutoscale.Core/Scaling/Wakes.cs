@@ -190,6 +190,12 @@ internal sealed class Wakes
             elapsedMs = (long)services.Time.GetElapsedTime(wake.StartedTimestamp).TotalMilliseconds;
             held = wake.Held;
             wake.End();
+            if (failure is null)
+            {
+                // The held requests go to the server now and log only when they end: the idle period counts from here,
+                // not from the wake line (a start longer than idleScaleDown would drain the server it just woke).
+                backend.Decider.OnWake();
+            }
         }
 
         if (failure is null)

@@ -57,7 +57,7 @@ internal sealed class SimulatedDecider : IDisposable
         {
             // The daemon's wake path; its log and metrics go nowhere, the plan it starts is carried out by the simulation.
             _services = new ActionServices(_clock, NullLogger.Instance, new AutoscaleMetrics(() => [], () => []), TimeSpan.FromSeconds(30));
-            _wakes = new Wakes(new Dictionary<string, ScaledBackend>(StringComparer.Ordinal) { [_options.Name] = _engine }, () => true, _services, (_, plan, _) => _woken = plan);
+            _wakes = new Wakes(new LiveBackends([_engine]), () => true, _services, (_, plan, _) => _woken = plan);
         }
     }
 

@@ -189,6 +189,7 @@ public sealed class WakeTests : IDisposable
         _measurements.Where(m => m.Instrument == "wake_to_ready_seconds").Select(m => m.Value).Should().Equal(1.5);
         _logs.Entries.Should().ContainSingle(e => e.EventId == AutoscaleEventIds.WakeReady)
             .Which.Message.Should().Be("app: awake: s1 took traffic 1500 ms after the wake line (2 request(s) held)");
+        backend.Decider.LastRequest.Should().Be(_time.GetUtcNow(), "the idle period counts from the server taking the held requests, not from the wake line");
     }
 
     [Fact]

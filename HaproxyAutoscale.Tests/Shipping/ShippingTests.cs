@@ -172,20 +172,31 @@ public sealed class ShippingTests
         (await RunAsync(HaproxyBinary.Path, dir.Path, "-c", "-V", "-f", Path.Combine(deploy, "haproxy.cfg.snippet"))).Should().Contain("Configuration file is valid");
     }
 
-    // The README's first configuration (blocks marked "checked: FILE"): the JSON parses with no problem and the
-    // haproxy.cfg passes HAProxy's own check.
+    // The README's configurations (blocks marked "checked: FILE"): the first one and the scale-to-zero one; each JSON
+    // parses with no problem and each haproxy.cfg passes HAProxy's own check (the Lua script loaded from the repository
+    // where the package installs it).
     [Fact]
-    public async Task Readme_FirstConfiguration_IsValid()
+    public async Task Readme_Configurations_AreValid()
     {
         string readme = await File.ReadAllTextAsync(Path.Combine(Repository.Root, "README.md"));
         Dictionary<string, string> blocks = Regex.Matches(readme, @"<!-- checked: (?<file>\S+) -->\n```\w*\n(?<code>.*?)```", RegexOptions.Singleline)
             .ToDictionary(m => m.Groups["file"].Value, m => m.Groups["code"].Value);
-        blocks.Keys.Should().BeEquivalentTo("haproxy.cfg", "autoscale.json");
+        blocks.Keys.Should().BeEquivalentTo("haproxy.cfg", "autoscale.json", "haproxy-zero.cfg", "autoscale-zero.json");
 
-        HaproxyAutoscale.Configuration.AutoscaleConfiguration.Parse(blocks["autoscale.json"]).Errors.Should().BeEmpty();
         using var dir = new TempDirectory();
-        await File.WriteAllTextAsync(dir.File("haproxy.cfg"), blocks["haproxy.cfg"]);
-        (await RunAsync(HaproxyBinary.Path, dir.Path, "-c", "-V", "-f", dir.File("haproxy.cfg"))).Should().Contain("Configuration file is valid");
+        string lua = Repository.File("HaproxyAutoscale.Cli", "deploy", "haproxy-autoscale.lua");
+        foreach ((string file, string code) in blocks)
+        {
+            if (file.EndsWith(".json", StringComparison.Ordinal))
+            {
+                HaproxyAutoscale.Configuration.AutoscaleConfiguration.Parse(code).Errors.Should().BeEmpty(file);
+                continue;
+            }
+
+            code.Contains("lua-load", StringComparison.Ordinal).Should().Be(file == "haproxy-zero.cfg", file);
+            await File.WriteAllTextAsync(dir.File(file), code.Replace("/usr/share/haproxy-autoscale/haproxy-autoscale.lua", lua, StringComparison.Ordinal));
+            (await RunAsync(HaproxyBinary.Path, dir.Path, "-c", "-V", "-f", dir.File(file))).Should().Contain("Configuration file is valid", file);
+        }
     }
 
     [Fact]
