@@ -10,17 +10,18 @@ namespace HaproxyAutoscale.Lab;
 /// </summary>
 public static class LogGenerator
 {
+    private static readonly string[] Backends = ["app1backend", "app2backend", "static.be"];
+    private static readonly string[] Paths = ["/", "/index.html?q=1", "/api/v1/items/42", "/static/app.js", "/login"];
+
     public static void Write(TextWriter output, int lines, int seed = 42, DateTime? start = null)
     {
         var random = new Random(seed);
         DateTime time = start ?? new DateTime(2026, 11, 26, 15, 0, 0);
-        string[] backends = ["app1backend", "app2backend", "static.be"];
-        string[] paths = ["/", "/index.html?q=1", "/api/v1/items/42", "/static/app.js", "/login"];
         var line = new StringBuilder(320);
         for (int i = 0; i < lines; i++)
         {
             time = time.AddMilliseconds(random.Next(0, 4));
-            string backend = backends[random.Next(backends.Length)];
+            string backend = Backends[random.Next(Backends.Length)];
             int roll = random.Next(1000);
             line.Clear();
             line.Append(CultureInfo.InvariantCulture, $"{time:MMM dd HH:mm:ss} lb1 haproxy[12853]: 10.0.{random.Next(256)}.{random.Next(1, 255)}:{random.Next(1024, 65535)} [{time:dd/MMM/yyyy:HH:mm:ss.fff}] fe_http ");
@@ -37,7 +38,7 @@ public static class LogGenerator
                 int status = roll < 10 ? 502 : roll < 40 ? 404 : roll < 60 ? 302 : roll < 65 ? 500 : 200;
                 string termination = roll < 10 ? "SH--" : "----";
                 line.Append(CultureInfo.InvariantCulture,
-                    $"{backend}/server{random.Next(1, 5)} 0/{tw}/{tc}/{tr}/{ta} {status} {random.Next(100, 20000)} - - {termination} 12/12/{random.Next(8)}/{random.Next(4)}/0 0/0 {{10.0.0.1|Mozilla/5.0 (X11; Linux x86_64) spaced agent}} \"GET {paths[random.Next(paths.Length)]} HTTP/1.1\"");
+                    $"{backend}/server{random.Next(1, 5)} 0/{tw}/{tc}/{tr}/{ta} {status} {random.Next(100, 20000)} - - {termination} 12/12/{random.Next(8)}/{random.Next(4)}/0 0/0 {{10.0.0.1|Mozilla/5.0 (X11; Linux x86_64) spaced agent}} \"GET {Paths[random.Next(Paths.Length)]} HTTP/1.1\"");
             }
 
             output.Write(line);
@@ -55,13 +56,11 @@ public static class LogGenerator
     {
         var random = new Random(seed);
         DateTime time = start ?? new DateTime(2026, 11, 26, 15, 0, 0);
-        string[] backends = ["app1backend", "app2backend", "static.be"];
-        string[] paths = ["/", "/index.html?q=1", "/api/v1/items/42", "/static/app.js", "/login"];
         var line = new StringBuilder(320);
         for (int i = 0; i < lines; i++)
         {
             time = time.AddMilliseconds(random.Next(0, 4));
-            string backend = backends[random.Next(backends.Length)];
+            string backend = Backends[random.Next(Backends.Length)];
             int roll = random.Next(1000);
             int pid = random.Next(8) == 0 ? 12853 : 13011; // the old process still finishing its connections after a reload
             line.Clear();
@@ -91,7 +90,7 @@ public static class LogGenerator
                 string termination = aborted ? "SH--" : "----";
                 string captures = random.Next(10) < 3 ? "{10.0.0.1|Mozilla/5.0 (X11; Linux x86_64) spaced agent} " : "";
                 line.Append(CultureInfo.InvariantCulture,
-                    $"{backend}/server{random.Next(1, 5)} 0/{tw}/{tc}/{tr}/{total} {status} {random.Next(100, 20000)} - - {termination} 12/12/{random.Next(8)}/{random.Next(4)}/0 0/0 {captures}\"GET {paths[random.Next(paths.Length)]} HTTP/1.1\"");
+                    $"{backend}/server{random.Next(1, 5)} 0/{tw}/{tc}/{tr}/{total} {status} {random.Next(100, 20000)} - - {termination} 12/12/{random.Next(8)}/{random.Next(4)}/0 0/0 {captures}\"GET {Paths[random.Next(Paths.Length)]} HTTP/1.1\"");
             }
 
             output.Write(line);
