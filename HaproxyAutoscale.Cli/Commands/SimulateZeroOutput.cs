@@ -44,26 +44,14 @@ internal static class SimulateZeroOutput
 
         writer.WriteStartObject("scaleToZero");
         writer.WriteNumber("held", zero.Held);
-        WriteNullable(writer, "heldP50Ms", zero.HeldP50Ms);
-        WriteNullable(writer, "heldP95Ms", zero.HeldP95Ms);
-        WriteNullable(writer, "heldMaxMs", zero.HeldMaxMs);
+        SimulationOutput.WriteNullable(writer, "heldP50Ms", zero.HeldP50Ms);
+        SimulationOutput.WriteNullable(writer, "heldP95Ms", zero.HeldP95Ms);
+        SimulationOutput.WriteNullable(writer, "heldMaxMs", zero.HeldMaxMs);
         writer.WriteNumber("pastDeadline", zero.PastDeadline);
         writer.WriteNumber("wakes", zero.Wakes);
-        WriteNullable(writer, "wakeToReadyP50Ms", zero.WakeToReadyP50Ms);
+        SimulationOutput.WriteNullable(writer, "wakeToReadyP50Ms", zero.WakeToReadyP50Ms);
         writer.WriteNumber("zeroSeconds", Math.Round(zero.ZeroSeconds, 1));
         writer.WriteEndObject();
-    }
-
-    private static void WriteNullable(Utf8JsonWriter writer, string name, int? value)
-    {
-        if (value is { } v)
-        {
-            writer.WriteNumber(name, v);
-        }
-        else
-        {
-            writer.WriteNull(name);
-        }
     }
 
     private static string Ms(int? value) => value is { } v ? $"{v} ms" : "-";

@@ -1,0 +1,216 @@
+using System.Globalization;
+using System.Text.Json;
+using HaproxyAutoscale.Logs;
+using HaproxyAutoscale.Policies;
+using HaproxyAutoscale.Scaling;
+
+namespace HaproxyAutoscale.Cli.Admin;
+
+/// <summary>The admin endpoint's JSON: written with <see cref="Utf8JsonWriter"/> (no reflection, for Native AOT).</summary>
+internal static class AdminJson
+{
+    public static string Message(string message) => JsonOutput.Write(w =>
+    {
+        w.WriteStartObject();
+        w.WriteString("message", message);
+        w.WriteEndObject();
+    });
+
+    public static string Message(string message, string backend, DateTimeOffset? pausedUntil) => JsonOutput.Write(w =>
+    {
+        w.WriteStartObject();
+        w.WriteString("message", message);
+        w.WriteString("backend", backend);
+        w.WriteBoolean("paused", pausedUntil is not null);
+        WriteUntil(w, pausedUntil);
+        w.WriteEndObject();
+    });
+
+    /// <summary>
+    /// A reload's outcome: <c>{"applied", "message", "errors", "added", "removed", "changed": [{"backend", "keys"}],
+    /// "unchanged", "logSource", "restartRequired"}</c>.
+    /// </summary>
+    public static string Reload(ReloadResult result) => JsonOutput.Write(w =>
+    {
+        w.WriteStartObject();
+        w.WriteBoolean("applied", result.Applied);
+        w.WriteString("message", (result.Applied ? "reload applied: " : "reload ") + result.Summary);
+        Strings(w, "errors", result.Errors);
+        Strings(w, "added", result.Added);
+        Strings(w, "removed", result.Removed);
+        w.WriteStartArray("changed");
+        foreach (ChangedBackend changed in result.Changed)
+        {
+            w.WriteStartObject();
+            w.WriteString("backend", changed.Backend);
+            Strings(w, "keys", changed.Keys);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        w.WriteNumber("unchanged", result.Unchanged);
+        w.WriteString("logSource", result.LogSource);
+        Strings(w, "restartRequired", result.RestartRequired);
+        w.WriteEndObject();
+    });
+
+    private static void Strings(Utf8JsonWriter w, string name, IEnumerable<string> values)
+    {
+        w.WriteStartArray(name);
+        foreach (string value in values)
+        {
+            w.WriteStringValue(value);
+        }
+
+        w.WriteEndArray();
+    }
+
+    /// <summary><c>{"backends": [ … ]}</c>, one object per backend (docs/running.md, section "Admin endpoint").</summary>
+    public static string Status(IReadOnlyList<BackendSnapshot> backends, IReadOnlyList<LogSenderStatistics>? senders = null) => JsonOutput.Write(w =>
+    {
+        w.WriteStartObject();
+        w.WriteStartArray("backends");
+        foreach (BackendSnapshot b in backends)
+        {
+            w.WriteStartObject();
+            w.WriteString("backend", b.Backend);
+            w.WriteStartObject("window");
+            if (b.Window.HasValue)
+            {
+                w.WriteNumber("valueMs", Math.Round(b.Window.Value, 3));
+            }
+            else
+            {
+                w.WriteNull("valueMs");
+            }
+
+            w.WriteNumber("samples", b.Window.SampleCount);
+            w.WriteEndObject();
+            if (b.Coverage is { } coverage)
+            {
+                w.WriteNumber("coverage", Math.Round(coverage, 4));
+            }
+            else
+            {
+                w.WriteNull("coverage");
+            }
+
+            w.WriteBoolean("blind", b.Blind);
+            if (b.OpenSessions is { } open)
+            {
+                w.WriteNumber("openSessions", open);
+            }
+            else
+            {
+                w.WriteNull("openSessions");
+            }
+
+            w.WriteBoolean("paused", b.PausedUntil is not null);
+            WriteUntil(w, b.PausedUntil);
+            w.WriteBoolean("zero", b.AtZero);
+            WriteWaking(w, b.Waking);
+            w.WriteStartArray("servers");
+            foreach (ServerSnapshot server in b.Servers)
+            {
+                w.WriteStartObject();
+                w.WriteString("server", server.Name);
+                w.WriteString("role", Role(server.Role));
+                w.WriteString("lifecycle", Lifecycle(server.Lifecycle));
+                w.WriteString("address", server.Address);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            if (b.LastDecision is { } d)
+            {
+                w.WriteStartObject("lastDecision");
+                w.WriteString("time", Time(d.Time));
+                w.WriteString("action", d.Action switch { ScalingAction.Up => "up", ScalingAction.Down => "down", _ => "hold" });
+                w.WriteStartArray("servers");
+                foreach (string server in d.Servers)
+                {
+                    w.WriteStringValue(server);
+                }
+
+                w.WriteEndArray();
+                w.WriteString("reason", d.Reason);
+                w.WriteString("heldBy", d.HeldBy);
+                w.WriteEndObject();
+            }
+            else
+            {
+                w.WriteNull("lastDecision");
+            }
+
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        if (senders is { Count: > 0 })
+        {
+            // The TCP log source's senders (status --fleet): one object per sender address.
+            w.WriteStartArray("logSenders");
+            foreach (LogSenderStatistics s in senders)
+            {
+                w.WriteStartObject();
+                w.WriteString("sender", s.Sender);
+                w.WriteNumber("connections", s.Connections);
+                w.WriteNumber("lines", s.Lines);
+                w.WriteNumber("bytes", s.Bytes);
+                w.WriteNumber("oversized", s.Oversized);
+                w.WriteNumber("malformed", s.Malformed);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+        }
+        w.WriteEndObject();
+    });
+
+    public static string Role(ServerRole role) => role switch
+    {
+        ServerRole.Parked => "parked",
+        ServerRole.Warming => "warming",
+        ServerRole.Active => "active",
+        ServerRole.Draining => "draining",
+        ServerRole.HeldByOperator => "held-by-operator",
+        _ => role.ToString().ToLowerInvariant(),
+    };
+
+    /// <summary>A lifecycle state as status, the admin endpoint and the demo show it: <c>stopped</c>, <c>starting</c>, … <c>parked</c>, <c>stopping</c>.</summary>
+    public static string Lifecycle(ServerLifecycleState state) => state switch
+    {
+        ServerLifecycleState.HeldByOperator => "held-by-operator",
+        _ => state.ToString().ToLowerInvariant(),
+    };
+
+    public static string Time(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
+
+    // "waking": {"since", "held"} while a wake from zero is in progress, else null.
+    public static void WriteWaking(Utf8JsonWriter w, BackendWaking? waking)
+    {
+        if (waking is null)
+        {
+            w.WriteNull("waking");
+            return;
+        }
+
+        w.WriteStartObject("waking");
+        w.WriteString("since", Time(waking.Since));
+        w.WriteNumber("held", waking.Held);
+        w.WriteEndObject();
+    }
+
+    // "pausedUntil": null both when not paused and when paused until resumed ("paused" tells them apart).
+    private static void WriteUntil(Utf8JsonWriter w, DateTimeOffset? until)
+    {
+        if (until is { } u && u != DateTimeOffset.MaxValue)
+        {
+            w.WriteString("pausedUntil", Time(u));
+        }
+        else
+        {
+            w.WriteNull("pausedUntil");
+        }
+    }
+}
