@@ -90,8 +90,10 @@ internal sealed partial class ScaleToZeroRig : IAsyncDisposable
     public BackendSnapshot Snapshot => Autoscaler.Snapshot().Single();
 
     /// <summary>HAProxy's streams now (<c>show sess</c>, this CLI session included).</summary>
+    // Request streams only: the stats socket's own sessions (fe=GLOBAL: this "show sess", the autoscaler's polls) come
+    // and go with the polling and say nothing about held requests.
     public async Task<int> SessionsAsync() =>
-        (await Control.ExecuteAsync("show sess")).Split('\n').Count(l => l.StartsWith("0x", StringComparison.Ordinal));
+        (await Control.ExecuteAsync("show sess")).Split('\n').Count(l => l.StartsWith("0x", StringComparison.Ordinal) && !l.Contains(" fe=GLOBAL ", StringComparison.Ordinal));
 
     /// <summary>
     /// <paramref name="count"/> concurrent GETs on a fresh connection each; every answer's status, its headers'
