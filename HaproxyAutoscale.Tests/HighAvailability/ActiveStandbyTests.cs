@@ -92,9 +92,8 @@ public sealed class ActiveStandbyTests(ITestOutputHelper output)
         {
             (string leaderName, CliProcess leader) = rig.Leader;
 
-            // Two of three members gone: no quorum, no renewal. The leader must stop acting on its own.
-            await rig.Etcd.StopMemberAsync(1);
-            await rig.Etcd.StopMemberAsync(2);
+            // Two of three members gone (etcd's raft leader among them): no quorum, no renewal. The leader must stop acting on its own.
+            await rig.Etcd.LeaveOneFollowerAsync();
             DateTime quorumLost = DateTime.Now;
             string marker = $"HaproxyAutoscale[{AutoscaleEventIds.SteppedDown}]";
             await leader.WaitForAsync(marker, "the leader to step down without quorum");

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
 
 namespace HaproxyAutoscale.Tests.HighAvailability;
 
@@ -82,6 +84,24 @@ internal sealed class EtcdCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Stops every member but one follower of etcd's own (raft) leader. Stopping the raft leader matters: a leader cut
+    /// off from its quorum keeps renewing leases until it notices (CheckQuorum, up to two election timeouts), so the
+    /// lease clock would start late; a lone follower forwards nothing and renews nothing from the moment it is alone.
+    /// </summary>
+    public async Task LeaveOneFollowerAsync()
+    {
+        int raftLeader = await RaftLeaderIndexAsync();
+        int survivor = Enumerable.Range(0, _members.Length).First(i => i != raftLeader && _members[i] is not null);
+        for (int i = 0; i < _members.Length; i++)
+        {
+            if (i != survivor)
+            {
+                await StopMemberAsync(i);
+            }
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         for (int i = 0; i < _members.Length; i++)
@@ -90,6 +110,27 @@ internal sealed class EtcdCluster : IAsyncDisposable
         }
 
         _dir.Dispose();
+    }
+
+    private async Task<int> RaftLeaderIndexAsync()
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        for (int i = 0; i < _members.Length; i++)
+        {
+            if (_members[i] is null)
+            {
+                continue;
+            }
+
+            using HttpResponseMessage response = await http.PostAsync($"{ClientUrls[i]}/v3/maintenance/status", new StringContent("{}", Encoding.UTF8, "application/json"));
+            using JsonDocument status = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            if (status.RootElement.GetProperty("header").GetProperty("member_id").GetString() == status.RootElement.GetProperty("leader").GetString())
+            {
+                return i;
+            }
+        }
+
+        throw new InvalidOperationException("no etcd member says it is the raft leader");
     }
 
     private static bool IsHealthy(HttpClient http, string url)
