@@ -72,11 +72,16 @@ internal static class RunCommand
 
         await using (autoscaler.ConfigureAwait(false))
         {
+            SystemdService? systemdService = null; // set once started: a reload then tells systemd it is reloading
+            Task<ReloadResult> Reload(CancellationToken token) => systemdService is { } service
+                ? service.ReloadingAsync(() => ConfigReload.FromFileAsync(autoscaler, configPath, token))
+                : ConfigReload.FromFileAsync(autoscaler, configPath, token);
+
             Admin.AdminEndpoint? adminEndpoint;
             try
             {
                 adminEndpoint = adminAddress is null ? null
-                    : Admin.AdminEndpoint.Start(adminAddress, autoscaler, reload: reloadToken => ConfigReload.FromFileAsync(autoscaler, configPath, reloadToken));
+                    : Admin.AdminEndpoint.Start(adminAddress, autoscaler, reload: Reload);
             }
             catch (Exception e) when (e is SocketException or IOException or UnauthorizedAccessException)
             {
@@ -85,10 +90,10 @@ internal static class RunCommand
 
             using SystemdNotifier? systemd = SystemdFromEnvironment();
             using var shutdown = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            Task notifying = systemd is null ? Task.CompletedTask : SystemdService.RunAsync(
+            systemdService = systemd is null ? null : SystemdService.Start(
                 systemd, autoscaler, $"Autoscaling {options.Backends.Count} backend(s) from {options.Logs.Source}", options.EvaluationInterval,
                 TimeProvider.System, loggers.CreateLogger("HaproxyAutoscale.Systemd"), shutdown.Token);
-            using IDisposable? hangup = ConfigReload.OnHangup(() => ConfigReload.FromFileAsync(autoscaler, configPath, cancellationToken), console.Error);
+            using IDisposable? hangup = ConfigReload.OnHangup(() => Reload(cancellationToken), console.Error);
             try
             {
                 await autoscaler.RunAsync(cancellationToken).ConfigureAwait(false);
@@ -100,7 +105,7 @@ internal static class RunCommand
             finally
             {
                 await shutdown.CancelAsync().ConfigureAwait(false); // STOPPING=1 (sent at once on SIGTERM: the token is linked)
-                await notifying.ConfigureAwait(false);
+                await (systemdService?.Running ?? Task.CompletedTask).ConfigureAwait(false);
                 if (adminEndpoint is not null)
                 {
                     await adminEndpoint.DisposeAsync().ConfigureAwait(false);

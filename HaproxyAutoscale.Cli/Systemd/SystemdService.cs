@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Globalization;
 using HaproxyAutoscale.Configuration;
 using HaproxyAutoscale.Scaling;
 using Microsoft.Extensions.Logging;
@@ -8,7 +10,8 @@ namespace HaproxyAutoscale.Cli.Systemd;
 /// What the daemon tells systemd under <c>Type=notify</c>: <c>READY=1</c> once the engine has started (its log source
 /// listens and the first reconcile pass is done), <c>WATCHDOG=1</c> every half watchdog interval but only while the
 /// evaluation loop completes passes (a hung engine goes quiet and systemd restarts it), <c>STOPPING=1</c> as soon as
-/// the shutdown starts. Nothing is sent after <c>STOPPING=1</c>.
+/// the shutdown starts, <c>RELOADING=1</c> then <c>READY=1</c> around a configuration reload. Nothing is sent after
+/// <c>STOPPING=1</c>.
 /// </summary>
 internal sealed partial class SystemdService
 {
@@ -17,6 +20,7 @@ internal sealed partial class SystemdService
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
+    private bool _ready;
     private bool _stopping;
     private bool _failed; // a failed send is logged once
 
@@ -28,22 +32,55 @@ internal sealed partial class SystemdService
         _logger = logger;
     }
 
+    /// <summary>The notifications until the stop: awaited after the stopping token is cancelled.</summary>
+    public Task Running { get; private set; } = Task.CompletedTask;
+
     /// <summary>
     /// Notifies systemd for <paramref name="autoscaler"/>'s run until <paramref name="stopping"/> is cancelled (sending
     /// <c>STOPPING=1</c> then). <paramref name="evaluationInterval"/> widens how old the last evaluation pass may be for a
     /// ping: the loop waits that long between passes.
     /// </summary>
-    public static async Task RunAsync(SystemdNotifier notifier, Autoscaler autoscaler, string status, TimeSpan evaluationInterval, TimeProvider time, ILogger logger, CancellationToken stopping)
+    public static SystemdService Start(SystemdNotifier notifier, Autoscaler autoscaler, string status, TimeSpan evaluationInterval, TimeProvider time, ILogger logger, CancellationToken stopping)
     {
-        const string Stopping = "STOPPING=1\nSTATUS=Stopping: finishing the actions in flight";
         var service = new SystemdService(notifier, autoscaler, time, logger);
-        using CancellationTokenRegistration stop = stopping.Register(() => service.Send(Stopping, last: true));
+        service.Running = service.RunAsync(status, evaluationInterval, stopping);
+        return service;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="reload"/> between <c>RELOADING=1</c> (with the <c>CLOCK_MONOTONIC</c> time systemd asks for)
+    /// (Stopwatch's clock on Linux) and <c>READY=1</c>, whatever its outcome: a rejected configuration leaves the running one serving. A reload before
+    /// READY (a SIGHUP during the start) says nothing: READY follows the start.
+    /// </summary>
+    public async Task<ReloadResult> ReloadingAsync(Func<Task<ReloadResult>> reload)
+    {
+        bool announced = Send(string.Create(CultureInfo.InvariantCulture,
+            $"RELOADING=1\nMONOTONIC_USEC={(long)Stopwatch.GetElapsedTime(0).TotalMicroseconds}\nSTATUS=Reloading the configuration"), whenReady: true);
+        ReloadResult? result = null;
         try
         {
-            await autoscaler.Started.WaitAsync(stopping).ConfigureAwait(false);
-            service.Send($"READY=1\nSTATUS={status}");
-            await (notifier.Watchdog is { } watchdog
-                ? service.PingWhileEvaluatingAsync(watchdog, evaluationInterval, stopping)
+            return result = await reload().ConfigureAwait(false);
+        }
+        finally
+        {
+            if (announced)
+            {
+                string outcome = result is null ? "failed: the running configuration is kept" : result.Applied ? $"applied: {result.Summary}" : result.Summary;
+                Send($"READY=1\nSTATUS=Reload {outcome}");
+            }
+        }
+    }
+
+    private async Task RunAsync(string status, TimeSpan evaluationInterval, CancellationToken stopping)
+    {
+        const string Stopping = "STOPPING=1\nSTATUS=Stopping: finishing the actions in flight";
+        using CancellationTokenRegistration stop = stopping.Register(() => Send(Stopping, last: true));
+        try
+        {
+            await _autoscaler.Started.WaitAsync(stopping).ConfigureAwait(false);
+            Send($"READY=1\nSTATUS={status}", ready: true);
+            await (_notifier.Watchdog is { } watchdog
+                ? PingWhileEvaluatingAsync(watchdog, evaluationInterval, stopping)
                 : Task.Delay(Timeout.Infinite, stopping)).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
@@ -53,7 +90,7 @@ internal sealed partial class SystemdService
         finally
         {
             // Also here: a continuation run inline by the cancellation can dispose the registration before its turn.
-            service.Send(Stopping, last: true);
+            Send(Stopping, last: true);
         }
     }
 
@@ -93,21 +130,24 @@ internal sealed partial class SystemdService
         }
     }
 
-    private void Send(string state, bool last = false)
+    // Whether it was sent: nothing after STOPPING=1, and a reload's notifications only after READY.
+    private bool Send(string state, bool last = false, bool ready = false, bool whenReady = false)
     {
         lock (_gate)
         {
-            if (_stopping)
+            if (_stopping || (whenReady && !_ready))
             {
-                return;
+                return false;
             }
 
-            _stopping = last;
+            (_stopping, _ready) = (last, _ready || ready);
             if (_notifier.Notify(state) is { } error && !_failed)
             {
                 _failed = true;
                 Log.NotifyFailed(_logger, _notifier.Address, error);
             }
+
+            return true;
         }
     }
 

@@ -1,3 +1,6 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
 using HaproxyAutoscale.Cli.Systemd;
 using HaproxyAutoscale.Control;
 using HaproxyAutoscale.Policies;
@@ -39,6 +42,34 @@ public sealed class SystemdNotifyTests
         states[^1].Should().Be("STOPPING=1\nSTATUS=Stopping: finishing the actions in flight", "nothing after STOPPING");
         cli.Output.Should().Contain("systemd watchdog (400ms): a ping every 200ms while the evaluation loop has completed a pass within 300ms")
             .And.Contain("adopted as parked").And.MatchRegex(@"Stopped after reading \d+ log lines");
+    }
+
+    [Fact]
+    [Trait("Category", "Haproxy")]
+    public async Task Run_SighupReload_ReloadingWithMonotonicTimeThenReady()
+    {
+        using var dir = new TempDirectory();
+        await using Haproxy haproxy = await Haproxy.StartWithAdminSocketAsync("backend app\n    server s1 127.0.0.1:1\n    server s2 127.0.0.1:2 disabled\n", dir);
+        string config = await WriteConfigAsync(dir, dir.File("admin.sock"));
+        using var notify = new NotifySocket(dir.File("notify.sock"));
+        await using var cli = CliProcess.Start(NotifyEnvironment(notify), "run", "--config", config);
+        await Poll.UntilAsync(() => notify.Count(Ready) == 1 || cli.HasExited, TimeSpan.FromSeconds(20), "READY");
+
+        // What systemctl reload does through ExecReload=/bin/kill -HUP $MAINPID.
+        await File.WriteAllTextAsync(config, (await File.ReadAllTextAsync(config)).Replace("\"servers\":", "\"policy\": { \"kind\": \"threshold\" }, \"servers\":", StringComparison.Ordinal));
+        long before = (long)Stopwatch.GetElapsedTime(0).TotalMicroseconds;
+        Process.Start("kill", ["-HUP", cli.Pid.ToString(CultureInfo.InvariantCulture)])!.WaitForExit();
+        await Poll.UntilAsync(() => notify.Received.Count(r => r.State.StartsWith("READY=1", StringComparison.Ordinal)) == 2 || cli.HasExited, TimeSpan.FromSeconds(10), "READY after the reload");
+        long after = (long)Stopwatch.GetElapsedTime(0).TotalMicroseconds;
+        await cli.TerminateAsync();
+
+        string[] states = [.. notify.Received.Select(r => r.State).Where(s => s != Ping)];
+        states[0].Should().Be(Ready);
+        Match reloading = Regex.Match(states[1], "^RELOADING=1\nMONOTONIC_USEC=(\\d+)\nSTATUS=Reloading the configuration$");
+        reloading.Success.Should().BeTrue("RELOADING=1 with CLOCK_MONOTONIC in µs next, as systemd asks (got {0})", states[1]);
+        long.Parse(reloading.Groups[1].Value, CultureInfo.InvariantCulture).Should().BeInRange(before, after, "the daemon's and this process's CLOCK_MONOTONIC are the same clock");
+        states[2].Should().Be("READY=1\nSTATUS=Reload applied: changed app (policy); unchanged 0");
+        states[3].Should().StartWith("STOPPING=1");
     }
 
     [Fact]
@@ -213,7 +244,7 @@ public sealed class SystemdNotifyTests
             _loggers = LoggerFactory.Create(b => b.AddProvider(_logs));
             string usec = ((long)watchdog.TotalMicroseconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
             _notifier = SystemdNotifier.FromEnvironment(name => name switch { "NOTIFY_SOCKET" => socket.Address, "WATCHDOG_USEC" => usec, _ => null }, Environment.ProcessId)!;
-            _running = SystemdService.RunAsync(_notifier, rig.Autoscaler, "test", rig.Options.EvaluationInterval, TimeProvider.System, _loggers.CreateLogger("test"), _stop.Token);
+            _running = SystemdService.Start(_notifier, rig.Autoscaler, "test", rig.Options.EvaluationInterval, TimeProvider.System, _loggers.CreateLogger("test"), _stop.Token).Running;
         }
 
         public IReadOnlyCollection<(LogLevel Level, int EventId, string Message)> Logs => _logs.Entries;
