@@ -118,6 +118,9 @@ public sealed class BackendOptions
     /// <summary>The engine's per-direction rules (tolerance, cooldown, stabilization, step, idle before park) applied to every policy's decisions.</summary>
     public ScalingBehaviorOptions Behavior { get; } = new();
 
+    /// <summary>The forecast floor from the backend's demand history (<c>forecast</c>): off, shown only, or on.</summary>
+    public Forecasting.ForecastOptions Forecast { get; } = new();
+
     /// <summary>Scheduled floors: from each cron start, for a while, at least that many servers are kept active.</summary>
     public IList<ScheduledFloorOptions> Schedule { get; } = [];
 

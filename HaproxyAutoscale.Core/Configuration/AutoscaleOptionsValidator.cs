@@ -163,6 +163,7 @@ public static partial class AutoscaleOptionsValidator
 
         rules.Defined(path + ".selection", backend.Selection);
         Scaling.BehaviorGate.Validate(backend, path, rules.Add);
+        backend.Forecast.Validate(path + ".forecast", rules.Add);
         if (backend.MinActive is { } min)
         {
             rules.Range(path + ".minActive", min, 0, 10_000);

@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using HaproxyAutoscale.Configuration;
 using HaproxyAutoscale.Control;
+using HaproxyAutoscale.Forecasting;
 using HaproxyAutoscale.HighAvailability;
 using HaproxyAutoscale.Logs;
 using Microsoft.Extensions.Logging;
@@ -36,6 +37,7 @@ public sealed partial class Autoscaler : IAsyncDisposable
     private readonly SemaphoreSlim _reconciling = new(1, 1);
     private readonly Heartbeat _heartbeat = new();
     private readonly Wakes _wakes;
+    private readonly DemandHistoryStore? _history; // the forecasts' demand history in the state directory; null: memory only
     private long _unparsed;
 
     internal Autoscaler(AutoscaleOptions options, EngineConnections connections, EngineRegistries registries, EngineRuntime runtime, IReadOnlyList<IAsyncDisposable> owned)
@@ -48,7 +50,8 @@ public sealed partial class Autoscaler : IAsyncDisposable
         _dryRun = runtime.DryRun;
         _owned = [.. owned];
         _configured = OptionsCopy.Of(options); // as configured (pool slots not expanded): what a reload compares with
-        _factory = new BackendFactory(registries, runtime, _logger, connections.Election);
+        _history = options.StateDirectory is { } state ? new DemandHistoryStore(new System.IO.Abstractions.FileSystem(), state) : null;
+        _factory = new BackendFactory(registries, runtime, _logger, connections.Election, _history);
         _backends = new LiveBackends([.. options.Backends.Select(b => _factory.Create(b, options))]);
 
         IHaproxyControl control = connections.Control;
@@ -213,11 +216,21 @@ public sealed partial class Autoscaler : IAsyncDisposable
                     }
                 }
 
+                FlushHistory();
                 _heartbeat.Beat(_time.GetUtcNow());
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+        }
+    }
+
+    // The minutes the pass completed go to the state directory (outside every backend's lock).
+    private void FlushHistory()
+    {
+        if (_history?.Flush() is { } error)
+        {
+            Log.ForecastHistoryFailed(_logger, error);
         }
     }
 
