@@ -38,6 +38,15 @@ internal sealed class BackendForecast(string backend, ForecastOptions options, D
 
     public DemandHistory? History => _history;
 
+    /// <summary>Starts from <paramref name="history"/> instead of reading the state directory (tests, a simulation seeded with history).</summary>
+    public void UseHistory(DemandHistory? history)
+    {
+        if (history is not null)
+        {
+            _history = history;
+        }
+    }
+
     /// <summary>A reload's new options (the history and lags stay).</summary>
     public void Reconfigure(ForecastOptions options)
     {

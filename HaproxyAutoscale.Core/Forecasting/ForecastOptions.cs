@@ -1,5 +1,4 @@
 using System.Globalization;
-using HaproxyAutoscale.Configuration;
 
 namespace HaproxyAutoscale.Forecasting;
 
@@ -61,7 +60,7 @@ public sealed class ForecastOptions
 
         if (MinLead < TimeSpan.Zero || MinLead > TimeSpan.FromHours(1))
         {
-            addError($"{path}.minLead", $"must be from 0 to 1 hour, not {Durations.Format(MinLead)}");
+            addError($"{path}.minLead", "must be from 0 to 1 hour");
         }
     }
 }
