@@ -45,7 +45,7 @@ public sealed class ForecastOptions
 
         if (Lookback < TimeSpan.FromDays(1) || Lookback > DemandHistory.Span)
         {
-            addError($"{path}.lookback", "must be from 1 day (\"1d\") to 14 days (\"14d\")");
+            addError($"{path}.lookback", "must be from 1 day (\"24h\") to 14 days (\"336h\")");
         }
 
         if (Spread < TimeSpan.Zero || Spread > TimeSpan.FromHours(2))

@@ -147,11 +147,6 @@ internal sealed partial class BackendDecider
 
         // A scheduled floor raises the lower bound the policy sees (never above the upper one).
         (int floor, string? floorWhy) = _floors.IsEmpty ? (0, null) : _floors.At(now);
-        if (Forecast?.At(now) is { Mode: ForecastMode.On } forecast && forecast.Servers > floor)
-        {
-            (floor, floorWhy) = (forecast.Servers, forecast.Reason); // a floor only: it never takes a server away
-        }
-
         int minActive = Math.Min(Math.Max(_options.EffectiveMinActive, floor), _options.EffectiveMaxActive);
         var context = new ScalingContext(_options.Name, now, window, _servers.Capacity, minActive, _options.EffectiveMaxActive, _saturated, LastRequest, _started, _newSamples)
         {
@@ -188,6 +183,14 @@ internal sealed partial class BackendDecider
         // What the policy needs within the configured bounds, before any floor: the forecast's history.
         Forecast?.Note(now, Math.Clamp(context.ActiveServers + asked.Action switch { ScalingAction.Up => asked.Servers, ScalingAction.Down => -asked.Servers, _ => 0 },
             Math.Min(_options.EffectiveMinActive, _options.EffectiveMaxActive), _options.EffectiveMaxActive), context.InFlight);
+        if (Forecast?.At(now) is { Mode: ForecastMode.On } forecast && Math.Min(forecast.Servers, _options.EffectiveMaxActive) > minActive)
+        {
+            // The forecast floor binds after the policy decided: the policy's own scale-down (held here) tells the
+            // history what is needed, so the floor does not feed itself. A floor only: it never takes a server away.
+            (minActive, floorWhy) = (Math.Min(forecast.Servers, _options.EffectiveMaxActive), forecast.Reason);
+            context = context with { MinActive = minActive };
+        }
+
         ScalingDecision decision = asked.WithinBounds(context);
         HoldGate? heldBy = asked.Action != ScalingAction.Hold && decision.Action == ScalingAction.Hold ? HoldGate.Bounds : null;
         bool floored = floorWhy is not null && context.ActiveServers < minActive && !(decision.Action == ScalingAction.Up && decision.Servers >= minActive - context.ActiveServers);

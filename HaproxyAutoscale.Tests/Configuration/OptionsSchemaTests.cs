@@ -27,7 +27,8 @@ public sealed class OptionsSchemaTests
                 "up": { "tolerance": 0.1, "cooldown": "5s", "stabilization": "10s", "maxStep": 2 },
                 "down": { "tolerance": 0.2, "cooldown": "6s", "stabilization": "11s", "maxStep": 1, "minIdleBeforePark": "30s" }
               },
-              "schedule": [{ "cron": "0 8 * * 1-5", "for": "2h", "minActive": 2, "timeZone": "UTC" }]
+              "schedule": [{ "cron": "0 8 * * 1-5", "for": "2h", "minActive": 2, "timeZone": "UTC" }],
+              "forecast": { "mode": "forecast-only", "lookback": "168h", "spread": "5m", "percentile": 95, "minLead": "2m" }
             }
           }
         }
@@ -75,6 +76,7 @@ public sealed class OptionsSchemaTests
         backend.Provider.Settings["workingDirectory"].Should().Be("/tmp");
         backend.Behavior.Down.MinIdleBeforePark.Should().Be(TimeSpan.FromSeconds(30));
         backend.Schedule.Single().For.Should().Be(TimeSpan.FromHours(2));
+        (backend.Forecast.Mode, backend.Forecast.Lookback, backend.Forecast.MinLead).Should().Be((HaproxyAutoscale.Forecasting.ForecastMode.ForecastOnly, TimeSpan.FromDays(7), TimeSpan.FromMinutes(2)));
 
         // The example sets every key of the reference, so each of them is read above without an unknown key.
         JsonPaths(System.Text.Json.JsonDocument.Parse(EveryKey).RootElement, "").Should().BeEquivalentTo(

@@ -72,7 +72,7 @@ public sealed class ForecastFloorTests
     public void On_NeverLowers_APolicyAboveTheForecastIsFollowed_AndNoScaleDownComesFromIt()
     {
         var policy = new Fixed(ScalingDecision.Up(3, "busy"));
-        _time.Advance(TimeSpan.FromMinutes(20)); // 08:10: the forecast asks for 4
+        _time.Advance(TimeSpan.FromMinutes(20)); // 08:10: the forecast asks for 2
         (BackendDecider decider, ServerTable servers, _) = Create(Backend(ForecastMode.On), policy, Ramps(days: 1, servers: 2));
         decider.Decide().Decision.Should().Be(ScalingDecision.Up(3, "busy"), "the policy wants more than the forecast: the forecast is only a floor");
         foreach (string s in new[] { "s2", "s3", "s4" })
@@ -140,22 +140,23 @@ public sealed class ForecastFloorTests
         try
         {
             // Yesterday the backend needed 4 servers from 08:00 to 09:00: the daemon records it from its evaluations.
-            _time.SetUtcNow(new DateTimeOffset(2026, 11, 25, 7, 0, 0, TimeSpan.Zero));
+            var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 25, 7, 0, 0, TimeSpan.Zero));
             var store = new DemandHistoryStore(new FileSystem(), directory);
             BackendOptions options = Backend(ForecastMode.On, spread: TimeSpan.FromMinutes(10));
             var policy = new Fixed(ScalingDecision.Hold("quiet"));
-            (BackendDecider first, ServerTable servers, _) = Create(options, policy, history: null!);
-            first.Forecast = new BackendForecast("app", options.Forecast, store);
+            var first = new BackendDecider(options, policy, ResponseTimeWindows.Create(options.Window, time), new ServerTable(options, time), time)
+            {
+                Forecast = new BackendForecast("app", options.Forecast, store),
+            };
             for (int minute = 0; minute < 180; minute++)
             {
                 policy.Next = minute is >= 60 and < 120 ? ScalingDecision.Up(3, "busy") : ScalingDecision.Hold("quiet");
                 first.Decide();
                 store.Flush().Should().BeNull();
-                _time.Advance(TimeSpan.FromMinutes(1));
+                time.Advance(TimeSpan.FromMinutes(1));
             }
 
             // Today at 07:50 a new daemon (new store, new decider) reads it and raises the floor before 08:00.
-            _time.SetUtcNow(Morning);
             var next = new BackendDecider(options, new Fixed(ScalingDecision.Hold("quiet")), ResponseTimeWindows.Create(options.Window, _time), new ServerTable(options, _time), _time)
             {
                 Forecast = new BackendForecast("app", options.Forecast, new DemandHistoryStore(new FileSystem(), directory)),
@@ -176,7 +177,7 @@ public sealed class ForecastFloorTests
     [Theory]
     [InlineData("\"mode\": \"sometimes\"", "backends.app.forecast.mode: 'sometimes' is not one of off, forecast-only, on")]
     [InlineData("\"percentile\": 0", "backends.app.forecast.percentile: must be a number from 1 to 100, not 0")]
-    [InlineData("\"lookback\": \"30d\"", "backends.app.forecast.lookback: must be from 1 day (\"1d\") to 14 days (\"14d\")")]
+    [InlineData("\"lookback\": \"720h\"", "backends.app.forecast.lookback: must be from 1 day (\"24h\") to 14 days (\"336h\")")]
     [InlineData("\"spread\": \"3h\"", "backends.app.forecast.spread: must be from 0 to 2 hours")]
     [InlineData("\"minLead\": \"2h\"", "backends.app.forecast.minLead: must be from 0 to 1 hour")]
     [InlineData("\"often\": true", "backends.app.forecast.often: unknown key")]
