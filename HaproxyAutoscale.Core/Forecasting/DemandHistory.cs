@@ -14,6 +14,7 @@ internal sealed class DemandHistory
 
     private readonly ushort[] _needed = new ushort[Minutes];
     private long _newest = long.MinValue;
+    private int _count;
 
     public DemandHistory() => Array.Fill(_needed, None);
 
@@ -24,7 +25,7 @@ internal sealed class DemandHistory
     public long? Newest => _newest == long.MinValue ? null : _newest;
 
     /// <summary>Minutes that hold a record.</summary>
-    public int Count => _needed.Count(n => n != None);
+    public int Count => _count;
 
     /// <summary>Records the servers needed in <paramref name="minute"/> (Unix minutes); one older than 14 days before the newest is ignored.</summary>
     public void Add(long minute, int needed)
@@ -40,13 +41,19 @@ internal sealed class DemandHistory
             long from = _newest == long.MinValue ? minute : Math.Max(_newest + 1, minute - Minutes + 1);
             for (long skipped = from; skipped < minute; skipped++)
             {
-                _needed[Slot(skipped)] = None;
+                Set(Slot(skipped), None);
             }
 
             _newest = minute;
         }
 
-        _needed[Slot(minute)] = (ushort)Math.Clamp(needed, 0, None - 1);
+        Set(Slot(minute), (ushort)Math.Clamp(needed, 0, None - 1));
+    }
+
+    private void Set(int slot, ushort value)
+    {
+        _count += (value == None ? 0 : 1) - (_needed[slot] == None ? 0 : 1);
+        _needed[slot] = value;
     }
 
     /// <summary>The servers needed in <paramref name="minute"/>, or <see langword="null"/> when unknown.</summary>

@@ -41,33 +41,51 @@ internal static class DemandHistoryFile
             return (history, bytes.Length > 0 ? 1 : 0);
         }
 
-        var records = new List<(long Minute, int Needed)>();
+        // Two passes over the slots, no sort: the newest valid minute first, then every valid record into its slot.
         int skipped = (bytes.Length - HeaderSize) % RecordSize == 0 ? 0 : 1; // a torn last record
-        for (int slot = 0; HeaderSize + ((slot + 1) * RecordSize) <= bytes.Length; slot++)
+        int slots = Math.Min(DemandHistory.Minutes, (bytes.Length - HeaderSize) / RecordSize);
+        long newest = long.MinValue;
+        for (int slot = 0; slot < slots; slot++)
         {
-            ReadOnlySpan<byte> record = bytes.AsSpan(HeaderSize + (slot * RecordSize), RecordSize);
-            int minute = BinaryPrimitives.ReadInt32LittleEndian(record);
-            if (minute == 0 && BinaryPrimitives.ReadUInt16LittleEndian(record[4..]) == 0)
+            if (Valid(bytes, slot, nowMinute) is (long minute, _))
             {
-                continue; // a slot never written (a hole in the file)
+                newest = Math.Max(newest, minute);
             }
-
-            if (minute <= 0 || DemandHistory.Slot(minute) != slot || minute > nowMinute || minute <= nowMinute - DemandHistory.Minutes)
-            {
-                skipped++;
-                continue;
-            }
-
-            records.Add((minute, BinaryPrimitives.ReadUInt16LittleEndian(record[4..])));
         }
 
-        foreach ((long minute, int needed) in records.OrderBy(r => r.Minute))
+        if (newest != long.MinValue)
         {
-            history.Add(minute, needed);
+            history.Add(newest, 0); // sets the ring's newest minute; its own record is set below
+        }
+
+        for (int slot = 0; slot < slots; slot++)
+        {
+            if (Valid(bytes, slot, nowMinute) is (long minute, int needed))
+            {
+                history.Add(minute, needed);
+            }
+            else if (!IsHole(bytes, slot))
+            {
+                skipped++;
+            }
         }
 
         return (history, skipped);
     }
+
+    // The record in the slot, if its minute belongs to the slot and to the 14 days up to now.
+    private static (long Minute, int Needed)? Valid(byte[] bytes, int slot, long nowMinute)
+    {
+        ReadOnlySpan<byte> record = bytes.AsSpan(HeaderSize + (slot * RecordSize), RecordSize);
+        int minute = BinaryPrimitives.ReadInt32LittleEndian(record);
+        return minute > 0 && DemandHistory.Slot(minute) == slot && minute <= nowMinute && minute > nowMinute - DemandHistory.Minutes
+            ? (minute, BinaryPrimitives.ReadUInt16LittleEndian(record[4..]))
+            : null;
+    }
+
+    // A slot never written (a hole in the file).
+    private static bool IsHole(byte[] bytes, int slot) =>
+        BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(HeaderSize + (slot * RecordSize))) == 0 && BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(HeaderSize + (slot * RecordSize) + 4)) == 0;
 
     /// <summary>Writes <paramref name="minutes"/> into the file (created with its header when missing or of another format).</summary>
     public static void Write(IFileSystem fileSystem, string path, IEnumerable<DemandMinute> minutes)

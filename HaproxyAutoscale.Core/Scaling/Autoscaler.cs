@@ -38,6 +38,7 @@ public sealed partial class Autoscaler : IAsyncDisposable
     private readonly Heartbeat _heartbeat = new();
     private readonly Wakes _wakes;
     private readonly DemandHistoryStore? _history; // the forecasts' demand history in the state directory; null: memory only
+    private Task _flushing = Task.CompletedTask;
     private long _unparsed;
 
     internal Autoscaler(AutoscaleOptions options, EngineConnections connections, EngineRegistries registries, EngineRuntime runtime, IReadOnlyList<IAsyncDisposable> owned)
@@ -128,6 +129,9 @@ public sealed partial class Autoscaler : IAsyncDisposable
         finally
         {
             await _actions.WhenIdleAsync().ConfigureAwait(false);
+            await _flushing.ConfigureAwait(false);
+            FlushHistory(); // the minutes completed since the last pass's flush
+            await _flushing.ConfigureAwait(false);
 
             // The leadership is given up only once no action is left that could still send a command.
             await stopElection.CancelAsync().ConfigureAwait(false);
@@ -225,13 +229,22 @@ public sealed partial class Autoscaler : IAsyncDisposable
         }
     }
 
-    // The minutes the pass completed go to the state directory (outside every backend's lock).
+    // The minutes the pass completed go to the state directory off the evaluation loop (measured: a flush of one minute
+    // for 10,000 backends took 4.8 s on a loaded machine), one flush at a time; minutes completed meanwhile wait for the next.
     private void FlushHistory()
     {
-        if (_history?.Flush() is { } error)
+        if (_history is not { } history || !_flushing.IsCompleted)
         {
-            Log.ForecastHistoryFailed(_logger, error);
+            return;
         }
+
+        _flushing = Task.Run(() =>
+        {
+            if (history.Flush() is { } error)
+            {
+                Log.ForecastHistoryFailed(_logger, error);
+            }
+        });
     }
 
     // A reconcile pass; a replica that does not act (standby, or taking over) adopts HAProxy's state instead of
