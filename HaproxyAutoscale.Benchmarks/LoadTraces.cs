@@ -11,11 +11,14 @@ namespace HaproxyAutoscale.Benchmarks;
 /// <item><c>spike</c>: 30 requests/s for 60 s, 150 requests/s for 15 s, 30 requests/s for 75 s.</item>
 /// <item><c>diurnal</c>: a day compressed to 24 minutes (one minute per hour): 15 requests/s at night, up to 155 in
 /// the afternoon (a squared sine from 6:00 to 20:00), the rate multiplied every 5 s by log-normal noise (σ 0.25), at most 170 (four servers serve 200).</item>
+/// <item><c>threeday</c>: three days in real time (not compressed: the forecast goes by the time of day), a quiet night (3
+/// requests/s), 10 requests/s from 7:00, a morning ramp from 10 to 150 requests/s over the minute from 8:00, 150 until
+/// 9:00, down to 12 by 9:05 and 12 until 19:00; the same every day (the forecast backtest, <c>forecast-backtest.sh</c>).</item>
 /// </list>
 /// </summary>
 public static class LoadTraces
 {
-    public static readonly string[] Kinds = ["step", "spike", "diurnal"];
+    public static readonly string[] Kinds = ["step", "spike", "diurnal", "threeday"];
 
     public static void Write(TextWriter output, string kind, int seed)
     {
@@ -25,6 +28,7 @@ public static class LoadTraces
             "step" => (150, t => t < 30 ? 40 : 150),
             "spike" => (150, t => t is >= 60 and < 75 ? 150 : 30),
             "diurnal" => (1440, Diurnal(new Random(seed + 1))),
+            "threeday" => (3 * 86400, MorningRamps),
             _ => throw new ArgumentException($"unknown trace '{kind}' (known: {string.Join(", ", Kinds)})", nameof(kind)),
         };
         var start = new DateTime(2026, 11, 27, 0, 0, 0, DateTimeKind.Utc);
@@ -50,6 +54,20 @@ public static class LoadTraces
             output.Write(string.Create(CultureInfo.InvariantCulture,
                 $"{at:MMM dd HH:mm:ss} lb1 haproxy[1]: 127.0.0.1:40000 [{at:dd/MMM/yyyy:HH:mm:ss.fff}] fe app/s{server} 0/0/0/40/41 200 512 - - ---- 1/1/0/0/0 0/0 \"GET / HTTP/1.1\"\n"));
         }
+    }
+
+    private static double MorningRamps(double t)
+    {
+        double hour = t % 86400 / 3600;
+        return hour switch
+        {
+            < 7 or >= 19 => 3,
+            < 8 => 10,
+            < 8 + (1.0 / 60) => 10 + (140 * (hour - 8) * 60), // 10 → 150 within the minute from 8:00
+            < 9 => 150,
+            < 9 + (5.0 / 60) => 150 - (138 * (hour - 9) * 12), // 150 → 12 within five minutes from 9:00
+            _ => 12,
+        };
     }
 
     private static Func<double, double> Diurnal(Random noise)

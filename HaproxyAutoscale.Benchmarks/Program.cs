@@ -80,6 +80,13 @@ if (args.Length >= 1 && args[0] == "scale-to-zero")
     return;
 }
 
+// `forecast-disk DIR BACKENDS`: the forecasts' demand history of a fleet on disk (size, one flush, reading it all).
+if (args.Length == 3 && args[0] == "forecast-disk")
+{
+    ForecastDiskMeasurements.Run(args[1], int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture));
+    return;
+}
+
 // `control-latency [CALLS]`: p50/p99/max of single Runtime API round trips to a local HAProxy.
 if (args.Length >= 1 && args[0] == "control-latency")
 {

@@ -121,6 +121,7 @@ internal static class AdminJson
             }
 
             w.WriteEndArray();
+            WriteForecast(w, b.Forecast);
             if (b.LastDecision is { } d)
             {
                 w.WriteStartObject("lastDecision");
@@ -212,5 +213,23 @@ internal static class AdminJson
         {
             w.WriteNull("pausedUntil");
         }
+    }
+
+    // "forecast": {"mode", "servers", "leadSeconds", "days", "reason"}, or null when off or without a forecast now.
+    private static void WriteForecast(Utf8JsonWriter w, Forecasting.ForecastStatus? forecast)
+    {
+        if (forecast is null)
+        {
+            w.WriteNull("forecast");
+            return;
+        }
+
+        w.WriteStartObject("forecast");
+        w.WriteString("mode", forecast.Mode == Forecasting.ForecastMode.On ? "on" : "forecast-only");
+        w.WriteNumber("servers", forecast.Servers);
+        w.WriteNumber("leadSeconds", Math.Round(forecast.Lead.TotalSeconds, 1));
+        w.WriteNumber("days", forecast.Days);
+        w.WriteString("reason", forecast.Reason);
+        w.WriteEndObject();
     }
 }

@@ -143,6 +143,13 @@ internal static class AdminCommands
             output.WriteLine($"server {server.GetProperty("server").GetString()}: {server.GetProperty("role").GetString()}");
         }
 
+        if (b.TryGetProperty("forecast", out JsonElement forecast) && forecast.ValueKind == JsonValueKind.Object)
+        {
+            output.WriteLine(forecast.GetProperty("mode").GetString() == "on"
+                ? $"forecast: on, at least {forecast.GetProperty("servers").GetInt32()} active: {forecast.GetProperty("reason").GetString()}"
+                : $"forecast: forecast-only, would keep at least {forecast.GetProperty("servers").GetInt32()} active (not acted on): {forecast.GetProperty("reason").GetString()}");
+        }
+
         if (b.GetProperty("lastDecision") is not { ValueKind: JsonValueKind.Object } d)
         {
             output.WriteLine("last decision: none yet");

@@ -26,19 +26,29 @@ internal static class RunCommand
         logFormat.AcceptOnlyFromAmong("text", "json");
         var metrics = new Option<string?>("--metrics") { Description = "Serve metrics in Prometheus text format at http://HOST:PORT/metrics, e.g. 127.0.0.1:9464 (0.0.0.0:9464: every interface)." };
         var admin = new Option<string?>("--admin") { Description = $"Serve the admin endpoint (status, pause, resume) on a loopback HOST:PORT or unix:/path, e.g. {Admin.AdminAddress.Default}." };
-        var command = new Command("run", "Run the autoscaler daemon.") { config, dryRun, logFormat, metrics, admin };
+        var stateDirectory = new Option<string?>("--state-directory")
+        {
+            Description = "Keep what is learned (server models, demand history) in this directory across restarts; overrides the configuration's stateDirectory. Created if missing.",
+        };
+        var command = new Command("run", "Run the autoscaler daemon.") { config, dryRun, logFormat, metrics, admin, stateDirectory };
         command.SetAction((parseResult, cancellationToken) => RunAsync(
             console, parseResult.GetRequiredValue(config), parseResult.GetValue(dryRun), parseResult.GetValue(logFormat) ?? "text",
-            parseResult.GetValue(metrics), parseResult.GetValue(admin), parseResult.GetValue(CliConsole.VerboseOption), cancellationToken));
+            parseResult.GetValue(metrics), parseResult.GetValue(admin), parseResult.GetValue(stateDirectory), parseResult.GetValue(CliConsole.VerboseOption), cancellationToken));
         return command;
     }
 
-    private static async Task<int> RunAsync(CliConsole console, string configPath, bool dryRun, string logFormat, string? metricsAddress, string? adminText, bool verbose, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(CliConsole console, string configPath, bool dryRun, string logFormat, string? metricsAddress, string? adminText, string? stateDirectory, bool verbose, CancellationToken cancellationToken)
     {
         (AutoscaleOptions? options, int exitCode) = await ConfigFile.LoadAsync(console, configPath, cancellationToken).ConfigureAwait(false);
         if (options is null)
         {
             return exitCode;
+        }
+
+        if (stateDirectory is not null)
+        {
+            // A relative path is the caller's (a shell's working directory); the option itself must be absolute.
+            options.StateDirectory = stateDirectory = Path.GetFullPath(stateDirectory);
         }
 
         if (options.Haproxy.Endpoints.Count == 0)
@@ -74,8 +84,8 @@ internal static class RunCommand
         {
             SystemdService? systemdService = null; // set once started: a reload then tells systemd it is reloading
             Task<ReloadResult> Reload(CancellationToken token) => systemdService is { } service
-                ? service.ReloadingAsync(() => ConfigReload.FromFileAsync(autoscaler, configPath, token))
-                : ConfigReload.FromFileAsync(autoscaler, configPath, token);
+                ? service.ReloadingAsync(() => ConfigReload.FromFileAsync(autoscaler, configPath, stateDirectory, token))
+                : ConfigReload.FromFileAsync(autoscaler, configPath, stateDirectory, token);
 
             Admin.AdminEndpoint? adminEndpoint;
             try

@@ -44,12 +44,21 @@ internal static class SimulateCommand
 
             SimulationOptions options = loaded.Simulation(parse.GetValue(staticServers), keepTimeline: parse.GetValue(timeline) is not null);
             List<BackendSimulation> results = [.. loaded.Backends.Select(b => Simulator.Run(loaded.Options, b.Backend, b.Model, b.Arrivals, options))];
+            List<BackendSimulation> withoutForecast = SimulateForecast.RunWithout(loaded, options);
             if (parse.GetValue(timeline) is { } path)
             {
                 await SimulationOutput.WriteTimelineAsync(path, results, cancellationToken).ConfigureAwait(false);
             }
 
-            console.Out.WriteLine(parse.GetValue(json) ? SimulationOutput.SimulationJson(results) : SimulationOutput.SimulationTable(results));
+            console.Out.WriteLine(parse.GetValue(json) ? SimulationOutput.SimulationJson([.. results, .. withoutForecast]) : SimulationOutput.SimulationTable([.. results, .. withoutForecast]));
+            if (!parse.GetValue(json))
+            {
+                foreach (string line in SimulateForecast.Differences(results, withoutForecast))
+                {
+                    console.Out.WriteLine(line);
+                }
+            }
+
             return ExitCodes.Success;
         });
         return command;

@@ -72,6 +72,11 @@ public static partial class AutoscaleOptionsValidator
         rules.Positive("evaluationInterval", options.EvaluationInterval);
         rules.Positive("reconcileInterval", options.ReconcileInterval);
         rules.Positive("counterInterval", options.CounterInterval);
+        if (options.StateDirectory is { } stateDirectory && !Path.IsPathFullyQualified(stateDirectory))
+        {
+            rules.Add("stateDirectory", $"'{stateDirectory}' is not an absolute path");
+        }
+
         if (!(logs.SampleRatio > 0 && logs.SampleRatio <= 1))
         {
             rules.Add("logs.sampleRatio", "expected a fraction above 0 and at most 1 (0.1 for 'log … sample 1:10')");
@@ -158,6 +163,7 @@ public static partial class AutoscaleOptionsValidator
 
         rules.Defined(path + ".selection", backend.Selection);
         Scaling.BehaviorGate.Validate(backend, path, rules.Add);
+        backend.Forecast.Validate(path + ".forecast", rules.Add);
         if (backend.MinActive is { } min)
         {
             rules.Range(path + ".minActive", min, 0, 10_000);

@@ -1,3 +1,4 @@
+using HaproxyAutoscale.Forecasting;
 using HaproxyAutoscale.HighAvailability;
 using HaproxyAutoscale.Providers;
 using HaproxyAutoscale.Windows;
@@ -164,6 +165,15 @@ internal static class OptionsSchema
         Key<ScheduledFloorOptions>.Int("minActive", o => o.MinActive, (o, v) => o.MinActive = v),
         Key<ScheduledFloorOptions>.Text("timeZone", o => o.TimeZone, (o, v) => o.TimeZone = v));
 
+    public static readonly OptionsShape<ForecastOptions> Forecast = new(
+        () => new(),
+        Key<ForecastOptions>.Custom(
+            "mode", $"one of {string.Join(", ", ForecastModes.Names)}", (r, n, p, o) => Set(Named(r, n, p, ForecastModes.All), v => o.Mode = v), o => o.Mode, (o, v) => o.Mode = v, ForecastModes.Name),
+        Key<ForecastOptions>.Duration("lookback", o => o.Lookback, (o, v) => o.Lookback = v),
+        Key<ForecastOptions>.Duration("spread", o => o.Spread, (o, v) => o.Spread = v),
+        Key<ForecastOptions>.Number("percentile", o => o.Percentile, (o, v) => o.Percentile = v),
+        Key<ForecastOptions>.Duration("minLead", o => o.MinLead, (o, v) => o.MinLead = v));
+
     public static readonly OptionsShape<BackendOptions> Backend = new(
         () => new(),
         Key<BackendOptions>.Object("window", o => o.Window, Window),
@@ -172,7 +182,7 @@ internal static class OptionsSchema
         Key<BackendOptions>.Custom(
             "selection",
             $"one of {string.Join(", ", Selections.Select(s => s.Name))}",
-            (r, n, p, o) => Set(Selection(r, n, p), v => o.Selection = v),
+            (r, n, p, o) => Set(Named(r, n, p, Selections), v => o.Selection = v),
             o => o.Selection,
             (o, v) => o.Selection = v,
             v => Array.Find(Selections, s => s.Value == v).Name ?? v.ToString()),
@@ -183,7 +193,8 @@ internal static class OptionsSchema
         Key<BackendOptions>.Optional("provider", o => o.Provider, (o, v) => o.Provider = v, Provider),
         Key<BackendOptions>.Optional("pool", o => o.Pool, (o, v) => o.Pool = v, Pool),
         Key<BackendOptions>.Object("behavior", o => o.Behavior, Behavior),
-        Key<BackendOptions>.Array("schedule", o => o.Schedule, ScheduledFloor));
+        Key<BackendOptions>.Array("schedule", o => o.Schedule, ScheduledFloor),
+        Key<BackendOptions>.Object("forecast", o => o.Forecast, Forecast));
 
     public static readonly OptionsShape<AutoscaleOptions> Root = new(
         () => new(),
@@ -193,6 +204,7 @@ internal static class OptionsSchema
         Key<AutoscaleOptions>.Duration("evaluationInterval", o => o.EvaluationInterval, (o, v) => o.EvaluationInterval = v),
         Key<AutoscaleOptions>.Duration("reconcileInterval", o => o.ReconcileInterval, (o, v) => o.ReconcileInterval = v),
         Key<AutoscaleOptions>.Duration("counterInterval", o => o.CounterInterval, (o, v) => o.CounterInterval = v),
+        Key<AutoscaleOptions>.Text("stateDirectory", o => o.StateDirectory, (o, v) => o.StateDirectory = v),
         Key<AutoscaleOptions>.Named("backends", o => o.Backends, Backend, b => b.Name, (b, name) => b.Name = name),
         Key<AutoscaleOptions>.Optional("ha", o => o.HighAvailability, (o, v) => o.HighAvailability = v, HighAvailability));
 
@@ -216,23 +228,24 @@ internal static class OptionsSchema
         return [.. keys];
     }
 
-    private static ServerSelection? Selection(OptionsReader reader, ConfigNode node, string path)
+    // A value named as documented ("least-sessions", "forecast-only"), or by the enum's name ("LeastSessions").
+    private static TEnum? Named<TEnum>(OptionsReader reader, ConfigNode node, string path, (string Name, TEnum Value)[] names)
+        where TEnum : struct, Enum
     {
         if (reader.String(node, path) is not { } text)
         {
             return null;
         }
 
-        foreach ((string name, ServerSelection value) in Selections)
+        foreach ((string name, TEnum value) in names)
         {
-            // "least-sessions" as documented, or the enum's name ("LeastSessions").
             if (string.Equals(name, text, StringComparison.OrdinalIgnoreCase) || string.Equals(value.ToString(), text, StringComparison.OrdinalIgnoreCase))
             {
                 return value;
             }
         }
 
-        reader.Problem(path, $"'{text}' is not one of {string.Join(", ", Selections.Select(s => s.Name))}");
+        reader.Problem(path, $"'{text}' is not one of {string.Join(", ", names.Select(s => s.Name))}");
         return null;
     }
 

@@ -98,6 +98,10 @@ internal sealed class Actuator
             {
                 backend.Servers.Set(server, up ? ServerLifecycleState.Active : ServerLifecycleState.Parked);
                 backend.Servers.Succeeded(server);
+                if (up)
+                {
+                    backend.Decider.Forecast?.NoteReady(_time.GetUtcNow() - plan.Time); // the forecast's lead time
+                }
             }
 
             Log.ActionCompleted(_logger, backend.Name, server, action, elapsedMs, plan.Decision.Reason, Log.Value(plan.Window));

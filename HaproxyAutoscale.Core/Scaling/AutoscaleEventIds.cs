@@ -177,4 +177,13 @@ public static class AutoscaleEventIds
 
     /// <summary>A wake line named a backend the configuration does not have (logged for the first one; every one counted in <c>wakes</c>).</summary>
     public const int WakeUnknownBackend = 64;
+
+    /// <summary>A backend's forecast floor changed: what it asks for and why (<c>forecast-only</c>: what it would do; <c>on</c>: the floor it raises).</summary>
+    public const int ForecastChanged = 90;
+
+    /// <summary>A backend's demand history was read from the state directory (minutes read, records skipped), or could not be.</summary>
+    public const int ForecastHistoryRead = 91;
+
+    /// <summary>Writing the demand history to the state directory failed (logged once per spell of failures).</summary>
+    public const int ForecastHistoryFailed = 92;
 }

@@ -42,6 +42,8 @@ internal sealed class AutoscaleMetrics : IDisposable
         _meter.CreateObservableGauge("servers_max", () => PerBackend(snapshot(), s => s.Gauges?.MaxActive), "{server}", "Each backend's upper bound of active servers (maxActive).");
         _meter.CreateObservableGauge("in_flight", () => PerBackend(snapshot(), s => s.Gauges?.InFlight), "{request}",
             "Requests in flight each backend's last evaluation saw (HAProxy's sessions and queue, or Little's law on the logged requests).");
+        _meter.CreateObservableGauge("forecast_servers", () => PerBackend(snapshot(), s => s.Forecast?.Servers), "{server}",
+            "Each backend's forecast floor (forecast mode forecast-only or on; with forecast-only it is shown, not acted on); none without a forecast.");
         Decisions = _meter.CreateCounter<long>("decisions", "{decision}", "Up and down decisions (tags: backend, action).");
         Actions = _meter.CreateCounter<long>("actions", "{action}", "Completed scaling actions (tags: backend, action).");
         ActionFailures = _meter.CreateCounter<long>("action_failures", "{action}", "Failed warm-ups and commands (tags: backend, action).");

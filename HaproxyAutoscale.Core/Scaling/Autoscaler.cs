@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using HaproxyAutoscale.Configuration;
 using HaproxyAutoscale.Control;
+using HaproxyAutoscale.Forecasting;
 using HaproxyAutoscale.HighAvailability;
 using HaproxyAutoscale.Logs;
 using Microsoft.Extensions.Logging;
@@ -36,6 +37,8 @@ public sealed partial class Autoscaler : IAsyncDisposable
     private readonly SemaphoreSlim _reconciling = new(1, 1);
     private readonly Heartbeat _heartbeat = new();
     private readonly Wakes _wakes;
+    private readonly DemandHistoryStore? _history; // the forecasts' demand history in the state directory; null: memory only
+    private Task _flushing = Task.CompletedTask;
     private long _unparsed;
 
     internal Autoscaler(AutoscaleOptions options, EngineConnections connections, EngineRegistries registries, EngineRuntime runtime, IReadOnlyList<IAsyncDisposable> owned)
@@ -48,7 +51,8 @@ public sealed partial class Autoscaler : IAsyncDisposable
         _dryRun = runtime.DryRun;
         _owned = [.. owned];
         _configured = OptionsCopy.Of(options); // as configured (pool slots not expanded): what a reload compares with
-        _factory = new BackendFactory(registries, runtime, _logger, connections.Election);
+        _history = options.StateDirectory is { } state ? new DemandHistoryStore(new System.IO.Abstractions.FileSystem(), state) : null;
+        _factory = new BackendFactory(registries, runtime, _logger, connections.Election, _history);
         _backends = new LiveBackends([.. options.Backends.Select(b => _factory.Create(b, options))]);
 
         IHaproxyControl control = connections.Control;
@@ -125,6 +129,9 @@ public sealed partial class Autoscaler : IAsyncDisposable
         finally
         {
             await _actions.WhenIdleAsync().ConfigureAwait(false);
+            await _flushing.ConfigureAwait(false);
+            FlushHistory(); // the minutes completed since the last pass's flush
+            await _flushing.ConfigureAwait(false);
 
             // The leadership is given up only once no action is left that could still send a command.
             await stopElection.CancelAsync().ConfigureAwait(false);
@@ -213,12 +220,31 @@ public sealed partial class Autoscaler : IAsyncDisposable
                     }
                 }
 
+                FlushHistory();
                 _heartbeat.Beat(_time.GetUtcNow());
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
         }
+    }
+
+    // The minutes the pass completed go to the state directory off the evaluation loop (measured: a flush of one minute
+    // for 10,000 backends took 4.8 s on a loaded machine), one flush at a time; minutes completed meanwhile wait for the next.
+    private void FlushHistory()
+    {
+        if (_history is not { } history || !_flushing.IsCompleted)
+        {
+            return;
+        }
+
+        _flushing = Task.Run(() =>
+        {
+            if (history.Flush() is { } error)
+            {
+                Log.ForecastHistoryFailed(_logger, error);
+            }
+        });
     }
 
     // A reconcile pass; a replica that does not act (standby, or taking over) adopts HAProxy's state instead of

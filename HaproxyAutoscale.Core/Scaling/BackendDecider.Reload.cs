@@ -16,6 +16,8 @@ internal sealed partial class BackendDecider
         _interval = previous._interval;
         _saturated = previous._saturated;
         _newSamples = previous._newSamples;
+        Forecast = previous.Forecast; // the history and lead time outlive any reload
+        Forecast?.Reconfigure(_options.Forecast);
         if (windowKept)
         {
             _started = previous._started;

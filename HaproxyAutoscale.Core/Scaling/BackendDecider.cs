@@ -1,4 +1,5 @@
 using HaproxyAutoscale.Configuration;
+using HaproxyAutoscale.Forecasting;
 using HaproxyAutoscale.Logs;
 using HaproxyAutoscale.Policies;
 using HaproxyAutoscale.Scheduling;
@@ -59,6 +60,9 @@ internal sealed partial class BackendDecider
     public ServerPicker Picker => _picker;
 
     public DateTimeOffset? LastRequest { get; private set; }
+
+    /// <summary>The backend's forecast (its history and lead time), carried over by a reload; <see langword="null"/>: none.</summary>
+    public BackendForecast? Forecast { get; set; }
 
     /// <summary>The last evaluation's bounds, in-flight and servers wanted, for the metrics; <see langword="null"/> before the first.</summary>
     public EvaluationGauges? Gauges { get; private set; }
@@ -176,12 +180,23 @@ internal sealed partial class BackendDecider
             return Hold(now, window, $"the policy failed ({e.GetType().Name}: {e.Message}): holding", context.HasFreshData, HoldGate.PolicyError);
         }
 
+        // What the policy needs within the configured bounds, before any floor: the forecast's history.
+        Forecast?.Note(now, Math.Clamp(context.ActiveServers + asked.Action switch { ScalingAction.Up => asked.Servers, ScalingAction.Down => -asked.Servers, _ => 0 },
+            Math.Min(_options.EffectiveMinActive, _options.EffectiveMaxActive), _options.EffectiveMaxActive), context.InFlight);
+        if (Forecast?.At(now) is { Mode: ForecastMode.On } forecast && Math.Min(forecast.Servers, _options.EffectiveMaxActive) > minActive)
+        {
+            // The forecast floor binds after the policy decided: the policy's own scale-down (held here) tells the
+            // history what is needed, so the floor does not feed itself. A floor only: it never takes a server away.
+            (minActive, floorWhy) = (Math.Min(forecast.Servers, _options.EffectiveMaxActive), forecast.Reason);
+            context = context with { MinActive = minActive };
+        }
+
         ScalingDecision decision = asked.WithinBounds(context);
         HoldGate? heldBy = asked.Action != ScalingAction.Hold && decision.Action == ScalingAction.Hold ? HoldGate.Bounds : null;
         bool floored = floorWhy is not null && context.ActiveServers < minActive && !(decision.Action == ScalingAction.Up && decision.Servers >= minActive - context.ActiveServers);
         if (floored)
         {
-            // Below a scheduled floor: up to it, whatever the policy said (its decision is not carried out).
+            // Below a scheduled or forecast floor: up to it, whatever the policy said (its decision is not carried out).
             heldBy = null;
             decision = ScalingDecision.Up(minActive - context.ActiveServers, $"{floorWhy}; the policy: {asked.Reason}");
         }

@@ -1,3 +1,4 @@
+using HaproxyAutoscale.Forecasting;
 using HaproxyAutoscale.Policies;
 using Microsoft.Extensions.Logging;
 
@@ -45,6 +46,7 @@ internal sealed class BackendEvaluation(IReadOnlyList<IPlanStep> steps, ILogger 
         ScalingPlan plan;
         DecisionFault? fault;
         bool firstHeldBack;
+        (string? LoadNote, ForecastStatus? Changed, bool Ended) forecast;
         lock (backend.Gate)
         {
             plan = backend.Decider.Decide();
@@ -64,7 +66,10 @@ internal sealed class BackendEvaluation(IReadOnlyList<IPlanStep> steps, ILogger 
             backend.HeldBackBy = backend.PausedUntil is not null || backend.Coverage?.Blind == true ? plan.Gate ?? backend.HeldBackBy : null;
             backend.LastDecision = plan.ToDecision();
             Actuator.Claim(backend, plan);
+            forecast = backend.Decider.Forecast?.TakeNews() ?? default;
         }
+
+        ForecastNews(backend.Name, forecast);
 
         if (fault is not null)
         {
@@ -98,6 +103,23 @@ internal sealed class BackendEvaluation(IReadOnlyList<IPlanStep> steps, ILogger 
         }
 
         return plan;
+    }
+
+    private void ForecastNews(string backend, (string? LoadNote, ForecastStatus? Changed, bool Ended) news)
+    {
+        if (news.LoadNote is { } note)
+        {
+            Log.ForecastHistoryRead(logger, backend, note);
+        }
+
+        if (news.Changed is { } forecast)
+        {
+            Log.ForecastChanged(logger, backend, forecast.Mode == ForecastMode.On ? "forecast on" : "forecast-only, not acted on", forecast.Reason);
+        }
+        else if (news.Ended)
+        {
+            Log.ForecastChanged(logger, backend, "forecast", "no forecast floor now (no past day has history at this time)");
+        }
     }
 }
 

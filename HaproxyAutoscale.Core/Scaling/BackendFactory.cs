@@ -11,7 +11,7 @@ namespace HaproxyAutoscale.Scaling;
 /// Makes a backend's parts from validated options, the same way at start and on a reload: its policy, window and
 /// decider, and its provider (wrapped for a dry run, and so that only the leader starts or stops anything).
 /// </summary>
-internal sealed class BackendFactory(EngineRegistries registries, EngineRuntime runtime, ILogger logger, ILeaderElection? election)
+internal sealed class BackendFactory(EngineRegistries registries, EngineRuntime runtime, ILogger logger, ILeaderElection? election, Forecasting.DemandHistoryStore? history = null)
 {
     public EngineRegistries Registries => registries;
 
@@ -22,7 +22,7 @@ internal sealed class BackendFactory(EngineRegistries registries, EngineRuntime 
     public ScaledBackend Create(BackendOptions backend, AutoscaleOptions signals)
     {
         PoolSlots.Expand(backend); // pool slots are servers like the configured ones
-        ScaledBackend scaled = ScaledBackend.Create(backend, registries.Policies, registries.Windows, runtime.Time, signals: signals);
+        ScaledBackend scaled = ScaledBackend.Create(backend, registries.Policies, registries.Windows, runtime.Time, signals: signals, history: history);
         scaled.Provider = CreateProvider(backend);
         return scaled;
     }

@@ -42,6 +42,12 @@ public sealed record BackendSnapshot(string Backend, WindowValue Window, IReadOn
     /// </summary>
     public bool AtZero { get; init; }
 
+    /// <summary>
+    /// The forecast floor now (<c>forecast</c> mode <c>forecast-only</c> or <c>on</c>): what it asks for and why, or
+    /// <see langword="null"/> when off or before the history covers a past day at this time.
+    /// </summary>
+    public Forecasting.ForecastStatus? Forecast { get; init; }
+
     /// <summary>The wake in progress (since when, how many requests held), or <see langword="null"/>.</summary>
     public BackendWaking? Waking { get; init; }
 }

@@ -135,4 +135,13 @@ internal static partial class Log
 
     [LoggerMessage(AutoscaleEventIds.WakeUnknownBackend, LogLevel.Warning, "A wake line names the backend '{Backend}', which is not autoscaled; ignored (counted in wakes{{outcome=\"unknown-backend\"}})")]
     public static partial void WakeUnknownBackend(ILogger logger, string backend);
+
+    [LoggerMessage(AutoscaleEventIds.ForecastChanged, LogLevel.Information, "{Backend}: {Action}: {Reason}")]
+    public static partial void ForecastChanged(ILogger logger, string backend, string action, string reason);
+
+    [LoggerMessage(AutoscaleEventIds.ForecastHistoryRead, LogLevel.Information, "{Backend}: forecast: {Note}")]
+    public static partial void ForecastHistoryRead(ILogger logger, string backend, string note);
+
+    [LoggerMessage(AutoscaleEventIds.ForecastHistoryFailed, LogLevel.Warning, "Writing the forecasts' demand history failed: {Error}; the forecasts go on from memory")]
+    public static partial void ForecastHistoryFailed(ILogger logger, string error);
 }

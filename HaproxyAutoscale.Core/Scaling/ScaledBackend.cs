@@ -56,13 +56,15 @@ internal sealed class ScaledBackend
     public BackendDecision? LastDecision { get; set; }
 
     /// <summary>Creates the backend's policy and window from validated options; <paramref name="signals"/> when HAProxy's counters are read.</summary>
+    /// <remarks><paramref name="history"/>: where the forecast's demand history is kept (the state directory), or <see langword="null"/>: in memory only.</remarks>
     public static ScaledBackend Create(BackendOptions options, ScalingPolicyRegistry policies, ResponseTimeWindowRegistry windows, TimeProvider time,
-        Random? random = null, AutoscaleOptions? signals = null)
+        Random? random = null, AutoscaleOptions? signals = null, Forecasting.DemandHistoryStore? history = null)
     {
         IScalingPolicy policy = CreatePolicy(options, policies);
         var servers = new ServerTable(options, time);
         LogCoverage? coverage = signals is null ? null : new LogCoverage(signals);
         var decider = new BackendDecider(options, policy, windows.Create(options.Window, time), servers, time, random, coverage, signals?.Logs.Fallback ?? BlindFallback.Stat);
+        decider.Forecast = new Forecasting.BackendForecast(options.Name, options.Forecast, history);
         return new ScaledBackend(options, servers, decider, coverage);
     }
 
@@ -98,6 +100,7 @@ internal sealed class ScaledBackend
                 LastDecision = LastDecision,
                 Gauges = Decider.Gauges,
                 ObjectiveMs = (Decider.Policy as ILatencyObjective)?.ObjectiveMs,
+                Forecast = Decider.Forecast?.Current,
 
                 AtZero = AtZero,
                 Waking = Wake.Since is { } since ? new BackendWaking(since, Wake.Held) : null,

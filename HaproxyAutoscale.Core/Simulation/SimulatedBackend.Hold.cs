@@ -86,6 +86,6 @@ internal sealed partial class SimulatedBackend
             _cold[server] = false;
         }
 
-        _events.Enqueue((WarmedUp, server, 0, 0, 0), now + warmup);
+        _events.Enqueue((WarmedUp, server, (int)Math.Min(int.MaxValue, warmup), 0, 0), now + warmup);
     }
 }

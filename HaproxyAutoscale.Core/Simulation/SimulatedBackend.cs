@@ -148,7 +148,8 @@ internal sealed partial class SimulatedBackend
     private long QueueExpiry() =>
         _simulation.QueueTimeout is { } timeout && _queued.Count > 0 ? _queued.Peek().Since + (long)timeout.TotalMilliseconds : long.MaxValue;
 
-    private string Policy => _simulation.StaticServers is { } n ? $"static {n}" : _options.Policy.Kind;
+    private string Policy => _simulation.StaticServers is { } n ? $"static {n}"
+        : _options.Policy.Kind + (_options.Forecast.Mode == Forecasting.ForecastMode.On ? "+forecast" : "");
 
     private void Arrive(long now)
     {
@@ -213,6 +214,7 @@ internal sealed partial class SimulatedBackend
                 break;
             case WarmedUp:
                 _decider!.Servers.Set(_names[server], ServerLifecycleState.Active);
+                _decider.Ready(TimeSpan.FromMilliseconds(tr)); // (tr carries the start and warm-up time) the forecast's lead, as the actuator measures it
                 _inRotation[server] = true;
                 DrainQueueOnto(server, now);
                 ReleaseHeld(server, now);

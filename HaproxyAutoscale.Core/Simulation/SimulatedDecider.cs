@@ -88,6 +88,9 @@ internal sealed class SimulatedDecider : IDisposable
         }
     }
 
+    /// <summary>A scale-up's server took traffic <paramref name="lag"/> after the decision: the forecast's lead time, as the actuator reports it.</summary>
+    public void Ready(TimeSpan lag) => _engine!.Decider.Forecast?.NoteReady(lag);
+
     public void Dispose() => _services?.Metrics.Dispose();
 
     /// <summary>The daemon's evaluation at <paramref name="now"/>: the plan, claimed as the actuator claims it.</summary>

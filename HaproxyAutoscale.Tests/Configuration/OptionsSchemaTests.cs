@@ -12,7 +12,7 @@ public sealed class OptionsSchemaTests
           "haproxy": { "endpoints": ["/run/haproxy/admin.sock"], "timeout": "3s" },
           "logs": { "source": "tcp@127.0.0.1:5141", "allowFrom": ["10.0.0.0/8"], "sampleRatio": 0.5, "minCoverage": 0.25, "fallback": "hold" },
           "warmup": { "timeout": "5s", "attempts": 4, "retryDelay": "2s", "failureBackoff": "1m", "minStatus": 201, "maxStatus": 299 },
-          "evaluationInterval": "2s", "reconcileInterval": "20s", "counterInterval": "4s",
+          "evaluationInterval": "2s", "reconcileInterval": "20s", "counterInterval": "4s", "stateDirectory": "/var/lib/haproxy-autoscale",
           "ha": { "etcd": ["http://127.0.0.1:2379"], "electionName": "e", "leaseTtl": "5s", "replica": "r1" },
           "backends": {
             "app": {
@@ -27,7 +27,8 @@ public sealed class OptionsSchemaTests
                 "up": { "tolerance": 0.1, "cooldown": "5s", "stabilization": "10s", "maxStep": 2 },
                 "down": { "tolerance": 0.2, "cooldown": "6s", "stabilization": "11s", "maxStep": 1, "minIdleBeforePark": "30s" }
               },
-              "schedule": [{ "cron": "0 8 * * 1-5", "for": "2h", "minActive": 2, "timeZone": "UTC" }]
+              "schedule": [{ "cron": "0 8 * * 1-5", "for": "2h", "minActive": 2, "timeZone": "UTC" }],
+              "forecast": { "mode": "forecast-only", "lookback": "168h", "spread": "5m", "percentile": 95, "minLead": "2m" }
             }
           }
         }
@@ -75,6 +76,7 @@ public sealed class OptionsSchemaTests
         backend.Provider.Settings["workingDirectory"].Should().Be("/tmp");
         backend.Behavior.Down.MinIdleBeforePark.Should().Be(TimeSpan.FromSeconds(30));
         backend.Schedule.Single().For.Should().Be(TimeSpan.FromHours(2));
+        (backend.Forecast.Mode, backend.Forecast.Lookback, backend.Forecast.MinLead).Should().Be((HaproxyAutoscale.Forecasting.ForecastMode.ForecastOnly, TimeSpan.FromDays(7), TimeSpan.FromMinutes(2)));
 
         // The example sets every key of the reference, so each of them is read above without an unknown key.
         JsonPaths(System.Text.Json.JsonDocument.Parse(EveryKey).RootElement, "").Should().BeEquivalentTo(
