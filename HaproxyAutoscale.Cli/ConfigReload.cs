@@ -10,8 +10,11 @@ namespace HaproxyAutoscale.Cli;
 /// </summary>
 internal static class ConfigReload
 {
-    /// <summary>Reads <paramref name="path"/> and applies it; a file that cannot be read or parsed is rejected with its problems.</summary>
-    public static async Task<ReloadResult> FromFileAsync(Autoscaler autoscaler, string path, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads <paramref name="path"/> and applies it; a file that cannot be read or parsed is rejected with its problems.
+    /// <paramref name="stateDirectory"/> (<c>--state-directory</c>) overrides the file's <c>stateDirectory</c>, as at start.
+    /// </summary>
+    public static async Task<ReloadResult> FromFileAsync(Autoscaler autoscaler, string path, string? stateDirectory, CancellationToken cancellationToken)
     {
         ConfigurationResult configuration;
         try
@@ -21,6 +24,11 @@ internal static class ConfigReload
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             configuration = new ConfigurationResult(null, [$"cannot read the configuration '{path}': {e.Message}"]);
+        }
+
+        if (stateDirectory is not null && configuration.Options is { } options)
+        {
+            options.StateDirectory = stateDirectory;
         }
 
         return await autoscaler.ReloadAsync(configuration, cancellationToken).ConfigureAwait(false);

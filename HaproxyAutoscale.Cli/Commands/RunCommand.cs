@@ -26,19 +26,29 @@ internal static class RunCommand
         logFormat.AcceptOnlyFromAmong("text", "json");
         var metrics = new Option<string?>("--metrics") { Description = "Serve metrics in Prometheus text format at http://HOST:PORT/metrics, e.g. 127.0.0.1:9464 (0.0.0.0:9464: every interface)." };
         var admin = new Option<string?>("--admin") { Description = $"Serve the admin endpoint (status, pause, resume) on a loopback HOST:PORT or unix:/path, e.g. {Admin.AdminAddress.Default}." };
-        var command = new Command("run", "Run the autoscaler daemon.") { config, dryRun, logFormat, metrics, admin };
+        var stateDirectory = new Option<string?>("--state-directory")
+        {
+            Description = "Keep what is learned (server models, demand history) in this directory across restarts; overrides the configuration's stateDirectory. Created if missing.",
+        };
+        var command = new Command("run", "Run the autoscaler daemon.") { config, dryRun, logFormat, metrics, admin, stateDirectory };
         command.SetAction((parseResult, cancellationToken) => RunAsync(
             console, parseResult.GetRequiredValue(config), parseResult.GetValue(dryRun), parseResult.GetValue(logFormat) ?? "text",
-            parseResult.GetValue(metrics), parseResult.GetValue(admin), parseResult.GetValue(CliConsole.VerboseOption), cancellationToken));
+            parseResult.GetValue(metrics), parseResult.GetValue(admin), parseResult.GetValue(stateDirectory), parseResult.GetValue(CliConsole.VerboseOption), cancellationToken));
         return command;
     }
 
-    private static async Task<int> RunAsync(CliConsole console, string configPath, bool dryRun, string logFormat, string? metricsAddress, string? adminText, bool verbose, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(CliConsole console, string configPath, bool dryRun, string logFormat, string? metricsAddress, string? adminText, string? stateDirectory, bool verbose, CancellationToken cancellationToken)
     {
         (AutoscaleOptions? options, int exitCode) = await ConfigFile.LoadAsync(console, configPath, cancellationToken).ConfigureAwait(false);
         if (options is null)
         {
             return exitCode;
+        }
+
+        if (stateDirectory is not null)
+        {
+            // A relative path is the caller's (a shell's working directory); the option itself must be absolute.
+            options.StateDirectory = stateDirectory = Path.GetFullPath(stateDirectory);
         }
 
         if (options.Haproxy.Endpoints.Count == 0)
@@ -76,7 +86,7 @@ internal static class RunCommand
             try
             {
                 adminEndpoint = adminAddress is null ? null
-                    : Admin.AdminEndpoint.Start(adminAddress, autoscaler, reload: reloadToken => ConfigReload.FromFileAsync(autoscaler, configPath, reloadToken));
+                    : Admin.AdminEndpoint.Start(adminAddress, autoscaler, reload: reloadToken => ConfigReload.FromFileAsync(autoscaler, configPath, stateDirectory, reloadToken));
             }
             catch (Exception e) when (e is SocketException or IOException or UnauthorizedAccessException)
             {
@@ -88,7 +98,7 @@ internal static class RunCommand
             Task notifying = systemd is null ? Task.CompletedTask : SystemdService.RunAsync(
                 systemd, autoscaler, $"Autoscaling {options.Backends.Count} backend(s) from {options.Logs.Source}", options.EvaluationInterval,
                 TimeProvider.System, loggers.CreateLogger("HaproxyAutoscale.Systemd"), shutdown.Token);
-            using IDisposable? hangup = ConfigReload.OnHangup(() => ConfigReload.FromFileAsync(autoscaler, configPath, cancellationToken), console.Error);
+            using IDisposable? hangup = ConfigReload.OnHangup(() => ConfigReload.FromFileAsync(autoscaler, configPath, stateDirectory, cancellationToken), console.Error);
             try
             {
                 await autoscaler.RunAsync(cancellationToken).ConfigureAwait(false);

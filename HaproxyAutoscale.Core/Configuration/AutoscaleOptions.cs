@@ -33,6 +33,15 @@ public sealed class AutoscaleOptions
     /// <summary>How parked servers are warmed up before they are enabled.</summary>
     public WarmupOptions Warmup { get; } = new();
 
+    /// <summary>
+    /// The directory where the daemon keeps what it learns across restarts (each backend's learned server model and
+    /// demand history, one small file per backend, written crash-safe: temporary file, fsync, rename). An absolute
+    /// path, created if missing. Under systemd: <c>StateDirectory=haproxy-autoscale</c>, passed as
+    /// <c>--state-directory /var/lib/haproxy-autoscale</c>.
+    /// </summary>
+    /// <value>The default is <see langword="null"/>: nothing is kept, and a restart starts without what was learned.</value>
+    public string? StateDirectory { get; set; }
+
     /// <summary>Active/standby replicas (the <c>ha</c> section); <see langword="null"/>: this autoscaler acts alone.</summary>
     public HighAvailability.HighAvailabilityOptions? HighAvailability { get; set; }
 

@@ -72,6 +72,11 @@ public static partial class AutoscaleOptionsValidator
         rules.Positive("evaluationInterval", options.EvaluationInterval);
         rules.Positive("reconcileInterval", options.ReconcileInterval);
         rules.Positive("counterInterval", options.CounterInterval);
+        if (options.StateDirectory is { } stateDirectory && !Path.IsPathFullyQualified(stateDirectory))
+        {
+            rules.Add("stateDirectory", $"'{stateDirectory}' is not an absolute path");
+        }
+
         if (!(logs.SampleRatio > 0 && logs.SampleRatio <= 1))
         {
             rules.Add("logs.sampleRatio", "expected a fraction above 0 and at most 1 (0.1 for 'log … sample 1:10')");

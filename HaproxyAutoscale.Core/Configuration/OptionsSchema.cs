@@ -193,6 +193,7 @@ internal static class OptionsSchema
         Key<AutoscaleOptions>.Duration("evaluationInterval", o => o.EvaluationInterval, (o, v) => o.EvaluationInterval = v),
         Key<AutoscaleOptions>.Duration("reconcileInterval", o => o.ReconcileInterval, (o, v) => o.ReconcileInterval = v),
         Key<AutoscaleOptions>.Duration("counterInterval", o => o.CounterInterval, (o, v) => o.CounterInterval = v),
+        Key<AutoscaleOptions>.Text("stateDirectory", o => o.StateDirectory, (o, v) => o.StateDirectory = v),
         Key<AutoscaleOptions>.Named("backends", o => o.Backends, Backend, b => b.Name, (b, name) => b.Name = name),
         Key<AutoscaleOptions>.Optional("ha", o => o.HighAvailability, (o, v) => o.HighAvailability = v, HighAvailability));
 

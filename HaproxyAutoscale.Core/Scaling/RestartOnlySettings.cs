@@ -10,8 +10,8 @@ internal static class RestartOnlySettings
 {
     // haproxy.*: the Runtime API connections are made once. warmup.*: the HTTP warm-up and the failure back-off are
     // made once. reconcileInterval, counterInterval: the loops run on them from the start. ha: the election runs for
-    // the process's life. logs.sampleRatio, logs.minCoverage, logs.fallback: every backend's log coverage holds them.
-    private static readonly string[] RootKeys = ["reconcileInterval", "counterInterval", "ha"];
+    // the process's life. stateDirectory: what was learned is read from it at start. logs.sampleRatio, logs.minCoverage, logs.fallback: every backend's log coverage holds them.
+    private static readonly string[] RootKeys = ["reconcileInterval", "counterInterval", "ha", "stateDirectory"];
     private static readonly string[] CoverageKeys = ["sampleRatio", "minCoverage", "fallback"];
     private static readonly string[] SourceKeys = ["source", "allowFrom"];
 
@@ -36,6 +36,7 @@ internal static class RestartOnlySettings
         OptionsSchema.Warmup.CopyInto(running.Warmup, wanted.Warmup);
         wanted.ReconcileInterval = running.ReconcileInterval;
         wanted.CounterInterval = running.CounterInterval;
+        wanted.StateDirectory = running.StateDirectory;
         wanted.HighAvailability = running.HighAvailability is { } ha ? OptionsSchema.HighAvailability.Copy(ha) : null;
         wanted.Logs.SampleRatio = running.Logs.SampleRatio;
         wanted.Logs.MinCoverage = running.Logs.MinCoverage;

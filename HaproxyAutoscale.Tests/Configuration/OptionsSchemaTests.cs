@@ -12,7 +12,7 @@ public sealed class OptionsSchemaTests
           "haproxy": { "endpoints": ["/run/haproxy/admin.sock"], "timeout": "3s" },
           "logs": { "source": "tcp@127.0.0.1:5141", "allowFrom": ["10.0.0.0/8"], "sampleRatio": 0.5, "minCoverage": 0.25, "fallback": "hold" },
           "warmup": { "timeout": "5s", "attempts": 4, "retryDelay": "2s", "failureBackoff": "1m", "minStatus": 201, "maxStatus": 299 },
-          "evaluationInterval": "2s", "reconcileInterval": "20s", "counterInterval": "4s",
+          "evaluationInterval": "2s", "reconcileInterval": "20s", "counterInterval": "4s", "stateDirectory": "/var/lib/haproxy-autoscale",
           "ha": { "etcd": ["http://127.0.0.1:2379"], "electionName": "e", "leaseTtl": "5s", "replica": "r1" },
           "backends": {
             "app": {
