@@ -121,11 +121,29 @@ public sealed class BackendOptions
     /// <summary>Scheduled floors: from each cron start, for a while, at least that many servers are kept active.</summary>
     public IList<ScheduledFloorOptions> Schedule { get; } = [];
 
+    /// <summary>The response time the backend's users should get (<c>slo</c>): what a server's learned capacity is measured against.</summary>
+    public SloOptions Slo { get; } = new();
+
     /// <summary>The effective minimum: the larger of <see cref="MinActive"/> and the number of <c>alwaysUp</c> servers.</summary>
     public int EffectiveMinActive => Math.Max(MinActive ?? 0, Servers.Count(s => s.AlwaysUp));
 
     /// <summary>The effective maximum: <see cref="MaxActive"/> capped by the number of configured servers.</summary>
     public int EffectiveMaxActive => Math.Min(MaxActive ?? int.MaxValue, Servers.Count);
+}
+
+/// <summary>A backend's service-level objective: the response time its users should get.</summary>
+public sealed class SloOptions
+{
+    /// <summary>
+    /// The 95th percentile of the response time to stay within (<c>slo.p95</c>). A server's capacity is the arrival
+    /// rate at which its learned model keeps the p95 under it.
+    /// </summary>
+    /// <value>
+    /// The default is <see langword="null"/>: twice the learned service time's p95, i.e. queueing may at most double
+    /// a request's time. An absolute default (200 ms) would be out of reach for an app whose requests take 300 ms
+    /// alone, and lax for one whose take 5 ms; twice its own speed fits every app until its owner says otherwise.
+    /// </value>
+    public TimeSpan? P95 { get; set; }
 }
 
 /// <summary>One server the autoscaler may act on.</summary>

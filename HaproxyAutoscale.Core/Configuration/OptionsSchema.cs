@@ -164,6 +164,10 @@ internal static class OptionsSchema
         Key<ScheduledFloorOptions>.Int("minActive", o => o.MinActive, (o, v) => o.MinActive = v),
         Key<ScheduledFloorOptions>.Text("timeZone", o => o.TimeZone, (o, v) => o.TimeZone = v));
 
+    public static readonly OptionsShape<SloOptions> Slo = new(
+        () => new(),
+        Key<SloOptions>.OptionalDuration("p95", o => o.P95, (o, v) => o.P95 = v, none: "2 × the learned service p95"));
+
     public static readonly OptionsShape<BackendOptions> Backend = new(
         () => new(),
         Key<BackendOptions>.Object("window", o => o.Window, Window),
@@ -183,7 +187,8 @@ internal static class OptionsSchema
         Key<BackendOptions>.Optional("provider", o => o.Provider, (o, v) => o.Provider = v, Provider),
         Key<BackendOptions>.Optional("pool", o => o.Pool, (o, v) => o.Pool = v, Pool),
         Key<BackendOptions>.Object("behavior", o => o.Behavior, Behavior),
-        Key<BackendOptions>.Array("schedule", o => o.Schedule, ScheduledFloor));
+        Key<BackendOptions>.Array("schedule", o => o.Schedule, ScheduledFloor),
+        Key<BackendOptions>.Object("slo", o => o.Slo, Slo));
 
     public static readonly OptionsShape<AutoscaleOptions> Root = new(
         () => new(),

@@ -177,4 +177,18 @@ public static class AutoscaleEventIds
 
     /// <summary>A wake line named a backend the configuration does not have (logged for the first one; every one counted in <c>wakes</c>).</summary>
     public const int WakeUnknownBackend = 64;
+
+    // Learned capacity: 80-83.
+
+    /// <summary>A backend's learned server model became confident: its workers, service time and capacity per server within the SLO.</summary>
+    public const int CapacityLearned = 80;
+
+    /// <summary>A backend's service time moved and stayed moved: the learned model starts again from the recent requests.</summary>
+    public const int CapacityDrift = 81;
+
+    /// <summary>A backend's learned model was read from the state directory at start, or could not be (it then starts blind).</summary>
+    public const int CapacityRestored = 82;
+
+    /// <summary>Writing a learned model to the state directory failed (logged once per spell of failures).</summary>
+    public const int CapacitySaveFailed = 83;
 }

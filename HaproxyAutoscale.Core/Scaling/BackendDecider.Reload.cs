@@ -16,6 +16,8 @@ internal sealed partial class BackendDecider
         _interval = previous._interval;
         _saturated = previous._saturated;
         _newSamples = previous._newSamples;
+        _capacity = previous._capacity; // what the servers are does not change with the options; the SLO may
+        _capacity.Slo = _options.Slo.P95;
         if (windowKept)
         {
             _started = previous._started;

@@ -1,3 +1,4 @@
+using HaproxyAutoscale.Capacity;
 using HaproxyAutoscale.Configuration;
 using HaproxyAutoscale.Logs;
 using HaproxyAutoscale.Policies;
@@ -31,6 +32,7 @@ internal sealed partial class BackendDecider
     private readonly ScheduledFloors _floors;
     private readonly bool _trackIdle;
     private ScalingDecision? _actedOn; // the policy's last decision the plan carries out (told to the policy if held later)
+    private CapacityLearner _capacity; // carried over by a reload
 
     // coverage: HAProxy's counters for the backend (the daemon); null where there are none (replay, tests).
     public BackendDecider(BackendOptions options, IScalingPolicy policy, IResponseTimeWindow window, ServerTable servers, TimeProvider time, Random? random = null,
@@ -49,7 +51,11 @@ internal sealed partial class BackendDecider
         _behavior = new BehaviorGate(options.Behavior);
         _floors = ScheduledFloors.Create(options.Schedule);
         _trackIdle = options.Behavior.Down.MinIdleBeforePark > TimeSpan.Zero;
+        _capacity = new CapacityLearner(_started, options.Slo.P95);
     }
+
+    /// <summary>The backend's server model, learned from its records.</summary>
+    public CapacityLearner Capacity => _capacity;
 
     public IResponseTimeWindow Window { get; }
 
@@ -99,6 +105,8 @@ internal sealed partial class BackendDecider
             return;
         }
 
+        _capacity.Add(record);
+
         int sample = ResponseTimeWindows.SampleOf(record, _options.Window.Timer);
         if (sample < 0)
         {
@@ -130,6 +138,7 @@ internal sealed partial class BackendDecider
     {
         DateTimeOffset now = _time.GetUtcNow();
         _actedOn = null;
+        _capacity.Refresh(now);
         WindowValue window;
         try
         {

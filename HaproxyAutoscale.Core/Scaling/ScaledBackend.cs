@@ -98,6 +98,7 @@ internal sealed class ScaledBackend
                 LastDecision = LastDecision,
                 Gauges = Decider.Gauges,
                 ObjectiveMs = (Decider.Policy as ILatencyObjective)?.ObjectiveMs,
+                Capacity = Decider.Capacity.Current,
 
                 AtZero = AtZero,
                 Waking = Wake.Since is { } since ? new BackendWaking(since, Wake.Held) : null,

@@ -27,7 +27,8 @@ public sealed class OptionsSchemaTests
                 "up": { "tolerance": 0.1, "cooldown": "5s", "stabilization": "10s", "maxStep": 2 },
                 "down": { "tolerance": 0.2, "cooldown": "6s", "stabilization": "11s", "maxStep": 1, "minIdleBeforePark": "30s" }
               },
-              "schedule": [{ "cron": "0 8 * * 1-5", "for": "2h", "minActive": 2, "timeZone": "UTC" }]
+              "schedule": [{ "cron": "0 8 * * 1-5", "for": "2h", "minActive": 2, "timeZone": "UTC" }],
+              "slo": { "p95": "250ms" }
             }
           }
         }
