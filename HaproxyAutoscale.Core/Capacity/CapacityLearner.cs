@@ -38,7 +38,10 @@ internal sealed class CapacityLearner
         (_lastRefresh, _generationStart) = (now, now);
     }
 
-    /// <summary>The backend's <c>slo.p95</c> (a reload may change it); <see langword="null"/>: twice the service time's p95.</summary>
+    /// <summary>The p95 without <c>slo.p95</c>: 200 ms, or twice the service time's p95 when that is more (see <c>SloOptions.P95</c>).</summary>
+    internal const double DefaultSloMs = 200;
+
+    /// <summary>The backend's <c>slo.p95</c> (a reload may change it); <see langword="null"/>: the default (<see cref="DefaultSloMs"/>).</summary>
     public TimeSpan? Slo { get; set; }
 
     /// <summary>The model as of the last refit, or <see langword="null"/> before any request with a response time.</summary>
@@ -184,8 +187,8 @@ internal sealed class CapacityLearner
             _ when saturating is not null => Invariant($"{samples:0} requests at {_levels.Count} concurrencies; response times grow past {workers:0.##} at once"),
             _ => Invariant($"{samples:0} requests at {_levels.Count} concurrencies; never saturated, so at least {workers:0.##} workers"),
         };
-        double sloMs = Slo?.TotalMilliseconds ?? 2 * p95;
-        (double perServer, bool reachable) = ServerThroughput.AtSlo(workers, mean, p95, sloMs);
+        double sloMs = Slo?.TotalMilliseconds ?? Math.Max(DefaultSloMs, 2 * p95);
+        (double perServer, bool reachable) = ServerThroughput.AtSlo(workers, mean, p95, sloMs, _tally.SquaredVariation(widened));
         return new LearnedCapacity
         {
             Workers = workers,

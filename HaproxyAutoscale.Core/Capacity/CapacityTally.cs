@@ -166,6 +166,24 @@ internal sealed class CapacityTally
         return Math.Pow(Ratio, Buckets - 2);
     }
 
+    /// <summary>
+    /// The squared coefficient of variation (variance ÷ mean²) of <c>Tr</c> at concurrency 1 (with 2 to 4 when
+    /// <paramref name="widened"/>), from the buckets' midpoints; 1 (exponential) when there is nothing to go by.
+    /// </summary>
+    public double SquaredVariation(bool widened)
+    {
+        double n = 0, sum = 0, squares = 0;
+        for (int i = 0; i < Buckets; i++)
+        {
+            double count = Alone[i] + (widened ? Few[i] : 0);
+            double middle = i == 0 ? 0 : Math.Pow(Ratio, i - 1) * (i == Buckets - 1 ? 1 : (1 + Ratio) / 2);
+            (n, sum, squares) = (n + count, sum + (count * middle), squares + (count * middle * middle));
+        }
+
+        double mean = n > 0 ? sum / n : 0;
+        return mean > 0 ? Math.Max(0, (squares / n) - (mean * mean)) / (mean * mean) : 1;
+    }
+
     internal static int BucketOf(int ms) => ms <= 0 ? 0 : ms < BucketOfMs.Length ? BucketOfMs[ms] : Buckets - 1;
 
     private static byte[] BucketTable()

@@ -46,7 +46,7 @@ public sealed record LearnedCapacity
     /// <summary>That move, e.g. <c>service time 40 ms → 81 ms</c>, or <see langword="null"/>.</summary>
     public string? Drift { get; init; }
 
-    /// <summary>The p95 the throughput is for, in milliseconds: the backend's <c>slo.p95</c>, or twice <see cref="ServiceP95Ms"/>.</summary>
+    /// <summary>The p95 the throughput is for, in milliseconds: the backend's <c>slo.p95</c>, or 200 ms (twice <see cref="ServiceP95Ms"/> if more).</summary>
     public double SloP95Ms { get; init; }
 
     /// <summary>Requests per second one server takes with its p95 within <see cref="SloP95Ms"/> (W workers fed from one queue, M/M/W).</summary>

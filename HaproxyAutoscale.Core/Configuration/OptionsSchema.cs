@@ -166,7 +166,7 @@ internal static class OptionsSchema
 
     public static readonly OptionsShape<SloOptions> Slo = new(
         () => new(),
-        Key<SloOptions>.OptionalDuration("p95", o => o.P95, (o, v) => o.P95 = v, none: "2 × the learned service p95"));
+        Key<SloOptions>.OptionalDuration("p95", o => o.P95, (o, v) => o.P95 = v, none: "200ms, or 2 × the learned service p95 if more"));
 
     public static readonly OptionsShape<BackendOptions> Backend = new(
         () => new(),

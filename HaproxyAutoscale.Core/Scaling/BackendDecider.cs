@@ -159,6 +159,7 @@ internal sealed partial class BackendDecider
             LastScaleDownCompleted = _servers.LastDownCompleted,
             Coverage = _coverage?.Coverage,
             Blind = _coverage?.Blind ?? false,
+            Capacity = _capacity.Current,
         };
         context = _interval.Apply(context, now, _servers.Roles.Count(r => r.Role == ServerRole.Active));
         _saturated = false;
