@@ -24,10 +24,19 @@ DEFAULTS = {
     "target": {"targetMs": 0.5 * SLO_MS},
     "concurrency": {},
 }
+# Variants simulated with their defaults only (not tuned): the concurrency policy without the learned capacity (bursts
+# sized by in-flight only, as before issue 23), and with the backend's SLO at twice the learned service p95 (about
+# 100 ms here) instead of the default 200 ms.
+VARIANTS = {
+    "concurrency in-flight": ("concurrency", {"sizing": "in-flight"}, {}),
+    "concurrency learned, slo 100ms": ("concurrency", {}, {"slo": {"p95": "100ms"}}),
+}
+# HPA_POLICY_TUNE=0: the defaults and variants only (minutes instead of tens of minutes).
+TUNE = os.environ.get("HPA_POLICY_TUNE", "1") != "0"
 
 
-def config(policy, settings, servers, evaluation="1s", settle="10s", window=None):
-    backend = {"policy": dict({"kind": policy}, **settings), "settleTime": settle, "servers": servers}
+def config(policy, settings, servers, evaluation="1s", settle="10s", window=None, backend_extra=None):
+    backend = {"policy": dict({"kind": policy}, **settings), "settleTime": settle, "servers": servers, **(backend_extra or {})}
     if window:
         backend["window"] = window
     return {"haproxy": {"endpoints": ["/run/haproxy/admin.sock"]}, "evaluationInterval": evaluation, "backends": {"app": backend}}
@@ -98,6 +107,8 @@ def main():
             r = simulate(log, config(policy, settings, servers, evaluation, settle), extra, tmp, policy)
             results[(name, policy, "defaults")] = r
             lines.append(row(f"{policy} (defaults)", json.dumps(settings) if settings else "{}", r))
+            if not TUNE:
+                continue
             t = tune(log, config(policy, settings, servers, evaluation, settle), extra, tmp, policy + "-tune")
             best = t["recommended"]
             note = ""
@@ -111,6 +122,11 @@ def main():
             w = best["window"]
             lines.append(row(f"{policy} (tuned{note})", json.dumps(tuned_settings) + f" window {w['kind']} {w['size']} {w['statistic']}", r))
 
+        for label, (policy, settings, extra_backend) in VARIANTS.items():
+            r = simulate(log, config(policy, settings, servers, evaluation, settle, backend_extra=extra_backend), extra, tmp, "variant")
+            results[(name, label, "defaults")] = r
+            lines.append(row(f"{label} (defaults)", json.dumps(dict(settings, **extra_backend)), r))
+
     # The default: never worse than classic threshold on the user-facing axes (requests over the SLO, violation
     # seconds, user cold starts, under-provisioning accuracy) on any trace, and better on at least one axis on each.
     # Cost (server-seconds, over-provisioning) and flaps are shown, and are the price.
@@ -122,7 +138,7 @@ def main():
                "`=` as good, `+` better, `-` worse, in this order: " + ", ".join(a for a, _, _ in axes) + " (the first four are the user-facing axes)\n",
                "| policy (defaults) | " + " | ".join(t[0] for t in traces) + " | never worse on a user-facing axis, better on one, on every trace | never worse on any axis |",
                "|---|" + "---|" * len(traces) + "---|---|"]
-    for policy in DEFAULTS:
+    for policy in list(DEFAULTS) + list(VARIANTS):
         if policy == "threshold":
             continue
         cells, ok, strict = [], True, True

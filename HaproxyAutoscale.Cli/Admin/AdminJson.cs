@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using HaproxyAutoscale.Capacity;
 using HaproxyAutoscale.Logs;
 using HaproxyAutoscale.Policies;
 using HaproxyAutoscale.Scaling;
@@ -109,6 +110,7 @@ internal static class AdminJson
             WriteUntil(w, b.PausedUntil);
             w.WriteBoolean("zero", b.AtZero);
             WriteWaking(w, b.Waking);
+            WriteCapacity(w, b.Capacity);
             w.WriteStartArray("servers");
             foreach (ServerSnapshot server in b.Servers)
             {
@@ -199,6 +201,41 @@ internal static class AdminJson
         w.WriteStartObject("waking");
         w.WriteString("since", Time(waking.Since));
         w.WriteNumber("held", waking.Held);
+        w.WriteEndObject();
+    }
+
+    // "capacity": the servers' model learned from the logs, or null before any request with a response time.
+    private static void WriteCapacity(Utf8JsonWriter w, LearnedCapacity? learned)
+    {
+        if (learned is null)
+        {
+            w.WriteNull("capacity");
+            return;
+        }
+
+        w.WriteStartObject("capacity");
+        w.WriteNumber("workers", Math.Round(learned.Workers, 3));
+        w.WriteBoolean("saturated", learned.Saturated);
+        if (learned.MaxConn is { } maxConn)
+        {
+            w.WriteNumber("maxConn", maxConn);
+        }
+        else
+        {
+            w.WriteNull("maxConn");
+        }
+
+        w.WriteNumber("serviceMeanMs", Math.Round(learned.ServiceMeanMs, 2));
+        w.WriteNumber("serviceP95Ms", Math.Round(learned.ServiceP95Ms, 2));
+        w.WriteNumber("samples", Math.Round(learned.Samples));
+        w.WriteBoolean("confident", learned.Confident);
+        w.WriteString("basis", learned.Basis);
+        w.WriteString("updated", Time(learned.Updated));
+        w.WriteString("driftedAt", learned.DriftedAt is { } drifted ? Time(drifted) : null);
+        w.WriteString("drift", learned.Drift);
+        w.WriteNumber("sloP95Ms", Math.Round(learned.SloP95Ms, 2));
+        w.WriteNumber("perServerAtSlo", Math.Round(learned.PerServerAtSlo, 2));
+        w.WriteBoolean("sloReachable", learned.SloReachable);
         w.WriteEndObject();
     }
 

@@ -153,14 +153,38 @@ internal static class AdminCommands
         if (b.GetProperty("lastDecision") is not { ValueKind: JsonValueKind.Object } d)
         {
             output.WriteLine("last decision: none yet");
+        }
+        else
+        {
+            string servers = string.Join(", ", d.GetProperty("servers").EnumerateArray().Select(s => s.GetString()));
+            output.WriteLine($"last decision: {d.GetProperty("action").GetString()}{(servers.Length > 0 ? " " + servers : "")} at {d.GetProperty("time").GetString()}: {d.GetProperty("reason").GetString()}");
+            if (d.GetProperty("heldBy").GetString() is { } rule)
+            {
+                output.WriteLine($"held back by: {rule}");
+            }
+        }
+
+        WriteCapacity(output, b);
+    }
+
+    // An older daemon's /status has no capacity.
+    private static void WriteCapacity(TextWriter output, JsonElement b)
+    {
+        if (!b.TryGetProperty("capacity", out JsonElement c) || c.ValueKind != JsonValueKind.Object)
+        {
+            output.WriteLine("capacity: not learned yet (no request with a server response time logged)");
             return;
         }
 
-        string servers = string.Join(", ", d.GetProperty("servers").EnumerateArray().Select(s => s.GetString()));
-        output.WriteLine($"last decision: {d.GetProperty("action").GetString()}{(servers.Length > 0 ? " " + servers : "")} at {d.GetProperty("time").GetString()}: {d.GetProperty("reason").GetString()}");
-        if (d.GetProperty("heldBy").GetString() is { } rule)
+        string atLeast = c.GetProperty("saturated").GetBoolean() ? "" : "at least ";
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"capacity: {atLeast}{c.GetProperty("workers").GetDouble():0.##} workers per server, service time {c.GetProperty("serviceMeanMs").GetDouble():0.#} ms (p95 {c.GetProperty("serviceP95Ms").GetDouble():0.#} ms): {c.GetProperty("perServerAtSlo").GetDouble():0.#} req/s per server within p95 {c.GetProperty("sloP95Ms").GetDouble():0.#} ms{(c.GetProperty("sloReachable").GetBoolean() ? "" : " (unreachable: sized at half the workers busy)")}"));
+        output.WriteLine(c.GetProperty("confident").GetBoolean()
+            ? $"capacity confident: yes ({c.GetProperty("basis").GetString()})"
+            : $"capacity confident: no, {c.GetProperty("basis").GetString()}");
+        if (c.GetProperty("drift").GetString() is { } drift)
         {
-            output.WriteLine($"held back by: {rule}");
+            output.WriteLine($"capacity drift: {drift} at {c.GetProperty("driftedAt").GetString()}");
         }
     }
 }

@@ -124,11 +124,31 @@ public sealed class BackendOptions
     /// <summary>Scheduled floors: from each cron start, for a while, at least that many servers are kept active.</summary>
     public IList<ScheduledFloorOptions> Schedule { get; } = [];
 
+    /// <summary>The response time the backend's users should get (<c>slo</c>): what a server's learned capacity is measured against.</summary>
+    public SloOptions Slo { get; } = new();
+
     /// <summary>The effective minimum: the larger of <see cref="MinActive"/> and the number of <c>alwaysUp</c> servers.</summary>
     public int EffectiveMinActive => Math.Max(MinActive ?? 0, Servers.Count(s => s.AlwaysUp));
 
     /// <summary>The effective maximum: <see cref="MaxActive"/> capped by the number of configured servers.</summary>
     public int EffectiveMaxActive => Math.Min(MaxActive ?? int.MaxValue, Servers.Count);
+}
+
+/// <summary>A backend's service-level objective: the response time its users should get.</summary>
+public sealed class SloOptions
+{
+    /// <summary>
+    /// The 95th percentile of the response time to stay within (<c>slo.p95</c>). A server's capacity is the arrival
+    /// rate at which its learned model keeps the p95 under it.
+    /// </summary>
+    /// <value>
+    /// The default is <see langword="null"/>: 200 ms, or twice the learned service time's p95 when that is more. 200 ms
+    /// is a common web target; an app whose requests take over 100 ms alone cannot meet it and gets twice its own speed
+    /// (queueing may at most double a request's time). Measured on the simulated traces
+    /// (<c>results/learned-capacity-comparison.md</c>), twice the p95 alone (about 100 ms there) had fewer seconds over
+    /// 200 ms but cost 13 % more server-seconds on the diurnal trace: the laxer default, then.
+    /// </value>
+    public TimeSpan? P95 { get; set; }
 }
 
 /// <summary>One server the autoscaler may act on.</summary>

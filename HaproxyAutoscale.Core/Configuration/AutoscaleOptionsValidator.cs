@@ -175,6 +175,10 @@ public static partial class AutoscaleOptionsValidator
         }
 
         rules.NotNegative(path + ".settleTime", backend.SettleTime);
+        if (backend.Slo.P95 is { } p95)
+        {
+            rules.Positive(path + ".slo.p95", p95);
+        }
 
         var serverNames = new HashSet<string>(StringComparer.Ordinal);
         for (int i = 0; i < backend.Servers.Count; i++)

@@ -12,6 +12,17 @@ internal static class Key<T>
     public static OptionKey<T> Duration(string name, Func<T, TimeSpan> get, Action<T, TimeSpan> set) =>
         Value(name, "duration", (r, n, p) => r.Duration(n, p), get, set, Durations.Format);
 
+    /// <summary>A duration that may be left out (<see langword="null"/>); <paramref name="none"/> says what that means.</summary>
+    public static OptionKey<T> OptionalDuration(string name, Func<T, TimeSpan?> get, Action<T, TimeSpan?> set, string none) => new()
+    {
+        Name = name,
+        Type = "duration",
+        Read = (r, n, p, o) => Set(r.Duration(n, p), o, (o, v) => set(o, v)),
+        Copy = (from, to) => set(to, get(from)),
+        Same = (a, b) => get(a) == get(b),
+        Show = o => get(o) is { } value ? Durations.Format(value) : none,
+    };
+
     public static OptionKey<T> Int(string name, Func<T, int> get, Action<T, int> set) =>
         Value(name, "integer", (r, n, p) => r.Int(n, p), get, set, v => v.ToString(CultureInfo.InvariantCulture));
 

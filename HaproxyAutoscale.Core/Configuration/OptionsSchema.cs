@@ -173,6 +173,9 @@ internal static class OptionsSchema
         Key<ForecastOptions>.Duration("spread", o => o.Spread, (o, v) => o.Spread = v),
         Key<ForecastOptions>.Number("percentile", o => o.Percentile, (o, v) => o.Percentile = v),
         Key<ForecastOptions>.Duration("minLead", o => o.MinLead, (o, v) => o.MinLead = v));
+    public static readonly OptionsShape<SloOptions> Slo = new(
+        () => new(),
+        Key<SloOptions>.OptionalDuration("p95", o => o.P95, (o, v) => o.P95 = v, none: "200ms, or 2 × the learned service p95 if more"));
 
     public static readonly OptionsShape<BackendOptions> Backend = new(
         () => new(),
@@ -194,7 +197,8 @@ internal static class OptionsSchema
         Key<BackendOptions>.Optional("pool", o => o.Pool, (o, v) => o.Pool = v, Pool),
         Key<BackendOptions>.Object("behavior", o => o.Behavior, Behavior),
         Key<BackendOptions>.Array("schedule", o => o.Schedule, ScheduledFloor),
-        Key<BackendOptions>.Object("forecast", o => o.Forecast, Forecast));
+        Key<BackendOptions>.Object("forecast", o => o.Forecast, Forecast),
+        Key<BackendOptions>.Object("slo", o => o.Slo, Slo));
 
     public static readonly OptionsShape<AutoscaleOptions> Root = new(
         () => new(),

@@ -18,6 +18,14 @@ public sealed class ConcurrencyPolicyOptions
     /// <value>The default is 4.</value>
     public double TargetInFlight { get; set; } = 4;
 
+    /// <summary>
+    /// Size bursts by the backend's learned capacity too, while it is confident: the panic window asks for at least
+    /// its arrivals per second ÷ the requests per second one server takes within the SLO (<c>slo.p95</c>). The stable
+    /// window stays in-flight ÷ <see cref="TargetInFlight"/>. The setting <c>sizing</c>: <c>learned</c> or <c>in-flight</c>.
+    /// </summary>
+    /// <value>The default is <see langword="true"/>; <see langword="false"/> when the configuration sets <c>targetInFlight</c> (an explicit target overrides).</value>
+    public bool LearnedSizing { get; set; } = true;
+
     /// <summary>The desired count is the mean in-flight of this period ÷ the target.</summary>
     /// <value>The default is 60 seconds, as Knative.</value>
     public TimeSpan StableWindow { get; set; } = TimeSpan.FromSeconds(60);
@@ -71,7 +79,8 @@ public sealed class ConcurrencyPolicyOptions
 
 /// <summary>
 /// Scales on requests in flight, as Knative: desired = ceil(mean in-flight of the stable window ÷
-/// <see cref="ConcurrencyPolicyOptions.TargetInFlight"/>); when the panic window asks for at least
+/// <see cref="ConcurrencyPolicyOptions.TargetInFlight"/>); a burst is sized by the panic window's in-flight and, with a
+/// confident learned capacity, by its arrivals per second ÷ the requests per second one server takes within the SLO; when the panic window asks for at least
 /// <see cref="ConcurrencyPolicyOptions.PanicThreshold"/> × the active servers, up at once to the panic count and no
 /// scale-down while panicking; scale-down to the highest desired count of the stabilization period. In-flight is the
 /// engine's <see cref="ScalingContext.InFlight"/> (Little's law on the logged requests, queued time included, so a
@@ -82,7 +91,7 @@ internal sealed class ConcurrencyPolicy : IScalingPolicy
 {
     private readonly ConcurrencyPolicyOptions _options;
     private readonly IdleRule _idle;
-    private readonly Queue<(DateTimeOffset Time, double InFlight)> _samples = new();
+    private readonly Queue<(DateTimeOffset Time, double InFlight, double Arrivals)> _samples = new();
     private readonly Queue<(DateTimeOffset Time, int Desired)> _recommendations = new();
     private DateTimeOffset _panicUntil = DateTimeOffset.MinValue;
     private int _panicHigh;
@@ -96,7 +105,15 @@ internal sealed class ConcurrencyPolicy : IScalingPolicy
     public static IScalingPolicy Create(PolicySettings settings)
     {
         var options = new ConcurrencyPolicyOptions();
+        bool targetSet = settings.GetString("targetInFlight", "").Length > 0;
         options.TargetInFlight = settings.GetNumber("targetInFlight", options.TargetInFlight);
+        string sizing = settings.GetString("sizing", targetSet ? "in-flight" : "learned");
+        if (sizing is not ("learned" or "in-flight"))
+        {
+            settings.AddError("sizing", $"'{sizing}' is not learned or in-flight");
+        }
+
+        options.LearnedSizing = sizing == "learned";
         options.StableWindow = settings.GetDuration("stableWindow", options.StableWindow);
         options.PanicWindow = settings.GetDuration("panicWindow", options.PanicWindow);
         options.PanicThreshold = settings.GetNumber("panicThreshold", options.PanicThreshold);
@@ -123,18 +140,27 @@ internal sealed class ConcurrencyPolicy : IScalingPolicy
                 : ScalingDecision.Hold("no request ended since the last evaluation");
         }
 
-        _samples.Enqueue((now, inFlight));
+        _samples.Enqueue((now, inFlight, context.ArrivalRate));
         while (_samples.Peek().Time <= now - _options.StableWindow)
         {
             _samples.Dequeue();
         }
 
-        double stable = Mean(now - _options.StableWindow);
-        double panic = Mean(now - _options.PanicWindow);
-        int desiredStable = Servers(stable);
+        // Stable: in-flight ÷ targetInFlight. A burst (the panic window) is sized by the larger of that and, with a
+        // confident learned model, arrivals ÷ what one server takes within the SLO: arrivals show a step as soon as
+        // its requests end, while in-flight first waits for them to queue. (Sizing the stable window by arrivals too
+        // cost more server-seconds than classic threshold on the diurnal trace, measured while the workers were still
+        // rounded down: to measure again.)
+        double? perServer = _options.LearnedSizing && context.Capacity is { Confident: true, PerServerAtSlo: > 0 } learned ? learned.PerServerAtSlo : null;
+        double stable = Mean(now - _options.StableWindow, arrivals: false);
+        double panic = Mean(now - _options.PanicWindow, arrivals: false);
+        double panicArrivals = perServer is null ? 0 : Mean(now - _options.PanicWindow, arrivals: true);
+        int desiredStable = Servers(stable, null);
+        int byArrivals = perServer is { } rate ? Servers(panicArrivals, rate) : 0;
         // A queue's demand (servers to take every queued request at the serving ones' concurrency) is a burst too:
         // completed requests show the queue late, their queued time only when they end.
-        int desiredPanic = Math.Max(Servers(panic), context.DemandServers ?? 0);
+        int desiredPanic = Math.Max(Math.Max(Servers(panic, null), byArrivals), context.DemandServers ?? 0);
+        string learnedWhy = byArrivals > Servers(panic, null) ? Text($", arrivals {panicArrivals:0.#}/s ÷ {perServer:0.#} per server learned within p95 {context.Capacity!.SloP95Ms:0} ms") : "";
         int desired;
         string what;
         if (desiredPanic >= _options.PanicThreshold * Math.Max(active, 1) && desiredPanic > active)
@@ -148,7 +174,7 @@ internal sealed class ConcurrencyPolicy : IScalingPolicy
             // Panicking: up to the panic window's count at once, never down.
             desired = Math.Max(Math.Max(desiredPanic, desiredStable), Math.Max(_panicHigh, active));
             _panicHigh = desired;
-            what = Text($"panic: in-flight {panic:0.#} over {Durations.Format(_options.PanicWindow)} (target {_options.TargetInFlight:0.#} per server), desired {desired}, no scale-down until {_panicUntil:HH:mm:ss}");
+            what = Text($"panic: in-flight {panic:0.#} over {Durations.Format(_options.PanicWindow)} (target {_options.TargetInFlight:0.#} per server){learnedWhy}, desired {desired}, no scale-down until {_panicUntil:HH:mm:ss}");
         }
         else
         {
@@ -177,16 +203,17 @@ internal sealed class ConcurrencyPolicy : IScalingPolicy
         return ScalingDecision.Hold(stabilized > desired ? $"{what}, held at {stabilized} by the stabilization period" : what);
     }
 
-    private int Servers(double inFlight) => (int)Math.Ceiling(inFlight / _options.TargetInFlight - 1e-9);
+    private int Servers(double demand, double? perServer) => (int)Math.Ceiling(demand / (perServer ?? _options.TargetInFlight) - 1e-9);
 
-    private double Mean(DateTimeOffset since)
+    // The mean in-flight, or arrival rate, of the samples since then.
+    private double Mean(DateTimeOffset since, bool arrivals)
     {
         (double sum, int count) = (0, 0);
-        foreach ((DateTimeOffset time, double value) in _samples)
+        foreach ((DateTimeOffset time, double inFlight, double rate) in _samples)
         {
             if (time > since)
             {
-                (sum, count) = (sum + value, count + 1);
+                (sum, count) = (sum + (arrivals ? rate : inFlight), count + 1);
             }
         }
 

@@ -81,6 +81,13 @@ public readonly record struct ScalingContext(
 
     /// <summary>When the last scale-down of the backend completed (its server was parked), or <see langword="null"/>.</summary>
     public DateTimeOffset? LastScaleDownCompleted { get; init; }
+
+    /// <summary>
+    /// The servers' model learned from the backend's logs (service time, workers, requests per second one server takes
+    /// within the SLO), or <see langword="null"/> before one is fitted. Size by it only when it is
+    /// <see cref="Capacity.LearnedCapacity.Confident"/>.
+    /// </summary>
+    public Capacity.LearnedCapacity? Capacity { get; init; }
 }
 
 /// <summary>

@@ -186,4 +186,18 @@ public static class AutoscaleEventIds
 
     /// <summary>Writing the demand history to the state directory failed (logged once per spell of failures).</summary>
     public const int ForecastHistoryFailed = 92;
+
+    // Learned capacity: 100-103.
+
+    /// <summary>A backend's learned server model became confident: its workers, service time and capacity per server within the SLO.</summary>
+    public const int CapacityLearned = 100;
+
+    /// <summary>A backend's service time moved and stayed moved: the learned model starts again from the recent requests.</summary>
+    public const int CapacityDrift = 101;
+
+    /// <summary>A backend's learned model was read from the state directory at start, or could not be (it then starts blind).</summary>
+    public const int CapacityRestored = 102;
+
+    /// <summary>Writing a learned model to the state directory failed (logged once per spell of failures).</summary>
+    public const int CapacitySaveFailed = 103;
 }

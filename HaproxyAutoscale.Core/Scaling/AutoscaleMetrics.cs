@@ -44,6 +44,14 @@ internal sealed class AutoscaleMetrics : IDisposable
             "Requests in flight each backend's last evaluation saw (HAProxy's sessions and queue, or Little's law on the logged requests).");
         _meter.CreateObservableGauge("forecast_servers", () => PerBackend(snapshot(), s => s.Forecast?.Servers), "{server}",
             "Each backend's forecast floor (forecast mode forecast-only or on; with forecast-only it is shown, not acted on); none without a forecast.");
+        _meter.CreateObservableGauge("capacity_workers", () => PerBackend(snapshot(), s => s.Capacity?.Workers), "{request}",
+            "Each backend's learned effective workers per server (requests served at full speed at once).");
+        _meter.CreateObservableGauge("capacity_service_ms", () => PerBackend(snapshot(), s => s.Capacity?.ServiceMeanMs), "ms",
+            "Each backend's learned service time: the mean response time (Tr) of a request alone on its server.");
+        _meter.CreateObservableGauge("capacity_per_server", () => PerBackend(snapshot(), s => s.Capacity?.PerServerAtSlo), "{request}/s",
+            "Requests per second one server of each backend takes with its p95 within the SLO, from the learned model.");
+        _meter.CreateObservableGauge("capacity_confident", () => PerBackend<int>(snapshot(), s => s.Capacity is null ? null : s.Capacity.Confident ? 1 : 0), "1",
+            "1 while a backend's learned model has enough requests at enough concurrencies to size by.");
         Decisions = _meter.CreateCounter<long>("decisions", "{decision}", "Up and down decisions (tags: backend, action).");
         Actions = _meter.CreateCounter<long>("actions", "{action}", "Completed scaling actions (tags: backend, action).");
         ActionFailures = _meter.CreateCounter<long>("action_failures", "{action}", "Failed warm-ups and commands (tags: backend, action).");

@@ -39,6 +39,7 @@ public sealed partial class Autoscaler : IAsyncDisposable
     private readonly Wakes _wakes;
     private readonly DemandHistoryStore? _history; // the forecasts' demand history in the state directory; null: memory only
     private Task _flushing = Task.CompletedTask;
+    private readonly Capacity.CapacityStore _capacity;
     private long _unparsed;
 
     internal Autoscaler(AutoscaleOptions options, EngineConnections connections, EngineRegistries registries, EngineRuntime runtime, IReadOnlyList<IAsyncDisposable> owned)
@@ -52,7 +53,8 @@ public sealed partial class Autoscaler : IAsyncDisposable
         _owned = [.. owned];
         _configured = OptionsCopy.Of(options); // as configured (pool slots not expanded): what a reload compares with
         _history = options.StateDirectory is { } state ? new DemandHistoryStore(new System.IO.Abstractions.FileSystem(), state) : null;
-        _factory = new BackendFactory(registries, runtime, _logger, connections.Election, _history);
+        _capacity = new Capacity.CapacityStore(options.StateDirectory, _time, _logger);
+        _factory = new BackendFactory(registries, runtime, _logger, connections.Election, _history) { Capacity = _capacity };
         _backends = new LiveBackends([.. options.Backends.Select(b => _factory.Create(b, options))]);
 
         IHaproxyControl control = connections.Control;
@@ -119,15 +121,17 @@ public sealed partial class Autoscaler : IAsyncDisposable
         Task evaluating = EvaluateLoopAsync(stop.Token);
         Task reconciling = Periodic.RunAsync(_options.ReconcileInterval, ReconcileAsync, _time, stop.Token);
         Task counting = Periodic.RunAsync(_options.CounterInterval, _counters.PollAsync, _time, stop.Token, now: true);
+        Task learning = Periodic.RunAsync(Capacity.CapacityStore.PassEvery, LearnedCapacityPassAsync, _time, stop.Token);
         _heartbeat.Start();
-        await Task.WhenAny(reading, evaluating, reconciling, counting).ConfigureAwait(false);
+        await Task.WhenAny(reading, evaluating, reconciling, counting, learning).ConfigureAwait(false);
         await stop.CancelAsync().ConfigureAwait(false);
         try
         {
-            await Task.WhenAll(reading, evaluating, reconciling, counting).ConfigureAwait(false);
+            await Task.WhenAll(reading, evaluating, reconciling, counting, learning).ConfigureAwait(false);
         }
         finally
         {
+            _capacity.Pass(_backends.Values, all: true); // what was learned survives the restart
             await _actions.WhenIdleAsync().ConfigureAwait(false);
             await _flushing.ConfigureAwait(false);
             FlushHistory(); // the minutes completed since the last pass's flush
@@ -279,6 +283,12 @@ public sealed partial class Autoscaler : IAsyncDisposable
                 backend.Decider.RestartRefill();
             }
         }
+    }
+
+    private Task LearnedCapacityPassAsync(CancellationToken cancellationToken)
+    {
+        _capacity.Pass(_backends.Values);
+        return Task.CompletedTask;
     }
 
     private IEnumerable<Measurement<long>> LineMeasurements()

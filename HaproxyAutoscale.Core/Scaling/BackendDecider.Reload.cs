@@ -18,6 +18,8 @@ internal sealed partial class BackendDecider
         _newSamples = previous._newSamples;
         Forecast = previous.Forecast; // the history and lead time outlive any reload
         Forecast?.Reconfigure(_options.Forecast);
+        _capacity = previous._capacity; // what the servers are does not change with the options; the SLO may
+        _capacity.Slo = _options.Slo.P95;
         if (windowKept)
         {
             _started = previous._started;

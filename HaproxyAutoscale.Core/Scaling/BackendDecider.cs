@@ -1,3 +1,4 @@
+using HaproxyAutoscale.Capacity;
 using HaproxyAutoscale.Configuration;
 using HaproxyAutoscale.Forecasting;
 using HaproxyAutoscale.Logs;
@@ -32,6 +33,7 @@ internal sealed partial class BackendDecider
     private readonly ScheduledFloors _floors;
     private readonly bool _trackIdle;
     private ScalingDecision? _actedOn; // the policy's last decision the plan carries out (told to the policy if held later)
+    private CapacityLearner _capacity; // carried over by a reload
 
     // coverage: HAProxy's counters for the backend (the daemon); null where there are none (replay, tests).
     public BackendDecider(BackendOptions options, IScalingPolicy policy, IResponseTimeWindow window, ServerTable servers, TimeProvider time, Random? random = null,
@@ -50,7 +52,11 @@ internal sealed partial class BackendDecider
         _behavior = new BehaviorGate(options.Behavior);
         _floors = ScheduledFloors.Create(options.Schedule);
         _trackIdle = options.Behavior.Down.MinIdleBeforePark > TimeSpan.Zero;
+        _capacity = new CapacityLearner(_started, options.Slo.P95);
     }
+
+    /// <summary>The backend's server model, learned from its records.</summary>
+    public CapacityLearner Capacity => _capacity;
 
     public IResponseTimeWindow Window { get; }
 
@@ -103,6 +109,8 @@ internal sealed partial class BackendDecider
             return;
         }
 
+        _capacity.Add(record);
+
         int sample = ResponseTimeWindows.SampleOf(record, _options.Window.Timer);
         if (sample < 0)
         {
@@ -134,6 +142,7 @@ internal sealed partial class BackendDecider
     {
         DateTimeOffset now = _time.GetUtcNow();
         _actedOn = null;
+        _capacity.Refresh(now);
         WindowValue window;
         try
         {
@@ -154,6 +163,7 @@ internal sealed partial class BackendDecider
             LastScaleDownCompleted = _servers.LastDownCompleted,
             Coverage = _coverage?.Coverage,
             Blind = _coverage?.Blind ?? false,
+            Capacity = _capacity.Current,
         };
         context = _interval.Apply(context, now, _servers.Roles.Count(r => r.Role == ServerRole.Active));
         _saturated = false;

@@ -15,6 +15,9 @@ internal sealed class BackendFactory(EngineRegistries registries, EngineRuntime 
 {
     public EngineRegistries Registries => registries;
 
+    /// <summary>Where each new backend's learned capacity is read from (the state directory), if anywhere.</summary>
+    public Capacity.CapacityStore? Capacity { get; init; }
+
     /// <summary>
     /// A backend from the engine's own copy of its options (pool slots not yet expanded: done here);
     /// <paramref name="signals"/>: the options the log coverage goes by.
@@ -24,6 +27,7 @@ internal sealed class BackendFactory(EngineRegistries registries, EngineRuntime 
         PoolSlots.Expand(backend); // pool slots are servers like the configured ones
         ScaledBackend scaled = ScaledBackend.Create(backend, registries.Policies, registries.Windows, runtime.Time, signals: signals, history: history);
         scaled.Provider = CreateProvider(backend);
+        Capacity?.Restore(scaled);
         return scaled;
     }
 

@@ -50,6 +50,9 @@ public sealed record BackendSnapshot(string Backend, WindowValue Window, IReadOn
 
     /// <summary>The wake in progress (since when, how many requests held), or <see langword="null"/>.</summary>
     public BackendWaking? Waking { get; init; }
+
+    /// <summary>The servers' model learned from the backend's log records, or <see langword="null"/> before any request with a response time.</summary>
+    public Capacity.LearnedCapacity? Capacity { get; init; }
 }
 
 /// <summary>A backend being woken from zero, as reported by <see cref="BackendSnapshot.Waking"/>.</summary>

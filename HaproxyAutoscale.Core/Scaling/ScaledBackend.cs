@@ -101,6 +101,7 @@ internal sealed class ScaledBackend
                 Gauges = Decider.Gauges,
                 ObjectiveMs = (Decider.Policy as ILatencyObjective)?.ObjectiveMs,
                 Forecast = Decider.Forecast?.Current,
+                Capacity = Decider.Capacity.Current,
 
                 AtZero = AtZero,
                 Waking = Wake.Since is { } since ? new BackendWaking(since, Wake.Held) : null,

@@ -28,7 +28,8 @@ public sealed class OptionsSchemaTests
                 "down": { "tolerance": 0.2, "cooldown": "6s", "stabilization": "11s", "maxStep": 1, "minIdleBeforePark": "30s" }
               },
               "schedule": [{ "cron": "0 8 * * 1-5", "for": "2h", "minActive": 2, "timeZone": "UTC" }],
-              "forecast": { "mode": "forecast-only", "lookback": "168h", "spread": "5m", "percentile": 95, "minLead": "2m" }
+              "forecast": { "mode": "forecast-only", "lookback": "168h", "spread": "5m", "percentile": 95, "minLead": "2m" },
+              "slo": { "p95": "250ms" }
             }
           }
         }
