@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using HaproxyAutoscale.Logs;
 
@@ -20,13 +21,17 @@ internal sealed class LeanLineScanner<TValue>
 {
     // Pairs ("app/srv1") the full parser accepted, with the analyzer's row for each.
     private readonly NameTable<TValue> _pairs;
-    // The last day ("26/Nov/2026") the parser's full date check accepted.
-    private readonly byte[] _day = new byte[11];
-    private bool _hasDay;
-    // The last "host tag[pid]: " after an RFC 3164 timestamp.
+    // The last day ("26/Nov/2026") the parser's full date check accepted, as its first eight and last four bytes
+    // (compared as two words); 0 before the first.
+    private ulong _dayHead;
+    private uint _dayTail;
+    // The last two "host tag[pid]: " after an RFC 3164 timestamp: two, because a reload leaves the old process
+    // logging beside the new one for as long as its connections last, their lines interleaved.
     private const int HostAndTagCapacity = 64;
-    private readonly byte[] _hostAndTag = new byte[HostAndTagCapacity];
+    private byte[] _hostAndTag = new byte[HostAndTagCapacity];
     private int _hostAndTagLength;
+    private byte[] _previousHostAndTag = new byte[HostAndTagCapacity];
+    private int _previousHostAndTagLength;
 
     public LeanLineScanner(int capacity) => _pairs = new NameTable<TValue>(capacity);
 
@@ -102,15 +107,28 @@ internal sealed class LeanLineScanner<TValue>
     {
         const int TimestampLength = 16;
         bool rfc3164 = SyslogEnvelope.IsRfc3164Timestamp(line);
-        if (rfc3164 && _hostAndTagLength > 0 && line[TimestampLength..].StartsWith(_hostAndTag.AsSpan(0, _hostAndTagLength)))
+        if (rfc3164)
         {
-            return TimestampLength + _hostAndTagLength;
+            ReadOnlySpan<byte> afterTimestamp = line[TimestampLength..];
+            if (_hostAndTagLength > 0 && afterTimestamp.StartsWith(_hostAndTag.AsSpan(0, _hostAndTagLength)))
+            {
+                return TimestampLength + _hostAndTagLength;
+            }
+
+            if (_previousHostAndTagLength > 0 && afterTimestamp.StartsWith(_previousHostAndTag.AsSpan(0, _previousHostAndTagLength)))
+            {
+                (_hostAndTag, _previousHostAndTag) = (_previousHostAndTag, _hostAndTag);
+                (_hostAndTagLength, _previousHostAndTagLength) = (_previousHostAndTagLength, _hostAndTagLength);
+                return TimestampLength + _hostAndTagLength;
+            }
         }
 
         int body = SyslogEnvelope.FindBody(line);
         int length = body - TimestampLength;
         if (rfc3164 && length is > 2 and <= HostAndTagCapacity && line[body - 2] == (byte)':' && line[body - 1] == (byte)' ')
         {
+            (_hostAndTag, _previousHostAndTag) = (_previousHostAndTag, _hostAndTag);
+            _previousHostAndTagLength = _hostAndTagLength;
             line[TimestampLength..body].CopyTo(_hostAndTag);
             _hostAndTagLength = length;
         }
@@ -183,15 +201,16 @@ internal sealed class LeanLineScanner<TValue>
         }
 
         ReadOnlySpan<byte> date = s.Slice(pos + 1, Length);
-        if (!_hasDay || !date[..11].SequenceEqual(_day))
+        ulong dayHead = MemoryMarshal.Read<ulong>(date);
+        uint dayTail = MemoryMarshal.Read<uint>(date[7..]);
+        if (dayHead != _dayHead || dayTail != _dayTail)
         {
             if (!HaproxyLogParser.TryParseFullDate(date, out _))
             {
                 return false;
             }
 
-            date[..11].CopyTo(_day);
-            _hasDay = true;
+            (_dayHead, _dayTail) = (dayHead, dayTail);
         }
         else if (date[11] != (byte)':' || date[14] != (byte)':' || date[17] != (byte)':' || date[20] != (byte)'.'
             || (uint)TwoDigits(date, 12) >= 24 || (uint)TwoDigits(date, 15) >= 60 || (uint)TwoDigits(date, 18) >= 60
@@ -207,6 +226,85 @@ internal sealed class LeanLineScanner<TValue>
 
     // "TR/Tw/Tc/Tr/Ta ": five numbers, each -1 or 1 to 9 digits ('+', longer numbers and TCP lines go to the parser).
     private static bool TryReadTimers(ReadOnlySpan<byte> s, ref int pos, ref Timers timers)
+    {
+        const int Width = 32;
+        if (Vector128.IsHardwareAccelerated && pos >= sizeof(ulong) && s.Length - pos >= Width)
+        {
+            int end = ShapeOfTimers(s, pos, out uint slashes);
+            if (end < 0)
+            {
+                return end == -1 ? false : TryReadTimersOneByOne(s, ref pos, ref timers);
+            }
+
+            // Each number ends at a '/' (or the last one at the space): read it backwards from there.
+            int start = pos;
+            for (int n = 0; n < 5; n++, slashes &= slashes - 1)
+            {
+                int stop = n < 4 ? pos + BitOperations.TrailingZeroCount(slashes) : end;
+                bool negative = s[start] == (byte)'-';
+                int digits = stop - start - (negative ? 1 : 0);
+                int value = digits <= sizeof(ulong) ? EightDigitsEndingAt(s, stop, digits) : ReadNineDigits(s, stop);
+                timers[n] = negative ? -value : value;
+                start = stop + 1;
+            }
+
+            pos = end + 1;
+            return true;
+        }
+
+        return TryReadTimersOneByOne(s, ref pos, ref timers);
+    }
+
+    // The shape of "TR/Tw/Tc/Tr/Ta " on the next 32 bytes with vector compares, without a loop exit per digit to
+    // mispredict: returns the position of the space after it (and where the slashes are, from pos), -1 for "not this
+    // shape", -2 for "longer than 32 bytes".
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int ShapeOfTimers(ReadOnlySpan<byte> s, int pos, out uint slashes)
+    {
+        slashes = 0;
+        Vector128<byte> low = Vector128.Create(s.Slice(pos, 16));
+        Vector128<byte> high = Vector128.Create(s.Slice(pos + 16, 16));
+        uint spaces = Mask(Vector128.Equals(low, Vector128.Create((byte)' ')), Vector128.Equals(high, Vector128.Create((byte)' ')));
+        if (spaces == 0)
+        {
+            return -2;
+        }
+
+        uint digits = Mask(Digits(low), Digits(high));
+        slashes = Mask(Vector128.Equals(low, Vector128.Create((byte)'/')), Vector128.Equals(high, Vector128.Create((byte)'/')));
+        uint minuses = Mask(Vector128.Equals(low, Vector128.Create((byte)'-')), Vector128.Equals(high, Vector128.Create((byte)'-')));
+        int end = BitOperations.TrailingZeroCount(spaces);
+        uint region = (1u << end) - 1; // the bytes before the space
+        slashes &= region;
+        uint starts = (1u | (slashes << 1)) & region; // where each number begins
+        uint two = digits & (digits >> 1);
+        uint four = two & (two >> 2);
+        uint eight = four & (four >> 4);
+        return (region & ~(digits | slashes | minuses)) != 0 // only digits, '/' and '-'
+            || BitOperations.PopCount(slashes) != 4
+            || (minuses & region & ~starts) != 0 // a '-' only as a number's sign
+            || ((slashes | (1u << end)) & ~(digits << 1)) != 0 // every number ends with a digit
+            || (eight & (two >> 8) & region) != 0 // no number of ten digits or more
+            ? -1 : pos + end;
+    }
+
+    // 1 to 8 digits ending before `end`, read as one 64-bit word (the bytes before them count as '0').
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int EightDigitsEndingAt(ReadOnlySpan<byte> s, int end, int count)
+    {
+        const ulong Zeros = 0x3030303030303030;
+        ulong word = MemoryMarshal.Read<ulong>(s.Slice(end - sizeof(ulong), sizeof(ulong)));
+        ulong digits = ulong.MaxValue << ((sizeof(ulong) - count) * 8); // little-endian: the last bytes are the high ones
+        word = ((word & digits) | (Zeros & ~digits)) - Zeros;
+        word = (word * 10) + (word >> 8); // pairs of digits
+        word = (((word & 0x000000FF000000FF) * (100 + (1000000UL << 32))) + (((word >> 16) & 0x000000FF000000FF) * (1 + (10000UL << 32)))) >> 32;
+        return (int)(uint)word;
+    }
+
+    private static int ReadNineDigits(ReadOnlySpan<byte> s, int end) =>
+        ((s[end - 9] - '0') * 100_000_000) + EightDigitsEndingAt(s, end, sizeof(ulong));
+
+    private static bool TryReadTimersOneByOne(ReadOnlySpan<byte> s, ref int pos, ref Timers timers)
     {
         int i = pos;
         for (int n = 0; n < 5; n++)
@@ -387,6 +485,7 @@ internal sealed class LeanLineScanner<TValue>
     }
 
     // Two digits as a number, or -1 (compare as uint to reject it with any upper bound).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int TwoDigits(ReadOnlySpan<byte> s, int at)
     {
         uint hi = (uint)(s[at] - '0');

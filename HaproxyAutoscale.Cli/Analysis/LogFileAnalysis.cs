@@ -65,9 +65,10 @@ internal static class LogFileAnalysis
                 {
                     var analyzer = new LogAnalyzer();
                     var counters = new LogSourceCounters();
+                    var splitter = new LineSplitter(LogSources.DefaultMaxLineLength, counters); // one buffer for all the thread's chunks
                     for (int chunk; (chunk = Interlocked.Increment(ref taken)) < chunks;)
                     {
-                        FileRangeReader.Read(path, bounds[chunk], bounds[chunk + 1], analyzer.Add, counters, cancellationToken);
+                        FileRangeReader.Read(path, bounds[chunk], bounds[chunk + 1], splitter, analyzer.Add, cancellationToken);
                     }
 
                     analyzer.AddUnreadLines(counters.Oversized);

@@ -11,9 +11,15 @@ namespace HaproxyAutoscale.Cli.LogFiles;
 internal static class FileRangeReader
 {
     /// <summary>Delivers the lines between <paramref name="start"/> and <paramref name="end"/> (or the end of the file).</summary>
-    public static void Read(string path, long start, long end, LogLineHandler onLine, LogSourceCounters counters, CancellationToken cancellationToken)
+    public static void Read(string path, long start, long end, LogLineHandler onLine, LogSourceCounters counters, CancellationToken cancellationToken) =>
+        Read(path, start, end, new LineSplitter(LogSources.DefaultMaxLineLength, counters), onLine, cancellationToken);
+
+    /// <summary>
+    /// Delivers the lines between <paramref name="start"/> and <paramref name="end"/> through a splitter that reads
+    /// several ranges in turn (one buffer for all of them); a range must begin at the start of a line.
+    /// </summary>
+    public static void Read(string path, long start, long end, LineSplitter splitter, LogLineHandler onLine, CancellationToken cancellationToken)
     {
-        var splitter = new LineSplitter(LogSources.DefaultMaxLineLength, counters);
         using SafeFileHandle file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, FileOptions.SequentialScan);
         for (long offset = start; offset < end;)
         {

@@ -21,7 +21,8 @@ internal sealed class NameTable<TValue>
 
     public bool TryGet(ReadOnlySpan<byte> utf8, [NotNullWhen(true)] out TValue? value, out int id)
     {
-        int hash = Hash(utf8);
+        (ulong head, ulong tail) = Ends(utf8);
+        int hash = Hash(head, tail, utf8.Length);
         Entry[] buckets = _buckets;
         int mask = buckets.Length - 1;
         for (int i = hash & mask; ; i = (i + 1) & mask)
@@ -33,7 +34,9 @@ internal sealed class NameTable<TValue>
                 return false;
             }
 
-            if (entry.Hash == hash && utf8.SequenceEqual(entry.Utf8))
+            // Up to 16 bytes, the two ends and the length are the whole token: no byte-by-byte compare.
+            if (entry.Hash == hash && entry.Head == head && entry.Tail == tail
+                && (utf8.Length <= 2 * sizeof(ulong) ? entry.Utf8.Length == utf8.Length : utf8.SequenceEqual(entry.Utf8)))
             {
                 (value, id) = (entry.Value, entry.Id);
                 return true;
@@ -63,7 +66,8 @@ internal sealed class NameTable<TValue>
         }
 
         int id = _count++;
-        Insert(_buckets, new Entry(Hash(utf8), id, utf8.ToArray(), value));
+        (ulong head, ulong tail) = Ends(utf8);
+        Insert(_buckets, new Entry(Hash(head, tail, utf8.Length), head, tail, id, utf8.ToArray(), value));
         return id;
     }
 
@@ -81,7 +85,14 @@ internal sealed class NameTable<TValue>
 
     // O(1) whatever the length: the first and last eight bytes and the length. Tokens that share both ends only
     // collide into longer probes, and the table is bounded, so hostile input cannot make it degrade without bound.
-    private static int Hash(ReadOnlySpan<byte> utf8)
+    private static int Hash(ulong head, ulong tail, int length)
+    {
+        ulong hash = (head * 0x9E3779B97F4A7C15) ^ ((tail + (ulong)length) * 0xC2B2AE3D27D4EB4F);
+        return (int)((hash ^ (hash >> 29)) & 0x7FFFFFFF);
+    }
+
+    // The first and last eight bytes; a token shorter than eight bytes is all in the first word.
+    private static (ulong Head, ulong Tail) Ends(ReadOnlySpan<byte> utf8)
     {
         ulong head;
         ulong tail;
@@ -101,9 +112,8 @@ internal sealed class NameTable<TValue>
             tail = 0;
         }
 
-        ulong hash = (head * 0x9E3779B97F4A7C15) ^ ((tail + (ulong)utf8.Length) * 0xC2B2AE3D27D4EB4F);
-        return (int)((hash ^ (hash >> 29)) & 0x7FFFFFFF);
+        return (head, tail);
     }
 
-    private readonly record struct Entry(int Hash, int Id, byte[] Utf8, TValue Value);
+    private readonly record struct Entry(int Hash, ulong Head, ulong Tail, int Id, byte[] Utf8, TValue Value);
 }

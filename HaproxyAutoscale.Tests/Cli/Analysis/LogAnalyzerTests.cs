@@ -148,6 +148,63 @@ public sealed class LogAnalyzerTests
         parserOnly.Should().BeGreaterThan(10);
     }
 
+    // The shapes of the mixed log (LogGenerator.WriteMixed) one by one: whether the lean scanner takes the line
+    // itself (true) or leaves it to the parser (false), and either way the parser's values.
+    [Theory]
+    [InlineData("10.0.0.1:5000 [26/Nov/2026:15:01:04.676] fe be/srv 0/0/1/79/82 200 1234 - - ---- 12/12/3/1/0 0/0 {10.0.0.1|Mozilla/5.0 (X11; Linux x86_64) spaced agent} \"GET / HTTP/1.1\"", true)]
+    [InlineData("10.0.0.1:5000 [26/Nov/2026:15:01:04.676] fe be/srv 0/0/1/79/82 200 1234 - - ---- 12/12/3/1/0 0/0 {|} \"GET / HTTP/1.1\"", true)]
+    [InlineData("10.0.0.1:5000 [26/Nov/2026:15:01:04.676] fe be/<NOSRV> 0/-1/-1/-1/0 503 217 - - SC-- 3/3/0/0/0 0/0 \"GET / HTTP/1.1\"", false)]
+    [InlineData("10.0.0.1:5000 [26/Nov/2026:15:01:04.676] fe be/srv 0/0/1/-1/3 502 1234 - - SH-- 12/12/3/1/0 0/0 \"GET / HTTP/1.1\"", true)]
+    [InlineData("10.0.0.1:5000 [26/Nov/2026:15:01:04.676] fe be/srv 0/12/1/123456789/123456800 200 1234 - - ---- 12/12/3/1/0 0/0 \"GET / HTTP/1.1\"", true)]
+    [InlineData("10.0.0.1:5000 [26/Nov/2026:15:01:04.676] fe be/srv 123456789/123456789/123456789/-1/1 200 1234 - - ---- 12/12/3/1/0 0/0 \"GET / HTTP/1.1\"", true)]
+    [InlineData("10.0.0.1:5000 [26/Nov/2026:15:01:04.676] fe be/srv 0/0/1/79/+82 200 1234 - - ---- 12/12/3/1/0 0/0 \"GET / HTTP/1.1\"", false)]
+    [InlineData("10.0.0.1:5000 [26/Nov/2026:15:01:04.676] fe be/srv 0/0/1/1234567890/82 200 1234 - - ---- 12/12/3/1/0 0/0 \"GET / HTTP/1.1\"", false)]
+    [InlineData("Server be/srv is UP, reason: Layer7 check passed, code: 200, check duration: 1ms. 4 active and 0 backup servers online.", false)]
+    public void LeanScanner_MixedLogShapes_TakenOrLeftToTheParserWithTheParsersValues(string body, bool lean)
+    {
+        // Two processes (a reload) interleaved: the scanner keeps both host-and-tags.
+        var scanner = new LeanLineScanner<string>(capacity: 64);
+        var parser = new HaproxyLogParser();
+        const string Known = "10.0.0.2:4000 [26/Nov/2026:15:01:03.001] fe be/srv 0/0/0/1/1 200 1 - - ---- 1/1/0/0/0 0/0 \"GET / HTTP/1.1\"";
+        foreach (string primer in new[] { Known, Known.Replace("be/srv", "be/<NOSRV>", StringComparison.Ordinal) })
+        {
+            byte[] bytes = Encoding.ASCII.GetBytes("Nov 26 15:01:03 lb1 haproxy[12853]: " + primer);
+            parser.TryParse(bytes, out RequestRecord primed).Should().BeTrue();
+            scanner.TryScan(bytes, out _, out _, out _).Should().BeFalse("the pair is new");
+            scanner.AddPair(bytes, $"{primed.Backend}/{primed.Server}");
+        }
+
+        foreach (string pid in new[] { "13011", "12853", "13011" })
+        {
+            byte[] line = Encoding.ASCII.GetBytes($"Nov 26 15:01:04 lb1 haproxy[{pid}]: {body}");
+            bool parsed = parser.TryParse(line, out RequestRecord record);
+            bool taken = scanner.TryScan(line, out string? pair, out int status, out LeanLineScanner<string>.Timers t);
+            taken.Should().Be(lean, pid);
+            if (taken)
+            {
+                parsed.Should().BeTrue();
+                (pair, status, t[0], t[1], t[2], t[3], t[4]).Should().Be(
+                    ($"{record.Backend}/{record.Server}", record.StatusCode, record.RequestTime, record.QueueTime, record.ConnectTime, record.ResponseTime, record.TotalTime));
+            }
+        }
+
+        // And through the analyzer: the same rows and counts with and without the lean scanner.
+        var fast = new LogAnalyzer();
+        var full = new LogAnalyzer(NameTable<string>.DefaultCapacity, leanScan: false);
+        foreach (string line in new[] { Known, body, body, Known, body })
+        {
+            byte[] bytes = Encoding.ASCII.GetBytes("Nov 26 15:01:04 lb1 haproxy[13011]: " + line);
+            fast.Add(bytes);
+            full.Add(bytes);
+        }
+
+        (fast.Lines, fast.Parsed).Should().Be((full.Lines, full.Parsed));
+        fast.Servers.Select(Row).Order().Should().Equal(full.Servers.Select(Row).Order());
+
+        static string Row(ServerStatistics s) =>
+            $"{s.Backend}/{s.Server} {s.Requests} {string.Join(',', s.StatusClasses)} {s.Tr.Count}:{s.Tr.Sum}:{s.Tr.Max} {s.Tw.Count}:{s.Tw.Sum} {s.Tc.Count}:{s.Tc.Sum} {s.Ta.Count}:{s.Ta.Sum}:{s.Ta.Max}";
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)] // the log operators have: captures on 30 % of the lines, 1 % outside the common shape
