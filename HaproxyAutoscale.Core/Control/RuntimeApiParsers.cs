@@ -112,43 +112,89 @@ internal static class RuntimeApiParsers
         (string[] lines, Func<string, int> column) = StatCsv(answer, endpoint);
         int px = column("pxname"), sv = column("svname"), status = column("status"), weight = column("weight"), scur = column("scur"),
             qcur = column("qcur"), rtime = column("rtime"), act = column("act"), bck = column("bck"), check = column("check_status");
-
-        var rows = new List<ServerStat>();
-        foreach (string line in lines.Skip(1))
+        Span<Range> ranges = new Range[new[] { px, sv, status, weight, scur, qcur, rtime, act, bck, check }.Max() + 1];
+        var rows = new List<ServerStat>(lines.Length);
+        foreach (string line in lines.AsSpan(1))
         {
-            List<string> f = ParseCsvLine(line);
-            if (f.Count <= check || f[sv] is "FRONTEND" or "BACKEND")
+            var f = new StatRow(line, ranges);
+            if (!f.HasFields || f[sv] is "FRONTEND" or "BACKEND")
             {
                 continue;
             }
 
-            rows.Add(new ServerStat(f[px], f[sv], f[status], Int(f[weight]), Int(f[scur]), Int(f[qcur]), Int(f[rtime]), Int(f[act]) > 0, Int(f[bck]) > 0, f[check]));
+            rows.Add(new ServerStat(f[px].ToString(), f[sv].ToString(), f[status].ToString(), Int(f[weight]), Int(f[scur]), Int(f[qcur]), Int(f[rtime]),
+                Int(f[act]) > 0, Int(f[bck]) > 0, f[check].ToString()));
         }
 
         return rows;
     }
 
+    // Read every counterInterval with a row per backend (10,000 backends: 10,000 rows of ~100 columns): each row is
+    // cut at its commas and only the columns used become values, with no string per field.
     public static IReadOnlyList<BackendStat> ParseBackendStat(string answer, string endpoint)
     {
         (string[] lines, Func<string, int> column) = StatCsv(answer, endpoint);
         int px = column("pxname"), sv = column("svname"), stot = column("stot"), reqTot = column("req_tot"), qcur = column("qcur"), scur = column("scur"),
             econ = column("econ"), eresp = column("eresp"), h5xx = column("hrsp_5xx"), qtime = column("qtime"), rtime = column("rtime");
         int last = new[] { px, sv, stot, reqTot, qcur, scur, econ, eresp, h5xx, qtime, rtime }.Max();
-        var rows = new List<BackendStat>();
-        foreach (string line in lines.Skip(1))
+        Span<Range> ranges = new Range[last + 1];
+        var rows = new List<BackendStat>(lines.Length);
+        foreach (string line in lines.AsSpan(1))
         {
-            List<string> f = ParseCsvLine(line);
-            if (f.Count <= last || f[sv] != "BACKEND")
+            var f = new StatRow(line, ranges);
+            if (!f.HasFields || !f[sv].SequenceEqual("BACKEND"))
             {
                 continue;
             }
 
             // req_tot is empty in TCP mode: there a log line stands for a session.
             long requests = f[reqTot].Length > 0 ? Long(f[reqTot]) : Long(f[stot]);
-            rows.Add(new BackendStat(f[px], requests, Int(f[qcur]), Int(f[scur]), Long(f[econ]), Long(f[eresp]), Long(f[h5xx]), Int(f[qtime]), Int(f[rtime])));
+            rows.Add(new BackendStat(f[px].ToString(), requests, Int(f[qcur]), Int(f[scur]), Long(f[econ]), Long(f[eresp]), Long(f[h5xx]), Int(f[qtime]), Int(f[rtime])));
         }
 
         return rows;
+    }
+
+    // The first ranges.Length fields of a CSV line, cut at its commas; a line with a quoted field (a comma may be
+    // inside) is parsed whole. HasFields is false when the line has fewer fields.
+    private readonly ref struct StatRow
+    {
+        private readonly string _line;
+        private readonly Span<Range> _ranges;
+        private readonly List<string>? _parsed;
+
+        public StatRow(string line, Span<Range> ranges)
+        {
+            _line = line;
+            _ranges = ranges;
+            if (line.Contains('"', StringComparison.Ordinal))
+            {
+                _parsed = ParseCsvLine(line);
+                HasFields = _parsed.Count >= ranges.Length;
+                return;
+            }
+
+            ReadOnlySpan<char> text = line;
+            int start = 0;
+            for (int i = 0; i < ranges.Length; i++)
+            {
+                int comma = text[start..].IndexOf(',');
+                if (comma < 0 && i < ranges.Length - 1)
+                {
+                    return; // too few fields
+                }
+
+                int end = comma < 0 ? text.Length : start + comma;
+                ranges[i] = start..end;
+                start = end + 1;
+            }
+
+            HasFields = true;
+        }
+
+        public bool HasFields { get; }
+
+        public ReadOnlySpan<char> this[int index] => _parsed is null ? _line.AsSpan(_ranges[index]) : _parsed[index];
     }
 
     // The lines of a "show stat" answer and a lookup of its columns by header name (their positions vary by version).
@@ -257,7 +303,7 @@ internal static class RuntimeApiParsers
         return fields;
     }
 
-    private static long Long(string text) => long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out long value) ? value : 0;
+    private static long Long(ReadOnlySpan<char> text) => long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out long value) ? value : 0;
 
-    private static int Int(string text) => int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) ? value : 0;
+    private static int Int(ReadOnlySpan<char> text) => int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) ? value : 0;
 }

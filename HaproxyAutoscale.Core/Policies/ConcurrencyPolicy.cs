@@ -148,13 +148,13 @@ internal sealed class ConcurrencyPolicy : IScalingPolicy
             // Panicking: up to the panic window's count at once, never down.
             desired = Math.Max(Math.Max(desiredPanic, desiredStable), Math.Max(_panicHigh, active));
             _panicHigh = desired;
-            what = Text($"panic: in-flight {panic:0.#} over {Durations.Format(_options.PanicWindow)} (target {_options.TargetInFlight:0.#} per server), desired {desired}, no scale-down until {_panicUntil:HH:mm:ss}");
+            what = string.Create(CultureInfo.InvariantCulture, $"panic: in-flight {panic:0.#} over {Durations.Format(_options.PanicWindow)} (target {_options.TargetInFlight:0.#} per server), desired {desired}, no scale-down until {_panicUntil:HH:mm:ss}");
         }
         else
         {
             _panicHigh = 0;
             desired = desiredStable;
-            what = Text($"in-flight {stable:0.#} over {Durations.Format(_options.StableWindow)} (target {_options.TargetInFlight:0.#} per server): desired {desired}");
+            what = string.Create(CultureInfo.InvariantCulture, $"in-flight {stable:0.#} over {Durations.Format(_options.StableWindow)} (target {_options.TargetInFlight:0.#} per server): desired {desired}");
         }
 
         _recommendations.Enqueue((now, desired));
@@ -192,6 +192,4 @@ internal sealed class ConcurrencyPolicy : IScalingPolicy
 
         return count == 0 ? 0 : sum / count;
     }
-
-    private static string Text(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

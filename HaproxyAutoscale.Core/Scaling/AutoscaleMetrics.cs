@@ -59,10 +59,14 @@ internal sealed class AutoscaleMetrics : IDisposable
         ProviderFailures = _meter.CreateCounter<long>("provider_failures", "{call}", "Provider calls that failed or timed out (tags: backend, operation: start, stop, status).");
         ScaleUpLag = LagHistogram("scale_up_lag_seconds", "From a scale-up decision to its server enabled in HAProxy (start, warm-up and commands included) (tag: backend).");
         StartToReady = LagHistogram("start_to_ready_seconds", "From asking the provider to start a server to the server ready: started and, with a warm-up, warm (tag: backend).");
+        EvaluationPass = Histogram("evaluation_pass_seconds", "How long one evaluation pass over every backend took (decide, and start the actions).", PassBuckets);
     }
 
     /// <summary>Bucket boundaries, in seconds, for lags of a fraction of a second to minutes.</summary>
     public static IReadOnlyList<double> LagBuckets { get; } = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600];
+
+    /// <summary>Bucket boundaries, in seconds, for an evaluation pass: a millisecond to seconds (the interval is one second by default).</summary>
+    public static IReadOnlyList<double> PassBuckets { get; } = [0.001, 0.0025, 0.005, 0.01, 0.015, 0.02, 0.03, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
     /// <summary>The meter, for instruments of optional parts (active/standby).</summary>
     public Meter Meter => _meter;
@@ -82,6 +86,9 @@ internal sealed class AutoscaleMetrics : IDisposable
     public Histogram<double> ScaleUpLag { get; }
 
     public Histogram<double> StartToReady { get; }
+
+    /// <summary>One evaluation pass over every backend, engine-wide (no tag): what grows with the number of backends.</summary>
+    public Histogram<double> EvaluationPass { get; }
 
     /// <summary>
     /// Adds 0 to the counters alerts read, so that an exporter shows them at 0 before their first event (a series
@@ -131,9 +138,11 @@ internal sealed class AutoscaleMetrics : IDisposable
 
     // A histogram in seconds whose buckets suit lags (advised to the exporter: the OpenTelemetry SDK and the CLI's
     // endpoint honour the advice; .NET 8 has none, so its exporter's defaults apply there).
-    private Histogram<double> LagHistogram(string name, string description) =>
+    private Histogram<double> LagHistogram(string name, string description) => Histogram(name, description, LagBuckets);
+
+    private Histogram<double> Histogram(string name, string description, IReadOnlyList<double> buckets) =>
 #if NET9_0_OR_GREATER
-        _meter.CreateHistogram(name, "s", description, tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = LagBuckets });
+        _meter.CreateHistogram(name, "s", description, tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = buckets });
 #else
         _meter.CreateHistogram<double>(name, "s", description);
 #endif

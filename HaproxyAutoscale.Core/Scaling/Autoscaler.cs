@@ -200,6 +200,7 @@ public sealed partial class Autoscaler : IAsyncDisposable
                     await _leader.UpdateAsync(TakeOverAsync, cancellationToken).ConfigureAwait(false);
                 }
 
+                long start = _time.GetTimestamp();
                 lock (_swap) // a reload's swap waits for the pass: no action starts on a backend it removed
                 {
                     foreach (ScaledBackend backend in _backends.Values)
@@ -213,6 +214,7 @@ public sealed partial class Autoscaler : IAsyncDisposable
                     }
                 }
 
+                _metrics.EvaluationPass.Record(_time.GetElapsedTime(start).TotalSeconds);
                 _heartbeat.Beat(_time.GetUtcNow());
             }
         }
