@@ -39,19 +39,6 @@ internal static class RuntimeApiAnswers
         return answers;
     }
 
-    /// <summary>The first answer in <c>response[start..end]</c> (what <see cref="Split"/> would give first), without cutting the rest.</summary>
-    public static string First(string response, int start, int end)
-    {
-        ReadOnlySpan<char> text = response.AsSpan(start, end - start);
-        if (text.IsEmpty || text[0] == '\n')
-        {
-            return "";
-        }
-
-        int blank = text.IndexOf("\n\n", StringComparison.Ordinal);
-        return blank >= 0 ? text[..blank].ToString() : (text[^1] == '\n' ? text[..^1] : text).ToString();
-    }
-
     /// <summary>The error <paramref name="answer"/> reports (severity-prefixed, see <see cref="RuntimeApiConnector.SeverityCommand"/>), or <see langword="null"/> for data.</summary>
     public static HaproxyControlException? Classify(string endpoint, string command, string answer)
     {

@@ -109,12 +109,12 @@ internal static class RuntimeApiParsers
 {
     public static IReadOnlyList<ServerStat> ParseShowStat(string answer, string endpoint)
     {
-        (string[] lines, Func<string, int> column) = StatCsv(answer, endpoint);
+        (int body, Func<string, int> column) = StatCsv(answer, endpoint);
         int px = column("pxname"), sv = column("svname"), status = column("status"), weight = column("weight"), scur = column("scur"),
             qcur = column("qcur"), rtime = column("rtime"), act = column("act"), bck = column("bck"), check = column("check_status");
         Span<Range> ranges = new Range[new[] { px, sv, status, weight, scur, qcur, rtime, act, bck, check }.Max() + 1];
-        var rows = new List<ServerStat>(lines.Length);
-        foreach (string line in lines.AsSpan(1))
+        var rows = new List<ServerStat>();
+        foreach (ReadOnlySpan<char> line in new Lines(answer, body))
         {
             var f = new StatRow(line, ranges);
             if (!f.HasFields || f[sv] is "FRONTEND" or "BACKEND")
@@ -133,13 +133,13 @@ internal static class RuntimeApiParsers
     // cut at its commas and only the columns used become values, with no string per field.
     public static IReadOnlyList<BackendStat> ParseBackendStat(string answer, string endpoint)
     {
-        (string[] lines, Func<string, int> column) = StatCsv(answer, endpoint);
+        (int body, Func<string, int> column) = StatCsv(answer, endpoint);
         int px = column("pxname"), sv = column("svname"), stot = column("stot"), reqTot = column("req_tot"), qcur = column("qcur"), scur = column("scur"),
             econ = column("econ"), eresp = column("eresp"), h5xx = column("hrsp_5xx"), qtime = column("qtime"), rtime = column("rtime");
         int last = new[] { px, sv, stot, reqTot, qcur, scur, econ, eresp, h5xx, qtime, rtime }.Max();
         Span<Range> ranges = new Range[last + 1];
-        var rows = new List<BackendStat>(lines.Length);
-        foreach (string line in lines.AsSpan(1))
+        var rows = new List<BackendStat>();
+        foreach (ReadOnlySpan<char> line in new Lines(answer, body))
         {
             var f = new StatRow(line, ranges);
             if (!f.HasFields || !f[sv].SequenceEqual("BACKEND"))
@@ -159,17 +159,17 @@ internal static class RuntimeApiParsers
     // inside) is parsed whole. HasFields is false when the line has fewer fields.
     private readonly ref struct StatRow
     {
-        private readonly string _line;
+        private readonly ReadOnlySpan<char> _line;
         private readonly Span<Range> _ranges;
         private readonly List<string>? _parsed;
 
-        public StatRow(string line, Span<Range> ranges)
+        public StatRow(ReadOnlySpan<char> line, Span<Range> ranges)
         {
             _line = line;
             _ranges = ranges;
-            if (line.Contains('"', StringComparison.Ordinal))
+            if (line.Contains('"'))
             {
-                _parsed = ParseCsvLine(line);
+                _parsed = ParseCsvLine(line.ToString());
                 HasFields = _parsed.Count >= ranges.Length;
                 return;
             }
@@ -194,20 +194,49 @@ internal static class RuntimeApiParsers
 
         public bool HasFields { get; }
 
-        public ReadOnlySpan<char> this[int index] => _parsed is null ? _line.AsSpan(_ranges[index]) : _parsed[index];
+        public ReadOnlySpan<char> this[int index] => _parsed is null ? _line[_ranges[index]] : _parsed[index];
     }
 
-    // The lines of a "show stat" answer and a lookup of its columns by header name (their positions vary by version).
-    private static (string[] Lines, Func<string, int> Column) StatCsv(string answer, string endpoint)
+    // The non-empty lines of text from start, as spans (no string per line).
+    private ref struct Lines(string text, int start)
     {
-        string[] lines = answer.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        if (lines.Length == 0 || !lines[0].StartsWith("# ", StringComparison.Ordinal))
+        private int _next = start;
+
+        public ReadOnlySpan<char> Current { get; private set; }
+
+        public readonly Lines GetEnumerator() => this;
+
+        public bool MoveNext()
+        {
+            while (_next < text.Length)
+            {
+                int newline = text.IndexOf('\n', _next);
+                int end = newline < 0 ? text.Length : newline;
+                Current = text.AsSpan(_next, end - _next);
+                _next = end + 1;
+                if (!Current.IsEmpty)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
+
+    // Where the rows of a "show stat" answer start (after its header line), and a lookup of its columns by header
+    // name (their positions vary by version).
+    private static (int Body, Func<string, int> Column) StatCsv(string answer, string endpoint)
+    {
+        var lines = new Lines(answer, 0);
+        if (!lines.MoveNext() || !lines.Current.StartsWith("# ", StringComparison.Ordinal))
         {
             throw new HaproxyControlException(HaproxyErrorKind.UnexpectedAnswer, endpoint, "show stat", "no CSV header line");
         }
 
-        List<string> header = ParseCsvLine(lines[0][2..]);
-        return (lines, name => header.IndexOf(name) is int i and >= 0 ? i
+        List<string> header = ParseCsvLine(lines.Current[2..].ToString());
+        int body = answer.IndexOf('\n', answer.IndexOf('#', StringComparison.Ordinal));
+        return (body < 0 ? answer.Length : body + 1, name => header.IndexOf(name) is int i and >= 0 ? i
             : throw new HaproxyControlException(HaproxyErrorKind.UnexpectedAnswer, endpoint, "show stat", $"no '{name}' column"));
     }
 
@@ -219,20 +248,28 @@ internal static class RuntimeApiParsers
             throw new HaproxyControlException(HaproxyErrorKind.UnexpectedAnswer, endpoint, command, $"expected format version 1, got '{(lines.Length > 0 ? lines[0] : "")}'");
         }
 
-        var rows = new List<ServerState>();
-        foreach (string line in lines.Skip(1).Where(l => !l.StartsWith('#')))
+        var rows = new List<ServerState>(lines.Length);
+        Span<Range> f = stackalloc Range[20]; // Split puts the rest of a longer row into the last one
+        foreach (string line in lines.AsSpan(1))
         {
-            // be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight …
-            string[] f = line.Split(' ');
-            if (f.Length < 9)
+            if (line.StartsWith('#'))
+            {
+                continue;
+            }
+
+            // be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight … (the first
+            // 19 fields are cut out: a reconcile reads every server of every backend, with no string per field)
+            ReadOnlySpan<char> row = line;
+            int count = row.Split(f, ' ');
+            if (count < 9)
             {
                 throw new HaproxyControlException(HaproxyErrorKind.UnexpectedAnswer, endpoint, command, $"short row '{line}'");
             }
 
-            rows.Add(new ServerState(f[1], f[3], f[4], (ServerOperationalState)Int(f[5]), (ServerAdminFlags)Int(f[6]), Int(f[7]), Int(f[8]))
+            rows.Add(new ServerState(row[f[1]].ToString(), row[f[3]].ToString(), row[f[4]].ToString(), (ServerOperationalState)Int(row[f[5]]), (ServerAdminFlags)Int(row[f[6]]), Int(row[f[7]]), Int(row[f[8]]))
             {
                 // srv_port, the 19th field (2.x)
-                Port = f.Length > 18 && int.TryParse(f[18], NumberStyles.None, CultureInfo.InvariantCulture, out int port) && port > 0 ? port : null,
+                Port = count > 18 && int.TryParse(row[f[18]], NumberStyles.None, CultureInfo.InvariantCulture, out int port) && port > 0 ? port : null,
             });
         }
 

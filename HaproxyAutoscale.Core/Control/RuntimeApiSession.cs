@@ -9,8 +9,6 @@ namespace HaproxyAutoscale.Control;
 /// </summary>
 internal sealed class RuntimeApiSession(RuntimeApiConnector connector, HaproxyControlOptions options) : IAsyncDisposable
 {
-    private const string Prompt = "\n> ";
-
     private readonly SemaphoreSlim _lock = new(1, 1);
     private Socket? _socket;
 
@@ -33,8 +31,7 @@ internal sealed class RuntimeApiSession(RuntimeApiConnector connector, HaproxyCo
                     await _socket.SendAsync(Encoding.ASCII.GetBytes(joined + "\n"), SocketFlags.None, deadline.Token).ConfigureAwait(false);
                     phase.Name = "read the answer";
                     // In interactive mode every command's answer is followed by its own prompt.
-                    string response = await RuntimeApiConnector.ReadAsync(_socket, prompts: count, deadline.Token).ConfigureAwait(false);
-                    return Answers(response, count);
+                    return await RuntimeApiConnector.ReadAnswersAsync(_socket, prompts: count, deadline.Token).ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is SocketException or IOException && reused && attempt == 0)
                 {
@@ -51,26 +48,6 @@ internal sealed class RuntimeApiSession(RuntimeApiConnector connector, HaproxyCo
         {
             _lock.Release();
         }
-    }
-
-    // Each command's answer, up to its prompt (the first answer in it, as a non-interactive exchange would read it).
-    private static List<string> Answers(string response, int count)
-    {
-        var answers = new List<string>(count);
-        for (int start = 0; answers.Count < count; )
-        {
-            int prompt = response.IndexOf(Prompt, start, StringComparison.Ordinal);
-            int end = prompt < 0 ? response.Length : prompt;
-            answers.Add(RuntimeApiAnswers.First(response, start, end));
-            if (prompt < 0)
-            {
-                break;
-            }
-
-            start = prompt + Prompt.Length;
-        }
-
-        return answers;
     }
 
     public async ValueTask DisposeAsync()

@@ -230,7 +230,7 @@ public sealed partial class Autoscaler : IAsyncDisposable
         await _reconciling.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            _metrics.AddZeros(_backends.Values.Select(b => (b.Name, b.Provider is not null)));
+            _metrics.AddZeros(_backends.Values.Select(b => (b.Name, b.Provider is not null)), _time.GetUtcNow());
             if (_leader is { IsActing: false })
             {
                 _reconciler.Readopt();
