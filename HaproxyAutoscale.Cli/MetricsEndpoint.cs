@@ -16,10 +16,6 @@ internal sealed class MetricsEndpoint : IDisposable
 
     private MetricsEndpoint(IPEndPoint endPoint)
     {
-        // prometheus-net starts an adapter of its own for every meter at the first scrape: left on ours, it counted
-        // every measurement twice (a counter's Add(1) read +2) and kept each series' lifetime twice. It keeps the
-        // other meters (the runtime's); ours goes through the adapter below only.
-        Metrics.ConfigureMeterAdapter(options => options.InstrumentFilterPredicate = instrument => instrument.Meter.Name != Scaling.AutoscaleMetricsNames.Meter);
         _meterAdapter = MeterAdapter.StartListening(new MeterAdapterOptions
         {
             InstrumentFilterPredicate = instrument => instrument.Meter.Name == Scaling.AutoscaleMetricsNames.Meter,
