@@ -12,12 +12,14 @@ namespace HaproxyAutoscale.Benchmarks;
 /// One daemon, many backends (issue 22): a real HAProxy with <c>B</c> backends of 8 servers (s1 up, s2–s8 parked,
 /// at addresses nothing listens on, no checks), the daemon (<c>haproxy-autoscale run</c>) with a <c>tcp@</c> source fed
 /// httplog lines whose backends follow a Zipf law (a few busy, most nearly idle), at a paced rate. Reports the
-/// daemon's CPU per 100,000 lines/s, RSS, lines read, and the time from a step of slow requests on an idle backend
-/// (the last one: the Zipf lines go to the others) to its s2 running in HAProxy.
+/// daemon's CPU per 100,000 lines/s, RSS, lines read, the evaluation pass's p50 and p99 (its histogram), and the
+/// time from a step of slow requests on an idle backend (the last three, one after the other: the Zipf lines go to
+/// the others) to its s2 running in HAProxy, their median.
 /// </summary>
 public static class ScaleMeasurements
 {
     private const int ServersPerBackend = 8;
+    private const int Steps = 3; // step trials per run, each on a backend of its own that got no line before
 
     public static async Task RunAsync(string cliDll, int backends, int rate, int seconds)
     {
@@ -35,11 +37,19 @@ public static class ScaleMeasurements
         }
 
         var clock = Stopwatch.StartNew();
-        await using Haproxy haproxy = await Haproxy.StartAsync(config);
+        // 10,000 backends take HAProxy longer to start than the Lab's 10 s wait on a loaded machine: waited for here.
+        using var directory = new TempDirectory();
+        await using Haproxy haproxy = await Haproxy.StartAsync(config.ToString(), directory);
+        string adminSocket = directory.File("admin.sock");
+        while (!Haproxy.Answers(adminSocket) && clock.Elapsed < TimeSpan.FromMinutes(2))
+        {
+            await Task.Delay(100);
+        }
+
         double haproxyStart = clock.Elapsed.TotalSeconds;
         int port = DaemonMeasurements.FreeTcpPort(), metricsPort = DaemonMeasurements.FreeTcpPort();
         string configPath = Path.Combine(haproxy.Directory, "config.json");
-        await File.WriteAllTextAsync(configPath, DaemonConfig(haproxy.ReadySocket!, port, backends));
+        await File.WriteAllTextAsync(configPath, DaemonConfig(adminSocket, port, backends));
         using var daemon = Process.Start(new ProcessStartInfo("dotnet") { ArgumentList = { cliDll, "run", "--config", configPath, "--metrics", $"127.0.0.1:{metricsPort}" }, RedirectStandardOutput = true, RedirectStandardError = true })!;
         daemon.OutputDataReceived += (_, e) => { if (e.Data is { } line && line.Contains(Name(backends - 1), StringComparison.Ordinal)) { Console.Error.WriteLine(line); } };
         daemon.ErrorDataReceived += (_, e) => { if (e.Data is { } line) { Console.Error.WriteLine(line); } };
@@ -58,28 +68,35 @@ public static class ScaleMeasurements
             double daemonStart = clock.Elapsed.TotalSeconds;
             using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
             await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port));
-            byte[][] blocks = ZipfBlocks(backends - 1, blockLines: 1000, count: 64); // the last backend stays idle for the step
+            byte[][] blocks = ZipfBlocks(backends - Steps, blockLines: 1000, count: 64); // the last backends stay idle for the steps
 
             // Warm-up (JIT, tiering, every backend's first lines): 5 s at the rate, not measured.
             await SendPacedAsync(socket, blocks, rate, TimeSpan.FromSeconds(5));
-            long before = await DaemonMeasurements.ReadLinesAsync(http, metrics);
+            string scrapeBefore = await http.GetStringAsync(metrics);
             (double cpuBefore, _) = DaemonMeasurements.CpuAndRss(daemon.Id);
             clock.Restart();
             long sent = await SendPacedAsync(socket, blocks, rate, TimeSpan.FromSeconds(seconds));
             double elapsed = clock.Elapsed.TotalSeconds;
             (double cpuAfter, long rssKb) = DaemonMeasurements.CpuAndRss(daemon.Id);
-            long read = 0;
+            string scrapeAfter = await http.GetStringAsync(metrics);
+            long before = LinesRead(scrapeBefore), read = 0;
             var drain = Stopwatch.StartNew();
             while ((read = await DaemonMeasurements.ReadLinesAsync(http, metrics) - before) < sent && drain.Elapsed < TimeSpan.FromSeconds(30))
             {
                 await Task.Delay(50);
             }
 
-            // A step on the idle backend: in-flight far above one server's target, then time to s2 enabled.
-            double step = await StepAsync(socket, haproxy.ReadySocket!, Name(backends - 1));
+            // Steps on idle backends, one after the other: in-flight far above one server's target, then time to s2 enabled.
+            var steps = new List<double>();
+            for (int k = 1; k <= Steps; k++)
+            {
+                steps.Add(await StepAsync(socket, adminSocket, Name(backends - k)));
+            }
+
             double cores = (cpuAfter - cpuBefore) / elapsed;
+            (double p50, double p99, long passes) = PassQuantiles(scrapeBefore, scrapeAfter);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{backends} backends ({backends * ServersPerBackend} servers), {sent / elapsed:N0} lines/s for {elapsed:0.0} s: daemon {cores:0.000} cores ({cores / (sent / elapsed / 100_000.0):0.000} per 100,000 lines/s), RSS {rssKb / 1024.0:0.0} MB, read {read:N0} of {sent:N0}, step to s2 enabled {step:0.00} s (HAProxy start {haproxyStart:0.0} s, daemon ready {daemonStart:0.0} s)"));
+                $"{backends} backends ({backends * ServersPerBackend} servers), {sent / elapsed:N0} lines/s for {elapsed:0.0} s: daemon {cores:0.000} cores ({cores / (sent / elapsed / 100_000.0):0.000} per 100,000 lines/s), RSS {rssKb / 1024.0:0.0} MB, read {read:N0} of {sent:N0}, evaluation pass p50 {p50 * 1000:0.0} ms p99 {p99 * 1000:0.0} ms ({passes} passes), step to s2 enabled median {steps.Order().ElementAt(Steps / 2):0.00} s ({string.Join(" ", steps.Select(s => s.ToString("0.00", CultureInfo.InvariantCulture)))}) (HAProxy start {haproxyStart:0.0} s, daemon ready {daemonStart:0.0} s)"));
         }
         finally
         {
@@ -93,6 +110,49 @@ public static class ScaleMeasurements
     }
 
     private static string Name(int backend) => $"be{backend:D5}";
+
+    private static long LinesRead(string scrape) =>
+        scrape.Split('\n').FirstOrDefault(l => l.StartsWith("haproxyautoscale_log_lines", StringComparison.Ordinal) && l.Contains("outcome=\"read\"", StringComparison.Ordinal)) is { } line
+            ? (long)double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture)
+            : 0;
+
+    // p50 and p99 of the evaluation passes between two scrapes, interpolated within the histogram's buckets (as
+    // Prometheus' histogram_quantile does); NaN when the daemon has no such histogram (before it was added).
+    private static (double P50, double P99, long Count) PassQuantiles(string before, string after)
+    {
+        List<(double Le, long Count)> b = Buckets(before), a = Buckets(after);
+        if (a.Count == 0)
+        {
+            return (double.NaN, double.NaN, 0);
+        }
+
+        List<(double Le, long Count)> delta = [.. a.Select((x, i) => (x.Le, x.Count - (i < b.Count ? b[i].Count : 0)))];
+        long total = delta[^1].Count;
+        return (Quantile(delta, 0.5), Quantile(delta, 0.99), total);
+    }
+
+    private static double Quantile(List<(double Le, long Count)> cumulative, double q)
+    {
+        double rank = q * cumulative[^1].Count;
+        for (int i = 0; i < cumulative.Count; i++)
+        {
+            if (cumulative[i].Count >= rank)
+            {
+                (double lower, long below) = i == 0 ? (0, 0L) : cumulative[i - 1];
+                double upper = double.IsInfinity(cumulative[i].Le) ? lower : cumulative[i].Le;
+                long inBucket = cumulative[i].Count - below;
+                return inBucket == 0 ? upper : lower + ((upper - lower) * (rank - below) / inBucket);
+            }
+        }
+
+        return double.NaN;
+    }
+
+    private static List<(double Le, long Count)> Buckets(string scrape) =>
+        [.. scrape.Split('\n').Where(l => l.StartsWith("haproxyautoscale_evaluation_pass_seconds_bucket", StringComparison.Ordinal))
+            .Select(l => (Le: l[(l.IndexOf("le=\"", StringComparison.Ordinal) + 4)..l.IndexOf("\"}", StringComparison.Ordinal)], Count: l[(l.LastIndexOf(' ') + 1)..]))
+            .Select(x => (x.Le == "+Inf" ? double.PositiveInfinity : double.Parse(x.Le, CultureInfo.InvariantCulture), (long)double.Parse(x.Count, CultureInfo.InvariantCulture)))
+            .OrderBy(x => x.Item1)];
 
     // Every backend: s1 always up, s2–s8 parked; the default policy (concurrency).
     private static string DaemonConfig(string socket, int port, int backends)

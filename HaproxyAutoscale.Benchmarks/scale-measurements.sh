@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One daemon, many backends (issue 22): for 10, 100, 1,000 and 10,000 backends of 8 servers each, a real HAProxy,
 # the daemon (Release build, JIT) fed Zipf-spread httplog lines over its tcp@ source at RATE lines/s for SECONDS,
-# then a step of slow requests on the least busy backend. Prints CPU, RSS, lines read and step-to-enabled per size.
+# then three steps of slow requests on idle backends. Prints CPU, RSS, lines read, the evaluation pass p50/p99 and
+# the step-to-enabled median per size.
 # Usage: HaproxyAutoscale.Benchmarks/scale-measurements.sh [RATE] [SECONDS] [SIZES...]
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace HaproxyAutoscale.Control;
 
 /// <summary>Cuts a Runtime API response into each command's answer and tells an error answer from data.</summary>
@@ -8,24 +6,34 @@ internal static class RuntimeApiAnswers
     /// <summary>The answers in <paramref name="response"/>: each command's answer ends with an empty line.</summary>
     public static List<string> Split(string response)
     {
+        // An answer is a run of non-empty lines: the run's own text (a show stat of 10,000 rows is cut once, not per line).
         var answers = new List<string>();
-        var current = new StringBuilder();
-        foreach (string line in response.Split('\n'))
+        int run = -1;
+        for (int start = 0; ; )
         {
-            if (line.Length == 0)
+            int newline = response.IndexOf('\n', start);
+            int end = newline < 0 ? response.Length : newline;
+            if (end == start)
             {
-                answers.Add(current.ToString());
-                current.Clear();
+                answers.Add(run < 0 ? "" : response[run..(start - 1)]);
+                run = -1;
             }
-            else
+            else if (run < 0)
             {
-                current.Append(current.Length > 0 ? "\n" : "").Append(line);
+                run = start;
             }
+
+            if (newline < 0)
+            {
+                break;
+            }
+
+            start = newline + 1;
         }
 
-        if (current.Length > 0)
+        if (run >= 0)
         {
-            answers.Add(current.ToString());
+            answers.Add(response[run..]);
         }
 
         return answers;

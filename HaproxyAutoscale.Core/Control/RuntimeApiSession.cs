@@ -9,8 +9,6 @@ namespace HaproxyAutoscale.Control;
 /// </summary>
 internal sealed class RuntimeApiSession(RuntimeApiConnector connector, HaproxyControlOptions options) : IAsyncDisposable
 {
-    private const string Prompt = "\n> ";
-
     private readonly SemaphoreSlim _lock = new(1, 1);
     private Socket? _socket;
 
@@ -33,8 +31,7 @@ internal sealed class RuntimeApiSession(RuntimeApiConnector connector, HaproxyCo
                     await _socket.SendAsync(Encoding.ASCII.GetBytes(joined + "\n"), SocketFlags.None, deadline.Token).ConfigureAwait(false);
                     phase.Name = "read the answer";
                     // In interactive mode every command's answer is followed by its own prompt.
-                    string response = await RuntimeApiConnector.ReadAsync(_socket, prompts: count, deadline.Token).ConfigureAwait(false);
-                    return [.. response.Split(Prompt).Take(count).Select(answer => RuntimeApiAnswers.Split(answer) is [var first, ..] ? first : "")];
+                    return await RuntimeApiConnector.ReadAnswersAsync(_socket, prompts: count, deadline.Token).ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is SocketException or IOException && reused && attempt == 0)
                 {

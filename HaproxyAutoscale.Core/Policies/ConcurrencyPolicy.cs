@@ -160,7 +160,7 @@ internal sealed class ConcurrencyPolicy : IScalingPolicy
         // A queue's demand (servers to take every queued request at the serving ones' concurrency) is a burst too:
         // completed requests show the queue late, their queued time only when they end.
         int desiredPanic = Math.Max(Math.Max(Servers(panic, null), byArrivals), context.DemandServers ?? 0);
-        string learnedWhy = byArrivals > Servers(panic, null) ? Text($", arrivals {panicArrivals:0.#}/s ÷ {perServer:0.#} per server learned within p95 {context.Capacity!.SloP95Ms:0} ms") : "";
+        string learnedWhy = byArrivals > Servers(panic, null) ? string.Create(CultureInfo.InvariantCulture, $", arrivals {panicArrivals:0.#}/s ÷ {perServer:0.#} per server learned within p95 {context.Capacity!.SloP95Ms:0} ms") : "";
         int desired;
         string what;
         if (desiredPanic >= _options.PanicThreshold * Math.Max(active, 1) && desiredPanic > active)
@@ -174,13 +174,13 @@ internal sealed class ConcurrencyPolicy : IScalingPolicy
             // Panicking: up to the panic window's count at once, never down.
             desired = Math.Max(Math.Max(desiredPanic, desiredStable), Math.Max(_panicHigh, active));
             _panicHigh = desired;
-            what = Text($"panic: in-flight {panic:0.#} over {Durations.Format(_options.PanicWindow)} (target {_options.TargetInFlight:0.#} per server){learnedWhy}, desired {desired}, no scale-down until {_panicUntil:HH:mm:ss}");
+            what = string.Create(CultureInfo.InvariantCulture, $"panic: in-flight {panic:0.#} over {Durations.Format(_options.PanicWindow)} (target {_options.TargetInFlight:0.#} per server){learnedWhy}, desired {desired}, no scale-down until {_panicUntil:HH:mm:ss}");
         }
         else
         {
             _panicHigh = 0;
             desired = desiredStable;
-            what = Text($"in-flight {stable:0.#} over {Durations.Format(_options.StableWindow)} (target {_options.TargetInFlight:0.#} per server): desired {desired}");
+            what = string.Create(CultureInfo.InvariantCulture, $"in-flight {stable:0.#} over {Durations.Format(_options.StableWindow)} (target {_options.TargetInFlight:0.#} per server): desired {desired}");
         }
 
         _recommendations.Enqueue((now, desired));
@@ -219,6 +219,4 @@ internal sealed class ConcurrencyPolicy : IScalingPolicy
 
         return count == 0 ? 0 : sum / count;
     }
-
-    private static string Text(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

@@ -21,7 +21,8 @@ public sealed partial class Autoscaler
     // with the new one (bound before the old one stopped, so the kernel holds what arrives meanwhile).
     private async Task ReadLogsAsync(CancellationToken cancellationToken)
     {
-        var parser = new HaproxyLogParser();
+        var parser = new HaproxyLogParser(ParserCapacity(_options));
+        var byPair = new BackendsByPair(_backends);
         LogLineHandler onLine = line =>
         {
             if (!parser.TryParse(line, out RequestRecord record))
@@ -31,7 +32,7 @@ public sealed partial class Autoscaler
                     Interlocked.Increment(ref _unparsed);
                 }
             }
-            else if (_backends.TryGetValue(record.Backend, out ScaledBackend? backend))
+            else if (byPair.Find(record.Backend, parser.LastPairId) is { } backend)
             {
                 lock (backend.Gate)
                 {
@@ -64,6 +65,11 @@ public sealed partial class Autoscaler
             }
         }
     }
+
+    // Room in the parser's name tables for every configured backend/server pair, <NOSRV> and frontends besides: past
+    // its capacity a pair is parsed by its two names each time (the capacity bounds what junk lines can make it keep).
+    private static int ParserCapacity(AutoscaleOptions options) =>
+        Math.Max(NameTable<string>.DefaultCapacity, 2 * options.Backends.Sum(b => b.Servers.Count + 1));
 
     // The source to read now, and the token that stops reading it (the run's, or a reload's re-bind).
     private (ILogSource Source, CancellationToken Token) StartReading(CancellationToken cancellationToken)

@@ -211,6 +211,7 @@ public sealed partial class Autoscaler : IAsyncDisposable
                     await _leader.UpdateAsync(TakeOverAsync, cancellationToken).ConfigureAwait(false);
                 }
 
+                long start = _time.GetTimestamp();
                 lock (_swap) // a reload's swap waits for the pass: no action starts on a backend it removed
                 {
                     foreach (ScaledBackend backend in _backends.Values)
@@ -224,6 +225,7 @@ public sealed partial class Autoscaler : IAsyncDisposable
                     }
                 }
 
+                _metrics.EvaluationPass.Record(_time.GetElapsedTime(start).TotalSeconds);
                 FlushHistory();
                 _heartbeat.Beat(_time.GetUtcNow());
             }
@@ -258,7 +260,7 @@ public sealed partial class Autoscaler : IAsyncDisposable
         await _reconciling.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            _metrics.AddZeros(_backends.Values.Select(b => (b.Name, b.Provider is not null)));
+            _metrics.AddZeros(_backends.Values.Select(b => (b.Name, b.Provider is not null)), _time.GetUtcNow());
             if (_leader is { IsActing: false })
             {
                 _reconciler.Readopt();

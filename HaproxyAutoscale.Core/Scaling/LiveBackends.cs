@@ -22,6 +22,9 @@ internal sealed class LiveBackends : IReadOnlyCollection<ScaledBackend>
 
     public bool TryGetValue(string name, [MaybeNullWhen(false)] out ScaledBackend backend) => _current.ByName.TryGetValue(name, out backend);
 
+    /// <summary>The set now: a reader that caches lookups keeps them while this stays the same object.</summary>
+    public BackendSet Current => _current;
+
     /// <summary>Makes <paramref name="backends"/> the set every reader sees from now on.</summary>
     public void Replace(IEnumerable<ScaledBackend> backends) => _current = new BackendSet(backends);
 
@@ -29,7 +32,8 @@ internal sealed class LiveBackends : IReadOnlyCollection<ScaledBackend>
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
-    private sealed class BackendSet(IEnumerable<ScaledBackend> backends)
+    /// <summary>One version of the set (a reload makes a new one).</summary>
+    internal sealed class BackendSet(IEnumerable<ScaledBackend> backends)
     {
         public ScaledBackend[] InOrder { get; } = [.. backends];
 

@@ -13,6 +13,8 @@ internal sealed class ServerTable
 
     private readonly Dictionary<string, Entry> _servers;
     private readonly TimeProvider _time;
+    private Entry[] _configured; // the configured servers' entries in configuration order (read every evaluation)
+    private DateTimeOffset _lastEnabled = DateTimeOffset.MinValue; // the latest ActiveSince of any server
 
     public ServerTable(BackendOptions backend, TimeProvider time)
     {
@@ -23,18 +25,20 @@ internal sealed class ServerTable
         {
             entry.State = ServerLifecycleState.Stopped; // not in HAProxy until started and added
         }
+
+        _configured = InOrder();
     }
 
     public BackendOptions Backend { get; private set; }
 
     /// <summary>Each configured server and its role, in configuration order.</summary>
-    public IEnumerable<(string Server, ServerRole Role)> Roles => Backend.Servers.Select(s => (s.Name, _servers[s.Name].Role));
+    public IEnumerable<(string Server, ServerRole Role)> Roles => _configured.Select(e => (e.Options.Name, e.Role));
 
     /// <summary>Each configured server as reported in a snapshot, in configuration order.</summary>
-    public IEnumerable<ServerSnapshot> Snapshot => Backend.Servers.Select(s => _servers[s.Name].Snapshot());
+    public IEnumerable<ServerSnapshot> Snapshot => _configured.Select(e => e.Snapshot());
 
     /// <summary>Servers taking traffic or warming up: warming counts as capacity.</summary>
-    public int Capacity => Backend.Servers.Count(s => _servers[s.Name].Role is ServerRole.Active or ServerRole.Warming);
+    public int Capacity => _configured.Count(e => e.Role is ServerRole.Active or ServerRole.Warming);
 
     public bool Contains(string server) => _servers.ContainsKey(server);
 
@@ -72,6 +76,7 @@ internal sealed class ServerTable
         if (role == ServerRole.Active && was != ServerRole.Active)
         {
             entry.ActiveSince = justEnabled ? _time.GetUtcNow() : DateTimeOffset.MinValue;
+            _lastEnabled = entry.ActiveSince > _lastEnabled ? entry.ActiveSince : _lastEnabled;
         }
 
         // An action completes when its server reaches the role it was claimed for.
@@ -106,7 +111,8 @@ internal sealed class ServerTable
 
     /// <summary>Whether <paramref name="server"/> started serving less than the settle time ago (its first answers are slow).</summary>
     public bool IsSettling(string server, DateTimeOffset now) =>
-        _servers.TryGetValue(server, out Entry? entry) && entry.Role == ServerRole.Active && now - entry.ActiveSince < Backend.SettleTime;
+        now - _lastEnabled < Backend.SettleTime // asked per log line: no lookup once the last server enabled has settled
+        && _servers.TryGetValue(server, out Entry? entry) && entry.Role == ServerRole.Active && now - entry.ActiveSince < Backend.SettleTime;
 
     /// <summary>When the server was last enabled by the autoscaler (<see cref="DateTimeOffset.MinValue"/> when adopted or never).</summary>
     public DateTimeOffset EnabledAt(string server) => _servers[server].ActiveSince;
@@ -177,8 +183,11 @@ internal sealed class ServerTable
             };
         }
 
+        _configured = InOrder();
         Changes++; // a reading of HAProxy taken before the reload is not used
     }
+
+    private Entry[] InOrder() => [.. Backend.Servers.Select(s => _servers[s.Name])];
 
     /// <summary>An action on the server completed: its failure count starts again.</summary>
     public void Succeeded(string server)
