@@ -61,7 +61,7 @@ internal sealed class DemoLazyBackend(int port)
     {
         // A small window and no settle time: the step to zero waits for the window to refill with samples taken since
         // the start, and a burst of 20 onto a server that just came up is all this backend gets.
-        var backend = new BackendOptions { Name = Name, MinActive = 0, Policy = { Kind = Policies.ScalingPolicyNames.Threshold }, SettleTime = TimeSpan.Zero, Provider = provider };
+        var backend = new BackendOptions { Name = Name, MinActive = 0, Policy = { Kind = app.Policy.Kind }, SettleTime = TimeSpan.Zero, Provider = provider };
         backend.Window.Size = 5;
         foreach ((string key, string value) in app.Policy.Settings)
         {

@@ -24,7 +24,7 @@ namespace HaproxyAutoscale.Cli.Demo;
 /// <remarks>
 /// <paramref name="speed"/> runs the demo's clock faster (the tests use it): the ramp, the live line, the apps' cold
 /// start and the autoscaler's intervals are divided by it, and times are shown on the demo's clock. The apps'
-/// response times are not: they are what the autoscaler measures against its threshold.
+/// response times are not: they are what the requests in flight the autoscaler measures come from.
 /// </remarks>
 internal sealed class DemoRunner(TextWriter output, TimeSpan duration, double speed = 1)
 {
@@ -193,10 +193,13 @@ internal sealed class DemoRunner(TextWriter output, TimeSpan duration, double sp
             CounterInterval = Real(TimeSpan.FromSeconds(1)),
         };
         options.Haproxy.Endpoints.Add(socket);
-        var backend = new BackendOptions { Name = "app", Policy = { Kind = Policies.ScalingPolicyNames.Threshold }, SettleTime = Real(TimeSpan.FromSeconds(2)) };
+        // The default policy (concurrency), its windows on the demo's short clock: requests in flight per server.
+        var backend = new BackendOptions { Name = "app", SettleTime = Real(TimeSpan.FromSeconds(2)) };
         backend.Window.Size = 20;
-        backend.Policy.Settings["thresholdMs"] = "150";
-        backend.Policy.Settings["breaches"] = "3";
+        backend.Policy.Settings["targetInFlight"] = "3";
+        backend.Policy.Settings["stableWindow"] = Durations.Format(Real(TimeSpan.FromSeconds(6)));
+        backend.Policy.Settings["panicWindow"] = Durations.Format(Real(TimeSpan.FromSeconds(1)));
+        backend.Policy.Settings["scaleDownStabilization"] = Durations.Format(Real(TimeSpan.FromSeconds(4)));
         backend.Policy.Settings["idleScaleDown"] = Durations.Format(Real(TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerSecond * 2, duration.Ticks / 15))));
         backend.ScaleDown.DrainTimeout = Real(TimeSpan.FromSeconds(3));
         backend.Provider = new ServerProviderOptions { Kind = "demo", KeepWarm = Real(KeepWarm), Timeout = Real(TimeSpan.FromSeconds(10)) };
