@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The soak (issue 22): the daemon (`haproxy-autoscale run`, Release build, run with `dotnet`) for MINUTES under
+# 20,000 synthetic httplog lines/s plus a real HTTP load through two HAProxy instances, with HAProxy reloads every
+# 60 s, the admin sockets unreachable 20 s every 5 min, a SIGHUP reload every 3 min and a provider whose start
+# fails one time in five. tcp: the logs reach the daemon's one tcp@ source through the HAProxy rings; file: the
+# daemon follows a file logrotate rotates every 60 s (rename+create and copytruncate in turn).
+# Writes OUTDIR/samples.csv, summary.txt, soak.svg and daemon.log (the daemon's own log, not committed).
+# Usage: HaproxyAutoscale.Benchmarks/soak.sh MINUTES OUTDIR [tcp|file]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+minutes=${1:?minutes}; out=${2:?output directory}; mode=${3:-tcp}
+command -v logrotate >/dev/null || [ "$mode" = tcp ] || { echo "logrotate is missing: apt-get install -y logrotate" >&2; exit 1; }
+if [ -z "${SOAK_NO_BUILD:-}" ]; then
+  dotnet build HaproxyAutoscale.Cli -c Release -v quiet -nologo >/dev/null
+  dotnet build HaproxyAutoscale.Benchmarks -c Release -v quiet -nologo >/dev/null
+fi
+mkdir -p "$out"
+dotnet HaproxyAutoscale.Benchmarks/bin/Release/net10.0/HaproxyAutoscale.Benchmarks.dll soak \
+  "$PWD/HaproxyAutoscale.Cli/bin/Release/net10.0/haproxy-autoscale.dll" "$minutes" "$out" "$mode"
