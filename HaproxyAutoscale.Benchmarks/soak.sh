@@ -15,5 +15,9 @@ if [ -z "${SOAK_NO_BUILD:-}" ]; then
   dotnet build HaproxyAutoscale.Benchmarks -c Release -v quiet -nologo >/dev/null
 fi
 mkdir -p "$out"
-dotnet HaproxyAutoscale.Benchmarks/bin/Release/net10.0/HaproxyAutoscale.Benchmarks.dll soak \
-  "$PWD/HaproxyAutoscale.Cli/bin/Release/net10.0/haproxy-autoscale.dll" "$minutes" "$out" "$mode"
+# Run from a copy: a rebuild during the hour must not replace the files under the running daemon and rig.
+bin=$(mktemp -d)
+trap 'rm -rf "$bin"' EXIT
+cp -r HaproxyAutoscale.Benchmarks/bin/Release/net10.0 "$bin/bench"
+cp -r HaproxyAutoscale.Cli/bin/Release/net10.0 "$bin/cli"
+dotnet "$bin/bench/HaproxyAutoscale.Benchmarks.dll" soak "$bin/cli/haproxy-autoscale.dll" "$minutes" "$out" "$mode"

@@ -15,6 +15,7 @@ public sealed class SoakDaemon : IAsyncDisposable
     private readonly Process _process;
     private readonly StreamWriter _log;
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
+    private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private SoakDaemon(Process process, StreamWriter log, int metricsPort, int adminPort)
     {
@@ -45,11 +46,16 @@ public sealed class SoakDaemon : IAsyncDisposable
 
         var log = new StreamWriter(logPath, append: false) { AutoFlush = true };
         Process process = Process.Start(start) ?? throw new InvalidOperationException($"{command[0]} did not start");
-        process.OutputDataReceived += (_, e) => Write(log, e.Data);
-        process.ErrorDataReceived += (_, e) => Write(log, e.Data);
+        var daemon = new SoakDaemon(process, log, metricsPort, adminPort);
+        process.OutputDataReceived += (_, e) => daemon.Write(e.Data);
+        process.ErrorDataReceived += (_, e) => daemon.Write(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var daemon = new SoakDaemon(process, log, metricsPort, adminPort);
+
+        // Not a connection to the metrics port before the daemon logged its start (event 1): .NET's managed
+        // HttpListener crashes when a connection arrives while Start() runs (dotnet/corefx#35191, still in .NET 10).
+        await Poll.UntilAsync(() => daemon._started.Task.IsCompleted || (process.HasExited ? throw new InvalidOperationException($"the daemon exited with {process.ExitCode}; see {logPath}") : false),
+            TimeSpan.FromSeconds(60), "the daemon's start (event 1)", cancellationToken).ConfigureAwait(false);
         await Poll.UntilAsync(
             async () => process.HasExited ? throw new InvalidOperationException($"the daemon exited with {process.ExitCode}; see {logPath}") : (await daemon.TryMetricsAsync().ConfigureAwait(false)) is not null,
             TimeSpan.FromSeconds(60), "the daemon's metrics endpoint", cancellationToken).ConfigureAwait(false);
@@ -160,13 +166,18 @@ public sealed class SoakDaemon : IAsyncDisposable
         }
     }
 
-    private static void Write(StreamWriter log, string? line)
+    private void Write(string? line)
     {
         if (line is not null)
         {
-            lock (log)
+            if (line.Contains("\"EventId\":1,", StringComparison.Ordinal))
             {
-                log.WriteLine(line);
+                _started.TrySetResult();
+            }
+
+            lock (_log)
+            {
+                _log.WriteLine(line);
             }
         }
     }

@@ -18,6 +18,8 @@ public static class SoakReport
         }
 
         await File.WriteAllTextAsync(Path.Combine(options.OutputDirectory, "samples.csv"), csv.ToString()).ConfigureAwait(false);
+        await File.WriteAllTextAsync(Path.Combine(options.OutputDirectory, "faults.csv"),
+            "seconds,fault\n" + string.Concat(result.Faults.Schedule.Select(f => string.Create(CultureInfo.InvariantCulture, $"{f.Seconds:0.0},{f.Fault}\n")))).ConfigureAwait(false);
         await File.WriteAllTextAsync(Path.Combine(options.OutputDirectory, "summary.txt"), Summary(options, result)).ConfigureAwait(false);
         await File.WriteAllTextAsync(Path.Combine(options.OutputDirectory, "soak.svg"), Svg(options, samples)).ConfigureAwait(false);
     }

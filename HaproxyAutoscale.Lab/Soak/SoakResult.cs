@@ -13,6 +13,7 @@ public sealed record SoakSent(long SyntheticLines, long SyntheticRefused, long H
 public sealed class SoakFaults
 {
     private readonly List<string> _notes = [];
+    private readonly List<(double Seconds, string Fault)> _schedule = [];
 
     public int HaproxyReloads { get; set; }
 
@@ -23,6 +24,11 @@ public sealed class SoakFaults
     public int Rotations { get; set; }
 
     public IReadOnlyList<string> Notes => _notes;
+
+    /// <summary>Every fault injected, with when (seconds since the start): faults.csv, to line the samples up with.</summary>
+    public IReadOnlyList<(double Seconds, string Fault)> Schedule => _schedule;
+
+    public void Injected(TimeSpan at, string fault) => _schedule.Add((at.TotalSeconds, fault));
 
     public void Note(TimeSpan at, string what) => _notes.Add(string.Create(CultureInfo.InvariantCulture, $"{at.TotalSeconds:0}s: {what}"));
 }

@@ -198,11 +198,13 @@ public sealed class SoakRig : IAsyncDisposable
                 outageEnds = now + _options.AdminOutage;
                 nextOutage += _options.AdminOutageEvery;
                 faults.AdminOutages++;
+                faults.Injected(now, "admin sockets closed");
             }
             else if (outageEnds is { } ends && now >= ends)
             {
                 _relays.ForEach(r => r.Open());
                 outageEnds = null;
+                faults.Injected(now, "admin sockets open");
             }
 
             if (now >= nextHup)
@@ -210,6 +212,7 @@ public sealed class SoakRig : IAsyncDisposable
                 await WriteConfigAsync().ConfigureAwait(false);
                 _daemon.Signal("HUP");
                 faults.DaemonReloads++;
+                faults.Injected(now, "daemon SIGHUP");
                 nextHup += _options.DaemonReloadEvery;
             }
 
@@ -230,6 +233,7 @@ public sealed class SoakRig : IAsyncDisposable
         string? before = await TryCountRequestsAsync(index).ConfigureAwait(false);
         SoakDaemon.SendSignal("USR2", haproxy.Pid);
         faults.HaproxyReloads++;
+        faults.Injected(_clock.Elapsed, $"haproxy {index} reload");
         try
         {
             await Poll.UntilAsync(async () => await TryCountRequestsAsync(index).ConfigureAwait(false) is { } worker && worker != before,
@@ -257,6 +261,7 @@ public sealed class SoakRig : IAsyncDisposable
         string errors = await logrotate.StandardError.ReadToEndAsync().ConfigureAwait(false);
         await logrotate.WaitForExitAsync().ConfigureAwait(false);
         faults.Rotations++;
+        faults.Injected(now, copyTruncate ? "logrotate copytruncate" : "logrotate create");
         if (logrotate.ExitCode != 0)
         {
             faults.Note(now, $"logrotate exited with {logrotate.ExitCode}: {errors.Trim()}");
