@@ -7,7 +7,8 @@ namespace HaproxyAutoscale.Lab;
 /// A TCP relay on a loopback port to a stats socket (a UNIX path or 127.0.0.1:port): each connection accepted is
 /// piped to a new connection to the target. <see cref="Close"/> makes the socket unreachable the way a dead host or
 /// a full firewall does for a client (the port refuses, open connections are reset); <see cref="Open"/> listens again
-/// on the same port.
+/// on the same port. Between a syslog sender and a TCP log source it can count the octet-counted frames it passes on
+/// (<see cref="Frames"/>), and it closes the target side the way the sender closed (an orderly close, or a reset).
 /// </summary>
 public sealed class TcpRelay : IDisposable
 {
@@ -15,13 +16,19 @@ public sealed class TcpRelay : IDisposable
     private readonly Lock _lock = new();
     private readonly List<Socket> _open = [];
     private Socket? _listener;
+    private readonly bool _countFrames;
     private long _accepted;
+    private long _frames;
 
-    /// <summary>Relays 127.0.0.1:<see cref="Port"/> to <paramref name="target"/> (UNIX path, or <c>ipv4@127.0.0.1:port</c>).</summary>
-    public TcpRelay(string target)
+    /// <summary>
+    /// Relays 127.0.0.1:<see cref="Port"/> to <paramref name="target"/> (UNIX path, or <c>ipv4@127.0.0.1:port</c>); with
+    /// <paramref name="countFrames"/>, counts the octet-counted syslog frames sent to the target.
+    /// </summary>
+    public TcpRelay(string target, bool countFrames = false)
     {
         ArgumentNullException.ThrowIfNull(target);
         _target = target.StartsWith("ipv4@", StringComparison.Ordinal) ? IPEndPoint.Parse(target["ipv4@".Length..]) : new UnixDomainSocketEndPoint(target);
+        _countFrames = countFrames;
         Open();
     }
 
@@ -32,6 +39,9 @@ public sealed class TcpRelay : IDisposable
 
     /// <summary>Connections accepted so far.</summary>
     public long Accepted => Interlocked.Read(ref _accepted);
+
+    /// <summary>Octet-counted frames passed on to the target, whole (when counting).</summary>
+    public long Frames => Interlocked.Read(ref _frames);
 
     /// <summary>Listens (again, on the same port).</summary>
     public void Open()
@@ -104,7 +114,7 @@ public sealed class TcpRelay : IDisposable
             try
             {
                 await server.ConnectAsync(_target).ConfigureAwait(false);
-                await Task.WhenAll(CopyAsync(client, server), CopyAsync(server, client)).ConfigureAwait(false);
+                await Task.WhenAll(CopyAsync(client, server, _countFrames ? new FrameCounter(this) : null), CopyAsync(server, client, null)).ConfigureAwait(false);
             }
             catch (Exception e) when (e is SocketException or ObjectDisposedException)
             {
@@ -137,7 +147,7 @@ public sealed class TcpRelay : IDisposable
         }
     }
 
-    private static async Task CopyAsync(Socket from, Socket to)
+    private static async Task CopyAsync(Socket from, Socket to, FrameCounter? counter)
     {
         byte[] buffer = new byte[16 * 1024];
         try
@@ -146,13 +156,58 @@ public sealed class TcpRelay : IDisposable
             while ((read = await from.ReceiveAsync(buffer, SocketFlags.None).ConfigureAwait(false)) > 0)
             {
                 await to.SendAsync(buffer.AsMemory(0, read), SocketFlags.None).ConfigureAwait(false);
+                counter?.Count(buffer.AsSpan(0, read));
             }
 
             to.Shutdown(SocketShutdown.Send); // pass the half-close on (HAProxy answers, then closes)
         }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
+        {
+            to.LingerState = new LingerOption(true, 0); // pass the reset on, after what was read before it
+            to.Close();
+        }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
-            // reset or closed
+            // closed by the relay
+        }
+    }
+
+    // Counts "LEN SP MSG" frames across reads.
+    private sealed class FrameCounter(TcpRelay relay)
+    {
+        private int _length;
+        private int _remaining;
+        private bool _inFrame;
+
+        public void Count(ReadOnlySpan<byte> data)
+        {
+            int i = 0;
+            while (i < data.Length)
+            {
+                if (_inFrame)
+                {
+                    int skip = Math.Min(_remaining, data.Length - i);
+                    _remaining -= skip;
+                    i += skip;
+                    if (_remaining == 0)
+                    {
+                        _inFrame = false;
+                        Interlocked.Increment(ref relay._frames);
+                    }
+
+                    continue;
+                }
+
+                byte b = data[i++];
+                if (b == (byte)' ')
+                {
+                    (_remaining, _length, _inFrame) = (_length, 0, _length > 0);
+                }
+                else if (b is >= (byte)'0' and <= (byte)'9')
+                {
+                    _length = (_length * 10) + (b - '0');
+                }
+            }
         }
     }
 }

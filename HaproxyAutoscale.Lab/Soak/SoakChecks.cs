@@ -44,6 +44,7 @@ internal sealed class SoakChecks(SoakOptions options, SoakDaemon daemon, IReadOn
             Sent = sent,
             Faults = faults,
             Lines = lines,
+            RingFrames = sent.RingFrames(),
             RssSlopeMbPerHour = ProcessSample.SlopePerHour(samples, from, s => s.RssMb),
             FdSlopePerHour = ProcessSample.SlopePerHour(samples, from, s => s.Fds),
             GcHeapSlopeMbPerHour = ProcessSample.SlopePerHour(samples, from, s => s.GcHeapMb),

@@ -41,6 +41,11 @@ public static class SoakReport
 
         Line($"daemon log_lines: {string.Join(", ", result.Lines.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => $"{l.Key} {l.Value}"))}");
         Line($"request lines: parsed (read - unparsed) - expected (synthetic + HTTP answers) = {result.RequestLinesDifference}");
+        if (result.RingFrames is { } frames)
+        {
+            Line($"rings: {frames} frames delivered to the daemon's port (a relay counts them); daemon read - delivered = {result.Lines.GetValueOrDefault("read") - frames}; delivered - unparsed - expected = {frames - result.Lines.GetValueOrDefault("unparsed") - sent.ExpectedRequestLines} (lost before the rings' output when negative)");
+        }
+
         Line($"RSS slope {result.RssSlopeMbPerHour:0.00} MB/h, GC heap slope {result.GcHeapSlopeMbPerHour:0.00} MB/h, fd slope {result.FdSlopePerHour:0.00} /h (fds {result.FdsAfterWarmUp} after warm-up, {result.FdsAtEnd} at the end), threads {result.ThreadsMin}..{result.ThreadsMax}, CPU mean {result.CpuPercentMean:0.0} % of one core");
         Line($"longest gap between evaluations: {string.Join(", ", result.LongestEvaluationGap.OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Key} {g.Value.TotalSeconds:0.00} s"))}");
         Line($"daemon events: {string.Join(", ", result.Events.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => $"{e.Key} {e.Value}"))}");

@@ -7,6 +7,9 @@ public sealed record SoakSent(long SyntheticLines, long SyntheticRefused, long H
 {
     /// <summary>Request log lines the daemon should count: the synthetic ones and one per HTTP exchange HAProxy answered.</summary>
     public long ExpectedRequestLines => SyntheticLines + HttpSucceeded + HttpFailed;
+
+    /// <summary>TCP mode: the frames HAProxy's rings delivered, read when the daemon has read everything (the relay's count).</summary>
+    public Func<long?> RingFrames { get; init; } = () => null;
 }
 
 /// <summary>The faults the schedule injected, and anything unexpected the rig saw on the way.</summary>
@@ -42,6 +45,9 @@ public sealed class SoakResult
 
     /// <summary>The daemon's <c>log_lines</c> by outcome at the end.</summary>
     public required IReadOnlyDictionary<string, long> Lines { get; init; }
+
+    /// <summary>TCP mode: the frames the rings delivered to the daemon's port, counted by a relay in front of it.</summary>
+    public long? RingFrames { get; init; }
 
     /// <summary>Request lines the daemon parsed (read − unparsed) minus the lines expected: 0 when every line is accounted for.</summary>
     public long RequestLinesDifference => Lines.GetValueOrDefault("read") - Lines.GetValueOrDefault("unparsed") - Sent.ExpectedRequestLines;

@@ -24,6 +24,7 @@ public sealed class SoakRig : IAsyncDisposable
     private readonly DemoAppServer _s1 = new("s1") { ColdStart = TimeSpan.Zero };
     private readonly List<Haproxy> _haproxies = [];
     private readonly List<TcpRelay> _relays = [];
+    private TcpRelay? _ringRelay;
     private readonly List<LogForwardConnection> _forwards = [];
     private readonly Dictionary<(int Haproxy, string Worker), long> _requests = [];
     private readonly List<ProcessSample> _samples = [];
@@ -59,6 +60,11 @@ public sealed class SoakRig : IAsyncDisposable
         if (_options.Mode == SoakMode.File)
         {
             _file = new SyslogFile(LogPath);
+        }
+        else
+        {
+            // Between the rings and the daemon: counts the frames HAProxy delivered, so a loss is placed before or after it.
+            _ringRelay = new TcpRelay(string.Create(CultureInfo.InvariantCulture, $"ipv4@127.0.0.1:{_daemonLogPort}"), countFrames: true);
         }
 
         var frontends = new List<int>();
@@ -103,7 +109,7 @@ public sealed class SoakRig : IAsyncDisposable
 
         var checks = new SoakChecks(_options, _daemon, _haproxies, _apps);
         SoakResult result = await checks.RunAsync(
-            new SoakSent(bulk.Sum(b => b.Written), bulk.Sum(b => b.Failed), _answers.Succeeded, _answers.Failed, await RequestsCountedAsync().ConfigureAwait(false), _file?.Lines, _file?.Datagrams),
+            new SoakSent(bulk.Sum(b => b.Written), bulk.Sum(b => b.Failed), _answers.Succeeded, _answers.Failed, await RequestsCountedAsync().ConfigureAwait(false), _file?.Lines, _file?.Datagrams) { RingFrames = () => _ringRelay?.Frames },
             faults, _samples, () => SampleAsync(bulk)).ConfigureAwait(false);
         await SoakReport.WriteAsync(_options, result, _samples).ConfigureAwait(false);
         return result;
@@ -118,7 +124,7 @@ public sealed class SoakRig : IAsyncDisposable
         if (_options.Mode == SoakMode.Tcp)
         {
             // 8 MiB: a few seconds of this volume while the daemon is busy (1 MiB held 0.4 s).
-            config.Logs.Add(HaproxyLogTarget.Tcp(_daemonLogPort, "log-proto octet-count", ringSize: 8 << 20));
+            config.Logs.Add(HaproxyLogTarget.Tcp(_ringRelay!.Port, "log-proto octet-count", ringSize: 8 << 20));
             config.Sections.Add(string.Create(CultureInfo.InvariantCulture, $"log-forward bulk\n    bind 127.0.0.1:{forward}\n    timeout client 30s\n    log ring@ring0 local0\n"));
         }
         else
@@ -333,6 +339,7 @@ public sealed class SoakRig : IAsyncDisposable
 
         _forwards.ForEach(f => f.Dispose());
         _relays.ForEach(r => r.Dispose());
+        _ringRelay?.Dispose();
         foreach (Haproxy haproxy in _haproxies)
         {
             await haproxy.DisposeAsync().ConfigureAwait(false);
