@@ -8,7 +8,7 @@ namespace HaproxyAutoscale.Lab;
 /// piped to a new connection to the target. <see cref="Close"/> makes the socket unreachable the way a dead host or
 /// a full firewall does for a client (the port refuses, open connections are reset); <see cref="Open"/> listens again
 /// on the same port. Between a syslog sender and a TCP log source it can count the octet-counted frames it passes on
-/// (<see cref="Frames"/>), and it closes the target side the way the sender closed (an orderly close, or a reset).
+/// (<see cref="Frames"/>); a sender's reset reaches the target as an orderly close after what was read before it.
 /// </summary>
 public sealed class TcpRelay : IDisposable
 {
@@ -163,8 +163,9 @@ public sealed class TcpRelay : IDisposable
         }
         catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
         {
-            to.LingerState = new LingerOption(true, 0); // pass the reset on, after what was read before it
-            to.Close();
+            // The sender reset: everything read before it is delivered (an orderly close, not a reset that would
+            // discard what the kernel still holds), so what the relay counted is what the target can read.
+            to.Shutdown(SocketShutdown.Send);
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
