@@ -31,7 +31,7 @@ public static class SoakReport
         var text = new StringBuilder();
         void Line(FormattableString line) => text.Append(line.ToString(CultureInfo.InvariantCulture)).Append('\n');
         SoakSent sent = result.Sent;
-        Line($"mode {options.Mode}, {options.Duration.TotalMinutes:0.#} min, {options.LinesPerSecond} synthetic lines/s, samples every {options.SampleEvery.TotalSeconds:0.#} s, slopes after {options.WarmUp.TotalMinutes:0.#} min");
+        Line($"mode {options.Mode.ToString().ToLowerInvariant()}, {options.Duration.TotalMinutes:0.#} min, {options.LinesPerSecond} synthetic lines/s, samples every {options.SampleEvery.TotalSeconds:0.#} s, slopes after {options.WarmUp.TotalMinutes:0.#} min");
         Line($"faults: {result.Faults.HaproxyReloads} HAProxy reloads, {result.Faults.AdminOutages} admin outages of {options.AdminOutage.TotalSeconds:0} s, {result.Faults.DaemonReloads} daemon reloads (SIGHUP), {result.Faults.Rotations} logrotate runs, provider start fails 1 in {options.ProviderFailsOneIn}");
         Line($"sent: {sent.SyntheticLines} synthetic lines ({sent.SyntheticRefused} refused by a closed connection, not sent), HTTP answers {sent.HttpSucceeded} ok + {sent.HttpFailed} failed, HAProxy frontend req_tot {sent.HaproxyRequests} (summed over workers; a reload's last requests may be missed)");
         if (sent.FileLines is { } fileLines)
@@ -78,7 +78,7 @@ public static class SoakReport
         void Add(FormattableString part) => svg.Append(part.ToString(CultureInfo.InvariantCulture)).Append('\n');
         Add($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{Width}\" height=\"{height}\" font-family=\"sans-serif\" font-size=\"11\">");
         Add($"<rect width=\"100%\" height=\"100%\" fill=\"white\"/>");
-        Add($"<text x=\"{Left}\" y=\"18\" font-size=\"13\">haproxy-autoscale soak, {options.Mode} mode, {options.Duration.TotalMinutes:0.#} min (x: minutes)</text>");
+        Add($"<text x=\"{Left}\" y=\"18\" font-size=\"13\">haproxy-autoscale soak, {options.Mode.ToString().ToLowerInvariant()} mode, {options.Duration.TotalMinutes:0.#} min (x: minutes)</text>");
         for (int p = 0; p < panels.Length; p++)
         {
             int y0 = Top + (p * (PanelHeight + Gap)) + 15;

@@ -80,6 +80,7 @@ public sealed class SoakRig : IAsyncDisposable
 
         await WriteConfigAsync().ConfigureAwait(false);
         _daemon = await SoakDaemon.StartAsync(_options.Daemon, ConfigPath, Path.Combine(_options.OutputDirectory, "daemon.log"), cancellationToken).ConfigureAwait(false);
+        long probes = await ProbeFileAsync(cancellationToken).ConfigureAwait(false);
         _clock.Start();
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -109,10 +110,37 @@ public sealed class SoakRig : IAsyncDisposable
 
         var checks = new SoakChecks(_options, _daemon, _haproxies, _apps);
         SoakResult result = await checks.RunAsync(
-            new SoakSent(bulk.Sum(b => b.Written), bulk.Sum(b => b.Failed), _answers.Succeeded, _answers.Failed, await RequestsCountedAsync().ConfigureAwait(false), _file?.Lines, _file?.Datagrams) { RingFrames = () => _ringRelay?.Frames },
+            new SoakSent(bulk.Sum(b => b.Written) + probes, bulk.Sum(b => b.Failed), _answers.Succeeded, _answers.Failed, await RequestsCountedAsync().ConfigureAwait(false), _file?.Lines, _file?.Datagrams) { RingFrames = () => _ringRelay?.Frames },
             faults, _samples, () => SampleAsync(bulk)).ConfigureAwait(false);
         await SoakReport.WriteAsync(_options, result, _samples).ConfigureAwait(false);
         return result;
+    }
+
+    // File mode: the daemon skips what the file held when it first opened it (tail -F), and it opens it a moment
+    // after its start event; one line, appended until it is read, shows that it follows the file before the load starts.
+    private async Task<long> ProbeFileAsync(CancellationToken cancellationToken)
+    {
+        if (_file is null)
+        {
+            return 0;
+        }
+
+        long probes = 0;
+        await Poll.UntilAsync(
+            async () =>
+            {
+                Dictionary<string, double>? metrics = await _daemon!.TryMetricsAsync().ConfigureAwait(false);
+                if (metrics is not null && SoakDaemon.LineOutcomes(metrics).GetValueOrDefault("read") > 0)
+                {
+                    return true;
+                }
+
+                probes += _file.Append(1, SyslogLoad.Lines(1, octetCounted: false, new Random(1)));
+                await Task.Delay(200, cancellationToken).ConfigureAwait(false);
+                return false;
+            },
+            TimeSpan.FromSeconds(30), "the daemon to read the log file", cancellationToken).ConfigureAwait(false);
+        return probes;
     }
 
     private bool HighPhase => _clock.Elapsed.Ticks / (_options.LoadCycle.Ticks / 2) % 2 == 0;
