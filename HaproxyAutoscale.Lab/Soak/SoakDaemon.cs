@@ -47,6 +47,13 @@ public sealed class SoakDaemon : IAsyncDisposable
         var log = new StreamWriter(logPath, append: false) { AutoFlush = true };
         Process process = Process.Start(start) ?? throw new InvalidOperationException($"{command[0]} did not start");
         var daemon = new SoakDaemon(process, log, metricsPort, adminPort);
+        if (SignalIgnored(process.Id, 1))
+        {
+            // Under nohup SIGHUP is ignored and the child inherits that: the reload fault would do nothing.
+            process.Kill(entireProcessTree: true);
+            throw new InvalidOperationException("the daemon ignores SIGHUP (the rig was started under nohup?): start it with setsid instead");
+        }
+
         process.OutputDataReceived += (_, e) => daemon.Write(e.Data);
         process.ErrorDataReceived += (_, e) => daemon.Write(e.Data);
         process.BeginOutputReadLine();
@@ -60,6 +67,13 @@ public sealed class SoakDaemon : IAsyncDisposable
             async () => process.HasExited ? throw new InvalidOperationException($"the daemon exited with {process.ExitCode}; see {logPath}") : (await daemon.TryMetricsAsync().ConfigureAwait(false)) is not null,
             TimeSpan.FromSeconds(60), "the daemon's metrics endpoint", cancellationToken).ConfigureAwait(false);
         return daemon;
+    }
+
+    /// <summary>Whether <paramref name="pid"/> ignores signal number <paramref name="signal"/> (the SigIgn mask of /proc/PID/status).</summary>
+    public static bool SignalIgnored(int pid, int signal)
+    {
+        string? mask = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal))?[7..].Trim();
+        return mask is not null && (ulong.Parse(mask, NumberStyles.HexNumber, CultureInfo.InvariantCulture) & (1UL << (signal - 1))) != 0;
     }
 
     /// <summary>Sends a signal (<c>HUP</c>, <c>TERM</c>) by PID.</summary>

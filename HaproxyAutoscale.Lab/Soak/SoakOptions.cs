@@ -56,6 +56,9 @@ public sealed class SoakOptions
 
     public TimeSpan KeepWarm { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>The band policy's stabilization (below its lower bound this long before a server goes) and scale-down cooldown.</summary>
+    public TimeSpan ScaleDownAfter { get; init; } = TimeSpan.FromSeconds(30);
+
     public TimeSpan EvaluationInterval { get; init; } = TimeSpan.FromSeconds(1);
 
     public TimeSpan ReconcileInterval { get; init; } = TimeSpan.FromSeconds(5);
@@ -83,6 +86,7 @@ public sealed class SoakOptions
         LoadCycle = TimeSpan.FromSeconds(20),
         HighClients = 2,
         KeepWarm = TimeSpan.FromSeconds(3),
+        ScaleDownAfter = TimeSpan.FromSeconds(3),
         EvaluationInterval = TimeSpan.FromMilliseconds(250),
         ReconcileInterval = TimeSpan.FromSeconds(1),
         WarmUp = TimeSpan.FromSeconds(10),

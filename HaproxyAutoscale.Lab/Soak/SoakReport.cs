@@ -11,13 +11,6 @@ public static class SoakReport
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(result);
         ArgumentNullException.ThrowIfNull(samples);
-        var csv = new StringBuilder(ProcessSample.CsvHeader).Append('\n');
-        for (int i = 0; i < samples.Count; i++)
-        {
-            csv.Append(samples[i].ToCsv(i == 0 ? null : samples[i - 1])).Append('\n');
-        }
-
-        await File.WriteAllTextAsync(Path.Combine(options.OutputDirectory, "samples.csv"), csv.ToString()).ConfigureAwait(false);
         await File.WriteAllTextAsync(Path.Combine(options.OutputDirectory, "faults.csv"),
             "seconds,fault\n" + string.Concat(result.Faults.Schedule.Select(f => string.Create(CultureInfo.InvariantCulture, $"{f.Seconds:0.0},{f.Fault}\n")))).ConfigureAwait(false);
         await File.WriteAllTextAsync(Path.Combine(options.OutputDirectory, "summary.txt"), Summary(options, result)).ConfigureAwait(false);

@@ -189,7 +189,9 @@ public sealed class SoakRig : IAsyncDisposable
               "evaluationInterval": {{Ms(_options.EvaluationInterval)}}, "reconcileInterval": {{Ms(_options.ReconcileInterval)}},
               "warmup": { "failureBackoff": {{Ms(_options.KeepWarm)}} },
               "backends": {
-                "app": { "policy": { "kind": "band", "upperMs": 60, "lowerMs": 20 }, "settleTime": {{Ms(_options.EvaluationInterval * 4)}},
+                "app": { "policy": { "kind": "band", "upperMs": 60, "lowerMs": 30, "stabilization": {{Ms(_options.ScaleDownAfter)}},
+                                     "scaleDownCooldown": {{Ms(_options.ScaleDownAfter)}}, "scaleUpCooldown": {{Ms(_options.ScaleDownAfter / 3)}} },
+                         "settleTime": {{Ms(_options.EvaluationInterval * 4)}},
                          "servers": { "s1": { "alwaysUp": true }, "s2": {}, "s3": {} },
                          "provider": { "kind": "exec", "keepWarm": {{Ms(_options.KeepWarm)}}, "timeout": "20s",
                                        "start": {{script("start")}}, "stop": {{script("stop")}}, "status": {{script("status")}} } },
@@ -310,6 +312,9 @@ public sealed class SoakRig : IAsyncDisposable
         if (!_daemon.HasExited)
         {
             _samples.Add(ProcessSample.Read(_daemon.Pid, _clock.Elapsed.TotalSeconds, gcHeap, read, bulk.Sum(b => b.Written) + _answers.Succeeded + _answers.Failed));
+            // Written as taken, so that a run cut short still has its samples.
+            await File.AppendAllTextAsync(Path.Combine(_options.OutputDirectory, "samples.csv"),
+                (_samples.Count == 1 ? ProcessSample.CsvHeader + "\n" : "") + _samples[^1].ToCsv(_samples.Count > 1 ? _samples[^2] : null) + "\n").ConfigureAwait(false);
         }
 
         for (int i = 0; i < _haproxies.Count; i++)
