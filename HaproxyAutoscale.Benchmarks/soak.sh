@@ -6,8 +6,8 @@
 # daemon follows a file logrotate rotates every 60 s (rename+create and copytruncate in turn).
 # Writes OUTDIR/samples.csv, summary.txt, soak.svg and daemon.log (the daemon's own log, not committed).
 # Usage: HaproxyAutoscale.Benchmarks/soak.sh MINUTES OUTDIR [tcp|file]
-# In the background: `setsid HaproxyAutoscale.Benchmarks/soak.sh 60 OUT tcp > OUT.log 2>&1 &`, not nohup: nohup makes
-# SIGHUP ignored, the daemon inherits that and the SIGHUP reloads would do nothing (the rig refuses to run so).
+# In the background: `setsid HaproxyAutoscale.Benchmarks/soak.sh 60 OUT tcp > OUT.log 2>&1 &` (nohup works too: the rig
+# starts the daemon through `env --default-signal=HUP`, as nohup's ignored SIGHUP would be inherited and ignored).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 minutes=${1:?minutes}; out=${2:?output directory}; mode=${3:-tcp}

@@ -37,8 +37,10 @@ public sealed class SoakDaemon : IAsyncDisposable
     public static async Task<SoakDaemon> StartAsync(IReadOnlyList<string> command, string config, string logPath, CancellationToken cancellationToken)
     {
         int metricsPort = Ports.FreeTcp(), adminPort = Ports.FreeTcp();
-        var start = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string arg in command.Skip(1).Concat(["run", "--config", config, "--verbose", "--log-format", "json",
+        // Through env --default-signal=HUP (coreutils 8.31+, exec'd: same PID): a SIGHUP the rig inherited as ignored
+        // (nohup, some CI runners) would be ignored by the daemon too, and the reload fault would do nothing.
+        var start = new ProcessStartInfo("env") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string arg in new[] { "--default-signal=HUP" }.Concat(command).Concat(["run", "--config", config, "--verbose", "--log-format", "json",
             "--metrics", $"127.0.0.1:{metricsPort}", "--admin", $"127.0.0.1:{adminPort}"]))
         {
             start.ArgumentList.Add(arg);
@@ -47,13 +49,6 @@ public sealed class SoakDaemon : IAsyncDisposable
         var log = new StreamWriter(logPath, append: false) { AutoFlush = true };
         Process process = Process.Start(start) ?? throw new InvalidOperationException($"{command[0]} did not start");
         var daemon = new SoakDaemon(process, log, metricsPort, adminPort);
-        if (SignalIgnored(process.Id, 1))
-        {
-            // Under nohup SIGHUP is ignored and the child inherits that: the reload fault would do nothing.
-            process.Kill(entireProcessTree: true);
-            throw new InvalidOperationException("the daemon ignores SIGHUP (the rig was started under nohup?): start it with setsid instead");
-        }
-
         process.OutputDataReceived += (_, e) => daemon.Write(e.Data);
         process.ErrorDataReceived += (_, e) => daemon.Write(e.Data);
         process.BeginOutputReadLine();
@@ -63,6 +58,12 @@ public sealed class SoakDaemon : IAsyncDisposable
         // HttpListener crashes when a connection arrives while Start() runs (dotnet/corefx#35191, still in .NET 10).
         await Poll.UntilAsync(() => daemon._started.Task.IsCompleted || (process.HasExited ? throw new InvalidOperationException($"the daemon exited with {process.ExitCode}; see {logPath}") : false),
             TimeSpan.FromSeconds(60), "the daemon's start (event 1)", cancellationToken).ConfigureAwait(false);
+        if (SignalIgnored(process.Id, 1))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new InvalidOperationException("the daemon ignores SIGHUP although started through env --default-signal=HUP");
+        }
+
         await Poll.UntilAsync(
             async () => process.HasExited ? throw new InvalidOperationException($"the daemon exited with {process.ExitCode}; see {logPath}") : (await daemon.TryMetricsAsync().ConfigureAwait(false)) is not null,
             TimeSpan.FromSeconds(60), "the daemon's metrics endpoint", cancellationToken).ConfigureAwait(false);

@@ -68,7 +68,7 @@ public sealed class SoakOptions
 
     /// <summary>
     /// A soak of <paramref name="duration"/> for the test suite: the same faults on a compressed schedule (HAProxy
-    /// reload every 10 s, admin outage 5 s, daemon reload every 15 s, rotation every 10 s, samples every 2 s).
+    /// reload every 10 s, admin outage 5 s every 15 s, daemon reload every 15 s, rotation every 10 s, samples every 2 s).
     /// </summary>
     public static SoakOptions Short(string outputDirectory, IReadOnlyList<string> daemon, SoakMode mode, TimeSpan duration) => new()
     {
@@ -78,7 +78,7 @@ public sealed class SoakOptions
         Duration = duration,
         LinesPerSecond = 2_000,
         HaproxyReloadEvery = TimeSpan.FromSeconds(10),
-        AdminOutageEvery = TimeSpan.FromSeconds(20),
+        AdminOutageEvery = TimeSpan.FromSeconds(15),
         AdminOutage = TimeSpan.FromSeconds(5),
         DaemonReloadEvery = TimeSpan.FromSeconds(15),
         RotateEvery = TimeSpan.FromSeconds(10),
@@ -89,6 +89,6 @@ public sealed class SoakOptions
         ScaleDownAfter = TimeSpan.FromSeconds(3),
         EvaluationInterval = TimeSpan.FromMilliseconds(250),
         ReconcileInterval = TimeSpan.FromSeconds(1),
-        WarmUp = TimeSpan.FromSeconds(10),
+        WarmUp = TimeSpan.FromSeconds(22), // past the first admin outage: its first exception loads a few assemblies and a pdb (one-time fds)
     };
 }
