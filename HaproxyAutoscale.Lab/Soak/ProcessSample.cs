@@ -33,7 +33,7 @@ public sealed record ProcessSample(double Seconds, double RssMb, double GcHeapMb
     /// <summary>The least-squares slope of <paramref name="value"/> per hour over the samples from <paramref name="from"/> seconds on (NaN with fewer than 2).</summary>
     public static double SlopePerHour(IReadOnlyList<ProcessSample> samples, double from, Func<ProcessSample, double> value)
     {
-        ProcessSample[] kept = [.. samples.Where(s => s.Seconds >= from)];
+        ProcessSample[] kept = [.. samples.Where(s => s.Seconds >= from && !double.IsNaN(value(s)))]; // NaN: the metrics endpoint did not answer
         if (kept.Length < 2)
         {
             return double.NaN;
