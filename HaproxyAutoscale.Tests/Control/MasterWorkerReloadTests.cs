@@ -20,8 +20,10 @@ public sealed class MasterWorkerReloadTests
         IHaproxyControl oneShot = HaproxyControl.Create(dir.File("admin.sock"), new HaproxyControlOptions { Persistent = false });
         int oldWorker = (await control.ShowInfoAsync()).Pid;
 
+        // The worker answers before the master handles signals: a SIGUSR2 sent earlier is lost.
+        await Poll.UntilAsync(() => haproxy.Output.Contains("Loading success", StringComparison.Ordinal), TimeSpan.FromSeconds(10), "the master to be ready");
         SoakDaemon.SendSignal("USR2", haproxy.Pid);
-        await Poll.UntilAsync(async () => await WorkerAsync(oneShot) is int worker && worker != oldWorker, TimeSpan.FromSeconds(10), "the new worker");
+        await Poll.UntilAsync(async () => await WorkerAsync(oneShot) is int worker && worker != oldWorker, TimeSpan.FromSeconds(20), "the new worker");
 
         (await control.ShowInfoAsync()).Pid.Should().NotBe(oldWorker, "the session left the worker the reload is stopping");
         await control.EnableServerAsync("app", "s2"); // the old worker would answer "Proxy is disabled."
