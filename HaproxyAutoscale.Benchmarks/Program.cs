@@ -94,6 +94,21 @@ if (args.Length >= 1 && args[0] == "control-latency")
     return;
 }
 
+// `soak CLI_DLL MINUTES OUTDIR [tcp|file] [short]`: the daemon for an hour under reloads, outages and provider failures
+// (soak.sh); `short`: the test suite's compressed schedule and volume.
+if (args.Length is 4 or 5 or 6 && args[0] == "soak")
+{
+    var mode = args.Length >= 5 && args[4] == "file" ? HaproxyAutoscale.Lab.Soak.SoakMode.File : HaproxyAutoscale.Lab.Soak.SoakMode.Tcp;
+    string[] daemon = args[1].EndsWith(".dll", StringComparison.Ordinal) ? ["dotnet", args[1]] : [args[1]];
+    var duration = TimeSpan.FromMinutes(double.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture));
+    HaproxyAutoscale.Lab.Soak.SoakOptions options = args.Length == 6 && args[5] == "short"
+        ? HaproxyAutoscale.Lab.Soak.SoakOptions.Short(args[3], daemon, mode, duration)
+        : new() { Daemon = daemon, Duration = duration, OutputDirectory = args[3], Mode = mode };
+    HaproxyAutoscale.Lab.Soak.SoakResult result = await HaproxyAutoscale.Lab.Soak.SoakRig.RunAsync(options);
+    Console.Write(HaproxyAutoscale.Lab.Soak.SoakReport.Summary(options, result));
+    return;
+}
+
 // `fidelity [step|spike|all] [LOG_DIR]`: live HAProxy + apps + autoscaler against the simulator on the log of the run.
 if (args.Length >= 1 && args[0] == "fidelity")
 {

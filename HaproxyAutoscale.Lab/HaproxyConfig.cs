@@ -163,6 +163,9 @@ public sealed class HaproxyLogTarget
     /// <summary>For a TCP target: the ring's message format.</summary>
     public string RingFormat { get; init; } = "rfc5424";
 
+    /// <summary>For a TCP target: the ring's size in bytes (what it holds while its reader lags; older messages are overwritten).</summary>
+    public int RingSize { get; init; } = 1_048_576;
+
     /// <summary>Datagrams to 127.0.0.1:<paramref name="port"/>.</summary>
     public static HaproxyLogTarget Udp(int port) => new("udp", port.ToString(CultureInfo.InvariantCulture));
 
@@ -170,8 +173,8 @@ public sealed class HaproxyLogTarget
     public static HaproxyLogTarget UnixDatagram(string path) => new("unix", path);
 
     /// <summary>A stream to 127.0.0.1:<paramref name="port"/>, through a ring section (<paramref name="ring"/>; default <c>ring0</c>… by position).</summary>
-    public static HaproxyLogTarget Tcp(int port, string serverOptions = "", string? ring = null) =>
-        new("tcp", port.ToString(CultureInfo.InvariantCulture)) { ServerOptions = serverOptions, RingName = ring };
+    public static HaproxyLogTarget Tcp(int port, string serverOptions = "", string? ring = null, int ringSize = 1_048_576) =>
+        new("tcp", port.ToString(CultureInfo.InvariantCulture)) { ServerOptions = serverOptions, RingName = ring, RingSize = ringSize };
 
     internal string Address(int index) => Kind switch
     {
@@ -189,7 +192,7 @@ public sealed class HaproxyLogTarget
                     description "request logs to the autoscaler"
                     format {RingFormat}
                     maxlen 4096
-                    size 1048576
+                    size {RingSize}
                     timeout connect 5s
                     timeout server 10s
                     server autoscaler 127.0.0.1:{Where} {ServerOptions}

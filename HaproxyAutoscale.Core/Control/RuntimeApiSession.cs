@@ -5,7 +5,8 @@ namespace HaproxyAutoscale.Control;
 
 /// <summary>
 /// One interactive (<c>prompt</c>) Runtime API session, kept open and used by one exchange at a time. A session HAProxy
-/// closed meanwhile (idle timeout, reload) is reopened and the command sent once more: every command we send is idempotent.
+/// closed meanwhile (idle timeout, restart), or left on a worker a reload is stopping, is reopened and the command
+/// sent once more: every command we send is idempotent.
 /// </summary>
 internal sealed class RuntimeApiSession(RuntimeApiConnector connector, HaproxyControlOptions options) : IAsyncDisposable
 {
@@ -31,7 +32,14 @@ internal sealed class RuntimeApiSession(RuntimeApiConnector connector, HaproxyCo
                     await _socket.SendAsync(Encoding.ASCII.GetBytes(joined + "\n"), SocketFlags.None, deadline.Token).ConfigureAwait(false);
                     phase.Name = "read the answer";
                     // In interactive mode every command's answer is followed by its own prompt.
-                    return await RuntimeApiConnector.ReadAnswersAsync(_socket, prompts: count, deadline.Token).ConfigureAwait(false);
+                    List<string> answers = await RuntimeApiConnector.ReadAnswersAsync(_socket, prompts: count, deadline.Token).ConfigureAwait(false);
+                    if (reused && attempt == 0 && answers.Exists(FromStoppingWorker))
+                    {
+                        Drop(); // a reload left this session on the old worker: the new one has the socket
+                        continue;
+                    }
+
+                    return answers;
                 }
                 catch (Exception e) when (e is SocketException or IOException && reused && attempt == 0)
                 {
@@ -83,6 +91,12 @@ internal sealed class RuntimeApiSession(RuntimeApiConnector connector, HaproxyCo
             throw;
         }
     }
+
+    // A master-worker reload (SIGUSR2, systemctl reload) does not close the old worker's CLI sessions: a session kept
+    // open stays on the stopping worker (show info says Stopping: 1, its proxies answer "Proxy is disabled.") and
+    // keeps it alive for as long as it is used.
+    private static bool FromStoppingWorker(string answer) =>
+        answer.Contains("\nStopping: 1", StringComparison.Ordinal) || answer.Contains("Proxy is disabled.", StringComparison.Ordinal);
 
     private void Drop()
     {

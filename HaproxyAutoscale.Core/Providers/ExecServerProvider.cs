@@ -142,6 +142,10 @@ internal sealed partial class ExecServerProvider : IServerProvider
 
         long started = Stopwatch.GetTimestamp();
         process.StandardInput.Close();
+        // Disposing the Process does not close the redirected streams: without these their pipes stay open until a
+        // full GC finalizes them (the soak saw two descriptors more per command, for minutes).
+        using Stream standardOutput = process.StandardOutput.BaseStream;
+        using Stream standardError = process.StandardError.BaseStream;
 
         // Read both streams ourselves, bounded: a program that leaves a child holding them open (a daemon started
         // with '&') must not keep us waiting for their end, only for the program's exit.
@@ -149,8 +153,8 @@ internal sealed partial class ExecServerProvider : IServerProvider
         var errors = new BoundedText(MaxOutputBytes);
         using var readers = new CancellationTokenSource();
         Task reading = Task.WhenAll(
-            output.ReadAsync(process.StandardOutput.BaseStream, readers.Token),
-            errors.ReadAsync(process.StandardError.BaseStream, readers.Token));
+            output.ReadAsync(standardOutput, readers.Token),
+            errors.ReadAsync(standardError, readers.Token));
         try
         {
             await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);

@@ -6,7 +6,6 @@ using HaproxyAutoscale.Logs;
 using HaproxyAutoscale.Providers;
 using HaproxyAutoscale.Scaling;
 using HaproxyAutoscale.Tests.Infrastructure;
-using HaproxyAutoscale.Tests.Providers;
 using Microsoft.Extensions.Logging;
 
 namespace HaproxyAutoscale.Tests.EndToEnd;

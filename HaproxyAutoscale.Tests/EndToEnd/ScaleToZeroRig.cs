@@ -5,7 +5,6 @@ using HaproxyAutoscale.Control;
 using HaproxyAutoscale.Hosting;
 using HaproxyAutoscale.Scaling;
 using HaproxyAutoscale.Tests.Infrastructure;
-using HaproxyAutoscale.Tests.Providers;
 using Microsoft.Extensions.Logging;
 
 namespace HaproxyAutoscale.Tests.EndToEnd;

@@ -1,16 +1,17 @@
 using System.Diagnostics;
 using HaproxyAutoscale.Providers;
 
-namespace HaproxyAutoscale.Tests.Providers;
+namespace HaproxyAutoscale.Lab;
 
 /// <summary>
 /// Real app processes for the provider tests: a small Python HTTP server started, stopped and asked about by three
 /// bash scripts, the way an operator's own scripts would (pid file per server, <c>ADDRESS:PORT</c> printed by start,
 /// status exit 0 running / 3 stopped). Each app records the requests it gets (user agent and path) and answers
 /// <c>/slow</c> after 200 ms; a file <c>delay</c> makes it wait before it listens (a cold start). A file <c>mode</c> makes start fail after launching the app (<c>fail</c>) or hang
-/// (<c>hang</c>). Every PID ever started is recorded; disposing kills whatever still runs.
+/// (<c>hang</c>), or fail one start in N after launching the app (<c>fail-every N</c>, the soak's flaky provider).
+/// Every PID ever started is recorded; disposing kills whatever still runs. Shared by the tests and the soak rig.
 /// </summary>
-internal sealed class ScriptedApps : IDisposable
+public sealed class ScriptedApps : IDisposable
 {
     private const string App = """
         import http.server, os, socketserver, sys, time
@@ -60,6 +61,10 @@ internal sealed class ScriptedApps : IDisposable
         echo $! >> "$state/all.pids"
         mode=$(cat "$state/mode" 2>/dev/null)
         if [ "$mode" = fail ]; then echo "cannot start $server: simulated failure" >&2; exit 1; fi
+        case "$mode" in "fail-every "*)
+          every=${mode#fail-every }
+          if [ $(( $(wc -l < "$state/starts") % every )) -eq 0 ]; then echo "cannot start $server: simulated failure (one start in $every)" >&2; exit 1; fi;;
+        esac
         if [ "$mode" = hang ]; then sleep 120; fi
         for i in $(seq 1 200); do [ -f "$state/$server.port" ] && break; sleep 0.05; done
         [ -f "$state/$server.port" ] || { echo "$server did not listen" >&2; exit 1; }
@@ -114,7 +119,7 @@ internal sealed class ScriptedApps : IDisposable
     public void SetStartDelay(TimeSpan delay) =>
         File.WriteAllText(_dir.File("delay"), delay.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
-    /// <summary>Makes the next starts fail (<c>fail</c>), hang (<c>hang</c>) or work (<c>null</c>).</summary>
+    /// <summary>Makes the next starts fail (<c>fail</c>), hang (<c>hang</c>), fail one in N (<c>fail-every N</c>) or work (<c>null</c>).</summary>
     public void SetMode(string? mode)
     {
         if (mode is null)
