@@ -16,6 +16,10 @@ internal sealed class MetricsEndpoint : IDisposable
 
     private MetricsEndpoint(IPEndPoint endPoint)
     {
+        // prometheus-net also starts its own adapter for every meter at the first scrape: it would add each of our
+        // measurements a second time to the same series (two reloads exported as 4). Ours alone listens to meters;
+        // the process and event-counter metrics stay.
+        Metrics.SuppressDefaultMetrics(new SuppressDefaultMetricOptions { SuppressMeters = true, SuppressProcessMetrics = false, SuppressEventCounters = false, SuppressDebugMetrics = false });
         _meterAdapter = MeterAdapter.StartListening(new MeterAdapterOptions
         {
             InstrumentFilterPredicate = instrument => instrument.Meter.Name == Scaling.AutoscaleMetricsNames.Meter,

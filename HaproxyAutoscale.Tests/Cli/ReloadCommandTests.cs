@@ -38,6 +38,13 @@ public sealed class ReloadCommandTests
         try
         {
             await Poll.UntilAsync(() => Output().Contains("adopted as parked", StringComparison.Ordinal), TimeSpan.FromSeconds(20), "the daemon to read HAProxy's state");
+            using (var http = new HttpClient())
+            {
+                // Scraped once before the reloads: prometheus-net's own meter adapter, started by a first scrape, once
+                // counted every later measurement a second time.
+                (await http.GetStringAsync(new Uri($"http://{metrics}/metrics"))).Should().NotContain("haproxyautoscale_reloads{");
+            }
+
 
             // An invalid file: rejected with every key path, through the reload command (POST /reload), 422 with the errors.
             await File.WriteAllTextAsync(config, Config(dir, """ "window": { "kind": "sliding" } """, evaluationInterval: "0s"));
