@@ -25,7 +25,7 @@ internal sealed class MetricsEndpoint : IDisposable
             InstrumentFilterPredicate = instrument => instrument.Meter.Name == Scaling.AutoscaleMetricsNames.Meter,
             // prometheus-net drops a series not updated for 5 minutes by default: a histogram would come back with a
             // count of 1 after a quiet spell, which rate() reads as no change. The series are per backend (few): kept
-            // for the longest it accepts. (The engine adds 0 to its counters on every reconcile: they stay.)
+            // for the longest it accepts. (The engine adds 0 to its counters every minute: they stay.)
             MetricsExpireAfter = TimeSpan.FromDays(1),
             // prometheus-net ignores the instruments' advice by itself: its default buckets (10 ms × 2^n) are read from
             // it, so the lag histograms get buckets of a fraction of a second to minutes.
