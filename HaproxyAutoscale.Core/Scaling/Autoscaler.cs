@@ -37,9 +37,6 @@ public sealed partial class Autoscaler : IAsyncDisposable
     private readonly SemaphoreSlim _reconciling = new(1, 1);
     private readonly Heartbeat _heartbeat = new();
     private readonly Wakes _wakes;
-    private readonly DemandHistoryStore? _history; // the forecasts' demand history in the state directory; null: memory only
-    private Task _flushing = Task.CompletedTask;
-    private readonly Capacity.CapacityStore _capacity;
     private long _unparsed;
 
     internal Autoscaler(AutoscaleOptions options, EngineConnections connections, EngineRegistries registries, EngineRuntime runtime, IReadOnlyList<IAsyncDisposable> owned)
@@ -235,24 +232,6 @@ public sealed partial class Autoscaler : IAsyncDisposable
         }
     }
 
-    // The minutes the pass completed go to the state directory off the evaluation loop (measured: a flush of one minute
-    // for 10,000 backends took 4.8 s on a loaded machine), one flush at a time; minutes completed meanwhile wait for the next.
-    private void FlushHistory()
-    {
-        if (_history is not { } history || !_flushing.IsCompleted)
-        {
-            return;
-        }
-
-        _flushing = Task.Run(() =>
-        {
-            if (history.Flush() is { } error)
-            {
-                Log.ForecastHistoryFailed(_logger, error);
-            }
-        });
-    }
-
     // A reconcile pass; a replica that does not act (standby, or taking over) adopts HAProxy's state instead of
     // applying its own. Passes never overlap (the periodic one and a takeover's).
     private async Task ReconcileAsync(CancellationToken cancellationToken)
@@ -285,12 +264,6 @@ public sealed partial class Autoscaler : IAsyncDisposable
                 backend.Decider.RestartRefill();
             }
         }
-    }
-
-    private Task LearnedCapacityPassAsync(CancellationToken cancellationToken)
-    {
-        _capacity.Pass(_backends.Values);
-        return Task.CompletedTask;
     }
 
     private IEnumerable<Measurement<long>> LineMeasurements()
