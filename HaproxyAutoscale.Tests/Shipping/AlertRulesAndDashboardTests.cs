@@ -21,7 +21,7 @@ public sealed partial class AlertRulesAndDashboardTests
         string promtool = RequirePromtool();
         var (checkExit, check) = await ChildProcess.RunAsync(promtool, ["check", "rules", MonitoringFiles.Rules]);
         checkExit.Should().Be(0, check);
-        check.Should().Contain("SUCCESS: 7 rules found");
+        check.Should().Contain("SUCCESS: 8 rules found");
 
         var (testExit, test) = await ChildProcess.RunAsync(promtool, ["test", "rules", MonitoringFiles.RulesTest]);
         testExit.Should().Be(0, test);
@@ -32,7 +32,7 @@ public sealed partial class AlertRulesAndDashboardTests
     public void RulesTest_EveryAlert_FiresAndDoesNotFire()
     {
         string[] alerts = [.. File.ReadLines(MonitoringFiles.Rules).Select(l => AlertName().Match(l)).Where(m => m.Success).Select(m => m.Groups["name"].Value)];
-        alerts.Should().HaveCount(7);
+        alerts.Should().HaveCount(8);
 
         // Each "alertname: X" of the test file is followed by its exp_alerts: empty (does not fire) or a list (fires).
         string[] lines = File.ReadAllLines(MonitoringFiles.RulesTest);
@@ -72,7 +72,8 @@ public sealed partial class AlertRulesAndDashboardTests
 
         string[] titles = [.. panels.Select(p => p.GetProperty("title").GetString()!)];
         titles.Should().Contain(["Servers: active, desired, bounds", "Window value vs objective", "In flight", "Log coverage and blind", "Holds by gate", "Decisions",
-            "Scale-up lag (decision to enabled)", "Provider start to ready", "Provider failures", "Leader"]);
+            "Scale-up lag (decision to enabled)", "Provider start to ready", "Provider failures", "Leader",
+            "Learned capacity per server", "Learned service time and workers", "Forecast floor vs active servers", "Evaluation pass", "Configuration reloads"]);
     }
 
     [Fact]
