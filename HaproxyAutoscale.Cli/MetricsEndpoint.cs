@@ -36,7 +36,16 @@ internal sealed class MetricsEndpoint : IDisposable
         // HttpListener matches requests by the prefix's host: "+" accepts any Host header (needed for 0.0.0.0).
         string host = endPoint.Address.Equals(IPAddress.Any) ? "+" : endPoint.Address.ToString();
         _server = new MetricServer(host, endPoint.Port);
-        _server.Start();
+        try
+        {
+            _server.Start();
+        }
+        catch
+        {
+            _server.Dispose();
+            _meterAdapter.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Parses <c>HOST:PORT</c> (a numeric address) and starts serving; the error says what is wrong.</summary>
@@ -55,8 +64,17 @@ internal sealed class MetricsEndpoint : IDisposable
             return null;
         }
 
-        error = null;
-        return new MetricsEndpoint(endPoint);
+        try
+        {
+            error = null;
+            return new MetricsEndpoint(endPoint);
+        }
+        catch (HttpListenerException e)
+        {
+            // A port in use or not allowed: say which option and address, as for a bad value.
+            error = $"--metrics: cannot listen on {address}: {e.Message}";
+            return null;
+        }
     }
 
     public void Dispose()

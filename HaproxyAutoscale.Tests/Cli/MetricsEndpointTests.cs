@@ -118,4 +118,20 @@ public sealed class MetricsEndpointTests
         exitCode.Should().Be(2);
         stderr.Should().Contain(error);
     }
+
+    [Fact]
+    public async Task Run_MetricsPortInUse_OneLineNamingTheOptionAndAddress()
+    {
+        using var dir = new TempDirectory();
+        string config = dir.File("config.json");
+        await File.WriteAllTextAsync(config, """{ "haproxy": { "endpoints": ["/tmp/x.sock"] }, "backends": { "app": { "servers": { "s1": {} } } } }""");
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        string address = taken.LocalEndpoint.ToString()!;
+
+        var (exitCode, _, stderr) = await CliRunner.RunAsync("run", "--config", config, "--metrics", address);
+
+        exitCode.Should().Be(2);
+        stderr.Trim().Should().Contain($"--metrics: cannot listen on {address}: ").And.NotContain("\n").And.NotContain("unexpected");
+    }
 }
