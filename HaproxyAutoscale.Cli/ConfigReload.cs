@@ -45,6 +45,12 @@ internal static class ConfigReload
             return null;
         }
 
+        if (HangupIgnored())
+        {
+            // .NET keeps an inherited SIG_IGN: the registration below would never run, and kill -HUP would do nothing, silently.
+            error.WriteLine("warning: SIGHUP is ignored by this process (started under nohup, or by a parent that ignores it): kill -HUP will not reload; use POST /reload or 'haproxy-autoscale reload', or start it without nohup");
+        }
+
         return PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
         {
             context.Cancel = true;
@@ -61,5 +67,20 @@ internal static class ConfigReload
                 }
             });
         });
+    }
+
+    // Whether SIGHUP (signal 1, bit 0) is in the ignored set the kernel reports for this process.
+    private static bool HangupIgnored()
+    {
+        try
+        {
+            string? line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
+            return line is not null && ulong.TryParse(line.AsSpan("SigIgn:".Length).Trim(), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture, out ulong ignored)
+                && (ignored & 1) != 0;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false; // no /proc (not Linux): nothing to say
+        }
     }
 }

@@ -84,7 +84,22 @@ public sealed class ReloadCommandTests
         }
 
         process.ExitCode.Should().Be(0, Output());
-        Output().Should().Contain("Reload rejected, the running configuration is kept: 2 problem(s)");
+        Output().Should().Contain("Reload rejected, the running configuration is kept: 2 problem(s)").And.NotContain("SIGHUP is ignored");
+    }
+
+    [Fact]
+    public async Task Run_UnderNohup_WarnsThatSighupWillNotReload()
+    {
+        // nohup leaves SIGHUP ignored, and .NET keeps that: kill -HUP would do nothing, so the daemon says so at start.
+        using var dir = new TempDirectory();
+        string config = dir.File("config.json");
+        await File.WriteAllTextAsync(config, $$"""{ "haproxy": { "endpoints": ["{{dir.File("missing.sock")}}"] }, "logs": { "source": "udp@127.0.0.1:{{Ports.FreeUdp()}}" }, "backends": { "app": { "servers": { "s1": { "alwaysUp": true } } } } }""");
+
+        await using var cli = CliProcess.StartUnder("nohup", "run", "--config", config);
+        await Poll.UntilAsync(() => cli.Output.Contains("Reading state from HAProxy failed", StringComparison.Ordinal) || cli.HasExited, TimeSpan.FromSeconds(20), "the daemon's first pass");
+
+        cli.Output.Should().Contain("warning: SIGHUP is ignored by this process (started under nohup");
+        (await cli.TerminateAsync()).Should().Be(0, cli.Output);
     }
 
     [Fact]

@@ -11,9 +11,14 @@ internal sealed class CliProcess : IAsyncDisposable
     private readonly StringBuilder _stdout = new();
     private readonly StringBuilder _stderr = new();
 
-    private CliProcess(string[] args, IReadOnlyDictionary<string, string?>? environment = null)
+    private CliProcess(string[] args, IReadOnlyDictionary<string, string?>? environment = null, string? launcher = null)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var start = new ProcessStartInfo(launcher ?? "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (launcher is not null)
+        {
+            start.ArgumentList.Add("dotnet"); // e.g. nohup, which execs it: the PID stays the CLI's
+        }
+
         foreach ((string name, string? value) in environment ?? new Dictionary<string, string?>())
         {
             start.Environment[name] = value;
@@ -52,6 +57,9 @@ internal sealed class CliProcess : IAsyncDisposable
 
     /// <summary>Starts the CLI with these environment variables set (null: unset) on top of the test's.</summary>
     public static CliProcess Start(IReadOnlyDictionary<string, string?> environment, params string[] args) => new(args, environment);
+
+    /// <summary>Starts the CLI through a launcher that execs its arguments (<c>nohup</c>).</summary>
+    public static CliProcess StartUnder(string launcher, params string[] args) => new(args, launcher: launcher);
 
     /// <summary>SIGTERM, by PID (systemd's stop); waits up to 10 s for the exit and returns its code.</summary>
     public async Task<int> TerminateAsync()
