@@ -3,12 +3,14 @@ using System.Globalization;
 namespace HaproxyAutoscale.Benchmarks;
 
 /// <summary>
-/// The three load traces of the policy comparison (<c>policy-comparison.sh</c>), generated deterministically from a
+/// The load traces of the policy comparison (<c>policy-comparison.sh</c>), generated deterministically from a
 /// seed: open-loop Poisson arrivals of backend <c>app</c>, time-compressed. Only the accept dates matter (the
 /// comparison simulates with a given server model, <c>simulate --model</c>); the timers are placeholders.
 /// <list type="bullet">
 /// <item><c>step</c>: 40 requests/s for 30 s, then 150 requests/s for 120 s (the issue's closed-loop step, at 75 % of four servers' 200 requests/s).</item>
 /// <item><c>spike</c>: 30 requests/s for 60 s, 150 requests/s for 15 s, 30 requests/s for 75 s.</item>
+/// <item><c>noisy</c>: 120 requests/s ± 35 % for 150 s: each second's rate drawn uniformly from 78 to 162 (the issue's
+/// noisy trace; steady on average, at 60 % of four servers' 200 requests/s).</item>
 /// <item><c>diurnal</c>: a day compressed to 24 minutes (one minute per hour): 15 requests/s at night, up to 155 in
 /// the afternoon (a squared sine from 6:00 to 20:00), the rate multiplied every 5 s by log-normal noise (σ 0.25), at most 170 (four servers serve 200).</item>
 /// <item><c>threeday</c>: three days in real time (not compressed: the forecast goes by the time of day), a quiet night (3
@@ -18,7 +20,7 @@ namespace HaproxyAutoscale.Benchmarks;
 /// </summary>
 public static class LoadTraces
 {
-    public static readonly string[] Kinds = ["step", "spike", "diurnal", "threeday"];
+    public static readonly string[] Kinds = ["step", "spike", "noisy", "diurnal", "threeday"];
 
     public static void Write(TextWriter output, string kind, int seed)
     {
@@ -27,6 +29,7 @@ public static class LoadTraces
         {
             "step" => (150, t => t < 30 ? 40 : 150),
             "spike" => (150, t => t is >= 60 and < 75 ? 150 : 30),
+            "noisy" => (150, Noisy(new Random(seed + 1))),
             "diurnal" => (1440, Diurnal(new Random(seed + 1))),
             "threeday" => (3 * 86400, MorningRamps),
             _ => throw new ArgumentException($"unknown trace '{kind}' (known: {string.Join(", ", Kinds)})", nameof(kind)),
@@ -79,6 +82,12 @@ public static class LoadTraces
             double day = hour is > 6 and < 20 ? Math.Pow(Math.Sin(Math.PI * (hour - 6) / 14), 2) : 0;
             return Math.Min(170, (15 + (140 * day)) * factors[(int)(t / 5)]);
         };
+    }
+
+    private static Func<double, double> Noisy(Random noise)
+    {
+        double[] rates = [.. Enumerable.Range(0, 150).Select(_ => 120 * (1 + (0.35 * ((2 * noise.NextDouble()) - 1))))];
+        return t => rates[Math.Min((int)t, rates.Length - 1)];
     }
 
     private static double Gaussian(Random random) =>

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The policy comparison behind the default policy (issue 13): every built-in policy, with its defaults and with
 `tune`'s recommendation, simulated (`simulate`, the daemon's own decider on a discrete-event model) on three generated,
-time-compressed load traces and, when given, the fidelity rig's logs of real runs. Writes a markdown report.
+time-compressed load traces (step, spike, noisy, diurnal) and, when given, the fidelity rig's logs of real runs. Writes a markdown report.
 
 Usage: policy-comparison.py CLI_DLL BENCH_DLL OUT.md [FIDELITY_LOG_DIR]
 """
@@ -82,7 +82,7 @@ def main():
     with open(model, "w") as f:
         json.dump(MODEL, f)
     four = {"s1": {"alwaysUp": True}, **{f"s{i}": {"warmupUrl": f"http://127.0.0.1:8{i}/"} for i in range(2, 5)}}
-    for kind in ["step", "spike", "diurnal"]:
+    for kind in ["step", "spike", "noisy", "diurnal"]:
         log = os.path.join(tmp, kind + ".log")
         subprocess.run(["dotnet", bench, "generate-trace", kind, log, str(SEED)], check=True)
         traces.append((kind, log, four, ["--model", model, "--queue-timeout", "10s"], "1s", "10s"))
@@ -149,9 +149,41 @@ def main():
             strict &= "-" not in marks
             cells.append("".join(marks))
         verdict.append(f"| {policy} | " + " | ".join(f"`{c}`" for c in cells) + f" | {'yes' if ok else 'no'} | {'yes' if strict else 'no'} |")
+    verdict += summary(traces, results)
     with open(out, "w") as f:
         f.write("\n".join(lines + verdict) + "\n")
     print("\n".join(lines + verdict))
+
+
+# Issue 23's table: the default against classic threshold, target and the concurrency policy sized by in-flight only,
+# and its rule: never worse than classic threshold on the user-facing axes on any trace, and no more server-seconds
+# than it on the steady traces (noisy, diurnal).
+SUMMARY_ROWS = [("concurrency", "default: concurrency, sizing learned"), ("threshold", "classic threshold"), ("target", "target"),
+                ("concurrency in-flight", "concurrency, sizing in-flight")]
+STEADY = ["noisy", "diurnal"]
+
+
+def summary(traces, results):
+    names = [t[0] for t in traces]
+    out = ["\n## Issue 23's table: seconds over the SLO / server-seconds / flaps / user cold starts (defaults)\n",
+           "| policy | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    for key, label in SUMMARY_ROWS:
+        cells = []
+        for n in names:
+            r = results[(n, key, "defaults")]
+            cells.append(f"{r['violationSeconds']} / {r['serverSeconds']:.0f} / {r['flaps']} / {r['userColdStarts']}")
+        out.append(f"| {label} | " + " | ".join(cells) + " |")
+    out.append("\nThe rule (user-facing axes: requests over the SLO, seconds over the SLO, user cold starts, under-provisioning accuracy):\n")
+    user = [("requests over the SLO", lambda r: r["requestsOverSlo"]), ("seconds over the SLO", lambda r: r["violationSeconds"]),
+            ("user cold starts", lambda r: r["userColdStarts"]), ("under-provisioning accuracy", lambda r: r["underProvisioning"]["accuracy"])]
+    for key, label in SUMMARY_ROWS[2:] + SUMMARY_ROWS[:1]:
+        worse = [f"{n}: {a}" for n in names for a, f in user if f(results[(n, key, "defaults")]) > f(results[(n, "threshold", "defaults")])]
+        dearer = [f"{n} ({results[(n, key, 'defaults')]['serverSeconds']:.0f} > {results[(n, 'threshold', 'defaults')]['serverSeconds']:.0f})"
+                  for n in names if n in STEADY and results[(n, key, "defaults")]["serverSeconds"] > results[(n, "threshold", "defaults")]["serverSeconds"]]
+        verdict = "met" if not worse and not dearer else "NOT met"
+        out.append(f"- {label}: {verdict}" + (f"; worse than threshold on {', '.join(worse)}" if worse else "")
+                   + (f"; more server-seconds on {', '.join(dearer)}" if dearer else ""))
+    return out
 
 
 main()

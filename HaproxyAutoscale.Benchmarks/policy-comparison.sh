@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The measurement behind the default policy (issue 13): every built-in policy with its defaults and with tune's
-# recommendation, simulated on three generated load traces (step, spike, noisy diurnal; LoadTraces.cs, seed 1) and,
+# recommendation, simulated on four generated load traces (step, spike, noisy, noisy diurnal; LoadTraces.cs, seed 1) and,
 # when a fidelity log folder is given (simulator-fidelity.sh all DIR writes step.log and spike.log), on the real runs.
 # Usage: HaproxyAutoscale.Benchmarks/policy-comparison.sh [FIDELITY_LOG_DIR]
 # Writes HaproxyAutoscale.Benchmarks/results/policy-comparison-table.md (policy-comparison.md explains it).

@@ -75,7 +75,7 @@ internal static class SimulateCommand
             DefaultValueFactory = _ => "0%",
         };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table." };
-        var command = new Command("tune", "Search the backend policy's main settings with the simulator: the fewest server-seconds within the SLO budget.");
+        var command = new Command("tune", "Search the backend policy's main settings (and for concurrency its sizing and slo.p95; over more than a day of log, forecast.mode) with the simulator: the fewest server-seconds within the SLO budget.");
         inputs.AddTo(command);
         command.Options.Add(backend);
         command.Options.Add(budget);

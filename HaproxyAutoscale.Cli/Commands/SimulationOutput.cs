@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using HaproxyAutoscale.Forecasting;
 using HaproxyAutoscale.Simulation;
 
 namespace HaproxyAutoscale.Cli.Commands;
@@ -122,6 +123,15 @@ internal static class SimulationOutput
             c.Result.ServerSeconds.ToString("0", CultureInfo.InvariantCulture), Percent(c.Result.RequestsOverSlo), Ms(c.Result.P95Ms), c.Result.Flaps.ToString(CultureInfo.InvariantCulture),
             string.Join(" ", c.PolicySettings.Select(s => $"{s.Key}={s.Value}")), $"{c.Window.Kind} {c.Window.Size} {c.Window.Statistic.ToString().ToLowerInvariant()}",
         }));
+        if (result.ParetoFront.Any(c => c.SloP95 is not null || c.Forecast is not null))
+        {
+            rows[0] = [.. rows[0], "BACKEND"];
+            for (int i = 1; i < rows.Count; i++)
+            {
+                rows[i] = [.. rows[i], BackendKeys(result.ParetoFront[i - 1])];
+            }
+        }
+
         if (zero)
         {
             rows[0] = [.. rows[0][..4], .. SimulateZeroOutput.TuneHeaders, .. rows[0][4..]];
@@ -209,7 +219,29 @@ internal static class SimulationOutput
         writer.WriteNumber("size", candidate.Window.Size);
         writer.WriteString("statistic", candidate.Window.Statistic.ToString().ToLowerInvariant());
         writer.WriteEndObject();
+        if (candidate.SloP95 is { } p95)
+        {
+            writer.WriteStartObject("slo");
+            writer.WriteString("p95", Milliseconds(p95));
+            writer.WriteEndObject();
+        }
+
+        if (candidate.Forecast is { } forecast)
+        {
+            writer.WriteStartObject("forecast");
+            writer.WriteString("mode", ForecastModes.Name(forecast));
+            writer.WriteEndObject();
+        }
     }
+
+    // The backend keys a candidate sets besides its policy and window, for the table: "slo.p95=98ms forecast=on".
+    private static string BackendKeys(TuneCandidate candidate) => string.Join(" ", new[]
+    {
+        candidate.SloP95 is { } p95 ? $"slo.p95={Milliseconds(p95)}" : null,
+        candidate.Forecast is { } forecast ? $"forecast={ForecastModes.Name(forecast)}" : null,
+    }.OfType<string>());
+
+    private static string Milliseconds(TimeSpan duration) => string.Create(CultureInfo.InvariantCulture, $"{duration.TotalMilliseconds:0}ms");
 
     private static string Ms(int? value) => value is { } v ? v == int.MaxValue ? "503" : $"{v} ms" : "-";
 

@@ -52,4 +52,15 @@ public sealed class ConcurrencySimulationTests
         paced.HeldBy.Should().ContainKey("cooldown").WhoseValue.Should().BeGreaterThan(0);
         paced.RequestsOverSlo.Should().BeGreaterThan(result.RequestsOverSlo, "one server per 20 s is slower than demand");
     }
+
+    [Fact]
+    public void DefaultPolicy_StepFromOneServer_FirstScaleUpWithinTwoEvaluationIntervals()
+    {
+        BackendSimulation result = Simulator.Run(Options(), "app", Model(), Step(), new SimulationOptions { KeepTimeline = true });
+
+        // A row shows the servers after that second's first evaluation (the one at its start).
+        DateTimeOffset step = DateTimeOffset.FromUnixTimeMilliseconds(Start + 60_000);
+        result.Timeline.Where(s => s.Time < step).Should().OnlyContain(s => s.Active == 1, "20 requests/s are one server's");
+        result.Timeline.First(s => s.Active > 1).Time.Should().BeOnOrBefore(step + TimeSpan.FromSeconds(2), "issue 23: within 2 evaluation intervals of the step");
+    }
 }
