@@ -116,4 +116,12 @@ if (args.Length >= 1 && args[0] == "fidelity")
     return;
 }
 
+// `slo-rig TRACES POLICIES LOG_DIR` (step,spike; threshold,target,concurrency,concurrency-in-flight or all): issue 23's rig
+// live with each policy, against the simulator on each run's own log.
+if (args.Length >= 4 && args[0] == "slo-rig")
+{
+    await HaproxyAutoscale.Benchmarks.Fidelity.SloRigReport.RunAsync(args[1], args[2], args[3]);
+    return;
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(ParserBenchmarks).Assembly).Run(args);
