@@ -124,4 +124,12 @@ if (args.Length >= 4 && args[0] == "slo-rig")
     return;
 }
 
+// `slo-resimulate LOG POLICY [PHASE_MS]`: a recorded SLO-rig run simulated again, its first evaluation PHASE_MS after the first arrival.
+if (args.Length >= 3 && args[0] == "slo-resimulate")
+{
+    Console.Write(HaproxyAutoscale.Lab.Fidelity.SloRig.Resimulate(args[1], HaproxyAutoscale.Lab.Fidelity.SloPolicy.Find(args[2]),
+        args.Length > 3 ? TimeSpan.FromMilliseconds(int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture)) : null));
+    return;
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(ParserBenchmarks).Assembly).Run(args);

@@ -82,7 +82,8 @@ internal sealed partial class SimulatedBackend
         long start = arrivals[0];
         _decider?.Start(start, wakes: _hold is not null);
         _accounting.Start(start, _capacity);
-        long nextEvaluation = start + _evaluationMs;
+        // The daemon's evaluation clock is not tied to the log: a recorded run's phase reproduces its decisions.
+        long nextEvaluation = start + (_simulation.EvaluationPhase is { } phase ? Math.Clamp((long)phase.TotalMilliseconds, 0, _evaluationMs) : _evaluationMs);
         int next = 0;
         while (next < arrivals.Length || _events.Count > 0 || QueueExpiry() != long.MaxValue || HoldMoment() != long.MaxValue)
         {

@@ -49,6 +49,13 @@ internal sealed class SimulationOptions
     /// <summary>The seed of the service-time draws: the same seed, log and configuration give the same result.</summary>
     public int Seed { get; set; }
 
+    /// <summary>
+    /// When the first evaluation comes after the first arrival (0 up to the evaluation interval; more counts as the
+    /// interval): a live daemon's evaluation clock started before the load, at no particular phase of it, and the
+    /// decisions at a load's start depend on it. <see langword="null"/>: one interval after.
+    /// </summary>
+    public TimeSpan? EvaluationPhase { get; set; }
+
     /// <summary>Whether to keep one <see cref="SimulationSecond"/> per second of the log, and the decisions that moved servers.</summary>
     public bool KeepTimeline { get; set; }
 }

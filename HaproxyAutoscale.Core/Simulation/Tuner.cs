@@ -75,7 +75,7 @@ internal static class Tuner
             var simulation = new SimulationOptions
             {
                 Slo = tune.Simulation.Slo, Seed = tune.Simulation.Seed, Balance = tune.Simulation.Balance, QueueTimeout = tune.Simulation.QueueTimeout,
-                HoldDeadline = tune.Simulation.HoldDeadline, ProviderStart = tune.Simulation.ProviderStart,
+                HoldDeadline = tune.Simulation.HoldDeadline, ProviderStart = tune.Simulation.ProviderStart, EvaluationPhase = tune.Simulation.EvaluationPhase,
             };
             results[i] = new TuneCandidate(settings, window, Simulator.Run(trial, backend, model, arrivals, simulation));
         });

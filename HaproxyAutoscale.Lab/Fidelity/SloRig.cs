@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using System.Text;
 using HaproxyAutoscale.Configuration;
 using HaproxyAutoscale.Hosting;
 using HaproxyAutoscale.Logs;
@@ -40,6 +41,11 @@ public sealed record SloRigFigures(
     double PredictedServerSeconds,
     int KnownModelViolationSeconds,
     double KnownModelServerSeconds,
+    int PhasedViolationSeconds,
+    double PhasedServerSeconds,
+    int PhasedKnownViolationSeconds,
+    double PhasedKnownServerSeconds,
+    TimeSpan LivePhase,
     string Spread,
     string Model,
     TimeSpan Wall)
@@ -47,7 +53,8 @@ public sealed record SloRigFigures(
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
         $"{Scenario} {Policy}: {Requests} requests ({LoadFailed} failed, {LateArrivals} sent >20 ms late); seconds over SLO live {LiveViolationSeconds} " +
         $"simulated {PredictedViolationSeconds} (known model {KnownModelViolationSeconds}); server-seconds live {LiveServerSeconds:0.0} simulated {PredictedServerSeconds:0.0} " +
-        $"(known model {KnownModelServerSeconds:0.0}); live ups {LiveUps} downs {LiveDowns}; over seeds {Spread}; model {Model}; {Wall.TotalSeconds:0} s");
+        $"(known model {KnownModelServerSeconds:0.0}); at the live phase ({LivePhase.TotalMilliseconds:0} ms) seconds over SLO {PhasedViolationSeconds} (known model {PhasedKnownViolationSeconds}), " +
+        $"server-seconds {PhasedServerSeconds:0.0} (known model {PhasedKnownServerSeconds:0.0}); live ups {LiveUps} downs {LiveDowns}; over seeds {Spread}; model {Model}; {Wall.TotalSeconds:0} s");
 }
 
 /// <summary>
@@ -186,30 +193,72 @@ public static class SloRig
         int liveViolations = liveP95.Count(p => p > Slo.TotalMilliseconds);
 
         (BackendModel model, ServerModelFitResult fit) = FidelityExperiment.FitModel(logPath, ColdStart);
-        var runs = new List<BackendSimulation>();
-        for (int seed = 1; seed <= FidelityExperiment.Seeds; seed++)
-        {
-            runs.Add(Simulator.Run(options, "app", model, arrivals, Simulation(seed)));
-        }
-
-        BackendSimulation median = runs.OrderBy(r => r.ViolationSeconds).ThenBy(r => r.ServerSeconds).ElementAt(runs.Count / 2);
-        double medianServerSeconds = runs.Select(r => r.ServerSeconds).Order().ElementAt(runs.Count / 2);
-        var known = Enumerable.Range(1, FidelityExperiment.Seeds).Select(seed => Simulator.Run(options, "app", KnownModel(), arrivals, Simulation(seed))).ToList();
+        TimeSpan phase = LivePhase(events, fromUtc, options.EvaluationInterval);
+        List<BackendSimulation> Runs(BackendModel m, TimeSpan? at) =>
+            [.. Enumerable.Range(1, FidelityExperiment.Seeds).Select(seed => Simulator.Run(options, "app", m, arrivals, Simulation(seed, at)))];
+        List<BackendSimulation> runs = Runs(model, null), known = Runs(KnownModel(), null), phased = Runs(model, phase), phasedKnown = Runs(KnownModel(), phase);
+        BackendSimulation median = phased.OrderBy(r => r.ViolationSeconds).ThenBy(r => r.ServerSeconds).ElementAt(phased.Count / 2);
         string spread = string.Create(CultureInfo.InvariantCulture,
-            $"seconds over SLO {runs.Min(r => r.ViolationSeconds)}..{runs.Max(r => r.ViolationSeconds)}, server-seconds {runs.Min(r => r.ServerSeconds):0.0}..{runs.Max(r => r.ServerSeconds):0.0}; known model {known.Min(r => r.ViolationSeconds)}..{known.Max(r => r.ViolationSeconds)} s over SLO");
+            $"seconds over SLO {runs.Min(r => r.ViolationSeconds)}..{runs.Max(r => r.ViolationSeconds)}, server-seconds {runs.Min(r => r.ServerSeconds):0.0}..{runs.Max(r => r.ServerSeconds):0.0}; known model {known.Min(r => r.ViolationSeconds)}..{known.Max(r => r.ViolationSeconds)} s over SLO; at the live phase {phased.Min(r => r.ViolationSeconds)}..{phased.Max(r => r.ViolationSeconds)} s, known model {phasedKnown.Min(r => r.ViolationSeconds)}..{phasedKnown.Max(r => r.ViolationSeconds)} s");
         string stem = Path.ChangeExtension(logPath, null);
         WriteTimeline(stem + ".timeline.csv", median, liveP95, samples, fromUtc);
-        WriteDecisions(stem + ".decisions.txt", events, fromUtc, runs, known, first);
+        WriteDecisions(stem + ".decisions.txt", events, fromUtc, [("fitted", runs), ("known", known), ("fitted, live phase", phased), ("known, live phase", phasedKnown)], first);
         string modelText = string.Create(CultureInfo.InvariantCulture,
             $"k={model.Workers:0.00} service p5/p50/p95={model.SampleServiceMs(0.05):0}/{model.SampleServiceMs(0.5):0}/{model.SampleServiceMs(0.95):0} ms maxConn={model.MaxConn?.ToString(CultureInfo.InvariantCulture) ?? "none"}{(fit.Notes.Count == 0 ? "" : $" ({string.Join("; ", fit.Notes)})")}");
         return new SloRigFigures(scenario.Name, policy.Label, completions.Count, outcome.Failed, outcome.Late, liveViolations, liveServerSeconds,
             events.Count(AutoscaleEventIds.Decision, "decided up"), events.Count(AutoscaleEventIds.Decision, "decided down"),
-            (int)runs.Select(r => r.ViolationSeconds).Order().ElementAt(runs.Count / 2), medianServerSeconds,
-            (int)known.Select(r => r.ViolationSeconds).Order().ElementAt(known.Count / 2), known.Select(r => r.ServerSeconds).Order().ElementAt(known.Count / 2),
-            spread, modelText, wall);
+            MedianViolations(runs), MedianServerSeconds(runs), MedianViolations(known), MedianServerSeconds(known),
+            MedianViolations(phased), MedianServerSeconds(phased), MedianViolations(phasedKnown), MedianServerSeconds(phasedKnown), phase, spread, modelText, wall);
     }
 
-    private static SimulationOptions Simulation(int seed) => new() { Slo = Slo, QueueTimeout = QueueTimeout, KeepTimeline = true, Seed = seed };
+    private static int MedianViolations(List<BackendSimulation> runs) => (int)runs.Select(r => r.ViolationSeconds).Order().ElementAt(runs.Count / 2);
+
+    private static double MedianServerSeconds(List<BackendSimulation> runs) => runs.Select(r => r.ServerSeconds).Order().ElementAt(runs.Count / 2);
+
+    // When the live daemon's first evaluation after the first arrival came (every evaluation logs a decision or a hold).
+    private static TimeSpan LivePhase(EventCapture events, long fromUtc, TimeSpan interval)
+    {
+        long first = events.Events.Where(e => e.Id is AutoscaleEventIds.Decision or AutoscaleEventIds.Hold or AutoscaleEventIds.HeldByGate or AutoscaleEventIds.HeldBack)
+            .Select(e => e.Time.ToUnixTimeMilliseconds() - fromUtc).Where(t => t >= 0).DefaultIfEmpty((long)interval.TotalMilliseconds).Min();
+        return TimeSpan.FromMilliseconds(Math.Min(first, (long)interval.TotalMilliseconds));
+    }
+
+    private static SimulationOptions Simulation(int seed, TimeSpan? phase = null) =>
+        new() { Slo = Slo, QueueTimeout = QueueTimeout, KeepTimeline = true, Seed = seed, EvaluationPhase = phase };
+
+    /// <summary>
+    /// Simulates a recorded run's log again (known model, and fitted) with the first evaluation <paramref name="phase"/>
+    /// after the first arrival: each seed's figures and decisions.
+    /// </summary>
+    public static string Resimulate(string logPath, SloPolicy policy, TimeSpan? phase)
+    {
+        var arrivalLog = new ArrivalLog(["app"]);
+        var parser = new HaproxyLogParser();
+        foreach (byte[] line in FidelityExperiment.ReadLines(logPath))
+        {
+            if (parser.TryParse(line, out RequestRecord record))
+            {
+                arrivalLog.Add(record);
+            }
+        }
+
+        long[] arrivals = arrivalLog.ArrivalsOf("app");
+        AutoscaleOptions options = Options([1, 2, 3, 4], policy);
+        var text = new StringBuilder();
+        foreach ((string name, BackendModel model) in new[] { ("known", KnownModel()), ("fitted", FidelityExperiment.FitModel(logPath, ColdStart).Model) })
+        {
+            var runs = Enumerable.Range(1, FidelityExperiment.Seeds).Select(seed => Simulator.Run(options, "app", model, arrivals, Simulation(seed, phase))).ToList();
+            text.AppendLine(CultureInfo.InvariantCulture, $"{name} model: seconds over SLO median {runs.Select(r => r.ViolationSeconds).Order().ElementAt(runs.Count / 2)} ({runs.Min(r => r.ViolationSeconds)}..{runs.Max(r => r.ViolationSeconds)}), server-seconds median {runs.Select(r => r.ServerSeconds).Order().ElementAt(runs.Count / 2):0.0}");
+            for (int i = 0; i < runs.Count; i++)
+            {
+                string decisions = string.Join("; ", runs[i].Decisions.Select(p => string.Create(CultureInfo.InvariantCulture,
+                    $"{(p.Time.ToUnixTimeMilliseconds() - arrivals[0]) / 1000.0:0.0} {p.Decision.Action} {string.Join(",", p.Servers)} ({p.Window.Value:0} ms)")));
+                text.AppendLine(CultureInfo.InvariantCulture, $"  seed {i + 1}: {runs[i].ViolationSeconds} s, {runs[i].ServerSeconds:0.0} server-s: {decisions}");
+            }
+        }
+
+        return text.ToString();
+    }
 
     // Nearest-rank p95 of the requests that ended in each second from the first arrival, as the simulator counts.
     private static int?[] PerSecondP95(List<(long End, int Latency)> completions, long first, int seconds)
@@ -239,20 +288,20 @@ public static class SloRig
     }
 
     // The live daemon's decisions and holds, and each simulation's decisions, in seconds from the first arrival.
-    private static void WriteDecisions(string path, EventCapture events, long fromUtc, List<BackendSimulation> runs, List<BackendSimulation> known, long first)
+    private static void WriteDecisions(string path, EventCapture events, long fromUtc, (string Name, List<BackendSimulation> Runs)[] simulations, long first)
     {
         using var output = new StreamWriter(path);
         output.WriteLine("live (seconds from the first arrival):");
-        foreach ((DateTimeOffset time, int id, string message) in events.Events.Where(e => e.Id is AutoscaleEventIds.Decision or AutoscaleEventIds.Hold))
+        foreach ((DateTimeOffset time, int id, string message) in events.Events.Where(e => e.Id is AutoscaleEventIds.Decision or AutoscaleEventIds.Hold or AutoscaleEventIds.HeldByGate or AutoscaleEventIds.HeldBack))
         {
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {(time.ToUnixTimeMilliseconds() - fromUtc) / 1000.0,8:0.000} [{id}] {message}"));
         }
 
-        foreach ((string name, List<BackendSimulation> set) in new[] { ("fitted", runs), ("known", known) })
+        foreach ((string name, List<BackendSimulation> set) in simulations)
         {
             for (int i = 0; i < set.Count; i++)
             {
-                output.WriteLine($"simulated, {name} model, seed {i + 1}: {set[i].ViolationSeconds} s over SLO, {set[i].ServerSeconds:0.0} server-seconds");
+                output.WriteLine($"simulated, {name}, seed {i + 1}: {set[i].ViolationSeconds} s over SLO, {set[i].ServerSeconds:0.0} server-seconds");
                 foreach (ScalingPlan plan in set[i].Decisions)
                 {
                     output.WriteLine(string.Create(CultureInfo.InvariantCulture,
