@@ -116,4 +116,20 @@ if (args.Length >= 1 && args[0] == "fidelity")
     return;
 }
 
+// `slo-rig TRACES POLICIES LOG_DIR` (step,spike; threshold,target,concurrency,concurrency-in-flight or all): issue 23's rig
+// live with each policy, against the simulator on each run's own log.
+if (args.Length >= 4 && args[0] == "slo-rig")
+{
+    await HaproxyAutoscale.Benchmarks.Fidelity.SloRigReport.RunAsync(args[1], args[2], args[3]);
+    return;
+}
+
+// `slo-resimulate LOG POLICY [PHASE_MS]`: a recorded SLO-rig run simulated again, its first evaluation PHASE_MS after the first arrival.
+if (args.Length >= 3 && args[0] == "slo-resimulate")
+{
+    Console.Write(HaproxyAutoscale.Lab.Fidelity.SloRig.Resimulate(args[1], HaproxyAutoscale.Lab.Fidelity.SloPolicy.Find(args[2]),
+        args.Length > 3 ? TimeSpan.FromMilliseconds(int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture)) : null));
+    return;
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(ParserBenchmarks).Assembly).Run(args);

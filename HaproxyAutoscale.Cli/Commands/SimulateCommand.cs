@@ -108,7 +108,7 @@ internal static class SimulateCommand
 
             var tune = new TuneOptions { Budget = share, DeadlineBudget = deadlineShare };
             (tune.Simulation.Slo, tune.Simulation.Balance, tune.Simulation.QueueTimeout) = (loaded.Slo, loaded.Balance, loaded.QueueTimeout);
-            (tune.Simulation.HoldDeadline, tune.Simulation.ProviderStart) = (loaded.HoldDeadline, loaded.ProviderStart);
+            (tune.Simulation.HoldDeadline, tune.Simulation.ProviderStart, tune.Simulation.EvaluationPhase) = (loaded.HoldDeadline, loaded.ProviderStart, loaded.EvaluationPhase);
             TuneResult result;
             try
             {

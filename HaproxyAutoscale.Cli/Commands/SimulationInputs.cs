@@ -35,12 +35,17 @@ internal sealed class SimulationInputs
 
     private readonly Option<string?> _queueTimeout = new("--queue-timeout") { Description = "HAProxy's timeout queue (default: its timeout connect): queued longer, a request gets a 503. Without it, requests wait as long as it takes." };
 
+    private readonly Option<string?> _evaluationPhase = new("--evaluation-phase")
+    {
+        Description = "When the daemon's first evaluation came after the log's first request (0 up to the evaluation interval; default: one interval). Given the phase of a recorded run, its decisions can be compared one to one.",
+    };
+
     public int ExitCode { get; private set; }
 
     public void AddTo(Command command)
     {
         command.Arguments.Add(Logs);
-        foreach (Option option in (Option[])[_config, _model, _slo, _balance, _coldStart, _idleToCold, _queueTimeout, _holdDeadline, _providerStart])
+        foreach (Option option in (Option[])[_config, _model, _slo, _balance, _coldStart, _idleToCold, _queueTimeout, _holdDeadline, _providerStart, _evaluationPhase])
         {
             command.Options.Add(option);
         }
@@ -101,6 +106,17 @@ internal sealed class SimulationInputs
         if (options is null)
         {
             return Fail(exitCode);
+        }
+
+        TimeSpan? phase = null;
+        if (parse.GetValue(_evaluationPhase) is { } phaseText)
+        {
+            if (!Durations.TryParse(phaseText, out TimeSpan parsed) || parsed < TimeSpan.Zero || parsed > options.EvaluationInterval)
+            {
+                return Fail(console.Fail($"--evaluation-phase: '{phaseText}' is not a duration from 0 to the evaluation interval ({Durations.Format(options.EvaluationInterval)})", ExitCodes.Usage));
+            }
+
+            phase = parsed;
         }
 
         ServerModel? given = null;
@@ -188,7 +204,7 @@ internal sealed class SimulationInputs
 
         return backends.Count == 0
             ? Fail(console.Fail($"no configured backend has a request in the log ({arrivals.Parsed} request lines read)"))
-            : new Loaded(options, slo, balance, queueTimeout, backends) { HoldDeadline = holdDeadline, ProviderStart = providerStart };
+            : new Loaded(options, slo, balance, queueTimeout, backends) { HoldDeadline = holdDeadline, ProviderStart = providerStart, EvaluationPhase = phase };
     }
 
     private Loaded? Fail(int exitCode)
@@ -207,9 +223,13 @@ internal sealed record Loaded(AutoscaleOptions Options, TimeSpan Slo, SimulatedB
     /// <summary>The provider's start of a stopped server (scale to zero).</summary>
     public TimeSpan ProviderStart { get; init; }
 
+    /// <summary>When the first evaluation comes after the first request, or <see langword="null"/>: one evaluation interval.</summary>
+    public TimeSpan? EvaluationPhase { get; init; }
+
     /// <summary>The simulation's options from what was read.</summary>
     public SimulationOptions Simulation(int? staticServers = null, bool keepTimeline = false) => new()
     {
         Slo = Slo, Balance = Balance, QueueTimeout = QueueTimeout, HoldDeadline = HoldDeadline, ProviderStart = ProviderStart, StaticServers = staticServers, KeepTimeline = keepTimeline,
+        EvaluationPhase = EvaluationPhase,
     };
 }

@@ -30,6 +30,7 @@ internal sealed partial class SimulatedBackend
     private readonly bool[] _cold;
     private readonly long[] _parkedSince;
     private readonly int[] _drains;
+    private readonly List<ScalingPlan> _decisions = []; // kept with the timeline
     private readonly PriorityQueue<(int Kind, int Server, int Tr, int Tw, int Held), long> _events = new();
     private readonly Queue<(long Since, int Held)> _queued = new();
     private readonly SimulatedHold? _hold; // null unless the backend may go to zero
@@ -81,7 +82,8 @@ internal sealed partial class SimulatedBackend
         long start = arrivals[0];
         _decider?.Start(start, wakes: _hold is not null);
         _accounting.Start(start, _capacity);
-        long nextEvaluation = start + _evaluationMs;
+        // The daemon's evaluation clock is not tied to the log: a recorded run's phase reproduces its decisions.
+        long nextEvaluation = start + (_simulation.EvaluationPhase is { } phase ? Math.Clamp((long)phase.TotalMilliseconds, 0, _evaluationMs) : _evaluationMs);
         int next = 0;
         while (next < arrivals.Length || _events.Count > 0 || QueueExpiry() != long.MaxValue || HoldMoment() != long.MaxValue)
         {
@@ -141,6 +143,7 @@ internal sealed partial class SimulatedBackend
         _accounting.Result(Policy, _decider?.Flaps ?? 0, _coldStarts) with
         {
             HeldBy = _decider?.HeldBy ?? new SortedDictionary<string, int>(StringComparer.Ordinal), ScaleToZero = _hold?.Result(_accounting.ZeroSeconds),
+            Decisions = _decisions,
         };
 
     private long NextEventTime() => Math.Min(Math.Min(_events.TryPeek(out _, out long t) ? t : long.MaxValue, QueueExpiry()), HoldMoment());
@@ -235,6 +238,11 @@ internal sealed partial class SimulatedBackend
         _accounting.Advance(now, _capacity);
         ScalingPlan plan = _decider!.Decide(now, _connections);
         bool up = plan.Decision.Action == ScalingAction.Up;
+        if (_simulation.KeepTimeline && plan.Servers.Count > 0)
+        {
+            _decisions.Add(plan);
+        }
+
         foreach (string name in plan.Servers)
         {
             int server = Array.IndexOf(_names, name);

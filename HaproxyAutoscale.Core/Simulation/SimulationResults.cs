@@ -1,3 +1,5 @@
+using HaproxyAutoscale.Scaling;
+
 namespace HaproxyAutoscale.Simulation;
 
 /// <summary>How HAProxy picks a server among those in rotation (<c>balance</c>).</summary>
@@ -47,7 +49,14 @@ internal sealed class SimulationOptions
     /// <summary>The seed of the service-time draws: the same seed, log and configuration give the same result.</summary>
     public int Seed { get; set; }
 
-    /// <summary>Whether to keep one <see cref="SimulationSecond"/> per second of the log.</summary>
+    /// <summary>
+    /// When the first evaluation comes after the first arrival (0 up to the evaluation interval; more counts as the
+    /// interval): a live daemon's evaluation clock started before the load, at no particular phase of it, and the
+    /// decisions at a load's start depend on it. <see langword="null"/>: one interval after.
+    /// </summary>
+    public TimeSpan? EvaluationPhase { get; set; }
+
+    /// <summary>Whether to keep one <see cref="SimulationSecond"/> per second of the log, and the decisions that moved servers.</summary>
     public bool KeepTimeline { get; set; }
 }
 
@@ -101,6 +110,9 @@ internal sealed record BackendSimulation(
 {
     /// <summary>One row per second when <see cref="SimulationOptions.KeepTimeline"/> is set; otherwise empty.</summary>
     public IReadOnlyList<SimulationSecond> Timeline { get; init; } = [];
+
+    /// <summary>Every evaluation that moved servers (its time and plan) when <see cref="SimulationOptions.KeepTimeline"/> is set; otherwise empty.</summary>
+    public IReadOnlyList<ScalingPlan> Decisions { get; init; } = [];
 
     /// <summary>
     /// Evaluations at which a rule of the engine held back the policy's decision, per gate (<c>cooldown</c>,

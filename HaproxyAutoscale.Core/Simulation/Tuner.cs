@@ -124,7 +124,7 @@ internal static class Tuner
             var simulation = new SimulationOptions
             {
                 Slo = tune.Simulation.Slo, Seed = tune.Simulation.Seed, Balance = tune.Simulation.Balance, QueueTimeout = tune.Simulation.QueueTimeout,
-                HoldDeadline = tune.Simulation.HoldDeadline, ProviderStart = tune.Simulation.ProviderStart,
+                HoldDeadline = tune.Simulation.HoldDeadline, ProviderStart = tune.Simulation.ProviderStart, EvaluationPhase = tune.Simulation.EvaluationPhase,
             };
             results[i] = new TuneCandidate(trial.Settings, trial.Window, Simulator.Run(copy, backend, model, arrivals, simulation)) { SloP95 = trial.SloP95, Forecast = trial.Forecast };
         });

@@ -7,7 +7,6 @@ using HaproxyAutoscale.Hosting;
 using HaproxyAutoscale.Logs;
 using HaproxyAutoscale.Scaling;
 using HaproxyAutoscale.Simulation;
-using Microsoft.Extensions.Logging;
 
 namespace HaproxyAutoscale.Lab.Fidelity;
 
@@ -237,9 +236,11 @@ public static class FidelityExperiment
     /// The server model the simulation uses, fitted from the run's log as <c>simulate</c> does (the cold start, which no
     /// log shows, is given as <c>simulate --cold-start</c> would be: the apps' warm-up time).
     /// </summary>
-    internal static (BackendModel Model, ServerModelFitResult Fit) FitModel(string logPath)
+    internal static (BackendModel Model, ServerModelFitResult Fit) FitModel(string logPath) => FitModel(logPath, ColdStart);
+
+    internal static (BackendModel Model, ServerModelFitResult Fit) FitModel(string logPath, TimeSpan coldStart)
     {
-        var fitter = new ServerModelFitter(coldStartMs: ColdStart.TotalMilliseconds);
+        var fitter = new ServerModelFitter(coldStartMs: coldStart.TotalMilliseconds);
         foreach (byte[] line in ReadLines(logPath))
         {
             fitter.AddLine(line);
@@ -266,7 +267,7 @@ public static class FidelityExperiment
         }
     }
 
-    private static IEnumerable<byte[]> ReadLines(string path)
+    internal static IEnumerable<byte[]> ReadLines(string path)
     {
         foreach (string line in File.ReadLines(path))
         {
@@ -275,7 +276,7 @@ public static class FidelityExperiment
     }
 
     // The integral of the sampled capacity (servers active or warming) over [from, to) in Unix milliseconds.
-    private static double Integrate(List<(DateTimeOffset Time, int Capacity)> samples, long from, long to)
+    internal static double Integrate(List<(DateTimeOffset Time, int Capacity)> samples, long from, long to)
     {
         double total = 0;
         for (int i = 0; i < samples.Count; i++)
@@ -291,7 +292,7 @@ public static class FidelityExperiment
         return total / 1000;
     }
 
-    private static async Task SampleAsync(Autoscaler autoscaler, List<(DateTimeOffset Time, int Capacity)> samples, CancellationToken cancellationToken)
+    internal static async Task SampleAsync(Autoscaler autoscaler, List<(DateTimeOffset Time, int Capacity)> samples, CancellationToken cancellationToken)
     {
         using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(25));
         try
@@ -308,53 +309,6 @@ public static class FidelityExperiment
         }
         catch (OperationCanceledException)
         {
-        }
-    }
-
-    /// <summary>Keeps the autoscaler's information events (id and message).</summary>
-    private sealed class EventCapture : ILoggerFactory, ILogger
-    {
-        private readonly List<(int Id, string Message)> _events = [];
-
-        public int Count(int id, string contains)
-        {
-            lock (_events)
-            {
-                return _events.Count(e => e.Id == id && e.Message.Contains(contains, StringComparison.Ordinal));
-            }
-        }
-
-        public string Summary()
-        {
-            lock (_events)
-            {
-                return string.Join(", ", _events.GroupBy(e => e.Id).OrderBy(g => g.Key).Select(g => $"event {g.Key}×{g.Count()}"));
-            }
-        }
-
-        public ILogger CreateLogger(string categoryName) => this;
-
-        public void AddProvider(ILoggerProvider provider)
-        {
-        }
-
-        public void Dispose()
-        {
-        }
-
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            if (IsEnabled(logLevel))
-            {
-                lock (_events)
-                {
-                    _events.Add((eventId.Id, formatter(state, exception)));
-                }
-            }
         }
     }
 }

@@ -112,6 +112,17 @@ public sealed class SimulateCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Simulate_EvaluationPhase_WithinTheIntervalIsTaken_BeyondItIsAUsageError()
+    {
+        JsonElement phased = await SimulateAsync("--evaluation-phase", "300ms");
+        phased.GetProperty("requests").GetInt64().Should().BeGreaterThan(0);
+
+        (int exit, _, string error) = await CliRunner.RunAsync("simulate", Log, "--config", Config, "--evaluation-phase", "2s");
+        exit.Should().Be(2);
+        error.Trim().Should().StartWith("error: --evaluation-phase: '2s' is not a duration from 0 to the evaluation interval");
+    }
+
+    [Fact]
     public async Task Simulate_BackendThatMayGoToZero_HoldFlags_ReportHeldRequestsTheirWait503sAndSecondsAtZero()
     {
         // Two bursts of 50 (at one instant) three minutes apart onto a backend with minActive 0 and a provider.

@@ -170,4 +170,24 @@ public sealed class SimulatorTests
         BackendSimulation result = Simulator.Run(Options(), "app", Model(), light, new SimulationOptions { StaticServers = 0 });
         (result.P50Ms, result.P95Ms, result.P99Ms).Should().Be((int.MaxValue, int.MaxValue, int.MaxValue));
     }
+
+    // Issue 23: a start-up transient (a burst of 40 requests at once, then about 7 requests/s) under the threshold policy
+    // (100 ms, 3 breaches): whether three evaluations in a row see the burst's slow requests depends on when the
+    // evaluation clock ticks, which a live daemon's does at no particular phase of the load. The simulator ticked one
+    // interval after the first request whatever the run; given the live phase, it decides when the daemon decided.
+    [Fact]
+    public void Run_StartUpTransient_TheDecisionFollowsTheEvaluationPhase()
+    {
+        long[] arrivals = [.. Enumerable.Repeat(Start, 40).Concat(Enumerable.Range(1, 100).Select(i => Start + (i * 150L)))];
+        AutoscaleOptions options = Options();
+        options.Backends[0].Policy.Settings["breaches"] = "3";
+
+        BackendSimulation early = Simulator.Run(options, "app", Model(), arrivals, new SimulationOptions { KeepTimeline = true, EvaluationPhase = TimeSpan.FromMilliseconds(300) });
+        BackendSimulation late = Simulator.Run(options, "app", Model(), arrivals, new SimulationOptions { KeepTimeline = true });
+
+        early.Decisions.Should().ContainSingle().Which.Time.Should().Be(DateTimeOffset.FromUnixTimeMilliseconds(Start + 2_300), "breaches at 0.3, 1.3 and 2.3 s");
+        late.Decisions.Should().BeEmpty("at 1, 2 and 3 s the third evaluation sees the light load only");
+        Simulator.Run(options, "app", Model(), arrivals, new SimulationOptions { KeepTimeline = true, EvaluationPhase = TimeSpan.FromSeconds(1) })
+            .Should().BeEquivalentTo(late, "without a phase, the first evaluation comes one interval after the first request");
+    }
 }
