@@ -141,11 +141,11 @@ public sealed class ScriptedApps : IDisposable
     public IReadOnlyList<string> Requests(string server) => Lines(server + ".requests");
 
     /// <summary>Every app process ever started that still runs.</summary>
-    public IReadOnlyList<int> Running() => [.. Lines("all.pids").Select(int.Parse).Where(IsAlive)];
+    public IReadOnlyList<int> Running() => [.. Lines("all.pids").Select(int.Parse).Where(IsOurs)];
 
     /// <summary>The PID of the app <paramref name="server"/> runs as, if running.</summary>
     public int? PidOf(string server) =>
-        File.Exists(_dir.File(server + ".pid")) && int.TryParse(File.ReadAllText(_dir.File(server + ".pid")).Trim(), out int pid) && IsAlive(pid) ? pid : null;
+        File.Exists(_dir.File(server + ".pid")) && int.TryParse(File.ReadAllText(_dir.File(server + ".pid")).Trim(), out int pid) && IsOurs(pid) ? pid : null;
 
     public void Dispose()
     {
@@ -166,13 +166,18 @@ public sealed class ScriptedApps : IDisposable
         _dir.Dispose();
     }
 
-    // Running and not a zombie waiting to be reaped.
-    private static bool IsAlive(int pid)
+    // Running, not a zombie waiting to be reaped, and still one of our apps: a PID is reused once the app exited
+    // (within minutes on a busy machine: the soak found an HAProxy worker under an old app's PID, and disposing would
+    // have killed it).
+    private bool IsOurs(int pid)
     {
         try
         {
             string stat = File.ReadAllText($"/proc/{pid}/stat");
-            return stat[(stat.LastIndexOf(')') + 2)..].StartsWith('Z') is false;
+            return stat[(stat.LastIndexOf(')') + 2)..].StartsWith('Z') is false
+                && File.ReadAllText($"/proc/{pid}/cmdline") is { } command
+                && command.Contains("app.py", StringComparison.Ordinal)
+                && command.Contains(Path.GetFileName(Path.GetDirectoryName(_dir.File("app.py")))!, StringComparison.Ordinal); // our state directory's name
         }
         catch (IOException)
         {

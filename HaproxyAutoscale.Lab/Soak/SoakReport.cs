@@ -40,6 +40,7 @@ public static class SoakReport
         }
 
         Line($"RSS slope {result.RssSlopeMbPerHour:0.00} MB/h, GC heap slope {result.GcHeapSlopeMbPerHour:0.00} MB/h, fd slope {result.FdSlopePerHour:0.00} /h (fds {result.FdsAfterWarmUp} after warm-up, {result.FdsAtEnd} at the end), threads {result.ThreadsMin}..{result.ThreadsMax}, CPU mean {result.CpuPercentMean:0.0} % of one core");
+        Line($"RSS parts' slopes: anonymous {result.RssAnonSlopeMbPerHour:0.00} MB/h, file-backed {result.RssFileSlopeMbPerHour:0.00} MB/h, shared (JIT code) {result.RssShmemSlopeMbPerHour:0.00} MB/h");
         Line($"longest gap between evaluations: {string.Join(", ", result.LongestEvaluationGap.OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Key} {g.Value.TotalSeconds:0.00} s"))}");
         Line($"daemon events: {string.Join(", ", result.Events.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => $"{e.Key} {e.Value}"))}");
         Line($"provider processes left behind: {(result.LeftoverProcesses.Count == 0 ? "none" : string.Join("; ", result.LeftoverProcesses))} ({result.ProcessesKept} running for servers the daemon keeps)");

@@ -61,6 +61,13 @@ public sealed class SoakResult
 
     public double GcHeapSlopeMbPerHour { get; init; }
 
+    /// <summary>The slopes of the RSS's anonymous, file-backed and shared-memory (JIT code) parts, MB/h.</summary>
+    public double RssAnonSlopeMbPerHour { get; init; }
+
+    public double RssFileSlopeMbPerHour { get; init; }
+
+    public double RssShmemSlopeMbPerHour { get; init; }
+
     public int ThreadsMin { get; init; }
 
     public int ThreadsMax { get; init; }

@@ -172,6 +172,46 @@ public sealed class ReloadTests
         await Poll.UntilAsync(() => engine.Autoscaler.LogCounters.Rejected == 5, TimeSpan.FromSeconds(5), "5 datagrams rejected");
     }
 
+    [Fact]
+    public async Task ReloadAsync_ManyPolicyChanges_NoReplacedDeciderIsKept()
+    {
+        // A SIGHUP that changes a backend replaces its decider (and policy); whatever the new one carries over must
+        // not hold the old one, or every reload would keep one more (the soak sends one every 3 minutes for months).
+        await using var engine = await Engine.StartAsync();
+        await engine.SendAsync(10);
+        List<WeakReference> replaced = await ReloadAsync(engine, reloads: 40);
+
+        await Poll.UntilAsync(() =>
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            return replaced.TrueForAll(r => !r.IsAlive);
+        }, TimeSpan.FromSeconds(5), "every replaced decider collected");
+        engine.Autoscaler.Backends.Single().Decider.LoggedRequests.Should().Be(10, "what the deciders learned was carried over each time");
+    }
+
+    // Reloads with a changed threshold; weak references to the deciders replaced, but the last one (an evaluation pass
+    // may still hold it for a moment). Not inlined: no local of the caller keeps a decider alive.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static async Task<List<WeakReference>> ReloadAsync(Engine engine, int reloads)
+    {
+        var replaced = new List<WeakReference>();
+        for (int i = 0; i < reloads; i++)
+        {
+            if (i < reloads - 1)
+            {
+                replaced.Add(new WeakReference(engine.Autoscaler.Backends.Single().Decider));
+            }
+
+            AutoscaleOptions wanted = engine.Options();
+            wanted.Backends[0].Policy.Settings["thresholdMs"] = (200 + i).ToString(CultureInfo.InvariantCulture);
+            ReloadResult result = await engine.Autoscaler.ReloadAsync(wanted, CancellationToken.None);
+            result.Changed.Should().ContainSingle();
+        }
+
+        return replaced;
+    }
+
     /// <summary>A running autoscaler with backend <c>app</c> (s1 always up, s2, s3; optionally <c>old</c>) on a builder-made UDP log source.</summary>
     private sealed class Engine : IAsyncDisposable
     {
