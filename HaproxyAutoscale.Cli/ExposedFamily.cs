@@ -83,6 +83,11 @@ internal sealed class ExposedFamily : IDisposable
             {
                 _observer.RecordObservableInstruments();
             }
+            catch (Exception e) when (e is not OutOfMemoryException && !writer.Failed)
+            {
+                // An instrument's callback threw (the runtime gathers those into one exception): what it did not
+                // measure is left out of this scrape, the other families are written.
+            }
             finally
             {
                 _writer = null;

@@ -88,9 +88,11 @@ internal sealed class MetricsEndpoint : IDisposable
                 await _meter.WriteAsync(writer, _stop.Token).ConfigureAwait(false);
                 writer.Flush();
             }
-            catch (Exception e) when (e is HttpListenerException or IOException or OperationCanceledException or ObjectDisposedException)
+            catch (Exception e) when (e is not OutOfMemoryException)
             {
-                // The scraper went away, or we are stopping: the next request is served anew.
+                // The scraper went away, we are stopping, or an instrument's callback threw (the runtime gathers
+                // those into one exception): this scrape ends short, the next request is served anew.
+                TrySetStatus(context.Response, 500);
             }
             finally
             {
@@ -103,6 +105,19 @@ internal sealed class MetricsEndpoint : IDisposable
                     // Already gone.
                 }
             }
+        }
+    }
+
+    // Too late once the body started: the status line went out with the first bytes.
+    private static void TrySetStatus(HttpListenerResponse response, int status)
+    {
+        try
+        {
+            response.StatusCode = status;
+        }
+        catch (InvalidOperationException)
+        {
+            // The headers went out: the client sees the answer end short.
         }
     }
 }

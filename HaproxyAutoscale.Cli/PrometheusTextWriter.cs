@@ -63,10 +63,12 @@ internal sealed class PrometheusTextWriter : IDisposable
         ArrayPool<string>.Shared.Return(labels, clearArray: true);
     }
 
+    /// <summary>Whether writing to the stream failed (the scraper went away): the scrape stops.</summary>
+    public bool Failed { get; private set; }
+
     public void Flush()
     {
-        _stream.Write(_buffer, 0, _length);
-        _length = 0;
+        WriteOut();
         _stream.Flush();
     }
 
@@ -145,9 +147,23 @@ internal sealed class PrometheusTextWriter : IDisposable
     {
         if (_length + Math.Max(bytes, Reserve) > _buffer.Length)
         {
-            _stream.Write(_buffer, 0, _length);
-            _length = 0;
+            WriteOut();
         }
+    }
+
+    private void WriteOut()
+    {
+        try
+        {
+            _stream.Write(_buffer, 0, _length);
+        }
+        catch
+        {
+            Failed = true;
+            throw;
+        }
+
+        _length = 0;
     }
 }
 

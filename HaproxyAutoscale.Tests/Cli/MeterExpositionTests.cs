@@ -55,6 +55,22 @@ public sealed class MeterExpositionTests
             $"{prefix}_lag_seconds_bucket{{backend=\"app\",le=\"+Inf\"}} 2\n");
     }
 
+    [Fact]
+    public async Task Write_AGaugeWhoseCallbackThrows_LeavesItOutAndWritesTheOthers()
+    {
+        string meterName = $"Exposition.{Guid.NewGuid():N}";
+        using var exposition = new MeterExposition(meterName, _ => [1]);
+        using var meter = new Meter(meterName);
+        meter.CreateObservableGauge("broken", (Func<int>)(() => throw new InvalidOperationException("a host's bug")), "1", "Throws.");
+        meter.CreateObservableGauge("leader", () => 1, "1", "Leads.");
+
+        string prefix = meterName.Replace('.', '_').ToLowerInvariant();
+        (await ScrapeAsync(exposition)).Should().Be(
+            $"# HELP {prefix}_leader (1) Leads. (ObservableGauge`1)\n" +
+            $"# TYPE {prefix}_leader gauge\n" +
+            $"{prefix}_leader 1\n");
+    }
+
     private static async Task<string> ScrapeAsync(MeterExposition exposition)
     {
         using var stream = new MemoryStream();
