@@ -1,0 +1,85 @@
+using System.Diagnostics.Metrics;
+using System.Text;
+using HaproxyAutoscale.Cli;
+
+namespace HaproxyAutoscale.Tests.Cli;
+
+/// <summary>
+/// The metrics endpoint's own exposition of a meter: the text prometheus-net's meter adapter wrote (names, HELP, TYPE,
+/// sorted labels, counters as gauges, histograms as _sum, _count and cumulative buckets), each measurement once.
+/// A meter name of its own per test: other tests' meters never mix in.
+/// </summary>
+public sealed class MeterExpositionTests
+{
+    [Fact]
+    public async Task Write_ACounterAddedOnce_ReadsOneAndItsZeroSeries()
+    {
+        string meterName = $"Exposition.{Guid.NewGuid():N}";
+        using var exposition = new MeterExposition(meterName, _ => [1]);
+        using var meter = new Meter(meterName);
+        Counter<long> decisions = meter.CreateCounter<long>("decisions", "{decision}", "Up and down decisions (tags: backend, action).");
+        decisions.Add(0, new("backend", "app"), new("action", "down"));
+        decisions.Add(1, new("backend", "app"), new("action", "up"));
+
+        string prefix = meterName.Replace('.', '_').ToLowerInvariant();
+        (await ScrapeAsync(exposition)).Should().Be(
+            $"# HELP {prefix}_decisions ({{decision}}) Up and down decisions (tags: backend, action). (Counter`1)\n" +
+            $"# TYPE {prefix}_decisions gauge\n" +
+            $"{prefix}_decisions{{action=\"down\",backend=\"app\"}} 0\n" +
+            $"{prefix}_decisions{{action=\"up\",backend=\"app\"}} 1\n");
+    }
+
+    [Fact]
+    public async Task Write_ObservableGaugesAndAHistogram_AsPrometheusNetWroteThem()
+    {
+        string meterName = $"Exposition.{Guid.NewGuid():N}";
+        using var exposition = new MeterExposition(meterName, _ => [0.1, 2.5]);
+        using var meter = new Meter(meterName);
+        meter.CreateObservableGauge("in_flight", () => new Measurement<double>[] { new(66.25, new KeyValuePair<string, object?>("backend", "a\"b\\c")) }, "{request}", "In flight.");
+        meter.CreateObservableGauge("window_value_ms", () => Array.Empty<Measurement<double>>(), "ms", "No samples, no series.");
+        Histogram<double> lag = meter.CreateHistogram<double>("lag_seconds", "s", "Lag.");
+        lag.Record(0.05, new KeyValuePair<string, object?>("backend", "app"));
+        lag.Record(3, new KeyValuePair<string, object?>("backend", "app"));
+
+        string prefix = meterName.Replace('.', '_').ToLowerInvariant();
+        (await ScrapeAsync(exposition)).Should().Be(
+            $"# HELP {prefix}_in_flight ({{request}}) In flight. (ObservableGauge`1)\n" +
+            $"# TYPE {prefix}_in_flight gauge\n" +
+            $"{prefix}_in_flight{{backend=\"a\\\"b\\\\c\"}} 66.25\n" +
+            $"# HELP {prefix}_lag_seconds (s) Lag. (Histogram`1)\n" +
+            $"# TYPE {prefix}_lag_seconds histogram\n" +
+            $"{prefix}_lag_seconds_sum{{backend=\"app\"}} 3.05\n" +
+            $"{prefix}_lag_seconds_count{{backend=\"app\"}} 2\n" +
+            $"{prefix}_lag_seconds_bucket{{backend=\"app\",le=\"0.1\"}} 1\n" +
+            $"{prefix}_lag_seconds_bucket{{backend=\"app\",le=\"2.5\"}} 1\n" +
+            $"{prefix}_lag_seconds_bucket{{backend=\"app\",le=\"+Inf\"}} 2\n");
+    }
+
+    [Fact]
+    public async Task Write_AGaugeWhoseCallbackThrows_LeavesItOutAndWritesTheOthers()
+    {
+        string meterName = $"Exposition.{Guid.NewGuid():N}";
+        using var exposition = new MeterExposition(meterName, _ => [1]);
+        using var meter = new Meter(meterName);
+        meter.CreateObservableGauge("broken", (Func<int>)(() => throw new InvalidOperationException("a host's bug")), "1", "Throws.");
+        meter.CreateObservableGauge("leader", () => 1, "1", "Leads.");
+
+        string prefix = meterName.Replace('.', '_').ToLowerInvariant();
+        (await ScrapeAsync(exposition)).Should().Be(
+            $"# HELP {prefix}_leader (1) Leads. (ObservableGauge`1)\n" +
+            $"# TYPE {prefix}_leader gauge\n" +
+            $"{prefix}_leader 1\n");
+    }
+
+    private static async Task<string> ScrapeAsync(MeterExposition exposition)
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new PrometheusTextWriter(stream))
+        {
+            await exposition.WriteAsync(writer, CancellationToken.None);
+            writer.Flush();
+        }
+
+        return Encoding.UTF8.GetString(stream.ToArray());
+    }
+}
