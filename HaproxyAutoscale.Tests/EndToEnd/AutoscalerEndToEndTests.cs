@@ -108,7 +108,7 @@ public sealed class AutoscalerEndToEndTests
         // d. HAProxy restarts: its runtime state is lost (s2 is "disabled" in its configuration again).
         int oldPid = rig.Haproxy.Pid;
         await rig.Haproxy.StopAsync();
-        await rig.Haproxy.StartAsync(waitForSocket: null);
+        await rig.Haproxy.StartAsync(waitForSocket: rig.Endpoint); // the old socket file refuses connections until the new one replaces it
         await rig.Haproxy.WaitForPortAsync(rig.FrontendPort);
         await Poll.UntilAsync(() => rig.Logs.Any(l => l.EventId == AutoscaleEventIds.Reapplied), TimeSpan.FromSeconds(10), "the restart to be noticed");
         rig.Logs.First(l => l.EventId == AutoscaleEventIds.Reapplied).Message.Should().Contain($"pid {oldPid} -> {rig.Haproxy.Pid}");

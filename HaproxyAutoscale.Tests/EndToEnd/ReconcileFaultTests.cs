@@ -27,7 +27,7 @@ public sealed class ReconcileFaultTests
         // HAProxy restarts (s2 is "disabled" in its configuration again) and the first re-apply of s2 times out.
         control!.Fault = FaultInjectingControl.Once(c => c.StartsWith("set server app/s2 state ready", StringComparison.Ordinal), c => Timeout(rig.Endpoint, c));
         await rig.Haproxy.StopAsync();
-        await rig.Haproxy.StartAsync(waitForSocket: null);
+        await rig.Haproxy.StartAsync(waitForSocket: rig.Endpoint); // the old socket file refuses connections until the new one replaces it
         await rig.Haproxy.WaitForPortAsync(rig.FrontendPort);
 
         await rig.WaitForStatusAsync("s2", s => s != "MAINT", "re-enabled at the next pass");
