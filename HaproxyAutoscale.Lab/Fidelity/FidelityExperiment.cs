@@ -84,20 +84,25 @@ public static class FidelityExperiment
         options.Warmup.RetryDelay = TimeSpan.FromMilliseconds(100);
         var backend = new BackendOptions { Name = "app", Policy = { Kind = "threshold" }, SettleTime = TimeSpan.FromSeconds(1) };
         backend.Window.Size = 20;
-        backend.Policy.Kind = "threshold";
         backend.Policy.Settings["thresholdMs"] = "150";
         backend.Policy.Settings["breaches"] = "3";
         backend.Policy.Settings["idleScaleDown"] = "0s";
         backend.ScaleDown.DrainTimeout = TimeSpan.FromSeconds(3);
+        AddServers(backend, ports);
+
+        options.Backends.Add(backend);
+        return options;
+    }
+
+    /// <summary>One server per app port: s1 always up, the others parked with the app's warm-up URL (its cold start).</summary>
+    public static void AddServers(BackendOptions backend, IReadOnlyList<int> ports)
+    {
         for (int i = 0; i < ports.Count; i++)
         {
             backend.Servers.Add(i == 0
                 ? new ServerOptions { Name = "s1", AlwaysUp = true }
                 : new ServerOptions { Name = $"s{i + 1}", WarmupUrl = new Uri($"http://127.0.0.1:{ports[i]}/warmup") });
         }
-
-        options.Backends.Add(backend);
-        return options;
     }
 
     public static async Task<FidelityFigures> RunAsync(FidelityScenario scenario, string logPath, int seed = 1, TextWriter? progress = null, CancellationToken cancellationToken = default)

@@ -88,12 +88,7 @@ public static class SloRig
             backend.Policy.Settings[key] = value;
         }
 
-        for (int i = 0; i < ports.Count; i++)
-        {
-            backend.Servers.Add(i == 0
-                ? new ServerOptions { Name = "s1", AlwaysUp = true }
-                : new ServerOptions { Name = $"s{i + 1}", WarmupUrl = new Uri($"http://127.0.0.1:{ports[i]}/warmup") });
-        }
+        FidelityExperiment.AddServers(backend, ports);
 
         options.Backends.Add(backend);
         return options;
