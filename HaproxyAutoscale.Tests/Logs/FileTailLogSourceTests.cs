@@ -29,6 +29,32 @@ public sealed class FileTailLogSourceTests
     }
 
     [Fact]
+    public async Task StartAtEnd_LinesAppendedAfterTheSourceIsCreated_BeforeItRuns_AreRead()
+    {
+        // The file source opens the file when it is created (as a socket source binds): "start at end" is the end
+        // at the daemon's start, not at its first read, which may come later.
+        var fs = new MockFileSystem();
+        fs.AddFile(LogPath, new MockFileData("old\n"));
+        ILogSource source = LogSources.FromFile(LogPath, fs, new FakeTimeProvider(), new FileTailOptions());
+        await using (source)
+        {
+            fs.File.AppendAllText(LogPath, "written before the first read\n");
+            var lines = new ConcurrentQueue<string>();
+            using var stop = new CancellationTokenSource();
+            Task run = Task.Run(() => source.RunAsync(line => lines.Enqueue(Encoding.UTF8.GetString(line)), stop.Token));
+            DateTime deadline = DateTime.UtcNow.AddSeconds(10);
+            while (lines.IsEmpty && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(5);
+            }
+
+            await stop.CancelAsync();
+            await run;
+            lines.Should().Equal("written before the first read");
+        }
+    }
+
+    [Fact]
     public async Task RunAsync_FromStart_ReadsExistingLines()
     {
         var fs = new MockFileSystem();

@@ -30,6 +30,9 @@ internal sealed class FileTailLogSource : ILogSource
         _path = path;
         _options = options;
         _timeProvider = timeProvider;
+        // Opened now, as a socket source binds when it is created: the lines appended between the daemon's start
+        // and its first read are read, not skipped as "present at start".
+        Open(atStart: true);
     }
 
     public string Address => _path;
@@ -45,23 +48,13 @@ internal sealed class FileTailLogSource : ILogSource
     public async Task RunAsync(LogLineHandler onLine, CancellationToken cancellationToken)
     {
         var splitter = new LineSplitter(_options.MaxLineLength, Counters);
-        bool firstOpen = true;
         try
         {
             while (!cancellationToken.IsCancellationRequested)
             {
                 if (_current is null)
                 {
-                    _current = TryOpen(_path);
-                    if (_current is not null)
-                    {
-                        // Only the file present at start is skipped; a file that appears later is all new lines.
-                        _position = firstOpen && _options.StartAtEnd ? _current.Length : 0;
-                        _current.Position = _position;
-                        _fingerprintLength = ReadFingerprint(_current, _fingerprint, _position);
-                    }
-
-                    firstOpen = false;
+                    Open(atStart: false);
                 }
 
                 if (_current is not null)
@@ -78,6 +71,18 @@ internal sealed class FileTailLogSource : ILogSource
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+        }
+    }
+
+    private void Open(bool atStart)
+    {
+        _current = TryOpen(_path);
+        if (_current is not null)
+        {
+            // Only the file present at start is skipped; a file that appears later is all new lines.
+            _position = atStart && _options.StartAtEnd ? _current.Length : 0;
+            _current.Position = _position;
+            _fingerprintLength = ReadFingerprint(_current, _fingerprint, _position);
         }
     }
 
