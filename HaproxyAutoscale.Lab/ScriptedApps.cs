@@ -9,13 +9,22 @@ namespace HaproxyAutoscale.Lab;
 /// status exit 0 running / 3 stopped). Each app records the requests it gets (user agent and path) and answers
 /// <c>/slow</c> after 200 ms; a file <c>delay</c> makes it wait before it listens (a cold start). A file <c>mode</c> makes start fail after launching the app (<c>fail</c>) or hang
 /// (<c>hang</c>), or fail one start in N after launching the app (<c>fail-every N</c>, the soak's flaky provider).
-/// Every PID ever started is recorded; disposing kills whatever still runs. Shared by the tests and the soak rig.
+/// Every PID ever started is recorded; disposing kills whatever still runs, and an app whose owner (this process) is
+/// gone exits by itself. Shared by the tests and the soak rig.
 /// </summary>
 public sealed class ScriptedApps : IDisposable
 {
     private const string App = """
-        import http.server, os, socketserver, sys, time
+        import http.server, os, socketserver, sys, threading, time
         port, state, name = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+        owner = open(os.path.join(state, 'owner')).read().strip()
+        def exit_when_orphaned():
+            # The test or rig that owns the state directory ended without stopping this app (a test that timed out
+            # is abandoned, not disposed): exit once its process or the directory is gone.
+            while os.path.exists('/proc/' + owner) and os.path.exists(os.path.join(state, 'owner')):
+                time.sleep(1)
+            os._exit(0)
+        threading.Thread(target=exit_when_orphaned, daemon=True).start()
         if os.path.exists(os.path.join(state, 'delay')):
             time.sleep(float(open(os.path.join(state, 'delay')).read()))
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -95,6 +104,7 @@ public sealed class ScriptedApps : IDisposable
     public ScriptedApps()
     {
         File.WriteAllText(_dir.File("app.py"), App);
+        File.WriteAllText(_dir.File("owner"), Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
         File.WriteAllText(_dir.File("start.sh"), "#!/bin/bash\n" + Common + "\n" + Start + "\n");
         File.WriteAllText(_dir.File("stop.sh"), "#!/bin/bash\n" + Common + "\n" + Stop + "\n");
         File.WriteAllText(_dir.File("status.sh"), "#!/bin/bash\n" + Common + "\n" + Status + "\n");

@@ -44,6 +44,19 @@ public sealed class ExecServerProviderTests : IDisposable
     }
 
     [Fact]
+    public async Task LabApp_OwnerGone_ExitsByItself()
+    {
+        // A test that times out is abandoned, not disposed: its apps must not outlive the run that started them.
+        IServerProvider provider = Create(_apps.Provider(TimeSpan.Zero));
+        await provider.StartAsync(Target, CancellationToken.None);
+        _apps.Running().Should().ContainSingle();
+
+        File.Delete(Path.Combine(_apps.Directory, "owner"));
+
+        await Poll.UntilAsync(() => _apps.Running().Count == 0, TimeSpan.FromSeconds(10), "the app exits once its owner is gone");
+    }
+
+    [Fact]
     public async Task Start_CommandFails_ThrowsFailedWithItsError()
     {
         IServerProvider provider = Create(_apps.Provider(TimeSpan.Zero));
