@@ -28,6 +28,7 @@ internal sealed class LeanLineScanner<TValue>
     // The last two "host tag[pid]: " after an RFC 3164 timestamp: two, because a reload leaves the old process
     // logging beside the new one for as long as its connections last, their lines interleaved.
     private const int HostAndTagCapacity = 64;
+    private const int Rfc3164TimestampLength = 16;
     private byte[] _hostAndTag = new byte[HostAndTagCapacity];
     private int _hostAndTagLength;
     private byte[] _previousHostAndTag = new byte[HostAndTagCapacity];
@@ -51,31 +52,43 @@ internal sealed class LeanLineScanner<TValue>
     /// Scans an HTTP line in the common shape; <see langword="false"/> means "not sure", never "malformed". The five
     /// timers are TR/Tw/Tc/Tr/Ta.
     /// </summary>
-    public bool TryScan(ReadOnlySpan<byte> line, out TValue? pair, out int status, out Timers timers)
+    public bool TryScan(ReadOnlySpan<byte> line, out TValue? pair, out int status, out Timers timers) =>
+        Scan(HaproxyLogParser.TrimEnd(line), bounded: true, out pair, out status, out timers) >= 0;
+
+    /// <summary>
+    /// Scans the line at the start of <paramref name="text"/> before its end is known (no search for its newline
+    /// yet): returns where the rest of the line begins (its request's quote), from which to search the newline, or
+    /// -1 for "not sure" (then the caller finds the line and calls <see cref="TryScan"/>). Every byte it accepts
+    /// before that position is checked not to be a newline, so the line it read is the line the newline ends.
+    /// Only the syslog envelopes of the last lines (RFC 3164 with the host and tag seen before) are taken here.
+    /// </summary>
+    public int TryScanUnbounded(ReadOnlySpan<byte> text, out TValue? pair, out int status, out Timers timers) =>
+        Scan(text, bounded: false, out pair, out status, out timers);
+
+    private int Scan(ReadOnlySpan<byte> line, bool bounded, out TValue? pair, out int status, out Timers timers)
     {
         pair = null;
         status = 0;
         timers = default;
         MissedPair = default;
-        line = HaproxyLogParser.TrimEnd(line);
-        int body = FindBody(line);
+        int body = bounded ? FindBody(line) : FindKnownBody(line);
         if (body < 0)
         {
-            return false;
+            return -1;
         }
 
         ReadOnlySpan<byte> s = line[body..];
         int pos = SkipIPv4Client(s);
         if (pos < 0 || !TrySkipDate(s, ref pos))
         {
-            return false;
+            return -1;
         }
 
         // frontend[~] backend/server: both spaces from one vector compare when they are in the next 32 bytes.
         (int frontendEnd, int pairEnd) = NextTwoSpaces(s, pos);
         if (frontendEnd <= pos || pairEnd < 0)
         {
-            return false;
+            return -1;
         }
 
         ReadOnlySpan<byte> frontend = s[pos..frontendEnd];
@@ -86,7 +99,7 @@ internal sealed class LeanLineScanner<TValue>
 
         if (!HaproxyLogParser.IsName(frontend))
         {
-            return false;
+            return -1;
         }
 
         pos = frontendEnd + 1;
@@ -94,46 +107,61 @@ internal sealed class LeanLineScanner<TValue>
         if (!_pairs.TryGet(s.Slice(pos, space), out pair, out _))
         {
             MissedPair = (body + pos, space);
-            return false;
+            return -1;
         }
 
         pos += space + 1;
-        return TryReadTimers(s, ref pos, ref timers) && TryReadHttpTail(s, pos, out status);
+        int request = TryReadTimers(s, ref pos, ref timers) ? ReadHttpTail(s, pos, out status) : -1;
+        return request < 0 ? -1 : body + request;
     }
 
-    // The envelope as the parser finds it, without searching for the host and tag when they are the last line's:
-    // after an RFC 3164 timestamp (no PRI), SyslogEnvelope decides from the bytes up to "tag: " alone.
+    // The envelope as the parser finds it, without searching for the host and tag when they are one of the last
+    // two lines': after an RFC 3164 timestamp (no PRI), SyslogEnvelope decides from the bytes up to "tag: " alone.
     private int FindBody(ReadOnlySpan<byte> line)
     {
-        const int TimestampLength = 16;
-        bool rfc3164 = SyslogEnvelope.IsRfc3164Timestamp(line);
-        if (rfc3164)
+        int known = FindKnownBody(line);
+        if (known >= 0)
         {
-            ReadOnlySpan<byte> afterTimestamp = line[TimestampLength..];
-            if (_hostAndTagLength > 0 && afterTimestamp.StartsWith(_hostAndTag.AsSpan(0, _hostAndTagLength)))
-            {
-                return TimestampLength + _hostAndTagLength;
-            }
-
-            if (_previousHostAndTagLength > 0 && afterTimestamp.StartsWith(_previousHostAndTag.AsSpan(0, _previousHostAndTagLength)))
-            {
-                (_hostAndTag, _previousHostAndTag) = (_previousHostAndTag, _hostAndTag);
-                (_hostAndTagLength, _previousHostAndTagLength) = (_previousHostAndTagLength, _hostAndTagLength);
-                return TimestampLength + _hostAndTagLength;
-            }
+            return known;
         }
 
         int body = SyslogEnvelope.FindBody(line);
-        int length = body - TimestampLength;
-        if (rfc3164 && length is > 2 and <= HostAndTagCapacity && line[body - 2] == (byte)':' && line[body - 1] == (byte)' ')
+        int length = body - Rfc3164TimestampLength;
+        if (length is > 2 and <= HostAndTagCapacity && line[body - 2] == (byte)':' && line[body - 1] == (byte)' '
+            && SyslogEnvelope.IsRfc3164Timestamp(line))
         {
             (_hostAndTag, _previousHostAndTag) = (_previousHostAndTag, _hostAndTag);
             _previousHostAndTagLength = _hostAndTagLength;
-            line[TimestampLength..body].CopyTo(_hostAndTag);
+            line[Rfc3164TimestampLength..body].CopyTo(_hostAndTag);
             _hostAndTagLength = length;
         }
 
         return body;
+    }
+
+    // The body after an RFC 3164 timestamp and one of the last two host-and-tags, else -1 (searches nothing, so it
+    // also serves lines whose end is not known yet).
+    private int FindKnownBody(ReadOnlySpan<byte> text)
+    {
+        if (!SyslogEnvelope.IsRfc3164Timestamp(text))
+        {
+            return -1;
+        }
+
+        ReadOnlySpan<byte> afterTimestamp = text[Rfc3164TimestampLength..];
+        if (_hostAndTagLength > 0 && afterTimestamp.StartsWith(_hostAndTag.AsSpan(0, _hostAndTagLength)))
+        {
+            return Rfc3164TimestampLength + _hostAndTagLength;
+        }
+
+        if (_previousHostAndTagLength > 0 && afterTimestamp.StartsWith(_previousHostAndTag.AsSpan(0, _previousHostAndTagLength)))
+        {
+            (_hostAndTag, _previousHostAndTag) = (_previousHostAndTag, _hostAndTag);
+            (_hostAndTagLength, _previousHostAndTagLength) = (_previousHostAndTagLength, _hostAndTagLength);
+            return Rfc3164TimestampLength + _hostAndTagLength;
+        }
+
+        return -1;
     }
 
     // "a.b.c.d:port " as the parser reads it; returns the position after the space, or -1. The shape is checked on
@@ -329,45 +357,61 @@ internal sealed class LeanLineScanner<TValue>
         return true;
     }
 
-    // status bytes req_cookie res_cookie termination counters, then the request line's quote.
-    private static bool TryReadHttpTail(ReadOnlySpan<byte> s, int pos, out int status)
+    // status bytes req_cookie res_cookie termination counters, then the request line's quote (or captures before
+    // it): returns the position of that quote, or -1. No byte accepted is a newline.
+    private static int ReadHttpTail(ReadOnlySpan<byte> s, int pos, out int status)
     {
         status = ReadDigits(s, ref pos, 3);
         if (status < 0 || (uint)pos >= (uint)s.Length || s[pos] != (byte)' ')
         {
-            return false;
+            return -1;
         }
 
         pos++;
         // Bytes: 1 to 15 digits (the parser takes 18) and a space; only their shape matters here.
         if (!Vector128.IsHardwareAccelerated || s.Length - pos < 16)
         {
-            return false;
+            return -1;
         }
 
         int digits = BitOperations.TrailingZeroCount(~Digits(Vector128.Create(s.Slice(pos, 16))).ExtractMostSignificantBits());
         if (digits is 0 or 16 || s[pos + digits] != (byte)' ')
         {
-            return false;
+            return -1;
         }
 
         pos += digits + 1;
         if (!SkipToken(s, ref pos) || !SkipToken(s, ref pos))
         {
-            return false;
+            return -1;
         }
 
-        // Termination state: four bytes without a space, then a space.
+        // Termination state: four bytes without a space (nor a newline), then a space.
         if (s.Length <= pos + 4 || s[pos + 4] != (byte)' '
-            || s[pos] == (byte)' ' || s[pos + 1] == (byte)' ' || s[pos + 2] == (byte)' ' || s[pos + 3] == (byte)' ')
+            || IsSpaceOrNewline(s[pos]) || IsSpaceOrNewline(s[pos + 1]) || IsSpaceOrNewline(s[pos + 2]) || IsSpaceOrNewline(s[pos + 3]))
         {
-            return false;
+            return -1;
         }
 
         pos += 5;
         pos = SkipCounters(s, pos);
-        return pos >= 0 && pos < s.Length && (s[pos] == (byte)'"' || (s[pos] == (byte)'{' && s[pos..].Contains((byte)'"')));
+        if (pos < 0 || pos >= s.Length)
+        {
+            return -1;
+        }
+
+        if (s[pos] == (byte)'"')
+        {
+            return pos;
+        }
+
+        // Captured headers: their block may hold anything but a newline before the request's quote.
+        int quote = s[pos] == (byte)'{' ? s[pos..].IndexOfAny((byte)'"', (byte)'\n') : -1;
+        return quote > 0 && s[pos + quote] == (byte)'"' ? pos + quote : -1;
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool IsSpaceOrNewline(byte b) => b is (byte)' ' or (byte)'\n';
 
     private static bool SkipToken(ReadOnlySpan<byte> s, ref int pos)
     {
@@ -377,8 +421,8 @@ internal sealed class LeanLineScanner<TValue>
             return true;
         }
 
-        int space = s[pos..].IndexOf((byte)' ');
-        if (space <= 0)
+        int space = s[pos..].IndexOfAny((byte)' ', (byte)'\n');
+        if (space <= 0 || s[pos + space] != (byte)' ')
         {
             return false;
         }

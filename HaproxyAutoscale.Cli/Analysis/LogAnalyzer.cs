@@ -38,6 +38,53 @@ internal sealed class LogAnalyzer
     /// <summary>Counts lines that never reached <see cref="Add"/> (skipped as oversized by the reader) as unparsed.</summary>
     public void AddUnreadLines(long count) => Lines += count;
 
+    /// <summary>
+    /// Adds the lines at the start of <paramref name="text"/> that end with a newline (with <paramref name="final"/>,
+    /// also an unterminated last one) and returns how many bytes they took: the same lines, with the same counts, as
+    /// a <see cref="LineSplitter"/> delivering them to <see cref="Add"/> (a line longer than
+    /// <see cref="LogSources.DefaultMaxLineLength"/> counts as unparsed). Lines the lean scanner takes are read in
+    /// one pass, their newline searched only from their request on.
+    /// </summary>
+    public int AddLines(ReadOnlySpan<byte> text, bool final)
+    {
+        int pos = 0;
+        while (pos < text.Length)
+        {
+            ReadOnlySpan<byte> rest = text[pos..];
+            int newline;
+            if (_lean is not null)
+            {
+                int request = _lean.TryScanUnbounded(rest, out ServerStatistics? lean, out int status, out LeanLineScanner<ServerStatistics>.Timers t);
+                if (request >= 0 && (newline = rest[request..].IndexOf((byte)'\n')) >= 0 && (newline += request) <= LogSources.DefaultMaxLineLength)
+                {
+                    Lines++;
+                    Parsed++;
+                    lean!.AddHttp(status, queueTime: t[1], connectTime: t[2], responseTime: t[3], totalTime: t[4]);
+                    pos += newline + 1;
+                    continue;
+                }
+            }
+
+            newline = rest.IndexOf((byte)'\n');
+            if (newline < 0 && !final)
+            {
+                break;
+            }
+
+            ReadOnlySpan<byte> line = newline < 0 ? rest : rest[..newline];
+            pos += newline < 0 ? rest.Length : newline + 1;
+            if (line.Length > LogSources.DefaultMaxLineLength)
+            {
+                Lines++; // as LineSplitter skips it
+                continue;
+            }
+
+            Add(!line.IsEmpty && line[^1] == (byte)'\r' ? line[..^1] : line);
+        }
+
+        return pos;
+    }
+
     public void Add(ReadOnlySpan<byte> line)
     {
         Lines++;
