@@ -20,7 +20,7 @@ internal sealed class LeanLineScanner<TValue>
     where TValue : class
 {
     // Pairs ("app/srv1") the full parser accepted, with the analyzer's row for each.
-    private readonly NameTable<TValue> _pairs;
+    private readonly PairTable<TValue> _pairs;
     // The last day ("26/Nov/2026") the parser's full date check accepted, as its first eight and last four bytes
     // (compared as two words); 0 before the first.
     private ulong _dayHead;
@@ -34,7 +34,7 @@ internal sealed class LeanLineScanner<TValue>
     private byte[] _previousHostAndTag = new byte[HostAndTagCapacity];
     private int _previousHostAndTagLength;
 
-    public LeanLineScanner(int capacity) => _pairs = new NameTable<TValue>(capacity);
+    public LeanLineScanner(int capacity) => _pairs = new PairTable<TValue>(capacity);
 
     /// <summary>Where the last line's pair token was when it was not in the table (for <see cref="AddPair"/>), else length 0.</summary>
     public (int Start, int Length) MissedPair { get; private set; }
@@ -104,7 +104,7 @@ internal sealed class LeanLineScanner<TValue>
 
         pos = frontendEnd + 1;
         int space = pairEnd - pos;
-        if (!_pairs.TryGet(s.Slice(pos, space), out pair, out _))
+        if (!_pairs.TryGet(s[pos..], space, out pair))
         {
             MissedPair = (body + pos, space);
             return -1;
