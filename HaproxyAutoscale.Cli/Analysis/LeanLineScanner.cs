@@ -27,12 +27,19 @@ internal sealed class LeanLineScanner<TValue>
     private uint _dayTail;
     // The last two "host tag[pid]: " after an RFC 3164 timestamp: two, because a reload leaves the old process
     // logging beside the new one for as long as its connections last, their lines interleaved.
+    // A hit leaves them in place (swapping the arrays per line cost GC write barriers); a new one replaces the one
+    // not hit last.
     private const int HostAndTagCapacity = 64;
     private const int Rfc3164TimestampLength = 16;
+    private const int VectorBytes = 16;
     private byte[] _hostAndTag = new byte[HostAndTagCapacity];
     private int _hostAndTagLength;
     private byte[] _previousHostAndTag = new byte[HostAndTagCapacity];
     private int _previousHostAndTagLength;
+    private bool _previousHitLast;
+    // The last frontend name IsName accepted, zero past its length (length -1 before the first).
+    private Vector128<byte> _frontend;
+    private int _frontendLength = -1;
 
     public LeanLineScanner(int capacity) => _pairs = new PairTable<TValue>(capacity);
 
@@ -97,9 +104,14 @@ internal sealed class LeanLineScanner<TValue>
             frontend = frontend[..^1];
         }
 
-        if (!HaproxyLogParser.IsName(frontend))
+        if (!IsKnownFrontend(s, pos, frontend.Length))
         {
-            return -1;
+            if (!HaproxyLogParser.IsName(frontend))
+            {
+                return -1;
+            }
+
+            KeepFrontend(s, pos, frontend.Length);
         }
 
         pos = frontendEnd + 1;
@@ -114,6 +126,24 @@ internal sealed class LeanLineScanner<TValue>
         int request = TryReadTimers(s, ref pos, ref timers) ? ReadHttpTail(s, pos, out status) : -1;
         return request < 0 ? -1 : body + request;
     }
+
+    // Whether the frontend name at pos is the last one IsName accepted (names of up to 16 bytes, compared as one vector).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool IsKnownFrontend(ReadOnlySpan<byte> s, int pos, int length) =>
+        length == _frontendLength && s.Length - pos >= VectorBytes
+        && (Vector128.Create(s.Slice(pos, VectorBytes)) & FirstBytes(length)) == _frontend;
+
+    private void KeepFrontend(ReadOnlySpan<byte> s, int pos, int length)
+    {
+        if (length <= VectorBytes && s.Length - pos >= VectorBytes)
+        {
+            _frontend = Vector128.Create(s.Slice(pos, VectorBytes)) & FirstBytes(length);
+            _frontendLength = length;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<byte> FirstBytes(int count) => Vector128.LessThan(Vector128<byte>.Indices, Vector128.Create((byte)count));
 
     // The envelope as the parser finds it, without searching for the host and tag when they are one of the last
     // two lines': after an RFC 3164 timestamp (no PRI), SyslogEnvelope decides from the bytes up to "tag: " alone.
@@ -130,10 +160,15 @@ internal sealed class LeanLineScanner<TValue>
         if (length is > 2 and <= HostAndTagCapacity && line[body - 2] == (byte)':' && line[body - 1] == (byte)' '
             && SyslogEnvelope.IsRfc3164Timestamp(line))
         {
-            (_hostAndTag, _previousHostAndTag) = (_previousHostAndTag, _hostAndTag);
-            _previousHostAndTagLength = _hostAndTagLength;
+            if (!_previousHitLast)
+            {
+                (_hostAndTag, _previousHostAndTag) = (_previousHostAndTag, _hostAndTag);
+                _previousHostAndTagLength = _hostAndTagLength;
+            }
+
             line[Rfc3164TimestampLength..body].CopyTo(_hostAndTag);
             _hostAndTagLength = length;
+            _previousHitLast = false;
         }
 
         return body;
@@ -143,25 +178,58 @@ internal sealed class LeanLineScanner<TValue>
     // also serves lines whose end is not known yet).
     private int FindKnownBody(ReadOnlySpan<byte> text)
     {
-        if (!SyslogEnvelope.IsRfc3164Timestamp(text))
+        if (!IsRfc3164Timestamp(text))
         {
             return -1;
         }
 
         ReadOnlySpan<byte> afterTimestamp = text[Rfc3164TimestampLength..];
-        if (_hostAndTagLength > 0 && afterTimestamp.StartsWith(_hostAndTag.AsSpan(0, _hostAndTagLength)))
+        if (StartsWith(afterTimestamp, _hostAndTag, _hostAndTagLength))
         {
+            _previousHitLast = false;
             return Rfc3164TimestampLength + _hostAndTagLength;
         }
 
-        if (_previousHostAndTagLength > 0 && afterTimestamp.StartsWith(_previousHostAndTag.AsSpan(0, _previousHostAndTagLength)))
+        if (StartsWith(afterTimestamp, _previousHostAndTag, _previousHostAndTagLength))
         {
-            (_hostAndTag, _previousHostAndTag) = (_previousHostAndTag, _hostAndTag);
-            (_hostAndTagLength, _previousHostAndTagLength) = (_previousHostAndTagLength, _hostAndTagLength);
-            return Rfc3164TimestampLength + _hostAndTagLength;
+            _previousHitLast = true;
+            return Rfc3164TimestampLength + _previousHostAndTagLength;
         }
 
         return -1;
+    }
+
+    // SyslogEnvelope.IsRfc3164Timestamp ("Nov 26 15:01:04 " or "Feb  6 15:01:04 ") with one vector's compares.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool IsRfc3164Timestamp(ReadOnlySpan<byte> s)
+    {
+        const uint Letters = 0b111, Spaces = (1 << 3) | (1 << 6) | (1 << 15), Colons = (1 << 9) | (1 << 12);
+        const uint DigitsAt = (1 << 5) | (1 << 7) | (1 << 8) | (1 << 10) | (1 << 11) | (1 << 13) | (1 << 14), DayTens = 1 << 4;
+        if (!Vector128.IsHardwareAccelerated || s.Length <= Rfc3164TimestampLength)
+        {
+            return SyslogEnvelope.IsRfc3164Timestamp(s);
+        }
+
+        Vector128<byte> v = Vector128.Create(s[..Rfc3164TimestampLength]);
+        uint digits = Digits(v).ExtractMostSignificantBits();
+        uint spaces = Vector128.Equals(v, Vector128.Create((byte)' ')).ExtractMostSignificantBits();
+        uint colons = Vector128.Equals(v, Vector128.Create((byte)':')).ExtractMostSignificantBits();
+        uint letters = Vector128.LessThanOrEqual((v | Vector128.Create((byte)0x20)) - Vector128.Create((byte)'a'), Vector128.Create((byte)('z' - 'a'))).ExtractMostSignificantBits();
+        return (letters & Letters) == Letters && (spaces & Spaces) == Spaces && (colons & Colons) == Colons
+            && (digits & DigitsAt) == DigitsAt && ((digits | spaces) & DayTens) != 0;
+    }
+
+    // A host-and-tag of up to 32 bytes compared as two vectors (its first and last 16 bytes), longer ones byte by byte.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool StartsWith(ReadOnlySpan<byte> text, byte[] prefix, int length)
+    {
+        if (length is < VectorBytes or > 2 * VectorBytes || text.Length < length)
+        {
+            return length > 0 && text.StartsWith(prefix.AsSpan(0, length));
+        }
+
+        return Vector128.Create(text[..VectorBytes]) == Vector128.Create(prefix.AsSpan(0, VectorBytes))
+            && Vector128.Create(text.Slice(length - VectorBytes, VectorBytes)) == Vector128.Create(prefix.AsSpan(length - VectorBytes, VectorBytes));
     }
 
     // "a.b.c.d:port " as the parser reads it; returns the position after the space, or -1. The shape is checked on
@@ -264,23 +332,35 @@ internal sealed class LeanLineScanner<TValue>
                 return end == -1 ? false : TryReadTimersOneByOne(s, ref pos, ref timers);
             }
 
-            // Each number ends at a '/' (or the last one at the space): read it backwards from there.
-            int start = pos;
-            for (int n = 0; n < 5; n++, slashes &= slashes - 1)
-            {
-                int stop = n < 4 ? pos + BitOperations.TrailingZeroCount(slashes) : end;
-                bool negative = s[start] == (byte)'-';
-                int digits = stop - start - (negative ? 1 : 0);
-                int value = digits <= sizeof(ulong) ? EightDigitsEndingAt(s, stop, digits) : ReadNineDigits(s, stop);
-                timers[n] = negative ? -value : value;
-                start = stop + 1;
-            }
-
+            // Each number ends at a '/' (or the last one at the space): read it backwards from there. Unrolled, the
+            // five reads do not wait for one another.
+            int first = pos + BitOperations.TrailingZeroCount(slashes);
+            slashes &= slashes - 1;
+            int second = pos + BitOperations.TrailingZeroCount(slashes);
+            slashes &= slashes - 1;
+            int third = pos + BitOperations.TrailingZeroCount(slashes);
+            slashes &= slashes - 1;
+            int fourth = pos + BitOperations.TrailingZeroCount(slashes);
+            timers[0] = NumberBetween(s, pos, first);
+            timers[1] = NumberBetween(s, first + 1, second);
+            timers[2] = NumberBetween(s, second + 1, third);
+            timers[3] = NumberBetween(s, third + 1, fourth);
+            timers[4] = NumberBetween(s, fourth + 1, end);
             pos = end + 1;
             return true;
         }
 
         return TryReadTimersOneByOne(s, ref pos, ref timers);
+    }
+
+    // A number of the shape ShapeOfTimers checked: an optional '-', then 1 to 9 digits, from start to stop.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int NumberBetween(ReadOnlySpan<byte> s, int start, int stop)
+    {
+        bool negative = s[start] == (byte)'-';
+        int digits = stop - start - (negative ? 1 : 0);
+        int value = digits <= sizeof(ulong) ? EightDigitsEndingAt(s, stop, digits) : ReadNineDigits(s, stop);
+        return negative ? -value : value;
     }
 
     // The shape of "TR/Tw/Tc/Tr/Ta " on the next 32 bytes with vector compares, without a loop exit per digit to
@@ -361,10 +441,19 @@ internal sealed class LeanLineScanner<TValue>
     // it): returns the position of that quote, or -1. No byte accepted is a newline.
     private static int ReadHttpTail(ReadOnlySpan<byte> s, int pos, out int status)
     {
-        status = ReadDigits(s, ref pos, 3);
-        if (status < 0 || (uint)pos >= (uint)s.Length || s[pos] != (byte)' ')
+        // The status: three digits and a space nearly always; else 1 to 3 digits as the parser reads them.
+        if (s.Length > pos + 3 && s[pos + 3] == (byte)' ' && TwoDigits(s, pos) >= 0 && (uint)(s[pos + 2] - '0') <= 9)
         {
-            return -1;
+            status = (TwoDigits(s, pos) * 10) + (s[pos + 2] - '0');
+            pos += 3;
+        }
+        else
+        {
+            status = ReadDigits(s, ref pos, 3);
+            if (status < 0 || (uint)pos >= (uint)s.Length || s[pos] != (byte)' ')
+            {
+                return -1;
+            }
         }
 
         pos++;
@@ -413,6 +502,8 @@ internal sealed class LeanLineScanner<TValue>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool IsSpaceOrNewline(byte b) => b is (byte)' ' or (byte)'\n';
 
+    // A cookie field: nearly always "- ", checked inline; anything else is searched for its space.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool SkipToken(ReadOnlySpan<byte> s, ref int pos)
     {
         if (s.Length > pos + 1 && s[pos] == (byte)'-' && s[pos + 1] == (byte)' ')
@@ -421,6 +512,11 @@ internal sealed class LeanLineScanner<TValue>
             return true;
         }
 
+        return SkipLongToken(s, ref pos);
+    }
+
+    private static bool SkipLongToken(ReadOnlySpan<byte> s, ref int pos)
+    {
         int space = s[pos..].IndexOfAny((byte)' ', (byte)'\n');
         if (space <= 0 || s[pos + space] != (byte)' ')
         {

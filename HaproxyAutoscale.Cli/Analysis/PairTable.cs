@@ -94,16 +94,19 @@ internal sealed class PairTable<TValue>
             return (Vector128.Create(text[..VectorBytes]), length > VectorBytes ? Vector128.Create(text.Slice(length - VectorBytes, VectorBytes)) : default);
         }
 
-        Vector128<byte> keep = Vector128.LessThan(Vector128<byte>.Indices, Vector128.Create((byte)length));
-        if (text.Length >= VectorBytes)
-        {
-            return (Vector128.Create(text[..VectorBytes]) & keep, default);
-        }
+        return text.Length >= VectorBytes
+            ? (Vector128.Create(text[..VectorBytes]) & Vector128.LessThan(Vector128<byte>.Indices, Vector128.Create((byte)length)), default)
+            : (Padded(text[..length]), default);
+    }
 
+    // Not inlined: a stack buffer in the lookup would make every caller's frame pay for it.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Vector128<byte> Padded(ReadOnlySpan<byte> token)
+    {
         Span<byte> padded = stackalloc byte[VectorBytes];
         padded.Clear();
-        text[..length].CopyTo(padded);
-        return (Vector128.Create(padded), default);
+        token.CopyTo(padded);
+        return Vector128.Create(padded);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
