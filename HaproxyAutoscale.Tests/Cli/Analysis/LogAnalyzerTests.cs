@@ -61,6 +61,35 @@ public sealed class LogAnalyzerTests
     }
 
     [Fact]
+    public async Task AnalyzeFile_MixedLog_SameRowsAndCountsAsTheFullParserLineByLine()
+    {
+        // The file path analyze takes (ranges over threads, one-pass reads) against the full parser alone, on the
+        // log operators have: captures on 30 % of the lines, <NOSRV>, -1 timers, '+' totals, two processes.
+        using var dir = new TempDirectory();
+        string path = dir.File("access.log");
+        await using (var writer = new StreamWriter(path))
+        {
+            LogGenerator.WriteMixed(writer, 30_000);
+        }
+
+        LogAnalyzer split = await LogFileAnalysis.AnalyzeFileAsync(path, parallelism: 2, CancellationToken.None);
+        var full = new LogAnalyzer(NameTable<string>.DefaultCapacity, leanScan: false);
+        foreach (string line in File.ReadLines(path))
+        {
+            full.Add(Encoding.UTF8.GetBytes(line));
+        }
+
+        (split.Lines, split.Parsed).Should().Be((full.Lines, full.Parsed));
+        full.Unparsed.Should().BeGreaterThan(100);
+        split.Servers.Select(Row).Order().Should().Equal(full.Servers.Select(Row).Order());
+
+        static string Row(ServerStatistics s) =>
+            $"{s.Backend}/{s.Server} {s.Requests} {string.Join(',', s.StatusClasses)} {Timer(s.Tr)} {Timer(s.Tw)} {Timer(s.Tc)} {Timer(s.Ta)}";
+
+        static string Timer(TimerStatistics t) => $"{t.Count}:{t.Sum}:{t.Max}:{t.Percentile(50)}:{t.Percentile(95)}:{t.Percentile(99)}";
+    }
+
+    [Fact]
     public void TimerStatistics_Percentiles_ExactBelow2048AndWithinOnePercentAbove()
     {
         var stats = new TimerStatistics();
