@@ -20,20 +20,28 @@ internal sealed class LeanLineScanner<TValue>
     where TValue : class
 {
     // Pairs ("app/srv1") the full parser accepted, with the analyzer's row for each.
-    private readonly NameTable<TValue> _pairs;
+    private readonly PairTable<TValue> _pairs;
     // The last day ("26/Nov/2026") the parser's full date check accepted, as its first eight and last four bytes
     // (compared as two words); 0 before the first.
     private ulong _dayHead;
     private uint _dayTail;
     // The last two "host tag[pid]: " after an RFC 3164 timestamp: two, because a reload leaves the old process
     // logging beside the new one for as long as its connections last, their lines interleaved.
+    // A hit leaves them in place (swapping the arrays per line cost GC write barriers); a new one replaces the one
+    // not hit last.
     private const int HostAndTagCapacity = 64;
+    private const int Rfc3164TimestampLength = 16;
+    private const int VectorBytes = 16;
     private byte[] _hostAndTag = new byte[HostAndTagCapacity];
     private int _hostAndTagLength;
     private byte[] _previousHostAndTag = new byte[HostAndTagCapacity];
     private int _previousHostAndTagLength;
+    private bool _previousHitLast;
+    // The last frontend name IsName accepted, zero past its length (length -1 before the first).
+    private Vector128<byte> _frontend;
+    private int _frontendLength = -1;
 
-    public LeanLineScanner(int capacity) => _pairs = new NameTable<TValue>(capacity);
+    public LeanLineScanner(int capacity) => _pairs = new PairTable<TValue>(capacity);
 
     /// <summary>Where the last line's pair token was when it was not in the table (for <see cref="AddPair"/>), else length 0.</summary>
     public (int Start, int Length) MissedPair { get; private set; }
@@ -51,31 +59,43 @@ internal sealed class LeanLineScanner<TValue>
     /// Scans an HTTP line in the common shape; <see langword="false"/> means "not sure", never "malformed". The five
     /// timers are TR/Tw/Tc/Tr/Ta.
     /// </summary>
-    public bool TryScan(ReadOnlySpan<byte> line, out TValue? pair, out int status, out Timers timers)
+    public bool TryScan(ReadOnlySpan<byte> line, out TValue? pair, out int status, out Timers timers) =>
+        Scan(HaproxyLogParser.TrimEnd(line), bounded: true, out pair, out status, out timers) >= 0;
+
+    /// <summary>
+    /// Scans the line at the start of <paramref name="text"/> before its end is known (no search for its newline
+    /// yet): returns where the rest of the line begins (its request's quote), from which to search the newline, or
+    /// -1 for "not sure" (then the caller finds the line and calls <see cref="TryScan"/>). Every byte it accepts
+    /// before that position is checked not to be a newline, so the line it read is the line the newline ends.
+    /// Only the syslog envelopes of the last lines (RFC 3164 with the host and tag seen before) are taken here.
+    /// </summary>
+    public int TryScanUnbounded(ReadOnlySpan<byte> text, out TValue? pair, out int status, out Timers timers) =>
+        Scan(text, bounded: false, out pair, out status, out timers);
+
+    private int Scan(ReadOnlySpan<byte> line, bool bounded, out TValue? pair, out int status, out Timers timers)
     {
         pair = null;
         status = 0;
         timers = default;
         MissedPair = default;
-        line = HaproxyLogParser.TrimEnd(line);
-        int body = FindBody(line);
+        int body = bounded ? FindBody(line) : FindKnownBody(line);
         if (body < 0)
         {
-            return false;
+            return -1;
         }
 
         ReadOnlySpan<byte> s = line[body..];
         int pos = SkipIPv4Client(s);
         if (pos < 0 || !TrySkipDate(s, ref pos))
         {
-            return false;
+            return -1;
         }
 
         // frontend[~] backend/server: both spaces from one vector compare when they are in the next 32 bytes.
         (int frontendEnd, int pairEnd) = NextTwoSpaces(s, pos);
         if (frontendEnd <= pos || pairEnd < 0)
         {
-            return false;
+            return -1;
         }
 
         ReadOnlySpan<byte> frontend = s[pos..frontendEnd];
@@ -84,56 +104,132 @@ internal sealed class LeanLineScanner<TValue>
             frontend = frontend[..^1];
         }
 
-        if (!HaproxyLogParser.IsName(frontend))
+        if (!IsKnownFrontend(s, pos, frontend.Length))
         {
-            return false;
+            if (!HaproxyLogParser.IsName(frontend))
+            {
+                return -1;
+            }
+
+            KeepFrontend(s, pos, frontend.Length);
         }
 
         pos = frontendEnd + 1;
         int space = pairEnd - pos;
-        if (!_pairs.TryGet(s.Slice(pos, space), out pair, out _))
+        if (!_pairs.TryGet(s[pos..], space, out pair))
         {
             MissedPair = (body + pos, space);
-            return false;
+            return -1;
         }
 
         pos += space + 1;
-        return TryReadTimers(s, ref pos, ref timers) && TryReadHttpTail(s, pos, out status);
+        int request = TryReadTimers(s, ref pos, ref timers) ? ReadHttpTail(s, pos, out status) : -1;
+        return request < 0 ? -1 : body + request;
     }
 
-    // The envelope as the parser finds it, without searching for the host and tag when they are the last line's:
-    // after an RFC 3164 timestamp (no PRI), SyslogEnvelope decides from the bytes up to "tag: " alone.
+    // Whether the frontend name at pos is the last one IsName accepted (names of up to 16 bytes, compared as one vector).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool IsKnownFrontend(ReadOnlySpan<byte> s, int pos, int length) =>
+        length == _frontendLength && s.Length - pos >= VectorBytes
+        && (Vector128.Create(s.Slice(pos, VectorBytes)) & FirstBytes(length)) == _frontend;
+
+    private void KeepFrontend(ReadOnlySpan<byte> s, int pos, int length)
+    {
+        if (length <= VectorBytes && s.Length - pos >= VectorBytes)
+        {
+            _frontend = Vector128.Create(s.Slice(pos, VectorBytes)) & FirstBytes(length);
+            _frontendLength = length;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<byte> FirstBytes(int count) => Vector128.LessThan(Vector128<byte>.Indices, Vector128.Create((byte)count));
+
+    // The envelope as the parser finds it, without searching for the host and tag when they are one of the last
+    // two lines': after an RFC 3164 timestamp (no PRI), SyslogEnvelope decides from the bytes up to "tag: " alone.
     private int FindBody(ReadOnlySpan<byte> line)
     {
-        const int TimestampLength = 16;
-        bool rfc3164 = SyslogEnvelope.IsRfc3164Timestamp(line);
-        if (rfc3164)
+        int known = FindKnownBody(line);
+        if (known >= 0)
         {
-            ReadOnlySpan<byte> afterTimestamp = line[TimestampLength..];
-            if (_hostAndTagLength > 0 && afterTimestamp.StartsWith(_hostAndTag.AsSpan(0, _hostAndTagLength)))
-            {
-                return TimestampLength + _hostAndTagLength;
-            }
-
-            if (_previousHostAndTagLength > 0 && afterTimestamp.StartsWith(_previousHostAndTag.AsSpan(0, _previousHostAndTagLength)))
-            {
-                (_hostAndTag, _previousHostAndTag) = (_previousHostAndTag, _hostAndTag);
-                (_hostAndTagLength, _previousHostAndTagLength) = (_previousHostAndTagLength, _hostAndTagLength);
-                return TimestampLength + _hostAndTagLength;
-            }
+            return known;
         }
 
         int body = SyslogEnvelope.FindBody(line);
-        int length = body - TimestampLength;
-        if (rfc3164 && length is > 2 and <= HostAndTagCapacity && line[body - 2] == (byte)':' && line[body - 1] == (byte)' ')
+        int length = body - Rfc3164TimestampLength;
+        if (length is > 2 and <= HostAndTagCapacity && line[body - 2] == (byte)':' && line[body - 1] == (byte)' '
+            && SyslogEnvelope.IsRfc3164Timestamp(line))
         {
-            (_hostAndTag, _previousHostAndTag) = (_previousHostAndTag, _hostAndTag);
-            _previousHostAndTagLength = _hostAndTagLength;
-            line[TimestampLength..body].CopyTo(_hostAndTag);
+            if (!_previousHitLast)
+            {
+                (_hostAndTag, _previousHostAndTag) = (_previousHostAndTag, _hostAndTag);
+                _previousHostAndTagLength = _hostAndTagLength;
+            }
+
+            line[Rfc3164TimestampLength..body].CopyTo(_hostAndTag);
             _hostAndTagLength = length;
+            _previousHitLast = false;
         }
 
         return body;
+    }
+
+    // The body after an RFC 3164 timestamp and one of the last two host-and-tags, else -1 (searches nothing, so it
+    // also serves lines whose end is not known yet).
+    private int FindKnownBody(ReadOnlySpan<byte> text)
+    {
+        if (!IsRfc3164Timestamp(text))
+        {
+            return -1;
+        }
+
+        ReadOnlySpan<byte> afterTimestamp = text[Rfc3164TimestampLength..];
+        if (StartsWith(afterTimestamp, _hostAndTag, _hostAndTagLength))
+        {
+            _previousHitLast = false;
+            return Rfc3164TimestampLength + _hostAndTagLength;
+        }
+
+        if (StartsWith(afterTimestamp, _previousHostAndTag, _previousHostAndTagLength))
+        {
+            _previousHitLast = true;
+            return Rfc3164TimestampLength + _previousHostAndTagLength;
+        }
+
+        return -1;
+    }
+
+    // SyslogEnvelope.IsRfc3164Timestamp ("Nov 26 15:01:04 " or "Feb  6 15:01:04 ") with one vector's compares.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool IsRfc3164Timestamp(ReadOnlySpan<byte> s)
+    {
+        const uint Letters = 0b111, Spaces = (1 << 3) | (1 << 6) | (1 << 15), Colons = (1 << 9) | (1 << 12);
+        const uint DigitsAt = (1 << 5) | (1 << 7) | (1 << 8) | (1 << 10) | (1 << 11) | (1 << 13) | (1 << 14), DayTens = 1 << 4;
+        if (!Vector128.IsHardwareAccelerated || s.Length <= Rfc3164TimestampLength)
+        {
+            return SyslogEnvelope.IsRfc3164Timestamp(s);
+        }
+
+        Vector128<byte> v = Vector128.Create(s[..Rfc3164TimestampLength]);
+        uint digits = Digits(v).ExtractMostSignificantBits();
+        uint spaces = Vector128.Equals(v, Vector128.Create((byte)' ')).ExtractMostSignificantBits();
+        uint colons = Vector128.Equals(v, Vector128.Create((byte)':')).ExtractMostSignificantBits();
+        uint letters = Vector128.LessThanOrEqual((v | Vector128.Create((byte)0x20)) - Vector128.Create((byte)'a'), Vector128.Create((byte)('z' - 'a'))).ExtractMostSignificantBits();
+        return (letters & Letters) == Letters && (spaces & Spaces) == Spaces && (colons & Colons) == Colons
+            && (digits & DigitsAt) == DigitsAt && ((digits | spaces) & DayTens) != 0;
+    }
+
+    // A host-and-tag of up to 32 bytes compared as two vectors (its first and last 16 bytes), longer ones byte by byte.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool StartsWith(ReadOnlySpan<byte> text, byte[] prefix, int length)
+    {
+        if (length is < VectorBytes or > 2 * VectorBytes || text.Length < length)
+        {
+            return length > 0 && text.StartsWith(prefix.AsSpan(0, length));
+        }
+
+        return Vector128.Create(text[..VectorBytes]) == Vector128.Create(prefix.AsSpan(0, VectorBytes))
+            && Vector128.Create(text.Slice(length - VectorBytes, VectorBytes)) == Vector128.Create(prefix.AsSpan(length - VectorBytes, VectorBytes));
     }
 
     // "a.b.c.d:port " as the parser reads it; returns the position after the space, or -1. The shape is checked on
@@ -236,23 +332,35 @@ internal sealed class LeanLineScanner<TValue>
                 return end == -1 ? false : TryReadTimersOneByOne(s, ref pos, ref timers);
             }
 
-            // Each number ends at a '/' (or the last one at the space): read it backwards from there.
-            int start = pos;
-            for (int n = 0; n < 5; n++, slashes &= slashes - 1)
-            {
-                int stop = n < 4 ? pos + BitOperations.TrailingZeroCount(slashes) : end;
-                bool negative = s[start] == (byte)'-';
-                int digits = stop - start - (negative ? 1 : 0);
-                int value = digits <= sizeof(ulong) ? EightDigitsEndingAt(s, stop, digits) : ReadNineDigits(s, stop);
-                timers[n] = negative ? -value : value;
-                start = stop + 1;
-            }
-
+            // Each number ends at a '/' (or the last one at the space): read it backwards from there. Unrolled, the
+            // five reads do not wait for one another.
+            int first = pos + BitOperations.TrailingZeroCount(slashes);
+            slashes &= slashes - 1;
+            int second = pos + BitOperations.TrailingZeroCount(slashes);
+            slashes &= slashes - 1;
+            int third = pos + BitOperations.TrailingZeroCount(slashes);
+            slashes &= slashes - 1;
+            int fourth = pos + BitOperations.TrailingZeroCount(slashes);
+            timers[0] = NumberBetween(s, pos, first);
+            timers[1] = NumberBetween(s, first + 1, second);
+            timers[2] = NumberBetween(s, second + 1, third);
+            timers[3] = NumberBetween(s, third + 1, fourth);
+            timers[4] = NumberBetween(s, fourth + 1, end);
             pos = end + 1;
             return true;
         }
 
         return TryReadTimersOneByOne(s, ref pos, ref timers);
+    }
+
+    // A number of the shape ShapeOfTimers checked: an optional '-', then 1 to 9 digits, from start to stop.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int NumberBetween(ReadOnlySpan<byte> s, int start, int stop)
+    {
+        bool negative = s[start] == (byte)'-';
+        int digits = stop - start - (negative ? 1 : 0);
+        int value = digits <= sizeof(ulong) ? EightDigitsEndingAt(s, stop, digits) : ReadNineDigits(s, stop);
+        return negative ? -value : value;
     }
 
     // The shape of "TR/Tw/Tc/Tr/Ta " on the next 32 bytes with vector compares, without a loop exit per digit to
@@ -329,46 +437,73 @@ internal sealed class LeanLineScanner<TValue>
         return true;
     }
 
-    // status bytes req_cookie res_cookie termination counters, then the request line's quote.
-    private static bool TryReadHttpTail(ReadOnlySpan<byte> s, int pos, out int status)
+    // status bytes req_cookie res_cookie termination counters, then the request line's quote (or captures before
+    // it): returns the position of that quote, or -1. No byte accepted is a newline.
+    private static int ReadHttpTail(ReadOnlySpan<byte> s, int pos, out int status)
     {
-        status = ReadDigits(s, ref pos, 3);
-        if (status < 0 || (uint)pos >= (uint)s.Length || s[pos] != (byte)' ')
+        // The status: three digits and a space nearly always; else 1 to 3 digits as the parser reads them.
+        if (s.Length > pos + 3 && s[pos + 3] == (byte)' ' && TwoDigits(s, pos) >= 0 && (uint)(s[pos + 2] - '0') <= 9)
         {
-            return false;
+            status = (TwoDigits(s, pos) * 10) + (s[pos + 2] - '0');
+            pos += 3;
+        }
+        else
+        {
+            status = ReadDigits(s, ref pos, 3);
+            if (status < 0 || (uint)pos >= (uint)s.Length || s[pos] != (byte)' ')
+            {
+                return -1;
+            }
         }
 
         pos++;
         // Bytes: 1 to 15 digits (the parser takes 18) and a space; only their shape matters here.
         if (!Vector128.IsHardwareAccelerated || s.Length - pos < 16)
         {
-            return false;
+            return -1;
         }
 
         int digits = BitOperations.TrailingZeroCount(~Digits(Vector128.Create(s.Slice(pos, 16))).ExtractMostSignificantBits());
         if (digits is 0 or 16 || s[pos + digits] != (byte)' ')
         {
-            return false;
+            return -1;
         }
 
         pos += digits + 1;
         if (!SkipToken(s, ref pos) || !SkipToken(s, ref pos))
         {
-            return false;
+            return -1;
         }
 
-        // Termination state: four bytes without a space, then a space.
+        // Termination state: four bytes without a space (nor a newline), then a space.
         if (s.Length <= pos + 4 || s[pos + 4] != (byte)' '
-            || s[pos] == (byte)' ' || s[pos + 1] == (byte)' ' || s[pos + 2] == (byte)' ' || s[pos + 3] == (byte)' ')
+            || IsSpaceOrNewline(s[pos]) || IsSpaceOrNewline(s[pos + 1]) || IsSpaceOrNewline(s[pos + 2]) || IsSpaceOrNewline(s[pos + 3]))
         {
-            return false;
+            return -1;
         }
 
         pos += 5;
         pos = SkipCounters(s, pos);
-        return pos >= 0 && pos < s.Length && (s[pos] == (byte)'"' || (s[pos] == (byte)'{' && s[pos..].Contains((byte)'"')));
+        if (pos < 0 || pos >= s.Length)
+        {
+            return -1;
+        }
+
+        if (s[pos] == (byte)'"')
+        {
+            return pos;
+        }
+
+        // Captured headers: their block may hold anything but a newline before the request's quote.
+        int quote = s[pos] == (byte)'{' ? s[pos..].IndexOfAny((byte)'"', (byte)'\n') : -1;
+        return quote > 0 && s[pos + quote] == (byte)'"' ? pos + quote : -1;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool IsSpaceOrNewline(byte b) => b is (byte)' ' or (byte)'\n';
+
+    // A cookie field: nearly always "- ", checked inline; anything else is searched for its space.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool SkipToken(ReadOnlySpan<byte> s, ref int pos)
     {
         if (s.Length > pos + 1 && s[pos] == (byte)'-' && s[pos + 1] == (byte)' ')
@@ -377,8 +512,13 @@ internal sealed class LeanLineScanner<TValue>
             return true;
         }
 
-        int space = s[pos..].IndexOf((byte)' ');
-        if (space <= 0)
+        return SkipLongToken(s, ref pos);
+    }
+
+    private static bool SkipLongToken(ReadOnlySpan<byte> s, ref int pos)
+    {
+        int space = s[pos..].IndexOfAny((byte)' ', (byte)'\n');
+        if (space <= 0 || s[pos + space] != (byte)' ')
         {
             return false;
         }

@@ -1,3 +1,6 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using HaproxyAutoscale.Logs;
 
 namespace HaproxyAutoscale.Cli.Analysis;
@@ -37,6 +40,76 @@ internal sealed class LogAnalyzer
 
     /// <summary>Counts lines that never reached <see cref="Add"/> (skipped as oversized by the reader) as unparsed.</summary>
     public void AddUnreadLines(long count) => Lines += count;
+
+    /// <summary>
+    /// Adds the lines at the start of <paramref name="text"/> that end with a newline (with <paramref name="final"/>,
+    /// also an unterminated last one) and returns how many bytes they took: the same lines, with the same counts, as
+    /// a <see cref="LineSplitter"/> delivering them to <see cref="Add"/> (a line longer than
+    /// <see cref="LogSources.DefaultMaxLineLength"/> counts as unparsed). Lines the lean scanner takes are read in
+    /// one pass, their newline searched only from their request on.
+    /// </summary>
+    public int AddLines(ReadOnlySpan<byte> text, bool final)
+    {
+        int pos = 0;
+        while (pos < text.Length)
+        {
+            ReadOnlySpan<byte> rest = text[pos..];
+            int newline;
+            if (_lean is not null)
+            {
+                int request = _lean.TryScanUnbounded(rest, out ServerStatistics? lean, out int status, out LeanLineScanner<ServerStatistics>.Timers t);
+                if (request >= 0 && (newline = NewlineFrom(rest, request)) >= 0 && newline <= LogSources.DefaultMaxLineLength)
+                {
+                    Lines++;
+                    Parsed++;
+                    lean!.AddHttp(status, queueTime: t[1], connectTime: t[2], responseTime: t[3], totalTime: t[4]);
+                    pos += newline + 1;
+                    continue;
+                }
+            }
+
+            newline = rest.IndexOf((byte)'\n');
+            if (newline < 0 && !final)
+            {
+                break;
+            }
+
+            ReadOnlySpan<byte> line = newline < 0 ? rest : rest[..newline];
+            pos += newline < 0 ? rest.Length : newline + 1;
+            if (line.Length > LogSources.DefaultMaxLineLength)
+            {
+                Lines++; // as LineSplitter skips it
+                continue;
+            }
+
+            Add(!line.IsEmpty && line[^1] == (byte)'\r' ? line[..^1] : line);
+        }
+
+        return pos;
+    }
+
+    // The newline at or after `from`, or -1. After a request's quote it is nearly always within 32 bytes: two vector
+    // compares before any call.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int NewlineFrom(ReadOnlySpan<byte> text, int from)
+    {
+        const int Width = 32;
+        if (Vector128.IsHardwareAccelerated && text.Length - from >= Width)
+        {
+            Vector128<byte> newline = Vector128.Create((byte)'\n');
+            uint found = Vector128.Equals(Vector128.Create(text.Slice(from, 16)), newline).ExtractMostSignificantBits()
+                | (Vector128.Equals(Vector128.Create(text.Slice(from + 16, 16)), newline).ExtractMostSignificantBits() << 16);
+            if (found != 0)
+            {
+                return from + BitOperations.TrailingZeroCount(found);
+            }
+
+            from += Width;
+        }
+
+        int next = text[from..].IndexOf((byte)'\n');
+        return next < 0 ? -1 : from + next;
+    }
 
     public void Add(ReadOnlySpan<byte> line)
     {

@@ -61,6 +61,35 @@ public sealed class LogAnalyzerTests
     }
 
     [Fact]
+    public async Task AnalyzeFile_MixedLog_SameRowsAndCountsAsTheFullParserLineByLine()
+    {
+        // The file path analyze takes (ranges over threads, one-pass reads) against the full parser alone, on the
+        // log operators have: captures on 30 % of the lines, <NOSRV>, -1 timers, '+' totals, two processes.
+        using var dir = new TempDirectory();
+        string path = dir.File("access.log");
+        await using (var writer = new StreamWriter(path))
+        {
+            LogGenerator.WriteMixed(writer, 30_000);
+        }
+
+        LogAnalyzer split = await LogFileAnalysis.AnalyzeFileAsync(path, parallelism: 2, CancellationToken.None);
+        var full = new LogAnalyzer(NameTable<string>.DefaultCapacity, leanScan: false);
+        foreach (string line in File.ReadLines(path))
+        {
+            full.Add(Encoding.UTF8.GetBytes(line));
+        }
+
+        (split.Lines, split.Parsed).Should().Be((full.Lines, full.Parsed));
+        full.Unparsed.Should().BeGreaterThan(20, "server state lines are not requests");
+        split.Servers.Select(Row).Order().Should().Equal(full.Servers.Select(Row).Order());
+
+        static string Row(ServerStatistics s) =>
+            $"{s.Backend}/{s.Server} {s.Requests} {string.Join(',', s.StatusClasses)} {Timer(s.Tr)} {Timer(s.Tw)} {Timer(s.Tc)} {Timer(s.Ta)}";
+
+        static string Timer(TimerStatistics t) => $"{t.Count}:{t.Sum}:{t.Max}:{t.Percentile(50)}:{t.Percentile(95)}:{t.Percentile(99)}";
+    }
+
+    [Fact]
     public void TimerStatistics_Percentiles_ExactBelow2048AndWithinOnePercentAbove()
     {
         var stats = new TimerStatistics();
@@ -203,6 +232,64 @@ public sealed class LogAnalyzerTests
 
         static string Row(ServerStatistics s) =>
             $"{s.Backend}/{s.Server} {s.Requests} {string.Join(',', s.StatusClasses)} {s.Tr.Count}:{s.Tr.Sum}:{s.Tr.Max} {s.Tw.Count}:{s.Tw.Sum} {s.Tc.Count}:{s.Tc.Sum} {s.Ta.Count}:{s.Ta.Sum}:{s.Ta.Max}";
+    }
+
+    [Fact]
+    public void AddLines_ReadInBlocks_SameLinesAndRowsAsTheSplitterFeedingTheParser()
+    {
+        // AddLines reads a line the lean scanner takes in one pass and searches its newline only from the request on:
+        // newlines and carriage returns put anywhere, an over-long line and an unterminated last line must still
+        // make the same lines as the splitter, with the full parser's counts.
+        var generated = new StringWriter();
+        LogGenerator.WriteMixed(generated, 5_000);
+        generated.Write(new string('x', LogSources.DefaultMaxLineLength + 1) + "\n");
+        generated.Write(new string('y', LogSources.DefaultMaxLineLength) + "\n");
+        LogGenerator.WriteMixed(generated, 1_000, seed: 3);
+        generated.Write("Nov 26 15:01:04 lb1 haproxy[13011]: 10.0.0.1:5000 [26/Nov/2026:15:01:04.676] fe app1backend/server1 0/0/1/79/82 200 1234 - - ---- 12/12/3/1/0 0/0 \"GET /");
+        byte[] text = Encoding.UTF8.GetBytes(generated.ToString());
+        var random = new Random(7);
+        for (int i = 0; i < 800; i++)
+        {
+            text[random.Next(text.Length)] = (byte)"\n\r {}\"-0"[random.Next(8)];
+        }
+
+        var full = new LogAnalyzer(NameTable<string>.DefaultCapacity, leanScan: false);
+        var counters = new LogSourceCounters();
+        var splitter = new LineSplitter(LogSources.DefaultMaxLineLength, counters);
+        for (int at = 0; at < text.Length;)
+        {
+            Span<byte> free = splitter.GetFreeSpace().Span;
+            int count = Math.Min(free.Length, text.Length - at);
+            text.AsSpan(at, count).CopyTo(free);
+            at += count;
+            splitter.Commit(count, full.Add);
+        }
+
+        splitter.Flush(full.Add);
+        full.AddUnreadLines(counters.Oversized);
+
+        // Blocks of random sizes; what a block leaves unread (an unfinished line) starts the next one.
+        var blocks = new LogAnalyzer();
+        for (int start = 0, end = 0; ;)
+        {
+            end = Math.Min(text.Length, end + random.Next(1, 3_000));
+            bool final = end == text.Length;
+            start += blocks.AddLines(text.AsSpan(start, end - start), final);
+            if (final)
+            {
+                start.Should().Be(text.Length);
+                break;
+            }
+        }
+
+        (blocks.Lines, blocks.Parsed).Should().Be((full.Lines, full.Parsed));
+        full.Unparsed.Should().BeGreaterThan(100);
+        blocks.Servers.Select(Row).Order().Should().Equal(full.Servers.Select(Row).Order());
+
+        static string Row(ServerStatistics s) =>
+            $"{s.Backend}/{s.Server} {s.Requests} {string.Join(',', s.StatusClasses)} {Timer(s.Tr)} {Timer(s.Tw)} {Timer(s.Tc)} {Timer(s.Ta)}";
+
+        static string Timer(TimerStatistics t) => $"{t.Count}:{t.Sum}:{t.Max}:{t.Percentile(50)}:{t.Percentile(95)}:{t.Percentile(99)}";
     }
 
     [Theory]
