@@ -56,7 +56,8 @@ if (args.Length == 4 && args[0] == "daemon-load-tcp")
     return;
 }
 
-// `scale CLI_DLL BACKENDS RATE SECONDS`: one daemon, many backends of 8 servers, Zipf-spread lines (see scale-measurements.sh).
+// `scale CLI BACKENDS RATE SECONDS`: one daemon (CLI: the .dll, or the Native AOT binary), many backends of 8 servers,
+// Zipf-spread lines (see scale-measurements.sh).
 if (args.Length == 5 && args[0] == "scale")
 {
     var invariant = System.Globalization.CultureInfo.InvariantCulture;

@@ -50,7 +50,16 @@ public static class ScaleMeasurements
         int port = DaemonMeasurements.FreeTcpPort(), metricsPort = DaemonMeasurements.FreeTcpPort();
         string configPath = Path.Combine(haproxy.Directory, "config.json");
         await File.WriteAllTextAsync(configPath, DaemonConfig(adminSocket, port, backends));
-        using var daemon = Process.Start(new ProcessStartInfo("dotnet") { ArgumentList = { cliDll, "run", "--config", configPath, "--metrics", $"127.0.0.1:{metricsPort}" }, RedirectStandardOutput = true, RedirectStandardError = true })!;
+        // A .dll is the framework-dependent build, run with dotnet; anything else is the Native AOT binary (what the tool
+        // and Debian packages run on linux-x64).
+        ProcessStartInfo start = cliDll.EndsWith(".dll", StringComparison.Ordinal) ? new("dotnet") { ArgumentList = { cliDll } } : new(cliDll);
+        foreach (string argument in (string[])["run", "--config", configPath, "--metrics", $"127.0.0.1:{metricsPort}"])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.RedirectStandardOutput = start.RedirectStandardError = true;
+        using var daemon = Process.Start(start)!;
         daemon.OutputDataReceived += (_, e) => { if (e.Data is { } line && line.Contains(Name(backends - 1), StringComparison.Ordinal)) { Console.Error.WriteLine(line); } };
         daemon.ErrorDataReceived += (_, e) => { if (e.Data is { } line) { Console.Error.WriteLine(line); } };
         daemon.BeginOutputReadLine();
