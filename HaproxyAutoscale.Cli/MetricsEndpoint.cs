@@ -12,7 +12,7 @@ namespace HaproxyAutoscale.Cli;
 /// <c>http://ADDRESS/metrics</c> (GET only; any other path 404, any other method 405): prometheus-net's default registry
 /// (process and runtime metrics), then our meter through <see cref="MeterExposition"/> (prometheus-net's meter adapter
 /// held ~600 bytes per series, ~160 MB at 10,000 backends), written to the socket as it is made, in chunks of one pooled
-/// buffer. Served by <see cref="HttpSocketServer"/> (IPv4
+/// buffer, its gauges reading one snapshot of the backends per scrape. Served by <see cref="HttpSocketServer"/> (IPv4
 /// and IPv6; HttpListener refused IPv6 on Linux and could crash on a connection arriving while it started). Any
 /// address: Prometheus scrapes from another host, and the metrics hold nothing secret but backend and server names (as
 /// node_exporter's). Writes live on the admin endpoint, which stays on loopback.
@@ -94,7 +94,10 @@ internal sealed class MetricsEndpoint : IAsyncDisposable
     {
         await Metrics.DefaultRegistry.CollectAndExportAsTextAsync(body, ExpositionFormat.PrometheusText, cancellationToken).ConfigureAwait(false);
         using var writer = new PrometheusTextWriter(body);
-        await _meter.WriteAsync(writer, cancellationToken).ConfigureAwait(false);
+        using (AutoscaleMetrics.ShareSnapshots())
+        {
+            await _meter.WriteAsync(writer, cancellationToken).ConfigureAwait(false);
+        }
 
         writer.Flush();
     }
