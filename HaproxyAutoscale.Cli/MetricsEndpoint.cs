@@ -23,7 +23,7 @@ internal sealed class MetricsEndpoint : IAsyncDisposable
     public static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>How long one scrape may take, the client's reading included (Prometheus's own scrape timeout is at most its interval).</summary>
-    public static readonly TimeSpan ScrapeDeadline = TimeSpan.FromSeconds(60);
+    public static readonly TimeSpan ScrapeDeadline = TimeSpan.FromSeconds(30);
 
     private const string ContentType = "text/plain; version=0.0.4; charset=utf-8";
     private readonly MeterExposition _meter;

@@ -7,8 +7,7 @@ namespace HaproxyAutoscale.Cli.Http;
 /// A response body sent as it is written, straight to the socket (nothing gathered: a writer with a pooled buffer sends
 /// a scrape of any size in that buffer's pieces): one chunk per write for HTTP/1.1, the bytes as they are for an
 /// HTTP/1.0 client (the body then ends with the connection). The response's head goes out with the first write.
-/// Synchronous writes (a writer fed by synchronous callbacks) are bounded by the socket's send timeout, asynchronous
-/// ones by the deadline.
+/// Writes end at the deadline (the server then closes the socket, which also ends a synchronous write).
 /// </summary>
 internal sealed class ChunkedBodyStream : Stream
 {

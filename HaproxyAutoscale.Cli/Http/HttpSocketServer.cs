@@ -21,9 +21,9 @@ internal sealed record HttpAnswer(int Status, string ContentType, byte[] Body, s
 /// (HttpListener cannot serve a UNIX socket or, on Linux, an IPv6 address, and could crash on a connection arriving while
 /// it started; Kestrel would be most of the binary): one request per connection, request line and headers of at most
 /// <see cref="MaxRequestBytes"/> received within a request timeout, no body, <c>Connection: close</c>. At most
-/// <see cref="MaxConnections"/> are served at once (the next ones wait in the backlog), each within a deadline, on async
-/// I/O (a body written synchronously is bounded by the socket's send timeout): no thread per connection, and a client
-/// that sends nothing or reads nothing holds one slot until its deadline, never the others.
+/// <see cref="MaxConnections"/> are served at once (the next ones wait in the backlog), each within a deadline (then its
+/// socket is closed, which ends a body written synchronously too), on async I/O: no thread per connection, and a client
+/// that sends nothing or reads nothing holds one slot until its timeout, never the others.
 /// </summary>
 internal sealed class HttpSocketServer : IAsyncDisposable
 {
@@ -123,7 +123,9 @@ internal sealed class HttpSocketServer : IAsyncDisposable
         {
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stop);
             deadline.CancelAfter(_deadline);
-            client.SendTimeout = (int)Math.Ceiling(_deadline.TotalMilliseconds); // a body written synchronously
+            // At the deadline or on stop the socket is closed: that ends a body written synchronously too (a scrape
+            // blocked on a client that stopped reading).
+            using CancellationTokenRegistration abort = deadline.Token.Register(client.Dispose);
             (HttpAnswer? answer, HttpRequestHead? request) = await ReceiveAsync(client, deadline.Token).ConfigureAwait(false);
             if (answer is null && request is null)
             {
