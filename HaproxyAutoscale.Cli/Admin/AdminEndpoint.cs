@@ -1,4 +1,5 @@
 using System.Net;
+using HaproxyAutoscale.Cli.Http;
 using HaproxyAutoscale.Configuration;
 using HaproxyAutoscale.Scaling;
 
@@ -28,7 +29,7 @@ internal sealed class AdminEndpoint : IAsyncDisposable
     public static AdminEndpoint Start(AdminAddress address, Autoscaler autoscaler, TimeSpan? deadline = null, Func<CancellationToken, Task<ReloadResult>>? reload = null) =>
         new(address, autoscaler, deadline ?? RequestDeadline, reload);
 
-    private async Task<AdminResponse> HandleAsync(AdminRequest request, CancellationToken cancellationToken)
+    private async Task<AdminResponse> HandleAsync(HttpRequestHead request, CancellationToken cancellationToken)
     {
         if (request.Path != "/reload" || _reload is null || request.Origin is not null || !IsLocalHost(request.Host))
         {
@@ -44,7 +45,7 @@ internal sealed class AdminEndpoint : IAsyncDisposable
         return new AdminResponse(result.Applied ? 200 : 422, AdminJson.Reload(result));
     }
 
-    private AdminResponse Handle(AdminRequest request)
+    private AdminResponse Handle(HttpRequestHead request)
     {
         if (request.Origin is not null || !IsLocalHost(request.Host))
         {

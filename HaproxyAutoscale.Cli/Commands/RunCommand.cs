@@ -24,7 +24,7 @@ internal static class RunCommand
         var dryRun = new Option<bool>("--dry-run") { Description = "Decide and log, but send no command that changes HAProxy." };
         var logFormat = new Option<string>("--log-format") { Description = "Log output: text or json.", DefaultValueFactory = _ => "text" };
         logFormat.AcceptOnlyFromAmong("text", "json");
-        var metrics = new Option<string?>("--metrics") { Description = "Serve metrics in Prometheus text format at http://HOST:PORT/metrics, e.g. 127.0.0.1:9464 (0.0.0.0:9464: every interface)." };
+        var metrics = new Option<string?>("--metrics") { Description = "Serve metrics in Prometheus text format at http://HOST:PORT/metrics, e.g. 127.0.0.1:9464 or [::1]:9464 (0.0.0.0:9464: every IPv4 interface; [::]:9464: every interface)." };
         var admin = new Option<string?>("--admin") { Description = $"Serve the admin endpoint (status, pause, resume) on a loopback HOST:PORT or unix:/path, e.g. {Admin.AdminAddress.Default}." };
         var stateDirectory = new Option<string?>("--state-directory")
         {
@@ -63,7 +63,7 @@ internal static class RunCommand
         }
 
         string? metricsError = null;
-        using MetricsEndpoint? metrics = metricsAddress is null ? null : MetricsEndpoint.TryStart(metricsAddress, out metricsError);
+        await using MetricsEndpoint? metrics = metricsAddress is null ? null : MetricsEndpoint.TryStart(metricsAddress, out metricsError);
         if (metricsError is not null)
         {
             return console.Fail(metricsError, ExitCodes.Usage);

@@ -1,6 +1,8 @@
 using System.Diagnostics.Metrics;
 using System.Text;
 using HaproxyAutoscale.Cli;
+using HaproxyAutoscale.Scaling;
+using HaproxyAutoscale.Windows;
 
 namespace HaproxyAutoscale.Tests.Cli;
 
@@ -71,6 +73,38 @@ public sealed class MeterExpositionTests
             $"{prefix}_leader 1\n");
     }
 
+    [Fact]
+    public async Task Write_AutoscaleMetricsWhileSharingSnapshots_OneSnapshotPerScrape_SameText()
+    {
+        string meterName = $"Exposition.{Guid.NewGuid():N}";
+        using var exposition = new MeterExposition(meterName, _ => [1]);
+        DateTimeOffset since = DateTimeOffset.UnixEpoch;
+        BackendSnapshot[] snapshots =
+        [
+            new("app", new WindowValue(120.5, 40), [new("s1", ServerLifecycleState.Active, null, since), new("s2", ServerLifecycleState.Parked, null, since)])
+            {
+                Coverage = 0.98, Gauges = new EvaluationGauges(2, 1, 8, 3.25), ObjectiveMs = 100,
+            },
+            new("quiet", WindowValue.Empty, [new("s1", ServerLifecycleState.Stopped, null, since)]) { Blind = true, AtZero = true },
+        ];
+        int taken = 0;
+        using var metrics = new AutoscaleMetrics(() => [], () => { Interlocked.Increment(ref taken); return snapshots; }, new NamedMeters(meterName));
+
+        string alone = await ScrapeAsync(exposition);
+        int takenAlone = Interlocked.Exchange(ref taken, 0);
+        string shared;
+        using (AutoscaleMetrics.ShareSnapshots())
+        {
+            shared = await ScrapeAsync(exposition);
+        }
+
+        shared.Should().Be(alone).And.Contain("_servers_lifecycle{backend=\"app\",state=\"parked\"} 1\n");
+        taken.Should().Be(1, "the gauges of one scrape share one snapshot");
+        takenAlone.Should().BeGreaterThan(15, "outside the scope each gauge takes its own, as before");
+        await ScrapeAsync(exposition);
+        taken.Should().BeGreaterThan(15, "the scope ended");
+    }
+
     private static async Task<string> ScrapeAsync(MeterExposition exposition)
     {
         using var stream = new MemoryStream();
@@ -81,5 +115,14 @@ public sealed class MeterExpositionTests
         }
 
         return Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    private sealed class NamedMeters(string name) : IMeterFactory
+    {
+        public Meter Create(MeterOptions options) => new(name);
+
+        public void Dispose()
+        {
+        }
     }
 }
