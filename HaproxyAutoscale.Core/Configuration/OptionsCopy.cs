@@ -8,4 +8,23 @@ namespace HaproxyAutoscale.Configuration;
 internal static class OptionsCopy
 {
     public static AutoscaleOptions Of(AutoscaleOptions source) => OptionsSchema.Root.Copy(source);
+
+    /// <summary>
+    /// The engine's options over the engine's own copy of the configured ones: every backend without a pool is shared
+    /// with <paramref name="configured"/> (nothing changes a backend's options once validated but a pool's slots,
+    /// added to the engine's copy only), so that 10,000 backends' options are held once (~11 MB), not twice.
+    /// </summary>
+    public static AutoscaleOptions ForEngine(AutoscaleOptions configured)
+    {
+        AutoscaleOptions engine = Of(configured);
+        for (int i = 0; i < engine.Backends.Count; i++)
+        {
+            if (configured.Backends[i].Pool is null)
+            {
+                engine.Backends[i] = configured.Backends[i];
+            }
+        }
+
+        return engine;
+    }
 }

@@ -7,7 +7,7 @@ namespace HaproxyAutoscale.Control;
 /// other command is logged ("dry run, not sent") and answered with success without being sent. The engine then
 /// runs exactly the same steps as for real. Disposing it leaves the wrapped control to its owner.
 /// </summary>
-internal sealed partial class DryRunHaproxyControl(IHaproxyControl inner, ILogger logger) : IHaproxyControl
+internal sealed partial class DryRunHaproxyControl(IHaproxyControl inner, ILogger logger) : IHaproxyControl, IAnswerLinesControl
 {
     public string Endpoint => inner.Endpoint;
 
@@ -51,6 +51,10 @@ internal sealed partial class DryRunHaproxyControl(IHaproxyControl inner, ILogge
 
         return results;
     }
+
+    // Reads stream from the wrapped control; anything else goes through ExecuteAsync.
+    public Task ReadLinesAsync(string command, IAnswerLines lines, CancellationToken cancellationToken) =>
+        IsReadOnly(command) ? inner.ReadLinesAsync(command, lines, cancellationToken) : AnswerLinesExtensions.FromAnswerAsync(this, command, lines, cancellationToken);
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 

@@ -60,18 +60,38 @@ public static class HaproxyControlExtensions
     }
 
     /// <summary><c>show stat -1 4 -1</c>: one row per server.</summary>
-    public static async Task<IReadOnlyList<ServerStat>> ShowStatAsync(this IHaproxyControl control, CancellationToken cancellationToken = default) =>
-        RuntimeApiParsers.ParseShowStat(await control.ExecuteAsync("show stat -1 4 -1", cancellationToken).ConfigureAwait(false), control.Endpoint);
+    public static async Task<IReadOnlyList<ServerStat>> ShowStatAsync(this IHaproxyControl control, CancellationToken cancellationToken = default)
+    {
+        var rows = new List<ServerStat>();
+        await control.ReadLinesAsync("show stat -1 4 -1", new ServerStatLines(control.Endpoint, rows.Add), cancellationToken).ConfigureAwait(false);
+        return rows;
+    }
 
     /// <summary><c>show stat -1 2 -1</c>: one row per backend with HAProxy's request, queue and error counters.</summary>
-    public static async Task<IReadOnlyList<BackendStat>> ShowBackendStatAsync(this IHaproxyControl control, CancellationToken cancellationToken = default) =>
-        RuntimeApiParsers.ParseBackendStat(await control.ExecuteAsync("show stat -1 2 -1", cancellationToken).ConfigureAwait(false), control.Endpoint);
+    public static async Task<IReadOnlyList<BackendStat>> ShowBackendStatAsync(this IHaproxyControl control, CancellationToken cancellationToken = default)
+    {
+        var rows = new List<BackendStat>();
+        await control.ReadBackendStatAsync(rows.Add, names: null, cancellationToken).ConfigureAwait(false);
+        return rows;
+    }
 
     /// <summary><c>show servers state [backend]</c>: admin and operational state of every server.</summary>
     public static async Task<IReadOnlyList<ServerState>> ShowServersStateAsync(this IHaproxyControl control, string? backend = null, CancellationToken cancellationToken = default)
     {
+        var rows = new List<ServerState>();
+        await control.ReadServersStateAsync(backend, rows.Add, backends: null, cancellationToken).ConfigureAwait(false);
+        return rows;
+    }
+
+    // The answers above handed over row by row as they are read, with the names of the wanted backends (names,
+    // backends: null for a row not wanted) instead of a new string per row: the counter poll and the reconcile.
+    internal static Task ReadBackendStatAsync(this IHaproxyControl control, Action<BackendStat> row, RowNames? names, CancellationToken cancellationToken) =>
+        control.ReadLinesAsync("show stat -1 2 -1", new BackendStatLines(control.Endpoint, row, names), cancellationToken);
+
+    internal static Task ReadServersStateAsync(this IHaproxyControl control, string? backend, Action<ServerState> row, RowNames? backends, CancellationToken cancellationToken)
+    {
         string command = backend is null ? "show servers state" : $"show servers state {ProxyName(control, backend)}";
-        return RuntimeApiParsers.ParseServersState(await control.ExecuteAsync(command, cancellationToken).ConfigureAwait(false), control.Endpoint, command);
+        return control.ReadLinesAsync(command, new ServersStateLines(control.Endpoint, command, row, backends), cancellationToken);
     }
 
     /// <summary><c>show info</c>: version, PID, uptime.</summary>

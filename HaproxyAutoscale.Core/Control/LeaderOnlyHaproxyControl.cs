@@ -10,7 +10,7 @@ namespace HaproxyAutoscale.Control;
 /// (<c>show …</c>, <c>get …</c>) always go through: a standby keeps its view of HAProxy. Disposing it leaves the
 /// wrapped control to its owner.
 /// </summary>
-internal sealed partial class LeaderOnlyHaproxyControl(IHaproxyControl inner, ILeaderElection election, ILogger logger) : IHaproxyControl
+internal sealed partial class LeaderOnlyHaproxyControl(IHaproxyControl inner, ILeaderElection election, ILogger logger) : IHaproxyControl, IAnswerLinesControl
 {
     public string Endpoint => inner.Endpoint;
 
@@ -40,6 +40,10 @@ internal sealed partial class LeaderOnlyHaproxyControl(IHaproxyControl inner, IL
 
         return results;
     }
+
+    // Reads stream from the wrapped control; anything else goes through ExecuteAsync.
+    public Task ReadLinesAsync(string command, IAnswerLines lines, CancellationToken cancellationToken) =>
+        DryRunHaproxyControl.IsReadOnly(command) ? inner.ReadLinesAsync(command, lines, cancellationToken) : AnswerLinesExtensions.FromAnswerAsync(this, command, lines, cancellationToken);
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 

@@ -104,106 +104,27 @@ public sealed record HaproxyInfo(string Name, string Version, int Pid, TimeSpan 
     public Version? Release => HaproxyVersions.Parse(Version);
 }
 
-/// <summary>Parsers of Runtime API answers.</summary>
-internal static partial class RuntimeApiParsers
+/// <summary>Parsers of Runtime API answers (the long ones read line by line: <see cref="IAnswerLines"/>).</summary>
+internal static class RuntimeApiParsers
 {
     public static IReadOnlyList<ServerStat> ParseShowStat(string answer, string endpoint)
     {
-        (int body, Func<string, int> column) = StatCsv(answer, endpoint);
-        int px = column("pxname"), sv = column("svname"), status = column("status"), weight = column("weight"), scur = column("scur"),
-            qcur = column("qcur"), rtime = column("rtime"), act = column("act"), bck = column("bck"), check = column("check_status");
-        Span<Range> ranges = new Range[new[] { px, sv, status, weight, scur, qcur, rtime, act, bck, check }.Max() + 1];
         var rows = new List<ServerStat>();
-        foreach (ReadOnlySpan<char> line in new Lines(answer, body))
-        {
-            var f = new StatRow(line, ranges);
-            if (!f.HasFields || f[sv] is "FRONTEND" or "BACKEND")
-            {
-                continue;
-            }
-
-            rows.Add(new ServerStat(f[px].ToString(), f[sv].ToString(), f[status].ToString(), Int(f[weight]), Int(f[scur]), Int(f[qcur]), Int(f[rtime]),
-                Int(f[act]) > 0, Int(f[bck]) > 0, f[check].ToString()));
-        }
-
+        AnswerLinesExtensions.TakeAll(new ServerStatLines(endpoint, rows.Add), answer);
         return rows;
     }
 
-    // Read every counterInterval with a row per backend (10,000 backends: 10,000 rows of ~100 columns): each row is
-    // cut at its commas and only the columns used become values, with no string per field.
     public static IReadOnlyList<BackendStat> ParseBackendStat(string answer, string endpoint)
     {
-        (int body, Func<string, int> column) = StatCsv(answer, endpoint);
-        int px = column("pxname"), sv = column("svname"), stot = column("stot"), reqTot = column("req_tot"), qcur = column("qcur"), scur = column("scur"),
-            econ = column("econ"), eresp = column("eresp"), h5xx = column("hrsp_5xx"), qtime = column("qtime"), rtime = column("rtime");
-        int last = new[] { px, sv, stot, reqTot, qcur, scur, econ, eresp, h5xx, qtime, rtime }.Max();
-        Span<Range> ranges = new Range[last + 1];
         var rows = new List<BackendStat>();
-        foreach (ReadOnlySpan<char> line in new Lines(answer, body))
-        {
-            var f = new StatRow(line, ranges);
-            if (!f.HasFields || !f[sv].SequenceEqual("BACKEND"))
-            {
-                continue;
-            }
-
-            // req_tot is empty in TCP mode: there a log line stands for a session.
-            long requests = f[reqTot].Length > 0 ? Long(f[reqTot]) : Long(f[stot]);
-            rows.Add(new BackendStat(f[px].ToString(), requests, Int(f[qcur]), Int(f[scur]), Long(f[econ]), Long(f[eresp]), Long(f[h5xx]), Int(f[qtime]), Int(f[rtime])));
-        }
-
+        AnswerLinesExtensions.TakeAll(new BackendStatLines(endpoint, rows.Add), answer);
         return rows;
-    }
-
-    // Where the rows of a "show stat" answer start (after its header line), and a lookup of its columns by header
-    // name (their positions vary by version).
-    private static (int Body, Func<string, int> Column) StatCsv(string answer, string endpoint)
-    {
-        var lines = new Lines(answer, 0);
-        if (!lines.MoveNext() || !lines.Current.StartsWith("# ", StringComparison.Ordinal))
-        {
-            throw new HaproxyControlException(HaproxyErrorKind.UnexpectedAnswer, endpoint, "show stat", "no CSV header line");
-        }
-
-        List<string> header = ParseCsvLine(lines.Current[2..].ToString());
-        int body = answer.IndexOf('\n', answer.IndexOf('#', StringComparison.Ordinal));
-        return (body < 0 ? answer.Length : body + 1, name => header.IndexOf(name) is int i and >= 0 ? i
-            : throw new HaproxyControlException(HaproxyErrorKind.UnexpectedAnswer, endpoint, "show stat", $"no '{name}' column"));
     }
 
     public static IReadOnlyList<ServerState> ParseServersState(string answer, string endpoint, string command)
     {
-        string[] lines = answer.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        if (lines.Length == 0 || lines[0].Trim() != "1")
-        {
-            throw new HaproxyControlException(HaproxyErrorKind.UnexpectedAnswer, endpoint, command, $"expected format version 1, got '{(lines.Length > 0 ? lines[0] : "")}'");
-        }
-
-        var rows = new List<ServerState>(lines.Length);
-        Span<Range> f = stackalloc Range[20]; // Split puts the rest of a longer row into the last one
-        foreach (string line in lines.AsSpan(1))
-        {
-            if (line.StartsWith('#'))
-            {
-                continue;
-            }
-
-            // be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight … (the first
-            // 19 fields are cut out: a reconcile reads every server of every backend, with no string per field)
-            ReadOnlySpan<char> row = line;
-            int count = row.Split(f, ' ');
-            if (count < 9)
-            {
-                throw new HaproxyControlException(HaproxyErrorKind.UnexpectedAnswer, endpoint, command, $"short row '{line}'");
-            }
-
-            rows.Add(new ServerState(row[f[1]].ToString(), row[f[3]].ToString(), row[f[4]].ToString(), (ServerOperationalState)Int(row[f[5]]), (ServerAdminFlags)Int(row[f[6]]), Int(row[f[7]]), Int(row[f[8]]))
-            {
-                // srv_port, the 19th field (2.x)
-                Port = count > 18 && int.TryParse(row[f[18]], NumberStyles.None, CultureInfo.InvariantCulture, out int port) && port > 0 ? port : null,
-            });
-        }
-
+        var rows = new List<ServerState>();
+        AnswerLinesExtensions.TakeAll(new ServersStateLines(endpoint, command, rows.Add), answer);
         return rows;
     }
 
@@ -271,7 +192,61 @@ internal static partial class RuntimeApiParsers
         return fields;
     }
 
-    private static long Long(ReadOnlySpan<char> text) => long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out long value) ? value : 0;
+    internal static int Int(ReadOnlySpan<char> text) => int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) ? value : 0;
+}
 
-    private static int Int(ReadOnlySpan<char> text) => int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) ? value : 0;
+/// <summary>
+/// The rows of <c>show servers state</c> (format version 1), cut at their spaces with no string per field.
+/// <paramref name="backends"/>, when given, gives a row's backend name without a new string (null: the row is not
+/// wanted): a reconcile reads every server of every backend, 80,000 rows at 10,000 backends.
+/// </summary>
+internal sealed class ServersStateLines(string endpoint, string command, Action<ServerState> row, RowNames? backends = null) : IAnswerLines
+{
+    private bool _versioned;
+
+    public void Take(ReadOnlySpan<char> line)
+    {
+        if (!_versioned)
+        {
+            _versioned = line.Trim() is "1" ? true : throw Version(line.ToString());
+            return;
+        }
+
+        if (line[0] == '#')
+        {
+            return;
+        }
+
+        // be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight … (Split puts
+        // the rest of a longer row into the last range)
+        Span<Range> f = stackalloc Range[20];
+        int count = line.Split(f, ' ');
+        if (count < 9)
+        {
+            throw new HaproxyControlException(HaproxyErrorKind.UnexpectedAnswer, endpoint, command, $"short row '{line}'");
+        }
+
+        if ((backends is null ? line[f[1]].ToString() : backends(line[f[1]])) is not { } backend)
+        {
+            return;
+        }
+
+        row(new ServerState(backend, line[f[3]].ToString(), line[f[4]].ToString(), (ServerOperationalState)RuntimeApiParsers.Int(line[f[5]]),
+            (ServerAdminFlags)RuntimeApiParsers.Int(line[f[6]]), RuntimeApiParsers.Int(line[f[7]]), RuntimeApiParsers.Int(line[f[8]]))
+        {
+            // srv_port, the 19th field (2.x)
+            Port = count > 18 && int.TryParse(line[f[18]], NumberStyles.None, CultureInfo.InvariantCulture, out int port) && port > 0 ? port : null,
+        });
+    }
+
+    public void End()
+    {
+        if (!_versioned)
+        {
+            throw Version("");
+        }
+    }
+
+    private HaproxyControlException Version(string first) =>
+        new(HaproxyErrorKind.UnexpectedAnswer, endpoint, command, $"expected format version 1, got '{first}'");
 }

@@ -14,7 +14,30 @@ internal sealed class RuntimeApiSession(RuntimeApiConnector connector, HaproxyCo
     private Socket? _socket;
 
     /// <summary>Sends <paramref name="joined"/> (<paramref name="count"/> commands joined by ';') and returns each command's answer.</summary>
-    public async Task<List<string>> ExchangeAsync(string joined, int count, CancellationToken cancellationToken)
+    public Task<List<string>> ExchangeAsync(string joined, int count, CancellationToken cancellationToken) =>
+        RunAsync(
+            joined,
+            (socket, token) => RuntimeApiConnector.ReadAnswersAsync(socket, prompts: count, token), // every answer is followed by its own prompt
+            answers => answers.Exists(FromStoppingWorker),
+            resendable: () => true,
+            cancellationToken);
+
+    /// <summary>
+    /// Sends one read command and hands its answer to <paramref name="lines"/> as it is read; returns the answer instead
+    /// when it carries a severity prefix (see <see cref="RuntimeApiStream"/>).
+    /// </summary>
+    public Task<string?> StreamAsync(string command, IAnswerLines lines, CancellationToken cancellationToken)
+    {
+        var counted = new CountedLines(lines);
+        return RunAsync(
+            command,
+            (socket, token) => RuntimeApiStream.ReadAsync(socket, interactive: true, counted, token),
+            prefixed => prefixed is not null && FromStoppingWorker(prefixed),
+            resendable: () => !counted.Any, // lines already taken cannot be taken back
+            cancellationToken);
+    }
+
+    private async Task<T> RunAsync<T>(string joined, Func<Socket, CancellationToken, Task<T>> read, Func<T, bool> fromStoppingWorker, Func<bool> resendable, CancellationToken cancellationToken)
     {
         await _lock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -31,17 +54,16 @@ internal sealed class RuntimeApiSession(RuntimeApiConnector connector, HaproxyCo
                     phase.Name = "send";
                     await _socket.SendAsync(Encoding.ASCII.GetBytes(joined + "\n"), SocketFlags.None, deadline.Token).ConfigureAwait(false);
                     phase.Name = "read the answer";
-                    // In interactive mode every command's answer is followed by its own prompt.
-                    List<string> answers = await RuntimeApiConnector.ReadAnswersAsync(_socket, prompts: count, deadline.Token).ConfigureAwait(false);
-                    if (reused && attempt == 0 && answers.Exists(FromStoppingWorker))
+                    T answer = await read(_socket, deadline.Token).ConfigureAwait(false);
+                    if (reused && attempt == 0 && fromStoppingWorker(answer))
                     {
                         Drop(); // a reload left this session on the old worker: the new one has the socket
                         continue;
                     }
 
-                    return answers;
+                    return answer;
                 }
-                catch (Exception e) when (e is SocketException or IOException && reused && attempt == 0)
+                catch (Exception e) when (e is SocketException or IOException && reused && attempt == 0 && resendable())
                 {
                     Drop();
                 }
@@ -49,6 +71,11 @@ internal sealed class RuntimeApiSession(RuntimeApiConnector connector, HaproxyCo
                 {
                     Drop(); // its state is unknown after a timeout or a broken exchange
                     throw error;
+                }
+                catch
+                {
+                    Drop(); // an answer's reader failed part-way (or the caller cancelled): the rest is still unread
+                    throw;
                 }
             }
         }
@@ -102,5 +129,19 @@ internal sealed class RuntimeApiSession(RuntimeApiConnector connector, HaproxyCo
     {
         _socket?.Dispose();
         _socket = null;
+    }
+
+    // Whether any line was handed over.
+    private sealed class CountedLines(IAnswerLines inner) : IAnswerLines
+    {
+        public bool Any { get; private set; }
+
+        public void Take(ReadOnlySpan<char> line)
+        {
+            Any = true;
+            inner.Take(line);
+        }
+
+        public void End() => inner.End();
     }
 }

@@ -95,7 +95,7 @@ public sealed partial class Autoscaler
 
         IReadOnlyList<string> restartRequired = RestartOnlySettings.Changed(_configured, configured, rebindable);
         RestartOnlySettings.KeepRunning(_configured, configured, rebindable);
-        AutoscaleOptions engine = OptionsCopy.Of(configured);
+        AutoscaleOptions engine = OptionsCopy.ForEngine(configured);
 
         // Everything new is made before anything changes: a failure here (a log address in use) leaves all as it was.
         ILogSource? source = null;

@@ -41,6 +41,8 @@ public sealed partial class Autoscaler : IAsyncDisposable
 
     internal Autoscaler(AutoscaleOptions options, EngineConnections connections, EngineRegistries registries, EngineRuntime runtime, IReadOnlyList<IAsyncDisposable> owned)
     {
+        _configured = options; // the builder's copy, as configured (pool slots not expanded): what a reload compares with
+        options = OptionsCopy.ForEngine(options);
         _options = options;
         _source = connections.Source;
         _endpoints = connections.Control.Endpoint;
@@ -48,7 +50,6 @@ public sealed partial class Autoscaler : IAsyncDisposable
         _logger = runtime.Loggers.CreateLogger("HaproxyAutoscale");
         _dryRun = runtime.DryRun;
         _owned = [.. owned];
-        _configured = OptionsCopy.Of(options); // as configured (pool slots not expanded): what a reload compares with
         _history = options.StateDirectory is { } state ? new DemandHistoryStore(new System.IO.Abstractions.FileSystem(), state) : null;
         _capacity = new Capacity.CapacityStore(options.StateDirectory, _time, _logger);
         _factory = new BackendFactory(registries, runtime, _logger, connections.Election, _history) { Capacity = _capacity };

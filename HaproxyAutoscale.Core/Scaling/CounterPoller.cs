@@ -13,13 +13,13 @@ namespace HaproxyAutoscale.Scaling;
 internal sealed class CounterPoller
 {
     private readonly IReadOnlyList<IHaproxyControl> _instances;
-    private readonly IReadOnlyCollection<ScaledBackend> _backends;
+    private readonly LiveBackends _backends;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly AutoscaleMetrics _metrics;
     private string? _failing;
 
-    public CounterPoller(IReadOnlyList<IHaproxyControl> instances, IReadOnlyCollection<ScaledBackend> backends, TimeProvider time, ILogger logger, AutoscaleMetrics metrics)
+    public CounterPoller(IReadOnlyList<IHaproxyControl> instances, LiveBackends backends, TimeProvider time, ILogger logger, AutoscaleMetrics metrics)
     {
         _metrics = metrics;
         _instances = instances;
@@ -30,15 +30,15 @@ internal sealed class CounterPoller
 
     public async Task PollAsync(CancellationToken cancellationToken)
     {
-        var sums = new Dictionary<string, BackendStat>(StringComparer.Ordinal);
+        LiveBackends.BackendSet set = _backends.Current;
+        var sums = new Dictionary<string, BackendStat>(set.InOrder.Length, StringComparer.Ordinal);
+        Action<BackendStat> sum = row => sums[row.Backend] = sums.TryGetValue(row.Backend, out BackendStat? earlier) ? Add(earlier, row) : row;
         foreach (IHaproxyControl instance in _instances)
         {
             try
             {
-                foreach (BackendStat row in await instance.ShowBackendStatAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    sums[row.Backend] = sums.TryGetValue(row.Backend, out BackendStat? sum) ? Add(sum, row) : row;
-                }
+                // Read as it comes (10,000 rows at 10,000 backends): only the autoscaled backends' rows are kept.
+                await instance.ReadBackendStatAsync(sum, NamesIn(set), cancellationToken).ConfigureAwait(false);
             }
             catch (HaproxyControlException e)
             {
@@ -57,7 +57,7 @@ internal sealed class CounterPoller
         _failing = null;
         await PollSessionsAsync(cancellationToken).ConfigureAwait(false);
         DateTimeOffset now = _time.GetUtcNow();
-        foreach (ScaledBackend backend in _backends)
+        foreach (ScaledBackend backend in set.InOrder)
         {
             if (!sums.TryGetValue(backend.Name, out BackendStat? counted))
             {
@@ -121,6 +121,17 @@ internal sealed class CounterPoller
                 }
             }
         }
+    }
+
+    /// <summary>The name of the backend of <paramref name="set"/> a row names, without a new string; null for a backend not autoscaled.</summary>
+    public static RowNames NamesIn(LiveBackends.BackendSet set)
+    {
+#if NET9_0_OR_GREATER
+        var lookup = set.ByName.GetAlternateLookup<ReadOnlySpan<char>>();
+        return name => lookup.TryGetValue(name, out ScaledBackend? backend) ? backend.Name : null;
+#else
+        return name => set.ByName.TryGetValue(name.ToString(), out ScaledBackend? backend) ? backend.Name : null;
+#endif
     }
 
     // Logged once until the counters can be read again; meanwhile they go stale and nothing scales down.

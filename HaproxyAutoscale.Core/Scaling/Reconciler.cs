@@ -17,7 +17,7 @@ namespace HaproxyAutoscale.Scaling;
 internal sealed class Reconciler
 {
     private readonly IReadOnlyList<IHaproxyControl> _instances;
-    private readonly IReadOnlyCollection<ScaledBackend> _backends;
+    private readonly LiveBackends _backends;
     private readonly ILogger _logger;
     private readonly AutoscaleMetrics _metrics;
     private readonly bool _dryRun;
@@ -27,7 +27,7 @@ internal sealed class Reconciler
     private bool _reloaded; // a reload brought servers whose state is to be adopted (even in a dry run)
 
     // dryRun: the belief departs from HAProxy on purpose, so HAProxy's state is adopted at start only.
-    public Reconciler(IReadOnlyList<IHaproxyControl> instances, IReadOnlyCollection<ScaledBackend> backends, ILogger logger, AutoscaleMetrics metrics, bool dryRun)
+    public Reconciler(IReadOnlyList<IHaproxyControl> instances, LiveBackends backends, ILogger logger, AutoscaleMetrics metrics, bool dryRun)
     {
         _metrics = metrics;
         _dryRun = dryRun;
@@ -79,26 +79,29 @@ internal sealed class Reconciler
         HaproxyInfo info = await instance.ShowInfoAsync(cancellationToken).ConfigureAwait(false);
         bool restarted = _seen.TryGetValue(instance.Endpoint, out HaproxyInfo? previous) && (previous.Pid != info.Pid || info.Uptime < previous.Uptime);
         var reapply = new List<Reapply>();
-        var changes = new long[_backends.Count];
-        int index = 0;
-        foreach (ScaledBackend backend in _backends)
+        LiveBackends.BackendSet set = _backends.Current;
+        var changes = new long[set.InOrder.Length];
+        for (int i = 0; i < changes.Length; i++)
         {
-            lock (backend.Gate)
+            lock (set.InOrder[i].Gate)
             {
-                changes[index++] = backend.Servers.Changes;
+                changes[i] = set.InOrder[i].Servers.Changes;
             }
         }
 
-        // One reading of every server (at 10,000 backends, one exchange instead of 10,000 every pass).
-        Dictionary<string, List<ServerState>> read = [];
-        foreach (ServerState state in await instance.ShowServersStateAsync(null, cancellationToken).ConfigureAwait(false))
-        {
-            (CollectionsMarshal.GetValueRefOrAddDefault(read, state.Backend, out _) ??= []).Add(state);
-        }
+        // One reading of every server (at 10,000 backends, one exchange instead of 10,000 every pass), read as it
+        // comes: only the autoscaled backends' rows are kept.
+        Dictionary<string, List<ServerState>> read = new(set.InOrder.Length, StringComparer.Ordinal);
+        await instance.ReadServersStateAsync(
+            backend: null,
+            state => (CollectionsMarshal.GetValueRefOrAddDefault(read, state.Backend, out _) ??= []).Add(state),
+            CounterPoller.NamesIn(set),
+            cancellationToken).ConfigureAwait(false);
 
-        index = 0;
-        foreach (ScaledBackend backend in _backends)
+        for (int i = 0; i < changes.Length; i++)
         {
+            ScaledBackend backend = set.InOrder[i];
+
             // A backend without a row is read by its name: one HAProxy lacks fails the pass as it always did, one
             // whose servers are all pool servers not running yet reads empty.
             IReadOnlyList<ServerState> states = read.TryGetValue(backend.Name, out List<ServerState>? rows)
@@ -107,7 +110,7 @@ internal sealed class Reconciler
             lock (backend.Gate)
             {
                 // A role changed while HAProxy was read (an action completed): this reading may predate it.
-                if (backend.Servers.Changes == changes[index++])
+                if (backend.Servers.Changes == changes[i])
                 {
                     Reconcile(instance.Endpoint, backend, states, restarted, reapply);
                 }
@@ -161,7 +164,7 @@ internal sealed class Reconciler
         ServerTable servers = backend.Servers;
         foreach (ServerOptions server in backend.Options.Servers)
         {
-            ServerState? state = states.FirstOrDefault(s => s.Server == server.Name);
+            ServerState? state = Find(states, server.Name);
             bool slot = Providers.PoolSlots.IsSlot(backend.Options, server.Name);
             bool unadopted = servers.IsUnadopted(server.Name); // it came with a reload
             if (_adopted && _dryRun && !unadopted)
@@ -247,6 +250,19 @@ internal sealed class Reconciler
                 Log.Adopted(_logger, backend.Name, server.Name, "active", endpoint);
             }
         }
+    }
+
+    private static ServerState? Find(IReadOnlyList<ServerState> states, string server)
+    {
+        for (int i = 0; i < states.Count; i++)
+        {
+            if (states[i].Server == server)
+            {
+                return states[i];
+            }
+        }
+
+        return null;
     }
 
     // The state a server adopted from HAProxy's is in: a parked one keeps being stopped (or stopping) if it was,

@@ -1,0 +1,84 @@
+using System.Text;
+using HaproxyAutoscale.Control;
+
+namespace HaproxyAutoscale.Tests.Control;
+
+/// <summary>
+/// Long answers (<c>show stat</c>, <c>show servers state</c> of 300 backends × 8 servers: many socket reads, lines cut
+/// across them) read line by line as they come, against a real HAProxy, in a kept session and one connection per exchange.
+/// </summary>
+[Trait("Category", "Haproxy")]
+public sealed class StreamedAnswerTests : IAsyncLifetime
+{
+    private const int Backends = 300;
+    private const int Servers = 8;
+    private readonly TempDirectory _dir = new();
+    private Haproxy _haproxy = null!;
+
+    public static TheoryData<bool> Persistent => new() { true, false };
+
+    public async ValueTask InitializeAsync()
+    {
+        var sections = new StringBuilder();
+        for (int b = 0; b < Backends; b++)
+        {
+            sections.Append("backend app").Append(b).Append('\n');
+            for (int s = 1; s <= Servers; s++)
+            {
+                sections.Append("    server s").Append(s).Append(" 127.0.0.1:").Append(10_000 + s).Append(s > 1 ? " disabled\n" : "\n");
+            }
+        }
+
+        _haproxy = await Haproxy.StartWithAdminSocketAsync(sections.ToString(), _dir);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _haproxy.DisposeAsync();
+        _dir.Dispose();
+    }
+
+    [Theory]
+    [MemberData(nameof(Persistent))]
+    public async Task ManyRows_AreReadWholeAndTheSessionAnswersTheNextCommand(bool persistent)
+    {
+        await using IHaproxyControl control = HaproxyControl.Create("unix@" + _dir.File("admin.sock"), new HaproxyControlOptions { Persistent = persistent });
+
+        for (int round = 0; round < 2; round++)
+        {
+            IReadOnlyList<ServerState> states = await control.ShowServersStateAsync(cancellationToken: TestContext.Current.CancellationToken);
+            states.Should().HaveCount(Backends * Servers);
+            states.Where(s => s.Backend == "app299" && s.Server == "s1").Should().ContainSingle().Which.AdminState.Should().Be(ServerAdminState.Ready);
+            states.Where(s => s.Backend == "app299" && s.Server == "s8").Should().ContainSingle().Which.Port.Should().Be(10_008);
+            states.Count(s => s.AdminState == ServerAdminState.Maint).Should().Be(Backends * (Servers - 1));
+
+            IReadOnlyList<BackendStat> backends = await control.ShowBackendStatAsync(TestContext.Current.CancellationToken);
+            backends.Select(b => b.Backend).Should().Equal(Enumerable.Range(0, Backends).Select(b => $"app{b}"));
+
+            IReadOnlyList<ServerStat> servers = await control.ShowStatAsync(TestContext.Current.CancellationToken);
+            servers.Should().HaveCount(Backends * Servers);
+            servers.Last().Should().Match<ServerStat>(s => s.Backend == "app299" && s.Server == "s8" && s.Status.StartsWith("MAINT"));
+        }
+
+        // The same session reads a short answer right after the long ones: every prompt was consumed.
+        (await control.ShowInfoAsync(TestContext.Current.CancellationToken)).Name.Should().Be("HAProxy");
+        await control.Invoking(c => c.ShowServersStateAsync("nope", TestContext.Current.CancellationToken)).Should().ThrowAsync<HaproxyControlException>()
+            .Where(e => e.Kind == HaproxyErrorKind.UnknownBackend);
+        (await control.ShowServersStateAsync("app7", TestContext.Current.CancellationToken)).Should().HaveCount(Servers);
+    }
+
+    [Fact]
+    public async Task WantedBackendsOnly_AreHandedOverWithTheGivenNames()
+    {
+        await using IHaproxyControl control = HaproxyControl.Create("unix@" + _dir.File("admin.sock"));
+        string wanted = "app42";
+        var stats = new List<BackendStat>();
+        var states = new List<ServerState>();
+
+        await control.ReadBackendStatAsync(stats.Add, name => name.SequenceEqual(wanted) ? wanted : null, TestContext.Current.CancellationToken);
+        await control.ReadServersStateAsync(null, states.Add, name => name.SequenceEqual(wanted) ? wanted : null, TestContext.Current.CancellationToken);
+
+        stats.Should().ContainSingle().Which.Backend.Should().BeSameAs(wanted);
+        states.Should().HaveCount(Servers).And.OnlyContain(s => ReferenceEquals(s.Backend, wanted));
+    }
+}
