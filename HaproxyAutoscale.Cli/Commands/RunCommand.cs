@@ -80,6 +80,9 @@ internal static class RunCommand
             return console.Fail($"cannot listen for logs on {options.Logs.Source}: {e.Message}");
         }
 
+        // The autoscaler holds its own copy of the options: the loaded one is let go (~11 MB at 10,000 backends).
+        (string logSource, int backendCount, TimeSpan evaluationInterval) = (options.Logs.Source, options.Backends.Count, options.EvaluationInterval);
+        options = null;
         await using (autoscaler.ConfigureAwait(false))
         {
             SystemdService? systemdService = null; // set once started: a reload then tells systemd it is reloading
@@ -101,7 +104,7 @@ internal static class RunCommand
             using SystemdNotifier? systemd = SystemdFromEnvironment();
             using var shutdown = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             systemdService = systemd is null ? null : SystemdService.Start(
-                systemd, autoscaler, $"Autoscaling {options.Backends.Count} backend(s) from {options.Logs.Source}", options.EvaluationInterval,
+                systemd, autoscaler, $"Autoscaling {backendCount} backend(s) from {logSource}", evaluationInterval,
                 TimeProvider.System, loggers.CreateLogger("HaproxyAutoscale.Systemd"), shutdown.Token);
             using IDisposable? hangup = ConfigReload.OnHangup(() => Reload(cancellationToken), console.Error);
             try
@@ -110,7 +113,7 @@ internal static class RunCommand
             }
             catch (Exception e) when (e is IOException or SocketException or UnauthorizedAccessException)
             {
-                return console.Fail($"reading logs from {options.Logs.Source} failed: {e.Message}");
+                return console.Fail($"reading logs from {logSource} failed: {e.Message}");
             }
             finally
             {
