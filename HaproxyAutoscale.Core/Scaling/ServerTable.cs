@@ -15,6 +15,7 @@ internal sealed class ServerTable
     private readonly TimeProvider _time;
     private Entry[] _configured; // the configured servers' entries in configuration order (read every evaluation)
     private DateTimeOffset _lastEnabled = DateTimeOffset.MinValue; // the latest ActiveSince of any server
+    private TimeSpan _settleTime; // the backend's, read per line: kept here, not in the options' object
 
     public ServerTable(BackendOptions backend, TimeProvider time)
     {
@@ -27,6 +28,7 @@ internal sealed class ServerTable
         }
 
         _configured = InOrder();
+        _settleTime = backend.SettleTime;
     }
 
     public BackendOptions Backend { get; private set; }
@@ -38,7 +40,23 @@ internal sealed class ServerTable
     public IEnumerable<ServerSnapshot> Snapshot => _configured.Select(e => e.Snapshot());
 
     /// <summary>Servers taking traffic or warming up: warming counts as capacity.</summary>
-    public int Capacity => _configured.Count(e => e.Role is ServerRole.Active or ServerRole.Warming);
+    public int Capacity => CountOf(ServerRole.Active, ServerRole.Warming);
+
+    /// <summary>Servers taking traffic (active).</summary>
+    public int ActiveCount => CountOf(ServerRole.Active, ServerRole.Active);
+
+    // Asked every evaluation of every backend: a loop, no enumerator.
+    private int CountOf(ServerRole role, ServerRole orRole)
+    {
+        int count = 0;
+        foreach (Entry entry in _configured)
+        {
+            ServerRole its = entry.Role;
+            count += its == role || its == orRole ? 1 : 0;
+        }
+
+        return count;
+    }
 
     public bool Contains(string server) => _servers.ContainsKey(server);
 
@@ -111,8 +129,8 @@ internal sealed class ServerTable
 
     /// <summary>Whether <paramref name="server"/> started serving less than the settle time ago (its first answers are slow).</summary>
     public bool IsSettling(string server, DateTimeOffset now) =>
-        now - _lastEnabled < Backend.SettleTime // asked per log line: no lookup once the last server enabled has settled
-        && _servers.TryGetValue(server, out Entry? entry) && entry.Role == ServerRole.Active && now - entry.ActiveSince < Backend.SettleTime;
+        now - _lastEnabled < _settleTime // asked per log line: no lookup once the last server enabled has settled
+        && _servers.TryGetValue(server, out Entry? entry) && entry.Role == ServerRole.Active && now - entry.ActiveSince < _settleTime;
 
     /// <summary>When the server was last enabled by the autoscaler (<see cref="DateTimeOffset.MinValue"/> when adopted or never).</summary>
     public DateTimeOffset EnabledAt(string server) => _servers[server].ActiveSince;
@@ -168,6 +186,7 @@ internal sealed class ServerTable
     public void Reconfigure(BackendOptions backend)
     {
         Backend = backend;
+        _settleTime = backend.SettleTime;
         foreach (ServerOptions server in backend.Servers)
         {
             if (_servers.TryGetValue(server.Name, out Entry? entry))
