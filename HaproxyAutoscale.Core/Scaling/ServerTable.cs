@@ -16,6 +16,7 @@ internal sealed class ServerTable
     private Entry[] _configured; // the configured servers' entries in configuration order (read every evaluation)
     private DateTimeOffset _lastEnabled = DateTimeOffset.MinValue; // the latest ActiveSince of any server
     private TimeSpan _settleTime; // the backend's, read per line: kept here, not in the options' object
+    private (long At, int Active, int Capacity) _counted = (-1, 0, 0); // the roles counted at Changes = At
 
     public ServerTable(BackendOptions backend, TimeProvider time)
     {
@@ -40,22 +41,29 @@ internal sealed class ServerTable
     public IEnumerable<ServerSnapshot> Snapshot => _configured.Select(e => e.Snapshot());
 
     /// <summary>Servers taking traffic or warming up: warming counts as capacity.</summary>
-    public int Capacity => CountOf(ServerRole.Active, ServerRole.Warming);
+    public int Capacity => Counted().Capacity;
 
     /// <summary>Servers taking traffic (active).</summary>
-    public int ActiveCount => CountOf(ServerRole.Active, ServerRole.Active);
+    public int ActiveCount => Counted().Active;
 
-    // Asked every evaluation of every backend: a loop, no enumerator.
-    private int CountOf(ServerRole role, ServerRole orRole)
+    // Asked every evaluation of every backend: counted again only after a change, so that the evaluation of a backend
+    // whose servers stayed as they were does not read every server's entry (at 10,000 backends, each is a cache miss).
+    private (int Active, int Capacity) Counted()
     {
-        int count = 0;
-        foreach (Entry entry in _configured)
+        if (_counted.At != Changes)
         {
-            ServerRole its = entry.Role;
-            count += its == role || its == orRole ? 1 : 0;
+            (int active, int warming) = (0, 0);
+            foreach (Entry entry in _configured)
+            {
+                ServerRole role = entry.Role;
+                active += role == ServerRole.Active ? 1 : 0;
+                warming += role == ServerRole.Warming ? 1 : 0;
+            }
+
+            _counted = (Changes, active, active + warming);
         }
 
-        return count;
+        return (_counted.Active, _counted.Capacity);
     }
 
     public bool Contains(string server) => _servers.ContainsKey(server);
