@@ -118,7 +118,7 @@ public static class ScaleMeasurements
         }
     }
 
-    private static string Name(int backend) => $"be{backend:D5}";
+    internal static string Name(int backend) => $"be{backend:D5}";
 
     private static long LinesRead(string scrape) =>
         scrape.Split('\n').FirstOrDefault(l => l.StartsWith("haproxyautoscale_log_lines", StringComparison.Ordinal) && l.Contains("outcome=\"read\"", StringComparison.Ordinal)) is { } line
@@ -164,7 +164,7 @@ public static class ScaleMeasurements
             .OrderBy(x => x.Item1)];
 
     // Every backend: s1 always up, s2–s8 parked; the default policy (concurrency).
-    private static string DaemonConfig(string socket, int port, int backends)
+    internal static string DaemonConfig(string socket, int port, int backends)
     {
         var json = new StringBuilder($$"""{ "haproxy": { "endpoints": ["{{socket}}"] }, "logs": { "source": "tcp@127.0.0.1:{{port}}" }, "backends": {""");
         for (int b = 0; b < backends; b++)

@@ -103,7 +103,7 @@ internal static class CapacityFile
         }
     }
 
-    private static void Write(Utf8JsonWriter json, string name, float[] values)
+    private static void Write(Utf8JsonWriter json, string name, ReadOnlySpan<float> values)
     {
         json.WriteStartArray(name);
         foreach (float value in values)
@@ -114,7 +114,7 @@ internal static class CapacityFile
         json.WriteEndArray();
     }
 
-    private static void Read(JsonElement tally, string name, float[] into)
+    private static void Read(JsonElement tally, string name, Span<float> into)
     {
         JsonElement values = tally.GetProperty(name);
         if (values.GetArrayLength() != into.Length)

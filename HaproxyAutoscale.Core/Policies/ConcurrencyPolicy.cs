@@ -92,7 +92,8 @@ internal sealed class ConcurrencyPolicy : IScalingPolicy
     private readonly ConcurrencyPolicyOptions _options;
     private readonly IdleRule _idle;
     private readonly Queue<(DateTimeOffset Time, double InFlight, double Arrivals)> _samples = new();
-    private readonly Queue<(DateTimeOffset Time, int Desired)> _recommendations = new();
+    private readonly RecentMaximum _recommendations = new();
+    private (TimeSpan Window, double Target, string Text) _stableTail; // the stable reason's fixed part, formatted once
     private DateTimeOffset _panicUntil = DateTimeOffset.MinValue;
     private int _panicHigh;
 
@@ -180,27 +181,33 @@ internal sealed class ConcurrencyPolicy : IScalingPolicy
         {
             _panicHigh = 0;
             desired = desiredStable;
-            what = string.Create(CultureInfo.InvariantCulture, $"in-flight {stable:0.#} over {Durations.Format(_options.StableWindow)} (target {_options.TargetInFlight:0.#} per server): desired {desired}");
+            what = string.Create(CultureInfo.InvariantCulture, $"in-flight {stable:0.#}{StableTail()}{desired}");
         }
 
-        _recommendations.Enqueue((now, desired));
-        while (_recommendations.Peek().Time < now - _options.ScaleDownStabilization)
-        {
-            _recommendations.Dequeue();
-        }
-
+        int stabilized = _recommendations.Add(now, desired, now - _options.ScaleDownStabilization);
         if (desired > active)
         {
             return ScalingDecision.Up(desired - active, what).WithinBounds(context);
         }
 
-        int stabilized = _recommendations.Max(r => r.Desired);
         if (stabilized < active && active > context.MinActive)
         {
             return ScalingDecision.Down(active - stabilized, $"{what}, highest in the last {Durations.Format(_options.ScaleDownStabilization)}: {stabilized}").WithinBounds(context);
         }
 
         return ScalingDecision.Hold(stabilized > desired ? $"{what}, held at {stabilized} by the stabilization period" : what);
+    }
+
+    // " over 1m (target 4 per server): desired ": the same text every evaluation while the options stay the same.
+    private string StableTail()
+    {
+        if (_stableTail.Text is null || _stableTail.Window != _options.StableWindow || !_stableTail.Target.Equals(_options.TargetInFlight))
+        {
+            _stableTail = (_options.StableWindow, _options.TargetInFlight,
+                string.Create(CultureInfo.InvariantCulture, $" over {Durations.Format(_options.StableWindow)} (target {_options.TargetInFlight:0.#} per server): desired "));
+        }
+
+        return _stableTail.Text;
     }
 
     private int Servers(double demand, double? perServer) => (int)Math.Ceiling(demand / (perServer ?? _options.TargetInFlight) - 1e-9);

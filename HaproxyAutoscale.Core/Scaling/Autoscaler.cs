@@ -210,19 +210,7 @@ public sealed partial class Autoscaler : IAsyncDisposable
                 }
 
                 long start = _time.GetTimestamp();
-                lock (_swap) // a reload's swap waits for the pass: no action starts on a backend it removed
-                {
-                    foreach (ScaledBackend backend in _backends.Values)
-                    {
-                        _evaluation.Evaluate(backend, _actuator, cancellationToken);
-                        _wakes.RetryPending(backend, cancellationToken);
-                        if (_leader is not { IsActing: false })
-                        {
-                            _keepWarm.StopIdle(backend, cancellationToken); // a standby starts and stops nothing
-                        }
-                    }
-                }
-
+                EvaluatePass(cancellationToken);
                 _metrics.EvaluationPass.Record(_time.GetElapsedTime(start).TotalSeconds);
                 FlushHistory();
                 _heartbeat.Beat(_time.GetUtcNow());
@@ -230,6 +218,23 @@ public sealed partial class Autoscaler : IAsyncDisposable
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+        }
+    }
+
+    /// <summary>One evaluation of every backend (the loop's pass; the benchmarks time it alone).</summary>
+    internal void EvaluatePass(CancellationToken cancellationToken)
+    {
+        lock (_swap) // a reload's swap waits for the pass: no action starts on a backend it removed
+        {
+            foreach (ScaledBackend backend in _backends.Values)
+            {
+                _evaluation.Evaluate(backend, _actuator, cancellationToken);
+                _wakes.RetryPending(backend, cancellationToken);
+                if (_leader is not { IsActing: false })
+                {
+                    _keepWarm.StopIdle(backend, cancellationToken); // a standby starts and stops nothing
+                }
+            }
         }
     }
 

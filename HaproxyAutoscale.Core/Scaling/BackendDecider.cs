@@ -34,6 +34,8 @@ internal sealed partial class BackendDecider
     private readonly bool _trackIdle;
     private ScalingDecision? _actedOn; // the policy's last decision the plan carries out (told to the policy if held later)
     private CapacityLearner _capacity; // carried over by a reload
+    private readonly int _minActive, _maxActive; // the options' effective bounds (counted over the servers: asked often)
+    private readonly ResponseTimer _timer; // read per line: kept here, not two objects away in the options
 
     // coverage: HAProxy's counters for the backend (the daemon); null where there are none (replay, tests).
     public BackendDecider(BackendOptions options, IScalingPolicy policy, IResponseTimeWindow window, ServerTable servers, TimeProvider time, Random? random = null,
@@ -53,6 +55,7 @@ internal sealed partial class BackendDecider
         _floors = ScheduledFloors.Create(options.Schedule);
         _trackIdle = options.Behavior.Down.MinIdleBeforePark > TimeSpan.Zero;
         _capacity = new CapacityLearner(_started, options.Slo.P95);
+        (_minActive, _maxActive, _timer) = (options.EffectiveMinActive, options.EffectiveMaxActive, options.Window.Timer);
     }
 
     /// <summary>The backend's server model, learned from its records.</summary>
@@ -111,7 +114,7 @@ internal sealed partial class BackendDecider
 
         _capacity.Add(record);
 
-        int sample = ResponseTimeWindows.SampleOf(record, _options.Window.Timer);
+        int sample = ResponseTimeWindows.SampleOf(record, _timer);
         if (sample < 0)
         {
             return;
@@ -156,8 +159,8 @@ internal sealed partial class BackendDecider
 
         // A scheduled floor raises the lower bound the policy sees (never above the upper one).
         (int floor, string? floorWhy) = _floors.IsEmpty ? (0, null) : _floors.At(now);
-        int minActive = Math.Min(Math.Max(_options.EffectiveMinActive, floor), _options.EffectiveMaxActive);
-        var context = new ScalingContext(_options.Name, now, window, _servers.Capacity, minActive, _options.EffectiveMaxActive, _saturated, LastRequest, _started, _newSamples)
+        int minActive = Math.Min(Math.Max(_minActive, floor), _maxActive);
+        var context = new ScalingContext(_options.Name, now, window, _servers.Capacity, minActive, _maxActive, _saturated, LastRequest, _started, _newSamples)
         {
             LastScaleUpCompleted = _servers.LastUpCompleted,
             LastScaleDownCompleted = _servers.LastDownCompleted,
@@ -165,7 +168,7 @@ internal sealed partial class BackendDecider
             Blind = _coverage?.Blind ?? false,
             Capacity = _capacity.Current,
         };
-        context = _interval.Apply(context, now, _servers.Roles.Count(r => r.Role == ServerRole.Active));
+        context = _interval.Apply(context, now, _servers.ActiveCount);
         _saturated = false;
         _newSamples = 0;
         if (_counters is not null)
@@ -192,12 +195,12 @@ internal sealed partial class BackendDecider
 
         // What the policy needs within the configured bounds, before any floor: the forecast's history.
         Forecast?.Note(now, Math.Clamp(context.ActiveServers + asked.Action switch { ScalingAction.Up => asked.Servers, ScalingAction.Down => -asked.Servers, _ => 0 },
-            Math.Min(_options.EffectiveMinActive, _options.EffectiveMaxActive), _options.EffectiveMaxActive), context.InFlight);
-        if (Forecast?.At(now) is { Mode: ForecastMode.On } forecast && Math.Min(forecast.Servers, _options.EffectiveMaxActive) > minActive)
+            Math.Min(_minActive, _maxActive), _maxActive), context.InFlight);
+        if (Forecast?.At(now) is { Mode: ForecastMode.On } forecast && Math.Min(forecast.Servers, _maxActive) > minActive)
         {
             // The forecast floor binds after the policy decided: the policy's own scale-down (held here) tells the
             // history what is needed, so the floor does not feed itself. A floor only: it never takes a server away.
-            (minActive, floorWhy) = (Math.Min(forecast.Servers, _options.EffectiveMaxActive), forecast.Reason);
+            (minActive, floorWhy) = (Math.Min(forecast.Servers, _maxActive), forecast.Reason);
             context = context with { MinActive = minActive };
         }
 

@@ -51,10 +51,10 @@ internal sealed class BackendEvaluation(IReadOnlyList<IPlanStep> steps, ILogger 
         {
             plan = backend.Decider.Decide();
             fault = backend.Decider.TakeFault();
-            foreach (IPlanStep step in steps)
+            for (int i = 0; i < steps.Count; i++) // indexed: no enumerator per evaluation
             {
                 ScalingPlan before = plan;
-                plan = step.Apply(backend, plan);
+                plan = steps[i].Apply(backend, plan);
                 if (plan.Gate is { } gate && !ReferenceEquals(gate, before.Gate))
                 {
                     backend.Decider.HeldAfterDecide(gate); // the policy's decision was not carried out
@@ -64,7 +64,7 @@ internal sealed class BackendEvaluation(IReadOnlyList<IPlanStep> steps, ILogger 
             // An action a pause or blindness holds back is worth seeing without --verbose, once per spell.
             firstHeldBack = plan.Gate is { IsSpell: true } && backend.HeldBackBy != plan.Gate;
             backend.HeldBackBy = backend.PausedUntil is not null || backend.Coverage?.Blind == true ? plan.Gate ?? backend.HeldBackBy : null;
-            backend.LastDecision = plan.ToDecision();
+            backend.Decided(plan);
             Actuator.Claim(backend, plan);
             forecast = backend.Decider.Forecast?.TakeNews() ?? default;
         }

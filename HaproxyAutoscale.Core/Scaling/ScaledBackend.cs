@@ -31,7 +31,8 @@ internal sealed class ScaledBackend
     /// <summary>The logs checked against HAProxy's counters (the daemon), or <see langword="null"/> (replay).</summary>
     public LogCoverage? Coverage { get; }
 
-    public object Gate { get; } = new();
+    /// <remarks>The backend itself: a lock object of its own would be one more cache miss per log line (at 10,000 backends).</remarks>
+    public object Gate => this;
 
     /// <summary>What starts and stops the backend's servers (<c>provider</c>), or <see langword="null"/>: parked servers keep running.</summary>
     public Providers.IServerProvider? Provider { get; set; }
@@ -53,7 +54,27 @@ internal sealed class ScaledBackend
         && !Servers.Roles.Any(r => r.Role is ServerRole.Active or ServerRole.Warming or ServerRole.Draining);
 
     /// <summary>The last evaluation's outcome. Under <see cref="Gate"/>.</summary>
-    public BackendDecision? LastDecision { get; set; }
+    /// <remarks>
+    /// Kept as its parts, made into a record when read: a new object stored in every backend at every evaluation
+    /// would make each collection of the young generation scan them all (the backends are old).
+    /// </remarks>
+    public BackendDecision? LastDecision
+    {
+        get => _decisionReason is null ? null : new(_decisionTime, _decisionAction, _decisionServers, _decisionReason, _decisionHeldBy);
+        set => (_decisionTime, _decisionAction, _decisionServers, _decisionReason, _decisionHeldBy) = value is null
+            ? (default, default, [], null, null)
+            : (value.Time, value.Action, value.Servers, value.Reason, value.HeldBy);
+    }
+
+    /// <summary>Sets <see cref="LastDecision"/> to <paramref name="plan"/>'s outcome (no record made). Under <see cref="Gate"/>.</summary>
+    public void Decided(ScalingPlan plan) =>
+        (_decisionTime, _decisionAction, _decisionServers, _decisionReason, _decisionHeldBy) = (plan.Time, plan.Decision.Action, plan.Servers, plan.Decision.Reason, plan.HeldBy);
+
+    private DateTimeOffset _decisionTime;
+    private ScalingAction _decisionAction;
+    private IReadOnlyList<string> _decisionServers = [];
+    private string? _decisionReason;
+    private string? _decisionHeldBy;
 
     /// <summary>Creates the backend's policy and window from validated options; <paramref name="signals"/> when HAProxy's counters are read.</summary>
     /// <remarks><paramref name="history"/>: where the forecast's demand history is kept (the state directory), or <see langword="null"/>: in memory only.</remarks>

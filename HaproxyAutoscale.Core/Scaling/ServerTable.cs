@@ -15,6 +15,8 @@ internal sealed class ServerTable
     private readonly TimeProvider _time;
     private Entry[] _configured; // the configured servers' entries in configuration order (read every evaluation)
     private DateTimeOffset _lastEnabled = DateTimeOffset.MinValue; // the latest ActiveSince of any server
+    private TimeSpan _settleTime; // the backend's, read per line: kept here, not in the options' object
+    private (long At, int Active, int Capacity) _counted = (-1, 0, 0); // the roles counted at Changes = At
 
     public ServerTable(BackendOptions backend, TimeProvider time)
     {
@@ -27,6 +29,7 @@ internal sealed class ServerTable
         }
 
         _configured = InOrder();
+        _settleTime = backend.SettleTime;
     }
 
     public BackendOptions Backend { get; private set; }
@@ -38,7 +41,30 @@ internal sealed class ServerTable
     public IEnumerable<ServerSnapshot> Snapshot => _configured.Select(e => e.Snapshot());
 
     /// <summary>Servers taking traffic or warming up: warming counts as capacity.</summary>
-    public int Capacity => _configured.Count(e => e.Role is ServerRole.Active or ServerRole.Warming);
+    public int Capacity => Counted().Capacity;
+
+    /// <summary>Servers taking traffic (active).</summary>
+    public int ActiveCount => Counted().Active;
+
+    // Asked every evaluation of every backend: counted again only after a change, so that the evaluation of a backend
+    // whose servers stayed as they were does not read every server's entry (at 10,000 backends, each is a cache miss).
+    private (int Active, int Capacity) Counted()
+    {
+        if (_counted.At != Changes)
+        {
+            (int active, int warming) = (0, 0);
+            foreach (Entry entry in _configured)
+            {
+                ServerRole role = entry.Role;
+                active += role == ServerRole.Active ? 1 : 0;
+                warming += role == ServerRole.Warming ? 1 : 0;
+            }
+
+            _counted = (Changes, active, active + warming);
+        }
+
+        return (_counted.Active, _counted.Capacity);
+    }
 
     public bool Contains(string server) => _servers.ContainsKey(server);
 
@@ -111,8 +137,8 @@ internal sealed class ServerTable
 
     /// <summary>Whether <paramref name="server"/> started serving less than the settle time ago (its first answers are slow).</summary>
     public bool IsSettling(string server, DateTimeOffset now) =>
-        now - _lastEnabled < Backend.SettleTime // asked per log line: no lookup once the last server enabled has settled
-        && _servers.TryGetValue(server, out Entry? entry) && entry.Role == ServerRole.Active && now - entry.ActiveSince < Backend.SettleTime;
+        now - _lastEnabled < _settleTime // asked per log line: no lookup once the last server enabled has settled
+        && _servers.TryGetValue(server, out Entry? entry) && entry.Role == ServerRole.Active && now - entry.ActiveSince < _settleTime;
 
     /// <summary>When the server was last enabled by the autoscaler (<see cref="DateTimeOffset.MinValue"/> when adopted or never).</summary>
     public DateTimeOffset EnabledAt(string server) => _servers[server].ActiveSince;
@@ -168,6 +194,7 @@ internal sealed class ServerTable
     public void Reconfigure(BackendOptions backend)
     {
         Backend = backend;
+        _settleTime = backend.SettleTime;
         foreach (ServerOptions server in backend.Servers)
         {
             if (_servers.TryGetValue(server.Name, out Entry? entry))

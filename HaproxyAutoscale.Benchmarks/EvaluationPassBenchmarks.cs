@@ -1,0 +1,104 @@
+using System.Diagnostics.Metrics;
+using System.Text;
+using BenchmarkDotNet.Attributes;
+using HaproxyAutoscale.Configuration;
+using HaproxyAutoscale.Hosting;
+using HaproxyAutoscale.Logs;
+using HaproxyAutoscale.Scaling;
+
+namespace HaproxyAutoscale.Benchmarks;
+
+/// <summary>
+/// One evaluation pass over every backend (issue 22): the scale rig's configuration (8 servers per backend, the default
+/// policy) with a meter listener on, as the daemon with <c>--metrics</c>. <c>Idle</c>: no line between passes;
+/// <c>Zipf</c>: one second of 100,000 lines/s spread over the backends by Zipf(1) before each pass (fed outside the
+/// measurement). The clock moves 1 s per pass.
+/// </summary>
+[MemoryDiagnoser]
+public class EvaluationPassBenchmarks
+{
+    private const int LinesPerPass = 100_000;
+    private readonly ManualClock _clock = new();
+    private MeterListener _listener = null!;
+    private Autoscaler _autoscaler = null!;
+    private RequestRecord[] _records = null!;
+    private int[] _zipf = null!;
+
+    [Params(10_000)]
+    public int Backends { get; set; }
+
+    [Params("idle", "zipf")]
+    public string Load { get; set; } = "idle";
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _clock.Set(new DateTimeOffset(2026, 12, 6, 22, 0, 0, TimeSpan.Zero));
+        _listener = new MeterListener { InstrumentPublished = (instrument, listener) => { if (instrument.Meter.Name.StartsWith("HaproxyAutoscale", StringComparison.Ordinal)) { listener.EnableMeasurementEvents(instrument); } } };
+        _listener.SetMeasurementEventCallback<long>(static (_, _, _, _) => { });
+        _listener.SetMeasurementEventCallback<double>(static (_, _, _, _) => { });
+        _listener.Start();
+        AutoscaleOptions options = AutoscaleConfiguration.Parse(ScaleMeasurements.DaemonConfig("/nonexistent/admin.sock", 1, Backends)).Options!;
+        _autoscaler = new AutoscalerBuilder(options).UseTimeProvider(_clock).UseLogSource(new StreamLogSource(Stream.Null, "-", ownsStream: false, 4096)).DryRun().Build();
+
+        // One parsed line per backend (its s1, a 13 ms request), and the backends of a second's lines drawn by Zipf(1).
+        var parser = new HaproxyLogParser(4 * Backends * 9);
+        _records = new RequestRecord[Backends];
+        for (int b = 0; b < Backends; b++)
+        {
+            string line = $"<134>1 2026-11-26T15:00:00.000000+00:00 - haproxy 1 - - 127.0.0.1:40000 [26/Nov/2026:15:00:00.000] fe_http {ScaleMeasurements.Name(b)}/s1 0/0/0/12/13 200 512 - - ---- 1/1/0/0/0 0/0 \"GET /index.html HTTP/1.1\"";
+            parser.TryParse(Encoding.ASCII.GetBytes(line), out _records[b]);
+        }
+
+        var random = new Random(22);
+        double[] cumulative = new double[Backends];
+        double sum = 0;
+        for (int b = 0; b < Backends; b++)
+        {
+            cumulative[b] = sum += 1.0 / (b + 1);
+        }
+
+        _zipf = new int[LinesPerPass];
+        for (int i = 0; i < LinesPerPass; i++)
+        {
+            int b = Array.BinarySearch(cumulative, random.NextDouble() * sum);
+            _zipf[i] = b < 0 ? Math.Min(~b, Backends - 1) : b;
+        }
+
+        for (int pass = 0; pass < 70; pass++)
+        {
+            Feed();
+            Pass(); // past the policies' first minute: their sample queues are full
+        }
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _autoscaler.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        _listener.Dispose();
+    }
+
+    [IterationSetup]
+    public void Feed()
+    {
+        _clock.Set(_clock.GetUtcNow().AddSeconds(1));
+        if (Load != "zipf")
+        {
+            return;
+        }
+
+        IReadOnlyList<ScaledBackend> backends = _autoscaler.Backends;
+        foreach (int b in _zipf)
+        {
+            ScaledBackend backend = backends[b];
+            lock (backend.Gate)
+            {
+                backend.Decider.OnRecord(_records[b]);
+            }
+        }
+    }
+
+    [Benchmark]
+    public void Pass() => _autoscaler.EvaluatePass(CancellationToken.None);
+}
