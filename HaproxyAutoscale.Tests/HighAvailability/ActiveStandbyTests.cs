@@ -38,8 +38,8 @@ public sealed class ActiveStandbyTests(ITestOutputHelper output)
 
                 // The standby decided in shadow before, and acted under a newer epoch once it led.
                 standby.Output.Should().Contain($"HaproxyAutoscale[{AutoscaleEventIds.StandbyDecision}] app: standby decided up s2");
-                List<SentCommand> sent = HaRig.CommandsOf(standbyName, standby.Output);
-                sent.Should().Contain(c => c.Command == "set server app/s2 state ready");
+                // HAProxy's state can change before the daemon's log line of the command has come through its output pipe.
+                await Poll.UntilAsync(() => HaRig.CommandsOf(standbyName, standby.Output).Any(c => c.Command == "set server app/s2 state ready"), TimeSpan.FromSeconds(5), "the standby's enable command in its log");
                 HaRig.CommandsOf(leaderName, leader.Output).Should().BeEmpty("the killed leader never got to send");
                 rig.ShouldNeverHaveHadTwoLeaders();
             });
@@ -65,7 +65,7 @@ public sealed class ActiveStandbyTests(ITestOutputHelper output)
 
                 // The standby takes over once the hung leader's lease expired in etcd, and enables s2.
                 await Poll.UntilAsync(() => rig.StatusOfAsync("s2").GetAwaiter().GetResult() != "MAINT", TimeSpan.FromSeconds(15), "the standby to enable s2");
-                HaRig.CommandsOf(standbyName, standby.Output).Should().Contain(c => c.Command == "set server app/s2 state ready");
+                await Poll.UntilAsync(() => HaRig.CommandsOf(standbyName, standby.Output).Any(c => c.Command == "set server app/s2 state ready"), TimeSpan.FromSeconds(5), "the standby's enable command in its log");
                 output.WriteLine($"s2 enabled by the standby {sinceStop.ElapsedMilliseconds} ms after SIGSTOP of the leader");
 
                 // Resumed, the old leader finishes its warm-up and reaches its first command: refused, nothing sent.
@@ -131,8 +131,8 @@ public sealed class ActiveStandbyTests(ITestOutputHelper output)
             await rig.UnderLoadAsync(async () =>
             {
                 await Poll.UntilAsync(() => rig.StatusOfAsync("s2").GetAwaiter().GetResult() != "MAINT", TimeSpan.FromSeconds(20), "a leader to enable s2 with one etcd member down");
+                await Poll.UntilAsync(() => rig.Replicas.SelectMany(r => HaRig.CommandsOf(r.Key, r.Value.Output)).Any(c => c.Command == "set server app/s2 state ready"), TimeSpan.FromSeconds(5), "the enable command in a replica's log");
                 List<SentCommand> sent = [.. rig.Replicas.SelectMany(r => HaRig.CommandsOf(r.Key, r.Value.Output))];
-                sent.Should().Contain(c => c.Command == "set server app/s2 state ready");
                 bool steppedDown = leader.Output.Contains($"HaproxyAutoscale[{AutoscaleEventIds.SteppedDown}]", StringComparison.Ordinal);
                 output.WriteLine(steppedDown ? $"{leaderName} stepped down when its member stopped; s2 enabled by {sent.Last().Replica} (epoch {sent.Last().Epoch})" : $"{leaderName} failed over to another member and kept leading");
                 if (!steppedDown)
