@@ -179,7 +179,7 @@ public sealed class SocketHaproxyControlTests : IAsyncLifetime
             .Which.Kind.Should().Be(HaproxyErrorKind.ConnectionFailed);
         (DateTime.UtcNow - started).Should().BeLessThan(TimeSpan.FromSeconds(3));
 
-        await _haproxy.StartAsync(waitForSocket: null);
+        await _haproxy.RestartAsync(); // ready once its last stats socket answers: the admin socket before it too
         await _haproxy.WaitForPortAsync(_tcpPort);
         (await control.ShowInfoAsync()).Pid.Should().Be(_haproxy.Pid);
     }
