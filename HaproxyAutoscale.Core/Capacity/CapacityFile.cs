@@ -14,6 +14,10 @@ internal static class CapacityFile
 {
     private const int Version = 1;
 
+    // The tally's per-concurrency columns, as the file names them (in this order).
+    private static readonly (string Name, int Index)[] Columns =
+        [("counts", CapacityTally.CountsColumn), ("sums", CapacityTally.SumsColumn), ("queued", CapacityTally.QueuedColumn)];
+
     /// <summary>The file of <paramref name="backend"/> in <paramref name="directory"/> (characters a file name should not hold escaped as %XX).</summary>
     public static string PathOf(string directory, string backend)
     {
@@ -45,9 +49,13 @@ internal static class CapacityFile
             }
 
             json.WriteStartObject("tally");
-            Write(json, "counts", tally.Counts);
-            Write(json, "sums", tally.Sums);
-            Write(json, "queued", tally.Queued);
+            Span<float> column = stackalloc float[CapacityTally.MaxConcurrency + 1];
+            foreach ((string name, int index) in Columns)
+            {
+                tally.CopyColumn(index, column);
+                Write(json, name, column);
+            }
+
             Write(json, "alone", tally.Alone);
             Write(json, "few", tally.Few);
             json.WriteEndObject();
@@ -89,9 +97,13 @@ internal static class CapacityFile
 
             JsonElement saved = root.GetProperty("tally");
             var tally = new CapacityTally();
-            Read(saved, "counts", tally.Counts);
-            Read(saved, "sums", tally.Sums);
-            Read(saved, "queued", tally.Queued);
+            Span<float> column = stackalloc float[CapacityTally.MaxConcurrency + 1];
+            foreach ((string name, int index) in Columns)
+            {
+                Read(saved, name, column);
+                tally.SetColumn(index, column);
+            }
+
             Read(saved, "alone", tally.Alone);
             Read(saved, "few", tally.Few);
             return tally;

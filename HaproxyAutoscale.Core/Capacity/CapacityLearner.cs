@@ -162,10 +162,11 @@ internal sealed class CapacityLearner
         double samples = 0;
         for (int c = 1; c <= CapacityTally.MaxConcurrency; c++)
         {
-            samples += _tally.Counts[c];
-            if (_tally.Counts[c] >= BackendModelFit.MinBucketSamples)
+            float n = _tally.CountAt(c);
+            samples += n;
+            if (n >= BackendModelFit.MinBucketSamples)
             {
-                _levels.Add((c, (long)Math.Round(_tally.Counts[c]), _tally.Sums[c] / _tally.Counts[c]));
+                _levels.Add((c, (long)Math.Round(n), _tally.SumAt(c) / n));
             }
         }
 
@@ -212,9 +213,9 @@ internal sealed class CapacityLearner
     private int? MaxConn()
     {
         double queued = 0;
-        foreach (float q in _tally.Queued)
+        for (int c = 0; c <= CapacityTally.MaxConcurrency; c++)
         {
-            queued += q;
+            queued += _tally.QueuedAt(c);
         }
 
         if (queued < 1)
@@ -224,7 +225,7 @@ internal sealed class CapacityLearner
 
         for (int c = CapacityTally.MaxConcurrency; c > 1; c--)
         {
-            if (_tally.Queued[c] >= 0.05 * queued)
+            if (_tally.QueuedAt(c) >= 0.05 * queued)
             {
                 return c;
             }

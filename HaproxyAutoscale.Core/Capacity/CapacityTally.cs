@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace HaproxyAutoscale.Capacity;
 
 /// <summary>
@@ -24,16 +26,13 @@ internal sealed class CapacityTally
     // The bucket of every millisecond value below the open bucket's start, so adding takes no logarithm.
     private static readonly byte[] BucketOfMs = BucketTable();
 
-    // Held in the object itself, not in five arrays: a log line adds to three of them, and at 10,000 backends each
-    // object it reaches is a cache miss of its own.
-    private PerConcurrency _counts, _sums, _queued;
+    // Held in the object itself, not in five arrays, and a concurrency's count, sum and queued side by side: a log
+    // line adds to one concurrency and one bucket, two cache lines (at 10,000 backends each is a miss of its own).
+    private PerConcurrency _levels;
     private PerBucket _alone, _few;
 
-    internal Span<float> Counts => _counts;
-
-    internal Span<float> Sums => _sums;
-
-    internal Span<float> Queued => _queued;
+    /// <summary>The columns of the per-concurrency figures, for <see cref="CopyColumn"/> and <see cref="SetColumn"/>.</summary>
+    internal const int CountsColumn = 0, SumsColumn = 1, QueuedColumn = 2;
 
     internal Span<float> Alone => _alone;
 
@@ -43,9 +42,10 @@ internal sealed class CapacityTally
     public void Add(int concurrency, int tr, bool queued)
     {
         int c = Math.Clamp(concurrency, 1, MaxConcurrency);
+        ref Level level = ref _levels[c];
         if (queued)
         {
-            Queued[c]++;
+            level.Queued++;
         }
 
         if (tr < 0)
@@ -53,8 +53,8 @@ internal sealed class CapacityTally
             return;
         }
 
-        Counts[c]++;
-        Sums[c] += tr;
+        level.Count++;
+        level.Sum += tr;
         if (c == 1)
         {
             Alone[BucketOf(tr)]++;
@@ -68,9 +68,7 @@ internal sealed class CapacityTally
     /// <summary>Multiplies every count by <paramref name="factor"/> (0 to 1): old requests weigh less.</summary>
     public void Decay(float factor)
     {
-        Scale(Counts, factor);
-        Scale(Sums, factor);
-        Scale(Queued, factor);
+        Scale(MemoryMarshal.Cast<Level, float>((Span<Level>)_levels), factor);
         Scale(Alone, factor);
         Scale(Few, factor);
     }
@@ -79,16 +77,16 @@ internal sealed class CapacityTally
 
     public void CopyFrom(CapacityTally other)
     {
-        (_counts, _sums, _queued, _alone, _few) = (other._counts, other._sums, other._queued, other._alone, other._few);
+        (_levels, _alone, _few) = (other._levels, other._alone, other._few);
     }
 
     public void AddFrom(CapacityTally other)
     {
         for (int c = 0; c <= MaxConcurrency; c++)
         {
-            Counts[c] += other.Counts[c];
-            Sums[c] += other.Sums[c];
-            Queued[c] += other.Queued[c];
+            ref Level level = ref _levels[c];
+            Level add = other._levels[c];
+            (level.Count, level.Sum, level.Queued) = (level.Count + add.Count, level.Sum + add.Sum, level.Queued + add.Queued);
         }
 
         for (int i = 0; i < Buckets; i++)
@@ -108,8 +106,8 @@ internal sealed class CapacityTally
         int limit = 1;
         for (int c = 1; c <= FewLimit; c++)
         {
-            count += Counts[c];
-            if (Counts[c] > 0)
+            count += CountAt(c);
+            if (CountAt(c) > 0)
             {
                 limit = c; // never wider than the requests go
             }
@@ -129,8 +127,8 @@ internal sealed class CapacityTally
         double count = 0, sum = 0;
         for (int c = 1; c <= limit; c++)
         {
-            count += Counts[c];
-            sum += Sums[c];
+            count += CountAt(c);
+            sum += SumAt(c);
         }
 
         return (count, count > 0 ? sum / count : 0);
@@ -189,6 +187,33 @@ internal sealed class CapacityTally
         return mean > 0 ? Math.Max(0, (squares / n) - (mean * mean)) / (mean * mean) : 1;
     }
 
+    /// <summary>Requests with a <c>Tr</c> at concurrency <paramref name="c"/> (0 to <see cref="MaxConcurrency"/>).</summary>
+    internal float CountAt(int c) => _levels[c].Count;
+
+    /// <summary>The sum of their <c>Tr</c>.</summary>
+    internal float SumAt(int c) => _levels[c].Sum;
+
+    /// <summary>Requests that queued at concurrency <paramref name="c"/>.</summary>
+    internal float QueuedAt(int c) => _levels[c].Queued;
+
+    /// <summary>One per-concurrency column (<see cref="CountsColumn"/>, …) into <paramref name="into"/> (<see cref="MaxConcurrency"/> + 1 values).</summary>
+    internal void CopyColumn(int column, Span<float> into)
+    {
+        for (int c = 0; c <= MaxConcurrency; c++)
+        {
+            into[c] = MemoryMarshal.Cast<Level, float>(new Span<Level>(ref _levels[c]))[column];
+        }
+    }
+
+    /// <summary>Sets one per-concurrency column from <paramref name="values"/> (<see cref="MaxConcurrency"/> + 1 values).</summary>
+    internal void SetColumn(int column, ReadOnlySpan<float> values)
+    {
+        for (int c = 0; c <= MaxConcurrency; c++)
+        {
+            MemoryMarshal.Cast<Level, float>(new Span<Level>(ref _levels[c]))[column] = values[c];
+        }
+    }
+
     internal static int BucketOf(int ms) => ms <= 0 ? 0 : ms < BucketOfMs.Length ? BucketOfMs[ms] : Buckets - 1;
 
     private static byte[] BucketTable()
@@ -210,10 +235,17 @@ internal sealed class CapacityTally
         }
     }
 
+    private struct Level
+    {
+        public float Count;
+        public float Sum;
+        public float Queued;
+    }
+
     [System.Runtime.CompilerServices.InlineArray(MaxConcurrency + 1)]
     private struct PerConcurrency
     {
-        private float _first;
+        private Level _first;
     }
 
     [System.Runtime.CompilerServices.InlineArray(Buckets)]

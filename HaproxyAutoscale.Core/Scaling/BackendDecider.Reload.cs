@@ -23,6 +23,7 @@ internal sealed partial class BackendDecider
         if (windowKept)
         {
             _started = previous._started;
+            _samplesTaken = previous._samplesTaken;
             if (_counters is not null && previous._counters is not null)
             {
                 _counters.ContinueFrom(previous._counters);

@@ -28,6 +28,7 @@ internal sealed partial class BackendDecider
     private readonly ServerPicker _picker;
     private bool _saturated;
     private int _newSamples;
+    private long _samplesTaken; // by the window since the start (the refill rule), carried over by a reload that keeps the window
     private DecisionFault? _fault;
     private BehaviorGate _behavior; // carried over by a reload that keeps the behaviour
     private readonly ScheduledFloors _floors;
@@ -48,13 +49,13 @@ internal sealed partial class BackendDecider
         _time = time;
         _started = time.GetUtcNow();
         _coverage = coverage;
-        _counters = coverage is null ? null : new CounterGuards(options, coverage, fallback, _started);
+        _counters = coverage is null ? null : new CounterGuards(options, coverage, fallback, _started, () => _samplesTaken);
         _interval = new IntervalStatistics(_started);
+        _capacity = new CapacityLearner(_started, options.Slo.P95); // read per line: allocated next to the decider
         _picker = new ServerPicker(options, servers, random ?? Random.Shared);
         _behavior = new BehaviorGate(options.Behavior);
         _floors = ScheduledFloors.Create(options.Schedule);
         _trackIdle = options.Behavior.Down.MinIdleBeforePark > TimeSpan.Zero;
-        _capacity = new CapacityLearner(_started, options.Slo.P95);
         (_minActive, _maxActive, _timer) = (options.EffectiveMinActive, options.EffectiveMaxActive, options.Window.Timer);
     }
 
@@ -124,7 +125,7 @@ internal sealed partial class BackendDecider
         {
             Window.Add(sample);
             _newSamples++;
-            _counters?.NoteSample();
+            _samplesTaken++;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

@@ -19,7 +19,7 @@ internal sealed class LogLineRouter(HaproxyLogParser parser, LiveBackends backen
             return false;
         }
 
-        if (_byPair.Find(record.Backend, parser.LastPairId) is { } backend)
+        if (_byPair.Find(parser.LastPair!) is { } backend)
         {
             lock (backend.Gate)
             {
