@@ -14,9 +14,10 @@ internal static class CapacityFile
 {
     private const int Version = 1;
 
-    // The tally's per-concurrency columns, as the file names them (in this order).
+    // The tally's columns, as the file names them (in this order).
     private static readonly (string Name, int Index)[] Columns =
-        [("counts", CapacityTally.CountsColumn), ("sums", CapacityTally.SumsColumn), ("queued", CapacityTally.QueuedColumn)];
+        [("counts", CapacityTally.CountsColumn), ("sums", CapacityTally.SumsColumn), ("queued", CapacityTally.QueuedColumn),
+         ("alone", CapacityTally.AloneColumn), ("few", CapacityTally.FewColumn)];
 
     /// <summary>The file of <paramref name="backend"/> in <paramref name="directory"/> (characters a file name should not hold escaped as %XX).</summary>
     public static string PathOf(string directory, string backend)
@@ -49,15 +50,14 @@ internal static class CapacityFile
             }
 
             json.WriteStartObject("tally");
-            Span<float> column = stackalloc float[CapacityTally.MaxConcurrency + 1];
+            Span<float> values = stackalloc float[CapacityTally.Buckets];
             foreach ((string name, int index) in Columns)
             {
+                Span<float> column = values[..CapacityTally.ColumnLength(index)];
                 tally.CopyColumn(index, column);
                 Write(json, name, column);
             }
 
-            Write(json, "alone", tally.Alone);
-            Write(json, "few", tally.Few);
             json.WriteEndObject();
             json.WriteEndObject();
         }
@@ -97,15 +97,14 @@ internal static class CapacityFile
 
             JsonElement saved = root.GetProperty("tally");
             var tally = new CapacityTally();
-            Span<float> column = stackalloc float[CapacityTally.MaxConcurrency + 1];
+            Span<float> values = stackalloc float[CapacityTally.Buckets];
             foreach ((string name, int index) in Columns)
             {
+                Span<float> column = values[..CapacityTally.ColumnLength(index)];
                 Read(saved, name, column);
                 tally.SetColumn(index, column);
             }
 
-            Read(saved, "alone", tally.Alone);
-            Read(saved, "few", tally.Few);
             return tally;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or KeyNotFoundException or InvalidOperationException or FormatException)

@@ -28,7 +28,6 @@ internal sealed partial class BackendDecider
     private readonly ServerPicker _picker;
     private bool _saturated;
     private int _newSamples;
-    private long _samplesTaken; // by the window since the start (the refill rule), carried over by a reload that keeps the window
     private DecisionFault? _fault;
     private BehaviorGate _behavior; // carried over by a reload that keeps the behaviour
     private readonly ScheduledFloors _floors;
@@ -49,7 +48,7 @@ internal sealed partial class BackendDecider
         _time = time;
         _started = time.GetUtcNow();
         _coverage = coverage;
-        _counters = coverage is null ? null : new CounterGuards(options, coverage, fallback, _started, () => _samplesTaken);
+        _counters = coverage is null ? null : new CounterGuards(options, coverage, fallback, _started, this);
         _interval = new IntervalStatistics(_started);
         _capacity = new CapacityLearner(_started, options.Slo.P95); // read per line: allocated next to the decider
         _picker = new ServerPicker(options, servers, random ?? Random.Shared);
@@ -125,7 +124,7 @@ internal sealed partial class BackendDecider
         {
             Window.Add(sample);
             _newSamples++;
-            _samplesTaken++;
+            SamplesTaken++;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

@@ -13,14 +13,14 @@ namespace HaproxyAutoscale.Scaling;
 /// thread-safe: callers hold the backend's lock.
 /// </summary>
 /// <remarks>
-/// <paramref name="samplesTaken"/>: the samples the backend's window took so far, counted by the decider per line (in
-/// its own fields: at 10,000 backends a counter here would be one more cache miss per line).
+/// The samples the backend's window took are counted by <paramref name="decider"/> per line, in its own fields: at
+/// 10,000 backends a counter here would be one more cache miss per line.
 /// </remarks>
-internal sealed class CounterGuards(BackendOptions options, LogCoverage coverage, BlindFallback fallback, DateTimeOffset start, Func<long> samplesTaken)
+internal sealed class CounterGuards(BackendOptions options, LogCoverage coverage, BlindFallback fallback, DateTimeOffset start, BackendDecider decider)
 {
     private DateTimeOffset? _lastReadingUsed;
     private DateTimeOffset _refillFrom = start; // where the refill rule counts from: the start, or gaining the leadership (ha)
-    private long _samplesBeforeRefill; // samplesTaken() when the refill rule started counting
+    private long _samplesBeforeRefill; // the decider's SamplesTaken when the refill rule started counting
 
     /// <summary>Continues the refill rule of <paramref name="previous"/> (a reload kept the backend's window and its samples).</summary>
     public void ContinueFrom(CounterGuards previous)
@@ -34,7 +34,7 @@ internal sealed class CounterGuards(BackendOptions options, LogCoverage coverage
     public void RestartRefill(DateTimeOffset now)
     {
         _refillFrom = now;
-        _samplesBeforeRefill = samplesTaken();
+        _samplesBeforeRefill = decider.SamplesTaken;
     }
 
     /// <summary>
@@ -100,10 +100,10 @@ internal sealed class CounterGuards(BackendOptions options, LogCoverage coverage
     // Whether the window holds a full window's worth of samples taken since the start.
     private bool IsRefilled(DateTimeOffset now) => options.Window.Kind.ToLowerInvariant() switch
     {
-        WindowKinds.Count => samplesTaken() - _samplesBeforeRefill >= options.Window.Size,
+        WindowKinds.Count => decider.SamplesTaken - _samplesBeforeRefill >= options.Window.Size,
         WindowKinds.Time => now - _refillFrom >= options.Window.Duration,
         WindowKinds.Ewma => now - _refillFrom >= 3 * options.Window.HalfLife,
-        _ => samplesTaken() - _samplesBeforeRefill > 0 && now - _refillFrom >= options.SettleTime, // a custom window: no size to go by
+        _ => decider.SamplesTaken - _samplesBeforeRefill > 0 && now - _refillFrom >= options.SettleTime, // a custom window: no size to go by
     };
 
     private static string Ratio(double? value) => value is { } v ? v.ToString("0.00", CultureInfo.InvariantCulture) : "-";
