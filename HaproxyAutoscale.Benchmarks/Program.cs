@@ -65,6 +65,13 @@ if (args.Length == 5 && args[0] == "scale")
     return;
 }
 
+// `line-path BACKENDS ITERATIONS`: the log line's path (LinePathBenchmarks) in CPU time per line.
+if (args.Length == 3 && args[0] == "line-path")
+{
+    Console.WriteLine(LinePathBenchmarks.MeasureCpu(int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture), int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture)));
+    return;
+}
+
 // `provider-latency [TRIALS]`: decision to enabled for a server started through the exec provider (configured and pool).
 if (args.Length >= 1 && args[0] == "provider-latency")
 {

@@ -14,6 +14,11 @@ internal static class CapacityFile
 {
     private const int Version = 1;
 
+    // The tally's columns, as the file names them (in this order).
+    private static readonly (string Name, int Index)[] Columns =
+        [("counts", CapacityTally.CountsColumn), ("sums", CapacityTally.SumsColumn), ("queued", CapacityTally.QueuedColumn),
+         ("alone", CapacityTally.AloneColumn), ("few", CapacityTally.FewColumn)];
+
     /// <summary>The file of <paramref name="backend"/> in <paramref name="directory"/> (characters a file name should not hold escaped as %XX).</summary>
     public static string PathOf(string directory, string backend)
     {
@@ -45,11 +50,14 @@ internal static class CapacityFile
             }
 
             json.WriteStartObject("tally");
-            Write(json, "counts", tally.Counts);
-            Write(json, "sums", tally.Sums);
-            Write(json, "queued", tally.Queued);
-            Write(json, "alone", tally.Alone);
-            Write(json, "few", tally.Few);
+            Span<float> values = stackalloc float[CapacityTally.Buckets];
+            foreach ((string name, int index) in Columns)
+            {
+                Span<float> column = values[..CapacityTally.ColumnLength(index)];
+                tally.CopyColumn(index, column);
+                Write(json, name, column);
+            }
+
             json.WriteEndObject();
             json.WriteEndObject();
         }
@@ -89,11 +97,14 @@ internal static class CapacityFile
 
             JsonElement saved = root.GetProperty("tally");
             var tally = new CapacityTally();
-            Read(saved, "counts", tally.Counts);
-            Read(saved, "sums", tally.Sums);
-            Read(saved, "queued", tally.Queued);
-            Read(saved, "alone", tally.Alone);
-            Read(saved, "few", tally.Few);
+            Span<float> values = stackalloc float[CapacityTally.Buckets];
+            foreach ((string name, int index) in Columns)
+            {
+                Span<float> column = values[..CapacityTally.ColumnLength(index)];
+                Read(saved, name, column);
+                tally.SetColumn(index, column);
+            }
+
             return tally;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or KeyNotFoundException or InvalidOperationException or FormatException)

@@ -20,8 +20,7 @@ namespace HaproxyAutoscale.Capacity;
 internal sealed class CapacityLearner
 {
     private readonly CapacityLearningSettings _settings;
-    private readonly CapacityTally _tally = new();
-    private readonly CapacityTally _generation = new();
+    private readonly CapacityTally _tally = new(); // the decayed figures, and the generation's beside them
     private readonly List<(int C, long N, double Mean)> _levels = [];
     private CapacityTally? _moved; // the generations since the service time moved, while it stays moved
     private DateTimeOffset? _movedSince;
@@ -73,8 +72,7 @@ internal sealed class CapacityLearner
         // HAProxy logs srv_conn once the request left its server: its concurrency, itself included, is one more.
         int concurrency = record.ServerConnections + 1;
         bool queued = record.QueueTime > 0;
-        _tally.Add(concurrency, record.ResponseTime, queued);
-        _generation.Add(concurrency, record.ResponseTime, queued);
+        _tally.Add(concurrency, record.ResponseTime, queued); // the generation's figures too
         Changed = true;
     }
 
@@ -92,7 +90,7 @@ internal sealed class CapacityLearner
         if (now - _generationStart >= _settings.Generation)
         {
             CheckDrift(now);
-            _generation.Clear();
+            _tally.ClearGeneration();
             _generationStart = now;
         }
 
@@ -117,8 +115,8 @@ internal sealed class CapacityLearner
     private void CheckDrift(DateTimeOffset now)
     {
         // Compared over the same low concurrencies: those that give the generation enough requests.
-        int limit = _generation.LowLimit(_settings.MinDriftSamples);
-        (double recentCount, double recentMean) = _generation.Low(limit);
+        int limit = _tally.LowLimit(_settings.MinDriftSamples, CapacityTally.Generation);
+        (double recentCount, double recentMean) = _tally.Low(limit, CapacityTally.Generation);
         (double count, double mean) = _tally.Low(limit);
         bool moved = recentCount >= _settings.MinDriftSamples && count >= _settings.MinServiceSamples && mean > 0
             && Math.Abs((recentMean / mean) - 1) > _settings.DriftThreshold;
@@ -130,12 +128,12 @@ internal sealed class CapacityLearner
 
         if (_movedSince is null)
         {
-            (_moved ??= new CapacityTally()).CopyFrom(_generation);
+            (_moved ??= new CapacityTally()).CopyFrom(_tally, CapacityTally.Generation);
             (_movedSince, _movedFrom) = (_generationStart, mean);
         }
         else
         {
-            _moved!.AddFrom(_generation);
+            _moved!.AddFrom(_tally, CapacityTally.Generation);
         }
 
         if (now - _movedSince.Value >= _settings.DriftFor)
@@ -162,10 +160,11 @@ internal sealed class CapacityLearner
         double samples = 0;
         for (int c = 1; c <= CapacityTally.MaxConcurrency; c++)
         {
-            samples += _tally.Counts[c];
-            if (_tally.Counts[c] >= BackendModelFit.MinBucketSamples)
+            float n = _tally.CountAt(c);
+            samples += n;
+            if (n >= BackendModelFit.MinBucketSamples)
             {
-                _levels.Add((c, (long)Math.Round(_tally.Counts[c]), _tally.Sums[c] / _tally.Counts[c]));
+                _levels.Add((c, (long)Math.Round(n), _tally.SumAt(c) / n));
             }
         }
 
@@ -212,9 +211,9 @@ internal sealed class CapacityLearner
     private int? MaxConn()
     {
         double queued = 0;
-        foreach (float q in _tally.Queued)
+        for (int c = 0; c <= CapacityTally.MaxConcurrency; c++)
         {
-            queued += q;
+            queued += _tally.QueuedAt(c);
         }
 
         if (queued < 1)
@@ -224,7 +223,7 @@ internal sealed class CapacityLearner
 
         for (int c = CapacityTally.MaxConcurrency; c > 1; c--)
         {
-            if (_tally.Queued[c] >= 0.05 * queued)
+            if (_tally.QueuedAt(c) >= 0.05 * queued)
             {
                 return c;
             }

@@ -1,10 +1,14 @@
+using System.Runtime.CompilerServices;
+
 namespace HaproxyAutoscale.Capacity;
 
 /// <summary>
 /// What a backend's log records say about its servers, in fixed arrays that decay instead of growing: per concurrency
 /// (<c>srv_conn + 1</c>, 1 to <see cref="MaxConcurrency"/>) the count and sum of <c>Tr</c> and the queued requests, and
 /// the <c>Tr</c> distribution of requests alone on their server (concurrency 1) and nearly alone (2 to 4), in
-/// log-spaced buckets. About 800 bytes, whatever the traffic; adding a record allocates nothing.
+/// log-spaced buckets. Kept twice over, side by side: the decayed figures and the current generation's (the drift
+/// check's, <see cref="Generation"/>); a record adds to both, in two cache lines. About 1.5 KB, whatever the traffic;
+/// adding a record allocates nothing.
 /// </summary>
 internal sealed class CapacityTally
 {
@@ -17,6 +21,15 @@ internal sealed class CapacityTally
     /// <summary>Histogram buckets: bucket 0 holds 0 ms, bucket i ≥ 1 holds [Ratio^(i-1), Ratio^i) ms, the last is open.</summary>
     internal const int Buckets = 48;
 
+    /// <summary>The figures every method reads unless told otherwise: decayed, saved, fitted.</summary>
+    internal const int Decayed = 0;
+
+    /// <summary>The current generation's figures: only added to and cleared (the drift check compares them with the decayed ones).</summary>
+    internal const int Generation = 1;
+
+    /// <summary>The columns of the per-concurrency figures, for <see cref="CopyColumn"/> and <see cref="SetColumn"/>.</summary>
+    internal const int CountsColumn = 0, SumsColumn = 1, QueuedColumn = 2, AloneColumn = 3, FewColumn = 4;
+
     // 1.2^46 ≈ 4,400 ms: the open last bucket starts there. Quantiles interpolate inside a bucket (±10 %).
     private const double Ratio = 1.2;
     private static readonly double LogRatio = Math.Log(Ratio);
@@ -24,28 +37,21 @@ internal sealed class CapacityTally
     // The bucket of every millisecond value below the open bucket's start, so adding takes no logarithm.
     private static readonly byte[] BucketOfMs = BucketTable();
 
-    // Held in the object itself, not in five arrays: a log line adds to three of them, and at 10,000 backends each
-    // object it reaches is a cache miss of its own.
-    private PerConcurrency _counts, _sums, _queued;
-    private PerBucket _alone, _few;
+    // Held in the object itself, not in arrays, a concurrency's figures side by side and both kinds of figures next
+    // to each other: a log line adds to one concurrency and one bucket of each, two cache lines in all (at 10,000
+    // backends each line it reaches is a cache miss of its own).
+    private PerConcurrency _levels;
+    private PerBucket _buckets;
 
-    internal Span<float> Counts => _counts;
-
-    internal Span<float> Sums => _sums;
-
-    internal Span<float> Queued => _queued;
-
-    internal Span<float> Alone => _alone;
-
-    internal Span<float> Few => _few;
-
-    /// <summary>Adds a request that reached a server: its concurrency (<c>srv_conn + 1</c>), <c>Tr</c> (-1: none) and whether it queued.</summary>
+    /// <summary>Adds a request that reached a server to both kinds of figures: its concurrency (<c>srv_conn + 1</c>), <c>Tr</c> (-1: none) and whether it queued.</summary>
     public void Add(int concurrency, int tr, bool queued)
     {
         int c = Math.Clamp(concurrency, 1, MaxConcurrency);
+        ref Both<Level> level = ref _levels[c];
         if (queued)
         {
-            Queued[c]++;
+            level[Decayed].Queued++;
+            level[Generation].Queued++;
         }
 
         if (tr < 0)
@@ -53,48 +59,83 @@ internal sealed class CapacityTally
             return;
         }
 
-        Counts[c]++;
-        Sums[c] += tr;
+        level[Decayed].Count++;
+        level[Decayed].Sum += tr;
+        level[Generation].Count++;
+        level[Generation].Sum += tr;
         if (c == 1)
         {
-            Alone[BucketOf(tr)]++;
+            ref Both<Bucket> bucket = ref _buckets[BucketOf(tr)];
+            bucket[Decayed].Alone++;
+            bucket[Generation].Alone++;
         }
         else if (c <= FewLimit)
         {
-            Few[BucketOf(tr)]++;
+            ref Both<Bucket> bucket = ref _buckets[BucketOf(tr)];
+            bucket[Decayed].Few++;
+            bucket[Generation].Few++;
         }
     }
 
-    /// <summary>Multiplies every count by <paramref name="factor"/> (0 to 1): old requests weigh less.</summary>
+    /// <summary>Multiplies every decayed count by <paramref name="factor"/> (0 to 1): old requests weigh less.</summary>
     public void Decay(float factor)
-    {
-        Scale(Counts, factor);
-        Scale(Sums, factor);
-        Scale(Queued, factor);
-        Scale(Alone, factor);
-        Scale(Few, factor);
-    }
-
-    public void Clear() => Decay(0);
-
-    public void CopyFrom(CapacityTally other)
-    {
-        (_counts, _sums, _queued, _alone, _few) = (other._counts, other._sums, other._queued, other._alone, other._few);
-    }
-
-    public void AddFrom(CapacityTally other)
     {
         for (int c = 0; c <= MaxConcurrency; c++)
         {
-            Counts[c] += other.Counts[c];
-            Sums[c] += other.Sums[c];
-            Queued[c] += other.Queued[c];
+            ref Level level = ref _levels[c][Decayed];
+            (level.Count, level.Sum, level.Queued) = (level.Count * factor, level.Sum * factor, level.Queued * factor);
         }
 
         for (int i = 0; i < Buckets; i++)
         {
-            Alone[i] += other.Alone[i];
-            Few[i] += other.Few[i];
+            ref Bucket bucket = ref _buckets[i][Decayed];
+            (bucket.Alone, bucket.Few) = (bucket.Alone * factor, bucket.Few * factor);
+        }
+    }
+
+    /// <summary>Clears the current generation's figures (a new generation starts).</summary>
+    public void ClearGeneration()
+    {
+        for (int c = 0; c <= MaxConcurrency; c++)
+        {
+            _levels[c][Generation] = default;
+        }
+
+        for (int i = 0; i < Buckets; i++)
+        {
+            _buckets[i][Generation] = default;
+        }
+    }
+
+    /// <summary>Makes the decayed figures <paramref name="other"/>'s <paramref name="figures"/> (<see cref="Decayed"/> or <see cref="Generation"/>).</summary>
+    public void CopyFrom(CapacityTally other, int figures = Decayed)
+    {
+        for (int c = 0; c <= MaxConcurrency; c++)
+        {
+            _levels[c][Decayed] = other._levels[c][figures];
+        }
+
+        for (int i = 0; i < Buckets; i++)
+        {
+            _buckets[i][Decayed] = other._buckets[i][figures];
+        }
+    }
+
+    /// <summary>Adds <paramref name="other"/>'s <paramref name="figures"/> to the decayed figures.</summary>
+    public void AddFrom(CapacityTally other, int figures = Decayed)
+    {
+        for (int c = 0; c <= MaxConcurrency; c++)
+        {
+            ref Level level = ref _levels[c][Decayed];
+            Level add = other._levels[c][figures];
+            (level.Count, level.Sum, level.Queued) = (level.Count + add.Count, level.Sum + add.Sum, level.Queued + add.Queued);
+        }
+
+        for (int i = 0; i < Buckets; i++)
+        {
+            ref Bucket bucket = ref _buckets[i][Decayed];
+            Bucket add = other._buckets[i][figures];
+            (bucket.Alone, bucket.Few) = (bucket.Alone + add.Alone, bucket.Few + add.Few);
         }
     }
 
@@ -102,14 +143,15 @@ internal sealed class CapacityTally
     /// The lowest concurrency limit (1 to <see cref="FewLimit"/>) whose requests number at least <paramref name="wanted"/>
     /// (or the widest with requests), as the log fit widens it: the service time is read from requests at or below it.
     /// </summary>
-    public int LowLimit(double wanted)
+    public int LowLimit(double wanted, int figures = Decayed)
     {
         double count = 0;
         int limit = 1;
         for (int c = 1; c <= FewLimit; c++)
         {
-            count += Counts[c];
-            if (Counts[c] > 0)
+            float n = _levels[c][figures].Count;
+            count += n;
+            if (n > 0)
             {
                 limit = c; // never wider than the requests go
             }
@@ -124,13 +166,13 @@ internal sealed class CapacityTally
     }
 
     /// <summary>Requests with a <c>Tr</c> at concurrency 1 to <paramref name="limit"/>, and their mean <c>Tr</c> (0 when none).</summary>
-    public (double Count, double MeanMs) Low(int limit)
+    public (double Count, double MeanMs) Low(int limit, int figures = Decayed)
     {
         double count = 0, sum = 0;
         for (int c = 1; c <= limit; c++)
         {
-            count += Counts[c];
-            sum += Sums[c];
+            count += _levels[c][figures].Count;
+            sum += _levels[c][figures].Sum;
         }
 
         return (count, count > 0 ? sum / count : 0);
@@ -142,7 +184,7 @@ internal sealed class CapacityTally
         double total = 0;
         for (int i = 0; i < Buckets; i++)
         {
-            total += Alone[i] + (widened ? Few[i] : 0);
+            total += InBucket(i, widened);
         }
 
         if (total <= 0)
@@ -153,7 +195,7 @@ internal sealed class CapacityTally
         double rank = percent / 100 * total, seen = 0;
         for (int i = 0; i < Buckets; i++)
         {
-            double inBucket = Alone[i] + (widened ? Few[i] : 0);
+            double inBucket = InBucket(i, widened);
             if (inBucket > 0 && seen + inBucket >= rank)
             {
                 if (i == 0)
@@ -180,7 +222,7 @@ internal sealed class CapacityTally
         double n = 0, sum = 0, squares = 0;
         for (int i = 0; i < Buckets; i++)
         {
-            double count = Alone[i] + (widened ? Few[i] : 0);
+            double count = InBucket(i, widened);
             double middle = i == 0 ? 0 : Math.Pow(Ratio, i - 1) * (i == Buckets - 1 ? 1 : (1 + Ratio) / 2);
             (n, sum, squares) = (n + count, sum + (count * middle), squares + (count * middle * middle));
         }
@@ -189,7 +231,60 @@ internal sealed class CapacityTally
         return mean > 0 ? Math.Max(0, (squares / n) - (mean * mean)) / (mean * mean) : 1;
     }
 
+    /// <summary>Decayed requests with a <c>Tr</c> at concurrency <paramref name="c"/> (0 to <see cref="MaxConcurrency"/>).</summary>
+    internal float CountAt(int c) => _levels[c][Decayed].Count;
+
+    /// <summary>The decayed sum of their <c>Tr</c>.</summary>
+    internal float SumAt(int c) => _levels[c][Decayed].Sum;
+
+    /// <summary>Decayed requests that queued at concurrency <paramref name="c"/>.</summary>
+    internal float QueuedAt(int c) => _levels[c][Decayed].Queued;
+
+    /// <summary>The length of a column (<see cref="CountsColumn"/>, …): one value per concurrency or per bucket.</summary>
+    internal static int ColumnLength(int column) => column is AloneColumn or FewColumn ? Buckets : MaxConcurrency + 1;
+
+    /// <summary>One column of the decayed figures into <paramref name="into"/> (<see cref="ColumnLength"/> values).</summary>
+    internal void CopyColumn(int column, Span<float> into)
+    {
+        for (int i = 0; i < ColumnLength(column); i++)
+        {
+            into[i] = Cell(column, i);
+        }
+    }
+
+    /// <summary>Sets one column of the decayed figures from <paramref name="values"/> (<see cref="ColumnLength"/> values).</summary>
+    internal void SetColumn(int column, ReadOnlySpan<float> values)
+    {
+        for (int i = 0; i < ColumnLength(column); i++)
+        {
+            Cell(column, i) = values[i];
+        }
+    }
+
     internal static int BucketOf(int ms) => ms <= 0 ? 0 : ms < BucketOfMs.Length ? BucketOfMs[ms] : Buckets - 1;
+
+    private double InBucket(int i, bool widened)
+    {
+        Bucket bucket = _buckets[i][Decayed];
+        return bucket.Alone + (widened ? bucket.Few : 0);
+    }
+
+    private ref float Cell(int column, int i)
+    {
+        switch (column)
+        {
+            case CountsColumn:
+                return ref _levels[i][Decayed].Count;
+            case SumsColumn:
+                return ref _levels[i][Decayed].Sum;
+            case QueuedColumn:
+                return ref _levels[i][Decayed].Queued;
+            case AloneColumn:
+                return ref _buckets[i][Decayed].Alone;
+            default:
+                return ref _buckets[i][Decayed].Few;
+        }
+    }
 
     private static byte[] BucketTable()
     {
@@ -202,23 +297,35 @@ internal sealed class CapacityTally
         return table;
     }
 
-    private static void Scale(Span<float> values, float factor)
+    private struct Level
     {
-        for (int i = 0; i < values.Length; i++)
-        {
-            values[i] *= factor;
-        }
+        public float Count;
+        public float Sum;
+        public float Queued;
     }
 
-    [System.Runtime.CompilerServices.InlineArray(MaxConcurrency + 1)]
+    private struct Bucket
+    {
+        public float Alone;
+        public float Few;
+    }
+
+    // The decayed figures [Decayed] and the generation's [Generation], side by side.
+    [InlineArray(2)]
+    private struct Both<T>
+    {
+        private T _first;
+    }
+
+    [InlineArray(MaxConcurrency + 1)]
     private struct PerConcurrency
     {
-        private float _first;
+        private Both<Level> _first;
     }
 
-    [System.Runtime.CompilerServices.InlineArray(Buckets)]
+    [InlineArray(Buckets)]
     private struct PerBucket
     {
-        private float _first;
+        private Both<Bucket> _first;
     }
 }

@@ -38,6 +38,12 @@ public sealed class HaproxyLogParser
     /// </summary>
     internal int LastPairId { get; private set; }
 
+    /// <summary>
+    /// The last parsed line's backend/server pair: the same object each time the pair comes again (while it fits in
+    /// its table), so that a reader can keep what it found for the pair in it.
+    /// </summary>
+    internal ServerPair? LastPair { get; private set; }
+
     /// <summary>Parses one log line (with or without its trailing newline).</summary>
     /// <returns><see langword="true"/> when the line is an HTTP or TCP request log line.</returns>
     public bool TryParse(ReadOnlySpan<byte> line, out RequestRecord record)
@@ -95,7 +101,7 @@ public sealed class HaproxyLogParser
         }
 
         (r.Frontend, r.Backend, r.Server) = (frontendName, pair.Backend, pair.Server);
-        LastPairId = pairId;
+        (LastPairId, LastPair) = (pairId, pair);
 
         // Timers: five for HTTP (TR/Tw/Tc/Tr/Ta), three for TCP (Tw/Tc/Tt).
         pos = space + 1;
@@ -515,8 +521,6 @@ public sealed class HaproxyLogParser
         ((byte)'D', (byte)'e', (byte)'c') => 12,
         _ => 0,
     };
-
-    private sealed record ServerPair(string Backend, string Server);
 
     [InlineArray(5)]
     private struct FiveNumbers

@@ -35,8 +35,9 @@ internal sealed class NameTable<TValue>
             }
 
             // Up to 16 bytes, the two ends and the length are the whole token: no byte-by-byte compare.
-            if (entry.Hash == hash && entry.Head == head && entry.Tail == tail
-                && (utf8.Length <= 2 * sizeof(ulong) ? entry.Utf8.Length == utf8.Length : utf8.SequenceEqual(entry.Utf8)))
+            // The length is in the entry: a short token is compared without reading its bytes' array (a cache miss).
+            if (entry.Head == head && entry.Tail == tail && entry.Length == utf8.Length
+                && (utf8.Length <= 2 * sizeof(ulong) || utf8.SequenceEqual(entry.Utf8)))
             {
                 (value, id) = (entry.Value, entry.Id);
                 return true;
@@ -67,14 +68,14 @@ internal sealed class NameTable<TValue>
 
         int id = _count++;
         (ulong head, ulong tail) = Ends(utf8);
-        Insert(_buckets, new Entry(Hash(head, tail, utf8.Length), head, tail, id, utf8.ToArray(), value));
+        Insert(_buckets, new Entry(utf8.Length, head, tail, id, utf8.ToArray(), value));
         return id;
     }
 
     private static void Insert(Entry[] buckets, Entry entry)
     {
         int mask = buckets.Length - 1;
-        int i = entry.Hash & mask;
+        int i = Hash(entry.Head, entry.Tail, entry.Length) & mask;
         while (buckets[i].Value is not null)
         {
             i = (i + 1) & mask;
@@ -115,5 +116,6 @@ internal sealed class NameTable<TValue>
         return (head, tail);
     }
 
-    private readonly record struct Entry(int Hash, ulong Head, ulong Tail, int Id, byte[] Utf8, TValue Value);
+    // 40 bytes: the hash is not kept (the two ends and the length compare as fast, and a growth computes it again).
+    private readonly record struct Entry(int Length, ulong Head, ulong Tail, int Id, byte[] Utf8, TValue Value);
 }

@@ -21,23 +21,12 @@ public sealed partial class Autoscaler
     // with the new one (bound before the old one stopped, so the kernel holds what arrives meanwhile).
     private async Task ReadLogsAsync(CancellationToken cancellationToken)
     {
-        var parser = new HaproxyLogParser(ParserCapacity(_options));
-        var byPair = new BackendsByPair(_backends);
+        LogLineRouter router = CreateLineRouter();
         LogLineHandler onLine = line =>
         {
-            if (!parser.TryParse(line, out RequestRecord record))
+            if (!router.Route(line) && !_wakes.TryTake(line, cancellationToken)) // the Lua hold's wake lines (scale to zero)
             {
-                if (!_wakes.TryTake(line, cancellationToken)) // the Lua hold's wake lines (scale to zero)
-                {
-                    Interlocked.Increment(ref _unparsed);
-                }
-            }
-            else if (byPair.Find(record.Backend, parser.LastPairId) is { } backend)
-            {
-                lock (backend.Gate)
-                {
-                    backend.Decider.OnRecord(record); // never throws: a failing window is contained there
-                }
+                Interlocked.Increment(ref _unparsed);
             }
         };
         while (true)
@@ -65,6 +54,9 @@ public sealed partial class Autoscaler
             }
         }
     }
+
+    /// <summary>The log reader's path for one line (a benchmark drives it too).</summary>
+    internal LogLineRouter CreateLineRouter() => new(new HaproxyLogParser(ParserCapacity(_options)), _backends);
 
     // Room in the parser's name tables for every configured backend/server pair, <NOSRV> and frontends besides: past
     // its capacity a pair is parsed by its two names each time (the capacity bounds what junk lines can make it keep).

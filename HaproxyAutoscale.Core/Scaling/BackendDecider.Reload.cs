@@ -3,6 +3,9 @@ namespace HaproxyAutoscale.Scaling;
 /// <summary>What a decider hands to the one a reload replaces it with.</summary>
 internal sealed partial class BackendDecider
 {
+    /// <summary>Samples the window took since the start (the refill rule), carried over by a reload that keeps the window.</summary>
+    public long SamplesTaken { get; private set; }
+
     /// <summary>
     /// Carries what <paramref name="previous"/> learned into this decider, made from the backend's new options: the
     /// requests seen (log coverage compares them with HAProxy's counters), the current evaluation interval, and,
@@ -23,6 +26,7 @@ internal sealed partial class BackendDecider
         if (windowKept)
         {
             _started = previous._started;
+            SamplesTaken = previous.SamplesTaken;
             if (_counters is not null && previous._counters is not null)
             {
                 _counters.ContinueFrom(previous._counters);

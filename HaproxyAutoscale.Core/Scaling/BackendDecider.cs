@@ -48,13 +48,13 @@ internal sealed partial class BackendDecider
         _time = time;
         _started = time.GetUtcNow();
         _coverage = coverage;
-        _counters = coverage is null ? null : new CounterGuards(options, coverage, fallback, _started);
+        _counters = coverage is null ? null : new CounterGuards(options, coverage, fallback, _started, this);
         _interval = new IntervalStatistics(_started);
+        _capacity = new CapacityLearner(_started, options.Slo.P95); // read per line: allocated next to the decider
         _picker = new ServerPicker(options, servers, random ?? Random.Shared);
         _behavior = new BehaviorGate(options.Behavior);
         _floors = ScheduledFloors.Create(options.Schedule);
         _trackIdle = options.Behavior.Down.MinIdleBeforePark > TimeSpan.Zero;
-        _capacity = new CapacityLearner(_started, options.Slo.P95);
         (_minActive, _maxActive, _timer) = (options.EffectiveMinActive, options.EffectiveMaxActive, options.Window.Timer);
     }
 
@@ -124,7 +124,7 @@ internal sealed partial class BackendDecider
         {
             Window.Add(sample);
             _newSamples++;
-            _counters?.NoteSample();
+            SamplesTaken++;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

@@ -85,8 +85,9 @@ internal sealed class ScaledBackend
         var servers = new ServerTable(options, time);
         LogCoverage? coverage = signals is null ? null : new LogCoverage(signals);
         var decider = new BackendDecider(options, policy, windows.Create(options.Window, time), servers, time, random, coverage, signals?.Logs.Fallback ?? BlindFallback.Stat);
+        var backend = new ScaledBackend(options, servers, decider, coverage); // a log line reads both: made one after the other
         decider.Forecast = new Forecasting.BackendForecast(options.Name, options.Forecast, history);
-        return new ScaledBackend(options, servers, decider, coverage);
+        return backend;
     }
 
     /// <summary>The backend's policy from validated options (at start, and when a reload changes it).</summary>

@@ -1,0 +1,112 @@
+using System.Text;
+using BenchmarkDotNet.Attributes;
+using HaproxyAutoscale.Configuration;
+using HaproxyAutoscale.Hosting;
+using HaproxyAutoscale.Logs;
+using HaproxyAutoscale.Scaling;
+
+namespace HaproxyAutoscale.Benchmarks;
+
+/// <summary>
+/// The daemon's path for one log line (issue 22): parsed, its backend found, the backend's lock taken and its decider
+/// fed (<see cref="LogLineRouter"/>), over the scale rig's configuration (8 servers per backend, the default policy).
+/// One operation is one second of 100,000 lines/s in the rig's lines (Zipf(1) over the backends); an evaluation pass
+/// runs between operations, outside the measurement, as in the daemon (it takes the backends out of the caches).
+/// </summary>
+[MemoryDiagnoser]
+[MinColumn]
+public class LinePathBenchmarks
+{
+    private const int Lines = 100_000;
+    private readonly ManualClock _clock = new();
+    private Autoscaler _autoscaler = null!;
+    private LogLineRouter _router = null!;
+    private byte[] _text = null!;
+    private int[] _ends = null!;
+
+    [Params(10, 10_000)]
+    public int Backends { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _clock.Set(new DateTimeOffset(2026, 12, 6, 22, 0, 0, TimeSpan.Zero));
+        AutoscaleOptions options = AutoscaleConfiguration.Parse(ScaleMeasurements.DaemonConfig("/nonexistent/admin.sock", 1, Backends)).Options!;
+        _autoscaler = new AutoscalerBuilder(options).UseTimeProvider(_clock).UseLogSource(new StreamLogSource(Stream.Null, "-", ownsStream: false, 4096)).DryRun().Build();
+        _router = _autoscaler.CreateLineRouter();
+
+        // The rig's lines (without the octet count), the backends drawn by Zipf(1).
+        var random = new Random(22);
+        double[] cumulative = new double[Backends];
+        double sum = 0;
+        for (int b = 0; b < Backends; b++)
+        {
+            cumulative[b] = sum += 1.0 / (b + 1);
+        }
+
+        var text = new MemoryStream();
+        _ends = new int[Lines];
+        for (int i = 0; i < Lines; i++)
+        {
+            int b = Array.BinarySearch(cumulative, random.NextDouble() * sum);
+            b = b < 0 ? Math.Min(~b, Backends - 1) : b;
+            text.Write(Encoding.ASCII.GetBytes($"<134>1 2026-11-26T15:00:00.000000+00:00 - haproxy 1 - - 127.0.0.1:40000 [26/Nov/2026:15:00:00.000] fe_http {ScaleMeasurements.Name(b)}/s1 0/0/0/12/13 200 512 - - ---- 1/1/0/0/0 0/0 \"GET /index.html HTTP/1.1\""));
+            _ends[i] = (int)text.Length;
+        }
+
+        _text = text.ToArray();
+        for (int pass = 0; pass < 70; pass++)
+        {
+            Pass();
+            Feed(); // past the policies' first minute, every backend's first lines parsed
+        }
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => _autoscaler.DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    [IterationSetup]
+    public void Pass()
+    {
+        _clock.Set(_clock.GetUtcNow().AddSeconds(1));
+        _autoscaler.EvaluatePass(CancellationToken.None);
+    }
+
+    /// <summary>
+    /// `line-path BACKENDS ITERATIONS`: the same operation measured in the process's CPU time instead of wall time (a
+    /// shared machine's load stretches the wall time, far less the CPU time): min and median CPU ns per line.
+    /// </summary>
+    public static string MeasureCpu(int backends, int iterations)
+    {
+        var benchmark = new LinePathBenchmarks { Backends = backends };
+        benchmark.Setup();
+        var perLine = new List<double>();
+        using var process = System.Diagnostics.Process.GetCurrentProcess();
+        for (int i = 0; i < iterations; i++)
+        {
+            benchmark.Pass();
+            process.Refresh();
+            TimeSpan before = process.TotalProcessorTime;
+            benchmark.Feed();
+            process.Refresh();
+            perLine.Add((process.TotalProcessorTime - before).TotalNanoseconds / Lines);
+        }
+
+        benchmark.Cleanup();
+        perLine.Sort();
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{backends} backends: CPU per line min {perLine[0]:0} ns, median {perLine[perLine.Count / 2]:0} ns ({iterations} x {Lines:N0} lines)");
+    }
+
+    [Benchmark(OperationsPerInvoke = Lines)]
+    public int Feed()
+    {
+        int start = 0, routed = 0;
+        foreach (int end in _ends)
+        {
+            routed += _router.Route(_text.AsSpan(start, end - start)) ? 1 : 0;
+            start = end;
+        }
+
+        return routed;
+    }
+}
