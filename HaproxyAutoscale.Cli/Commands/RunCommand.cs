@@ -39,6 +39,7 @@ internal static class RunCommand
 
     private static async Task<int> RunAsync(CliConsole console, string configPath, bool dryRun, string logFormat, string? metricsAddress, string? adminText, string? stateDirectory, bool verbose, CancellationToken cancellationToken)
     {
+        _ = MemoryTrace.StartFromEnvironment(console.Error, cancellationToken); // a diagnostic, off unless asked for
         (AutoscaleOptions? options, int exitCode) = await ConfigFile.LoadAsync(console, configPath, cancellationToken).ConfigureAwait(false);
         if (options is null)
         {
