@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using HaproxyAutoscale.Configuration;
 using HaproxyAutoscale.Control;
 using Microsoft.Extensions.Logging;
@@ -80,41 +79,81 @@ internal sealed class Reconciler
         bool restarted = _seen.TryGetValue(instance.Endpoint, out HaproxyInfo? previous) && (previous.Pid != info.Pid || info.Uptime < previous.Uptime);
         var reapply = new List<Reapply>();
         LiveBackends.BackendSet set = _backends.Current;
-        var changes = new long[set.InOrder.Length];
-        for (int i = 0; i < changes.Length; i++)
+        var changes = new Dictionary<ScaledBackend, long>(set.InOrder.Length, ReferenceEqualityComparer.Instance);
+        foreach (ScaledBackend backend in set.InOrder)
         {
-            lock (set.InOrder[i].Gate)
+            lock (backend.Gate)
             {
-                changes[i] = set.InOrder[i].Servers.Changes;
+                changes[backend] = backend.Servers.Changes;
             }
         }
 
         // One reading of every server (at 10,000 backends, one exchange instead of 10,000 every pass), read as it
-        // comes: only the autoscaled backends' rows are kept.
-        Dictionary<string, List<ServerState>> read = new(set.InOrder.Length, StringComparer.Ordinal);
+        // comes: only the autoscaled backends' rows are kept, and each backend is reconciled as soon as its rows are
+        // read (HAProxy lists a backend's servers together), so that the 80,000 rows are never held at once (held,
+        // they outlived young collections and kept ~12 MB of the heap committed).
+        var rows = new List<ServerState>();
+        ScaledBackend? reading = null;
+        HashSet<ScaledBackend>? again = null; // rows of a backend apart from each other: read again by its name
         await instance.ReadServersStateAsync(
             backend: null,
-            state => (CollectionsMarshal.GetValueRefOrAddDefault(read, state.Backend, out _) ??= []).Add(state),
+            state =>
+            {
+                if (!ReferenceEquals(state.Backend, reading?.Name))
+                {
+                    Read(reading);
+                    reading = set.ByName[state.Backend];
+                    if (!changes.ContainsKey(reading))
+                    {
+                        (again ??= new(ReferenceEqualityComparer.Instance)).Add(reading);
+                    }
+                }
+
+                rows.Add(state);
+            },
             CounterPoller.NamesIn(set),
             cancellationToken).ConfigureAwait(false);
+        Read(reading);
 
-        for (int i = 0; i < changes.Length; i++)
+        foreach (ScaledBackend backend in set.InOrder)
         {
-            ScaledBackend backend = set.InOrder[i];
-
             // A backend without a row is read by its name: one HAProxy lacks fails the pass as it always did, one
             // whose servers are all pool servers not running yet reads empty.
-            IReadOnlyList<ServerState> states = read.TryGetValue(backend.Name, out List<ServerState>? rows)
-                ? rows
-                : await instance.ShowServersStateAsync(backend.Name, cancellationToken).ConfigureAwait(false);
+            if (changes.ContainsKey(backend) || again?.Contains(backend) == true)
+            {
+                long before;
+                lock (backend.Gate)
+                {
+                    before = backend.Servers.Changes;
+                }
+
+                rows.AddRange(await instance.ShowServersStateAsync(backend.Name, cancellationToken).ConfigureAwait(false));
+                ReconcileRows(backend, before);
+            }
+        }
+
+        void Read(ScaledBackend? backend)
+        {
+            if (backend is not null && changes.Remove(backend, out long before))
+            {
+                ReconcileRows(backend, before);
+            }
+
+            rows.Clear();
+        }
+
+        void ReconcileRows(ScaledBackend backend, long changesBefore)
+        {
             lock (backend.Gate)
             {
                 // A role changed while HAProxy was read (an action completed): this reading may predate it.
-                if (backend.Servers.Changes == changes[i])
+                if (backend.Servers.Changes == changesBefore)
                 {
-                    Reconcile(instance.Endpoint, backend, states, restarted, reapply);
+                    Reconcile(instance.Endpoint, backend, rows, restarted, reapply);
                 }
             }
+
+            rows.Clear();
         }
 
         if (restarted && reapply.Count > 0)
