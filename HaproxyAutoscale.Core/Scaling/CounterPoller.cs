@@ -71,14 +71,13 @@ internal sealed class CounterPoller
                 change = coverage.Update(now, backend.Decider.LoggedRequests, counted);
             }
 
-            string ratio = coverage.Coverage is { } c ? c.ToString("0.00", CultureInfo.InvariantCulture) : "-";
             if (change > 0)
             {
-                Log.BlindStarted(_logger, backend.Name, coverage.Counted, coverage.Logged, ratio);
+                Log.BlindStarted(_logger, backend.Name, coverage.Counted, coverage.Logged, Ratio(coverage));
             }
             else if (change < 0)
             {
-                Log.BlindEnded(_logger, backend.Name, ratio);
+                Log.BlindEnded(_logger, backend.Name, Ratio(coverage));
             }
         }
     }
@@ -133,6 +132,8 @@ internal sealed class CounterPoller
         return name => set.ByName.TryGetValue(name.ToString(), out ScaledBackend? backend) ? backend.Name : null;
 #endif
     }
+
+    private static string Ratio(LogCoverage coverage) => coverage.Coverage is { } c ? c.ToString("0.00", CultureInfo.InvariantCulture) : "-";
 
     // Logged once until the counters can be read again; meanwhile they go stale and nothing scales down.
     private void Failing(string error)

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using HaproxyAutoscale.Configuration;
 using HaproxyAutoscale.Control;
 using Microsoft.Extensions.Logging;
@@ -14,7 +13,7 @@ namespace HaproxyAutoscale.Scaling;
 /// reading taken while a role changed is not used (the next pass reads again), and the state an instance lost is
 /// applied again until every command of it went through.
 /// </summary>
-internal sealed class Reconciler
+internal sealed partial class Reconciler
 {
     private readonly IReadOnlyList<IHaproxyControl> _instances;
     private readonly LiveBackends _backends;
@@ -79,44 +78,7 @@ internal sealed class Reconciler
         HaproxyInfo info = await instance.ShowInfoAsync(cancellationToken).ConfigureAwait(false);
         bool restarted = _seen.TryGetValue(instance.Endpoint, out HaproxyInfo? previous) && (previous.Pid != info.Pid || info.Uptime < previous.Uptime);
         var reapply = new List<Reapply>();
-        LiveBackends.BackendSet set = _backends.Current;
-        var changes = new long[set.InOrder.Length];
-        for (int i = 0; i < changes.Length; i++)
-        {
-            lock (set.InOrder[i].Gate)
-            {
-                changes[i] = set.InOrder[i].Servers.Changes;
-            }
-        }
-
-        // One reading of every server (at 10,000 backends, one exchange instead of 10,000 every pass), read as it
-        // comes: only the autoscaled backends' rows are kept.
-        Dictionary<string, List<ServerState>> read = new(set.InOrder.Length, StringComparer.Ordinal);
-        await instance.ReadServersStateAsync(
-            backend: null,
-            state => (CollectionsMarshal.GetValueRefOrAddDefault(read, state.Backend, out _) ??= []).Add(state),
-            CounterPoller.NamesIn(set),
-            cancellationToken).ConfigureAwait(false);
-
-        for (int i = 0; i < changes.Length; i++)
-        {
-            ScaledBackend backend = set.InOrder[i];
-
-            // A backend without a row is read by its name: one HAProxy lacks fails the pass as it always did, one
-            // whose servers are all pool servers not running yet reads empty.
-            IReadOnlyList<ServerState> states = read.TryGetValue(backend.Name, out List<ServerState>? rows)
-                ? rows
-                : await instance.ShowServersStateAsync(backend.Name, cancellationToken).ConfigureAwait(false);
-            lock (backend.Gate)
-            {
-                // A role changed while HAProxy was read (an action completed): this reading may predate it.
-                if (backend.Servers.Changes == changes[i])
-                {
-                    Reconcile(instance.Endpoint, backend, states, restarted, reapply);
-                }
-            }
-        }
-
+        await ReconcileEveryBackendAsync(instance, restarted, reapply, cancellationToken).ConfigureAwait(false);
         if (restarted && reapply.Count > 0)
         {
             Log.Reapplying(_logger, instance.Endpoint, previous!.Pid, info.Pid, (long)info.Uptime.TotalSeconds, reapply.Count);

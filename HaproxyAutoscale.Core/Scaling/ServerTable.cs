@@ -7,11 +7,11 @@ namespace HaproxyAutoscale.Scaling;
 /// actuator (and the reconciler, from HAProxy's state), read by the decider. Not thread-safe: callers hold the
 /// backend's lock.
 /// </summary>
-internal sealed class ServerTable
+internal sealed partial class ServerTable
 {
     private static readonly TimeSpan MaxFailureBackoff = TimeSpan.FromMinutes(10);
 
-    private readonly Dictionary<string, Entry> _servers;
+    private readonly Entries _servers;
     private readonly TimeProvider _time;
     private Entry[] _configured; // the configured servers' entries in configuration order (read every evaluation)
     private DateTimeOffset _lastEnabled = DateTimeOffset.MinValue; // the latest ActiveSince of any server
@@ -22,10 +22,13 @@ internal sealed class ServerTable
     {
         Backend = backend;
         _time = time;
-        _servers = backend.Servers.ToDictionary(s => s.Name, s => new Entry(s, time.GetUtcNow()), StringComparer.Ordinal);
-        foreach (Entry entry in _servers.Values.Where(e => Providers.PoolSlots.IsSlot(backend, e.Options.Name)))
+        _servers = new Entries(backend.Servers.Select(s => new Entry(s, time.GetUtcNow())));
+        foreach (Entry entry in _servers.Values)
         {
-            entry.State = ServerLifecycleState.Stopped; // not in HAProxy until started and added
+            if (Providers.PoolSlots.IsSlot(backend, entry.Options.Name))
+            {
+                entry.State = ServerLifecycleState.Stopped; // not in HAProxy until started and added
+            }
         }
 
         _configured = InOrder();
@@ -203,11 +206,11 @@ internal sealed class ServerTable
                 continue;
             }
 
-            _servers[server.Name] = new Entry(server, _time.GetUtcNow())
+            _servers.Add(new Entry(server, _time.GetUtcNow())
             {
                 State = Providers.PoolSlots.IsSlot(backend, server.Name) ? ServerLifecycleState.Stopped : ServerLifecycleState.Parked,
                 Unadopted = true,
-            };
+            });
         }
 
         _configured = InOrder();
@@ -237,34 +240,5 @@ internal sealed class ServerTable
         entry.Unsettled = true; // some of its commands may have been carried out
         entry.NotBefore = _time.GetUtcNow() + backoff;
         return backoff;
-    }
-
-    private sealed class Entry(ServerOptions options, DateTimeOffset now)
-    {
-        public ServerOptions Options { get; set; } = options;
-
-        public ServerLifecycleState State { get; set; } = options.AlwaysUp ? ServerLifecycleState.Active : ServerLifecycleState.Parked;
-
-        public ServerRole Role => ServerStates.RoleOf(State);
-
-        public DateTimeOffset StateSince { get; set; } = now;
-
-        public string? Address { get; set; }
-
-        public DateTimeOffset ActiveSince { get; set; } = DateTimeOffset.MinValue;
-
-        public DateTimeOffset NotBefore { get; set; } = DateTimeOffset.MinValue;
-
-        public int Failures { get; set; }
-
-        public int Sessions { get; set; } = -1;
-
-        public DateTimeOffset LastRequest { get; set; } = DateTimeOffset.MinValue;
-
-        public bool Unsettled { get; set; }
-
-        public bool Unadopted { get; set; }
-
-        public ServerSnapshot Snapshot() => new(Options.Name, State, Address, StateSince) { Weight = Options.Weight, AlwaysUp = Options.AlwaysUp };
     }
 }
