@@ -176,8 +176,7 @@ internal sealed partial class BackendDecider
         _newSamples = 0;
         if (_counters is not null)
         {
-            (context, string? blindHold) = _counters.Adjust(context);
-            if (blindHold is not null)
+            if (_counters.Adjust(ref context) is { } blindHold)
             {
                 Gauges = EvaluationGauges.Holding(context);
                 return Hold(now, window, blindHold, context.HasFreshData, HoldGate.Blind);
