@@ -79,6 +79,7 @@ internal sealed class BandPolicy : IScalingPolicy, ILatencyObjective, IScalingPo
     private DateTimeOffset _lastScaleUp = DateTimeOffset.MinValue;
     private DateTimeOffset _lastScaling = DateTimeOffset.MinValue;
     private (int Breaches, DateTimeOffset? BelowSince, DateTimeOffset LastScaleUp, DateTimeOffset LastScaling) _beforeAction;
+    private BandReason? _band; // the reason's fixed parts for the band of the options
 
     public BandPolicy(BandPolicyOptions options) => (_options, _idle) = (options, new IdleRule(options.IdleScaleDown));
 
@@ -113,7 +114,7 @@ internal sealed class BandPolicy : IScalingPolicy, ILatencyObjective, IScalingPo
             return idle;
         }
 
-        WindowValueOrSaturation(context, out bool breach, out bool below, out string what);
+        WindowValueOrSaturation(context, out bool breach, out bool below, out DecisionReason what);
         _consecutiveBreaches = breach ? _consecutiveBreaches + 1 : 0;
         _belowSince = below ? _belowSince ?? context.Now : null;
         _beforeAction = (_consecutiveBreaches, _belowSince, _lastScaleUp, _lastScaling);
@@ -157,7 +158,7 @@ internal sealed class BandPolicy : IScalingPolicy, ILatencyObjective, IScalingPo
             return down;
         }
 
-        return ScalingDecision.Hold(what);
+        return new ScalingDecision(ScalingAction.Hold, 0, what); // within the band, or below it not long enough yet: figures kept
     }
 
     // The engine did not carry the decision out: no cooldown starts, the breaches and the stabilization still count.
@@ -172,22 +173,45 @@ internal sealed class BandPolicy : IScalingPolicy, ILatencyObjective, IScalingPo
 
     private static DateTimeOffset Later(DateTimeOffset a, DateTimeOffset? b) => b is { } v && v > a ? v : a;
 
-    private void WindowValueOrSaturation(in ScalingContext context, out bool breach, out bool below, out string what)
+    private void WindowValueOrSaturation(in ScalingContext context, out bool breach, out bool below, out DecisionReason what)
     {
         if (context.Saturated)
         {
-            (breach, below, what) = (true, false, "saturated (<NOSRV> or queueing)");
+            (breach, below, what) = (true, false, new DecisionReason("saturated (<NOSRV> or queueing)"));
         }
         else if (!context.HasFreshData)
         {
-            (breach, below, what) = (false, false, "no new samples");
+            (breach, below, what) = (false, false, new DecisionReason("no new samples"));
         }
         else
         {
             double value = context.Window.Value;
             breach = value > _options.UpperMs;
             below = value < _options.LowerMs;
-            what = breach ? $"{Ms(value)} > {Ms(_options.UpperMs)}" : below ? $"{Ms(value)} < {Ms(_options.LowerMs)}" : $"{Ms(value)} within [{Ms(_options.LowerMs)}, {Ms(_options.UpperMs)}]";
+            if (_band is null || _band.LowerMs != _options.LowerMs || _band.UpperMs != _options.UpperMs)
+            {
+                _band = new BandReason(_options.LowerMs, _options.UpperMs);
+            }
+
+            what = new DecisionReason(_band, value, breach ? BandReason.Above : below ? BandReason.Below : BandReason.Within);
         }
+    }
+
+    // The window's value against the band: "{value} ms > {upper} ms", "… < {lower} ms", "… within [{lower} ms, {upper} ms]".
+    private sealed class BandReason(double lowerMs, double upperMs) : ReasonTemplate
+    {
+        public const int Within = 0, Below = 1, Above = 2;
+        private readonly string _above = $" > {Ms(upperMs)}", _below = $" < {Ms(lowerMs)}", _within = $" within [{Ms(lowerMs)}, {Ms(upperMs)}]";
+
+        public double LowerMs => lowerMs;
+
+        public double UpperMs => upperMs;
+
+        public override string Format(double value, int first, int second) => Ms(value) + first switch
+        {
+            Above => _above,
+            Below => _below,
+            _ => _within,
+        };
     }
 }

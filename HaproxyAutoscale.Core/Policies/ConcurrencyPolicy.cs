@@ -93,7 +93,7 @@ internal sealed class ConcurrencyPolicy : IScalingPolicy
     private readonly IdleRule _idle;
     private readonly Queue<(DateTimeOffset Time, double InFlight, double Arrivals)> _samples = new();
     private readonly RecentMaximum _recommendations = new();
-    private (TimeSpan Window, double Target, string Text) _stableTail; // the stable reason's fixed part, formatted once
+    private StableReason? _stableReason; // the stable reason's fixed part, formatted once for the options
     private DateTimeOffset _panicUntil = DateTimeOffset.MinValue;
     private int _panicHigh;
 
@@ -153,17 +153,15 @@ internal sealed class ConcurrencyPolicy : IScalingPolicy
         // measured again after the workers' rounding fix: 3,881 server-seconds instead of 3,378 on the diurnal trace for
         // the same 15 s over the SLO, the same on step, spike and noisy: not adopted. learned-capacity-comparison.md.)
         double? perServer = _options.LearnedSizing && context.Capacity is { Confident: true, PerServerAtSlo: > 0 } learned ? learned.PerServerAtSlo : null;
-        double stable = Mean(now - _options.StableWindow, arrivals: false);
-        double panic = Mean(now - _options.PanicWindow, arrivals: false);
-        double panicArrivals = perServer is null ? 0 : Mean(now - _options.PanicWindow, arrivals: true);
+        (double stable, double panic, double arrivals) = Means(now);
+        double panicArrivals = perServer is null ? 0 : arrivals;
         int desiredStable = Servers(stable, null);
         int byArrivals = perServer is { } rate ? Servers(panicArrivals, rate) : 0;
         // A queue's demand (servers to take every queued request at the serving ones' concurrency) is a burst too:
         // completed requests show the queue late, their queued time only when they end.
         int desiredPanic = Math.Max(Math.Max(Servers(panic, null), byArrivals), context.DemandServers ?? 0);
-        string learnedWhy = byArrivals > Servers(panic, null) ? string.Create(CultureInfo.InvariantCulture, $", arrivals {panicArrivals:0.#}/s ÷ {perServer:0.#} per server learned within p95 {context.Capacity!.SloP95Ms:0} ms") : "";
         int desired;
-        string what;
+        string? what = null; // a panic's reason; the stable one is formatted only when read
         if (desiredPanic >= _options.PanicThreshold * Math.Max(active, 1) && desiredPanic > active)
         {
             _panicUntil = now + _options.StableWindow;
@@ -175,55 +173,82 @@ internal sealed class ConcurrencyPolicy : IScalingPolicy
             // Panicking: up to the panic window's count at once, never down.
             desired = Math.Max(Math.Max(desiredPanic, desiredStable), Math.Max(_panicHigh, active));
             _panicHigh = desired;
+            string learnedWhy = byArrivals > Servers(panic, null) ? string.Create(CultureInfo.InvariantCulture, $", arrivals {panicArrivals:0.#}/s ÷ {perServer:0.#} per server learned within p95 {context.Capacity!.SloP95Ms:0} ms") : "";
             what = string.Create(CultureInfo.InvariantCulture, $"panic: in-flight {panic:0.#} over {Durations.Format(_options.PanicWindow)} (target {_options.TargetInFlight:0.#} per server){learnedWhy}, desired {desired}, no scale-down until {_panicUntil:HH:mm:ss}");
         }
         else
         {
             _panicHigh = 0;
             desired = desiredStable;
-            what = string.Create(CultureInfo.InvariantCulture, $"in-flight {stable:0.#}{StableTail()}{desired}");
         }
 
         int stabilized = _recommendations.Add(now, desired, now - _options.ScaleDownStabilization);
         if (desired > active)
         {
-            return ScalingDecision.Up(desired - active, what).WithinBounds(context);
+            return new ScalingDecision(ScalingAction.Up, desired - active, Reason(what, stable, desired)).WithinBounds(context);
         }
 
         if (stabilized < active && active > context.MinActive)
         {
-            return ScalingDecision.Down(active - stabilized, $"{what}, highest in the last {Durations.Format(_options.ScaleDownStabilization)}: {stabilized}").WithinBounds(context);
+            return ScalingDecision.Down(active - stabilized, $"{Reason(what, stable, desired)}, highest in the last {Durations.Format(_options.ScaleDownStabilization)}: {stabilized}").WithinBounds(context);
         }
 
-        return ScalingDecision.Hold(stabilized > desired ? $"{what}, held at {stabilized} by the stabilization period" : what);
+        // The stable hold is most evaluations of most backends: its figures are kept, not formatted.
+        return new ScalingDecision(ScalingAction.Hold, 0, what is null
+            ? new DecisionReason(StableTemplate(), stable, desired, stabilized > desired ? stabilized : -1)
+            : new DecisionReason(stabilized > desired ? $"{what}, held at {stabilized} by the stabilization period" : what));
     }
 
+    private DecisionReason Reason(string? panic, double stable, int desired) =>
+        panic is null ? new DecisionReason(StableTemplate(), stable, desired, -1) : new DecisionReason(panic);
+
     // " over 1m (target 4 per server): desired ": the same text every evaluation while the options stay the same.
-    private string StableTail()
+    private StableReason StableTemplate()
     {
-        if (_stableTail.Text is null || _stableTail.Window != _options.StableWindow || !_stableTail.Target.Equals(_options.TargetInFlight))
+        if (_stableReason is not { } reason || reason.Window != _options.StableWindow || !reason.Target.Equals(_options.TargetInFlight))
         {
-            _stableTail = (_options.StableWindow, _options.TargetInFlight,
-                string.Create(CultureInfo.InvariantCulture, $" over {Durations.Format(_options.StableWindow)} (target {_options.TargetInFlight:0.#} per server): desired "));
+            _stableReason = reason = new StableReason(_options.StableWindow, _options.TargetInFlight);
         }
 
-        return _stableTail.Text;
+        return reason;
+    }
+
+    // "in-flight 3.2 over 1m (target 4 per server): desired 1[, held at 2 by the stabilization period]": value the
+    // stable window's in-flight, first the desired count, second the stabilized count when it holds above (else -1).
+    private sealed class StableReason(TimeSpan window, double target) : ReasonTemplate
+    {
+        private readonly string _tail = string.Create(CultureInfo.InvariantCulture, $" over {Durations.Format(window)} (target {target:0.#} per server): desired ");
+
+        public TimeSpan Window => window;
+
+        public double Target => target;
+
+        public override string Format(double value, int first, int second) => second < 0
+            ? string.Create(CultureInfo.InvariantCulture, $"in-flight {value:0.#}{_tail}{first}")
+            : string.Create(CultureInfo.InvariantCulture, $"in-flight {value:0.#}{_tail}{first}, held at {second} by the stabilization period");
     }
 
     private int Servers(double demand, double? perServer) => (int)Math.Ceiling(demand / (perServer ?? _options.TargetInFlight) - 1e-9);
 
-    // The mean in-flight, or arrival rate, of the samples since then.
-    private double Mean(DateTimeOffset since, bool arrivals)
+    // The mean in-flight of the stable and the panic window, and the panic window's mean arrival rate: one walk over
+    // the samples (the oldest first, so each sum adds in the same order as one walk per mean would).
+    private (double Stable, double Panic, double PanicArrivals) Means(DateTimeOffset now)
     {
-        (double sum, int count) = (0, 0);
+        (DateTimeOffset stableSince, DateTimeOffset panicSince) = (now - _options.StableWindow, now - _options.PanicWindow);
+        (double stableSum, double panicSum, double arrivalSum, int stableCount, int panicCount) = (0, 0, 0, 0, 0);
         foreach ((DateTimeOffset time, double inFlight, double rate) in _samples)
         {
-            if (time > since)
+            if (time > stableSince)
             {
-                (sum, count) = (sum + (arrivals ? rate : inFlight), count + 1);
+                (stableSum, stableCount) = (stableSum + inFlight, stableCount + 1);
+            }
+
+            if (time > panicSince)
+            {
+                (panicSum, arrivalSum, panicCount) = (panicSum + inFlight, arrivalSum + rate, panicCount + 1);
             }
         }
 
-        return count == 0 ? 0 : sum / count;
+        return (stableCount == 0 ? 0 : stableSum / stableCount, panicCount == 0 ? 0 : panicSum / panicCount, panicCount == 0 ? 0 : arrivalSum / panicCount);
     }
 }

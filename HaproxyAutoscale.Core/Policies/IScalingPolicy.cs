@@ -120,6 +120,23 @@ public enum ScalingAction
 /// <param name="Reason">Why, e.g. "mean 950 ms > 800 ms on 3 consecutive evaluations".</param>
 public readonly record struct ScalingDecision(ScalingAction Action, int Servers, string Reason)
 {
+    // The reason as given, or as a template and figures a built-in policy formats only when it is read.
+    private readonly DecisionReason _reason = new(Reason);
+
+    internal ScalingDecision(ScalingAction action, int servers, DecisionReason reason)
+        : this(action, servers, Reason: null!) => _reason = reason;
+
+    /// <summary>Why, e.g. "mean 950 ms > 800 ms on 3 consecutive evaluations".</summary>
+    /// <remarks>A built-in policy's reason is formatted when read: read it once.</remarks>
+    public string Reason
+    {
+        get => _reason.ToString();
+        init => _reason = new(value);
+    }
+
+    /// <summary>The reason unformatted, to keep (the backend's last decision) or to read later.</summary>
+    internal DecisionReason ReasonText => _reason;
+
     /// <summary>Hold, for the given reason.</summary>
     public static ScalingDecision Hold(string reason) => new(ScalingAction.Hold, 0, reason);
 

@@ -51,6 +51,7 @@ internal sealed class TargetPolicy : IScalingPolicy, ILatencyObjective
     private readonly TargetPolicyOptions _options;
     private readonly IdleRule _idle;
     private readonly Queue<(DateTimeOffset Time, int Desired)> _recommendations = new();
+    private VersusReason? _versus; // the reason's fixed part for the target of the options
 
     public TargetPolicy(TargetPolicyOptions options) => (_options, _idle) = (options, new IdleRule(options.IdleScaleDown));
 
@@ -78,7 +79,7 @@ internal sealed class TargetPolicy : IScalingPolicy, ILatencyObjective
 
         int active = context.ActiveServers;
         int desired;
-        string what;
+        string? what; // null: the window's figures against the target (kept, formatted when read)
         if (context.Saturated)
         {
             // As many as the queue says (serving ones at their concurrency), at least one more.
@@ -95,7 +96,7 @@ internal sealed class TargetPolicy : IScalingPolicy, ILatencyObjective
         {
             double ratio = context.Window.Value / _options.TargetMs;
             desired = Math.Abs(ratio - 1) <= _options.Tolerance ? active : (int)Math.Ceiling(Math.Max(active, 1) * ratio);
-            what = string.Create(CultureInfo.InvariantCulture, $"{Ms(context.Window.Value)} vs target {Ms(_options.TargetMs)}: desired {desired}");
+            what = null;
         }
 
         _recommendations.Enqueue((context.Now, desired));
@@ -106,15 +107,40 @@ internal sealed class TargetPolicy : IScalingPolicy, ILatencyObjective
 
         if (desired > active)
         {
-            return ScalingDecision.Up(Math.Min(desired - active, _options.MaxStep), what).WithinBounds(context);
+            return ScalingDecision.Up(Math.Min(desired - active, _options.MaxStep), what ?? Versus(context, desired, -1).ToString()).WithinBounds(context);
         }
 
         int stabilized = _recommendations.Max(r => r.Desired);
         if (stabilized < active)
         {
-            return ScalingDecision.Down(Math.Min(active - stabilized, _options.MaxStep), $"{what}, highest in the last {Durations.Format(_options.ScaleDownStabilization)}: {stabilized}").WithinBounds(context);
+            return ScalingDecision.Down(Math.Min(active - stabilized, _options.MaxStep), $"{what ?? Versus(context, desired, -1).ToString()}, highest in the last {Durations.Format(_options.ScaleDownStabilization)}: {stabilized}").WithinBounds(context);
         }
 
-        return ScalingDecision.Hold(stabilized > desired ? $"{what}, held at {stabilized} by the stabilization window" : what);
+        int heldAt = stabilized > desired ? stabilized : -1;
+        return new ScalingDecision(ScalingAction.Hold, 0, what is null
+            ? Versus(context, desired, heldAt)
+            : new DecisionReason(heldAt >= 0 ? $"{what}, held at {stabilized} by the stabilization window" : what));
+    }
+
+    private DecisionReason Versus(in ScalingContext context, int desired, int heldAt)
+    {
+        if (_versus?.TargetMs != _options.TargetMs)
+        {
+            _versus = new VersusReason(_options.TargetMs);
+        }
+
+        return new DecisionReason(_versus, context.Window.Value, desired, heldAt);
+    }
+
+    // "{value} ms vs target {target} ms: desired {first}[, held at {second} by the stabilization window]".
+    private sealed class VersusReason(double targetMs) : ReasonTemplate
+    {
+        private readonly string _target = $" vs target {Ms(targetMs)}: desired ";
+
+        public double TargetMs => targetMs;
+
+        public override string Format(double value, int first, int second) => second < 0
+            ? string.Create(CultureInfo.InvariantCulture, $"{Ms(value)}{_target}{first}")
+            : string.Create(CultureInfo.InvariantCulture, $"{Ms(value)}{_target}{first}, held at {second} by the stabilization window");
     }
 }

@@ -42,6 +42,7 @@ internal sealed class ThresholdPolicy : IScalingPolicy, ILatencyObjective, IScal
     private readonly IdleRule _idle;
     private int _consecutiveBreaches;
     private int _breachesBeforeUp;
+    private BelowReason? _below; // "12.5 ms ≤ 800 ms" for the threshold of the options
 
     public ThresholdPolicy(ThresholdPolicyOptions options) => (_options, _idle) = (options, new IdleRule(options.IdleScaleDown));
 
@@ -72,7 +73,13 @@ internal sealed class ThresholdPolicy : IScalingPolicy, ILatencyObjective, IScal
             if (context.HasFreshData)
             {
                 _consecutiveBreaches = 0;
-                return ScalingDecision.Hold($"{Ms(context.Window.Value)} ≤ {Ms(_options.ThresholdMs)}");
+                // Most evaluations of a healthy backend: the figures are kept, the text made only when read.
+                if (_below?.ThresholdMs != _options.ThresholdMs)
+                {
+                    _below = new BelowReason(_options.ThresholdMs);
+                }
+
+                return new ScalingDecision(ScalingAction.Hold, 0, new DecisionReason(_below, context.Window.Value));
             }
 
             return ScalingDecision.Hold("no new samples");
@@ -103,4 +110,14 @@ internal sealed class ThresholdPolicy : IScalingPolicy, ILatencyObjective, IScal
     }
 
     internal static string Ms(double value) => string.Create(CultureInfo.InvariantCulture, $"{value:0.#} ms");
+
+    // "{value} ms ≤ {threshold} ms": value the window's.
+    private sealed class BelowReason(double thresholdMs) : ReasonTemplate
+    {
+        private readonly string _tail = $" ≤ {Ms(thresholdMs)}";
+
+        public double ThresholdMs => thresholdMs;
+
+        public override string Format(double value, int first, int second) => Ms(value) + _tail;
+    }
 }

@@ -226,8 +226,10 @@ public sealed partial class Autoscaler : IAsyncDisposable
     {
         lock (_swap) // a reload's swap waits for the pass: no action starts on a backend it removed
         {
-            foreach (ScaledBackend backend in _backends.Values)
+            IReadOnlyList<ScaledBackend> backends = _backends.Values;
+            for (int i = 0; i < backends.Count; i++) // indexed: no enumerator per pass
             {
+                ScaledBackend backend = backends[i];
                 _evaluation.Evaluate(backend, _actuator, cancellationToken);
                 _wakes.RetryPending(backend, cancellationToken);
                 if (_leader is not { IsActing: false })

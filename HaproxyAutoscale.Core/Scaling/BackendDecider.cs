@@ -160,6 +160,7 @@ internal sealed partial class BackendDecider
         // A scheduled floor raises the lower bound the policy sees (never above the upper one).
         (int floor, string? floorWhy) = _floors.IsEmpty ? (0, null) : _floors.At(now);
         int minActive = Math.Min(Math.Max(_minActive, floor), _maxActive);
+        (double arrivalRate, double? inFlight, int? demandServers) = _interval.Take(now, _servers.ActiveCount);
         var context = new ScalingContext(_options.Name, now, window, _servers.Capacity, minActive, _maxActive, _saturated, LastRequest, _started, _newSamples)
         {
             LastScaleUpCompleted = _servers.LastUpCompleted,
@@ -167,14 +168,15 @@ internal sealed partial class BackendDecider
             Coverage = _coverage?.Coverage,
             Blind = _coverage?.Blind ?? false,
             Capacity = _capacity.Current,
+            ArrivalRate = arrivalRate,
+            InFlight = inFlight,
+            DemandServers = demandServers,
         };
-        context = _interval.Apply(context, now, _servers.ActiveCount);
         _saturated = false;
         _newSamples = 0;
         if (_counters is not null)
         {
-            (context, string? blindHold) = _counters.Adjust(context);
-            if (blindHold is not null)
+            if (_counters.Adjust(ref context) is { } blindHold)
             {
                 Gauges = EvaluationGauges.Holding(context);
                 return Hold(now, window, blindHold, context.HasFreshData, HoldGate.Blind);

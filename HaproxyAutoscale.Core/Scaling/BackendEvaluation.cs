@@ -85,12 +85,17 @@ internal sealed class BackendEvaluation(IReadOnlyList<IPlanStep> steps, ILogger 
 
         if (plan.Gate is { } holding)
         {
-            metrics.Holds.Add(1, AutoscaleMetrics.HoldTags(plan.Backend, holding.Name));
+            metrics.Holds.Add(1, new("backend", plan.Backend), new("gate", holding.Name)); // the tags on the stack, not in an array per hold
         }
 
+        // The reason is formatted only for a line that is written (a hold's is at debug level).
         if (firstHeldBack)
         {
             Log.HeldBack(logger, plan.Backend, plan.Gate!.Name, plan.Decision.Reason);
+        }
+        else if (!logger.IsEnabled(LogLevel.Debug))
+        {
+            return plan;
         }
         else if (plan.Gate is { IsFault: false } gate)
         {

@@ -13,6 +13,8 @@ namespace HaproxyAutoscale.Scaling;
 /// </summary>
 internal sealed class BackendFactory(EngineRegistries registries, EngineRuntime runtime, ILogger logger, ILeaderElection? election, Forecasting.DemandHistoryStore? history = null)
 {
+    private int _created; // backends made so far: each refits its capacity model at its own evaluation
+
     public EngineRegistries Registries => registries;
 
     /// <summary>Where each new backend's learned capacity is read from (the state directory), if anywhere.</summary>
@@ -26,6 +28,7 @@ internal sealed class BackendFactory(EngineRegistries registries, EngineRuntime 
     {
         PoolSlots.Expand(backend); // pool slots are servers like the configured ones
         ScaledBackend scaled = ScaledBackend.Create(backend, registries.Policies, registries.Windows, runtime.Time, signals: signals, history: history);
+        scaled.Decider.Capacity.Stagger(Interlocked.Increment(ref _created) - 1, signals.EvaluationInterval); // refits spread over the evaluations
         scaled.Provider = CreateProvider(backend);
         Capacity?.Restore(scaled);
         return scaled;

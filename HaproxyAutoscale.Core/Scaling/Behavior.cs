@@ -40,8 +40,7 @@ internal sealed class BehaviorGate(ScalingBehaviorOptions options)
         if (rules.Stabilization > TimeSpan.Zero)
         {
             // Up only as far as every recommendation of the period asked; down only as far as none asked for more.
-            IEnumerable<int> period = _recommendations.Where(r => r.Time >= now - rules.Stabilization).Select(r => r.Desired);
-            int stabilized = up ? period.Min() : period.Max();
+            int stabilized = Stabilized(now - rules.Stabilization, up);
             if (up ? stabilized <= active : stabilized >= active)
             {
                 return Held(decision, HoldGate.Stabilization, string.Create(CultureInfo.InvariantCulture, $"the {direction} stabilization ({Durations.Format(rules.Stabilization)}) holds it at {Math.Max(stabilized, active)}"));
@@ -58,7 +57,7 @@ internal sealed class BehaviorGate(ScalingBehaviorOptions options)
         if (rules.Cooldown > TimeSpan.Zero)
         {
             // A running action has not completed: its cooldown has not even started.
-            if (servers.Roles.FirstOrDefault(r => r.Role == ServerRole.Warming || (!up && r.Role == ServerRole.Draining)) is { Server: { } busy })
+            if (Busy(servers, up) is { } busy)
             {
                 return Held(decision, HoldGate.Cooldown, $"in {direction} cooldown: {busy}'s action has not completed");
             }
@@ -138,6 +137,16 @@ internal sealed class BehaviorGate(ScalingBehaviorOptions options)
             addError($"{path}.minIdleBeforePark", "must not be negative");
         }
     }
+
+    // The lambdas live here, not in Apply: a closure there would be made at every evaluation, a hold's too.
+    private int Stabilized(DateTimeOffset since, bool up)
+    {
+        IEnumerable<int> period = _recommendations.Where(r => r.Time >= since).Select(r => r.Desired);
+        return up ? period.Min() : period.Max();
+    }
+
+    private static string? Busy(ServerTable servers, bool up) =>
+        servers.Roles.FirstOrDefault(r => r.Role == ServerRole.Warming || (!up && r.Role == ServerRole.Draining)).Server;
 
     private static (ScalingDecision, HoldGate?) Held(ScalingDecision decision, HoldGate gate, string why) =>
         (ScalingDecision.Hold($"{decision.Reason}, but {why}"), gate);

@@ -1,5 +1,4 @@
 using HaproxyAutoscale.Logs;
-using HaproxyAutoscale.Policies;
 
 namespace HaproxyAutoscale.Scaling;
 
@@ -35,22 +34,20 @@ internal struct IntervalStatistics(DateTimeOffset start)
         return true;
     }
 
-    /// <summary>The interval's figures set on <paramref name="context"/> (<paramref name="serving"/>: the active servers), then a new interval.</summary>
-    public ScalingContext Apply(ScalingContext context, DateTimeOffset now, int serving)
+    /// <summary>
+    /// The interval's arrival rate, in-flight and demand (<paramref name="serving"/>: the active servers; zero, none and
+    /// none for an interval of no time), then a new interval. Figures, not a context: the decider makes its context once.
+    /// </summary>
+    public (double ArrivalRate, double? InFlight, int? DemandServers) Take(DateTimeOffset now, int serving)
     {
         double seconds = (now - _lastEvaluation).TotalSeconds;
         _lastEvaluation = now;
-        if (seconds > 0)
-        {
-            context = context with
-            {
-                ArrivalRate = _requests / seconds,
-                InFlight = _timedRequests > 0 ? _sumTotalMs / 1000.0 / seconds : null,
-                DemandServers = _sumQueueMs > 0 && serving > 0 ? (int)Math.Ceiling(serving * (double)_sumTotalMs / Math.Max(1, _sumTotalMs - _sumQueueMs)) : null,
-            };
-        }
-
+        (double, double?, int?) figures = seconds > 0
+            ? (_requests / seconds,
+                _timedRequests > 0 ? _sumTotalMs / 1000.0 / seconds : null,
+                _sumQueueMs > 0 && serving > 0 ? (int)Math.Ceiling(serving * (double)_sumTotalMs / Math.Max(1, _sumTotalMs - _sumQueueMs)) : null)
+            : (0, null, null);
         (_requests, _timedRequests, _sumTotalMs, _sumQueueMs) = (0, 0, 0, 0);
-        return context;
+        return figures;
     }
 }

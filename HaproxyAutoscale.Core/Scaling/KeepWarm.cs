@@ -19,11 +19,14 @@ internal sealed class KeepWarm(ProviderCalls provider, ActionServices services)
     /// </summary>
     public void StopIdle(ScaledBackend backend, CancellationToken cancellationToken)
     {
-        if (backend.Provider is null || backend.Options.Provider is not { } options)
+        if (backend.Provider is not null && backend.Options.Provider is { } options)
         {
-            return;
+            StopDue(backend, options, cancellationToken); // apart: its closure would be made for every backend at every evaluation
         }
+    }
 
+    private void StopDue(ScaledBackend backend, ServerProviderOptions options, CancellationToken cancellationToken)
+    {
         List<(string Server, TimeSpan KeptWarm)> due;
         lock (backend.Gate)
         {

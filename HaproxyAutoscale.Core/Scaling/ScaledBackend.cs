@@ -60,20 +60,20 @@ internal sealed class ScaledBackend
     /// </remarks>
     public BackendDecision? LastDecision
     {
-        get => _decisionReason is null ? null : new(_decisionTime, _decisionAction, _decisionServers, _decisionReason, _decisionHeldBy);
+        get => _decisionReason.IsEmpty ? null : new(_decisionTime, _decisionAction, _decisionServers, _decisionReason.ToString(), _decisionHeldBy);
         set => (_decisionTime, _decisionAction, _decisionServers, _decisionReason, _decisionHeldBy) = value is null
-            ? (default, default, [], null, null)
-            : (value.Time, value.Action, value.Servers, value.Reason, value.HeldBy);
+            ? (default, default, [], default, null)
+            : (value.Time, value.Action, value.Servers, new DecisionReason(value.Reason), value.HeldBy);
     }
 
-    /// <summary>Sets <see cref="LastDecision"/> to <paramref name="plan"/>'s outcome (no record made). Under <see cref="Gate"/>.</summary>
+    /// <summary>Sets <see cref="LastDecision"/> to <paramref name="plan"/>'s outcome (no record made, the reason not formatted). Under <see cref="Gate"/>.</summary>
     public void Decided(ScalingPlan plan) =>
-        (_decisionTime, _decisionAction, _decisionServers, _decisionReason, _decisionHeldBy) = (plan.Time, plan.Decision.Action, plan.Servers, plan.Decision.Reason, plan.HeldBy);
+        (_decisionTime, _decisionAction, _decisionServers, _decisionReason, _decisionHeldBy) = (plan.Time, plan.Decision.Action, plan.Servers, plan.Decision.ReasonText, plan.HeldBy);
 
     private DateTimeOffset _decisionTime;
     private ScalingAction _decisionAction;
     private IReadOnlyList<string> _decisionServers = [];
-    private string? _decisionReason;
+    private DecisionReason _decisionReason;
     private string? _decisionHeldBy;
 
     /// <summary>Creates the backend's policy and window from validated options; <paramref name="signals"/> when HAProxy's counters are read.</summary>

@@ -11,7 +11,8 @@ namespace HaproxyAutoscale.Scaling;
 /// <param name="Window">The window's value at the decision.</param>
 /// <param name="HasFreshData">Whether the window had new samples since the previous evaluation.</param>
 /// <param name="Gate">The engine rule that turned the policy's decision into a hold, or <see langword="null"/>.</param>
-internal sealed record ScalingPlan(string Backend, DateTimeOffset Time, ScalingDecision Decision, IReadOnlyList<string> Servers, WindowValue Window, bool HasFreshData, HoldGate? Gate = null)
+/// <remarks>A value: every backend has one at every evaluation, and nothing keeps it but a log, the simulation and a test.</remarks>
+internal readonly record struct ScalingPlan(string Backend, DateTimeOffset Time, ScalingDecision Decision, IReadOnlyList<string> Servers, WindowValue Window, bool HasFreshData, HoldGate? Gate = null)
 {
     /// <summary>The name of the rule that held it back (<see cref="Gate"/>), or <see langword="null"/>.</summary>
     public string? HeldBy => Gate?.Name;

@@ -114,9 +114,10 @@ internal sealed class Wakes
                 {
                     wake.NoServerLogged = false;
                     string reason = first ? $"woken at zero: {sizing}" : $"waking: {sizing}";
-                    plan = new ScalingPlan(backend.Name, now, ScalingDecision.Up(servers.Count, reason), servers, WindowValue.Empty, HasFreshData: false);
-                    Actuator.Claim(backend, plan);
-                    backend.LastDecision = plan.ToDecision();
+                    var up = new ScalingPlan(backend.Name, now, ScalingDecision.Up(servers.Count, reason), servers, WindowValue.Empty, HasFreshData: false);
+                    Actuator.Claim(backend, up);
+                    backend.LastDecision = up.ToDecision();
+                    plan = up;
                     outcome = first ? "woken" : "added";
                 }
                 else if (backend.Servers.Capacity > 0)
@@ -146,23 +147,23 @@ internal sealed class Wakes
             Log.WakeNotActedOn(_services.Logger, backend.Name, held, notActing);
         }
 
-        if (plan is null)
+        if (plan is not { } woken)
         {
             return;
         }
 
         if (outcome == "woken")
         {
-            Log.WakeStarted(_services.Logger, backend.Name, held, string.Join(", ", plan.Servers));
+            Log.WakeStarted(_services.Logger, backend.Name, held, string.Join(", ", woken.Servers));
         }
 
-        foreach (string server in plan.Servers)
+        foreach (string server in woken.Servers)
         {
-            Log.Decision(_services.Logger, backend.Name, "up", server, plan.Decision.Reason, Log.Value(plan.Window));
+            Log.Decision(_services.Logger, backend.Name, "up", server, woken.Decision.Reason, Log.Value(woken.Window));
             _services.Metrics.Decisions.Add(1, AutoscaleMetrics.Tags(backend.Name, "up"));
         }
 
-        _start(backend, plan, cancellationToken);
+        _start(backend, woken, cancellationToken);
     }
 
     /// <summary>

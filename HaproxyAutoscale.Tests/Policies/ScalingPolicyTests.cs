@@ -21,6 +21,22 @@ public sealed class ScalingPolicyTests
             lastRequest ?? T0.AddSeconds(second), T0, value is null ? 0 : newSamples);
 
     [Fact]
+    public void Hold_ReasonKeptAsFigures_ReadsAsTheFormattedText()
+    {
+        // The built-in policies keep a hold's figures and format them when the reason is read: the same text as before.
+        Create(ScalingPolicyNames.Threshold).Decide(At(1, 12.345)).Reason.Should().Be("12.3 ms ≤ 800 ms");
+        IScalingPolicy band = Create(ScalingPolicyNames.Band, ("upperMs", "800"), ("lowerMs", "300.25"));
+        band.Decide(At(1, 500)).Reason.Should().Be("500 ms within [300.3 ms, 800 ms]");
+        band.Decide(At(2, 100)).Reason.Should().Be("100 ms < 300.3 ms");
+        IScalingPolicy target = Create(ScalingPolicyNames.Target, ("targetMs", "100"));
+        ScalingDecision hold = target.Decide(At(1, 105, active: 2));
+        hold.Should().Be(ScalingDecision.Hold("105 ms vs target 100 ms: desired 2"));
+        hold.GetHashCode().Should().Be(ScalingDecision.Hold("105 ms vs target 100 ms: desired 2").GetHashCode());
+        Create(ScalingPolicyNames.Concurrency).Decide(At(1, 10) with { InFlight = 2.25 }).Reason.Should().Be("in-flight 2.3 over 1m (target 4 per server): desired 1");
+        default(ScalingDecision).Reason.Should().BeNull();
+    }
+
+    [Fact]
     public void Threshold_OriginalSequence_ThreeBreachesUp_IdleDownReArmed()
     {
         IScalingPolicy policy = Create(ScalingPolicyNames.Threshold);
