@@ -46,24 +46,10 @@ public class EvaluationPassBenchmarks
         _records = new RequestRecord[Backends];
         for (int b = 0; b < Backends; b++)
         {
-            string line = $"<134>1 2026-11-26T15:00:00.000000+00:00 - haproxy 1 - - 127.0.0.1:40000 [26/Nov/2026:15:00:00.000] fe_http {ScaleMeasurements.Name(b)}/s1 0/0/0/12/13 200 512 - - ---- 1/1/0/0/0 0/0 \"GET /index.html HTTP/1.1\"";
-            parser.TryParse(Encoding.ASCII.GetBytes(line), out _records[b]);
+            parser.TryParse(Encoding.ASCII.GetBytes(ScaleMeasurements.Line(b)), out _records[b]);
         }
 
-        var random = new Random(22);
-        double[] cumulative = new double[Backends];
-        double sum = 0;
-        for (int b = 0; b < Backends; b++)
-        {
-            cumulative[b] = sum += 1.0 / (b + 1);
-        }
-
-        _zipf = new int[LinesPerPass];
-        for (int i = 0; i < LinesPerPass; i++)
-        {
-            int b = Array.BinarySearch(cumulative, random.NextDouble() * sum);
-            _zipf[i] = b < 0 ? Math.Min(~b, Backends - 1) : b;
-        }
+        _zipf = ScaleMeasurements.ZipfDraws(Backends, LinesPerPass);
 
         for (int pass = 0; pass < 70; pass++)
         {

@@ -36,21 +36,12 @@ public class LinePathBenchmarks
         _router = _autoscaler.CreateLineRouter();
 
         // The rig's lines (without the octet count), the backends drawn by Zipf(1).
-        var random = new Random(22);
-        double[] cumulative = new double[Backends];
-        double sum = 0;
-        for (int b = 0; b < Backends; b++)
-        {
-            cumulative[b] = sum += 1.0 / (b + 1);
-        }
-
         var text = new MemoryStream();
         _ends = new int[Lines];
+        int[] draws = ScaleMeasurements.ZipfDraws(Backends, Lines);
         for (int i = 0; i < Lines; i++)
         {
-            int b = Array.BinarySearch(cumulative, random.NextDouble() * sum);
-            b = b < 0 ? Math.Min(~b, Backends - 1) : b;
-            text.Write(Encoding.ASCII.GetBytes($"<134>1 2026-11-26T15:00:00.000000+00:00 - haproxy 1 - - 127.0.0.1:40000 [26/Nov/2026:15:00:00.000] fe_http {ScaleMeasurements.Name(b)}/s1 0/0/0/12/13 200 512 - - ---- 1/1/0/0/0 0/0 \"GET /index.html HTTP/1.1\""));
+            text.Write(Encoding.ASCII.GetBytes(ScaleMeasurements.Line(draws[i])));
             _ends[i] = (int)text.Length;
         }
 

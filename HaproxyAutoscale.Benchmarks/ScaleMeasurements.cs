@@ -184,23 +184,14 @@ public static class ScaleMeasurements
     // Octet-counted RFC 5424 lines (an HAProxy ring's format), backends drawn from Zipf(1) over the first ones.
     private static byte[][] ZipfBlocks(int backends, int blockLines, int count)
     {
-        var random = new Random(22);
-        double[] cumulative = new double[backends];
-        double sum = 0;
-        for (int b = 0; b < backends; b++)
-        {
-            cumulative[b] = sum += 1.0 / (b + 1);
-        }
-
+        int[] draws = ZipfDraws(backends, blockLines * count);
         var blocks = new byte[count][];
         for (int k = 0; k < count; k++)
         {
             var block = new MemoryStream();
             for (int i = 0; i < blockLines; i++)
             {
-                int b = Array.BinarySearch(cumulative, random.NextDouble() * sum);
-                b = b < 0 ? Math.Min(~b, backends - 1) : b;
-                string line = $"<134>1 2026-11-26T15:00:00.000000+00:00 - haproxy 1 - - 127.0.0.1:40000 [26/Nov/2026:15:00:00.000] fe_http {Name(b)}/s1 0/0/0/12/13 200 512 - - ---- 1/1/0/0/0 0/0 \"GET /index.html HTTP/1.1\"";
+                string line = Line(draws[(k * blockLines) + i]);
                 block.Write(Encoding.ASCII.GetBytes($"{line.Length} {line}"));
             }
 
@@ -209,6 +200,31 @@ public static class ScaleMeasurements
 
         return blocks;
     }
+
+    /// <summary><paramref name="count"/> backend indexes drawn by Zipf(1) over <paramref name="backends"/> (a few busy, most nearly idle), the same each run.</summary>
+    internal static int[] ZipfDraws(int backends, int count)
+    {
+        var random = new Random(22);
+        double[] cumulative = new double[backends];
+        double sum = 0;
+        for (int b = 0; b < backends; b++)
+        {
+            cumulative[b] = sum += 1.0 / (b + 1);
+        }
+
+        int[] draws = new int[count];
+        for (int i = 0; i < count; i++)
+        {
+            int b = Array.BinarySearch(cumulative, random.NextDouble() * sum);
+            draws[i] = b < 0 ? Math.Min(~b, backends - 1) : b;
+        }
+
+        return draws;
+    }
+
+    /// <summary>The rig's httplog line (RFC 5424, no octet count) for a 13 ms request to the backend's s1.</summary>
+    internal static string Line(int backend) =>
+        $"<134>1 2026-11-26T15:00:00.000000+00:00 - haproxy 1 - - 127.0.0.1:40000 [26/Nov/2026:15:00:00.000] fe_http {Name(backend)}/s1 0/0/0/12/13 200 512 - - ---- 1/1/0/0/0 0/0 \"GET /index.html HTTP/1.1\"";
 
     // Sends blocks of 1,000 lines paced to the rate (in 10 ms steps), bounded by the duration; returns the lines sent.
     private static async Task<long> SendPacedAsync(Socket socket, byte[][] blocks, int rate, TimeSpan duration)

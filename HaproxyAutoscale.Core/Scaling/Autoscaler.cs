@@ -57,7 +57,7 @@ public sealed partial class Autoscaler : IAsyncDisposable
 
         IHaproxyControl control = connections.Control;
         IReadOnlyList<IHaproxyControl> instances = control is IHaproxyFanOut fanOut ? fanOut.Instances : [control];
-        _metrics = new AutoscaleMetrics(LineMeasurements, Snapshot, runtime.Meters);
+        _metrics = new AutoscaleMetrics(LineMeasurements, () => [.. _backends.Values.Select(b => b.Snapshot(withDecision: false))], runtime.Meters);
         List<IPlanStep> steps = [new PauseStep(_logger)];
         if (connections.Election is { } election)
         {

@@ -99,7 +99,9 @@ internal sealed class ScaledBackend
             ?? throw new ArgumentException($"invalid policy for backend '{options.Name}': {string.Join("; ", errors)}", nameof(options));
     }
 
-    public BackendSnapshot Snapshot()
+    // withDecision false: without the last decision, whose reason is formatted when read (the metrics never read it,
+    // and a scrape snapshots every backend: 10,000 reason strings).
+    public BackendSnapshot Snapshot(bool withDecision = true)
     {
         lock (Gate)
         {
@@ -119,7 +121,7 @@ internal sealed class ScaledBackend
                 Blind = Coverage?.Blind ?? false,
                 OpenSessions = Coverage?.Stat is { } stat ? stat.CurrentSessions + stat.CurrentQueue : null,
                 PausedUntil = PausedUntil,
-                LastDecision = LastDecision,
+                LastDecision = withDecision ? LastDecision : null,
                 Gauges = Decider.Gauges,
                 ObjectiveMs = (Decider.Policy as ILatencyObjective)?.ObjectiveMs,
                 Forecast = Decider.Forecast?.Current,
