@@ -91,7 +91,9 @@ internal sealed class ConcurrencyPolicy : IScalingPolicy
 {
     private readonly ConcurrencyPolicyOptions _options;
     private readonly IdleRule _idle;
-    private readonly Queue<(DateTimeOffset Time, double InFlight, double Arrivals)> _samples = new();
+    // Times as UTC ticks: 24 bytes a sample instead of 32 (a DateTimeOffset is 16); at 10,000 busy backends a full
+    // stable window's queues hold ~15 MB.
+    private readonly Queue<(long UtcTicks, double InFlight, double Arrivals)> _samples = new();
     private readonly RecentMaximum _recommendations = new();
     private StableReason? _stableReason; // the stable reason's fixed part, formatted once for the options
     private DateTimeOffset _panicUntil = DateTimeOffset.MinValue;
@@ -141,8 +143,8 @@ internal sealed class ConcurrencyPolicy : IScalingPolicy
                 : ScalingDecision.Hold("no request ended since the last evaluation");
         }
 
-        _samples.Enqueue((now, inFlight, context.ArrivalRate));
-        while (_samples.Peek().Time <= now - _options.StableWindow)
+        _samples.Enqueue((now.UtcTicks, inFlight, context.ArrivalRate));
+        while (_samples.Peek().UtcTicks <= (now - _options.StableWindow).UtcTicks)
         {
             _samples.Dequeue();
         }
@@ -234,9 +236,9 @@ internal sealed class ConcurrencyPolicy : IScalingPolicy
     // the samples (the oldest first, so each sum adds in the same order as one walk per mean would).
     private (double Stable, double Panic, double PanicArrivals) Means(DateTimeOffset now)
     {
-        (DateTimeOffset stableSince, DateTimeOffset panicSince) = (now - _options.StableWindow, now - _options.PanicWindow);
+        (long stableSince, long panicSince) = ((now - _options.StableWindow).UtcTicks, (now - _options.PanicWindow).UtcTicks);
         (double stableSum, double panicSum, double arrivalSum, int stableCount, int panicCount) = (0, 0, 0, 0, 0);
-        foreach ((DateTimeOffset time, double inFlight, double rate) in _samples)
+        foreach ((long time, double inFlight, double rate) in _samples)
         {
             if (time > stableSince)
             {
