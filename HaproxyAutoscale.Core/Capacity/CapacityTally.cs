@@ -1,5 +1,3 @@
-using System.Runtime.CompilerServices;
-
 namespace HaproxyAutoscale.Capacity;
 
 /// <summary>
@@ -10,7 +8,7 @@ namespace HaproxyAutoscale.Capacity;
 /// check's, <see cref="Generation"/>); a record adds to both, in two cache lines. About 1.5 KB, whatever the traffic;
 /// adding a record allocates nothing.
 /// </summary>
-internal sealed class CapacityTally
+internal sealed partial class CapacityTally
 {
     /// <summary>Concurrencies above this count as this (the worker fit then sees no limit below it).</summary>
     internal const int MaxConcurrency = 32;
@@ -240,50 +238,12 @@ internal sealed class CapacityTally
     /// <summary>Decayed requests that queued at concurrency <paramref name="c"/>.</summary>
     internal float QueuedAt(int c) => _levels[c][Decayed].Queued;
 
-    /// <summary>The length of a column (<see cref="CountsColumn"/>, …): one value per concurrency or per bucket.</summary>
-    internal static int ColumnLength(int column) => column is AloneColumn or FewColumn ? Buckets : MaxConcurrency + 1;
-
-    /// <summary>One column of the decayed figures into <paramref name="into"/> (<see cref="ColumnLength"/> values).</summary>
-    internal void CopyColumn(int column, Span<float> into)
-    {
-        for (int i = 0; i < ColumnLength(column); i++)
-        {
-            into[i] = Cell(column, i);
-        }
-    }
-
-    /// <summary>Sets one column of the decayed figures from <paramref name="values"/> (<see cref="ColumnLength"/> values).</summary>
-    internal void SetColumn(int column, ReadOnlySpan<float> values)
-    {
-        for (int i = 0; i < ColumnLength(column); i++)
-        {
-            Cell(column, i) = values[i];
-        }
-    }
-
     internal static int BucketOf(int ms) => ms <= 0 ? 0 : ms < BucketOfMs.Length ? BucketOfMs[ms] : Buckets - 1;
 
     private double InBucket(int i, bool widened)
     {
         Bucket bucket = _buckets[i][Decayed];
         return bucket.Alone + (widened ? bucket.Few : 0);
-    }
-
-    private ref float Cell(int column, int i)
-    {
-        switch (column)
-        {
-            case CountsColumn:
-                return ref _levels[i][Decayed].Count;
-            case SumsColumn:
-                return ref _levels[i][Decayed].Sum;
-            case QueuedColumn:
-                return ref _levels[i][Decayed].Queued;
-            case AloneColumn:
-                return ref _buckets[i][Decayed].Alone;
-            default:
-                return ref _buckets[i][Decayed].Few;
-        }
     }
 
     private static byte[] BucketTable()
@@ -295,37 +255,5 @@ internal sealed class CapacityTally
         }
 
         return table;
-    }
-
-    private struct Level
-    {
-        public float Count;
-        public float Sum;
-        public float Queued;
-    }
-
-    private struct Bucket
-    {
-        public float Alone;
-        public float Few;
-    }
-
-    // The decayed figures [Decayed] and the generation's [Generation], side by side.
-    [InlineArray(2)]
-    private struct Both<T>
-    {
-        private T _first;
-    }
-
-    [InlineArray(MaxConcurrency + 1)]
-    private struct PerConcurrency
-    {
-        private Both<Level> _first;
-    }
-
-    [InlineArray(Buckets)]
-    private struct PerBucket
-    {
-        private Both<Bucket> _first;
     }
 }
