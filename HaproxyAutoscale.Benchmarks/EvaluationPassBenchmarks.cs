@@ -1,8 +1,6 @@
 using System.Diagnostics.Metrics;
 using System.Text;
 using BenchmarkDotNet.Attributes;
-using HaproxyAutoscale.Configuration;
-using HaproxyAutoscale.Hosting;
 using HaproxyAutoscale.Logs;
 using HaproxyAutoscale.Scaling;
 
@@ -33,13 +31,11 @@ public class EvaluationPassBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _clock.Set(new DateTimeOffset(2026, 12, 6, 22, 0, 0, TimeSpan.Zero));
         _listener = new MeterListener { InstrumentPublished = (instrument, listener) => { if (instrument.Meter.Name.StartsWith("HaproxyAutoscale", StringComparison.Ordinal)) { listener.EnableMeasurementEvents(instrument); } } };
         _listener.SetMeasurementEventCallback<long>(static (_, _, _, _) => { });
         _listener.SetMeasurementEventCallback<double>(static (_, _, _, _) => { });
         _listener.Start();
-        AutoscaleOptions options = AutoscaleConfiguration.Parse(ScaleMeasurements.DaemonConfig("/nonexistent/admin.sock", 1, Backends)).Options!;
-        _autoscaler = new AutoscalerBuilder(options).UseTimeProvider(_clock).UseLogSource(new StreamLogSource(Stream.Null, "-", ownsStream: false, 4096)).DryRun().Build();
+        _autoscaler = ScaleMeasurements.DryRunAutoscaler(Backends, _clock);
 
         // One parsed line per backend (its s1, a 13 ms request), and the backends of a second's lines drawn by Zipf(1).
         var parser = new HaproxyLogParser(4 * Backends * 9);

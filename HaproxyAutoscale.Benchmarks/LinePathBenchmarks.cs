@@ -1,8 +1,5 @@
 using System.Text;
 using BenchmarkDotNet.Attributes;
-using HaproxyAutoscale.Configuration;
-using HaproxyAutoscale.Hosting;
-using HaproxyAutoscale.Logs;
 using HaproxyAutoscale.Scaling;
 
 namespace HaproxyAutoscale.Benchmarks;
@@ -30,9 +27,7 @@ public class LinePathBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _clock.Set(new DateTimeOffset(2026, 12, 6, 22, 0, 0, TimeSpan.Zero));
-        AutoscaleOptions options = AutoscaleConfiguration.Parse(ScaleMeasurements.DaemonConfig("/nonexistent/admin.sock", 1, Backends)).Options!;
-        _autoscaler = new AutoscalerBuilder(options).UseTimeProvider(_clock).UseLogSource(new StreamLogSource(Stream.Null, "-", ownsStream: false, 4096)).DryRun().Build();
+        _autoscaler = ScaleMeasurements.DryRunAutoscaler(Backends, _clock);
         _router = _autoscaler.CreateLineRouter();
 
         // The rig's lines (without the octet count), the backends drawn by Zipf(1).

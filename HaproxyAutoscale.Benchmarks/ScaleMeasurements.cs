@@ -3,8 +3,12 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using HaproxyAutoscale.Configuration;
 using HaproxyAutoscale.Control;
+using HaproxyAutoscale.Hosting;
 using HaproxyAutoscale.Lab;
+using HaproxyAutoscale.Logs;
+using HaproxyAutoscale.Scaling;
 
 namespace HaproxyAutoscale.Benchmarks;
 
@@ -199,6 +203,17 @@ public static class ScaleMeasurements
         }
 
         return blocks;
+    }
+
+    /// <summary>
+    /// An autoscaler over the rig's configuration for <paramref name="backends"/> backends, in process, for the
+    /// benchmarks: dry run, no log source, <paramref name="clock"/> set to a fixed day (they move it themselves).
+    /// </summary>
+    internal static Autoscaler DryRunAutoscaler(int backends, ManualClock clock)
+    {
+        clock.Set(new DateTimeOffset(2026, 12, 6, 22, 0, 0, TimeSpan.Zero));
+        AutoscaleOptions options = AutoscaleConfiguration.Parse(DaemonConfig("/nonexistent/admin.sock", 1, backends)).Options!;
+        return new AutoscalerBuilder(options).UseTimeProvider(clock).UseLogSource(new StreamLogSource(Stream.Null, "-", ownsStream: false, 4096)).DryRun().Build();
     }
 
     /// <summary><paramref name="count"/> backend indexes drawn by Zipf(1) over <paramref name="backends"/> (a few busy, most nearly idle), the same each run.</summary>
