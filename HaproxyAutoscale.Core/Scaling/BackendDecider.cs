@@ -230,11 +230,13 @@ internal sealed partial class BackendDecider
 
         // Warming and settling servers are capacity already (they are in ActiveServers): a policy that asks for more
         // than them gets more at once. The policies' breach counts and the behaviour's cooldowns pace scale-ups.
+        // Array.Empty, not []: the switch's type is List<string>, and a new empty list per backend per pass, kept by the
+        // backend as its last decision, made every young collection scan every backend (20 ms at 10,000 backends).
         IReadOnlyList<string> servers = decision.Action switch
         {
             ScalingAction.Up => _picker.ToEnable(decision.Servers, now),
             ScalingAction.Down => _picker.ToDrain(decision.Servers, now),
-            _ => [],
+            _ => Array.Empty<string>(),
         };
 
         if (servers.Count == 0 && decision.Action != ScalingAction.Hold)

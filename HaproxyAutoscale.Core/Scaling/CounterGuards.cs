@@ -1,6 +1,5 @@
 using System.Globalization;
 using HaproxyAutoscale.Configuration;
-using HaproxyAutoscale.Control;
 using HaproxyAutoscale.Policies;
 using HaproxyAutoscale.Windows;
 
@@ -91,14 +90,14 @@ internal sealed class CounterGuards(BackendOptions options, LogCoverage coverage
     // value, fresh once per counter reading; queued requests or new errors as saturation; sessions and queue as in-flight.
     private ScalingContext FromCounters(ScalingContext context)
     {
-        BackendStat? stat = coverage.Stat;
+        BackendCounters? stat = coverage.Stat;
         bool fresh = coverage.LastReading != _lastReadingUsed;
         _lastReadingUsed = coverage.LastReading;
-        int milliseconds = stat is null ? 0 : stat.ResponseTimeMs + (options.Window.Timer == ResponseTimer.Tr ? 0 : stat.QueueTimeMs);
+        int milliseconds = stat is { } row ? row.ResponseTimeMs + (options.Window.Timer == ResponseTimer.Tr ? 0 : row.QueueTimeMs) : 0;
         return context with
         {
             Window = stat is null ? WindowValue.Empty : new WindowValue(milliseconds, 1),
-            InFlight = fresh && stat is not null ? stat.CurrentSessions + stat.CurrentQueue : null, // scur + qcur: in flight now
+            InFlight = fresh && stat is { } now ? now.CurrentSessions + now.CurrentQueue : null, // scur + qcur: in flight now
             NewSamples = fresh ? 1 : 0,
             Saturated = context.Saturated || (fresh && (stat?.CurrentQueue > 0 || coverage.ErrorsGrew)),
         };

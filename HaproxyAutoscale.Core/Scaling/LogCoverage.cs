@@ -21,7 +21,7 @@ internal sealed class LogCoverage
 
     private readonly AutoscaleOptions _options;
     private readonly Queue<(long Logged, long Counted)> _readings = new(Readings);
-    private BackendStat? _previous;
+    private BackendCounters? _previous;
 
     public LogCoverage(AutoscaleOptions options) => _options = options;
 
@@ -43,8 +43,8 @@ internal sealed class LogCoverage
     /// <summary>When the counters were last read, or <see langword="null"/> before the first reading.</summary>
     public DateTimeOffset? LastReading { get; private set; }
 
-    /// <summary>HAProxy's latest backend row.</summary>
-    public BackendStat? Stat => _previous;
+    /// <summary>HAProxy's latest backend row's counters.</summary>
+    public BackendCounters? Stat => _previous;
 
     /// <summary>Whether connection, response or 5xx errors grew between the last two readings.</summary>
     public bool ErrorsGrew { get; private set; }
@@ -73,9 +73,9 @@ internal sealed class LogCoverage
                 || counted.Responses5xx > previous.Responses5xx;
         }
 
-        // An unchanged row (an idle backend's) keeps the one held: each reading's new row would otherwise outlive a
-        // young collection and be collected only with the older generation (10,000 rows a reading at 10,000 backends).
-        _previous = counted == _previous ? _previous : counted;
+        // Copied, not kept: the reading's row is young, and a young object held by every backend makes each young
+        // collection scan every backend (10,000 rows a reading at 10,000 backends).
+        _previous = BackendCounters.Of(counted);
         LastReading = now;
         if (_readings.Count == Readings)
         {
@@ -100,4 +100,12 @@ internal sealed class LogCoverage
 
         return Blind == wasBlind ? 0 : Blind ? 1 : -1;
     }
+}
+
+/// <summary>The figures of HAProxy's backend row that the coverage keeps, held inline (see <see cref="LogCoverage.Update"/>).</summary>
+internal readonly record struct BackendCounters(long Requests, int CurrentQueue, int CurrentSessions, long ConnectionErrors, long ResponseErrors, long Responses5xx,
+    int QueueTimeMs, int ResponseTimeMs)
+{
+    public static BackendCounters Of(BackendStat row) =>
+        new(row.Requests, row.CurrentQueue, row.CurrentSessions, row.ConnectionErrors, row.ResponseErrors, row.Responses5xx, row.QueueTimeMs, row.ResponseTimeMs);
 }
