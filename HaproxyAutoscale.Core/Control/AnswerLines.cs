@@ -16,6 +16,9 @@ internal interface IAnswerLines
 /// <summary>The name a row's span stands for, without a new string; <see langword="null"/> for a row not wanted.</summary>
 internal delegate string? RowNames(ReadOnlySpan<char> name);
 
+/// <summary>The name a row's server span stands for in <paramref name="backend"/>, without a new string; <see langword="null"/> for a row not wanted.</summary>
+internal delegate string? RowServerNames(string backend, ReadOnlySpan<char> server);
+
 /// <summary>A control that hands a read command's answer over line by line from its read buffer.</summary>
 internal interface IAnswerLinesControl
 {

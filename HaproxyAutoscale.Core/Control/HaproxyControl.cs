@@ -71,7 +71,7 @@ public static class HaproxyControlExtensions
     public static async Task<IReadOnlyList<BackendStat>> ShowBackendStatAsync(this IHaproxyControl control, CancellationToken cancellationToken = default)
     {
         var rows = new List<BackendStat>();
-        await control.ReadBackendStatAsync(rows.Add, names: null, cancellationToken).ConfigureAwait(false);
+        await control.ReadBackendStatAsync((string backend, in BackendCounters c) => rows.Add(BackendStat.Of(backend, c)), names: null, cancellationToken).ConfigureAwait(false);
         return rows;
     }
 
@@ -79,19 +79,20 @@ public static class HaproxyControlExtensions
     public static async Task<IReadOnlyList<ServerState>> ShowServersStateAsync(this IHaproxyControl control, string? backend = null, CancellationToken cancellationToken = default)
     {
         var rows = new List<ServerState>();
-        await control.ReadServersStateAsync(backend, rows.Add, backends: null, cancellationToken).ConfigureAwait(false);
+        await control.ReadServersStateAsync(backend, row => rows.Add(row.ToState()), backends: null, servers: null, cancellationToken).ConfigureAwait(false);
         return rows;
     }
 
-    // The answers above handed over row by row as they are read, with the names of the wanted backends (names,
-    // backends: null for a row not wanted) instead of a new string per row: the counter poll and the reconcile.
-    internal static Task ReadBackendStatAsync(this IHaproxyControl control, Action<BackendStat> row, RowNames? names, CancellationToken cancellationToken) =>
+    // The answers above handed over row by row as they are read, with the names of the wanted backends and servers
+    // (names, backends, servers: null for a row not wanted) instead of a new string per row: the counter poll and the reconcile.
+    internal static Task ReadBackendStatAsync(this IHaproxyControl control, BackendRow row, RowNames? names, CancellationToken cancellationToken) =>
         control.ReadLinesAsync("show stat -1 2 -1", new BackendStatLines(control.Endpoint, row, names), cancellationToken);
 
-    internal static Task ReadServersStateAsync(this IHaproxyControl control, string? backend, Action<ServerState> row, RowNames? backends, CancellationToken cancellationToken)
+    internal static Task ReadServersStateAsync(this IHaproxyControl control, string? backend, Action<ServerStateRow> row, RowNames? backends, RowServerNames? servers,
+        CancellationToken cancellationToken)
     {
         string command = backend is null ? "show servers state" : $"show servers state {ProxyName(control, backend)}";
-        return control.ReadLinesAsync(command, new ServersStateLines(control.Endpoint, command, row, backends), cancellationToken);
+        return control.ReadLinesAsync(command, new ServersStateLines(control.Endpoint, command, row, backends, servers), cancellationToken);
     }
 
     /// <summary><c>show info</c>: version, PID, uptime.</summary>

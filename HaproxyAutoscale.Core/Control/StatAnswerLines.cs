@@ -14,15 +14,7 @@ internal abstract class StatAnswerLines(string endpoint) : IAnswerLines
     {
         if (_ranges is null)
         {
-            if (!line.StartsWith("# "))
-            {
-                throw NoHeader();
-            }
-
-            List<string> header = RuntimeApiParsers.ParseCsvLine(line[2..].ToString());
-            int last = Columns(name => header.IndexOf(name) is int i and >= 0 ? i
-                : throw new HaproxyControlException(HaproxyErrorKind.UnexpectedAnswer, endpoint, "show stat", $"no '{name}' column"));
-            _ranges = new Range[last + 1];
+            _ranges = Header(line);
             return;
         }
 
@@ -31,6 +23,20 @@ internal abstract class StatAnswerLines(string endpoint) : IAnswerLines
         {
             Row(row);
         }
+    }
+
+    // Apart from Take: its closure would be made for every row.
+    private Range[] Header(ReadOnlySpan<char> line)
+    {
+        if (!line.StartsWith("# "))
+        {
+            throw NoHeader();
+        }
+
+        List<string> header = RuntimeApiParsers.ParseCsvLine(line[2..].ToString());
+        int last = Columns(name => header.IndexOf(name) is int i and >= 0 ? i
+            : throw new HaproxyControlException(HaproxyErrorKind.UnexpectedAnswer, endpoint, "show stat", $"no '{name}' column"));
+        return new Range[last + 1];
     }
 
     public void End()
@@ -58,7 +64,7 @@ internal abstract class StatAnswerLines(string endpoint) : IAnswerLines
 /// The backend rows of <c>show stat -1 2 -1</c>. <paramref name="names"/>, when given, gives a row's backend name
 /// without a new string (null: the row is not wanted): read every counter interval, 10,000 rows at 10,000 backends.
 /// </summary>
-internal sealed class BackendStatLines(string endpoint, Action<BackendStat> row, RowNames? names = null) : StatAnswerLines(endpoint)
+internal sealed class BackendStatLines(string endpoint, BackendRow row, RowNames? names = null) : StatAnswerLines(endpoint)
 {
     private int _px, _sv, _stot, _reqTot, _qcur, _scur, _econ, _eresp, _h5xx, _qtime, _rtime;
 
@@ -78,7 +84,7 @@ internal sealed class BackendStatLines(string endpoint, Action<BackendStat> row,
 
         // req_tot is empty in TCP mode: there a log line stands for a session.
         long requests = f[_reqTot].Length > 0 ? Long(f[_reqTot]) : Long(f[_stot]);
-        row(new BackendStat(backend, requests, Int(f[_qcur]), Int(f[_scur]), Long(f[_econ]), Long(f[_eresp]), Long(f[_h5xx]), Int(f[_qtime]), Int(f[_rtime])));
+        row(backend, new BackendCounters(requests, Int(f[_qcur]), Int(f[_scur]), Long(f[_econ]), Long(f[_eresp]), Long(f[_h5xx]), Int(f[_qtime]), Int(f[_rtime])));
     }
 }
 

@@ -144,6 +144,14 @@ internal sealed class ConcurrencyPolicy : IScalingPolicy
         }
 
         _samples.Enqueue((now.UtcTicks, inFlight, context.ArrivalRate));
+        if (_samples.Count == 2)
+        {
+            // Sized once for a stable window at the spacing of the first two samples, instead of doubling five times
+            // over the first minute (each new array, held by a backend, is scanned by the next young collection).
+            long spacing = now.UtcTicks - _samples.Peek().UtcTicks;
+            _samples.EnsureCapacity((int)Math.Min(_options.StableWindow.Ticks / Math.Max(spacing, TimeSpan.TicksPerMillisecond), 4096) + 2);
+        }
+
         while (_samples.Peek().UtcTicks <= (now - _options.StableWindow).UtcTicks)
         {
             _samples.Dequeue();

@@ -1,5 +1,6 @@
 using System.Globalization;
 using HaproxyAutoscale.Configuration;
+using HaproxyAutoscale.Control;
 using HaproxyAutoscale.Policies;
 using HaproxyAutoscale.Windows;
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using HaproxyAutoscale.Control;
 using Microsoft.Extensions.Logging;
 
@@ -18,6 +19,7 @@ internal sealed class CounterPoller
     private readonly ILogger _logger;
     private readonly AutoscaleMetrics _metrics;
     private string? _failing;
+    private readonly Dictionary<string, BackendCounters> _sums = new(StringComparer.Ordinal); // one reading's rows, summed over the instances; reused
 
     public CounterPoller(IReadOnlyList<IHaproxyControl> instances, LiveBackends backends, TimeProvider time, ILogger logger, AutoscaleMetrics metrics)
     {
@@ -31,8 +33,9 @@ internal sealed class CounterPoller
     public async Task PollAsync(CancellationToken cancellationToken)
     {
         LiveBackends.BackendSet set = _backends.Current;
-        var sums = new Dictionary<string, BackendStat>(set.InOrder.Length, StringComparer.Ordinal);
-        Action<BackendStat> sum = row => sums[row.Backend] = sums.TryGetValue(row.Backend, out BackendStat? earlier) ? Add(earlier, row) : row;
+        Dictionary<string, BackendCounters> sums = _sums;
+        sums.Clear();
+        BackendRow sum = Sum;
         foreach (IHaproxyControl instance in _instances)
         {
             try
@@ -59,7 +62,7 @@ internal sealed class CounterPoller
         DateTimeOffset now = _time.GetUtcNow();
         foreach (ScaledBackend backend in set.InOrder)
         {
-            if (!sums.TryGetValue(backend.Name, out BackendStat? counted))
+            if (!sums.TryGetValue(backend.Name, out BackendCounters counted))
             {
                 continue;
             }
@@ -146,15 +149,9 @@ internal sealed class CounterPoller
         _failing = error;
     }
 
-    private static BackendStat Add(BackendStat a, BackendStat b) => a with
+    private void Sum(string backend, in BackendCounters row)
     {
-        Requests = a.Requests + b.Requests,
-        CurrentQueue = a.CurrentQueue + b.CurrentQueue,
-        CurrentSessions = a.CurrentSessions + b.CurrentSessions,
-        ConnectionErrors = a.ConnectionErrors + b.ConnectionErrors,
-        ResponseErrors = a.ResponseErrors + b.ResponseErrors,
-        Responses5xx = a.Responses5xx + b.Responses5xx,
-        QueueTimeMs = Math.Max(a.QueueTimeMs, b.QueueTimeMs),
-        ResponseTimeMs = Math.Max(a.ResponseTimeMs, b.ResponseTimeMs),
-    };
+        ref BackendCounters summed = ref CollectionsMarshal.GetValueRefOrAddDefault(_sums, backend, out bool earlier);
+        summed = earlier ? summed.Add(row) : row;
+    }
 }

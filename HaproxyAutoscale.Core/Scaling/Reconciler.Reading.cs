@@ -20,7 +20,7 @@ internal sealed partial class Reconciler
             }
         }
 
-        var rows = new List<ServerState>();
+        var rows = new List<ServerStateRow>();
         ScaledBackend? reading = null;
         HashSet<ScaledBackend>? again = null; // rows of a backend apart from each other: read again by its name
         await instance.ReadServersStateAsync(
@@ -40,6 +40,7 @@ internal sealed partial class Reconciler
                 rows.Add(state);
             },
             CounterPoller.NamesIn(set),
+            ServerNames,
             cancellationToken).ConfigureAwait(false);
         Read(reading);
 
@@ -55,8 +56,18 @@ internal sealed partial class Reconciler
                     before = backend.Servers.Changes;
                 }
 
-                rows.AddRange(await instance.ShowServersStateAsync(backend.Name, cancellationToken).ConfigureAwait(false));
+                await instance.ReadServersStateAsync(backend.Name, rows.Add, backends: null, ServerNames, cancellationToken).ConfigureAwait(false);
                 ReconcileRows(backend, before);
+            }
+        }
+
+        // Only configured servers' rows are reconciled: they are read with the configuration's names, not a new string per row.
+        string? ServerNames(string backend, ReadOnlySpan<char> server)
+        {
+            ScaledBackend scaled = set.ByName[backend];
+            lock (scaled.Gate)
+            {
+                return scaled.Servers.NameOf(server);
             }
         }
 

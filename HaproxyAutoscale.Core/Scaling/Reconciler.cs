@@ -121,12 +121,12 @@ internal sealed partial class Reconciler
 
     private sealed record Reapply(ScaledBackend Backend, ServerOptions Server, bool Enable, string? ReaddAt = null);
 
-    private void Reconcile(string endpoint, ScaledBackend backend, IReadOnlyList<ServerState> states, bool restarted, List<Reapply> reapply)
+    private void Reconcile(string endpoint, ScaledBackend backend, List<ServerStateRow> states, bool restarted, List<Reapply> reapply)
     {
         ServerTable servers = backend.Servers;
         foreach (ServerOptions server in backend.Options.Servers)
         {
-            ServerState? state = Find(states, server.Name);
+            ServerStateRow? state = Find(states, server.Name);
             bool slot = Providers.PoolSlots.IsSlot(backend.Options, server.Name);
             bool unadopted = servers.IsUnadopted(server.Name); // it came with a reload
             if (_adopted && _dryRun && !unadopted)
@@ -168,7 +168,8 @@ internal sealed partial class Reconciler
                 continue; // an action owns it
             }
 
-            ServerAdminState real = state.AdminState;
+            ServerStateRow row = state.Value;
+            ServerAdminState real = row.AdminState;
             if (!_adopted || unadopted)
             {
                 servers.Adopted(server.Name);
@@ -177,7 +178,7 @@ internal sealed partial class Reconciler
                 if (slot)
                 {
                     // Added by an earlier run of the autoscaler: it runs there.
-                    servers.SetAddress(server.Name, state.Port is { } port ? $"{(state.Address.Contains(':', StringComparison.Ordinal) ? $"[{state.Address}]" : state.Address)}:{port}" : null);
+                    servers.SetAddress(server.Name, row.Port is { } port ? $"{(row.Address.Contains(':', StringComparison.Ordinal) ? $"[{row.Address}]" : row.Address)}:{port}" : null);
                 }
 
                 if (!_adoptedOnce || role != adopted || unadopted)
@@ -214,13 +215,13 @@ internal sealed partial class Reconciler
         }
     }
 
-    private static ServerState? Find(IReadOnlyList<ServerState> states, string server)
+    private static ServerStateRow? Find(List<ServerStateRow> states, string server)
     {
-        for (int i = 0; i < states.Count; i++)
+        foreach (ServerStateRow state in states)
         {
-            if (states[i].Server == server)
+            if (state.Server == server)
             {
-                return states[i];
+                return state;
             }
         }
 

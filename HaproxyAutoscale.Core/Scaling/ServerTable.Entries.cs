@@ -86,6 +86,28 @@ internal sealed partial class ServerTable
             return false;
         }
 
+        public string? NameOf(ReadOnlySpan<char> server)
+        {
+            if (_byName is not null)
+            {
+#if NET9_0_OR_GREATER
+                return _byName.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(server, out Entry? found) ? found.Options.Name : null;
+#else
+                return _byName.TryGetValue(server.ToString(), out Entry? found) ? found.Options.Name : null;
+#endif
+            }
+
+            for (int i = 0; i < _count; i++)
+            {
+                if (server.SequenceEqual(_all[i].Options.Name))
+                {
+                    return _all[i].Options.Name;
+                }
+            }
+
+            return null;
+        }
+
         public void Add(Entry entry)
         {
             if (_count == _all.Length)

@@ -174,6 +174,9 @@ internal sealed partial class ServerTable
     public bool IsAvailable(string server, DateTimeOffset now) =>
         _servers[server] is var entry && entry.NotBefore <= now && entry.State != ServerLifecycleState.Stopping && !entry.Unadopted;
 
+    /// <summary>The table's own string for the server <paramref name="server"/> names, or <see langword="null"/> when it has none.</summary>
+    public string? NameOf(ReadOnlySpan<char> server) => _servers.NameOf(server);
+
     /// <summary>Whether the server came with a reload and its state is not yet adopted from HAProxy's (it is not picked until then).</summary>
     public bool IsUnadopted(string server) => _servers[server].Unadopted;
 

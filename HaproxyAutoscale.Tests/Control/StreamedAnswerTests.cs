@@ -73,10 +73,10 @@ public sealed class StreamedAnswerTests : IAsyncLifetime
         await using IHaproxyControl control = HaproxyControl.Create("unix@" + _dir.File("admin.sock"));
         string wanted = "app42";
         var stats = new List<BackendStat>();
-        var states = new List<ServerState>();
+        var states = new List<ServerStateRow>();
 
-        await control.ReadBackendStatAsync(stats.Add, name => name.SequenceEqual(wanted) ? wanted : null, TestContext.Current.CancellationToken);
-        await control.ReadServersStateAsync(null, states.Add, name => name.SequenceEqual(wanted) ? wanted : null, TestContext.Current.CancellationToken);
+        await control.ReadBackendStatAsync((string backend, in BackendCounters c) => stats.Add(BackendStat.Of(backend, c)), name => name.SequenceEqual(wanted) ? wanted : null, TestContext.Current.CancellationToken);
+        await control.ReadServersStateAsync(null, states.Add, name => name.SequenceEqual(wanted) ? wanted : null, servers: null, TestContext.Current.CancellationToken);
 
         stats.Should().ContainSingle().Which.Backend.Should().BeSameAs(wanted);
         states.Should().HaveCount(Servers).And.OnlyContain(s => ReferenceEquals(s.Backend, wanted));

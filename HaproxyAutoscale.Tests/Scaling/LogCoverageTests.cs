@@ -14,8 +14,8 @@ public sealed class LogCoverageTests
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(2);
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 27, 12, 0, 0, TimeSpan.Zero));
 
-    private static BackendStat Counted(long requests, int queue = 0, int rtime = 50, long errors5xx = 0) =>
-        new("app", requests, queue, 0, 0, 0, errors5xx, 0, rtime);
+    private static BackendCounters Counted(long requests, int queue = 0, int rtime = 50, long errors5xx = 0) =>
+        new(requests, queue, 0, 0, 0, errors5xx, 0, rtime);
 
     [Fact]
     public void Update_LogsStopWhileHaproxyCounts_BlindWithinTwoReadings_AndBackWhenTheyReturn()

@@ -166,7 +166,7 @@ public sealed class ScaleToZeroTests
         return (decider, servers);
     }
 
-    private static BackendStat Stat(long requests) => new("app", requests, 0, 0, 0, 0, 0, 0, 0);
+    private static BackendCounters Stat(long requests) => new(requests, 0, 0, 0, 0, 0, 0, 0);
 
     private sealed class DownOne : IScalingPolicy
     {

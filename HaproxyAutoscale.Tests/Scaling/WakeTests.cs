@@ -252,7 +252,7 @@ public sealed class WakeTests : IDisposable
         ScaledBackend backend = ScaledBackend.Create(options, new ScalingPolicyRegistry(), new ResponseTimeWindowRegistry(), _time, signals: new AutoscaleOptions());
         for (int reading = 1; reading <= 3; reading++)
         {
-            backend.Coverage!.Update(_time.GetUtcNow(), 0, new HaproxyAutoscale.Control.BackendStat("app", 100 * reading, 0, 0, 0, 0, 0, 0, 0));
+            backend.Coverage!.Update(_time.GetUtcNow(), 0, new HaproxyAutoscale.Control.BackendCounters(100 * reading, 0, 0, 0, 0, 0, 0, 0));
         }
 
         backend.Coverage!.Blind.Should().BeTrue();
