@@ -207,7 +207,7 @@ internal sealed class BandPolicy : IScalingPolicy, ILatencyObjective, IScalingPo
 
         public double UpperMs => upperMs;
 
-        public override string Format(double value, int first, int second) => Ms(value) + first switch
+        public override string Format(double value, int first, int second, int third) => Ms(value) + first switch
         {
             Above => _above,
             Below => _below,

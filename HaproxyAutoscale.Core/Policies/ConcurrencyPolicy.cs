@@ -96,6 +96,7 @@ internal sealed class ConcurrencyPolicy : IScalingPolicy
     private readonly Queue<(long UtcTicks, double InFlight, double Arrivals)> _samples = new();
     private readonly RecentMaximum _recommendations = new();
     private StableReason? _stableReason; // the stable reason's fixed part, formatted once for the options
+    private PanicReason? _panicReason; // the same for a panic's
     private DateTimeOffset _panicUntil = DateTimeOffset.MinValue;
     private int _panicHigh;
 
@@ -171,7 +172,8 @@ internal sealed class ConcurrencyPolicy : IScalingPolicy
         // completed requests show the queue late, their queued time only when they end.
         int desiredPanic = Math.Max(Math.Max(Servers(panic, null), byArrivals), context.DemandServers ?? 0);
         int desired;
-        string? what = null; // a panic's reason; the stable one is formatted only when read
+        string? what = null; // a panic's reason when it says more than its template (learned sizing); else formatted only when read
+        bool panicking = false;
         if (desiredPanic >= _options.PanicThreshold * Math.Max(active, 1) && desiredPanic > active)
         {
             _panicUntil = now + _options.StableWindow;
@@ -183,8 +185,12 @@ internal sealed class ConcurrencyPolicy : IScalingPolicy
             // Panicking: up to the panic window's count at once, never down.
             desired = Math.Max(Math.Max(desiredPanic, desiredStable), Math.Max(_panicHigh, active));
             _panicHigh = desired;
-            string learnedWhy = byArrivals > Servers(panic, null) ? string.Create(CultureInfo.InvariantCulture, $", arrivals {panicArrivals:0.#}/s ÷ {perServer:0.#} per server learned within p95 {context.Capacity!.SloP95Ms:0} ms") : "";
-            what = string.Create(CultureInfo.InvariantCulture, $"panic: in-flight {panic:0.#} over {Durations.Format(_options.PanicWindow)} (target {_options.TargetInFlight:0.#} per server){learnedWhy}, desired {desired}, no scale-down until {_panicUntil:HH:mm:ss}");
+            panicking = true;
+            if (byArrivals > Servers(panic, null))
+            {
+                string learnedWhy = string.Create(CultureInfo.InvariantCulture, $", arrivals {panicArrivals:0.#}/s ÷ {perServer:0.#} per server learned within p95 {context.Capacity!.SloP95Ms:0} ms");
+                what = string.Create(CultureInfo.InvariantCulture, $"panic: in-flight {panic:0.#} over {Durations.Format(_options.PanicWindow)} (target {_options.TargetInFlight:0.#} per server){learnedWhy}, desired {desired}, no scale-down until {_panicUntil:HH:mm:ss}");
+            }
         }
         else
         {
@@ -193,24 +199,26 @@ internal sealed class ConcurrencyPolicy : IScalingPolicy
         }
 
         int stabilized = _recommendations.Add(now, desired, now - _options.ScaleDownStabilization);
+        int heldAt = stabilized > desired ? stabilized : -1;
         if (desired > active)
         {
-            return new ScalingDecision(ScalingAction.Up, desired - active, Reason(what, stable, desired)).WithinBounds(context);
+            return new ScalingDecision(ScalingAction.Up, desired - active, Reason(-1)).WithinBounds(context);
         }
 
         if (stabilized < active && active > context.MinActive)
         {
-            return ScalingDecision.Down(active - stabilized, $"{Reason(what, stable, desired)}, highest in the last {Durations.Format(_options.ScaleDownStabilization)}: {stabilized}").WithinBounds(context);
+            return ScalingDecision.Down(active - stabilized, $"{Reason(-1)}, highest in the last {Durations.Format(_options.ScaleDownStabilization)}: {stabilized}").WithinBounds(context);
         }
 
-        // The stable hold is most evaluations of most backends: its figures are kept, not formatted.
-        return new ScalingDecision(ScalingAction.Hold, 0, what is null
-            ? new DecisionReason(StableTemplate(), stable, desired, stabilized > desired ? stabilized : -1)
-            : new DecisionReason(stabilized > desired ? $"{what}, held at {stabilized} by the stabilization period" : what));
-    }
+        // The hold is most evaluations of most backends (a panic's for a minute): its figures are kept, not formatted.
+        return new ScalingDecision(ScalingAction.Hold, 0, what is null ? Reason(heldAt)
+            : new DecisionReason(heldAt >= 0 ? $"{what}, held at {heldAt} by the stabilization period" : what));
 
-    private DecisionReason Reason(string? panic, double stable, int desired) =>
-        panic is null ? new DecisionReason(StableTemplate(), stable, desired, -1) : new DecisionReason(panic);
+        DecisionReason Reason(int held) =>
+            what is not null ? new DecisionReason(what)
+            : panicking ? new DecisionReason(PanicTemplate(), panic, desired, held, (int)_panicUntil.TimeOfDay.TotalSeconds)
+            : new DecisionReason(StableTemplate(), stable, desired, held);
+    }
 
     // " over 1m (target 4 per server): desired ": the same text every evaluation while the options stay the same.
     private StableReason StableTemplate()
@@ -223,6 +231,32 @@ internal sealed class ConcurrencyPolicy : IScalingPolicy
         return reason;
     }
 
+    private PanicReason PanicTemplate()
+    {
+        if (_panicReason is not { } reason || reason.Window != _options.PanicWindow || !reason.Target.Equals(_options.TargetInFlight))
+        {
+            _panicReason = reason = new PanicReason(_options.PanicWindow, _options.TargetInFlight);
+        }
+
+        return reason;
+    }
+
+    // "panic: in-flight 12 over 6s (target 4 per server), desired 3, no scale-down until 12:01:00[, held at 4 by the
+    // stabilization period]": value the panic window's in-flight, first the desired count, second the stabilized count
+    // when it holds above (else -1), third the end of the panic as seconds of its day.
+    private sealed class PanicReason(TimeSpan window, double target) : ReasonTemplate
+    {
+        private readonly string _middle = string.Create(CultureInfo.InvariantCulture, $" over {Durations.Format(window)} (target {target:0.#} per server), desired ");
+
+        public TimeSpan Window => window;
+
+        public double Target => target;
+
+        public override string Format(double value, int first, int second, int third) => second < 0
+            ? string.Create(CultureInfo.InvariantCulture, $"panic: in-flight {value:0.#}{_middle}{first}, no scale-down until {TimeOnly.FromTimeSpan(TimeSpan.FromSeconds(third)):HH:mm:ss}")
+            : string.Create(CultureInfo.InvariantCulture, $"panic: in-flight {value:0.#}{_middle}{first}, no scale-down until {TimeOnly.FromTimeSpan(TimeSpan.FromSeconds(third)):HH:mm:ss}, held at {second} by the stabilization period");
+    }
+
     // "in-flight 3.2 over 1m (target 4 per server): desired 1[, held at 2 by the stabilization period]": value the
     // stable window's in-flight, first the desired count, second the stabilized count when it holds above (else -1).
     private sealed class StableReason(TimeSpan window, double target) : ReasonTemplate
@@ -233,7 +267,7 @@ internal sealed class ConcurrencyPolicy : IScalingPolicy
 
         public double Target => target;
 
-        public override string Format(double value, int first, int second) => second < 0
+        public override string Format(double value, int first, int second, int third) => second < 0
             ? string.Create(CultureInfo.InvariantCulture, $"in-flight {value:0.#}{_tail}{first}")
             : string.Create(CultureInfo.InvariantCulture, $"in-flight {value:0.#}{_tail}{first}, held at {second} by the stabilization period");
     }

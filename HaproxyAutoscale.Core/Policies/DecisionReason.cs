@@ -17,17 +17,18 @@ internal readonly struct DecisionReason : IEquatable<DecisionReason>
     private readonly double _value;
     private readonly int _first;
     private readonly int _second;
+    private readonly int _third;
 
     public DecisionReason(string text) => _text = text;
 
-    public DecisionReason(ReasonTemplate template, double value, int first = 0, int second = 0) =>
-        (_template, _value, _first, _second) = (template, value, first, second);
+    public DecisionReason(ReasonTemplate template, double value, int first = 0, int second = 0, int third = 0) =>
+        (_template, _value, _first, _second, _third) = (template, value, first, second, third);
 
     /// <summary>Whether there is no reason at all (a default decision's).</summary>
     public bool IsEmpty => _text is null && _template is null;
 
     /// <summary>The text; <see langword="null"/> for a default decision (as its <c>Reason</c> has always been).</summary>
-    public override string ToString() => _text ?? _template?.Format(_value, _first, _second)!;
+    public override string ToString() => _text ?? _template?.Format(_value, _first, _second, _third)!;
 
     public bool Equals(DecisionReason other) => string.Equals(ToString(), other.ToString(), StringComparison.Ordinal);
 
@@ -40,5 +41,5 @@ internal readonly struct DecisionReason : IEquatable<DecisionReason>
 internal abstract class ReasonTemplate
 {
     /// <summary>The reason's text for these figures (what each means is the template's).</summary>
-    public abstract string Format(double value, int first, int second);
+    public abstract string Format(double value, int first, int second, int third);
 }

@@ -139,7 +139,7 @@ internal sealed class TargetPolicy : IScalingPolicy, ILatencyObjective
 
         public double TargetMs => targetMs;
 
-        public override string Format(double value, int first, int second) => second < 0
+        public override string Format(double value, int first, int second, int third) => second < 0
             ? string.Create(CultureInfo.InvariantCulture, $"{Ms(value)}{_target}{first}")
             : string.Create(CultureInfo.InvariantCulture, $"{Ms(value)}{_target}{first}, held at {second} by the stabilization window");
     }

@@ -118,6 +118,6 @@ internal sealed class ThresholdPolicy : IScalingPolicy, ILatencyObjective, IScal
 
         public double ThresholdMs => thresholdMs;
 
-        public override string Format(double value, int first, int second) => Ms(value) + _tail;
+        public override string Format(double value, int first, int second, int third) => Ms(value) + _tail;
     }
 }
