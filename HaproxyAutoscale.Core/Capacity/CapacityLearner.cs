@@ -191,6 +191,18 @@ internal sealed class CapacityLearner
         // capacity is under-stated rather than over (never more than maxconn lets in).
         double workers = saturating ?? Math.Min(_levels.Count > 0 ? _levels[^1].C : 1, maxConn ?? int.MaxValue);
         bool enoughService = count >= _settings.MinServiceSamples;
+        double sloMs = Slo?.TotalMilliseconds ?? Math.Max(DefaultSloMs, 2 * p95);
+        (double perServer, bool reachable) = ServerThroughput.AtSlo(workers, mean, p95, sloMs, _tally.SquaredVariation(widened));
+        if (Current is { } current && current.Workers.Equals(workers) && current.Saturated == saturating is not null && current.MaxConn == maxConn
+            && Close(current.ServiceMeanMs, mean, 0.001) && Close(current.ServiceP95Ms, p95, 0.001) && Close(current.Samples, samples, 0.1)
+            && current.Confident == (enoughService && enoughLevels) && current.SloP95Ms.Equals(sloMs) && Close(current.PerServerAtSlo, perServer, 0.001)
+            && current.SloReachable == reachable && current.DriftedAt == _driftedAt && current.Drift == _drift)
+        {
+            // The same model: kept, not made again. At ten thousand backends a new one at every refit (a thousand an
+            // evaluation), held by every learner, made each young collection scan them all.
+            return current;
+        }
+
         string alone = widened ? string.Create(CultureInfo.InvariantCulture, $"at concurrency <= {limit}") : "alone on their server";
         string basis = (enoughService, enoughLevels) switch
         {
@@ -199,8 +211,6 @@ internal sealed class CapacityLearner
             _ when saturating is not null => string.Create(CultureInfo.InvariantCulture, $"{samples:0} requests at {_levels.Count} concurrencies; response times grow past {workers:0.##} at once"),
             _ => string.Create(CultureInfo.InvariantCulture, $"{samples:0} requests at {_levels.Count} concurrencies; never saturated, so at least {workers:0.##} workers"),
         };
-        double sloMs = Slo?.TotalMilliseconds ?? Math.Max(DefaultSloMs, 2 * p95);
-        (double perServer, bool reachable) = ServerThroughput.AtSlo(workers, mean, p95, sloMs, _tally.SquaredVariation(widened));
         return new LearnedCapacity
         {
             Workers = workers,
@@ -219,6 +229,9 @@ internal sealed class CapacityLearner
             SloReachable = reachable,
         };
     }
+
+    // Within `relative` of each other (the samples' count moves at every refit: within 10 % it is the same model).
+    private static bool Close(double kept, double now, double relative) => Math.Abs(kept - now) <= relative * Math.Max(Math.Abs(kept), Math.Abs(now));
 
     // As the log fit: the largest concurrency at least 5 % of the queued requests logged.
     private int? MaxConn()
