@@ -58,10 +58,11 @@ if (args.Length == 4 && args[0] == "daemon-load-tcp")
 
 // `scale CLI BACKENDS RATE SECONDS`: one daemon (CLI: the .dll, or the Native AOT binary), many backends of 8 servers,
 // Zipf-spread lines (see scale-measurements.sh).
-if (args.Length == 5 && args[0] == "scale")
+if (args.Length is 5 or 6 && args[0] == "scale")
 {
     var invariant = System.Globalization.CultureInfo.InvariantCulture;
-    await ScaleMeasurements.RunAsync(args[1], int.Parse(args[2], invariant), int.Parse(args[3], invariant), int.Parse(args[4], invariant));
+    await ScaleMeasurements.RunAsync(args[1], int.Parse(args[2], invariant), int.Parse(args[3], invariant), int.Parse(args[4], invariant),
+        args.Length == 6 ? int.Parse(args[5], invariant) : 5);
     return;
 }
 

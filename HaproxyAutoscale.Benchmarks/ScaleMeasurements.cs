@@ -18,14 +18,15 @@ namespace HaproxyAutoscale.Benchmarks;
 /// httplog lines whose backends follow a Zipf law (a few busy, most nearly idle), at a paced rate. Reports the
 /// daemon's CPU per 100,000 lines/s, RSS, lines read, the evaluation pass's p50 and p99 (its histogram), and the
 /// time from a step of slow requests on an idle backend (the last three, one after the other: the Zipf lines go to
-/// the others) to its s2 running in HAProxy, their median.
+/// the others) to its s2 running in HAProxy, their median. The measurement starts after <c>warmup</c> seconds of lines
+/// (5 by default: the daemon's first seconds, while every backend's first model is fitted; a few minutes: the steady state).
 /// </summary>
 public static class ScaleMeasurements
 {
     private const int ServersPerBackend = 8;
     private const int Steps = 3; // step trials per run, each on a backend of its own that got no line before
 
-    public static async Task RunAsync(string cliDll, int backends, int rate, int seconds)
+    public static async Task RunAsync(string cliDll, int backends, int rate, int seconds, int warmup = 5)
     {
         var config = new HaproxyConfig { StatsSocket = "{dir}/admin.sock" };
         config.Global.Add("maxconn 1000");
@@ -83,8 +84,8 @@ public static class ScaleMeasurements
             await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port));
             byte[][] blocks = ZipfBlocks(backends - Steps, blockLines: 1000, count: 64); // the last backends stay idle for the steps
 
-            // Warm-up (JIT, tiering, every backend's first lines): 5 s at the rate, not measured.
-            await SendPacedAsync(socket, blocks, rate, TimeSpan.FromSeconds(5));
+            // Warm-up (JIT, tiering, every backend's first lines), at the rate, not measured.
+            await SendPacedAsync(socket, blocks, rate, TimeSpan.FromSeconds(warmup));
             string scrapeBefore = await http.GetStringAsync(metrics);
             (double cpuBefore, _) = DaemonMeasurements.CpuAndRss(daemon.Id);
             clock.Restart();
@@ -109,7 +110,7 @@ public static class ScaleMeasurements
             double cores = (cpuAfter - cpuBefore) / elapsed;
             (double p50, double p99, long passes) = PassQuantiles(scrapeBefore, scrapeAfter);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{backends} backends ({backends * ServersPerBackend} servers), {sent / elapsed:N0} lines/s for {elapsed:0.0} s: daemon {cores:0.000} cores ({cores / (sent / elapsed / 100_000.0):0.000} per 100,000 lines/s), RSS {rssKb / 1024.0:0.0} MB, read {read:N0} of {sent:N0}, evaluation pass p50 {p50 * 1000:0.0} ms p99 {p99 * 1000:0.0} ms ({passes} passes), step to s2 enabled median {steps.Order().ElementAt(Steps / 2):0.00} s ({string.Join(" ", steps.Select(s => s.ToString("0.00", CultureInfo.InvariantCulture)))}) (HAProxy start {haproxyStart:0.0} s, daemon ready {daemonStart:0.0} s)"));
+                $"{backends} backends ({backends * ServersPerBackend} servers), {sent / elapsed:N0} lines/s for {elapsed:0.0} s: daemon {cores:0.000} cores ({cores / (sent / elapsed / 100_000.0):0.000} per 100,000 lines/s), RSS {rssKb / 1024.0:0.0} MB, read {read:N0} of {sent:N0}, evaluation pass p50 {p50 * 1000:0.0} ms p99 {p99 * 1000:0.0} ms ({passes} passes), step to s2 enabled median {steps.Order().ElementAt(Steps / 2):0.00} s ({string.Join(" ", steps.Select(s => s.ToString("0.00", CultureInfo.InvariantCulture)))}) (HAProxy start {haproxyStart:0.0} s, daemon ready {daemonStart:0.0} s, warm-up {warmup} s)"));
         }
         finally
         {

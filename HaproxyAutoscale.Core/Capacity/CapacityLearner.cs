@@ -194,7 +194,7 @@ internal sealed class CapacityLearner
         double sloMs = Slo?.TotalMilliseconds ?? Math.Max(DefaultSloMs, 2 * p95);
         (double perServer, bool reachable) = ServerThroughput.AtSlo(workers, mean, p95, sloMs, _tally.SquaredVariation(widened));
         if (Current is { } current && current.Workers.Equals(workers) && current.Saturated == saturating is not null && current.MaxConn == maxConn
-            && Close(current.ServiceMeanMs, mean, 0.001) && Close(current.ServiceP95Ms, p95, 0.001) && Close(current.Samples, samples, 0.1)
+            && Close(current.ServiceMeanMs, mean, 0.001) && Close(current.ServiceP95Ms, p95, 0.001) && Close(current.Samples, samples, 0.25)
             && current.Confident == (enoughService && enoughLevels) && current.SloP95Ms.Equals(sloMs) && Close(current.PerServerAtSlo, perServer, 0.001)
             && current.SloReachable == reachable && current.DriftedAt == _driftedAt && current.Drift == _drift)
         {
@@ -230,7 +230,7 @@ internal sealed class CapacityLearner
         };
     }
 
-    // Within `relative` of each other (the samples' count moves at every refit: within 10 % it is the same model).
+    // Within `relative` of each other (the samples' count moves at every refit: within 25 % it is the same model: the count grows for the first half-hour, ~7 % a refit in its first minutes).
     private static bool Close(double kept, double now, double relative) => Math.Abs(kept - now) <= relative * Math.Max(Math.Abs(kept), Math.Abs(now));
 
     // As the log fit: the largest concurrency at least 5 % of the queued requests logged.

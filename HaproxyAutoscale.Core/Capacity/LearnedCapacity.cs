@@ -37,7 +37,7 @@ public sealed record LearnedCapacity
     /// <summary>What the model rests on, or what it lacks, in one line.</summary>
     public string Basis { get; init; } = "";
 
-    /// <summary>When the model last changed: a refit that changes none of its figures (its samples by less than 10 %) keeps it as it was.</summary>
+    /// <summary>When the model last changed: a refit that changes none of its figures (its samples by less than 25 %) keeps it as it was.</summary>
     public DateTimeOffset Updated { get; init; }
 
     /// <summary>When the service time last moved and the model started again from the recent requests, or <see langword="null"/>.</summary>
