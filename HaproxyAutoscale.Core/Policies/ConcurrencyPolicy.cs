@@ -95,8 +95,7 @@ internal sealed class ConcurrencyPolicy : IScalingPolicy
     // stable window's samples hold ~15 MB.
     private readonly InFlightSamples _samples = new();
     private readonly RecentMaximum _recommendations = new();
-    private StableReason? _stableReason; // the stable reason's fixed part, formatted once for the options
-    private PanicReason? _panicReason; // the same for a panic's
+    private WindowReason? _stableReason, _panicReason; // the reasons' fixed parts, formatted once for the options
     private DateTimeOffset _panicUntil = DateTimeOffset.MinValue;
     private int _panicHigh;
 
@@ -204,60 +203,36 @@ internal sealed class ConcurrencyPolicy : IScalingPolicy
 
         DecisionReason Reason(int held) =>
             what is not null ? new DecisionReason(what)
-            : panicking ? new DecisionReason(PanicTemplate(), panic, desired, held, (int)_panicUntil.TimeOfDay.TotalSeconds)
-            : new DecisionReason(StableTemplate(), stable, desired, held);
+            : panicking ? new DecisionReason(Template(ref _panicReason, panic: true, _options.PanicWindow), panic, desired, held, (int)_panicUntil.TimeOfDay.TotalSeconds)
+            : new DecisionReason(Template(ref _stableReason, panic: false, _options.StableWindow), stable, desired, held);
     }
 
     // " over 1m (target 4 per server): desired ": the same text every evaluation while the options stay the same.
-    private StableReason StableTemplate()
+    private WindowReason Template(ref WindowReason? kept, bool panic, TimeSpan window) =>
+        kept is { } reason && reason.Panic == panic && reason.Window == window && reason.Target.Equals(_options.TargetInFlight)
+            ? reason
+            : kept = new WindowReason(panic, window, _options.TargetInFlight);
+
+    // "in-flight 3.2 over 1m (target 4 per server): desired 1[, held at 2 by the stabilization period]", or a panic's
+    // "panic: in-flight 12 over 6s (target 4 per server), desired 3, no scale-down until 12:01:00[, held at …]": value
+    // the window's in-flight, first the desired count, second the stabilized count when it holds above (else -1), third
+    // a panic's end as seconds of its day.
+    private sealed class WindowReason(bool panic, TimeSpan window, double target) : ReasonTemplate
     {
-        if (_stableReason is not { } reason || reason.Window != _options.StableWindow || !reason.Target.Equals(_options.TargetInFlight))
-        {
-            _stableReason = reason = new StableReason(_options.StableWindow, _options.TargetInFlight);
-        }
+        private readonly string _middle = string.Create(CultureInfo.InvariantCulture, $" over {Durations.Format(window)} (target {target:0.#} per server){(panic ? "," : ":")} desired ");
 
-        return reason;
-    }
-
-    private PanicReason PanicTemplate()
-    {
-        if (_panicReason is not { } reason || reason.Window != _options.PanicWindow || !reason.Target.Equals(_options.TargetInFlight))
-        {
-            _panicReason = reason = new PanicReason(_options.PanicWindow, _options.TargetInFlight);
-        }
-
-        return reason;
-    }
-
-    // "panic: in-flight 12 over 6s (target 4 per server), desired 3, no scale-down until 12:01:00[, held at 4 by the
-    // stabilization period]": value the panic window's in-flight, first the desired count, second the stabilized count
-    // when it holds above (else -1), third the end of the panic as seconds of its day.
-    private sealed class PanicReason(TimeSpan window, double target) : ReasonTemplate
-    {
-        private readonly string _middle = string.Create(CultureInfo.InvariantCulture, $" over {Durations.Format(window)} (target {target:0.#} per server), desired ");
+        public bool Panic => panic;
 
         public TimeSpan Window => window;
 
         public double Target => target;
 
-        public override string Format(double value, int first, int second, int third) => second < 0
-            ? string.Create(CultureInfo.InvariantCulture, $"panic: in-flight {value:0.#}{_middle}{first}, no scale-down until {TimeOnly.FromTimeSpan(TimeSpan.FromSeconds(third)):HH:mm:ss}")
-            : string.Create(CultureInfo.InvariantCulture, $"panic: in-flight {value:0.#}{_middle}{first}, no scale-down until {TimeOnly.FromTimeSpan(TimeSpan.FromSeconds(third)):HH:mm:ss}, held at {second} by the stabilization period");
-    }
-
-    // "in-flight 3.2 over 1m (target 4 per server): desired 1[, held at 2 by the stabilization period]": value the
-    // stable window's in-flight, first the desired count, second the stabilized count when it holds above (else -1).
-    private sealed class StableReason(TimeSpan window, double target) : ReasonTemplate
-    {
-        private readonly string _tail = string.Create(CultureInfo.InvariantCulture, $" over {Durations.Format(window)} (target {target:0.#} per server): desired ");
-
-        public TimeSpan Window => window;
-
-        public double Target => target;
-
-        public override string Format(double value, int first, int second, int third) => second < 0
-            ? string.Create(CultureInfo.InvariantCulture, $"in-flight {value:0.#}{_tail}{first}")
-            : string.Create(CultureInfo.InvariantCulture, $"in-flight {value:0.#}{_tail}{first}, held at {second} by the stabilization period");
+        public override string Format(double value, int first, int second, int third)
+        {
+            string until = panic ? string.Create(CultureInfo.InvariantCulture, $", no scale-down until {TimeOnly.FromTimeSpan(TimeSpan.FromSeconds(third)):HH:mm:ss}") : "";
+            string held = second < 0 ? "" : string.Create(CultureInfo.InvariantCulture, $", held at {second} by the stabilization period");
+            return string.Create(CultureInfo.InvariantCulture, $"{(panic ? "panic: " : "")}in-flight {value:0.#}{_middle}{first}{until}{held}");
+        }
     }
 
     private int Servers(double demand, double? perServer) => (int)Math.Ceiling(demand / (perServer ?? _options.TargetInFlight) - 1e-9);

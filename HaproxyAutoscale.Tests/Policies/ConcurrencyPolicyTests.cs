@@ -40,13 +40,17 @@ public sealed class ConcurrencyPolicyTests
         // would ask for 1.
         ScalingDecision panic = policy.Decide(At(61, 100, active: 1));
         (panic.Action, panic.Servers).Should().Be((ScalingAction.Up, 2));
-        panic.Reason.Should().StartWith("panic: in-flight 23.3 over 6s");
+        panic.Reason.Should().Be("panic: in-flight 23.3 over 6s (target 10 per server), desired 3, no scale-down until 15:02:01");
 
         // The burst is over, but panic lasts a stable window from its last trigger: no scale-down.
         for (int second = 62; second < 121; second++)
         {
             ScalingDecision decision = policy.Decide(At(second, 4, active: 3));
             decision.Action.Should().NotBe(ScalingAction.Down, $"at {second} s");
+            if (second == 62)
+            {
+                decision.Reason.Should().Be("panic: in-flight 22.7 over 6s (target 10 per server), desired 3, no scale-down until 15:02:01", "a panic's hold keeps its figures, formatted when read");
+            }
         }
 
         policy.Decide(At(121, 4, active: 3)).Action.Should().Be(ScalingAction.Hold, "the highest recommendation of the last 60 s is still 3");
