@@ -124,8 +124,10 @@ internal sealed partial class Reconciler
     private void Reconcile(string endpoint, ScaledBackend backend, List<ServerStateRow> states, bool restarted, List<Reapply> reapply)
     {
         ServerTable servers = backend.Servers;
-        foreach (ServerOptions server in backend.Options.Servers)
+        IList<ServerOptions> configured = backend.Options.Servers;
+        for (int i = 0; i < configured.Count; i++) // indexed: an IList's enumerator is an object per backend per pass
         {
+            ServerOptions server = configured[i];
             ServerStateRow? state = Find(states, server.Name);
             bool slot = Providers.PoolSlots.IsSlot(backend.Options, server.Name);
             bool unadopted = servers.IsUnadopted(server.Name); // it came with a reload
