@@ -230,7 +230,8 @@ internal sealed class CapacityLearner
         };
     }
 
-    // Within `relative` of each other (the samples' count moves at every refit: within 25 % it is the same model: the count grows for the first half-hour, ~7 % a refit in its first minutes).
+    // Within `relative` of each other. The samples' count moves at every refit (it grows for the first half-hour, ~7 % a
+    // refit in its first minutes): within 25 % it is the same model.
     private static bool Close(double kept, double now, double relative) => Math.Abs(kept - now) <= relative * Math.Max(Math.Abs(kept), Math.Abs(now));
 
     // As the log fit: the largest concurrency at least 5 % of the queued requests logged.

@@ -232,10 +232,10 @@ internal static class RuntimeApiParsers
 
 /// <summary>
 /// The rows of <c>show servers state</c> (format version 1), cut at their spaces with no string per field.
-/// <paramref name="backends"/>, when given, gives a row's backend name without a new string (null: the row is not
-/// wanted): a reconcile reads every server of every backend, 80,000 rows at 10,000 backends.
+/// <paramref name="backends"/> and <paramref name="servers"/>, when given, give a row's backend and server names without
+/// a new string (null: the row is not wanted): a reconcile reads every server of every backend, 80,000 rows at 10,000
+/// backends. Without them every row is handed over, its names made.
 /// </summary>
-// backends, servers: the wanted rows' names without a new string per row (see RowNames); null: every row, names made.
 internal sealed class ServersStateLines(string endpoint, string command, Action<ServerStateRow> row, RowNames? backends = null, RowServerNames? servers = null)
     : IAnswerLines
 {
