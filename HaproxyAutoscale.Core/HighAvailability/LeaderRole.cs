@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using HaproxyAutoscale.Control;
 using HaproxyAutoscale.Policies;
@@ -18,7 +19,7 @@ internal sealed partial class LeaderRole : IPlanStep
     private readonly ILeaderElection _election;
     private readonly ILogger _logger;
     private readonly Counter<long> _standbyDecisions;
-    private readonly Dictionary<string, string> _lastShadow = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> _lastShadow = new(StringComparer.Ordinal); // a large pass shades backends in parallel
     private long _actingEpoch;
     private bool _announced;
 
@@ -71,7 +72,7 @@ internal sealed partial class LeaderRole : IPlanStep
     {
         if (plan.Decision.Action == ScalingAction.Hold)
         {
-            _lastShadow.Remove(plan.Backend);
+            _lastShadow.TryRemove(plan.Backend, out _);
             return plan;
         }
 

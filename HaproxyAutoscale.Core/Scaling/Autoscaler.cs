@@ -37,7 +37,11 @@ public sealed partial class Autoscaler : IAsyncDisposable
     private readonly SemaphoreSlim _reconciling = new(1, 1);
     private readonly Heartbeat _heartbeat = new();
     private readonly Wakes _wakes;
+    private readonly ParallelOptions _passParallelism = new() { MaxDegreeOfParallelism = Environment.ProcessorCount };
     private long _unparsed;
+
+    // Backends one worker of the pass evaluates at a time: a pass of two chunks or more is shared across the cores.
+    private const int PassChunk = 1024;
 
     internal Autoscaler(AutoscaleOptions options, EngineConnections connections, EngineRegistries registries, EngineRuntime runtime, IReadOnlyList<IAsyncDisposable> owned)
     {
@@ -221,21 +225,38 @@ public sealed partial class Autoscaler : IAsyncDisposable
         }
     }
 
-    /// <summary>One evaluation of every backend (the loop's pass; the benchmarks time it alone).</summary>
+    /// <summary>
+    /// One evaluation of every backend (the loop's pass; the benchmarks time it alone). Backends are independent, each
+    /// evaluated under its own lock, so a large pass is shared out in chunks across the cores; a small one runs on the
+    /// loop's thread alone, in configuration order.
+    /// </summary>
     internal void EvaluatePass(CancellationToken cancellationToken)
     {
         lock (_swap) // a reload's swap waits for the pass: no action starts on a backend it removed
         {
             IReadOnlyList<ScaledBackend> backends = _backends.Values;
-            for (int i = 0; i < backends.Count; i++) // indexed: no enumerator per pass
+            int chunks = (backends.Count + PassChunk - 1) / PassChunk;
+            if (chunks < 2 || Environment.ProcessorCount < 2)
             {
-                ScaledBackend backend = backends[i];
-                _evaluation.Evaluate(backend, _actuator, cancellationToken);
-                _wakes.RetryPending(backend, cancellationToken);
-                if (_leader is not { IsActing: false })
-                {
-                    _keepWarm.StopIdle(backend, cancellationToken); // a standby starts and stops nothing
-                }
+                EvaluateChunk(backends, 0, cancellationToken);
+                return;
+            }
+
+            Parallel.For(0, chunks, _passParallelism, chunk => EvaluateChunk(backends, chunk * PassChunk, cancellationToken));
+        }
+    }
+
+    private void EvaluateChunk(IReadOnlyList<ScaledBackend> backends, int from, CancellationToken cancellationToken)
+    {
+        int to = Math.Min(backends.Count, from + PassChunk);
+        for (int i = from; i < to; i++) // indexed: no enumerator per pass
+        {
+            ScaledBackend backend = backends[i];
+            _evaluation.Evaluate(backend, _actuator, cancellationToken);
+            _wakes.RetryPending(backend, cancellationToken);
+            if (_leader is not { IsActing: false })
+            {
+                _keepWarm.StopIdle(backend, cancellationToken); // a standby starts and stops nothing
             }
         }
     }

@@ -36,6 +36,8 @@ internal sealed partial class BackendDecider
     private CapacityLearner _capacity; // carried over by a reload
     private readonly int _minActive, _maxActive; // the options' effective bounds (counted over the servers: asked often)
     private readonly ResponseTimer _timer; // read per line: kept here, not two objects away in the options
+    private readonly bool _forecasting; // off: the forecast's state is not read (a miss per backend per pass at 10,000)
+    private bool _offNewsTaken;
 
     // coverage: HAProxy's counters for the backend (the daemon); null where there are none (replay, tests).
     public BackendDecider(BackendOptions options, IScalingPolicy policy, IResponseTimeWindow window, ServerTable servers, TimeProvider time, Random? random = null,
@@ -56,6 +58,7 @@ internal sealed partial class BackendDecider
         _floors = ScheduledFloors.Create(options.Schedule);
         _trackIdle = options.Behavior.Down.MinIdleBeforePark > TimeSpan.Zero;
         (_minActive, _maxActive, _timer) = (options.EffectiveMinActive, options.EffectiveMaxActive, options.Window.Timer);
+        _forecasting = options.Forecast.Mode != ForecastMode.Off;
     }
 
     /// <summary>The backend's server model, learned from its records.</summary>
@@ -72,6 +75,21 @@ internal sealed partial class BackendDecider
 
     /// <summary>The backend's forecast (its history and lead time), carried over by a reload; <see langword="null"/>: none.</summary>
     public BackendForecast? Forecast { get; set; }
+
+    /// <summary>
+    /// The forecast's news for the log (<see cref="BackendForecast.TakeNews"/>). While forecasting is off, only once:
+    /// what a reload that turned it off left to say (an ended floor); nothing new comes until a reload turns it on.
+    /// </summary>
+    public (string? LoadNote, ForecastStatus? Changed, bool Ended) TakeForecastNews()
+    {
+        if (Forecast is null || (!_forecasting && _offNewsTaken))
+        {
+            return default;
+        }
+
+        _offNewsTaken = !_forecasting;
+        return Forecast.TakeNews();
+    }
 
     /// <summary>The last evaluation's bounds, in-flight and servers wanted, for the metrics; <see langword="null"/> before the first.</summary>
     public EvaluationGauges? Gauges { get; private set; }
@@ -188,9 +206,13 @@ internal sealed partial class BackendDecider
         }
 
         // What the policy needs within the configured bounds, before any floor: the forecast's history.
-        Forecast?.Note(now, Math.Clamp(context.ActiveServers + asked.Action switch { ScalingAction.Up => asked.Servers, ScalingAction.Down => -asked.Servers, _ => 0 },
-            Math.Min(_minActive, _maxActive), _maxActive), context.InFlight);
-        if (Forecast?.At(now) is { Mode: ForecastMode.On } forecast && Math.Min(forecast.Servers, _maxActive) > minActive)
+        if (_forecasting)
+        {
+            Forecast?.Note(now, Math.Clamp(context.ActiveServers + asked.Action switch { ScalingAction.Up => asked.Servers, ScalingAction.Down => -asked.Servers, _ => 0 },
+                Math.Min(_minActive, _maxActive), _maxActive), context.InFlight);
+        }
+
+        if (_forecasting && Forecast?.At(now) is { Mode: ForecastMode.On } forecast && Math.Min(forecast.Servers, _maxActive) > minActive)
         {
             // The forecast floor binds after the policy decided: the policy's own scale-down (held here) tells the
             // history what is needed, so the floor does not feed itself. A floor only: it never takes a server away.

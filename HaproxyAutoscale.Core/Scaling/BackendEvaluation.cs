@@ -66,7 +66,7 @@ internal sealed class BackendEvaluation(IReadOnlyList<IPlanStep> steps, ILogger 
             backend.HeldBackBy = backend.PausedUntil is not null || backend.Coverage?.Blind == true ? plan.Gate ?? backend.HeldBackBy : null;
             backend.Decided(plan);
             Actuator.Claim(backend, plan);
-            forecast = backend.Decider.Forecast?.TakeNews() ?? default;
+            forecast = backend.Decider.TakeForecastNews();
         }
 
         ForecastNews(backend.Name, forecast);
