@@ -40,8 +40,8 @@ public sealed partial class Autoscaler : IAsyncDisposable
     private readonly ParallelOptions _passParallelism = new() { MaxDegreeOfParallelism = Environment.ProcessorCount };
     private long _unparsed;
 
-    // Backends one worker of the pass evaluates at a time: a pass of two chunks or more is shared across the cores.
-    private const int PassChunk = 1024;
+    /// <summary>Backends one worker of the pass evaluates at a time: a pass of two chunks or more is shared across the cores.</summary>
+    internal const int PassChunk = 512;
 
     internal Autoscaler(AutoscaleOptions options, EngineConnections connections, EngineRegistries registries, EngineRuntime runtime, IReadOnlyList<IAsyncDisposable> owned)
     {
