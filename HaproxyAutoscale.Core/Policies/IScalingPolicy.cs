@@ -4,8 +4,10 @@ namespace HaproxyAutoscale.Policies;
 
 /// <summary>
 /// Decides when a backend needs more or fewer servers, and how many. A policy only decides: the engine picks the
-/// servers, warms them up and talks to HAProxy. One instance per backend, called by one loop at every evaluation;
-/// it may keep state (consecutive breaches, cooldowns) between calls.
+/// servers, warms them up and talks to HAProxy. One instance per backend, called by one thread at a time at every
+/// evaluation; it may keep state (consecutive breaches, cooldowns) between calls. Different backends' policies may be
+/// called at the same moment (a large pass is shared across the cores): state shared between instances must be
+/// thread-safe.
 /// </summary>
 public interface IScalingPolicy
 {
