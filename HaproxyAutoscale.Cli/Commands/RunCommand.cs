@@ -111,7 +111,7 @@ internal static class RunCommand
             // The start builds every backend and reads HAProxy's whole state once: that peak (~240 MB at 10,000
             // backends, twice what the run keeps) stays committed unless it is given back once, here.
             _ = autoscaler.Started.ContinueWith(_ => GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
-            Task youngGarbageCap = YoungGarbageCap.RunAsync(shutdown.Token);
+            Task youngCollections = YoungCollections.RunAsync(() => autoscaler.LastEvaluation, shutdown.Token);
             try
             {
                 await autoscaler.RunAsync(cancellationToken).ConfigureAwait(false);
@@ -124,7 +124,7 @@ internal static class RunCommand
             {
                 await shutdown.CancelAsync().ConfigureAwait(false); // STOPPING=1 (sent at once on SIGTERM: the token is linked)
                 await (systemdService?.Running ?? Task.CompletedTask).ConfigureAwait(false);
-                await youngGarbageCap.ConfigureAwait(false);
+                await youngCollections.ConfigureAwait(false);
                 if (adminEndpoint is not null)
                 {
                     await adminEndpoint.DisposeAsync().ConfigureAwait(false);
