@@ -28,6 +28,7 @@ public sealed class EvaluationPassTests
         await using Autoscaler autoscaler = new AutoscalerBuilder(options).UseTimeProvider(time)
             .UseLogSource(new StreamLogSource(Stream.Null, "-", ownsStream: false, 4096)).DryRun().Build();
         IReadOnlyList<ScaledBackend> backends = autoscaler.Backends;
+        var parser = new HaproxyLogParser();
 
         // Two passes of 2 s requests, 200 a second, on the busy backends: in-flight ~400 against a target of 4 per server.
         for (int pass = 1; pass <= 2; pass++)
@@ -35,11 +36,12 @@ public sealed class EvaluationPassTests
             time.Advance(TimeSpan.FromSeconds(1));
             foreach (int b in Busy)
             {
+                RequestRecord request = Request(parser, b);
                 for (int i = 0; i < 200; i++)
                 {
                     lock (backends[b].Gate)
                     {
-                        backends[b].Decider.OnRecord(Request($"be{b:D4}", totalMs: 2_000));
+                        backends[b].Decider.OnRecord(request);
                     }
                 }
             }
@@ -52,15 +54,11 @@ public sealed class EvaluationPassTests
             .Select(b => b.Name).Should().Equal(Busy.Select(b => $"be{b:D4}"), "only the busy backends scale up, each of them");
     }
 
-    private static RequestRecord Request(string backend, int totalMs) => new()
+    // An httplog line of a 2 s request on the backend's s1, parsed as the daemon parses it.
+    private static RequestRecord Request(HaproxyLogParser parser, int backend)
     {
-        Kind = RequestKind.Http,
-        Backend = backend,
-        Server = "s1",
-        StatusCode = 200,
-        QueueTime = 0,
-        ConnectTime = 0,
-        ResponseTime = totalMs,
-        TotalTime = totalMs,
-    };
+        string line = $"<134>1 2026-12-07T07:00:00.000000+00:00 - haproxy 1 - - 127.0.0.1:40000 [07/Dec/2026:07:00:00.000] fe_http be{backend:D4}/s1 0/0/0/2000/2000 200 512 - - ---- 1/1/0/0/0 0/0 \"GET / HTTP/1.1\"";
+        parser.TryParse(Encoding.ASCII.GetBytes(line), out RequestRecord record).Should().BeTrue(line);
+        return record;
+    }
 }
