@@ -159,7 +159,7 @@ internal sealed class ConcurrencyPolicy : IScalingPolicy
         // completed requests show the queue late, their queued time only when they end.
         int desiredPanic = Math.Max(Math.Max(Servers(panic, null), byArrivals), context.DemandServers ?? 0);
         int desired;
-        string? what = null; // a panic's reason when it says more than its template (learned sizing); else formatted only when read
+        string? learnedWhy = null; // what a panic sized by the learned model adds to its reason
         bool panicking = false;
         if (desiredPanic >= _options.PanicThreshold * Math.Max(active, 1) && desiredPanic > active)
         {
@@ -175,8 +175,7 @@ internal sealed class ConcurrencyPolicy : IScalingPolicy
             panicking = true;
             if (byArrivals > Servers(panic, null))
             {
-                string learnedWhy = string.Create(CultureInfo.InvariantCulture, $", arrivals {panicArrivals:0.#}/s ÷ {perServer:0.#} per server learned within p95 {context.Capacity!.SloP95Ms:0} ms");
-                what = string.Create(CultureInfo.InvariantCulture, $"panic: in-flight {panic:0.#} over {Durations.Format(_options.PanicWindow)} (target {_options.TargetInFlight:0.#} per server){learnedWhy}, desired {desired}, no scale-down until {_panicUntil:HH:mm:ss}");
+                learnedWhy = string.Create(CultureInfo.InvariantCulture, $", arrivals {panicArrivals:0.#}/s ÷ {perServer:0.#} per server learned within p95 {context.Capacity!.SloP95Ms:0} ms");
             }
         }
         else
@@ -198,13 +197,19 @@ internal sealed class ConcurrencyPolicy : IScalingPolicy
         }
 
         // The hold is most evaluations of most backends (a panic's for a minute): its figures are kept, not formatted.
-        return new ScalingDecision(ScalingAction.Hold, 0, what is null ? Reason(heldAt)
-            : new DecisionReason(heldAt >= 0 ? $"{what}, held at {heldAt} by the stabilization period" : what));
+        return new ScalingDecision(ScalingAction.Hold, 0, Reason(heldAt));
 
-        DecisionReason Reason(int held) =>
-            what is not null ? new DecisionReason(what)
-            : panicking ? new DecisionReason(Template(ref _panicReason, panic: true, _options.PanicWindow), panic, desired, held, (int)_panicUntil.TimeOfDay.TotalSeconds)
-            : new DecisionReason(Template(ref _stableReason, panic: false, _options.StableWindow), stable, desired, held);
+        DecisionReason Reason(int held)
+        {
+            if (!panicking)
+            {
+                return new DecisionReason(Template(ref _stableReason, panic: false, _options.StableWindow), stable, desired, held);
+            }
+
+            WindowReason template = Template(ref _panicReason, panic: true, _options.PanicWindow);
+            int until = (int)_panicUntil.TimeOfDay.TotalSeconds;
+            return learnedWhy is null ? new DecisionReason(template, panic, desired, held, until) : new DecisionReason(template.Text(panic, desired, held, until, learnedWhy));
+        }
     }
 
     // " over 1m (target 4 per server): desired ": the same text every evaluation while the options stay the same.
@@ -216,10 +221,10 @@ internal sealed class ConcurrencyPolicy : IScalingPolicy
     // "in-flight 3.2 over 1m (target 4 per server): desired 1[, held at 2 by the stabilization period]", or a panic's
     // "panic: in-flight 12 over 6s (target 4 per server), desired 3, no scale-down until 12:01:00[, held at …]": value
     // the window's in-flight, first the desired count, second the stabilized count when it holds above (else -1), third
-    // a panic's end as seconds of its day.
+    // a panic's end as seconds of its day. A panic sized by the learned model says what it learned after the target.
     private sealed class WindowReason(bool panic, TimeSpan window, double target) : ReasonTemplate
     {
-        private readonly string _middle = string.Create(CultureInfo.InvariantCulture, $" over {Durations.Format(window)} (target {target:0.#} per server){(panic ? "," : ":")} desired ");
+        private readonly string _over = string.Create(CultureInfo.InvariantCulture, $" over {Durations.Format(window)} (target {target:0.#} per server)");
 
         public bool Panic => panic;
 
@@ -227,11 +232,13 @@ internal sealed class ConcurrencyPolicy : IScalingPolicy
 
         public double Target => target;
 
-        public override string Format(double value, int first, int second, int third)
+        public override string Format(double value, int first, int second, int third) => Text(value, first, second, third, "");
+
+        public string Text(double inFlight, int desired, int held, int untilSecond, string learned)
         {
-            string until = panic ? string.Create(CultureInfo.InvariantCulture, $", no scale-down until {TimeOnly.FromTimeSpan(TimeSpan.FromSeconds(third)):HH:mm:ss}") : "";
-            string held = second < 0 ? "" : string.Create(CultureInfo.InvariantCulture, $", held at {second} by the stabilization period");
-            return string.Create(CultureInfo.InvariantCulture, $"{(panic ? "panic: " : "")}in-flight {value:0.#}{_middle}{first}{until}{held}");
+            string until = panic ? string.Create(CultureInfo.InvariantCulture, $", no scale-down until {TimeOnly.FromTimeSpan(TimeSpan.FromSeconds(untilSecond)):HH:mm:ss}") : "";
+            string heldAt = held < 0 ? "" : string.Create(CultureInfo.InvariantCulture, $", held at {held} by the stabilization period");
+            return string.Create(CultureInfo.InvariantCulture, $"{(panic ? "panic: " : "")}in-flight {inFlight:0.#}{_over}{learned}{(panic ? "," : ":")} desired {desired}{until}{heldAt}");
         }
     }
 

@@ -68,40 +68,27 @@ internal sealed partial class ServerTable
 
         public bool TryGetValue(string server, [MaybeNullWhen(false)] out Entry entry)
         {
-            if (_byName is not null)
-            {
-                return _byName.TryGetValue(server, out entry);
-            }
-
-            for (int i = 0; i < _count; i++)
-            {
-                if (string.Equals(_all[i].Options.Name, server, StringComparison.Ordinal))
-                {
-                    entry = _all[i];
-                    return true;
-                }
-            }
-
-            entry = null;
-            return false;
+            entry = _byName is not null ? _byName.GetValueOrDefault(server) : Search(server);
+            return entry is not null;
         }
 
         public string? NameOf(ReadOnlySpan<char> server)
         {
-            if (_byName is not null)
-            {
 #if NET9_0_OR_GREATER
-                return _byName.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(server, out Entry? found) ? found.Options.Name : null;
+            Entry? entry = _byName is null ? Search(server) : _byName.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(server, out Entry? found) ? found : null;
 #else
-                return _byName.TryGetValue(server.ToString(), out Entry? found) ? found.Options.Name : null;
+            Entry? entry = _byName is not null ? _byName.GetValueOrDefault(server.ToString()) : Search(server);
 #endif
-            }
+            return entry?.Options.Name;
+        }
 
+        private Entry? Search(ReadOnlySpan<char> server)
+        {
             for (int i = 0; i < _count; i++)
             {
                 if (server.SequenceEqual(_all[i].Options.Name))
                 {
-                    return _all[i].Options.Name;
+                    return _all[i];
                 }
             }
 
