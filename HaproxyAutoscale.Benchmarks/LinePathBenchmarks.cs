@@ -93,6 +93,8 @@ public class LinePathBenchmarks
             start = end;
         }
 
+        _router.Flush(); // the end of a source's read
+
         return routed;
     }
 }

@@ -61,6 +61,13 @@ internal sealed class CapacityLearner
     /// <summary>The decayed tally, for the state file.</summary>
     internal CapacityTally Tally => _tally;
 
+    /// <summary>Asks the CPU for what <see cref="Add"/> will touch for <paramref name="record"/> (see <see cref="Scaling.LogLineRouter"/>).</summary>
+    public void Prefetch(in RequestRecord record)
+    {
+        Scaling.CacheHints.Prefetch(this);
+        _tally.Prefetch(record.ServerConnections + 1);
+    }
+
     /// <summary>Counts a logged request that reached a server (TCP lines and <c>&lt;NOSRV&gt;</c> ones teach nothing).</summary>
     public void Add(in RequestRecord record)
     {

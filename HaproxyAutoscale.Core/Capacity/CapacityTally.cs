@@ -41,6 +41,9 @@ internal sealed partial class CapacityTally
     private PerConcurrency _levels;
     private PerBucket _buckets;
 
+    /// <summary>Asks the CPU for the figures <see cref="Add"/> will add a request of <paramref name="concurrency"/> to.</summary>
+    public void Prefetch(int concurrency) => Scaling.CacheHints.Prefetch(ref _levels[Math.Clamp(concurrency, 1, MaxConcurrency)]);
+
     /// <summary>Adds a request that reached a server to both kinds of figures: its concurrency (<c>srv_conn + 1</c>), <c>Tr</c> (-1: none) and whether it queued.</summary>
     public void Add(int concurrency, int tr, bool queued)
     {

@@ -34,7 +34,9 @@ public sealed partial class Autoscaler
             (ILogSource source, CancellationToken reading) = StartReading(cancellationToken);
             try
             {
-                await source.RunAsync(onLine, reading).ConfigureAwait(false);
+                await (source is IBatchingLogSource batching
+                    ? batching.RunAsync(onLine, router.Flush, reading)
+                    : source.RunAsync(line => { onLine(line); router.Flush(); }, reading)).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (reading.IsCancellationRequested)
             {
@@ -47,6 +49,7 @@ public sealed partial class Autoscaler
                 throw;
             }
 
+            router.Flush(); // what the source's last read left held (its delivering threads have ended)
             if (cancellationToken.IsCancellationRequested || !await RetireAsync(source).ConfigureAwait(false))
             {
                 StopReading();
@@ -55,7 +58,7 @@ public sealed partial class Autoscaler
         }
     }
 
-    /// <summary>The log reader's path for one line (a benchmark drives it too).</summary>
+    /// <summary>The log reader's path for lines (a benchmark drives it too).</summary>
     internal LogLineRouter CreateLineRouter() => new(new HaproxyLogParser(ParserCapacity(_options)), _backends);
 
     // Room in the parser's name tables for every configured backend/server pair, <NOSRV> and frontends besides: past

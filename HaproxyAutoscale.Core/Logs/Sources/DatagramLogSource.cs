@@ -12,7 +12,7 @@ namespace HaproxyAutoscale.Logs;
 /// UDP datagrams from a sender outside <see cref="DatagramSourceOptions.AllowFrom"/> are dropped on the receive thread,
 /// before they are queued or parsed, and counted as rejected.
 /// </summary>
-internal sealed class DatagramLogSource : ILogSource
+internal sealed class DatagramLogSource : ILogSource, IBatchingLogSource
 {
     private readonly EndPoint _endPoint;
     private readonly DatagramSourceOptions _options;
@@ -66,13 +66,15 @@ internal sealed class DatagramLogSource : ILogSource
     /// <summary>The bound endpoint (with the actual port when port 0 was asked for).</summary>
     public EndPoint LocalEndPoint => _socket.LocalEndPoint!;
 
-    /// <summary>Whether to receive many datagrams per system call where the platform allows (see <see cref="DatagramReceivers"/>); set before <see cref="RunAsync"/>.</summary>
+    /// <summary>Whether to receive many datagrams per system call where the platform allows (see <see cref="DatagramReceivers"/>); set before <see cref="RunAsync(LogLineHandler, CancellationToken)"/>.</summary>
     internal bool BatchReceive { get; set; } = true;
 
-    /// <summary>Warned about the first datagram from each rejected sender (up to 16 senders); set before <see cref="RunAsync"/>.</summary>
+    /// <summary>Warned about the first datagram from each rejected sender (up to 16 senders); set before <see cref="RunAsync(LogLineHandler, CancellationToken)"/>.</summary>
     internal ILogger? Logger { get; set; }
 
-    public Task RunAsync(LogLineHandler onLine, CancellationToken cancellationToken)
+    public Task RunAsync(LogLineHandler onLine, CancellationToken cancellationToken) => RunAsync(onLine, static () => { }, cancellationToken);
+
+    public Task RunAsync(LogLineHandler onLine, Action onReadEnd, CancellationToken cancellationToken)
     {
         // Two dedicated threads with blocking calls: no allocation per datagram (async socket reads and channel
         // waits cost ~100 B each, which at 50,000 lines/s keeps the GC busy).
@@ -82,7 +84,7 @@ internal sealed class DatagramLogSource : ILogSource
         {
             try
             {
-                HandleLoop(onLine, cancellationToken);
+                HandleLoop(onLine, onReadEnd, cancellationToken);
                 done.TrySetResult();
             }
             catch (Exception e)
@@ -205,11 +207,11 @@ internal sealed class DatagramLogSource : ILogSource
         Log.RejectedSender(Logger, SenderAllowlist.Format(address, v4), Address, _allowlist!.Description);
     }
 
-    private void HandleLoop(LogLineHandler onLine, CancellationToken cancellationToken)
+    private void HandleLoop(LogLineHandler onLine, Action onReadEnd, CancellationToken cancellationToken)
     {
         while (!cancellationToken.IsCancellationRequested)
         {
-            if (!_queue.TryTake(out QueuedDatagram datagram))
+            if (!_queue.TryTake(out QueuedDatagram datagram, beforeWait: onReadEnd))
             {
                 continue;
             }

@@ -44,8 +44,8 @@ internal sealed class DatagramQueue(DatagramSourceOptions options) : IDisposable
     /// <summary>Wakes the reader: the writer calls it once per batch of queued datagrams.</summary>
     public void Signal() => _available.Set();
 
-    /// <summary>Takes the next datagram, or waits a while for one and returns <see langword="false"/>.</summary>
-    public bool TryTake(out QueuedDatagram datagram)
+    /// <summary>Takes the next datagram, or waits a while for one and returns <see langword="false"/> (<paramref name="beforeWait"/> called first).</summary>
+    public bool TryTake(out QueuedDatagram datagram, Action beforeWait)
     {
         if (_pending.TryDequeue(out datagram))
         {
@@ -56,6 +56,7 @@ internal sealed class DatagramQueue(DatagramSourceOptions options) : IDisposable
         _available.Reset();
         if (_pending.IsEmpty)
         {
+            beforeWait();
             // A timed wait instead of Wait(token): registering on the token would allocate on every blocking wait.
             _available.Wait(200);
         }

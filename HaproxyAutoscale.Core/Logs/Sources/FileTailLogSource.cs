@@ -11,7 +11,7 @@ namespace HaproxyAutoscale.Logs;
 /// <see cref="IFileSystem"/> exposes no inode, so a file is identified by its first bytes (its fingerprint): when the
 /// path shows other first bytes than the file being read, or less data than was read from it, the file was rotated.
 /// </remarks>
-internal sealed class FileTailLogSource : ILogSource
+internal sealed class FileTailLogSource : ILogSource, IBatchingLogSource
 {
     private const int FingerprintLength = 256;
 
@@ -45,7 +45,9 @@ internal sealed class FileTailLogSource : ILogSource
     /// <summary>Number of rotations followed (rename+create or truncation).</summary>
     public int Rotations { get; private set; }
 
-    public async Task RunAsync(LogLineHandler onLine, CancellationToken cancellationToken)
+    public Task RunAsync(LogLineHandler onLine, CancellationToken cancellationToken) => RunAsync(onLine, static () => { }, cancellationToken);
+
+    public async Task RunAsync(LogLineHandler onLine, Action onReadEnd, CancellationToken cancellationToken)
     {
         var splitter = new LineSplitter(_options.MaxLineLength, Counters);
         try
@@ -61,6 +63,7 @@ internal sealed class FileTailLogSource : ILogSource
                 {
                     await ReadToEndAsync(_current, splitter, onLine, cancellationToken).ConfigureAwait(false);
                     FollowRotation(splitter, onLine);
+                    onReadEnd(); // read to the end: the wait below may be long
                 }
 
                 if (_current is null || _current.Position >= _current.Length)

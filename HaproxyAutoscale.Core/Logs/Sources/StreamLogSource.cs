@@ -1,7 +1,7 @@
 namespace HaproxyAutoscale.Logs;
 
 /// <summary>Reads lines from a stream to its end: standard input (<c>-</c>), a pipe, or a whole file.</summary>
-internal sealed class StreamLogSource : ILogSource
+internal sealed class StreamLogSource : ILogSource, IBatchingLogSource
 {
     private readonly Stream _stream;
     private readonly bool _ownsStream;
@@ -19,7 +19,9 @@ internal sealed class StreamLogSource : ILogSource
 
     public LogSourceCounters Counters { get; } = new();
 
-    public async Task RunAsync(LogLineHandler onLine, CancellationToken cancellationToken)
+    public Task RunAsync(LogLineHandler onLine, CancellationToken cancellationToken) => RunAsync(onLine, static () => { }, cancellationToken);
+
+    public async Task RunAsync(LogLineHandler onLine, Action onReadEnd, CancellationToken cancellationToken)
     {
         var splitter = new LineSplitter(_maxLineLength, Counters);
         while (true)
@@ -28,10 +30,12 @@ internal sealed class StreamLogSource : ILogSource
             if (read == 0)
             {
                 splitter.Flush(onLine);
+                onReadEnd();
                 return;
             }
 
             splitter.Commit(read, onLine);
+            onReadEnd();
         }
     }
 

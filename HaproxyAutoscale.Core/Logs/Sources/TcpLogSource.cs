@@ -18,7 +18,7 @@ namespace HaproxyAutoscale.Logs;
 /// rings, never in this process. Connections from senders outside <see cref="TcpSourceOptions.AllowFrom"/> are
 /// closed unread.
 /// </summary>
-internal sealed class TcpLogSource : ILogSource
+internal sealed class TcpLogSource : ILogSource, IBatchingLogSource
 {
     private const int MaxRememberedSenders = 64;
 
@@ -63,10 +63,12 @@ internal sealed class TcpLogSource : ILogSource
     /// <summary>Every sender seen so far, by address, with what it sent.</summary>
     public IReadOnlyList<LogSenderStatistics> Senders => [.. _senders.Values.Select(s => s.Snapshot()).OrderBy(s => s.Sender, StringComparer.Ordinal)];
 
-    /// <summary>Connections, rejections and malformed streams are logged here; set before <see cref="RunAsync"/>.</summary>
+    /// <summary>Connections, rejections and malformed streams are logged here; set before <see cref="RunAsync(LogLineHandler, CancellationToken)"/>.</summary>
     internal ILogger? Logger { get; set; }
 
-    public async Task RunAsync(LogLineHandler onLine, CancellationToken cancellationToken)
+    public Task RunAsync(LogLineHandler onLine, CancellationToken cancellationToken) => RunAsync(onLine, static () => { }, cancellationToken);
+
+    public async Task RunAsync(LogLineHandler onLine, Action onReadEnd, CancellationToken cancellationToken)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var connections = new ConcurrentDictionary<Task, bool>();
@@ -105,7 +107,7 @@ internal sealed class TcpLogSource : ILogSource
                 {
                     try
                     {
-                        await ServeAsync(socket, sender, onLine, stop.Token).ConfigureAwait(false);
+                        await ServeAsync(socket, sender, onLine, onReadEnd, stop.Token).ConfigureAwait(false);
                     }
                     catch (OperationCanceledException) when (stop.IsCancellationRequested)
                     {
@@ -183,7 +185,7 @@ internal sealed class TcpLogSource : ILogSource
         return _senders.GetOrAdd(address, static (a, v4) => new LogSender(SenderAllowlist.Format(a, v4)), v4);
     }
 
-    private async Task ServeAsync(Socket socket, LogSender sender, LogLineHandler onLine, CancellationToken cancellationToken)
+    private async Task ServeAsync(Socket socket, LogSender sender, LogLineHandler onLine, Action onReadEnd, CancellationToken cancellationToken)
     {
         sender.Connected();
         string remote = socket.RemoteEndPoint?.ToString() ?? sender.Address;
@@ -218,6 +220,7 @@ internal sealed class TcpLogSource : ILogSource
                 {
                     var sink = new Delivery(onLine, Counters, sender);
                     consumed = framer.Frame(buffer, result.IsCompleted, ref sink);
+                    onReadEnd();
                 }
 
                 for (long i = framer.Oversized - oversizedBefore; i > 0; i--)

@@ -1,0 +1,30 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
+
+namespace HaproxyAutoscale.Scaling;
+
+/// <summary>
+/// Asks the CPU to bring memory into its caches ahead of use, so that a cache miss overlaps other work instead of
+/// stalling it. A hint, never a fault: an object the collector moved meanwhile only wastes the hint. Nothing happens
+/// on a CPU without the instruction.
+/// </summary>
+internal static class CacheHints
+{
+    /// <summary>The cache line at the start of <paramref name="value"/> (its first fields).</summary>
+    public static unsafe void Prefetch(object? value)
+    {
+        if (Sse.IsSupported && value is not null)
+        {
+            Sse.Prefetch0(*(void**)Unsafe.AsPointer(ref value));
+        }
+    }
+
+    /// <summary>The cache line holding <paramref name="at"/> (an element of an array, a field of an object).</summary>
+    public static unsafe void Prefetch<T>(ref T at)
+    {
+        if (Sse.IsSupported)
+        {
+            Sse.Prefetch0(Unsafe.AsPointer(ref at));
+        }
+    }
+}
