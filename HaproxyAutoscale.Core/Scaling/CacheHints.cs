@@ -10,12 +10,16 @@ namespace HaproxyAutoscale.Scaling;
 /// </summary>
 internal static class CacheHints
 {
-    /// <summary>The cache line at the start of <paramref name="value"/> (its first fields).</summary>
-    public static unsafe void Prefetch(object? value)
+    /// <summary>The first <paramref name="lines"/> cache lines of <paramref name="value"/> (its first fields).</summary>
+    public static unsafe void Prefetch(object? value, int lines = 1)
     {
         if (Sse.IsSupported && value is not null)
         {
-            Sse.Prefetch0(*(void**)Unsafe.AsPointer(ref value));
+            byte* start = *(byte**)Unsafe.AsPointer(ref value);
+            for (int line = 0; line < lines; line++)
+            {
+                Sse.Prefetch0(start + (64 * line));
+            }
         }
     }
 
