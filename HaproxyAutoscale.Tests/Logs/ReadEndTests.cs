@@ -19,34 +19,26 @@ public sealed class ReadEndTests
     public async Task Tcp_LinesThenSilence_TheReadEndsAfterTheLastLine()
     {
         await using var source = (TcpLogSource)LogSources.FromTcp(new IPEndPoint(IPAddress.Loopback, 0));
-        var ends = new ReadEnds();
-        using var stop = new CancellationTokenSource();
-        Task run = source.RunAsync(ends.OnLine, ends.OnReadEnd, stop.Token);
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await socket.ConnectAsync(source.LocalEndPoint);
-        await socket.SendAsync(ThreeLines);
-
-        await Poll.UntilAsync(() => ends.LinesAtLastEnd == 3, TimeSpan.FromSeconds(10), "the read to end after the three lines, the connection still open");
-        await stop.CancelAsync();
-        await run;
+        await AfterThreeLinesTheReadEndsAsync(source, () =>
+        {
+            socket.Connect(source.LocalEndPoint);
+            socket.Send(ThreeLines);
+        }, "the read to end after the three lines, the connection still open");
     }
 
     [Fact]
     public async Task Datagrams_LinesThenSilence_TheReadEndsAfterTheLastLine()
     {
         await using var source = (DatagramLogSource)LogSources.FromDatagrams(new IPEndPoint(IPAddress.Loopback, 0));
-        var ends = new ReadEnds();
-        using var stop = new CancellationTokenSource();
-        Task run = source.RunAsync(ends.OnLine, ends.OnReadEnd, stop.Token);
         using var sender = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        foreach (string line in Encoding.ASCII.GetString(ThreeLines).Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        await AfterThreeLinesTheReadEndsAsync(source, () =>
         {
-            sender.SendTo(Encoding.ASCII.GetBytes(line), source.LocalEndPoint);
-        }
-
-        await Poll.UntilAsync(() => ends.LinesAtLastEnd == 3, TimeSpan.FromSeconds(10), "the queue's last datagram to end the read before the source waits");
-        await stop.CancelAsync();
-        await run;
+            foreach (string line in Encoding.ASCII.GetString(ThreeLines).Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            {
+                sender.SendTo(Encoding.ASCII.GetBytes(line), source.LocalEndPoint);
+            }
+        }, "the queue's last datagram to end the read before the source waits");
     }
 
     [Fact]
@@ -54,15 +46,8 @@ public sealed class ReadEndTests
     {
         var files = new MockFileSystem();
         files.AddFile("/var/log/haproxy.log", new MockFileData(ThreeLines));
-        var time = new FakeTimeProvider();
-        await using var source = (FileTailLogSource)LogSources.FromFile("/var/log/haproxy.log", files, time, new FileTailOptions { StartAtEnd = false });
-        var ends = new ReadEnds();
-        using var stop = new CancellationTokenSource();
-        Task run = source.RunAsync(ends.OnLine, ends.OnReadEnd, stop.Token);
-
-        await Poll.UntilAsync(() => ends.LinesAtLastEnd == 3, TimeSpan.FromSeconds(10), "the file read to its end before the source waits for it to grow");
-        await stop.CancelAsync();
-        await run;
+        await using var source = (FileTailLogSource)LogSources.FromFile("/var/log/haproxy.log", files, new FakeTimeProvider(), new FileTailOptions { StartAtEnd = false });
+        await AfterThreeLinesTheReadEndsAsync(source, () => { }, "the file read to its end before the source waits for it to grow");
     }
 
     [Fact]
@@ -73,6 +58,18 @@ public sealed class ReadEndTests
         await source.RunAsync(ends.OnLine, ends.OnReadEnd, CancellationToken.None);
 
         ends.LinesAtLastEnd.Should().Be(4);
+    }
+
+    // Runs the source, sends three lines, and waits until a read ended with all three delivered.
+    private static async Task AfterThreeLinesTheReadEndsAsync(IBatchingLogSource source, Action sendThreeLines, string because)
+    {
+        var ends = new ReadEnds();
+        using var stop = new CancellationTokenSource();
+        Task run = source.RunAsync(ends.OnLine, ends.OnReadEnd, stop.Token);
+        sendThreeLines();
+        await Poll.UntilAsync(() => ends.LinesAtLastEnd == 3, TimeSpan.FromSeconds(10), because);
+        await stop.CancelAsync();
+        await run;
     }
 
     // Counts lines and, at each read's end, how many had been delivered (both called on the source's delivering thread).
