@@ -35,7 +35,7 @@ public sealed partial class Autoscaler : IAsyncDisposable
     private readonly List<IAsyncDisposable> _owned;
     private readonly LeaderRole? _leader; // active/standby (ha); null: this replica acts alone
     private readonly SemaphoreSlim _reconciling = new(1, 1);
-    private readonly Heartbeat _heartbeat = new();
+    private readonly Heartbeat _heartbeat;
     private readonly Wakes _wakes;
     private long _unparsed;
 
@@ -49,6 +49,7 @@ public sealed partial class Autoscaler : IAsyncDisposable
         _time = runtime.Time;
         _logger = runtime.Loggers.CreateLogger("HaproxyAutoscale");
         _dryRun = runtime.DryRun;
+        _heartbeat = new Heartbeat(() => _options.EvaluationInterval);
         _owned = [.. owned];
         _history = options.StateDirectory is { } state ? new DemandHistoryStore(new System.IO.Abstractions.FileSystem(), state) : null;
         _capacity = new Capacity.CapacityStore(options.StateDirectory, _time, _logger);
@@ -117,9 +118,9 @@ public sealed partial class Autoscaler : IAsyncDisposable
         Task electing = _leader?.Election.RunAsync(stopElection.Token) ?? Task.CompletedTask;
         Task reading = ReadLogsAsync(stop.Token);
         Task evaluating = EvaluateLoopAsync(stop.Token);
-        Task reconciling = Periodic.RunAsync(_options.ReconcileInterval, ReconcileAsync, _time, stop.Token);
-        Task counting = Periodic.RunAsync(_options.CounterInterval, _counters.PollAsync, _time, stop.Token, now: true);
-        Task learning = Periodic.RunAsync(Capacity.CapacityStore.PassEvery, LearnedCapacityPassAsync, _time, stop.Token);
+        Task reconciling = Periodic.RunAsync(_options.ReconcileInterval, ReconcileAsync, _heartbeat, _time, stop.Token);
+        Task counting = Periodic.RunAsync(_options.CounterInterval, _counters.PollAsync, _heartbeat, _time, stop.Token, now: true);
+        Task learning = Periodic.RunAsync(Capacity.CapacityStore.PassEvery, LearnedCapacityPassAsync, _heartbeat, _time, stop.Token);
         _heartbeat.Start();
         await Task.WhenAny(reading, evaluating, reconciling, counting, learning).ConfigureAwait(false);
         await stop.CancelAsync().ConfigureAwait(false);
