@@ -6,8 +6,8 @@ internal static class Periodic
     /// <summary>
     /// Runs a pass every interval (the first one at once when <paramref name="now"/>), until cancelled, each started
     /// right after the evaluation pass nearest its time (half an evaluation interval early at most; a stalled evaluation
-    /// loop holds it back one interval at most). At 10,000 backends the counter poll takes 50–100 ms and the reconcile
-    /// 100–200 ms: started at any time, they overlapped evaluation passes, which then waited for the cores they held
+    /// loop holds it back one interval at most). At 10,000 backends the counter poll takes 50–150 ms and the reconcile
+    /// 90–240 ms: started at any time, they overlapped evaluation passes, which then waited for the cores they held
     /// (<c>results/scale.md</c>, session 32). A loop shorter than the evaluation interval runs on its own time.
     /// </summary>
     public static async Task RunAsync(TimeSpan interval, Func<CancellationToken, Task> pass, Heartbeat evaluations, TimeProvider time, CancellationToken cancellationToken,
