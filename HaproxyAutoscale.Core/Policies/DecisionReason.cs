@@ -10,31 +10,51 @@ namespace HaproxyAutoscale.Policies;
 /// reason keeps no new object either. Reading <see cref="ToString"/> twice formats twice: read it once.
 /// </remarks>
 /// <remarks>Equal when the texts are: decisions compare by their reasons' text, kept or not.</remarks>
-internal readonly struct DecisionReason : IEquatable<DecisionReason>
+internal struct DecisionReason : IEquatable<DecisionReason>
 {
-    private readonly string? _text;
-    private readonly ReasonTemplate? _template;
-    private readonly double _value;
-    private readonly int _first;
-    private readonly int _second;
-    private readonly int _third;
+    // Not readonly for Keep alone: every other member is.
+    private string? _text;
+    private ReasonTemplate? _template;
+    private bool _templated; // which of the two is the reason (Keep leaves the other in place)
+    private double _value;
+    private int _first;
+    private int _second;
+    private int _third;
 
     public DecisionReason(string text) => _text = text;
 
     public DecisionReason(ReasonTemplate template, double value, int first = 0, int second = 0, int third = 0) =>
-        (_template, _value, _first, _second, _third) = (template, value, first, second, third);
+        (_template, _templated, _value, _first, _second, _third) = (template, true, value, first, second, third);
 
     /// <summary>Whether there is no reason at all (a default decision's).</summary>
-    public bool IsEmpty => _text is null && _template is null;
+    public readonly bool IsEmpty => !_templated && _text is null;
+
+    /// <summary>
+    /// Becomes <paramref name="reason"/> where it is kept in a long-lived object (the backend's last decision),
+    /// writing a reference only when it changes (see <see cref="Scaling.OldObjects"/>): a backend whose reason goes
+    /// from a template to a text and back (a quiet one: "no request ended" every other evaluation) keeps both.
+    /// </summary>
+    public void Keep(in DecisionReason reason)
+    {
+        _templated = reason._templated;
+        if (!_templated)
+        {
+            Scaling.OldObjects.Set(ref _text, reason._text);
+            return;
+        }
+
+        Scaling.OldObjects.Set(ref _template, reason._template);
+        (_value, _first, _second, _third) = (reason._value, reason._first, reason._second, reason._third);
+    }
 
     /// <summary>The text; <see langword="null"/> for a default decision (as its <c>Reason</c> has always been).</summary>
-    public override string ToString() => _text ?? _template?.Format(_value, _first, _second, _third)!;
+    public override readonly string ToString() => _templated ? _template!.Format(_value, _first, _second, _third) : _text!;
 
-    public bool Equals(DecisionReason other) => string.Equals(ToString(), other.ToString(), StringComparison.Ordinal);
+    public readonly bool Equals(DecisionReason other) => string.Equals(ToString(), other.ToString(), StringComparison.Ordinal);
 
-    public override bool Equals(object? obj) => obj is DecisionReason other && Equals(other);
+    public override readonly bool Equals(object? obj) => obj is DecisionReason other && Equals(other);
 
-    public override int GetHashCode() => ToString()?.GetHashCode(StringComparison.Ordinal) ?? 0;
+    public override readonly int GetHashCode() => ToString()?.GetHashCode(StringComparison.Ordinal) ?? 0;
 }
 
 /// <summary>The fixed part of a reason, with the figures of one decision put in by <see cref="Format"/>.</summary>

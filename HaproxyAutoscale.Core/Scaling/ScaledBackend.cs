@@ -67,8 +67,14 @@ internal sealed class ScaledBackend
     }
 
     /// <summary>Sets <see cref="LastDecision"/> to <paramref name="plan"/>'s outcome (no record made, the reason not formatted). Under <see cref="Gate"/>.</summary>
-    public void Decided(ScalingPlan plan) =>
-        (_decisionTime, _decisionAction, _decisionServers, _decisionReason, _decisionHeldBy) = (plan.Time, plan.Decision.Action, plan.Servers, plan.Decision.ReasonText, plan.HeldBy);
+    /// <remarks>Its references are written only when they change (<see cref="OldObjects"/>): most backends hold at every evaluation for the same reason.</remarks>
+    public void Decided(ScalingPlan plan)
+    {
+        (_decisionTime, _decisionAction) = (plan.Time, plan.Decision.Action);
+        OldObjects.Set(ref _decisionServers, plan.Servers);
+        _decisionReason.Keep(plan.Decision.ReasonText);
+        OldObjects.Set(ref _decisionHeldBy, plan.HeldBy);
+    }
 
     private DateTimeOffset _decisionTime;
     private ScalingAction _decisionAction;
