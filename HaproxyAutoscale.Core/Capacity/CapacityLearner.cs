@@ -29,7 +29,7 @@ internal sealed class CapacityLearner
     private DateTimeOffset _generationStart;
     private DateTimeOffset? _driftedAt;
     private string? _drift;
-    private LearnedCapacity? _current;
+    private readonly ModelSlot _current = ModelSlot.Take();
 
     public CapacityLearner(DateTimeOffset now, TimeSpan? slo, CapacityLearningSettings? settings = null)
     {
@@ -45,7 +45,7 @@ internal sealed class CapacityLearner
     public TimeSpan? Slo { get; set; }
 
     /// <summary>The model as of the last refit, or <see langword="null"/> before any request with a response time.</summary>
-    public LearnedCapacity? Current => _current;
+    public LearnedCapacity? Current => _current.Value;
 
     /// <summary>Whether requests were added since <see cref="TakeChanged"/> was last called (the model is then worth saving).</summary>
     public bool Changed { get; private set; }
@@ -102,7 +102,7 @@ internal sealed class CapacityLearner
             _generationStart = now;
         }
 
-        Scaling.OldObjects.Set(ref _current, Fit(now)); // mostly the same model, kept
+        _current.Set(Fit(now)); // mostly the same model, kept
     }
 
     /// <summary>
@@ -130,7 +130,7 @@ internal sealed class CapacityLearner
     public void Restore(CapacityTally saved, DateTimeOffset now)
     {
         _tally.CopyFrom(saved);
-        _current = Fit(now);
+        _current.Set(Fit(now));
     }
 
     private void CheckDrift(DateTimeOffset now)
