@@ -3,9 +3,9 @@ namespace HaproxyAutoscale.Cli;
 /// <summary>
 /// The young collections of <c>run</c>, made between evaluation passes instead of in them. At 10,000 backends a young
 /// collection stopped every thread for 10–30 ms (2–3 ms, median, since the backends stopped marking cards at every
-/// pass: <c>docs/architecture.md</c>, "Long-lived objects"), and the passes, where most of the steady allocation is made (capacity
-/// refits, up to ~1 MB a pass), were where the runtime's young budget (2–4 MB here) ran out: a pass with a collection
-/// in it took 30–50 ms instead of ~12. So after each pass (<see cref="Scaling.Autoscaler.LastEvaluation"/> moved):
+/// pass: <c>docs/architecture.md</c>, "Long-lived objects"), and the passes, where most of the steady allocation is
+/// made (capacity refits, up to ~1 MB a pass), were where the runtime's young budget (2–4 MB here) ran out: a pass
+/// with a collection in it took 30–50 ms instead of ~12. So after each pass (<see cref="Scaling.Autoscaler.LastEvaluation"/> moved):
 /// <list type="bullet">
 /// <item>generation 1 is collected when a collection left more than <see cref="Gen1Bound"/> in it (garbage that outlived one
 /// young collection piled up to 30–55 MB before the GC collected it, and the committed memory followed; the runtime's
