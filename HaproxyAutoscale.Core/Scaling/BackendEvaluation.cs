@@ -63,12 +63,7 @@ internal sealed class BackendEvaluation(IReadOnlyList<IPlanStep> steps, ILogger 
 
             // An action a pause or blindness holds back is worth seeing without --verbose, once per spell.
             firstHeldBack = plan.Gate is { IsSpell: true } && backend.HeldBackBy != plan.Gate;
-            HoldGate? heldBackBy = backend.PausedUntil is not null || backend.Coverage?.Blind == true ? plan.Gate ?? backend.HeldBackBy : null;
-            if (!ReferenceEquals(heldBackBy, backend.HeldBackBy))
-            {
-                backend.HeldBackBy = heldBackBy; // written only when it changes (see OldObjects)
-            }
-
+            backend.HeldBackBy = backend.PausedUntil is not null || backend.Coverage?.Blind == true ? plan.Gate ?? backend.HeldBackBy : null;
             backend.Decided(plan);
             Actuator.Claim(backend, plan);
             forecast = backend.Decider.TakeForecastNews();

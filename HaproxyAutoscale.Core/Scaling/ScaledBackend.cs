@@ -41,7 +41,13 @@ internal sealed class ScaledBackend
     public DateTimeOffset? PausedUntil { get; set; }
 
     /// <summary>The rule (paused, blind) whose first held-back action of the current spell was logged. Under <see cref="Gate"/>.</summary>
-    public HoldGate? HeldBackBy { get; set; }
+    public HoldGate? HeldBackBy
+    {
+        get => _heldBackBy;
+        set => OldObjects.Set(ref _heldBackBy, value); // set at every evaluation, mostly to what it was
+    }
+
+    private HoldGate? _heldBackBy;
 
     /// <summary>The wake in progress, if any (scale to zero). Under <see cref="Gate"/>.</summary>
     public WakeState Wake { get; } = new();
