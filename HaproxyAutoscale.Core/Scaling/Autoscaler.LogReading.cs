@@ -59,7 +59,7 @@ public sealed partial class Autoscaler
     }
 
     /// <summary>The log reader's path for lines (a benchmark drives it too).</summary>
-    internal LogLineRouter CreateLineRouter() => new(new HaproxyLogParser(ParserCapacity(_options)), _backends);
+    internal LogLineRouter CreateLineRouter() => new(new HaproxyLogParser(ParserCapacity(_options)), _backends, _time);
 
     // Room in the parser's name tables for every configured backend/server pair, <NOSRV> and frontends besides: past
     // its capacity a pair is parsed by its two names each time (the capacity bounds what junk lines can make it keep).

@@ -109,9 +109,11 @@ internal sealed partial class BackendDecider
     /// </summary>
     public void OnWake() => LastRequest = _time.GetUtcNow();
 
-    public void OnRecord(in RequestRecord record)
+    public void OnRecord(in RequestRecord record) => OnRecord(record, _time.GetUtcNow());
+
+    /// <summary>Adds a record that arrived at <paramref name="now"/> (the log reader reads the clock once per read).</summary>
+    public void OnRecord(in RequestRecord record, DateTimeOffset now)
     {
-        DateTimeOffset now = _time.GetUtcNow();
         LastRequest = now;
         LoggedRequests++;
         if ((record.HasNoServer && record.StatusCode == 503) || record.QueueTime > 0)

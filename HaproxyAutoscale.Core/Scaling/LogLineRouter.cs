@@ -14,7 +14,7 @@ namespace HaproxyAutoscale.Scaling;
 /// different lines overlap: every line's backend found, then every decider's parts asked for, then the records added
 /// (at 10,000 backends about a sixth less CPU for the whole daemon, <c>results/scale.md</c>).
 /// </remarks>
-internal sealed class LogLineRouter(HaproxyLogParser parser, LiveBackends backends)
+internal sealed class LogLineRouter(HaproxyLogParser parser, LiveBackends backends, TimeProvider time)
 {
     /// <summary>The most lines held before they are handed on (a read of 64 KB holds about 350 of the rig's lines).</summary>
     internal const int BatchLines = 32;
@@ -56,13 +56,14 @@ internal sealed class LogLineRouter(HaproxyLogParser parser, LiveBackends backen
             _found[i]?.Decider.Prefetch(_records[i]); // the decider read outside its lock: a hint only
         }
 
+        DateTimeOffset now = time.GetUtcNow(); // one reading of the clock for the batch (its lines came in one read)
         for (int i = 0; i < held; i++)
         {
             if (_found[i] is { } backend)
             {
                 lock (backend.Gate)
                 {
-                    backend.Decider.OnRecord(_records[i]); // never throws: a failing window is contained there
+                    backend.Decider.OnRecord(_records[i], now); // never throws: a failing window is contained there
                 }
             }
         }
