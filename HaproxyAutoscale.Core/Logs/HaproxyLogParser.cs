@@ -95,35 +95,55 @@ public sealed class HaproxyLogParser
 
         s = s[(space + 1)..];
         space = s.IndexOf((byte)' ');
-        if (space < 0 || !TryInternName(frontend, out string? frontendName) || !TryInternPair(s[..space], out ServerPair? pair, out int pairId))
+        if (space < 0)
         {
             return false;
         }
 
-        (r.Frontend, r.Backend, r.Server) = (frontendName, pair.Backend, pair.Server);
-        (LastPairId, LastPair) = (pairId, pair);
+        // The pair's bucket and then the pair are cache misses at thousands of backends: each asked for ahead, and
+        // read once the timers (and then the rest of the line) are parsed.
+        ReadOnlySpan<byte> pairToken = s[..space];
+        _pairs.Prefetch(pairToken);
+        if (!TryInternName(frontend, out string? frontendName))
+        {
+            return false;
+        }
+
+        r.Frontend = frontendName;
 
         // Timers: five for HTTP (TR/Tw/Tc/Tr/Ta), three for TCP (Tw/Tc/Tt).
         pos = space + 1;
         FiveNumbers t = default;
         int timerCount = ReadNumbers(s, ref pos, t, out bool totalPartial);
         r.IsTotalTimePartial = totalPartial;
+        if (timerCount is not (5 or 3) || !TryInternPair(pairToken, out ServerPair? pair, out int pairId))
+        {
+            return false;
+        }
+
+        Scaling.CacheHints.Prefetch(pair);
+        bool parsed;
         if (timerCount == 5)
         {
             r.Kind = RequestKind.Http;
             (r.RequestTime, r.QueueTime, r.ConnectTime, r.ResponseTime, r.TotalTime) = (t[0], t[1], t[2], t[3], t[4]);
-            return TryParseHttpTail(s, pos, ref r);
+            parsed = TryParseHttpTail(s, pos, ref r);
         }
-
-        if (timerCount == 3)
+        else
         {
             r.Kind = RequestKind.Tcp;
             (r.QueueTime, r.ConnectTime, r.TotalTime) = (t[0], t[1], t[2]);
             r.RequestTime = r.ResponseTime = r.StatusCode = RequestRecord.NotLogged;
-            return TryParseTcpTail(s, pos, ref r);
+            parsed = TryParseTcpTail(s, pos, ref r);
         }
 
-        return false;
+        if (parsed)
+        {
+            (r.Backend, r.Server) = (pair.Backend, pair.Server);
+            (LastPairId, LastPair) = (pairId, pair);
+        }
+
+        return parsed;
     }
 
     // status bytes req_cookie res_cookie termination conns queues [{captures}] "request line" [httpslog fields]
