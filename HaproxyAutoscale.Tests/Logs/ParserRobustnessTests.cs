@@ -102,6 +102,22 @@ public sealed class ParserRobustnessTests
         TestContext.Current.SendDiagnosticMessage($"{lines} lines, {parsed} parsed, {expectedParsed} of them crafted to parse");
     }
 
+    [Fact]
+    public void TryParse_LineWithBadTimers_KeepsNoPair()
+    {
+        // A pair is kept only for a line that parses: junk cannot fill the bounded pair table.
+        var parser = new HaproxyLogParser(nameCapacity: 2);
+        for (int i = 0; i < 10; i++)
+        {
+            parser.TryParse(Encoding.ASCII.GetBytes($"127.0.0.1:50496 [26/Nov/2026:15:01:14.028] fe app/junk{i} 0/0/x/1/2 200 10 - - ---- 1/1/0/0/0 0/0 \"GET / HTTP/1.1\"")).Should().BeFalse();
+        }
+
+        parser.TryParse("127.0.0.1:50496 [26/Nov/2026:15:01:14.028] fe app/s1 0/0/0/1/2 200 10 - - ---- 1/1/0/0/0 0/0 \"GET / HTTP/1.1\""u8.ToArray()).Should().BeTrue();
+        parser.LastPairId.Should().Be(0, "the first pair kept is the first line that parsed");
+        parser.TryParse("127.0.0.1:50496 [26/Nov/2026:15:01:14.028] fe app/s2 0/0/0/1/2 200 10 - - ---- 1/1/0/0/0 0/0 \"GET / HTTP/1.1\""u8.ToArray()).Should().BeTrue();
+        parser.LastPairId.Should().Be(1);
+    }
+
     private static List<byte[]> ValidLines()
     {
         var text = new StringWriter();
