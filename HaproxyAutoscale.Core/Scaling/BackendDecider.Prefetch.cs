@@ -6,8 +6,9 @@ namespace HaproxyAutoscale.Scaling;
 internal sealed partial class BackendDecider
 {
     /// <summary>
-    /// Asks the CPU for the parts <see cref="OnRecord(in RequestRecord, DateTimeOffset)"/> will touch for <paramref name="record"/>, without the lock (a
-    /// hint only). Not the decider itself nor its backend: asking for them too measured slower (<c>results/scale.md</c>).
+    /// Asks the CPU for the parts <see cref="OnRecord(in RequestRecord, DateTimeOffset)"/> will touch for
+    /// <paramref name="record"/>, without the lock (a hint only). Not the decider itself nor its backend: asking for
+    /// them too measured slower (<c>results/scale.md</c>).
     /// </summary>
     public void Prefetch(in RequestRecord record)
     {
