@@ -11,6 +11,7 @@ namespace HaproxyAutoscale.Tests.Simulation;
 /// </summary>
 [Collection(nameof(FidelityTests))]
 [Trait("Category", "Haproxy")]
+[Trait("HaproxyVersions", "FirstOnly")] // it measures the simulator, not HAProxy: .ci/test runs it against 2.6 only
 public sealed class FidelityTests
 {
     // The step's server-seconds target (±15 %) is NOT met: the simulation adds a 6th server at the end of the
