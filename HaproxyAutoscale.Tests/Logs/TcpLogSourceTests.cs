@@ -158,6 +158,26 @@ public sealed class TcpLogSourceTests
     }
 
     [Fact]
+    public async Task RunAsync_MessagesLongerThanOneRead_ArriveWholeInBothFramings()
+    {
+        // Reads of 4 KiB and messages of 10,000 bytes: each message spans three reads, and the connection's buffer
+        // grows to hold it (up to the longest message, never more).
+        await using var source = new TcpLogSource(new IPEndPoint(IPAddress.Loopback, 0), "tcp@test", new TcpSourceOptions { ReadSize = 4096 });
+        await using var collector = new LogCollector(source);
+        string[] lines = [.. Enumerable.Range(0, 20).Select(i => $"<134>{i:00}" + new string((char)('a' + i), 10_000))];
+        using (Socket octets = await ConnectAsync(source.LocalEndPoint, IPAddress.Loopback))
+        using (Socket feeds = await ConnectAsync(source.LocalEndPoint, IPAddress.Parse("127.0.0.2")))
+        {
+            await octets.SendAsync(Encoding.ASCII.GetBytes(string.Concat(lines.Take(10).Select(l => $"{l.Length} {l}"))));
+            await feeds.SendAsync(Encoding.ASCII.GetBytes(string.Concat(lines.Skip(10).Select(l => l + "\n"))));
+        }
+
+        await collector.WaitForAsync(received => received.Count == lines.Length, $"{lines.Length} long lines");
+        collector.Lines.Should().BeEquivalentTo(lines);
+        source.Counters.Oversized.Should().Be(0);
+    }
+
+    [Fact]
     public async Task RunAsync_PastMaxConnections_ExtraConnectionClosedFirstKeepsSending()
     {
         using var logs = new ListLoggerProvider();
