@@ -11,7 +11,7 @@ public sealed class TcpSourceOptions
 
     /// <summary>
     /// Senders connected at once at most; a connection past that is closed at once (and logged). Every HAProxy of a
-    /// fleet holds one connection per ring <c>server</c>.
+    /// fleet holds one connection per ring <c>server</c>, and each connection is read by a thread of its own.
     /// </summary>
     /// <value>The default is 256.</value>
     public int MaxConnections { get; set; } = 256;
