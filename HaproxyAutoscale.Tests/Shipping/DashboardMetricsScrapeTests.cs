@@ -14,7 +14,7 @@ namespace HaproxyAutoscale.Tests.Shipping;
 [Trait("Category", "Haproxy")]
 public sealed class DashboardMetricsScrapeTests
 {
-    // About 10 s: a failed and a real scale-up (provider start, warm-up, enable) at short intervals are what fill the
+    // About 12 s: a failed and a real scale-up (provider start, warm-up, enable) at short intervals are what fill the
     // histograms and the failure and hold counters.
     [Fact]
     public async Task Run_ScalingUpWithAProviderAndHa_ServesEveryMetricTheDashboardAndRulesUse()
@@ -26,12 +26,13 @@ public sealed class DashboardMetricsScrapeTests
         Task<EtcdCluster> starting = EtcdCluster.StartAsync(size: 1); // beside the rig: each takes seconds
         await using ProviderRig rig = await ProviderRig.StartAsync(keepWarm: TimeSpan.FromMinutes(1));
         await using EtcdCluster etcd = await starting;
-        // s2's first start fails (a provider failure): in its 1 s back-off the policy's scale-ups are held (no server
-        // can move); the next start works and s2 is enabled (both histograms observe it).
+        // s2's first start fails (a provider failure): in its 3 s back-off the policy's scale-ups are held (no server
+        // can move); the next start works and s2 is enabled (both histograms observe it). 1 s was too short on a
+        // loaded machine: the SIGHUP below is applied in it, and no scale-up was asked before it ended.
         rig.Apps.SetMode("fail");
         string path = rig.WriteConfig();
         JsonNode config = JsonNode.Parse(await File.ReadAllTextAsync(path))!;
-        config["warmup"]!["failureBackoff"] = "1s";
+        config["warmup"]!["failureBackoff"] = "3s";
         config["ha"] = new JsonObject { ["etcd"] = new JsonArray(etcd.ClientUrls[0]), ["leaseTtl"] = "2s" };
         await File.WriteAllTextAsync(path, config.ToJsonString());
         int port = Ports.FreeTcp();
