@@ -17,8 +17,8 @@ internal sealed class ReceiveBuffer(int readSize)
     /// <summary>The bytes received and not consumed.</summary>
     public ReadOnlyMemory<byte> Unread => _bytes.AsMemory(_start, _end - _start);
 
-    /// <summary>Room for the next read, at most <paramref name="most"/> bytes.</summary>
-    public Span<byte> Free(int most)
+    /// <summary>Room for the next read, at most the read size.</summary>
+    public Span<byte> Free()
     {
         int unread = _end - _start;
         if (_start > 0)
@@ -27,12 +27,12 @@ internal sealed class ReceiveBuffer(int readSize)
             (_start, _end) = (0, unread);
         }
 
-        if (_bytes.Length - _end < Math.Min(MinimumRead, most))
+        if (_bytes.Length - _end < Math.Min(MinimumRead, readSize))
         {
-            Array.Resize(ref _bytes, Math.Max(_bytes.Length * 2, _end + most));
+            Array.Resize(ref _bytes, Math.Max(_bytes.Length * 2, _end + readSize));
         }
 
-        return _bytes.AsSpan(_end, Math.Min(most, _bytes.Length - _end));
+        return _bytes.AsSpan(_end, Math.Min(readSize, _bytes.Length - _end));
     }
 
     /// <summary>Appends the <paramref name="count"/> bytes the last read put into <see cref="Free"/>.</summary>

@@ -209,7 +209,7 @@ internal sealed class TcpLogSource : ILogSource, IBatchingLogSource
                 int read;
                 try
                 {
-                    read = socket.Receive(buffer.Free(_options.ReadSize), SocketFlags.None);
+                    read = socket.Receive(buffer.Free(), SocketFlags.None);
                 }
                 catch (Exception e) when (e is ObjectDisposedException || (e is SocketException && cancellationToken.IsCancellationRequested))
                 {
