@@ -111,7 +111,9 @@ internal static class StatusCommand
             await using var disposer = new AsyncDisposables(controls);
             foreach (IHaproxyControl control in controls)
             {
-                IReadOnlyList<ServerStat> stats = await control.ShowStatAsync(cancellationToken).ConfigureAwait(false);
+                IReadOnlyList<ServerStat> stats = backend is null
+                    ? await control.ShowStatAsync(cancellationToken).ConfigureAwait(false)
+                    : await control.ShowStatForBackendAsync(backend, cancellationToken).ConfigureAwait(false);
                 var states = (await control.ShowServersStateAsync(backend, cancellationToken).ConfigureAwait(false))
                     .ToDictionary(s => (s.Backend, s.Server));
                 foreach (ServerStat stat in stats.Where(s => backend is null || s.Backend == backend))

@@ -3,7 +3,7 @@ namespace HaproxyAutoscale.Control;
 /// <summary>What went wrong with a Runtime API command.</summary>
 public enum HaproxyErrorKind
 {
-    /// <summary>HAProxy answered <c>No such backend.</c></summary>
+    /// <summary>HAProxy answered <c>No such backend.</c> (or <c>Can't find backend.</c>, or <c>No such proxy.</c> to <c>show stat</c>).</summary>
     UnknownBackend,
 
     /// <summary>HAProxy answered <c>No such server.</c></summary>

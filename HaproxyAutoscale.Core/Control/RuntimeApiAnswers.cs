@@ -54,7 +54,7 @@ internal static class RuntimeApiAnswers
         {
             _ when text.StartsWith("Unknown command", StringComparison.Ordinal) => HaproxyErrorKind.UnknownCommand,
             _ when severity > '3' => null, // warnings and notices
-            "No such backend." or "Can't find backend." => HaproxyErrorKind.UnknownBackend,
+            "No such backend." or "Can't find backend." or "No such proxy." => HaproxyErrorKind.UnknownBackend,
             "No such server." => HaproxyErrorKind.UnknownServer,
             _ when text.StartsWith("Permission denied", StringComparison.Ordinal) => HaproxyErrorKind.PermissionDenied,
             _ => HaproxyErrorKind.InvalidArgument,

@@ -88,8 +88,11 @@ internal sealed class BackendStatLines(string endpoint, BackendRow row, RowNames
     }
 }
 
-/// <summary>The server rows of <c>show stat -1 4 -1</c>.</summary>
-internal sealed class ServerStatLines(string endpoint, Action<ServerStat> row) : StatAnswerLines(endpoint)
+/// <summary>
+/// The server rows of <c>show stat -1 4 -1</c> (or of one backend's). <paramref name="names"/>, when given, gives a
+/// row's backend name without a new string (null: the row is not wanted, and nothing is made for it).
+/// </summary>
+internal sealed class ServerStatLines(string endpoint, Action<ServerStat> row, RowNames? names = null) : StatAnswerLines(endpoint)
 {
     private int _px, _sv, _status, _weight, _scur, _qcur, _rtime, _act, _bck, _check;
 
@@ -102,9 +105,9 @@ internal sealed class ServerStatLines(string endpoint, Action<ServerStat> row) :
 
     protected override void Row(StatRow f)
     {
-        if (f[_sv] is not ("FRONTEND" or "BACKEND"))
+        if (f[_sv] is not ("FRONTEND" or "BACKEND") && (names is null ? f[_px].ToString() : names(f[_px])) is { } backend)
         {
-            row(new ServerStat(f[_px].ToString(), f[_sv].ToString(), f[_status].ToString(), Int(f[_weight]), Int(f[_scur]), Int(f[_qcur]), Int(f[_rtime]),
+            row(new ServerStat(backend, f[_sv].ToString(), f[_status].ToString(), Int(f[_weight]), Int(f[_scur]), Int(f[_qcur]), Int(f[_rtime]),
                 Int(f[_act]) > 0, Int(f[_bck]) > 0, f[_check].ToString()));
         }
     }

@@ -222,12 +222,17 @@ internal sealed class Actuator
             {
                 try
                 {
-                    sessions += (await instance.ShowStatAsync(cancellationToken).ConfigureAwait(false))
-                        .Where(r => r.Backend == backend && r.Server == server).Sum(r => r.CurrentSessions);
+                    // The backend's rows only: every draining server asks twice a second.
+                    sessions += (await instance.ShowStatForBackendAsync(backend, cancellationToken).ConfigureAwait(false))
+                        .Where(r => r.Server == server).Sum(r => r.CurrentSessions);
                 }
                 catch (HaproxyControlException e) when (IsUnreachable(e))
                 {
                     empty = false;
+                }
+                catch (HaproxyControlException e) when (e.Kind == HaproxyErrorKind.UnknownBackend)
+                {
+                    // An instance without the backend has no sessions on it.
                 }
             }
 

@@ -95,14 +95,14 @@ internal sealed class CounterPoller
         }
 
         var sessions = new Dictionary<(string, string), int>();
+        void Add(ServerStat row) => sessions[(row.Backend, row.Server)] = sessions.GetValueOrDefault((row.Backend, row.Server)) + row.CurrentSessions;
+        RowNames leastSessions = NamesIn(_backends.Current, b => b.Options.Selection == Configuration.ServerSelection.LeastSessions);
         foreach (IHaproxyControl instance in _instances)
         {
             try
             {
-                foreach (ServerStat row in await instance.ShowStatAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    sessions[(row.Backend, row.Server)] = sessions.GetValueOrDefault((row.Backend, row.Server)) + row.CurrentSessions;
-                }
+                // Every server's row is read, but only the least-sessions backends' rows are made into values.
+                await instance.ReadServerStatAsync(Add, leastSessions, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is not OutOfMemoryException && !(e is OperationCanceledException && cancellationToken.IsCancellationRequested))
             {
@@ -125,14 +125,17 @@ internal sealed class CounterPoller
         }
     }
 
-    /// <summary>The name of the backend of <paramref name="set"/> a row names, without a new string; null for a backend not autoscaled.</summary>
-    public static RowNames NamesIn(LiveBackends.BackendSet set)
+    /// <summary>
+    /// The name of the backend of <paramref name="set"/> a row names (one <paramref name="wanted"/> accepts, when given),
+    /// without a new string; null for a backend not autoscaled or not wanted.
+    /// </summary>
+    public static RowNames NamesIn(LiveBackends.BackendSet set, Func<ScaledBackend, bool>? wanted = null)
     {
 #if NET9_0_OR_GREATER
         var lookup = set.ByName.GetAlternateLookup<ReadOnlySpan<char>>();
-        return name => lookup.TryGetValue(name, out ScaledBackend? backend) ? backend.Name : null;
+        return name => lookup.TryGetValue(name, out ScaledBackend? backend) && (wanted is null || wanted(backend)) ? backend.Name : null;
 #else
-        return name => set.ByName.TryGetValue(name.ToString(), out ScaledBackend? backend) ? backend.Name : null;
+        return name => set.ByName.TryGetValue(name.ToString(), out ScaledBackend? backend) && (wanted is null || wanted(backend)) ? backend.Name : null;
 #endif
     }
 

@@ -1,5 +1,6 @@
 using System.Text;
 using HaproxyAutoscale.Control;
+using HaproxyAutoscale.Tests.Infrastructure;
 
 namespace HaproxyAutoscale.Tests.Control;
 
@@ -19,7 +20,8 @@ public sealed class StreamedAnswerTests : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        var sections = new StringBuilder();
+        // A frontend with a backend's name: HAProxy's show stat finds it first by that name.
+        var sections = new StringBuilder($"frontend app5\n    bind unix@{_dir.File("app5.sock")}\n    default_backend app5\n");
         for (int b = 0; b < Backends; b++)
         {
             sections.Append("backend app").Append(b).Append('\n');
@@ -65,6 +67,24 @@ public sealed class StreamedAnswerTests : IAsyncLifetime
         await control.Invoking(c => c.ShowServersStateAsync("nope", TestContext.Current.CancellationToken)).Should().ThrowAsync<HaproxyControlException>()
             .Where(e => e.Kind == HaproxyErrorKind.UnknownBackend);
         (await control.ShowServersStateAsync("app7", TestContext.Current.CancellationToken)).Should().HaveCount(Servers);
+    }
+
+    [Fact]
+    public async Task OneBackendsServerRows_AreAskedForByName_AndReadWholeWhenAFrontendHasTheName()
+    {
+        var commands = new List<string>();
+        await using var control = new FaultInjectingControl(HaproxyControl.Create("unix@" + _dir.File("admin.sock"))) { Fault = c => { commands.Add(c); return null; } };
+
+        (await control.ShowStatForBackendAsync("app7", TestContext.Current.CancellationToken)).Select(s => (s.Backend, s.Server))
+            .Should().Equal(Enumerable.Range(1, Servers).Select(s => ("app7", $"s{s}")));
+        commands.Should().Equal("show stat app7 4 -1");
+
+        commands.Clear();
+        (await control.ShowStatForBackendAsync("app5", TestContext.Current.CancellationToken)).Should().HaveCount(Servers).And.OnlyContain(s => s.Backend == "app5");
+        commands.Should().Equal("show stat app5 4 -1", "show stat -1 4 -1");
+
+        await control.Invoking(c => c.ShowStatForBackendAsync("nope", TestContext.Current.CancellationToken)).Should().ThrowAsync<HaproxyControlException>()
+            .Where(e => e.Kind == HaproxyErrorKind.UnknownBackend);
     }
 
     [Fact]

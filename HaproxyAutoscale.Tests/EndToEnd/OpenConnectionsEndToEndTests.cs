@@ -3,6 +3,7 @@ using HaproxyAutoscale.Configuration;
 using HaproxyAutoscale.Control;
 using HaproxyAutoscale.Hosting;
 using HaproxyAutoscale.Logs;
+using HaproxyAutoscale.Policies;
 using HaproxyAutoscale.Scaling;
 using HaproxyAutoscale.Tests.Infrastructure;
 using Microsoft.Extensions.Logging;
@@ -106,6 +107,86 @@ public sealed class OpenConnectionsEndToEndTests
         {
             release.TrySetResult();
             await Task.WhenAll(streams).ContinueWith(_ => { }, TaskScheduler.Default);
+        }
+    }
+
+    [Fact]
+    public async Task LeastSessions_DrainsTheServerWithoutOpenStreams_NotTheLastEnabled()
+    {
+        using var dir = new TempDirectory();
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        int open = 0;
+        Func<string, string, CancellationToken, Task<HttpAnswer?>> app = async (_, _, stopping) =>
+        {
+            Interlocked.Increment(ref open);
+            await release.Task.WaitAsync(stopping);
+            return new HttpAnswer(200, "ok\n");
+        };
+        await using var s1 = new LoopbackHttpServer(app);
+        await using var s2 = new LoopbackHttpServer(app);
+
+        var options = new AutoscaleOptions { EvaluationInterval = TimeSpan.FromMilliseconds(200), CounterInterval = TimeSpan.FromMilliseconds(250) };
+        var backend = new BackendOptions { Name = "app", SettleTime = TimeSpan.Zero, Selection = ServerSelection.LeastSessions };
+        backend.Policy.Kind = "down-once";
+        backend.Servers.Add(new ServerOptions { Name = "s1" });
+        backend.Servers.Add(new ServerOptions { Name = "s2" });
+        options.Backends.Add(backend);
+
+        await using ILogSource logs = LogSources.FromDatagrams(new IPEndPoint(IPAddress.Loopback, 0), AutoscalerBuilder.DatagramOptions(options));
+        int frontend = Ports.FreeTcp();
+        var haproxyBackend = new HaproxyBackend("app") { Servers = [new HaproxyServer("s1", s1.Port), new HaproxyServer("s2", s2.Port)] };
+        HaproxyConfig config = HaproxyConfig.ForApps(dir.File("admin.sock"), frontend, haproxyBackend, HaproxyLogTarget.Udp(((IPEndPoint)((DatagramLogSource)logs).LocalEndPoint).Port));
+        (config.ServerTimeout, config.ClientTimeout) = ("60s", "60s");
+        await using Haproxy haproxy = await Haproxy.StartAsync(config, dir);
+        await haproxy.WaitForPortAsync(frontend);
+        await using IHaproxyControl control = HaproxyControl.Create(dir.File("admin.sock"));
+
+        // Every stream on s2 (s1 draining while they open), then both in service: s2, the last enabled, is the one
+        // "ordered" would drain; the one without sessions is s1.
+        await control.SetServerStateAsync("app", "s1", ServerAdminState.Drain);
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
+        Task<HttpResponseMessage>[] streams = [.. Enumerable.Range(0, 10).Select(i => client.GetAsync(new Uri($"http://127.0.0.1:{frontend}/stream/{i}")))];
+        try
+        {
+            await Poll.UntilAsync(() => Volatile.Read(ref open) == 10, TimeSpan.FromSeconds(10), "10 streams open");
+            await control.SetServerStateAsync("app", "s1", ServerAdminState.Ready);
+
+            options.Haproxy.Endpoints.Add(dir.File("admin.sock"));
+            var entries = new ListLoggerProvider();
+            using ILoggerFactory loggers = LoggerFactory.Create(b => b.AddProvider(entries).SetMinimumLevel(LogLevel.Debug));
+            var policies = new ScalingPolicyRegistry().Add("down-once", _ => new DownOnceAfter(TimeSpan.FromSeconds(1))); // after a few counter readings
+            await using Autoscaler autoscaler = new AutoscalerBuilder(options).UseLogSource(logs).UseLoggerFactory(loggers).UsePolicies(policies).Build();
+            using var stop = new CancellationTokenSource();
+            Task running = autoscaler.RunAsync(stop.Token);
+
+            await Poll.UntilAsync(async () => (await control.ShowStatForBackendAsync("app")).Single(r => r.Server == "s1").Status == "MAINT",
+                TimeSpan.FromSeconds(15), "s1 parked");
+            entries.Entries.Should().Contain(e => e.EventId == AutoscaleEventIds.Decision && e.Message.StartsWith("app: decided down s1", StringComparison.Ordinal));
+            (await control.ShowStatForBackendAsync("app")).Single(r => r.Server == "s2").Should().Match<ServerStat>(r => r.Status != "MAINT" && r.CurrentSessions == 10);
+            await stop.CancelAsync();
+            await running;
+        }
+        finally
+        {
+            release.TrySetResult();
+            await Task.WhenAll(streams).ContinueWith(_ => { }, TaskScheduler.Default);
+        }
+    }
+
+    // One server down, once, a while after the start; then holds.
+    private sealed class DownOnceAfter(TimeSpan delay) : IScalingPolicy
+    {
+        private bool _done;
+
+        public ScalingDecision Decide(ScalingContext context)
+        {
+            if (_done || context.Now - context.Started < delay || context.ActiveServers < 2)
+            {
+                return ScalingDecision.Hold("waiting");
+            }
+
+            _done = true;
+            return ScalingDecision.Down(1, "down once");
         }
     }
 }
