@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using HaproxyAutoscale.Configuration;
 using HaproxyAutoscale.Control;
@@ -110,8 +111,11 @@ public sealed class OpenConnectionsEndToEndTests
         }
     }
 
-    [Fact]
-    public async Task LeastSessions_DrainsTheServerWithoutOpenStreams_NotTheLastEnabled()
+    // With 10 other backends, app is under a tenth of them: its sessions are read by name, else with every server's.
+    [Theory]
+    [InlineData(0, "show stat -1 4 -1")]
+    [InlineData(10, "show stat app 4 -1")]
+    public async Task LeastSessions_DrainsTheServerWithoutOpenStreams_NotTheLastEnabled(int otherBackends, string sessionsCommand)
     {
         using var dir = new TempDirectory();
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -131,11 +135,21 @@ public sealed class OpenConnectionsEndToEndTests
         backend.Servers.Add(new ServerOptions { Name = "s1" });
         backend.Servers.Add(new ServerOptions { Name = "s2" });
         options.Backends.Add(backend);
+        string[] others = [.. Enumerable.Range(0, otherBackends).Select(i => $"other{i}")];
+        foreach (string name in others)
+        {
+            options.Backends.Add(new BackendOptions { Name = name, Servers = { new ServerOptions { Name = "s1", AlwaysUp = true } } });
+        }
 
         await using ILogSource logs = LogSources.FromDatagrams(new IPEndPoint(IPAddress.Loopback, 0), AutoscalerBuilder.DatagramOptions(options));
         int frontend = Ports.FreeTcp();
         var haproxyBackend = new HaproxyBackend("app") { Servers = [new HaproxyServer("s1", s1.Port), new HaproxyServer("s2", s2.Port)] };
         HaproxyConfig config = HaproxyConfig.ForApps(dir.File("admin.sock"), frontend, haproxyBackend, HaproxyLogTarget.Udp(((IPEndPoint)((DatagramLogSource)logs).LocalEndPoint).Port));
+        foreach (string name in others)
+        {
+            config.Backends.Add(new HaproxyBackend(name) { Servers = [new HaproxyServer("s1", s1.Port)] });
+        }
+
         (config.ServerTimeout, config.ClientTimeout) = ("60s", "60s");
         await using Haproxy haproxy = await Haproxy.StartAsync(config, dir);
         await haproxy.WaitForPortAsync(frontend);
@@ -151,11 +165,12 @@ public sealed class OpenConnectionsEndToEndTests
             await Poll.UntilAsync(() => Volatile.Read(ref open) == 10, TimeSpan.FromSeconds(10), "10 streams open");
             await control.SetServerStateAsync("app", "s1", ServerAdminState.Ready);
 
-            options.Haproxy.Endpoints.Add(dir.File("admin.sock"));
+            var commands = new ConcurrentQueue<string>();
+            await using var recording = new FaultInjectingControl(HaproxyControl.Create(dir.File("admin.sock"))) { Fault = c => { commands.Enqueue(c); return null; } };
             var entries = new ListLoggerProvider();
             using ILoggerFactory loggers = LoggerFactory.Create(b => b.AddProvider(entries).SetMinimumLevel(LogLevel.Debug));
             var policies = new ScalingPolicyRegistry().Add("down-once", _ => new DownOnceAfter(TimeSpan.FromSeconds(1))); // after a few counter readings
-            await using Autoscaler autoscaler = new AutoscalerBuilder(options).UseLogSource(logs).UseLoggerFactory(loggers).UsePolicies(policies).Build();
+            await using Autoscaler autoscaler = new AutoscalerBuilder(options).UseLogSource(logs).UseLoggerFactory(loggers).UsePolicies(policies).UseControl(recording).Build();
             using var stop = new CancellationTokenSource();
             Task running = autoscaler.RunAsync(stop.Token);
 
@@ -163,6 +178,7 @@ public sealed class OpenConnectionsEndToEndTests
                 TimeSpan.FromSeconds(15), "s1 parked");
             entries.Entries.Should().Contain(e => e.EventId == AutoscaleEventIds.Decision && e.Message.StartsWith("app: decided down s1", StringComparison.Ordinal));
             (await control.ShowStatForBackendAsync("app")).Single(r => r.Server == "s2").Should().Match<ServerStat>(r => r.Status != "MAINT" && r.CurrentSessions == 10);
+            commands.Should().Contain(sessionsCommand);
             await stop.CancelAsync();
             await running;
         }
