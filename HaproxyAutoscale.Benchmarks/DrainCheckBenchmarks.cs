@@ -7,7 +7,7 @@ namespace HaproxyAutoscale.Benchmarks;
 /// <summary>
 /// What a draining server's session check costs (the actuator asks every 500 ms until the server is empty): the
 /// whole <c>show stat -1 4 -1</c> (every server of every backend, the check before session 36) against the backend's
-/// own rows (<c>show stat BACKEND 4 -1</c>), on a real local HAProxy with <see cref="Backends"/> backends of 8 servers
+/// own rows (<c>show stat BACKEND 6 -1</c>: its servers and its own row), on a real local HAProxy with <see cref="Backends"/> backends of 8 servers
 /// (the 10,000-backend rig's shape), over a kept UNIX session.
 /// </summary>
 [MemoryDiagnoser]

@@ -68,17 +68,18 @@ public static class HaproxyControlExtensions
     }
 
     /// <summary>
-    /// <c>show stat BACKEND 4 -1</c>: one row per server of <paramref name="backend"/>, without reading every other
+    /// <c>show stat BACKEND 6 -1</c>: one row per server of <paramref name="backend"/>, without reading every other
     /// backend's (at 10,000 backends the whole answer is ~80,000 rows). HAProxy finds the proxy by name, and a frontend
-    /// of the same name may be found first: then, or for a backend without servers, the whole answer is read for its rows.
-    /// An instance without the backend throws <see cref="HaproxyErrorKind.UnknownBackend"/>.
+    /// of the same name may be found first: without the backend's own row in the answer, the whole answer is read for
+    /// its rows. An instance without the backend throws <see cref="HaproxyErrorKind.UnknownBackend"/>.
     /// </summary>
     public static async Task<IReadOnlyList<ServerStat>> ShowStatForBackendAsync(this IHaproxyControl control, string backend, CancellationToken cancellationToken = default)
     {
         var rows = new List<ServerStat>();
         string? Named(ReadOnlySpan<char> name) => name.SequenceEqual(backend) ? backend : null;
-        await control.ReadLinesAsync($"show stat {ProxyName(control, backend)} 4 -1", new ServerStatLines(control.Endpoint, rows.Add, Named), cancellationToken).ConfigureAwait(false);
-        if (rows.Count == 0)
+        var named = new ServerStatLines(control.Endpoint, rows.Add, Named);
+        await control.ReadLinesAsync($"show stat {ProxyName(control, backend)} 6 -1", named, cancellationToken).ConfigureAwait(false);
+        if (!named.BackendRowRead)
         {
             await control.ReadServerStatAsync(rows.Add, Named, cancellationToken).ConfigureAwait(false);
         }

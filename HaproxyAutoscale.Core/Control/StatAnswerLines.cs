@@ -96,6 +96,9 @@ internal sealed class ServerStatLines(string endpoint, Action<ServerStat> row, R
 {
     private int _px, _sv, _status, _weight, _scur, _qcur, _rtime, _act, _bck, _check;
 
+    /// <summary>Whether a wanted backend's own row (<c>BACKEND</c>, when the command asked for it) was read.</summary>
+    public bool BackendRowRead { get; private set; }
+
     protected override int Columns(Func<string, int> column)
     {
         (_px, _sv, _status, _weight, _scur) = (column("pxname"), column("svname"), column("status"), column("weight"), column("scur"));
@@ -105,7 +108,11 @@ internal sealed class ServerStatLines(string endpoint, Action<ServerStat> row, R
 
     protected override void Row(StatRow f)
     {
-        if (f[_sv] is not ("FRONTEND" or "BACKEND") && (names is null ? f[_px].ToString() : names(f[_px])) is { } backend)
+        if (f[_sv].SequenceEqual("BACKEND"))
+        {
+            BackendRowRead |= names is null || names(f[_px]) is not null;
+        }
+        else if (!f[_sv].SequenceEqual("FRONTEND") && (names is null ? f[_px].ToString() : names(f[_px])) is { } backend)
         {
             row(new ServerStat(backend, f[_sv].ToString(), f[_status].ToString(), Int(f[_weight]), Int(f[_scur]), Int(f[_qcur]), Int(f[_rtime]),
                 Int(f[_act]) > 0, Int(f[_bck]) > 0, f[_check].ToString()));

@@ -31,6 +31,7 @@ public sealed class StreamedAnswerTests : IAsyncLifetime
             }
         }
 
+        sections.Append("backend pool\n"); // no server yet, as a pool backend with none running
         _haproxy = await Haproxy.StartWithAdminSocketAsync(sections.ToString(), _dir);
     }
 
@@ -55,7 +56,7 @@ public sealed class StreamedAnswerTests : IAsyncLifetime
             states.Count(s => s.AdminState == ServerAdminState.Maint).Should().Be(Backends * (Servers - 1));
 
             IReadOnlyList<BackendStat> backends = await control.ShowBackendStatAsync(TestContext.Current.CancellationToken);
-            backends.Select(b => b.Backend).Should().Equal(Enumerable.Range(0, Backends).Select(b => $"app{b}"));
+            backends.Select(b => b.Backend).Should().Equal(Enumerable.Range(0, Backends).Select(b => $"app{b}").Append("pool"));
 
             IReadOnlyList<ServerStat> servers = await control.ShowStatAsync(TestContext.Current.CancellationToken);
             servers.Should().HaveCount(Backends * Servers);
@@ -70,18 +71,23 @@ public sealed class StreamedAnswerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task OneBackendsServerRows_AreAskedForByName_AndReadWholeWhenAFrontendHasTheName()
+    public async Task OneBackendsServerRows_AreAskedForByName_AndReadWholeOnlyWhenAFrontendHasTheName()
     {
         var commands = new List<string>();
         await using var control = new FaultInjectingControl(HaproxyControl.Create("unix@" + _dir.File("admin.sock"))) { Fault = c => { commands.Add(c); return null; } };
 
         (await control.ShowStatForBackendAsync("app7", TestContext.Current.CancellationToken)).Select(s => (s.Backend, s.Server))
             .Should().Equal(Enumerable.Range(1, Servers).Select(s => ("app7", $"s{s}")));
-        commands.Should().Equal("show stat app7 4 -1");
+        commands.Should().Equal("show stat app7 6 -1");
 
         commands.Clear();
         (await control.ShowStatForBackendAsync("app5", TestContext.Current.CancellationToken)).Should().HaveCount(Servers).And.OnlyContain(s => s.Backend == "app5");
-        commands.Should().Equal("show stat app5 4 -1", "show stat -1 4 -1");
+        commands.Should().Equal("show stat app5 6 -1", "show stat -1 4 -1");
+
+        // A backend without servers has its own row: its empty answer is the answer.
+        commands.Clear();
+        (await control.ShowStatForBackendAsync("pool", TestContext.Current.CancellationToken)).Should().BeEmpty();
+        commands.Should().Equal("show stat pool 6 -1");
 
         await control.Invoking(c => c.ShowStatForBackendAsync("nope", TestContext.Current.CancellationToken)).Should().ThrowAsync<HaproxyControlException>()
             .Where(e => e.Kind == HaproxyErrorKind.UnknownBackend);

@@ -114,7 +114,7 @@ public sealed class OpenConnectionsEndToEndTests
     // With 10 other backends, app is under a tenth of them: its sessions are read by name, else with every server's.
     [Theory]
     [InlineData(0, "show stat -1 4 -1")]
-    [InlineData(10, "show stat app 4 -1")]
+    [InlineData(10, "show stat app 6 -1")]
     public async Task LeastSessions_DrainsTheServerWithoutOpenStreams_NotTheLastEnabled(int otherBackends, string sessionsCommand)
     {
         using var dir = new TempDirectory();
