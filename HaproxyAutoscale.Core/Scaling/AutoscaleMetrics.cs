@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 
 namespace HaproxyAutoscale.Scaling;
@@ -23,7 +24,8 @@ internal sealed class AutoscaleMetrics : IDisposable
 
     public AutoscaleMetrics(Func<IEnumerable<Measurement<long>>> lines, Func<IReadOnlyList<BackendSnapshot>> take, IMeterFactory? factory = null)
     {
-        IReadOnlyList<BackendSnapshot> Snapshot() => SharedSnapshots.Get(this, take);
+        var recent = new RecentSnapshot(take);
+        IReadOnlyList<BackendSnapshot> Snapshot() => SharedSnapshots.Get(this, take) ?? recent.Get();
         _meter = factory?.Create(AutoscaleMetricsNames.Meter) ?? new Meter(AutoscaleMetricsNames.Meter);
         _meter.CreateObservableCounter("log_lines", lines, "{line}", "Log lines read, unparsed, dropped, rejected, oversized and malformed (tag: outcome).");
         _meter.CreateObservableGauge("window_value_ms", () => PerBackend<double>(Snapshot(), s => s.Window.HasValue ? s.Window.Value : null), "ms",
@@ -168,7 +170,8 @@ internal sealed class AutoscaleMetrics : IDisposable
     /// Until disposed, the gauges read on this flow (one collection of an exporter that reads them all in one go, as the
     /// CLI's <c>/metrics</c>) share one snapshot of every backend per autoscaler, the first gauge's, instead of each taking
     /// its own: at 10,000 backends a snapshot evaluates 10,000 windows under their backends' locks, and the ~20 gauges
-    /// took ~20 per scrape. Outside such a scope each gauge takes its own, as before.
+    /// took ~20 per scrape. Outside such a scope (a host's own exporter) a snapshot serves the gauges read within
+    /// <see cref="RecentSnapshot.Reuse"/> of it.
     /// </summary>
     public static IDisposable ShareSnapshots() => SharedSnapshots.Begin();
 
@@ -228,12 +231,12 @@ internal sealed class SharedSnapshots : IDisposable
 
     public static SharedSnapshots Begin() => Current.Value = new SharedSnapshots(Current.Value);
 
-    /// <summary>The owner's snapshot of this collection (taken now if it is the first), or a new one outside a collection.</summary>
-    public static IReadOnlyList<BackendSnapshot> Get(object owner, Func<IReadOnlyList<BackendSnapshot>> take)
+    /// <summary>The owner's snapshot of this collection (taken now if it is the first); <see langword="null"/> outside a collection.</summary>
+    public static IReadOnlyList<BackendSnapshot>? Get(object owner, Func<IReadOnlyList<BackendSnapshot>> take)
     {
         if (Current.Value is not { } scope)
         {
-            return take();
+            return null;
         }
 
         lock (scope._taken)
@@ -253,4 +256,33 @@ internal sealed class SharedSnapshots : IDisposable
     }
 
     public void Dispose() => Current.Value = _outer;
+}
+
+/// <summary>
+/// The gauges' snapshot outside a <see cref="AutoscaleMetrics.ShareSnapshots"/> scope: an exporter of the host (the
+/// OpenTelemetry SDK, <c>dotnet-counters</c>) reads the ~20 gauges one after another, and at 10,000 backends each
+/// snapshot takes ~100 ms and ~9.5 MB; one taken less than <see cref="Reuse"/> ago serves them all.
+/// </summary>
+internal sealed class RecentSnapshot(Func<IReadOnlyList<BackendSnapshot>> take)
+{
+    /// <summary>How long a snapshot serves the gauges read after it (exporters collect every second or less often).</summary>
+    public static readonly TimeSpan Reuse = TimeSpan.FromMilliseconds(250);
+
+    private readonly object _gate = new();
+    private IReadOnlyList<BackendSnapshot>? _snapshot;
+    private long _takenAt;
+
+    public IReadOnlyList<BackendSnapshot> Get()
+    {
+        lock (_gate)
+        {
+            if (_snapshot is null || Stopwatch.GetElapsedTime(_takenAt) > Reuse)
+            {
+                _snapshot = take();
+                _takenAt = Stopwatch.GetTimestamp(); // from its end: a slow snapshot still serves the gauges after it
+            }
+
+            return _snapshot;
+        }
+    }
 }
