@@ -102,6 +102,19 @@ public sealed class AdminEndpointTests
         rig.Autoscaler.Snapshot().Single().PausedUntil.Should().BeCloseTo(until, TimeSpan.FromMilliseconds(1));
     }
 
+    [Fact]
+    public async Task UnknownBackend_InAFleet_TheAnswerNamesTheFirst20()
+    {
+        await using var rig = await AdminRig.StartAsync(idleScaleDown: "1h", otherBackends: 25);
+        (int code, JsonElement body) = await rig.SendAsync(rig.Tcp, HttpMethod.Post, "/backends/nope/pause");
+
+        code.Should().Be(404);
+        body.GetProperty("message").GetString().Should().Be(
+            $"no backend 'nope' is autoscaled (configured: app, {string.Join(", ", Enumerable.Range(0, 19).Select(i => $"other{i:D2}"))}, … and 6 more)");
+        rig.Autoscaler.Snapshot("nope").Should().BeNull();
+        rig.Autoscaler.Snapshot("other24")!.Backend.Should().Be("other24");
+    }
+
     [Theory]
     [InlineData("POST", "/backends/nope/pause", 404, "no backend 'nope' is autoscaled (configured: app)")]
     [InlineData("POST", "/backends/nope/resume", 404, "no backend 'nope'")]
@@ -217,14 +230,15 @@ public sealed class AdminEndpointTests
 
         public string SocketPath => _dir.File("ctl.sock");
 
-        public static async Task<AdminRig> StartAsync(string idleScaleDown, TimeSpan? deadline = null)
+        public static async Task<AdminRig> StartAsync(string idleScaleDown, TimeSpan? deadline = null, int otherBackends = 0)
         {
             var rig = new AdminRig();
+            string[] others = [.. Enumerable.Range(0, otherBackends).Select(i => $"other{i:D2}")];
             rig._haproxy = await Haproxy.StartWithAdminSocketAsync("""
                 backend app
                     server s1 127.0.0.1:1
                     server s2 127.0.0.1:2
-                """, rig._dir);
+                """ + string.Concat(others.Select(name => $"\nbackend {name}\n    server s1 127.0.0.1:1\n")), rig._dir);
             rig._control = HaproxyControl.Create(rig._dir.File("admin.sock"));
             var options = new AutoscaleOptions { Logs = { Source = "udp@127.0.0.1:0" }, EvaluationInterval = TimeSpan.FromMilliseconds(100), ReconcileInterval = TimeSpan.FromMilliseconds(500) };
             options.Haproxy.Endpoints.Add(rig._dir.File("admin.sock"));
@@ -234,6 +248,11 @@ public sealed class AdminEndpointTests
             backend.Servers.Add(new ServerOptions { Name = "s1", AlwaysUp = true });
             backend.Servers.Add(new ServerOptions { Name = "s2" });
             options.Backends.Add(backend);
+            foreach (string name in others)
+            {
+                options.Backends.Add(new BackendOptions { Name = name, Servers = { new ServerOptions { Name = "s1", AlwaysUp = true } } });
+            }
+
             rig.Autoscaler = new AutoscalerBuilder(options).UseLoggerFactory(NullLoggerFactory.Instance).Build();
             AdminAddress.TryParse($"127.0.0.1:{Ports.FreeTcp()}", out AdminAddress? tcp, out _).Should().BeTrue();
             AdminAddress.TryParse("unix:" + rig.SocketPath, out AdminAddress? unix, out _).Should().BeTrue();
