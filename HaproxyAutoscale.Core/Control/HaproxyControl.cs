@@ -70,8 +70,9 @@ public static class HaproxyControlExtensions
     /// <summary>
     /// <c>show stat BACKEND 6 -1</c>: one row per server of <paramref name="backend"/>, without reading every other
     /// backend's (at 10,000 backends the whole answer is ~80,000 rows). HAProxy finds the proxy by name, and a frontend
-    /// of the same name may be found first: without the backend's own row in the answer, the whole answer is read for
-    /// its rows. An instance without the backend throws <see cref="HaproxyErrorKind.UnknownBackend"/>.
+    /// of the same name may be found first (the answer then lacks the backend's own row): then the backend is asked
+    /// for by its id (<c>show stat #ID 6 -1</c>), which <c>show servers state BACKEND</c> gives. An instance without
+    /// the backend throws <see cref="HaproxyErrorKind.UnknownBackend"/>.
     /// </summary>
     public static async Task<IReadOnlyList<ServerStat>> ShowStatForBackendAsync(this IHaproxyControl control, string backend, CancellationToken cancellationToken = default)
     {
@@ -79,12 +80,21 @@ public static class HaproxyControlExtensions
         string? Named(ReadOnlySpan<char> name) => name.SequenceEqual(backend) ? backend : null;
         var named = new ServerStatLines(control.Endpoint, rows.Add, Named);
         await control.ReadLinesAsync($"show stat {ProxyName(control, backend)} 6 -1", named, cancellationToken).ConfigureAwait(false);
-        if (!named.BackendRowRead)
+        if (!named.BackendRowRead && await BackendIdAsync(control, backend, cancellationToken).ConfigureAwait(false) is { } id)
         {
-            await control.ReadServerStatAsync(rows.Add, Named, cancellationToken).ConfigureAwait(false);
+            await control.ReadLinesAsync($"show stat #{id} 6 -1", new ServerStatLines(control.Endpoint, rows.Add, Named), cancellationToken).ConfigureAwait(false);
         }
 
         return rows;
+    }
+
+    // The backend's id (be_id, the first field of a server's row of show servers state, which finds backends only);
+    // null for a backend without servers.
+    private static async Task<int?> BackendIdAsync(IHaproxyControl control, string backend, CancellationToken cancellationToken)
+    {
+        string answer = await control.ExecuteAsync($"show servers state {ProxyName(control, backend)}", cancellationToken).ConfigureAwait(false);
+        string? row = answer.Split('\n').Skip(1).FirstOrDefault(line => line.Length > 0 && line[0] != '#'); // after the format version
+        return row is not null && int.TryParse(row.AsSpan(0, Math.Max(0, row.IndexOf(' '))), NumberStyles.None, CultureInfo.InvariantCulture, out int id) ? id : null;
     }
 
     /// <summary><c>show stat -1 2 -1</c>: one row per backend with HAProxy's request, queue and error counters.</summary>
