@@ -10,7 +10,8 @@ namespace HaproxyAutoscale.Benchmarks;
 /// One evaluation pass over every backend (issue 22): the scale rig's configuration (8 servers per backend, the default
 /// policy) with a meter listener on, as the daemon with <c>--metrics</c>. <c>Idle</c>: no line between passes;
 /// <c>Zipf</c>: one second of 100,000 lines/s spread over the backends by Zipf(1) before each pass (fed outside the
-/// measurement). The clock moves 1 s per pass.
+/// measurement); <c>idle-provider</c>: idle, every backend with a provider (its parked servers checked for keep-warm
+/// at every pass; nothing is due). The clock moves 1 s per pass.
 /// </summary>
 [MemoryDiagnoser]
 public class EvaluationPassBenchmarks
@@ -25,7 +26,7 @@ public class EvaluationPassBenchmarks
     [Params(10_000)]
     public int Backends { get; set; }
 
-    [Params("idle", "zipf")]
+    [Params("idle", "zipf", "idle-provider")]
     public string Load { get; set; } = "idle";
 
     [GlobalSetup]
@@ -35,7 +36,7 @@ public class EvaluationPassBenchmarks
         _listener.SetMeasurementEventCallback<long>(static (_, _, _, _) => { });
         _listener.SetMeasurementEventCallback<double>(static (_, _, _, _) => { });
         _listener.Start();
-        _autoscaler = ScaleMeasurements.DryRunAutoscaler(Backends, _clock);
+        _autoscaler = ScaleMeasurements.DryRunAutoscaler(Backends, _clock, provider: Load == "idle-provider");
 
         // One parsed line per backend (its s1, a 13 ms request), and the backends of a second's lines drawn by Zipf(1).
         var parser = new HaproxyLogParser(4 * Backends * 9);

@@ -169,7 +169,7 @@ public static class ScaleMeasurements
             .OrderBy(x => x.Item1)];
 
     // Every backend: s1 always up, s2–s8 parked; the default policy (concurrency).
-    internal static string DaemonConfig(string socket, int port, int backends)
+    internal static string DaemonConfig(string socket, int port, int backends, string backendExtra = "")
     {
         var json = new StringBuilder($$"""{ "haproxy": { "endpoints": ["{{socket}}"] }, "logs": { "source": "tcp@127.0.0.1:{{port}}" }, "backends": {""");
         for (int b = 0; b < backends; b++)
@@ -180,7 +180,7 @@ public static class ScaleMeasurements
                 json.Append(CultureInfo.InvariantCulture, $", \"s{s}\": {{}}");
             }
 
-            json.Append(" } }");
+            json.Append(" }").Append(backendExtra).Append(" }");
         }
 
         return json.Append("} }").ToString();
@@ -210,10 +210,11 @@ public static class ScaleMeasurements
     /// An autoscaler over the rig's configuration for <paramref name="backends"/> backends, in process, for the
     /// benchmarks: dry run, no log source, <paramref name="clock"/> set to a fixed day (they move it themselves).
     /// </summary>
-    internal static Autoscaler DryRunAutoscaler(int backends, ManualClock clock)
+    internal static Autoscaler DryRunAutoscaler(int backends, ManualClock clock, bool provider = false)
     {
         clock.Set(new DateTimeOffset(2026, 12, 6, 22, 0, 0, TimeSpan.Zero));
-        AutoscaleOptions options = AutoscaleConfiguration.Parse(DaemonConfig("/nonexistent/admin.sock", 1, backends)).Options!;
+        string extra = provider ? """, "provider": { "kind": "exec", "start": ["true"], "stop": ["true"] }""" : "";
+        AutoscaleOptions options = AutoscaleConfiguration.Parse(DaemonConfig("/nonexistent/admin.sock", 1, backends, extra)).Options!;
         return new AutoscalerBuilder(options).UseTimeProvider(clock).UseLogSource(new StreamLogSource(Stream.Null, "-", ownsStream: false, 4096)).DryRun().Build();
     }
 

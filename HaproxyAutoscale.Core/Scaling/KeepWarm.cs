@@ -27,7 +27,7 @@ internal sealed class KeepWarm(ProviderCalls provider, ActionServices services)
 
     private void StopDue(ScaledBackend backend, ServerProviderOptions options, CancellationToken cancellationToken)
     {
-        List<(string Server, TimeSpan KeptWarm)> due;
+        List<(string Server, TimeSpan KeptWarm)>? due = null; // made only when a server is due: this runs for every backend at every pass
         lock (backend.Gate)
         {
             if (backend.PausedUntil is not null)
@@ -37,13 +37,21 @@ internal sealed class KeepWarm(ProviderCalls provider, ActionServices services)
 
             DateTimeOffset now = _services.Time.GetUtcNow();
             ServerTable servers = backend.Servers;
-            due = [.. backend.Options.Servers.Select(s => s.Name).Where(s =>
-                servers.StateOf(s) == ServerLifecycleState.Parked
-                && now - servers.StateSince(s) >= options.KeepWarm && servers.IsAvailable(s, now)).Select(s => (s, now - servers.StateSince(s)))];
-            foreach ((string server, _) in due)
+            IList<ServerOptions> configured = backend.Options.Servers;
+            for (int i = 0; i < configured.Count; i++) // indexed: no enumerator
             {
-                servers.Set(server, ServerLifecycleState.Stopping); // out of the candidates until stopped
+                string server = configured[i].Name;
+                if (servers.StateOf(server) == ServerLifecycleState.Parked && now - servers.StateSince(server) >= options.KeepWarm && servers.IsAvailable(server, now))
+                {
+                    (due ??= []).Add((server, now - servers.StateSince(server)));
+                    servers.Set(server, ServerLifecycleState.Stopping); // out of the candidates until stopped
+                }
             }
+        }
+
+        if (due is null)
+        {
+            return;
         }
 
         foreach ((string server, TimeSpan keptWarm) in due)
