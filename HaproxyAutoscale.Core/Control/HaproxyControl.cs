@@ -88,13 +88,14 @@ public static class HaproxyControlExtensions
         return rows;
     }
 
-    // The backend's id (be_id, the first field of a server's row of show servers state, which finds backends only);
-    // null for a backend without servers.
+    // The backend's id (be_id of its servers' rows in show servers state, which finds backends only); null for a
+    // backend without servers.
     private static async Task<int?> BackendIdAsync(IHaproxyControl control, string backend, CancellationToken cancellationToken)
     {
-        string answer = await control.ExecuteAsync($"show servers state {ProxyName(control, backend)}", cancellationToken).ConfigureAwait(false);
-        string? row = answer.Split('\n').Skip(1).FirstOrDefault(line => line.Length > 0 && line[0] != '#'); // after the format version
-        return row is not null && int.TryParse(row.AsSpan(0, Math.Max(0, row.IndexOf(' '))), NumberStyles.None, CultureInfo.InvariantCulture, out int id) ? id : null;
+        string command = $"show servers state {ProxyName(control, backend)}";
+        var rows = new ServersStateLines(control.Endpoint, command, _ => { });
+        await control.ReadLinesAsync(command, rows, cancellationToken).ConfigureAwait(false);
+        return rows.FirstBackendId;
     }
 
     /// <summary><c>show stat -1 2 -1</c>: one row per backend with HAProxy's request, queue and error counters.</summary>

@@ -242,6 +242,9 @@ internal sealed class ServersStateLines(string endpoint, string command, Action<
     private bool _versioned;
     private string? _address; // the last row's: servers often share a host, and its string is made once
 
+    /// <summary>The first row's backend id (<c>be_id</c>), or <see langword="null"/> before a row was read.</summary>
+    public int? FirstBackendId { get; private set; }
+
     public void Take(ReadOnlySpan<char> line)
     {
         if (!_versioned)
@@ -263,6 +266,8 @@ internal sealed class ServersStateLines(string endpoint, string command, Action<
         {
             throw new HaproxyControlException(HaproxyErrorKind.UnexpectedAnswer, endpoint, command, $"short row '{line}'");
         }
+
+        FirstBackendId ??= RuntimeApiParsers.Int(line[f[0]]);
 
         if ((backends is null ? line[f[1]].ToString() : backends(line[f[1]])) is not { } backend
             || (servers is null ? line[f[3]].ToString() : servers(backend, line[f[3]])) is not { } server)
