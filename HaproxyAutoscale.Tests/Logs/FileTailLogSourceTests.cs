@@ -157,16 +157,22 @@ public sealed class FileTailLogSourceTests
     }
 
     /// <summary>Runs a tail in the background on a fake clock and collects its lines.</summary>
+    /// <remarks>
+    /// <see cref="MockFileSystem"/> is not safe to use from two threads: a stream opened while another thread appends
+    /// can write its stale copy back when it is disposed, and a file moved while a stream opens it throws a
+    /// <see cref="NullReferenceException"/> from inside the mock. So on the fake clock the test touches the files only
+    /// while the tail is parked on its poll delay (it touches none until the clock moves), never while it reads.
+    /// </remarks>
     private sealed class Tail : IAsyncDisposable
     {
         private readonly CancellationTokenSource _stop = new();
         private readonly ConcurrentQueue<string> _lines = new();
-        private readonly FakeTimeProvider? _time;
+        private readonly ParkingClock? _time;
         private readonly Task _run;
 
         public Tail(IFileSystem fs, FileTailOptions options, string path = LogPath, TimeProvider? time = null)
         {
-            _time = time is null ? new FakeTimeProvider() : null;
+            _time = time is null ? new ParkingClock() : null;
             Source = LogSources.FromFile(path, fs, time ?? _time!, options);
             _run = Task.Run(() => Source.RunAsync(
                 line =>
@@ -186,15 +192,34 @@ public sealed class FileTailLogSourceTests
         /// <summary>How many poll intervals the fake clock was advanced.</summary>
         public int Polls { get; private set; }
 
+        /// <summary>
+        /// Moves the fake clock a poll at a time until <paramref name="condition"/> holds; returns with the tail parked
+        /// on its next poll, so the test may change the files.
+        /// </summary>
         public async Task AdvanceUntilAsync(Func<bool> condition)
         {
             DateTime deadline = DateTime.UtcNow.AddSeconds(10);
+            await UntilParkedAsync(0, deadline);
             while (!condition())
             {
-                DateTime.UtcNow.Should().BeBefore(deadline, "the tail should have caught up");
-                _time?.Advance(TimeSpan.FromMilliseconds(250));
+                int parks = _time!.Parks;
+                _time.Advance(TimeSpan.FromMilliseconds(250));
                 Polls++;
-                await Task.Delay(5);
+                await UntilParkedAsync(parks, deadline);
+            }
+        }
+
+        private async Task UntilParkedAsync(int parksBefore, DateTime deadline)
+        {
+            while (_time!.Parks <= parksBefore)
+            {
+                if (_run.IsCompleted)
+                {
+                    await _run; // a tail that stopped by itself shows why
+                }
+
+                DateTime.UtcNow.Should().BeBefore(deadline, "the tail should have caught up");
+                await Task.Delay(1);
             }
         }
 
@@ -203,6 +228,21 @@ public sealed class FileTailLogSourceTests
             await _stop.CancelAsync();
             await _run;
             await Source.DisposeAsync();
+        }
+    }
+
+    /// <summary>A fake clock that counts the timers started on it: the tail starts one each time it parks to poll.</summary>
+    private sealed class ParkingClock : FakeTimeProvider
+    {
+        private int _parks;
+
+        public int Parks => Volatile.Read(ref _parks);
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            ITimer timer = base.CreateTimer(callback, state, dueTime, period);
+            Interlocked.Increment(ref _parks);
+            return timer;
         }
     }
 }
