@@ -68,19 +68,36 @@ internal sealed class AdminClient : IDisposable
     }
 
     /// <summary>GET /status: one object per backend.</summary>
-    public async Task<IReadOnlyList<JsonElement>> StatusAsync(CancellationToken cancellationToken) =>
-        [.. (await StatusDocumentAsync(cancellationToken).ConfigureAwait(false)).GetProperty("backends").EnumerateArray()];
-
-    /// <summary>The whole <c>GET /status</c> answer: <c>backends</c>, and <c>logSenders</c> for a TCP log source.</summary>
-    public async Task<JsonElement> StatusDocumentAsync(CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<JsonElement>> StatusAsync(CancellationToken cancellationToken)
     {
         (int status, JsonElement body) = await SendAsync(HttpMethod.Get, "status", cancellationToken).ConfigureAwait(false);
-        if (status != 200 || !body.TryGetProperty("backends", out _))
-        {
-            throw new AdminUnreachableException($"{_address}: GET /status answered {status}: {MessageOf(body)}");
-        }
+        return status == 200 && body.TryGetProperty("backends", out JsonElement backends)
+            ? [.. backends.EnumerateArray()]
+            : throw new AdminUnreachableException($"{_address}: GET /status answered {status}: {MessageOf(body)}");
+    }
 
-        return body;
+    /// <summary>
+    /// <c>GET /backends/NAME</c>: the backend's object, or <see langword="null"/> with the daemon's message (which names
+    /// the backends it does autoscale) when it autoscales no such backend.
+    /// </summary>
+    public async Task<(JsonElement? Backend, string? Unknown)> BackendAsync(string name, CancellationToken cancellationToken)
+    {
+        string path = "backends/" + Uri.EscapeDataString(name);
+        (int status, JsonElement body) = await SendAsync(HttpMethod.Get, path, cancellationToken).ConfigureAwait(false);
+        return status switch
+        {
+            200 => (body, null),
+            // Not "no such endpoint": a daemon older than this route says that, and the error below names it.
+            404 when !MessageOf(body).StartsWith("no such endpoint", StringComparison.Ordinal) => (null, MessageOf(body)),
+            _ => throw new AdminUnreachableException($"{_address}: GET /{path} answered {status}: {MessageOf(body)}"),
+        };
+    }
+
+    /// <summary><c>GET /senders</c>: the TCP log source's senders (<c>logSenders</c>, empty for another source).</summary>
+    public async Task<JsonElement> SendersAsync(CancellationToken cancellationToken)
+    {
+        (int status, JsonElement body) = await SendAsync(HttpMethod.Get, "senders", cancellationToken).ConfigureAwait(false);
+        return status == 200 ? body : throw new AdminUnreachableException($"{_address}: GET /senders answered {status}: {MessageOf(body)}");
     }
 
     public static string MessageOf(JsonElement body) =>

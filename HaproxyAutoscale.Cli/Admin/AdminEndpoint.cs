@@ -7,8 +7,9 @@ using HaproxyAutoscale.Scaling;
 namespace HaproxyAutoscale.Cli.Admin;
 
 /// <summary>
-/// The daemon's admin endpoint (<c>run --admin</c>): <c>GET /status</c>, <c>POST /backends/NAME/pause[?for=30m]</c>,
-/// <c>POST /backends/NAME/resume</c> and <c>POST /reload</c> (the configuration file read again), every answer JSON. Loopback or a UNIX socket only (see
+/// The daemon's admin endpoint (<c>run --admin</c>): <c>GET /status</c> (every backend), <c>GET /backends/NAME</c> (one),
+/// <c>GET /senders</c>, <c>POST /backends/NAME/pause[?for=30m]</c>, <c>POST /backends/NAME/resume</c> and
+/// <c>POST /reload</c> (the configuration file read again), every answer JSON. Loopback or a UNIX socket only (see
 /// <see cref="AdminAddress"/>); requests from a browser (an <c>Origin</c> header, or a <c>Host</c> that is not a
 /// loopback name, as DNS rebinding sends) are refused, so a web page cannot pause a backend.
 /// </summary>
@@ -59,6 +60,20 @@ internal sealed class AdminEndpoint : IAsyncDisposable
             return request.Method != "GET" ? WrongMethod("GET") : new AdminResponse(200, AdminJson.Status(_autoscaler.Snapshot(), _autoscaler.LogSenders));
         }
 
+        if (request.Path == "/senders")
+        {
+            return request.Method != "GET" ? WrongMethod("GET") : new AdminResponse(200, AdminJson.Senders(_autoscaler.LogSenders));
+        }
+
+        if (parts is ["", "backends", { Length: > 0 } one])
+        {
+            // One backend's object: explain and status BACKEND need no snapshot of the whole fleet.
+            string backend = Uri.UnescapeDataString(one);
+            return request.Method != "GET" ? WrongMethod("GET")
+                : _autoscaler.Snapshot(backend) is { } snapshot ? new AdminResponse(200, AdminJson.Backend(snapshot))
+                : UnknownBackend(backend);
+        }
+
         if (parts is ["", "backends", { Length: > 0 } encoded, "pause" or "resume"])
         {
             if (request.Method != "POST")
@@ -70,7 +85,7 @@ internal sealed class AdminEndpoint : IAsyncDisposable
             return parts[3] == "pause" ? Pause(backend, request.Query) : Resume(backend);
         }
 
-        return new AdminResponse(404, AdminJson.Message($"no such endpoint: {request.Path} (GET /status, POST /backends/NAME/pause?for=30m, POST /backends/NAME/resume, POST /reload)"));
+        return new AdminResponse(404, AdminJson.Message($"no such endpoint: {request.Path} (GET /status, GET /backends/NAME, GET /senders, POST /backends/NAME/pause?for=30m, POST /backends/NAME/resume, POST /reload)"));
     }
 
     private AdminResponse Pause(string backend, string query)
@@ -114,9 +129,9 @@ internal sealed class AdminEndpoint : IAsyncDisposable
     private AdminResponse UnknownBackend(string backend)
     {
         // The first names only: a fleet's would fill the terminal.
-        IReadOnlyList<BackendSnapshot> backends = _autoscaler.Snapshot();
-        string more = backends.Count > 20 ? string.Create(CultureInfo.InvariantCulture, $", … and {backends.Count - 20:N0} more") : "";
-        return new(404, AdminJson.Message($"no backend '{backend}' is autoscaled (configured: {string.Join(", ", backends.Take(20).Select(b => b.Backend))}{more})"));
+        IReadOnlyList<string> names = _autoscaler.BackendNames;
+        string more = names.Count > 20 ? string.Create(CultureInfo.InvariantCulture, $", … and {names.Count - 20:N0} more") : "";
+        return new(404, AdminJson.Message($"no backend '{backend}' is autoscaled (configured: {string.Join(", ", names.Take(20))}{more})"));
     }
 
     private static AdminResponse WrongMethod(string allowed) => new(405, AdminJson.Message($"use {allowed}"), allowed);

@@ -73,102 +73,124 @@ internal static class AdminJson
         w.WriteStartArray("backends");
         foreach (BackendSnapshot b in backends)
         {
-            w.WriteStartObject();
-            w.WriteString("backend", b.Backend);
-            w.WriteStartObject("window");
-            if (b.Window.HasValue)
-            {
-                w.WriteNumber("valueMs", Math.Round(b.Window.Value, 3));
-            }
-            else
-            {
-                w.WriteNull("valueMs");
-            }
-
-            w.WriteNumber("samples", b.Window.SampleCount);
-            w.WriteEndObject();
-            if (b.Coverage is { } coverage)
-            {
-                w.WriteNumber("coverage", Math.Round(coverage, 4));
-            }
-            else
-            {
-                w.WriteNull("coverage");
-            }
-
-            w.WriteBoolean("blind", b.Blind);
-            if (b.OpenSessions is { } open)
-            {
-                w.WriteNumber("openSessions", open);
-            }
-            else
-            {
-                w.WriteNull("openSessions");
-            }
-
-            w.WriteBoolean("paused", b.PausedUntil is not null);
-            WriteUntil(w, b.PausedUntil);
-            w.WriteBoolean("zero", b.AtZero);
-            WriteWaking(w, b.Waking);
-            WriteCapacity(w, b.Capacity);
-            w.WriteStartArray("servers");
-            foreach (ServerSnapshot server in b.Servers)
-            {
-                w.WriteStartObject();
-                w.WriteString("server", server.Name);
-                w.WriteString("role", Role(server.Role));
-                w.WriteString("lifecycle", Lifecycle(server.Lifecycle));
-                w.WriteString("address", server.Address);
-                w.WriteEndObject();
-            }
-
-            w.WriteEndArray();
-            WriteForecast(w, b.Forecast);
-            if (b.LastDecision is { } d)
-            {
-                w.WriteStartObject("lastDecision");
-                w.WriteString("time", Time(d.Time));
-                w.WriteString("action", d.Action switch { ScalingAction.Up => "up", ScalingAction.Down => "down", _ => "hold" });
-                w.WriteStartArray("servers");
-                foreach (string server in d.Servers)
-                {
-                    w.WriteStringValue(server);
-                }
-
-                w.WriteEndArray();
-                w.WriteString("reason", d.Reason);
-                w.WriteString("heldBy", d.HeldBy);
-                w.WriteEndObject();
-            }
-            else
-            {
-                w.WriteNull("lastDecision");
-            }
-
-            w.WriteEndObject();
+            WriteBackend(w, b);
         }
 
         w.WriteEndArray();
         if (senders is { Count: > 0 })
         {
-            // The TCP log source's senders (status --fleet): one object per sender address.
-            w.WriteStartArray("logSenders");
-            foreach (LogSenderStatistics s in senders)
+            WriteSenders(w, senders);
+        }
+
+        w.WriteEndObject();
+    });
+
+    /// <summary>One backend's object, as in <c>GET /status</c> (<c>GET /backends/NAME</c>).</summary>
+    public static string Backend(BackendSnapshot backend) => JsonOutput.Write(w => WriteBackend(w, backend));
+
+    /// <summary><c>{"logSenders": [ … ]}</c> alone, empty without a <c>tcp@</c> source (<c>GET /senders</c>, for <c>status --fleet</c>).</summary>
+    public static string Senders(IReadOnlyList<LogSenderStatistics> senders) => JsonOutput.Write(w =>
+    {
+        w.WriteStartObject();
+        WriteSenders(w, senders);
+        w.WriteEndObject();
+    });
+
+    private static void WriteBackend(Utf8JsonWriter w, BackendSnapshot b)
+    {
+        w.WriteStartObject();
+        w.WriteString("backend", b.Backend);
+        w.WriteStartObject("window");
+        if (b.Window.HasValue)
+        {
+            w.WriteNumber("valueMs", Math.Round(b.Window.Value, 3));
+        }
+        else
+        {
+            w.WriteNull("valueMs");
+        }
+
+        w.WriteNumber("samples", b.Window.SampleCount);
+        w.WriteEndObject();
+        if (b.Coverage is { } coverage)
+        {
+            w.WriteNumber("coverage", Math.Round(coverage, 4));
+        }
+        else
+        {
+            w.WriteNull("coverage");
+        }
+
+        w.WriteBoolean("blind", b.Blind);
+        if (b.OpenSessions is { } open)
+        {
+            w.WriteNumber("openSessions", open);
+        }
+        else
+        {
+            w.WriteNull("openSessions");
+        }
+
+        w.WriteBoolean("paused", b.PausedUntil is not null);
+        WriteUntil(w, b.PausedUntil);
+        w.WriteBoolean("zero", b.AtZero);
+        WriteWaking(w, b.Waking);
+        WriteCapacity(w, b.Capacity);
+        w.WriteStartArray("servers");
+        foreach (ServerSnapshot server in b.Servers)
+        {
+            w.WriteStartObject();
+            w.WriteString("server", server.Name);
+            w.WriteString("role", Role(server.Role));
+            w.WriteString("lifecycle", Lifecycle(server.Lifecycle));
+            w.WriteString("address", server.Address);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        WriteForecast(w, b.Forecast);
+        if (b.LastDecision is { } d)
+        {
+            w.WriteStartObject("lastDecision");
+            w.WriteString("time", Time(d.Time));
+            w.WriteString("action", d.Action switch { ScalingAction.Up => "up", ScalingAction.Down => "down", _ => "hold" });
+            w.WriteStartArray("servers");
+            foreach (string server in d.Servers)
             {
-                w.WriteStartObject();
-                w.WriteString("sender", s.Sender);
-                w.WriteNumber("connections", s.Connections);
-                w.WriteNumber("lines", s.Lines);
-                w.WriteNumber("bytes", s.Bytes);
-                w.WriteNumber("oversized", s.Oversized);
-                w.WriteNumber("malformed", s.Malformed);
-                w.WriteEndObject();
+                w.WriteStringValue(server);
             }
 
             w.WriteEndArray();
+            w.WriteString("reason", d.Reason);
+            w.WriteString("heldBy", d.HeldBy);
+            w.WriteEndObject();
         }
+        else
+        {
+            w.WriteNull("lastDecision");
+        }
+
         w.WriteEndObject();
-    });
+    }
+
+    // The TCP log source's senders (status --fleet): one object per sender address.
+    private static void WriteSenders(Utf8JsonWriter w, IReadOnlyList<LogSenderStatistics> senders)
+    {
+        w.WriteStartArray("logSenders");
+        foreach (LogSenderStatistics s in senders)
+        {
+            w.WriteStartObject();
+            w.WriteString("sender", s.Sender);
+            w.WriteNumber("connections", s.Connections);
+            w.WriteNumber("lines", s.Lines);
+            w.WriteNumber("bytes", s.Bytes);
+            w.WriteNumber("oversized", s.Oversized);
+            w.WriteNumber("malformed", s.Malformed);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+    }
 
     public static string Role(ServerRole role) => role switch
     {

@@ -21,18 +21,17 @@ internal static class AdminCommands
     {
         var backend = new Argument<string>("BACKEND") { Description = "The backend to explain." };
         var admin = AdminOption($"The daemon's admin endpoint (run --admin): 127.0.0.1:PORT or unix:/path. Default {AdminAddress.Default}.");
-        var json = new Option<bool>("--json") { Description = "Print the backend's object from GET /status." };
+        var json = new Option<bool>("--json") { Description = "Print the backend's object (GET /backends/NAME, as in GET /status)." };
         var command = new Command("explain", "Show what the running autoscaler sees for a backend and why it last decided what it did.") { backend, admin, json };
         command.SetAction((parseResult, cancellationToken) => WithClientAsync(console, parseResult.GetValue(admin)!, async client =>
         {
             string name = parseResult.GetValue(backend)!;
-            IReadOnlyList<JsonElement> backends = await client.StatusAsync(cancellationToken).ConfigureAwait(false);
-            if (!backends.Any(b => b.GetProperty("backend").GetString() == name))
+            (JsonElement? found, string? unknown) = await client.BackendAsync(name, cancellationToken).ConfigureAwait(false);
+            if (found is not { } status)
             {
-                return console.Fail($"no backend '{name}' is autoscaled (configured: {string.Join(", ", backends.Select(b => b.GetProperty("backend").GetString()))})");
+                return console.Fail(unknown!);
             }
 
-            JsonElement status = backends.First(b => b.GetProperty("backend").GetString() == name);
             if (parseResult.GetValue(json))
             {
                 console.Out.WriteLine(JsonOutput.Write(status.WriteTo));

@@ -49,7 +49,7 @@ internal static class FleetStatus
         static string Text(long value) => value.ToString(CultureInfo.InvariantCulture);
     }
 
-    /// <summary>The senders of the running autoscaler's TCP log source, from <c>GET /status</c> (<c>logSenders</c>).</summary>
+    /// <summary>The senders of the running autoscaler's TCP log source, from <c>GET /senders</c> or <c>GET /status</c> (<c>logSenders</c>).</summary>
     public static IReadOnlyList<LogSenderView> SendersFrom(JsonElement status) =>
         status.TryGetProperty("logSenders", out JsonElement senders) && senders.ValueKind == JsonValueKind.Array
             ? [.. senders.EnumerateArray().Select(s => new LogSenderView(

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json;
 using HaproxyAutoscale.Cli.Admin;
 using HaproxyAutoscale.Configuration;
 using HaproxyAutoscale.Control;
@@ -58,7 +59,11 @@ internal static class StatusCommand
 
             return await AdminCommands.WithClientAsync(console, adminAddress, async client =>
             {
-                var view = AutoscalerView.From(await client.StatusAsync(cancellationToken).ConfigureAwait(false));
+                // One backend's object when one is asked for: at 10,000 backends the whole /status is ~15 MB.
+                IReadOnlyList<JsonElement> autoscaled = parseResult.GetValue(backend) is { } one
+                    ? (await client.BackendAsync(one, cancellationToken).ConfigureAwait(false)).Backend is { } found ? [found] : []
+                    : await client.StatusAsync(cancellationToken).ConfigureAwait(false);
+                var view = AutoscalerView.From(autoscaled);
                 return await RunAsync(console, addresses, parseResult.GetValue(backend), parseResult.GetValue(json), view, verbose, cancellationToken).ConfigureAwait(false);
             }).ConfigureAwait(false);
         });
@@ -86,7 +91,7 @@ internal static class StatusCommand
 
         return await AdminCommands.WithClientAsync(console, adminAddress, async client =>
         {
-            IReadOnlyList<LogSenderView> senders = FleetStatus.SendersFrom(await client.StatusDocumentAsync(cancellationToken).ConfigureAwait(false));
+            IReadOnlyList<LogSenderView> senders = FleetStatus.SendersFrom(await client.SendersAsync(cancellationToken).ConfigureAwait(false));
             return await FleetStatus.RunAsync(console, controls, backend, json, senders, cancellationToken).ConfigureAwait(false);
         }).ConfigureAwait(false);
     }

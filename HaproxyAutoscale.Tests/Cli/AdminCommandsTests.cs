@@ -57,10 +57,12 @@ public sealed class AdminCommandsTests
         lines.Should().Contain(l => l.StartsWith("app", StringComparison.Ordinal) && l.Contains(" s2 ", StringComparison.Ordinal)
             && l.Contains(" ready ", StringComparison.Ordinal) && l.Contains(" active ", StringComparison.Ordinal) && l.EndsWith("until resumed  -", StringComparison.Ordinal));
 
-        (code, output, error) = await CliProcess.RunAsync("status", "--config", config, "--admin", admin, "--json");
-        code.Should().Be(0, error);
-        using (JsonDocument rows = JsonDocument.Parse(output))
+        // With --backend it asks the daemon for that backend alone (GET /backends/app), and says the same.
+        foreach (string[] only in new[] { Array.Empty<string>(), ["--backend", "app"] })
         {
+            (code, output, error) = await CliProcess.RunAsync(["status", "--config", config, "--admin", admin, "--json", .. only]);
+            code.Should().Be(0, error);
+            using JsonDocument rows = JsonDocument.Parse(output);
             JsonElement s2 = rows.RootElement.EnumerateArray().Single(r => r.GetProperty("server").GetString() == "s2");
             s2.GetProperty("role").GetString().Should().Be("active");
             s2.GetProperty("lifecycle").GetString().Should().Be("active");

@@ -115,7 +115,27 @@ public sealed class AdminEndpointTests
         rig.Autoscaler.Snapshot("other24")!.Backend.Should().Be("other24");
     }
 
+    [Fact]
+    public async Task OneBackendAndSenders_AnswerWhatStatusHolds_WithoutTheFleet()
+    {
+        // Not running: nothing changes between the requests, so the answers can be compared whole.
+        await using var rig = await AdminRig.StartAsync(idleScaleDown: "1h", otherBackends: 2);
+        JsonElement status = await rig.StatusAsync(rig.Tcp);
+
+        (int code, JsonElement other) = await rig.SendAsync(rig.Unix, HttpMethod.Get, "/backends/other01");
+        code.Should().Be(200, other.GetRawText());
+        JsonElement.DeepEquals(other, status.GetProperty("backends")[2]).Should().BeTrue(other.GetRawText());
+        (code, JsonElement senders) = await rig.SendAsync(rig.Tcp, HttpMethod.Get, "/senders");
+        code.Should().Be(200);
+        senders.GetProperty("logSenders").GetArrayLength().Should().Be(0, "a udp@ source has no senders to list");
+        (code, JsonElement unknown) = await rig.SendAsync(rig.Tcp, HttpMethod.Get, "/backends/nope");
+        code.Should().Be(404);
+        unknown.GetProperty("message").GetString().Should().Be("no backend 'nope' is autoscaled (configured: app, other00, other01)");
+    }
+
     [Theory]
+    [InlineData("POST", "/backends/app", 405, "use GET")]
+    [InlineData("POST", "/senders", 405, "use GET")]
     [InlineData("POST", "/backends/nope/pause", 404, "no backend 'nope' is autoscaled (configured: app)")]
     [InlineData("POST", "/backends/nope/resume", 404, "no backend 'nope'")]
     [InlineData("POST", "/backends/app/pause?for=soon", 400, "for: 'soon' is not a positive duration")]
