@@ -12,8 +12,8 @@ public static partial class AutoscaleOptionsValidator
         if (backend.Provider is { } provider)
         {
             string at = path + ".provider";
-            rules.NotNegative(at + ".keepWarm", provider.KeepWarm);
-            rules.Positive(at + ".timeout", provider.Timeout);
+            rules.NotNegative(at, "keepWarm", provider.KeepWarm);
+            rules.Positive(at, "timeout", provider.Timeout);
 
             // The provider's own factory checks its settings, so a custom provider's rules apply here too.
             var errors = new List<string>();

@@ -40,10 +40,19 @@ internal abstract class ConfigNode
             _ => null,
         };
 
-        public override IReadOnlyList<KeyValuePair<string, ConfigNode>>? Members() =>
-            element.ValueKind == JsonValueKind.Object
+        public override IReadOnlyList<KeyValuePair<string, ConfigNode>>? Members()
+        {
+            if (element.ValueKind != JsonValueKind.Object)
+            {
+                return null;
+            }
+
+            // Most servers of a large fleet are written "s2": {}: no list for them.
+            JsonElement.ObjectEnumerator members = element.EnumerateObject();
+            return members.MoveNext()
                 ? [.. element.EnumerateObject().Select(p => new KeyValuePair<string, ConfigNode>(p.Name, new JsonNode(p.Value)))]
-                : null;
+                : [];
+        }
 
         public override IReadOnlyList<KeyValuePair<string, ConfigNode>>? Items() =>
             element.ValueKind == JsonValueKind.Array

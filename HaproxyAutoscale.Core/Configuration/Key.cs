@@ -151,8 +151,7 @@ internal static class Key<T>
                 get(to).Add(copy);
             }
         },
-        Same = (a, b) => get(a).Count == get(b).Count
-            && get(a).Zip(get(b)).All(p => string.Equals(nameOf(p.First), nameOf(p.Second), StringComparison.Ordinal) && shape.Same(p.First, p.Second)),
+        Same = (a, b) => SameItems(get(a), get(b), (x, y) => string.Equals(nameOf(x), nameOf(y), StringComparison.Ordinal) && shape.Same(x, y)),
         Show = _ => "none",
         Child = (shape, ".NAME"),
     };
@@ -176,7 +175,7 @@ internal static class Key<T>
                 get(to).Add(shape.Copy(source));
             }
         },
-        Same = (a, b) => get(a).Count == get(b).Count && get(a).Zip(get(b)).All(p => shape.Same(p.First, p.Second)),
+        Same = (a, b) => SameItems(get(a), get(b), shape.Same),
         Show = _ => "none",
         Child = (shape, "[]"),
     };
@@ -205,6 +204,25 @@ internal static class Key<T>
         Same = (a, b) => EqualityComparer<TValue>.Default.Equals(get(a), get(b)),
         Show = o => show(get(o)),
     };
+
+    // Entry by entry, without the enumerators and tuples of Zip: a reload compares every backend's servers.
+    private static bool SameItems<TChild>(IList<TChild> a, IList<TChild> b, Func<TChild, TChild, bool> same)
+    {
+        if (a.Count != b.Count)
+        {
+            return false;
+        }
+
+        for (int i = 0; i < a.Count; i++)
+        {
+            if (!same(a[i], b[i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     private static void Set<TValue>(TValue? value, T options, Action<T, TValue> set)
         where TValue : struct
