@@ -39,6 +39,9 @@ public static class AutoscaleEventIds
     /// <summary>The configuration names a server HAProxy does not have.</summary>
     public const int UnknownServer = 12;
 
+    /// <summary>One reading adopted more servers than are logged one by one: how many, active and parked.</summary>
+    public const int AdoptedMany = 25;
+
     /// <summary>The log source failed; the autoscaler stops.</summary>
     public const int SourceFailed = 13;
 

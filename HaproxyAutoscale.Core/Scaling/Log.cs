@@ -34,8 +34,13 @@ internal static partial class Log
     [LoggerMessage(AutoscaleEventIds.ReconcileFailed, LogLevel.Warning, "Reading state from HAProxy failed: {Error}")]
     public static partial void ReconcileFailed(ILogger logger, string error);
 
-    [LoggerMessage(AutoscaleEventIds.Adopted, LogLevel.Information, "{Backend}/{Server}: adopted as {Role} from HAProxy's state on {Endpoint}")]
-    public static partial void Adopted(ILogger logger, string backend, string server, string role, string endpoint);
+    // The level is the caller's: past the first servers of one reading, each server's line is debug (see Adoptions).
+    [LoggerMessage(EventId = AutoscaleEventIds.Adopted, Message = "{Backend}/{Server}: adopted as {Role} from HAProxy's state on {Endpoint}")]
+    public static partial void Adopted(ILogger logger, LogLevel level, string backend, string server, string role, string endpoint);
+
+    [LoggerMessage(AutoscaleEventIds.AdoptedMany, LogLevel.Information,
+        "Adopted {Count} servers from HAProxy's state on {Endpoint}: {Active} active, {Parked} parked (the first {Each} logged one by one, the rest at debug level)")]
+    public static partial void AdoptedMany(ILogger logger, int count, string endpoint, int active, int parked, int each);
 
     [LoggerMessage(AutoscaleEventIds.UnknownServer, LogLevel.Warning, "{Backend}/{Server}: the configuration names a server HAProxy does not have on {Endpoint}; it is never acted on")]
     public static partial void UnknownServer(ILogger logger, string backend, string server, string endpoint);

@@ -8,7 +8,7 @@ internal sealed partial class Reconciler
     // only the autoscaled backends' rows are kept, and each backend is reconciled as soon as its rows are read (HAProxy
     // lists a backend's servers together), so that the 80,000 rows are never held at once (held, they outlived young
     // collections and kept ~12 MB of the heap committed).
-    private async Task ReconcileEveryBackendAsync(IHaproxyControl instance, bool restarted, List<Reapply> reapply, CancellationToken cancellationToken)
+    private async Task ReconcileEveryBackendAsync(IHaproxyControl instance, bool restarted, List<Reapply> reapply, Adoptions adoptions, CancellationToken cancellationToken)
     {
         LiveBackends.BackendSet set = _backends.Current;
         // By name, not by the backend object: hashing an object by identity keeps its hash code in the header its lock
@@ -90,7 +90,7 @@ internal sealed partial class Reconciler
                 // A role changed while HAProxy was read (an action completed): this reading may predate it.
                 if (backend.Servers.Changes == changesBefore)
                 {
-                    Reconcile(instance.Endpoint, backend, rows, restarted, reapply);
+                    Reconcile(instance.Endpoint, backend, rows, restarted, reapply, adoptions);
                 }
             }
 

@@ -78,7 +78,9 @@ internal sealed partial class Reconciler
         HaproxyInfo info = await instance.ShowInfoAsync(cancellationToken).ConfigureAwait(false);
         bool restarted = _seen.TryGetValue(instance.Endpoint, out HaproxyInfo? previous) && (previous.Pid != info.Pid || info.Uptime < previous.Uptime);
         var reapply = new List<Reapply>();
-        await ReconcileEveryBackendAsync(instance, restarted, reapply, cancellationToken).ConfigureAwait(false);
+        var adoptions = new Adoptions(_logger, instance.Endpoint);
+        await ReconcileEveryBackendAsync(instance, restarted, reapply, adoptions, cancellationToken).ConfigureAwait(false);
+        adoptions.Summarize();
         if (restarted && reapply.Count > 0)
         {
             Log.Reapplying(_logger, instance.Endpoint, previous!.Pid, info.Pid, (long)info.Uptime.TotalSeconds, reapply.Count);
@@ -121,7 +123,7 @@ internal sealed partial class Reconciler
 
     private sealed record Reapply(ScaledBackend Backend, ServerOptions Server, bool Enable, string? ReaddAt = null);
 
-    private void Reconcile(string endpoint, ScaledBackend backend, List<ServerStateRow> states, bool restarted, List<Reapply> reapply)
+    private void Reconcile(string endpoint, ScaledBackend backend, List<ServerStateRow> states, bool restarted, List<Reapply> reapply, Adoptions adoptions)
     {
         ServerTable servers = backend.Servers;
         IList<ServerOptions> configured = backend.Options.Servers;
@@ -185,7 +187,7 @@ internal sealed partial class Reconciler
 
                 if (!_adoptedOnce || role != adopted || unadopted)
                 {
-                    Log.Adopted(_logger, backend.Name, server.Name, adopted.ToString().ToLowerInvariant(), endpoint);
+                    adoptions.Add(backend.Name, server.Name, adopted);
                 }
             }
             else if (restarted || servers.IsUnsettled(server.Name))
@@ -212,7 +214,7 @@ internal sealed partial class Reconciler
             else if (role is ServerRole.HeldByOperator or ServerRole.Parked && real == ServerAdminState.Ready)
             {
                 servers.Set(server.Name, ServerLifecycleState.Active, justEnabled: false);
-                Log.Adopted(_logger, backend.Name, server.Name, "active", endpoint);
+                Log.Adopted(_logger, LogLevel.Information, backend.Name, server.Name, "active", endpoint);
             }
         }
     }
