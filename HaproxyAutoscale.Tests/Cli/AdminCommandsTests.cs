@@ -1,4 +1,5 @@
 using System.Text.Json;
+using HaproxyAutoscale.Cli.Admin;
 using HaproxyAutoscale.Tests.Infrastructure;
 
 namespace HaproxyAutoscale.Tests.Cli;
@@ -114,6 +115,21 @@ public sealed class AdminCommandsTests
             stderr.Should().Be(error);
             output.Should().BeEmpty();
         }
+    }
+
+    [Fact]
+    public async Task Explain_DaemonOlderThanTheBackendRoute_SaysWhatItAnswered()
+    {
+        // A daemon from before GET /backends/NAME answers every unknown path with 404 "no such endpoint".
+        AdminAddress.TryParse($"127.0.0.1:{Ports.FreeTcp()}", out AdminAddress? address, out _).Should().BeTrue();
+        string old = AdminJson.Message("no such endpoint: /backends/app (GET /status, POST /backends/NAME/pause?for=30m, POST /backends/NAME/resume, POST /reload)");
+        await using AdminHttpServer server = AdminHttpServer.Start(address!, (_, _) => Task.FromResult(new AdminResponse(404, old)), TimeSpan.FromSeconds(5));
+
+        var (code, output, error) = await CliRunner.RunAsync("explain", "app", "--admin", address!.Text);
+
+        code.Should().Be(1);
+        output.Should().BeEmpty();
+        error.Should().StartWith($"error: {address.Text}: GET /backends/app answered 404: no such endpoint: /backends/app");
     }
 
     [Theory]
