@@ -59,7 +59,7 @@ internal static class StatusCommand
 
             return await AdminCommands.WithClientAsync(console, adminAddress, async client =>
             {
-                // One backend's object when one is asked for: at 10,000 backends the whole /status is ~15 MB.
+                // One backend's object when one is asked for: the whole /status snapshots and writes every backend.
                 IReadOnlyList<JsonElement> autoscaled = parseResult.GetValue(backend) is { } one
                     ? (await client.BackendAsync(one, cancellationToken).ConfigureAwait(false)).Backend is { } found ? [found] : []
                     : await client.StatusAsync(cancellationToken).ConfigureAwait(false);

@@ -237,7 +237,8 @@ public static partial class AutoscaleOptionsValidator
     }
 
     // A check takes the section's path and its key apart and joins them only for a problem: a reload validates every
-    // backend, and at 10,000 backends paths made for values that pass came to ~40 MB.
+    // backend, and at 10,000 backends the paths made for values that passed were 14 of the 43 MB a validation
+    // allocated (ConfigReloadBenchmarks).
     private sealed class Rules
     {
         public Rules() => AddProblem = Add;
