@@ -68,37 +68,56 @@ internal sealed class AdminClient : IDisposable
     }
 
     /// <summary>GET /status: one object per backend.</summary>
-    public async Task<IReadOnlyList<JsonElement>> StatusAsync(CancellationToken cancellationToken)
-    {
-        (int status, JsonElement body) = await SendAsync(HttpMethod.Get, "status", cancellationToken).ConfigureAwait(false);
-        return status == 200 && body.TryGetProperty("backends", out JsonElement backends)
-            ? [.. backends.EnumerateArray()]
-            : throw new AdminUnreachableException($"{_address}: GET /status answered {status}: {MessageOf(body)}");
-    }
+    public async Task<IReadOnlyList<JsonElement>> StatusAsync(CancellationToken cancellationToken) =>
+        [.. (await StatusDocumentAsync(cancellationToken).ConfigureAwait(false)).GetProperty("backends").EnumerateArray()];
 
     /// <summary>
     /// <c>GET /backends/NAME</c>: the backend's object, or <see langword="null"/> with the daemon's message (which names
-    /// the backends it does autoscale) when it autoscales no such backend.
+    /// the backends it does autoscale) when it autoscales no such backend. A daemon older than that route (still running
+    /// after the package was upgraded) is asked for its whole <c>/status</c> instead.
     /// </summary>
     public async Task<(JsonElement? Backend, string? Unknown)> BackendAsync(string name, CancellationToken cancellationToken)
     {
-        string path = "backends/" + Uri.EscapeDataString(name);
-        (int status, JsonElement body) = await SendAsync(HttpMethod.Get, path, cancellationToken).ConfigureAwait(false);
-        return status switch
+        (int status, JsonElement body) = await SendAsync(HttpMethod.Get, "backends/" + Uri.EscapeDataString(name), cancellationToken).ConfigureAwait(false);
+        if (status == 200)
         {
-            200 => (body, null),
-            // Not "no such endpoint": a daemon older than this route says that, and the error below names it.
-            404 when !MessageOf(body).StartsWith("no such endpoint", StringComparison.Ordinal) => (null, MessageOf(body)),
-            _ => throw new AdminUnreachableException($"{_address}: GET /{path} answered {status}: {MessageOf(body)}"),
-        };
+            return (body, null);
+        }
+
+        if (!IsNoSuchEndpoint(status, body))
+        {
+            return status == 404 ? (null, MessageOf(body)) : throw new AdminUnreachableException($"{_address}: GET /backends/{name} answered {status}: {MessageOf(body)}");
+        }
+
+        IReadOnlyList<JsonElement> backends = await StatusAsync(cancellationToken).ConfigureAwait(false);
+        return backends.FirstOrDefault(b => b.GetProperty("backend").GetString() == name) is { ValueKind: JsonValueKind.Object } found
+            ? (found, null)
+            : (null, $"no backend '{name}' is autoscaled (configured: {string.Join(", ", backends.Select(b => b.GetProperty("backend").GetString()))})");
     }
 
-    /// <summary><c>GET /senders</c>: the TCP log source's senders (<c>logSenders</c>, empty for another source).</summary>
+    /// <summary>
+    /// <c>GET /senders</c>: the TCP log source's senders (<c>logSenders</c>, empty for another source); from a daemon
+    /// older than that route, its whole <c>/status</c>, which holds them too.
+    /// </summary>
     public async Task<JsonElement> SendersAsync(CancellationToken cancellationToken)
     {
         (int status, JsonElement body) = await SendAsync(HttpMethod.Get, "senders", cancellationToken).ConfigureAwait(false);
-        return status == 200 ? body : throw new AdminUnreachableException($"{_address}: GET /senders answered {status}: {MessageOf(body)}");
+        return status == 200 ? body
+            : IsNoSuchEndpoint(status, body) ? await StatusDocumentAsync(cancellationToken).ConfigureAwait(false)
+            : throw new AdminUnreachableException($"{_address}: GET /senders answered {status}: {MessageOf(body)}");
     }
+
+    private async Task<JsonElement> StatusDocumentAsync(CancellationToken cancellationToken)
+    {
+        (int status, JsonElement body) = await SendAsync(HttpMethod.Get, "status", cancellationToken).ConfigureAwait(false);
+        return status == 200 && body.TryGetProperty("backends", out _)
+            ? body
+            : throw new AdminUnreachableException($"{_address}: GET /status answered {status}: {MessageOf(body)}");
+    }
+
+    // What a daemon answers for a path it does not serve (one older than the path).
+    private static bool IsNoSuchEndpoint(int status, JsonElement body) =>
+        status == 404 && MessageOf(body).StartsWith("no such endpoint", StringComparison.Ordinal);
 
     public static string MessageOf(JsonElement body) =>
         body.ValueKind == JsonValueKind.Object && body.TryGetProperty("message", out JsonElement message) ? message.GetString() ?? "" : body.GetRawText();

@@ -129,7 +129,7 @@ internal sealed class AdminEndpoint : IAsyncDisposable
     private AdminResponse UnknownBackend(string backend)
     {
         // The first names only: a fleet's would fill the terminal.
-        IReadOnlyList<string> names = _autoscaler.BackendNames;
+        IReadOnlyList<string> names = _autoscaler.BackendNames();
         string more = names.Count > 20 ? string.Create(CultureInfo.InvariantCulture, $", … and {names.Count - 20:N0} more") : "";
         return new(404, AdminJson.Message($"no backend '{backend}' is autoscaled (configured: {string.Join(", ", names.Take(20))}{more})"));
     }

@@ -196,9 +196,9 @@ public static partial class AutoscaleOptionsValidator
                 rules.Add($"{servers}.{server.Name}.warmupUrl", NotAnHttpUrl);
             }
 
-            if (server.Weight is { } weight)
+            if (server.Weight is { } weight and not (>= 1 and <= 256))
             {
-                rules.Range(servers, $"{server.Name}.weight", weight, 1, 256);
+                rules.Add($"{servers}.{server.Name}.weight", "expected an integer from 1 to 256");
             }
         }
 

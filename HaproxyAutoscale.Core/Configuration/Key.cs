@@ -151,7 +151,7 @@ internal static class Key<T>
                 get(to).Add(copy);
             }
         },
-        Same = (a, b) => SameItems(get(a), get(b), (x, y) => string.Equals(nameOf(x), nameOf(y), StringComparison.Ordinal) && shape.Same(x, y)),
+        Same = (a, b) => SameItems(get(a), get(b), shape, nameOf),
         Show = _ => "none",
         Child = (shape, ".NAME"),
     };
@@ -175,7 +175,7 @@ internal static class Key<T>
                 get(to).Add(shape.Copy(source));
             }
         },
-        Same = (a, b) => SameItems(get(a), get(b), shape.Same),
+        Same = (a, b) => SameItems(get(a), get(b), shape, nameOf: null),
         Show = _ => "none",
         Child = (shape, "[]"),
     };
@@ -205,8 +205,10 @@ internal static class Key<T>
         Show = o => show(get(o)),
     };
 
-    // Entry by entry, without the enumerators and tuples of Zip: a reload compares every backend's servers.
-    private static bool SameItems<TChild>(IList<TChild> a, IList<TChild> b, Func<TChild, TChild, bool> same)
+    // Entry by entry (and name by name, for named entries), without Zip's enumerators or a delegate per call: a reload
+    // compares every backend's servers.
+    private static bool SameItems<TChild>(IList<TChild> a, IList<TChild> b, OptionsShape<TChild> shape, Func<TChild, string>? nameOf)
+        where TChild : class
     {
         if (a.Count != b.Count)
         {
@@ -215,7 +217,7 @@ internal static class Key<T>
 
         for (int i = 0; i < a.Count; i++)
         {
-            if (!same(a[i], b[i]))
+            if ((nameOf is not null && !string.Equals(nameOf(a[i]), nameOf(b[i]), StringComparison.Ordinal)) || !shape.Same(a[i], b[i]))
             {
                 return false;
             }

@@ -23,6 +23,9 @@ public sealed partial class Autoscaler
     /// <summary>The options as configured, which the next reload compares with (tests: which objects a reload kept).</summary>
     internal AutoscaleOptions Configured => _configured;
 
+    /// <summary>The engine's options (tests: which objects a reload kept).</summary>
+    internal AutoscaleOptions Engine => _options;
+
     /// <summary>
     /// Applies <paramref name="options"/> to the running autoscaler without a restart, or rejects them. They are
     /// validated first, as <see cref="AutoscalerBuilder.Build"/> does (with the same policy, window and provider

@@ -103,8 +103,8 @@ public sealed partial class Autoscaler : IAsyncDisposable
     /// <summary>What <paramref name="backend"/> is doing now (as in <see cref="Snapshot()"/>), or <see langword="null"/> for a backend not autoscaled.</summary>
     public BackendSnapshot? Snapshot(string backend) => _backends.TryGetValue(backend, out ScaledBackend? scaled) ? scaled.Snapshot() : null;
 
-    /// <summary>The names of the backends being autoscaled (no snapshot is taken).</summary>
-    public IReadOnlyList<string> BackendNames => [.. _backends.Values.Select(b => b.Name)];
+    /// <summary>The names of the backends being autoscaled, without a snapshot of each.</summary>
+    public IReadOnlyList<string> BackendNames() => [.. _backends.Values.Select(b => b.Name)];
 
     /// <summary>
     /// Runs until <paramref name="cancellationToken"/> is cancelled (or a finite log source ends), then waits for

@@ -79,8 +79,14 @@ internal sealed partial class Reconciler
         bool restarted = _seen.TryGetValue(instance.Endpoint, out HaproxyInfo? previous) && (previous.Pid != info.Pid || info.Uptime < previous.Uptime);
         var reapply = new List<Reapply>();
         var adoptions = new Adoptions(_logger, instance.Endpoint);
-        await ReconcileEveryBackendAsync(instance, restarted, reapply, adoptions, cancellationToken).ConfigureAwait(false);
-        adoptions.Summarize();
+        try
+        {
+            await ReconcileEveryBackendAsync(instance, restarted, reapply, adoptions, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            adoptions.Summarize(); // a reading that failed part-way still says what it adopted
+        }
         if (restarted && reapply.Count > 0)
         {
             Log.Reapplying(_logger, instance.Endpoint, previous!.Pid, info.Pid, (long)info.Uptime.TotalSeconds, reapply.Count);

@@ -1,6 +1,9 @@
 using System.Text.Json;
 using HaproxyAutoscale.Cli.Admin;
+using HaproxyAutoscale.Cli.Commands;
+using HaproxyAutoscale.Scaling;
 using HaproxyAutoscale.Tests.Infrastructure;
+using HaproxyAutoscale.Windows;
 
 namespace HaproxyAutoscale.Tests.Cli;
 
@@ -117,19 +120,41 @@ public sealed class AdminCommandsTests
         }
     }
 
-    [Fact]
-    public async Task Explain_DaemonOlderThanTheBackendRoute_SaysWhatItAnswered()
+    [Theory]
+    [InlineData(false, "/backends/app")]
+    [InlineData(true, "/backends/app /status")] // still running after the package was upgraded
+    public async Task Explain_NewOrOlderDaemon_AsksForTheBackendAlone_OrReadsTheWholeStatus(bool older, string asked)
     {
-        // A daemon from before GET /backends/NAME answers every unknown path with 404 "no such endpoint".
+        // A stub daemon: the older one answers every path but /status with 404 "no such endpoint", as released ones do.
+        var app = new BackendSnapshot("app", WindowValue.Empty, []);
+        var paths = new System.Collections.Concurrent.ConcurrentQueue<string>();
         AdminAddress.TryParse($"127.0.0.1:{Ports.FreeTcp()}", out AdminAddress? address, out _).Should().BeTrue();
-        string old = AdminJson.Message("no such endpoint: /backends/app (GET /status, POST /backends/NAME/pause?for=30m, POST /backends/NAME/resume, POST /reload)");
-        await using AdminHttpServer server = AdminHttpServer.Start(address!, (_, _) => Task.FromResult(new AdminResponse(404, old)), TimeSpan.FromSeconds(5));
+        await using AdminHttpServer server = AdminHttpServer.Start(address!, (request, _) =>
+        {
+            paths.Enqueue(request.Path);
+            return Task.FromResult(request.Path switch
+            {
+                "/status" => new AdminResponse(200, AdminJson.Status([app])),
+                "/backends/app" when !older => new AdminResponse(200, AdminJson.Backend(app)),
+                "/senders" when !older => new AdminResponse(200, AdminJson.Senders([])),
+                _ when !older => new AdminResponse(404, AdminJson.Message("no backend 'nope' is autoscaled (configured: app)")),
+                _ => new AdminResponse(404, AdminJson.Message($"no such endpoint: {request.Path} (GET /status, POST /backends/NAME/pause?for=30m, POST /backends/NAME/resume, POST /reload)")),
+            });
+        }, TimeSpan.FromSeconds(5));
 
         var (code, output, error) = await CliRunner.RunAsync("explain", "app", "--admin", address!.Text);
+        code.Should().Be(0, error);
+        output.Should().StartWith("backend: app\nwindow: empty");
+        string.Join(' ', paths).Should().Be(asked);
 
+        (code, output, error) = await CliRunner.RunAsync("explain", "nope", "--admin", address.Text);
         code.Should().Be(1);
-        output.Should().BeEmpty();
-        error.Should().StartWith($"error: {address.Text}: GET /backends/app answered 404: no such endpoint: /backends/app");
+        error.Should().Be("error: no backend 'nope' is autoscaled (configured: app)\n");
+
+        // status --fleet's senders: GET /senders, or the older daemon's /status, which holds them too.
+        using var client = new AdminClient(address);
+        FleetStatus.SendersFrom(await client.SendersAsync(CancellationToken.None)).Should().BeEmpty();
+        paths.Should().EndWith(older ? ["/senders", "/status"] : ["/senders"]);
     }
 
     [Theory]

@@ -38,4 +38,15 @@ public sealed class AdoptionLogTests
         rig.Logs.Where(l => l.EventId == AutoscaleEventIds.AdoptedMany).Select(l => (l.Level, l.Message)).Should().Equal(
             (LogLevel.Information, $"Adopted 21 servers from HAProxy's state on {rig.Endpoint}: 7 active, 14 parked (the first 20 logged one by one, the rest at debug level)"));
     }
+
+    [Fact]
+    public async Task Start_FewServers_ALineEachAndNoSummary()
+    {
+        await using AutoscaleRig rig = await AutoscaleRig.StartAsync();
+
+        await Poll.UntilAsync(() => rig.Logs.Count(l => l.EventId == AutoscaleEventIds.Adopted) == 3, TimeSpan.FromSeconds(10), "s1, s2 and s3 adopted");
+        await Poll.UntilAsync(() => rig.Logs.Any(l => l.EventId == AutoscaleEventIds.Decision || l.EventId == AutoscaleEventIds.Hold), TimeSpan.FromSeconds(10), "a pass after the adoption");
+        rig.Logs.Where(l => l.EventId == AutoscaleEventIds.Adopted).Should().OnlyContain(l => l.Level == LogLevel.Information);
+        rig.Logs.Should().NotContain(l => l.EventId == AutoscaleEventIds.AdoptedMany);
+    }
 }

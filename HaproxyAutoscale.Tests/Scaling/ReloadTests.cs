@@ -42,7 +42,7 @@ public sealed class ReloadTests
     {
         await using var engine = await Engine.StartAsync(extra: true);
         ScaledBackend app = engine.Autoscaler.Backends.Single(b => b.Name == "app");
-        BackendOptions appOptions = app.Options, appConfigured = engine.Autoscaler.Configured.Backends.Single(b => b.Name == "app");
+        BackendOptions appConfigured = engine.Autoscaler.Configured.Backends.Single(b => b.Name == "app");
         await engine.SendAsync(40);
         int samples = engine.Autoscaler.Snapshot().Single(b => b.Backend == "app").Window.SampleCount;
         AutoscaleOptions wanted = engine.Options();
@@ -61,8 +61,9 @@ public sealed class ReloadTests
         result.Summary.Should().Be("added new; removed old; unchanged 1");
         engine.Autoscaler.Backends.Select(b => b.Name).Should().Equal("app", "new");
         engine.Autoscaler.Backends[0].Should().BeSameAs(app, "an unchanged backend keeps everything it knows");
-        app.Options.Should().BeSameAs(appOptions);
-        engine.Autoscaler.Configured.Backends[0].Should().BeSameAs(appConfigured, "the reload's copy of an unchanged backend is not kept beside the running one");
+        // The reload's copies of an unchanged backend are not kept beside the objects it runs on.
+        engine.Autoscaler.Configured.Backends[0].Should().BeSameAs(appConfigured);
+        engine.Autoscaler.Engine.Backends[0].Should().BeSameAs(app.Options);
         engine.Autoscaler.Snapshot()[0].Window.SampleCount.Should().Be(samples);
         engine.Autoscaler.Backends[1].Servers.IsUnadopted("n1").Should().BeTrue("a new backend's servers are not acted on before HAProxy's state is adopted");
         engine.Meters.Total("reloads", "outcome=applied").Should().Be(1);
