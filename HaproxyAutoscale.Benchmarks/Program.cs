@@ -66,6 +66,15 @@ if (args.Length is 5 or 6 && args[0] == "scale")
     return;
 }
 
+// `provider-fleet CLI BACKENDS KEEPWARM_SECONDS`: a fleet whose every backend has an exec provider starting up under
+// systemd's notify protocol: time to READY, provider processes at once, the keep-warm stops after it.
+if (args.Length == 4 && args[0] == "provider-fleet" && OperatingSystem.IsLinux())
+{
+    var invariant = System.Globalization.CultureInfo.InvariantCulture;
+    await ProviderFleetMeasurements.RunAsync(args[1], int.Parse(args[2], invariant), int.Parse(args[3], invariant));
+    return;
+}
+
 // `line-path BACKENDS ITERATIONS`: the log line's path (LinePathBenchmarks) in CPU time per line.
 if (args.Length == 3 && args[0] == "line-path")
 {

@@ -28,29 +28,10 @@ public static class ScaleMeasurements
 
     public static async Task RunAsync(string cliDll, int backends, int rate, int seconds, int warmup = 5)
     {
-        var config = new HaproxyConfig { StatsSocket = "{dir}/admin.sock" };
-        config.Global.Add("maxconn 1000");
-        for (int b = 0; b < backends; b++)
-        {
-            var backend = new HaproxyBackend(Name(b));
-            for (int s = 1; s <= ServersPerBackend; s++)
-            {
-                backend.Servers.Add(new HaproxyServer($"s{s}", 1) { Weight = 10, Disabled = s > 1 });
-            }
-
-            config.Backends.Add(backend);
-        }
-
         var clock = Stopwatch.StartNew();
-        // 10,000 backends take HAProxy longer to start than the Lab's 10 s wait on a loaded machine: waited for here.
         using var directory = new TempDirectory();
-        await using Haproxy haproxy = await Haproxy.StartAsync(config.ToString(), directory);
+        await using Haproxy haproxy = await StartHaproxyAsync(backends, directory);
         string adminSocket = directory.File("admin.sock");
-        while (!Haproxy.Answers(adminSocket) && clock.Elapsed < TimeSpan.FromMinutes(2))
-        {
-            await Task.Delay(100);
-        }
-
         double haproxyStart = clock.Elapsed.TotalSeconds;
         int port = DaemonMeasurements.FreeTcpPort(), metricsPort = DaemonMeasurements.FreeTcpPort();
         string configPath = Path.Combine(haproxy.Directory, "config.json");
@@ -121,6 +102,36 @@ public static class ScaleMeasurements
 
             await daemon.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
         }
+    }
+
+    /// <summary>
+    /// The rig's HAProxy: <paramref name="backends"/> backends of 8 servers (s1 up, s2–s8 disabled), its admin socket
+    /// <c>admin.sock</c> in <paramref name="directory"/>; returns once the socket answers (10,000 backends take HAProxy
+    /// longer to start than the Lab's 10 s wait on a loaded machine: waited for here, up to 2 minutes).
+    /// </summary>
+    internal static async Task<Haproxy> StartHaproxyAsync(int backends, TempDirectory directory)
+    {
+        var config = new HaproxyConfig { StatsSocket = "{dir}/admin.sock" };
+        config.Global.Add("maxconn 1000");
+        for (int b = 0; b < backends; b++)
+        {
+            var backend = new HaproxyBackend(Name(b));
+            for (int s = 1; s <= ServersPerBackend; s++)
+            {
+                backend.Servers.Add(new HaproxyServer($"s{s}", 1) { Weight = 10, Disabled = s > 1 });
+            }
+
+            config.Backends.Add(backend);
+        }
+
+        var clock = Stopwatch.StartNew();
+        Haproxy haproxy = await Haproxy.StartAsync(config.ToString(), directory);
+        while (!Haproxy.Answers(directory.File("admin.sock")) && clock.Elapsed < TimeSpan.FromMinutes(2))
+        {
+            await Task.Delay(100);
+        }
+
+        return haproxy;
     }
 
     internal static string Name(int backend) => $"be{backend:D5}";

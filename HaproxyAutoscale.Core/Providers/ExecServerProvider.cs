@@ -171,8 +171,11 @@ internal sealed partial class ExecServerProvider : IServerProvider
         await Task.WhenAny(reading, Task.Delay(TimeSpan.FromMilliseconds(200), CancellationToken.None)).ConfigureAwait(false);
         await readers.CancelAsync().ConfigureAwait(false);
         var outcome = new Outcome(info.FileName, process.ExitCode, output.Text, errors.Text);
-        CommandRan(_logger, target.Backend, target.Server, operation, info.FileName, outcome.ExitCode, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds,
-            OneLine(outcome.Output), OneLine(outcome.Errors));
+        // A command that did what was asked and printed nothing says nothing the server's own line (started, stopped,
+        // adopted) does not: debug, so a fleet's start (a status question per parked server) does not flood the journal.
+        bool quiet = outcome.Output.Length == 0 && outcome.Errors.Length == 0 && (outcome.ExitCode == 0 || (operation == "status" && outcome.ExitCode == 3));
+        CommandRan(_logger, quiet ? LogLevel.Debug : LogLevel.Information, target.Backend, target.Server, operation, info.FileName, outcome.ExitCode,
+            (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds, OneLine(outcome.Output), OneLine(outcome.Errors));
         return outcome;
     }
 
@@ -196,9 +199,9 @@ internal sealed partial class ExecServerProvider : IServerProvider
 
     private static string OneLine(string text) => text.Trim().Replace("\r", "", StringComparison.Ordinal).Replace('\n', '|');
 
-    [LoggerMessage(Scaling.AutoscaleEventIds.ProviderCommand, LogLevel.Information,
-        "{Backend}/{Server}: {Operation}: '{Program}' exited with {ExitCode} after {DurationMs} ms; output: {Output}; errors: {Errors}")]
-    private static partial void CommandRan(ILogger logger, string backend, string server, string operation, string program, int exitCode, long durationMs, string output, string errors);
+    [LoggerMessage(EventId = Scaling.AutoscaleEventIds.ProviderCommand,
+        Message = "{Backend}/{Server}: {Operation}: '{Program}' exited with {ExitCode} after {DurationMs} ms; output: {Output}; errors: {Errors}")]
+    private static partial void CommandRan(ILogger logger, LogLevel level, string backend, string server, string operation, string program, int exitCode, long durationMs, string output, string errors);
 
     private sealed record Outcome(string Program, int ExitCode, string Output, string Errors);
 

@@ -18,7 +18,10 @@ public interface IServerProvider
     /// <summary>Stops the server's capacity (idempotent: stopping a stopped server succeeds).</summary>
     Task StopAsync(ServerProviderTarget target, CancellationToken cancellationToken);
 
-    /// <summary>Whether the server's capacity runs now; asked at start-up to adopt what already runs instead of starting it twice.</summary>
+    /// <summary>
+    /// Whether the server's capacity runs now; asked at start-up (beside the engine, a few servers at a time) to adopt
+    /// what already runs, so it is kept warm and then stopped. A scale-up before the answer starts the server.
+    /// </summary>
     Task<ServerRunState> GetStatusAsync(ServerProviderTarget target, CancellationToken cancellationToken);
 }
 

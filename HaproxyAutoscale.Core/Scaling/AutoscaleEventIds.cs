@@ -103,6 +103,9 @@ public static class AutoscaleEventIds
     /// <summary>A pool server was removed from HAProxy (<c>del server</c>).</summary>
     public const int ServerDeleted = 36;
 
+    /// <summary>One adoption asked the providers about more servers than are logged one by one: how many, and their answers.</summary>
+    public const int ProcessesAdopted = 37;
+
     /// <summary>A TCP log connection from a sender outside <c>logs.allowFrom</c> was closed unread.</summary>
     public const int RejectedConnection = 40;
 

@@ -117,9 +117,9 @@ public sealed partial class Autoscaler : IAsyncDisposable
         Log.Started(_logger, _backends.Count, _source.Address, _endpoints, _dryRun ? " (dry run: no command that changes HAProxy is sent)" : "");
         _running = true;
         await ReconcileAsync(cancellationToken).ConfigureAwait(false);
-        await _keepWarm.AdoptProcessesAsync(_backends.Values, cancellationToken).ConfigureAwait(false);
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        _actions.Track(AdoptProcessesAsync(stop.Token)); // beside the loops: a fleet's providers may take minutes to answer
         using var stopElection = new CancellationTokenSource();
         Task electing = _leader?.Election.RunAsync(stopElection.Token) ?? Task.CompletedTask;
         Task reading = ReadLogsAsync(stop.Token);
@@ -148,6 +148,20 @@ public sealed partial class Autoscaler : IAsyncDisposable
             _running = false;
             LogSourceCounters counters = LogCounters;
             Log.Stopped(_logger, counters.Lines, UnparsedLines, counters.Dropped, counters.Oversized);
+        }
+    }
+
+    // What the providers run, asked once HAProxy's state is adopted (see KeepWarm.AdoptProcessesAsync); a stop during
+    // it leaves the servers not asked yet stopped as far as a scale-up knows.
+    private async Task AdoptProcessesAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Yield(); // never on the start's thread
+            await _keepWarm.AdoptProcessesAsync(_backends.Values, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
         }
     }
 

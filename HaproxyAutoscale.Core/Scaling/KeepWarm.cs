@@ -8,10 +8,18 @@ namespace HaproxyAutoscale.Scaling;
 /// pool server deleted from HAProxy first); at start-up, what already runs is adopted as kept warm. The capacity
 /// side of scale-down: draining is the <see cref="Actuator"/>'s.
 /// </summary>
-internal sealed class KeepWarm(ProviderCalls provider, ActionServices services)
+internal sealed partial class KeepWarm(ProviderCalls provider, ActionServices services)
 {
+    /// <summary>
+    /// The provider calls keep-warm makes at once, of each kind: a start's status questions, and the stops after
+    /// <c>keepWarm</c>. A fleet of 10,000 backends has 70,000 parked servers: a process each, all at once, would be a
+    /// fork storm (and a stop after a start whose status was unknown is due for all of them at the same moment).
+    /// </summary>
+    public const int CallsAtOnce = 16;
+
     private readonly ActionServices _services = services;
     private readonly ProviderCalls _provider = provider;
+    private readonly SemaphoreSlim _stops = new(CallsAtOnce);
 
     /// <summary>
     /// Stops the backend's parked servers that were kept warm for <c>keepWarm</c> (pool servers are deleted from HAProxy
@@ -60,72 +68,18 @@ internal sealed class KeepWarm(ProviderCalls provider, ActionServices services)
         }
     }
 
-    /// <summary>
-    /// At start-up, after HAProxy's state was adopted: asks each provider whether its parked servers run, so what runs
-    /// is kept warm (and stopped after <c>keepWarm</c>) instead of started a second time, and what is stopped is known.
-    /// </summary>
-    public async Task AdoptProcessesAsync(IEnumerable<ScaledBackend> backends, CancellationToken cancellationToken)
-    {
-        foreach (ScaledBackend backend in backends)
-        {
-            if (backend.Provider is not { } provider)
-            {
-                continue;
-            }
-
-            List<(string Server, bool Slot, bool InHaproxy)> parked;
-            lock (backend.Gate)
-            {
-                parked = [.. backend.Options.Servers.Select(s => s.Name)
-                    .Where(s => backend.Servers.RoleOf(s) == ServerRole.Parked)
-                    .Select(s => (s, PoolSlots.IsSlot(backend.Options, s), backend.Servers.AddressOf(s) is not null))];
-            }
-
-            foreach ((string server, bool slot, bool inHaproxy) in parked)
-            {
-                ServerRunState state;
-                try
-                {
-                    state = await _provider.WithDeadlineAsync(backend, server, "status", (p, t) => p.GetStatusAsync(new ServerProviderTarget(backend.Name, server), t), cancellationToken).ConfigureAwait(false);
-                }
-                catch (Exception e) when (e is not OutOfMemoryException && !(e is OperationCanceledException && cancellationToken.IsCancellationRequested))
-                {
-                    Log.ProviderFailed(_services.Logger, backend.Name, server, "status", ProviderCalls.Describe(e));
-                    state = ServerRunState.Unknown;
-                }
-
-                // Running or unknown: it may run, so it is parked warm and stopped after keepWarm (stop is idempotent).
-                // Due for its stop at once: a pool server that runs outside HAProxy (its address is not known), or one
-                // still in HAProxy whose process is stopped (it is deleted).
-                ServerLifecycleState lifecycle = state == ServerRunState.Stopped && !(slot && inHaproxy) ? ServerLifecycleState.Stopped : ServerLifecycleState.Parked;
-                bool due = lifecycle == ServerLifecycleState.Parked && slot && (state == ServerRunState.Stopped || !inHaproxy);
-                lock (backend.Gate)
-                {
-                    if (backend.Servers.RoleOf(server) != ServerRole.Parked)
-                    {
-                        continue; // an action took it meanwhile
-                    }
-
-                    backend.Servers.Set(server, lifecycle);
-                    if (due)
-                    {
-                        backend.Servers.StopDue(server);
-                    }
-                }
-
-                Log.ProcessAdopted(_services.Logger, backend.Name, server, state.ToString().ToLowerInvariant(), ServerStates.Name(lifecycle));
-            }
-        }
-    }
-
     // Kept warm long enough: delete it from HAProxy (a pool server), then stop it.
     private async Task StopAsync(ScaledBackend backend, string server, TimeSpan keptWarm, CancellationToken cancellationToken)
     {
         await Task.Yield();
-        long started = _services.Time.GetTimestamp();
         string step = "del server";
+        bool waited = false;
+        long started = _services.Time.GetTimestamp();
         try
         {
+            await _stops.WaitAsync(cancellationToken).ConfigureAwait(false);
+            waited = true;
+            started = _services.Time.GetTimestamp(); // the stop's own time, not its wait for a turn
             bool inHaproxy;
             lock (backend.Gate)
             {
@@ -171,6 +125,13 @@ internal sealed class KeepWarm(ProviderCalls provider, ActionServices services)
 
             Log.ActionFailed(_services.Logger, backend.Name, server, step == "stop" ? "stop" : "stop (del server)", (long)_services.Time.GetElapsedTime(started).TotalMilliseconds, error, Durations.Format(backoff));
             _services.Metrics.ActionFailures.Add(1, AutoscaleMetrics.Tags(backend.Name, "stop"));
+        }
+        finally
+        {
+            if (waited)
+            {
+                _stops.Release();
+            }
         }
     }
 }

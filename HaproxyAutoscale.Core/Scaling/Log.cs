@@ -105,8 +105,13 @@ internal static partial class Log
     [LoggerMessage(AutoscaleEventIds.ProviderFailed, LogLevel.Warning, "{Backend}/{Server}: {Step} failed: {Error}")]
     public static partial void ProviderFailed(ILogger logger, string backend, string server, string step, string error);
 
-    [LoggerMessage(AutoscaleEventIds.ProcessAdopted, LogLevel.Information, "{Backend}/{Server}: the provider reports it {State}: adopted as {Lifecycle}")]
-    public static partial void ProcessAdopted(ILogger logger, string backend, string server, string state, string lifecycle);
+    // The level is the caller's: past the first servers of one adoption, each server's line is debug (see KeepWarm).
+    [LoggerMessage(EventId = AutoscaleEventIds.ProcessAdopted, Message = "{Backend}/{Server}: the provider reports it {State}: adopted as {Lifecycle}")]
+    public static partial void ProcessAdopted(ILogger logger, LogLevel level, string backend, string server, string state, string lifecycle);
+
+    [LoggerMessage(AutoscaleEventIds.ProcessesAdopted, LogLevel.Information,
+        "Asked the providers about {Count} parked servers in {Took}: {Running} running, {Stopped} stopped, {Unknown} unknown, {Other} taken by an action meanwhile or not answered (the first {Each} logged one by one, the rest at debug level)")]
+    public static partial void ProcessesAdopted(ILogger logger, int count, string took, int running, int stopped, int unknown, int other, int each);
 
     [LoggerMessage(AutoscaleEventIds.ServerAdded, LogLevel.Information, "{Backend}/{Server}: added to HAProxy at {Address} ({Why})")]
     public static partial void ServerAdded(ILogger logger, string backend, string server, string address, string why);

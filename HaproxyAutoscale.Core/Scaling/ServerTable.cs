@@ -25,15 +25,20 @@ internal sealed partial class ServerTable
         _servers = new Entries(backend.Servers.Select(s => new Entry(s, time.GetUtcNow())));
         foreach (Entry entry in _servers.Values)
         {
-            if (Providers.PoolSlots.IsSlot(backend, entry.Options.Name))
+            if (StartsStopped(backend, entry.Options))
             {
-                entry.State = ServerLifecycleState.Stopped; // not in HAProxy until started and added
+                entry.State = ServerLifecycleState.Stopped;
             }
         }
 
         _configured = InOrder();
         _settleTime = backend.SettleTime;
     }
+
+    // A pool slot is not in HAProxy until started and added. A parked server of a backend with a provider counts as
+    // stopped until its provider says it runs (KeepWarm.AdoptProcessesAsync): a scale-up before that starts it first.
+    private static bool StartsStopped(BackendOptions backend, ServerOptions server) =>
+        Providers.PoolSlots.IsSlot(backend, server.Name) || (backend.Provider is not null && !server.AlwaysUp);
 
     public BackendOptions Backend { get; private set; }
 
@@ -211,7 +216,7 @@ internal sealed partial class ServerTable
 
             _servers.Add(new Entry(server, _time.GetUtcNow())
             {
-                State = Providers.PoolSlots.IsSlot(backend, server.Name) ? ServerLifecycleState.Stopped : ServerLifecycleState.Parked,
+                State = StartsStopped(backend, server) ? ServerLifecycleState.Stopped : ServerLifecycleState.Parked,
                 Unadopted = true,
             });
         }

@@ -136,6 +136,26 @@ public sealed class ExecServerProviderTests : IDisposable
             options.Lists["status"] = ["bash", "-c", $"exit {code}"];
             (await Create(options).GetStatusAsync(Target, CancellationToken.None)).Should().Be(expected, $"exit {code}");
         }
+
+        // An answer that means something and prints nothing is a debug line (a fleet's start asks about every parked
+        // server); any other exit, or any output, stays information.
+        _logs.Entries.Where(e => e.EventId == AutoscaleEventIds.ProviderCommand).Select(e => (e.Level, e.Message[..e.Message.IndexOf(" after ", StringComparison.Ordinal)])).Should().Equal(
+            (LogLevel.Debug, "app/s2: status: 'bash' exited with 0"), (LogLevel.Debug, "app/s2: status: 'bash' exited with 3"),
+            (LogLevel.Information, "app/s2: status: 'bash' exited with 1"), (LogLevel.Information, "app/s2: status: 'bash' exited with 4"));
+    }
+
+    [Fact]
+    public async Task StartStop_SilentSuccessIsDebug_OutputOrFailureIsInformation()
+    {
+        var options = new ServerProviderOptions { Kind = "exec" };
+        options.Lists["start"] = ["bash", "-c", "echo started"];
+        options.Lists["stop"] = ["true"];
+        IServerProvider provider = Create(options);
+        await provider.StartAsync(Target, CancellationToken.None);
+        await provider.StopAsync(Target, CancellationToken.None);
+
+        _logs.Entries.Where(e => e.EventId == AutoscaleEventIds.ProviderCommand).Select(e => (e.Level, e.Message[..e.Message.IndexOf(" after ", StringComparison.Ordinal)])).Should().Equal(
+            (LogLevel.Information, "app/s2: start: 'bash' exited with 0"), (LogLevel.Debug, "app/s2: stop: 'true' exited with 0"));
     }
 
     [Fact]
