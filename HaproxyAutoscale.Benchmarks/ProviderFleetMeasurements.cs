@@ -62,7 +62,7 @@ public static class ProviderFleetMeasurements
             }
 
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{backends} backends ({parked:N0} parked servers, keepWarm {keepWarmSeconds} s): READY after {(ready is { } r ? $"{r:0.0} s" : "none in 10 min")}, {statusAtReady:N0} status commands by then ({Count(statusLog):N0} in all), at most {peakAtStart} provider processes at once; every parked server stopped {stops.Elapsed.TotalSeconds:0.0} s after READY ({Count(stopLog):N0} stop commands, at most {children.Peak} at once); daemon lines: {linesAtReady:N0} by READY, {Interlocked.Read(ref lines):N0} in all"));
+                $"{backends} backends ({parked:N0} parked servers, keepWarm {keepWarmSeconds} s): READY after {(ready is { } r ? $"{r:0.0} s" : "none in 10 min")}, {statusAtReady:N0} status commands by then ({Count(statusLog):N0} in all), at most {peakAtStart} provider processes at once; {Count(stopLog):N0} stop commands {stops.Elapsed.TotalSeconds:0.0} s after READY, at most {children.Peak} at once; daemon lines: {linesAtReady:N0} by READY, {Interlocked.Read(ref lines):N0} in all; RSS at most {children.PeakRssKb / 1024.0:0} MB"));
         }
         finally
         {
@@ -109,13 +109,16 @@ public static class ProviderFleetMeasurements
         return null;
     }
 
-    // The daemon's running children (the provider's commands), from /proc, and the most seen at once.
+    // The daemon's running children (the provider's commands), from /proc, and the most seen at once; its largest RSS.
     private sealed class ChildCount(int parent)
     {
         public int Peak { get; set; }
 
+        public long PeakRssKb { get; private set; }
+
         public void Sample()
         {
+            PeakRssKb = Math.Max(PeakRssKb, DaemonMeasurements.CpuAndRss(parent).RssKb);
             int count = 0;
             foreach (string dir in Directory.EnumerateDirectories("/proc"))
             {

@@ -106,6 +106,9 @@ public static class AutoscaleEventIds
     /// <summary>One adoption asked the providers about more servers than are logged one by one: how many, and their answers.</summary>
     public const int ProcessesAdopted = 37;
 
+    /// <summary>More servers were stopped after <c>keepWarm</c> than are logged one by one in a minute: how many since when.</summary>
+    public const int StoppedMany = 38;
+
     /// <summary>A TCP log connection from a sender outside <c>logs.allowFrom</c> was closed unread.</summary>
     public const int RejectedConnection = 40;
 

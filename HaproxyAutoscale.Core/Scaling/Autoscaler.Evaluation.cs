@@ -49,11 +49,14 @@ public sealed partial class Autoscaler
             if (chunks < 2 || Environment.ProcessorCount < 2)
             {
                 EvaluateChunk(backends, 0, cancellationToken);
-                return;
             }
-
-            Parallel.For(0, chunks, _passParallelism, chunk => EvaluateChunk(backends, chunk * PassChunk, cancellationToken));
+            else
+            {
+                Parallel.For(0, chunks, _passParallelism, chunk => EvaluateChunk(backends, chunk * PassChunk, cancellationToken));
+            }
         }
+
+        _keepWarm.SummarizeStops();
     }
 
     private void EvaluateChunk(IReadOnlyList<ScaledBackend> backends, int from, CancellationToken cancellationToken)

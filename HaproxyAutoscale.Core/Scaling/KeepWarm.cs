@@ -20,6 +20,7 @@ internal sealed partial class KeepWarm(ProviderCalls provider, ActionServices se
     private readonly ActionServices _services = services;
     private readonly ProviderCalls _provider = provider;
     private readonly SemaphoreSlim _stops = new(CallsAtOnce);
+    private readonly LineBudget _stopLines = new(services.Time);
 
     /// <summary>
     /// Stops the backend's parked servers that were kept warm for <c>keepWarm</c> (pool servers are deleted from HAProxy
@@ -30,6 +31,15 @@ internal sealed partial class KeepWarm(ProviderCalls provider, ActionServices se
         if (backend.Provider is not null && backend.Options.Provider is { } options)
         {
             StopDue(backend, options, cancellationToken); // apart: its closure would be made for every backend at every evaluation
+        }
+    }
+
+    /// <summary>Once per evaluation pass: after a burst of stops, one line for those logged at debug level.</summary>
+    public void SummarizeStops()
+    {
+        if (_stopLines.TakeQuiet() is { } quiet)
+        {
+            Log.StoppedMany(_services.Logger, quiet.Count, quiet.Since, LineBudget.PerMinute);
         }
     }
 
@@ -108,7 +118,7 @@ internal sealed partial class KeepWarm(ProviderCalls provider, ActionServices se
                 backend.Servers.Succeeded(server);
             }
 
-            Log.ServerStopped(_services.Logger, backend.Name, server, backend.Options.Provider!.Kind, (long)_services.Time.GetElapsedTime(started).TotalMilliseconds,
+            Log.ServerStopped(_services.Logger, _stopLines.Next(), backend.Name, server, backend.Options.Provider!.Kind, (long)_services.Time.GetElapsedTime(started).TotalMilliseconds,
                 keptWarm > TimeSpan.FromDays(1) ? "its state was unknown" : $"parked and kept warm for {Durations.Format(keptWarm)}");
             _services.Metrics.Actions.Add(1, AutoscaleMetrics.Tags(backend.Name, "stop"));
         }

@@ -99,8 +99,13 @@ internal static partial class Log
     [LoggerMessage(AutoscaleEventIds.ServerStarted, LogLevel.Information, "{Backend}/{Server}: started through the {Provider} provider in {DurationMs} ms (address {Address})")]
     public static partial void ServerStarted(ILogger logger, string backend, string server, string provider, long durationMs, string address);
 
-    [LoggerMessage(AutoscaleEventIds.ServerStopped, LogLevel.Information, "{Backend}/{Server}: stopped through the {Provider} provider in {DurationMs} ms ({Why})")]
-    public static partial void ServerStopped(ILogger logger, string backend, string server, string provider, long durationMs, string why);
+    // The level is the caller's: keep-warm stops past the first of a minute are debug (see LineBudget).
+    [LoggerMessage(EventId = AutoscaleEventIds.ServerStopped, Message = "{Backend}/{Server}: stopped through the {Provider} provider in {DurationMs} ms ({Why})")]
+    public static partial void ServerStopped(ILogger logger, LogLevel level, string backend, string server, string provider, long durationMs, string why);
+
+    [LoggerMessage(AutoscaleEventIds.StoppedMany, LogLevel.Information,
+        "Stopped {Count} more servers kept warm since {Since:HH:mm:ss} UTC, logged at debug level (past {Each} a minute, stops are not logged one by one)")]
+    public static partial void StoppedMany(ILogger logger, int count, DateTimeOffset since, int each);
 
     [LoggerMessage(AutoscaleEventIds.ProviderFailed, LogLevel.Warning, "{Backend}/{Server}: {Step} failed: {Error}")]
     public static partial void ProviderFailed(ILogger logger, string backend, string server, string step, string error);

@@ -2,6 +2,7 @@ using System.Globalization;
 using HaproxyAutoscale.Configuration;
 using HaproxyAutoscale.Control;
 using HaproxyAutoscale.Providers;
+using Microsoft.Extensions.Logging;
 
 namespace HaproxyAutoscale.Scaling;
 
@@ -122,7 +123,7 @@ internal sealed class ServerStarts(IReadOnlyList<IHaproxyControl> instances, Pro
                 backend.Servers.SetAddress(server, null);
             }
 
-            Log.ServerStopped(_services.Logger, backend.Name, server, backend.Options.Provider!.Kind, 0, "its scale-up failed");
+            Log.ServerStopped(_services.Logger, LogLevel.Information, backend.Name, server, backend.Options.Provider!.Kind, 0, "its scale-up failed");
             return ServerLifecycleState.Stopped;
         }
         catch (Exception e) when (e is not OutOfMemoryException)

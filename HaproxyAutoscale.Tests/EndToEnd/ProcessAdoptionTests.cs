@@ -45,31 +45,8 @@ public sealed class ProcessAdoptionTests
     [Fact]
     public async Task Start_ManyParkedServers_AskedAFewAtATimeAndSummarized()
     {
-        // "app" (s2, s3 parked) and twelve more backends like it: 26 parked servers behind one slow provider.
-        string[] more = [.. Enumerable.Range(0, 12).Select(i => $"more{i}")];
         var provider = new AnsweringProvider(TimeSpan.FromSeconds(1));
-        await using AutoscaleRig rig = await AutoscaleRig.StartAsync(
-            backend => backend.Provider = new ServerProviderOptions { Kind = "answering", KeepWarm = TimeSpan.FromHours(1) },
-            build: (builder, _) => builder.UseProviders(new ServerProviderRegistry().Add("answering", _ => provider)),
-            configureOptions: options =>
-            {
-                foreach (string name in more)
-                {
-                    options.Backends.Add(new BackendOptions
-                    {
-                        Name = name,
-                        Provider = new ServerProviderOptions { Kind = "answering", KeepWarm = TimeSpan.FromHours(1) },
-                        Servers = { new ServerOptions { Name = "s1", AlwaysUp = true }, new ServerOptions { Name = "s2" }, new ServerOptions { Name = "s3" } },
-                    });
-                }
-            },
-            configureHaproxy: (config, rig) =>
-            {
-                foreach (string name in more)
-                {
-                    config.Backends.Add(HaproxyBackend.FirstUp(name, [("s1", rig.Apps[0].Port), ("s2", rig.Apps[1].Port), ("s3", rig.Apps[2].Port)]));
-                }
-            });
+        await using AutoscaleRig rig = await StartFleetAsync(provider, keepWarm: TimeSpan.FromHours(1));
 
         await Poll.UntilAsync(() => rig.Logs.Any(l => l.EventId == AutoscaleEventIds.ProcessesAdopted), TimeSpan.FromSeconds(20), "the adoption's summary");
         provider.MostAtOnce.Should().Be(KeepWarm.CallsAtOnce, "26 questions of a second each, {0} at a time", KeepWarm.CallsAtOnce);
@@ -81,6 +58,50 @@ public sealed class ProcessAdoptionTests
         summary.Should().MatchRegex(@"^Asked the providers about 26 parked servers in [0-9.]+s: 26 running, 0 stopped, 0 unknown, 0 taken by an action meanwhile or not answered \(the first 20 logged one by one, the rest at debug level\)$");
         Regex.Match(summary, "in ([0-9.]+)s").Groups[1].Value.Should().NotBe("0", "two rounds of one-second answers");
         rig.Autoscaler.Snapshot().SelectMany(b => b.Servers).Where(s => s.Name != "s1").Should().OnlyContain(s => s.Lifecycle == ServerLifecycleState.Parked);
+    }
+
+    [Fact]
+    public async Task KeepWarmOver_ManyStopsAtOnce_TheFirstLoggedOneByOneAndTheRestInOneLine()
+    {
+        var provider = new AnsweringProvider(TimeSpan.Zero);
+        await using AutoscaleRig rig = await StartFleetAsync(provider, keepWarm: TimeSpan.Zero);
+
+        await Poll.UntilAsync(() => rig.Logs.Any(l => l.EventId == AutoscaleEventIds.StoppedMany), TimeSpan.FromSeconds(20), "the stops' summary");
+        provider.Stopped.Should().HaveCount(26, "every parked server was running and kept warm for no time");
+        var stopped = rig.Logs.Where(l => l.EventId == AutoscaleEventIds.ServerStopped).ToList();
+        stopped.Should().HaveCount(26);
+        stopped.Take(LineBudget.PerMinute).Should().OnlyContain(l => l.Level == LogLevel.Information);
+        stopped.Skip(LineBudget.PerMinute).Should().OnlyContain(l => l.Level == LogLevel.Debug);
+        rig.Logs.Single(l => l.EventId == AutoscaleEventIds.StoppedMany).Message.Should().MatchRegex(
+            @"^Stopped 6 more servers kept warm since \d\d:\d\d:\d\d UTC, logged at debug level \(past 20 a minute, stops are not logged one by one\)$");
+    }
+
+    // "app" (s2, s3 parked) and twelve more backends like it, every one with the provider: 26 parked servers.
+    private static Task<AutoscaleRig> StartFleetAsync(AnsweringProvider provider, TimeSpan keepWarm)
+    {
+        string[] more = [.. Enumerable.Range(0, 12).Select(i => $"more{i}")];
+        return AutoscaleRig.StartAsync(
+            backend => backend.Provider = new ServerProviderOptions { Kind = "answering", KeepWarm = keepWarm },
+            build: (builder, _) => builder.UseProviders(new ServerProviderRegistry().Add("answering", _ => provider)),
+            configureOptions: options =>
+            {
+                foreach (string name in more)
+                {
+                    options.Backends.Add(new BackendOptions
+                    {
+                        Name = name,
+                        Provider = new ServerProviderOptions { Kind = "answering", KeepWarm = keepWarm },
+                        Servers = { new ServerOptions { Name = "s1", AlwaysUp = true }, new ServerOptions { Name = "s2" }, new ServerOptions { Name = "s3" } },
+                    });
+                }
+            },
+            configureHaproxy: (config, rig) =>
+            {
+                foreach (string name in more)
+                {
+                    config.Backends.Add(HaproxyBackend.FirstUp(name, [("s1", rig.Apps[0].Port), ("s2", rig.Apps[1].Port), ("s3", rig.Apps[2].Port)]));
+                }
+            });
     }
 
     private static ServerLifecycleState Lifecycle(AutoscaleRig rig, string server) =>
@@ -116,7 +137,7 @@ public sealed class ProcessAdoptionTests
             {
                 if (delay is { } wait)
                 {
-                    await Task.Delay(wait, cancellationToken);
+                    await Task.Delay(wait, cancellationToken); // zero: at once
                     return ServerRunState.Running;
                 }
 
