@@ -88,10 +88,13 @@ public static class ScaleMeasurements
                 steps.Add(await StepAsync(socket, adminSocket, Name(backends - k)));
             }
 
+            string scrapes = int.TryParse(Environment.GetEnvironmentVariable("SCRAPES"), CultureInfo.InvariantCulture, out int count) && count > 0
+                ? await ScrapeRssAsync(socket, blocks, rate, http, metrics, daemon.Id, count)
+                : "";
             double cores = (cpuAfter - cpuBefore) / elapsed;
             (double p50, double p99, long passes) = PassQuantiles(scrapeBefore, scrapeAfter);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{backends} backends ({backends * ServersPerBackend} servers), {sent / elapsed:N0} lines/s for {elapsed:0.0} s: daemon {cores:0.000} cores ({cores / (sent / elapsed / 100_000.0):0.000} per 100,000 lines/s), RSS {rssKb / 1024.0:0.0} MB, read {read:N0} of {sent:N0}, evaluation pass p50 {p50 * 1000:0.0} ms p99 {p99 * 1000:0.0} ms ({passes} passes), step to s2 enabled median {steps.Order().ElementAt(Steps / 2):0.00} s ({string.Join(" ", steps.Select(s => s.ToString("0.00", CultureInfo.InvariantCulture)))}) (HAProxy start {haproxyStart:0.0} s, daemon ready {daemonStart:0.0} s, warm-up {warmup} s)"));
+                $"{backends} backends ({backends * ServersPerBackend} servers), {sent / elapsed:N0} lines/s for {elapsed:0.0} s: daemon {cores:0.000} cores ({cores / (sent / elapsed / 100_000.0):0.000} per 100,000 lines/s), RSS {rssKb / 1024.0:0.0} MB, read {read:N0} of {sent:N0}, evaluation pass p50 {p50 * 1000:0.0} ms p99 {p99 * 1000:0.0} ms ({passes} passes), step to s2 enabled median {steps.Order().ElementAt(Steps / 2):0.00} s ({string.Join(" ", steps.Select(s => s.ToString("0.00", CultureInfo.InvariantCulture)))}) (HAProxy start {haproxyStart:0.0} s, daemon ready {daemonStart:0.0} s, warm-up {warmup} s){scrapes}"));
         }
         finally
         {
@@ -102,6 +105,48 @@ public static class ScaleMeasurements
 
             await daemon.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
         }
+    }
+
+    // SCRAPES=N: N Prometheus scrapes of /metrics 5 s apart while the lines keep coming at the rate, the daemon's RSS
+    // read every 20 ms: its largest between the scrapes and during them (what a scrape of every backend's series costs).
+    private static async Task<string> ScrapeRssAsync(Socket socket, byte[][] blocks, int rate, HttpClient http, Uri metrics, int pid, int count)
+    {
+        long between = 0, during = 0, bytes = 0;
+        var took = new List<double>();
+        bool scraping = false;
+        using var done = new CancellationTokenSource();
+        Task sampling = Task.Run(async () =>
+        {
+            while (!done.IsCancellationRequested)
+            {
+                long rss = DaemonMeasurements.CpuAndRss(pid).RssKb;
+                if (Volatile.Read(ref scraping))
+                {
+                    during = Math.Max(during, rss);
+                }
+                else
+                {
+                    between = Math.Max(between, rss);
+                }
+
+                await Task.Delay(20);
+            }
+        });
+        for (int i = 0; i < count; i++)
+        {
+            await SendPacedAsync(socket, blocks, rate, TimeSpan.FromSeconds(5));
+            var clock = Stopwatch.StartNew();
+            Volatile.Write(ref scraping, true);
+            bytes = (await http.GetByteArrayAsync(metrics)).Length;
+            await Task.Delay(200); // the collection after the scrape, if any, is still the scrape's
+            Volatile.Write(ref scraping, false);
+            took.Add(clock.Elapsed.TotalMilliseconds - 200);
+        }
+
+        await done.CancelAsync();
+        await sampling;
+        return string.Create(CultureInfo.InvariantCulture,
+            $"; {count} scrapes of {bytes:N0} bytes, median {took.Order().ElementAt(count / 2):0} ms: RSS at most {between / 1024.0:0.0} MB between them, {during / 1024.0:0.0} MB during them (and 200 ms after)");
     }
 
     /// <summary>

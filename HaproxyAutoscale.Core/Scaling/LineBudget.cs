@@ -13,7 +13,7 @@ internal sealed class LineBudget(TimeProvider time)
     private static readonly TimeSpan Minute = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan BurstOver = TimeSpan.FromSeconds(1);
 
-    private readonly Lock _gate = new();
+    private readonly object _gate = new();
     private DateTimeOffset _minute = DateTimeOffset.MinValue;
     private DateTimeOffset _last;
     private DateTimeOffset _quietSince;
