@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using HaproxyAutoscale.Configuration;
 using HaproxyAutoscale.Providers;
 
@@ -19,7 +20,8 @@ internal sealed partial class KeepWarm(ProviderCalls provider, ActionServices se
 
     private readonly ActionServices _services = services;
     private readonly ProviderCalls _provider = provider;
-    private readonly SemaphoreSlim _stops = new(CallsAtOnce);
+    private readonly ConcurrentQueue<(ScaledBackend Backend, string Server, TimeSpan KeptWarm)> _due = new(); // stops waiting for a turn
+    private int _stoppers; // tasks draining _due, at most CallsAtOnce
     private readonly LineBudget _stopLines = new(services.Time);
 
     /// <summary>
@@ -74,22 +76,53 @@ internal sealed partial class KeepWarm(ProviderCalls provider, ActionServices se
 
         foreach ((string server, TimeSpan keptWarm) in due)
         {
-            _services.Track(StopAsync(backend, server, keptWarm, cancellationToken));
+            _due.Enqueue((backend, server, keptWarm));
+        }
+
+        StartStoppers(cancellationToken);
+    }
+
+    // Queued, not a task each: after a fleet's restart 70,000 stops can be due at once.
+    private void StartStoppers(CancellationToken cancellationToken)
+    {
+        while (!_due.IsEmpty && Volatile.Read(ref _stoppers) is int running && running < CallsAtOnce)
+        {
+            if (Interlocked.CompareExchange(ref _stoppers, running + 1, running) == running)
+            {
+                _services.Track(StopQueuedAsync(cancellationToken));
+            }
+        }
+    }
+
+    private async Task StopQueuedAsync(CancellationToken cancellationToken)
+    {
+        await Task.Yield();
+        try
+        {
+            // At shutdown the rest stay queued (stopping): the run is over, nothing acts on them.
+            while (!cancellationToken.IsCancellationRequested && _due.TryDequeue(out (ScaledBackend Backend, string Server, TimeSpan KeptWarm) next))
+            {
+                await StopAsync(next.Backend, next.Server, next.KeptWarm, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _stoppers);
+        }
+
+        if (!cancellationToken.IsCancellationRequested)
+        {
+            StartStoppers(cancellationToken); // one queued between the last dequeue and the decrement
         }
     }
 
     // Kept warm long enough: delete it from HAProxy (a pool server), then stop it.
     private async Task StopAsync(ScaledBackend backend, string server, TimeSpan keptWarm, CancellationToken cancellationToken)
     {
-        await Task.Yield();
-        string step = "del server";
-        bool waited = false;
         long started = _services.Time.GetTimestamp();
+        string step = "del server";
         try
         {
-            await _stops.WaitAsync(cancellationToken).ConfigureAwait(false);
-            waited = true;
-            started = _services.Time.GetTimestamp(); // the stop's own time, not its wait for a turn
             bool inHaproxy;
             lock (backend.Gate)
             {
@@ -135,13 +168,6 @@ internal sealed partial class KeepWarm(ProviderCalls provider, ActionServices se
 
             Log.ActionFailed(_services.Logger, backend.Name, server, step == "stop" ? "stop" : "stop (del server)", (long)_services.Time.GetElapsedTime(started).TotalMilliseconds, error, Durations.Format(backoff));
             _services.Metrics.ActionFailures.Add(1, AutoscaleMetrics.Tags(backend.Name, "stop"));
-        }
-        finally
-        {
-            if (waited)
-            {
-                _stops.Release();
-            }
         }
     }
 }
