@@ -113,6 +113,7 @@ public static class ScaleMeasurements
     {
         long between = 0, during = 0, bytes = 0;
         var took = new List<double>();
+        var before = new List<long>();
         bool scraping = false;
         using var done = new CancellationTokenSource();
         Task sampling = Task.Run(async () =>
@@ -135,6 +136,7 @@ public static class ScaleMeasurements
         for (int i = 0; i < count; i++)
         {
             await SendPacedAsync(socket, blocks, rate, TimeSpan.FromSeconds(5));
+            before.Add(DaemonMeasurements.CpuAndRss(pid).RssKb);
             var clock = Stopwatch.StartNew();
             Volatile.Write(ref scraping, true);
             bytes = (await http.GetByteArrayAsync(metrics)).Length;
@@ -146,7 +148,7 @@ public static class ScaleMeasurements
         await done.CancelAsync();
         await sampling;
         return string.Create(CultureInfo.InvariantCulture,
-            $"; {count} scrapes of {bytes:N0} bytes, median {took.Order().ElementAt(count / 2):0} ms: RSS at most {between / 1024.0:0.0} MB between them, {during / 1024.0:0.0} MB during them (and 200 ms after)");
+            $"; {count} scrapes of {bytes:N0} bytes, median {took.Order().ElementAt(count / 2):0} ms: RSS right before each {string.Join(" ", before.Select(kb => (kb / 1024.0).ToString("0", CultureInfo.InvariantCulture)))} MB, at most {between / 1024.0:0.0} MB between them, {during / 1024.0:0.0} MB during them (and 200 ms after)");
     }
 
     /// <summary>
