@@ -92,7 +92,7 @@ internal sealed class AdminClient : IDisposable
         IReadOnlyList<JsonElement> backends = await StatusAsync(cancellationToken).ConfigureAwait(false);
         return backends.FirstOrDefault(b => b.GetProperty("backend").GetString() == name) is { ValueKind: JsonValueKind.Object } found
             ? (found, null)
-            : (null, $"no backend '{name}' is autoscaled (configured: {string.Join(", ", backends.Select(b => b.GetProperty("backend").GetString()))})");
+            : (null, AdminJson.UnknownBackend(name, [.. backends.Select(b => b.GetProperty("backend").GetString()!)]));
     }
 
     /// <summary>

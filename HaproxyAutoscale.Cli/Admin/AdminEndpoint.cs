@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using HaproxyAutoscale.Cli.Http;
 using HaproxyAutoscale.Configuration;
@@ -126,13 +125,7 @@ internal sealed class AdminEndpoint : IAsyncDisposable
             : UnknownBackend(backend);
     }
 
-    private AdminResponse UnknownBackend(string backend)
-    {
-        // The first names only: a fleet's would fill the terminal.
-        IReadOnlyList<string> names = _autoscaler.BackendNames();
-        string more = names.Count > 20 ? string.Create(CultureInfo.InvariantCulture, $", … and {names.Count - 20:N0} more") : "";
-        return new(404, AdminJson.Message($"no backend '{backend}' is autoscaled (configured: {string.Join(", ", names.Take(20))}{more})"));
-    }
+    private AdminResponse UnknownBackend(string backend) => new(404, AdminJson.Message(AdminJson.UnknownBackend(backend, _autoscaler.BackendNames())));
 
     private static AdminResponse WrongMethod(string allowed) => new(405, AdminJson.Message($"use {allowed}"), allowed);
 

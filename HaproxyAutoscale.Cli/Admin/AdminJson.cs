@@ -10,6 +10,16 @@ namespace HaproxyAutoscale.Cli.Admin;
 /// <summary>The admin endpoint's JSON: written with <see cref="Utf8JsonWriter"/> (no reflection, for Native AOT).</summary>
 internal static class AdminJson
 {
+    /// <summary>
+    /// What the daemon answers for a backend it does not autoscale, and the CLI says when an older daemon's
+    /// <c>/status</c> lacks it: with the first 20 names it does autoscale (a fleet's would fill the terminal).
+    /// </summary>
+    public static string UnknownBackend(string backend, IReadOnlyList<string> names)
+    {
+        string more = names.Count > 20 ? string.Create(CultureInfo.InvariantCulture, $", … and {names.Count - 20:N0} more") : "";
+        return $"no backend '{backend}' is autoscaled (configured: {string.Join(", ", names.Take(20))}{more})";
+    }
+
     public static string Message(string message) => JsonOutput.Write(w =>
     {
         w.WriteStartObject();

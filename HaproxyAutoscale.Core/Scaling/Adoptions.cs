@@ -25,9 +25,11 @@ internal sealed class Adoptions(ILogger logger, string endpoint)
             _parked++;
         }
 
-        LogLevel level = _active + _parked <= LoggedEach ? LogLevel.Information : LogLevel.Debug;
-        Log.Adopted(logger, level, backend, server, role == ServerRole.Active ? "active" : "parked", endpoint);
+        Log.Adopted(logger, Level(_active + _parked), backend, server, role == ServerRole.Active ? "active" : "parked", endpoint);
     }
+
+    /// <summary>The level of the <paramref name="nth"/> server's line (from 1) of one adoption.</summary>
+    public static LogLevel Level(int nth) => nth <= LoggedEach ? LogLevel.Information : LogLevel.Debug;
 
     /// <summary>At the reading's end: one line for all, when some were logged at debug level only.</summary>
     public void Summarize()

@@ -116,15 +116,13 @@ internal sealed partial class KeepWarm
                 return;
             }
 
-            int count = Interlocked.Increment(ref _taken);
             _ = answer.State switch
             {
                 ServerRunState.Running => Interlocked.Increment(ref _running),
                 ServerRunState.Stopped => Interlocked.Increment(ref _stopped),
                 _ => Interlocked.Increment(ref _unknown),
             };
-            LogLevel level = count <= Adoptions.LoggedEach ? LogLevel.Information : LogLevel.Debug;
-            Log.ProcessAdopted(logger, level, parked.Backend.Name, parked.Server, answer.State.ToString().ToLowerInvariant(), ServerStates.Name(answer.Lifecycle));
+            Log.ProcessAdopted(logger, Adoptions.Level(Interlocked.Increment(ref _taken)), parked.Backend.Name, parked.Server, answer.State.ToString().ToLowerInvariant(), ServerStates.Name(answer.Lifecycle));
         }
 
         public void Summarize(int asked, TimeSpan took)
